@@ -1,0 +1,171 @@
+//! Executes a plan: gates concurrently, and within a gate in dependency order
+//! (the gate before its rules, rule deletions before creations).
+
+use std::sync::Arc;
+
+use crate::model::GateKey;
+use crate::plan::{GateAction, GatePlan, Plan, RuleAction};
+use crate::remote::{ApiError, Client};
+
+/// What happened to one action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Done,
+    Failed(String),
+    /// Not attempted because an action it depends on failed.
+    Skipped(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub gate: GateKey,
+    /// What was done, in the user's words: `create rule "Errors"`.
+    pub action: String,
+    pub status: Status,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Report {
+    pub fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
+        self.outcomes.iter().filter(|o| f(&o.status)).count()
+    }
+
+    pub fn succeeded(&self) -> usize {
+        self.count(|s| *s == Status::Done)
+    }
+
+    pub fn failed(&self) -> usize {
+        self.count(|s| matches!(s, Status::Failed(_)))
+    }
+
+    pub fn skipped(&self) -> usize {
+        self.count(|s| matches!(s, Status::Skipped(_)))
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.failed() == 0 && self.skipped() == 0
+    }
+}
+
+/// Runs every action of `plan`, calling `on_outcome` as each lands, and never stops early:
+/// independent gates go on after a failure.
+pub async fn apply(client: &Client, plan: &Plan, parallelism: usize, on_outcome: impl Fn(&Outcome) + Send + Sync + 'static) -> Report {
+    let on_outcome = Arc::new(on_outcome);
+    let permits = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, gate) in plan.gates.iter().enumerate() {
+        let client = client.clone();
+        let gate = gate.clone();
+        let permits = Arc::clone(&permits);
+        let on_outcome = Arc::clone(&on_outcome);
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+            let mut outcomes = Vec::new();
+            apply_gate(&client, &gate, |o| {
+                on_outcome(&o);
+                outcomes.push(o);
+            })
+            .await;
+            (index, outcomes)
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        results.push(joined.expect("apply task panicked"));
+    }
+    // Report in plan order, whatever order the gates finished in.
+    results.sort_by_key(|(i, _)| *i);
+    Report { outcomes: results.into_iter().flat_map(|(_, o)| o).collect() }
+}
+
+fn status<T>(result: &Result<T, ApiError>) -> Status {
+    match result {
+        Ok(_) => Status::Done,
+        Err(e) => Status::Failed(e.to_string()),
+    }
+}
+
+/// A delete that finds nothing to delete has reached the state it wanted.
+fn gone_is_fine(result: Result<(), ApiError>) -> Result<(), ApiError> {
+    match result {
+        Err(e) if e.status() == Some(404) => Ok(()),
+        other => other,
+    }
+}
+
+async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outcome)) {
+    let key = &gate.key;
+    let mut out = |action: String, status: Status| emit(Outcome { gate: key.clone(), action, status });
+
+    let gate_id = match &gate.action {
+        GateAction::Create { dry_run } => {
+            let result = client.create_gate(key, *dry_run).await;
+            out("create gate".into(), status(&result));
+            match result {
+                Ok(created) => created.id,
+                Err(_) => {
+                    for rule in &gate.rules {
+                        out(describe(rule), Status::Skipped("its gate was not created".into()));
+                    }
+                    return;
+                }
+            }
+        }
+        GateAction::Update { id, after, .. } => {
+            let result = client.update_gate(id, *after).await;
+            out(format!("update gate dry_run → {after}"), status(&result));
+            id.clone()
+        }
+        GateAction::Keep { id } => id.clone(),
+    };
+
+    // Deletions first, so a name freed by one rule can be taken by another.
+    for rule in &gate.rules {
+        match rule {
+            RuleAction::Delete { id, .. } => {
+                let result = gone_is_fine(client.delete_rule(&gate_id, id).await);
+                out(describe(rule), status(&result));
+            }
+            RuleAction::Replace { id, after, .. } => {
+                let deleted = gone_is_fine(client.delete_rule(&gate_id, id).await);
+                if let Err(e) = &deleted {
+                    out(describe(rule), Status::Failed(format!("deleting the old rule: {e}")));
+                    continue;
+                }
+                let created = client.create_rule(&gate_id, after).await;
+                out(describe(rule), match created {
+                    Ok(_) => Status::Done,
+                    Err(e) => Status::Failed(format!("old rule deleted, creating the new one: {e}")),
+                });
+            }
+            _ => {}
+        }
+    }
+    for rule in &gate.rules {
+        match rule {
+            RuleAction::Update { id, after, .. } => {
+                let result = client.update_rule(&gate_id, id, after).await;
+                out(describe(rule), status(&result));
+            }
+            RuleAction::Create { after } => {
+                let result = client.create_rule(&gate_id, after).await;
+                out(describe(rule), status(&result));
+            }
+            _ => {}
+        }
+    }
+}
+
+pub fn describe(rule: &RuleAction) -> String {
+    let verb = match rule {
+        RuleAction::Create { .. } => "create",
+        RuleAction::Update { .. } => "update",
+        RuleAction::Replace { .. } => "replace",
+        RuleAction::Delete { .. } => "delete",
+    };
+    format!("{verb} rule {:?}", rule.name())
+}

@@ -1,0 +1,172 @@
+//! The command line: one file per command; this one holds the shared flags and the
+//! connection to the API or the built-in sandbox.
+
+mod apply;
+mod plan;
+mod sandbox;
+mod schema;
+mod validate;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::{exit, CliError};
+use crate::remote::{client, Client, Credentials};
+use crate::render::Palette;
+use crate::sandbox::{RunningSandbox, SandboxOptions};
+
+/// Where `--sandbox` keeps its state, under the working directory.
+pub const SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
+
+#[derive(Debug, Parser)]
+#[command(name = "gatesctl", version, about = "Datadog Deployment Gates as code: validate, plan, apply", max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Run against a built-in local sandbox (state in .gatesctl/sandbox.json); no credentials needed
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// Datadog site [env: DD_SITE, DATADOG_SITE] [default: datadoghq.com]
+    #[arg(long, global = true)]
+    pub site: Option<String>,
+    /// Full API base URL, for proxies or a sandbox [env: DD_API_URL, DD_HOST]
+    #[arg(long, global = true)]
+    pub api_url: Option<String>,
+    /// When to colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Trace HTTP requests on stderr (keys are redacted)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check configuration files offline and report every problem
+    Validate(validate::ValidateArgs),
+    /// Show what apply would change
+    Plan(plan::PlanArgs),
+    /// Make the remote gates match the configuration
+    Apply(apply::ApplyArgs),
+    /// Serve a local Datadog-compatible Deployment Gates API
+    Sandbox(sandbox::SandboxArgs),
+    /// Print the JSON Schema of the configuration file
+    Schema(schema::SchemaArgs),
+}
+
+/// The configuration files a command reads.
+#[derive(Debug, Args)]
+pub struct FileArgs {
+    /// Configuration file (.toml, .yaml, .yml); repeat for several. Default: gates.toml, gates.yaml or gates.yml
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+impl FileArgs {
+    pub fn load(&self) -> Result<crate::config::DesiredState, CliError> {
+        let cwd = std::env::current_dir().map_err(|e| CliError::Other(format!("cannot read the working directory: {e}")))?;
+        let paths = crate::config::resolve_paths(&self.files, &cwd)?;
+        Ok(crate::config::load(&paths)?)
+    }
+}
+
+impl GlobalArgs {
+    fn color_enabled(&self, is_terminal: bool) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    pub fn stdout_palette(&self) -> Palette {
+        Palette { enabled: self.color_enabled(std::io::stdout().is_terminal()) }
+    }
+
+    pub fn stderr_color(&self) -> bool {
+        self.color_enabled(std::io::stderr().is_terminal())
+    }
+}
+
+/// `--parallelism`: at least one request in flight, and few enough to stay polite.
+pub fn parse_parallelism(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(n),
+        _ => Err("expected a whole number from 1 to 64".into()),
+    }
+}
+
+/// A client, and the sandbox it talks to when `--sandbox` is given (kept alive with it).
+pub struct Connection {
+    pub client: Client,
+    _sandbox: Option<RunningSandbox>,
+}
+
+impl GlobalArgs {
+    pub async fn connect(&self) -> Result<Connection, CliError> {
+        if self.sandbox {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| CliError::Other(format!("cannot start the sandbox on a loopback port: {e}")))?;
+            let state_file = PathBuf::from(SANDBOX_STATE);
+            let sandbox = crate::sandbox::start(listener, SandboxOptions { state_file: Some(state_file), ..Default::default() })
+                .await
+                .map_err(CliError::Other)?;
+            eprintln!("Using the built-in sandbox at {} (state in {SANDBOX_STATE}).", sandbox.url());
+            let base = client::base_url(None, Some(&sandbox.url()))?;
+            let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), self.verbose)?;
+            return Ok(Connection { client, _sandbox: Some(sandbox) });
+        }
+        let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()));
+        let api_url = self.api_url.clone().or_else(|| env(&["DD_API_URL", "DD_HOST"]));
+        let site = self.site.clone().or_else(|| env(&["DD_SITE", "DATADOG_SITE"]));
+        let base = client::base_url(site.as_deref(), api_url.as_deref())?;
+        let client = Client::new(base, Credentials::from_env()?, self.verbose)?;
+        Ok(Connection { client, _sandbox: None })
+    }
+}
+
+/// Parses the command line, runs the command, and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let color = cli.global.stderr_color();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::ERROR;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            e.report(color);
+            e.exit_code()
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<i32, CliError> {
+    match &cli.command {
+        Command::Validate(args) => validate::run(args, &cli.global),
+        Command::Plan(args) => plan::run(args, &cli.global).await,
+        Command::Apply(args) => apply::run(args, &cli.global).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
+        Command::Schema(args) => schema::run(args),
+    }
+}

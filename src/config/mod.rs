@@ -1,0 +1,119 @@
+//! Configuration: files → spanned tree (`source`) → validated desired state (`validate`).
+
+pub mod diagnostic;
+pub mod source;
+pub mod validate;
+pub mod wire;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::model::{GateKey, Rule};
+pub use diagnostic::{Code, ConfigDiagnostic};
+use source::{Format, SourceFile, Span};
+
+/// Files looked for, in order, when no `-f` is given.
+pub const DEFAULT_FILES: [&str; 3] = ["gates.toml", "gates.yaml", "gates.yml"];
+
+/// A gate as the configuration wants it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredGate {
+    pub key: GateKey,
+    pub dry_run: bool,
+    pub rules: BTreeMap<String, Rule>,
+}
+
+/// Everything the files declare, merged and keyed for the plan.
+#[derive(Clone, Debug, Default)]
+pub struct DesiredState {
+    pub gates: BTreeMap<GateKey, DesiredGate>,
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no configuration file found: looked for {} in {}", DEFAULT_FILES.join(", "), .dir.display())]
+    NotFound { dir: PathBuf },
+    #[error("cannot read {}: {source}", .path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: unknown file type; use .toml, .yaml or .yml", .path.display())]
+    UnknownFormat { path: PathBuf },
+    #[error("{} problem{} found in the configuration", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
+    Invalid { diagnostics: Vec<ConfigDiagnostic> },
+}
+
+/// The files to read: the ones named, or the first default file in `dir`.
+pub fn resolve_paths(named: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    if !named.is_empty() {
+        return Ok(named.to_vec());
+    }
+    DEFAULT_FILES
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+        .map(|p| vec![p])
+        .ok_or_else(|| ConfigError::NotFound { dir: dir.to_path_buf() })
+}
+
+pub fn read_file(path: &Path) -> Result<SourceFile, ConfigError> {
+    let format = Format::from_path(path).ok_or_else(|| ConfigError::UnknownFormat { path: path.to_path_buf() })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    Ok(SourceFile::new(path.to_path_buf(), format, text))
+}
+
+/// Reads, parses and validates every file, reporting all problems of all files at once.
+pub fn load(paths: &[PathBuf]) -> Result<DesiredState, ConfigError> {
+    let files = paths.iter().map(|p| read_file(p)).collect::<Result<Vec<_>, _>>()?;
+    load_sources(&files)
+}
+
+pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
+    let mut diagnostics = Vec::new();
+    let mut state = DesiredState::default();
+    let mut origins: BTreeMap<GateKey, (usize, Span)> = BTreeMap::new();
+
+    for (index, file) in files.iter().enumerate() {
+        let root = match source::parse(file) {
+            Ok(root) => root,
+            Err(errors) => {
+                diagnostics.extend(errors.into_iter().map(|e| {
+                    ConfigDiagnostic::new(Code::Syntax, &file.named, e.span, "here", format!("invalid {}: {}", format_name(file.format), e.message))
+                        .with_help(match file.format {
+                            Format::Toml => "see https://toml.io for the TOML syntax",
+                            Format::Yaml => "check the indentation and quoting around this line",
+                        })
+                }));
+                continue;
+            }
+        };
+        let (gates, diags) = validate::validate_file(file, &root);
+        diagnostics.extend(diags);
+        for gate in gates {
+            if let Some((first_file, first_span)) = origins.get(&gate.key) {
+                let first = &files[*first_file];
+                let note = ConfigDiagnostic::new(Code::DuplicateGate, &first.named, first_span.clone(), "first declared here", format!("{} is first declared in {}", gate.key, first.path.display()));
+                diagnostics.push(
+                    ConfigDiagnostic::new(Code::DuplicateGate, &file.named, gate.span.clone(), "declared again here", format!("gate {} is declared in two files", gate.key))
+                        .with_help("each gate belongs to one file: remove one of the two declarations")
+                        .with_related(note),
+                );
+                continue;
+            }
+            origins.insert(gate.key.clone(), (index, gate.span.clone()));
+            state.gates.insert(gate.key.clone(), DesiredGate { key: gate.key, dry_run: gate.dry_run, rules: gate.rules });
+        }
+    }
+
+    if diagnostics.is_empty() {
+        Ok(state)
+    } else {
+        Err(ConfigError::Invalid { diagnostics })
+    }
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Toml => "TOML",
+        Format::Yaml => "YAML",
+    }
+}

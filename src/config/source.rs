@@ -1,0 +1,370 @@
+//! Phase one of loading: read TOML or YAML into a tree of values that keep their byte spans,
+//! so that validation can point at the offending key or value in either format.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::NamedSource;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Yaml,
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()? {
+            "toml" => Some(Format::Toml),
+            "yaml" | "yml" => Some(Format::Yaml),
+            _ => None,
+        }
+    }
+}
+
+/// One configuration file as read from disk.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub format: Format,
+    pub named: Arc<NamedSource<String>>,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, format: Format, text: String) -> Self {
+        let named = Arc::new(NamedSource::new(path.display().to_string(), text).with_language(match format {
+            Format::Toml => "toml",
+            Format::Yaml => "yaml",
+        }));
+        SourceFile { path, format, named }
+    }
+
+    pub fn text(&self) -> &str {
+        self.named.inner()
+    }
+}
+
+pub type Span = Range<usize>;
+
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub span: Span,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Array(Vec<Node>),
+    /// Entries in source order; YAML may repeat a key, which validation reports.
+    Table(Vec<(Key, Node)>),
+    /// A value of a kind the file format has but the model never uses (TOML datetimes).
+    Other(&'static str),
+}
+
+impl Value {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Str(_) => "a string",
+            Value::Array(_) => "a list",
+            Value::Table(_) => "a table",
+            Value::Other(kind) => kind,
+        }
+    }
+}
+
+/// A syntax error with the place it was found.
+#[derive(Clone, Debug)]
+pub struct SyntaxError {
+    pub message: String,
+    pub span: Span,
+}
+
+pub fn parse(file: &SourceFile) -> Result<Node, Vec<SyntaxError>> {
+    match file.format {
+        Format::Toml => parse_toml(file.text()),
+        Format::Yaml => parse_yaml(file.text()),
+    }
+}
+
+fn parse_toml(text: &str) -> Result<Node, Vec<SyntaxError>> {
+    use toml::de::{DeTable, DeValue};
+    use toml::Spanned;
+
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        return Err(errors
+            .into_iter()
+            .map(|e| SyntaxError {
+                message: e.message().trim().to_string(),
+                span: e.span().unwrap_or(0..0),
+            })
+            .collect());
+    }
+
+    fn table(t: &DeTable<'_>) -> Value {
+        let mut entries: Vec<(Key, Node)> = t
+            .iter()
+            .map(|(k, v)| (Key { name: k.get_ref().to_string(), span: k.span() }, value(v)))
+            .collect();
+        // DeTable keeps keys sorted; source order reads better in diagnostics.
+        entries.sort_by_key(|(k, _)| k.span.start);
+        Value::Table(entries)
+    }
+
+    fn value(v: &Spanned<DeValue<'_>>) -> Node {
+        let span = v.span();
+        let value = match v.get_ref() {
+            DeValue::String(s) => Value::Str(s.to_string()),
+            DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                Ok(n) => Value::Int(n),
+                Err(_) => Value::Other("an integer too large"),
+            },
+            DeValue::Float(f) => Value::Float(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN)),
+            DeValue::Boolean(b) => Value::Bool(*b),
+            DeValue::Datetime(_) => Value::Other("a datetime"),
+            DeValue::Array(items) => Value::Array(items.iter().map(value).collect()),
+            DeValue::Table(t) => table(t),
+        };
+        Node { span, value }
+    }
+
+    Ok(Node { span: doc.span(), value: table(doc.get_ref()) })
+}
+
+/// Maps the YAML parser's character offsets to byte offsets.
+struct CharOffsets {
+    bytes: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl CharOffsets {
+    fn new(text: &str) -> Self {
+        let bytes = (!text.is_ascii()).then(|| text.char_indices().map(|(b, _)| b).collect());
+        CharOffsets { bytes, len: text.len() }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.bytes {
+            None => char_index.min(self.len),
+            Some(map) => map.get(char_index).copied().unwrap_or(self.len),
+        }
+    }
+}
+
+fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
+    use saphyr_parser::{Event, Parser, ScalarStyle};
+
+    enum Frame {
+        Seq { start: usize, anchor: usize, items: Vec<Node> },
+        Map { start: usize, anchor: usize, entries: Vec<(Key, Node)>, key: Option<Key> },
+    }
+
+    let offsets = CharOffsets::new(text);
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: std::collections::HashMap<usize, Node> = std::collections::HashMap::new();
+    let mut root: Option<Node> = None;
+
+    // Hands a finished node to its parent; returns the root when the stack is empty.
+    fn push(stack: &mut [Frame], node: Node, root: &mut Option<Node>) -> Result<(), SyntaxError> {
+        match stack.last_mut() {
+            None => {
+                if root.is_none() {
+                    *root = Some(node);
+                }
+                Ok(())
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(())
+            }
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => match node.value {
+                    Value::Str(name) => {
+                        *key = Some(Key { name, span: node.span });
+                        Ok(())
+                    }
+                    Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+                        let name = yaml_scalar_text(&node.value);
+                        *key = Some(Key { name, span: node.span });
+                        Ok(())
+                    }
+                    _ => Err(SyntaxError { message: "mapping keys must be plain strings".into(), span: node.span }),
+                },
+                Some(k) => {
+                    entries.push((k, node));
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    loop {
+        let (event, span) = match parser.next_event() {
+            None => break,
+            Some(Ok(ev)) => ev,
+            Some(Err(e)) => {
+                let at = offsets.byte(e.marker().index());
+                return Err(vec![SyntaxError { message: e.info().to_string(), span: at..at }]);
+            }
+        };
+        let start = offsets.byte(span.start.index());
+        let end = offsets.byte(span.end.index()).max(start);
+        let node = match event {
+            Event::StreamEnd => break,
+            Event::DocumentEnd if root.is_some() => break,
+            Event::Scalar(value, style, anchor, _tag) => {
+                let value = match style {
+                    ScalarStyle::Plain => resolve_plain(&value),
+                    _ => Value::Str(Cow::into_owned(value)),
+                };
+                let node = Node { span: start..end, value };
+                if anchor > 0 {
+                    anchors.insert(anchor, node.clone());
+                }
+                Some(node)
+            }
+            Event::Alias(id) => match anchors.get(&id) {
+                Some(n) => Some(n.clone()),
+                None => return Err(vec![SyntaxError { message: "unknown alias".into(), span: start..end }]),
+            },
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame::Seq { start, anchor, items: Vec::new() });
+                None
+            }
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame::Map { start, anchor, entries: Vec::new(), key: None });
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match stack.pop() {
+                    Some(Frame::Seq { start: s, anchor, items }) => {
+                        let e = items.last().map_or(end, |n| n.span.end).max(s);
+                        (Node { span: s..e, value: Value::Array(items) }, anchor)
+                    }
+                    Some(Frame::Map { start: s, anchor, entries, .. }) => {
+                        let e = entries.last().map_or(end, |(_, n)| n.span.end).max(s);
+                        (Node { span: s..e, value: Value::Table(entries) }, anchor)
+                    }
+                    None => continue,
+                };
+                if anchor > 0 {
+                    anchors.insert(anchor, node.clone());
+                }
+                Some(node)
+            }
+            _ => None,
+        };
+        if let Some(node) = node {
+            push(&mut stack, node, &mut root).map_err(|e| vec![e])?;
+        }
+    }
+    Ok(root.unwrap_or(Node { span: 0..0, value: Value::Null }))
+}
+
+fn yaml_scalar_text(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Str(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+/// YAML 1.2 core schema resolution of an unquoted scalar.
+fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return match s.parse::<i64>() {
+            Ok(n) => Value::Int(n),
+            Err(_) => Value::Other("an integer too large"),
+        };
+    }
+    if let Some(hex) = s.strip_prefix("0x") {
+        if let Ok(n) = i64::from_str_radix(hex, 16) {
+            return Value::Int(n);
+        }
+    }
+    let looks_numeric = digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    if looks_numeric {
+        if let Ok(f) = s.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(text: &str) -> Node {
+        parse_yaml(text).expect("valid yaml")
+    }
+
+    #[test]
+    fn yaml_spans_point_at_keys_and_values() {
+        let text = "version: 1\ngates:\n  - service: \"checkout\"\n    env: prod\n";
+        let root = yaml(text);
+        let Value::Table(entries) = &root.value else { panic!("table") };
+        let (gates_key, gates) = &entries[1];
+        assert_eq!(&text[gates_key.span.clone()], "gates");
+        let Value::Array(items) = &gates.value else { panic!("array") };
+        let Value::Table(gate) = &items[0].value else { panic!("table") };
+        assert_eq!(&text[gate[0].0.span.clone()], "service");
+        assert_eq!(&text[gate[0].1.span.clone()], "\"checkout\"");
+        assert_eq!(&text[gate[1].1.span.clone()], "prod");
+    }
+
+    #[test]
+    fn yaml_plain_scalars_are_typed_and_quoted_ones_stay_strings() {
+        let root = yaml("a: 300\nb: \"300\"\nc: true\nd: ~\ne: 1.5\n");
+        let Value::Table(entries) = root.value else { panic!("table") };
+        let kinds: Vec<_> = entries.iter().map(|(_, n)| n.value.kind()).collect();
+        assert_eq!(kinds, ["an integer", "a string", "a boolean", "null", "a float"]);
+    }
+
+    #[test]
+    fn yaml_non_ascii_text_keeps_byte_spans() {
+        let text = "name: \"Détection\"\nenv: prod\n";
+        let Value::Table(entries) = yaml(text).value else { panic!("table") };
+        assert_eq!(&text[entries[1].1.span.clone()], "prod");
+    }
+
+    #[test]
+    fn toml_spans_point_at_keys_in_source_order() {
+        let text = "version = 1\n[[gates]]\nservice = \"a\"\nenv = \"b\"\n";
+        let root = parse_toml(text).expect("valid toml");
+        let Value::Table(entries) = &root.value else { panic!("table") };
+        assert_eq!(entries[0].0.name, "version");
+        let Value::Array(gates) = &entries[1].1.value else { panic!("array") };
+        let Value::Table(gate) = &gates[0].value else { panic!("table") };
+        assert_eq!(&text[gate[1].1.span.clone()], "\"b\"");
+    }
+}

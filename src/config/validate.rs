@@ -1,0 +1,391 @@
+//! Phase two of loading: turn the spanned tree of one file into gates, collecting every
+//! problem at once instead of stopping at the first.
+
+use std::collections::BTreeMap;
+
+use super::diagnostic::{suggest, Code, ConfigDiagnostic};
+use super::source::{Key, Node, SourceFile, Span, Value};
+use super::wire::{field_names, DefaultsSpec, FileSpec, GateSpec, RuleSpec};
+use crate::model::{GateKey, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER, MAX_DURATION};
+
+/// A gate as one file declares it, with where it was declared.
+#[derive(Clone, Debug)]
+pub struct DeclaredGate {
+    pub key: GateKey,
+    pub dry_run: bool,
+    pub rules: BTreeMap<String, Rule>,
+    /// The span that names the gate (its `service` value), for duplicate reports.
+    pub span: Span,
+}
+
+pub const SUPPORTED_VERSION: i64 = 1;
+
+struct Checker<'a> {
+    file: &'a SourceFile,
+    diags: Vec<ConfigDiagnostic>,
+}
+
+/// A table's entries with its span, looked up by key.
+struct Table<'n> {
+    span: Span,
+    entries: &'n [(Key, Node)],
+}
+
+impl<'n> Table<'n> {
+    fn get(&self, name: &str) -> Option<(&'n Key, &'n Node)> {
+        self.entries.iter().find(|(k, _)| k.name == name).map(|(k, n)| (k, n))
+    }
+}
+
+pub fn validate_file(file: &SourceFile, root: &Node) -> (Vec<DeclaredGate>, Vec<ConfigDiagnostic>) {
+    let mut c = Checker { file, diags: Vec::new() };
+    let gates = c.file_root(root);
+    (gates, c.diags)
+}
+
+impl<'a> Checker<'a> {
+    fn error(&mut self, code: Code, span: Span, label: impl Into<String>, message: impl Into<String>, help: Option<String>) {
+        let mut d = ConfigDiagnostic::new(code, &self.file.named, span, label, message);
+        d.help = help;
+        self.diags.push(d);
+    }
+
+    /// The first line of a span: a missing key is reported on the table's header, not its body.
+    fn head(&self, span: &Span) -> Span {
+        let text = self.file.text();
+        let start = span.start.min(text.len());
+        let end = text[start..span.end.min(text.len())].find('\n').map_or(span.end, |i| start + i);
+        start..end.max(start)
+    }
+
+    fn table<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Table<'n>> {
+        let Value::Table(entries) = &node.value else {
+            self.wrong_type(node, what, "a table");
+            return None;
+        };
+        let mut seen: BTreeMap<&str, &Key> = BTreeMap::new();
+        for (key, _) in entries {
+            if let Some(first) = seen.get(key.name.as_str()) {
+                let d = ConfigDiagnostic::new(
+                    Code::DuplicateKey,
+                    &self.file.named,
+                    key.span.clone(),
+                    "repeated here",
+                    format!("`{}` is set twice in {what}", key.name),
+                )
+                .with_label(first.span.clone(), "first set here")
+                .with_help("keep one of the two");
+                self.diags.push(d);
+                continue;
+            }
+            seen.insert(&key.name, key);
+            if !allowed.contains(&key.name.as_str()) {
+                let help = match suggest(&key.name, allowed.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("{what} accepts: {}", allowed.join(", ")),
+                };
+                self.error(
+                    Code::UnknownKey,
+                    key.span.clone(),
+                    "unknown key",
+                    format!("unknown key `{}` in {what}", key.name),
+                    Some(help),
+                );
+            }
+        }
+        Some(Table { span: node.span.clone(), entries })
+    }
+
+    fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
+        self.error(
+            Code::WrongType,
+            node.span.clone(),
+            format!("this is {}", node.value.kind()),
+            format!("{what} must be {expected}"),
+            None,
+        );
+    }
+
+    fn missing(&mut self, table: &Table<'_>, key: &str, what: &str, help: String) {
+        let span = self.head(&table.span);
+        self.error(Code::MissingKey, span, format!("`{key}` is missing here"), format!("{what} has no `{key}`"), Some(help));
+    }
+
+    fn string(&mut self, table: &Table<'_>, key: &str, what: &str) -> Option<(String, Span)> {
+        let (_, node) = table.get(key)?;
+        match &node.value {
+            Value::Str(s) if s.trim().is_empty() => {
+                self.error(
+                    Code::EmptyValue,
+                    node.span.clone(),
+                    "empty",
+                    format!("`{key}` of {what} is empty"),
+                    Some(format!("give `{key}` a value, or remove the key if it is optional")),
+                );
+                None
+            }
+            Value::Str(s) => Some((s.clone(), node.span.clone())),
+            _ => {
+                self.wrong_type(node, &format!("`{key}` of {what}"), "a string");
+                None
+            }
+        }
+    }
+
+    fn required_string(&mut self, table: &Table<'_>, key: &str, what: &str, help: &str) -> Option<(String, Span)> {
+        if table.get(key).is_none() {
+            self.missing(table, key, what, help.to_string());
+            return None;
+        }
+        self.string(table, key, what)
+    }
+
+    fn boolean(&mut self, table: &Table<'_>, key: &str, what: &str) -> Option<bool> {
+        let (_, node) = table.get(key)?;
+        match node.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.wrong_type(node, &format!("`{key}` of {what}"), "true or false");
+                None
+            }
+        }
+    }
+
+    fn string_list(&mut self, node: &Node, key: &str, what: &str) -> Vec<String> {
+        let Value::Array(items) = &node.value else {
+            self.wrong_type(node, &format!("`{key}` of {what}"), "a list of strings");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match &item.value {
+                Value::Str(s) if s.trim().is_empty() => self.error(
+                    Code::EmptyValue,
+                    item.span.clone(),
+                    "empty",
+                    format!("an entry of `{key}` of {what} is empty"),
+                    Some("name an APM resource, such as \"GET /healthz\"".into()),
+                ),
+                Value::Str(s) => out.push(s.clone()),
+                _ => self.wrong_type(item, &format!("each entry of `{key}` of {what}"), "a string"),
+            }
+        }
+        out
+    }
+
+    fn file_root(&mut self, root: &Node) -> Vec<DeclaredGate> {
+        if matches!(root.value, Value::Null) {
+            self.error(
+                Code::MissingKey,
+                root.span.clone(),
+                "empty file",
+                "the file is empty",
+                Some("start with `version = 1` (TOML) or `version: 1` (YAML)".into()),
+            );
+            return Vec::new();
+        }
+        let Some(top) = self.table(root, "the file", field_names::<FileSpec>()) else { return Vec::new() };
+
+        match top.get("version") {
+            None => self.missing(&top, "version", "the file", "add `version = 1` (TOML) or `version: 1` (YAML) at the top".into()),
+            Some((_, node)) => match node.value {
+                Value::Int(SUPPORTED_VERSION) => {}
+                Value::Int(v) => self.error(
+                    Code::UnsupportedVersion,
+                    node.span.clone(),
+                    "unsupported",
+                    format!("file format version {v} is not supported"),
+                    Some(format!("this gatesctl reads version {SUPPORTED_VERSION}; upgrade gatesctl or set `version = {SUPPORTED_VERSION}`")),
+                ),
+                _ => self.wrong_type(node, "`version`", "an integer"),
+            },
+        }
+
+        let mut default_dry_run = false;
+        if let Some((_, node)) = top.get("defaults") {
+            if let Some(defaults) = self.table(node, "[defaults]", field_names::<DefaultsSpec>()) {
+                default_dry_run = self.boolean(&defaults, "dry_run", "[defaults]").unwrap_or(false);
+            }
+        }
+
+        let mut gates = Vec::new();
+        let mut seen: BTreeMap<GateKey, Span> = BTreeMap::new();
+        if let Some((_, node)) = top.get("gates") {
+            let Value::Array(items) = &node.value else {
+                self.wrong_type(node, "`gates`", "a list of tables ([[gates]] in TOML, a `- ` list in YAML)");
+                return gates;
+            };
+            for (index, item) in items.iter().enumerate() {
+                let Some(gate) = self.gate(item, index, default_dry_run) else { continue };
+                if let Some(first) = seen.get(&gate.key) {
+                    let d = ConfigDiagnostic::new(
+                        Code::DuplicateGate,
+                        &self.file.named,
+                        gate.span.clone(),
+                        "declared again here",
+                        format!("gate {} is declared twice", gate.key),
+                    )
+                    .with_label(first.clone(), "first declared here")
+                    .with_help("a gate is identified by (service, env, identifier): merge the two, or give one another `identifier`");
+                    self.diags.push(d);
+                    continue;
+                }
+                seen.insert(gate.key.clone(), gate.span.clone());
+                gates.push(gate);
+            }
+        }
+        gates
+    }
+
+    fn gate(&mut self, node: &Node, index: usize, default_dry_run: bool) -> Option<DeclaredGate> {
+        let what = format!("gate #{}", index + 1);
+        let table = self.table(node, &what, field_names::<GateSpec>())?;
+        let service = self.required_string(&table, "service", &what, "every gate names the `service` it guards");
+        let env = self.required_string(&table, "env", &what, "every gate names the `env` it guards");
+        let identifier = match table.get("identifier") {
+            Some(_) => self.string(&table, "identifier", &what).map(|(s, _)| s),
+            None => Some(DEFAULT_IDENTIFIER.to_string()),
+        };
+        let dry_run = self.boolean(&table, "dry_run", &what).unwrap_or(default_dry_run);
+
+        let mut rules = BTreeMap::new();
+        let mut rule_spans: BTreeMap<String, Span> = BTreeMap::new();
+        if let Some((_, rules_node)) = table.get("rules") {
+            match &rules_node.value {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let Some((rule, span)) = self.rule(item, &what, i, default_dry_run) else { continue };
+                        if let Some(first) = rule_spans.get(&rule.name) {
+                            let d = ConfigDiagnostic::new(
+                                Code::DuplicateRule,
+                                &self.file.named,
+                                span,
+                                "used again here",
+                                format!("rule name {:?} is used twice in {what}", rule.name),
+                            )
+                            .with_label(first.clone(), "first used here")
+                            .with_help("rules are matched to remote rules by name: give each rule of a gate its own name");
+                            self.diags.push(d);
+                            continue;
+                        }
+                        rule_spans.insert(rule.name.clone(), span);
+                        rules.insert(rule.name.clone(), rule);
+                    }
+                }
+                _ => self.wrong_type(rules_node, &format!("`rules` of {what}"), "a list of tables ([[gates.rules]] in TOML)"),
+            }
+        }
+
+        let (service, service_span) = service?;
+        let (env, _) = env?;
+        Some(DeclaredGate { key: GateKey { service, env, identifier: identifier? }, dry_run, rules, span: service_span })
+    }
+
+    fn rule(&mut self, node: &Node, gate: &str, index: usize, default_dry_run: bool) -> Option<(Rule, Span)> {
+        let what = format!("rule #{} of {gate}", index + 1);
+        let table = self.table(node, &what, field_names::<RuleSpec>())?;
+        let name = self.required_string(&table, "name", &what, "every rule needs a `name`, unique within its gate");
+        let type_names: Vec<&str> = RuleType::ALL.iter().map(|t| t.as_str()).collect();
+        let rule_type = match table.get("type") {
+            None => {
+                self.missing(&table, "type", &what, format!("set `type` to one of: {}", type_names.join(", ")));
+                None
+            }
+            Some((_, t)) => match &t.value {
+                Value::Str(s) => match RuleType::parse(s) {
+                    Some(rt) => Some(rt),
+                    None => {
+                        let help = match suggest(s, type_names.iter().copied()) {
+                            Some(m) => format!("did you mean `{m}`?"),
+                            None => format!("rule types are: {}", type_names.join(", ")),
+                        };
+                        self.error(Code::UnknownRuleType, t.span.clone(), "unknown rule type", format!("unknown rule type {s:?}"), Some(help));
+                        None
+                    }
+                },
+                _ => {
+                    self.wrong_type(t, &format!("`type` of {what}"), "a string");
+                    None
+                }
+            },
+        };
+        let dry_run = self.boolean(&table, "dry_run", &what).unwrap_or(default_dry_run);
+
+        let duration = table.get("duration").and_then(|(_, d)| match d.value {
+            Value::Int(v) if (0..=MAX_DURATION as i64).contains(&v) => Some(v as u64),
+            Value::Int(v) => {
+                self.error(
+                    Code::DurationOutOfRange,
+                    d.span.clone(),
+                    format!("{v} is out of range"),
+                    format!("`duration` of {what} must be between 0 and {MAX_DURATION} seconds"),
+                    Some("the API accepts 0 to 7200 seconds (two hours); 900 or more is advised for faulty deployment detection".into()),
+                );
+                None
+            }
+            _ => {
+                self.wrong_type(d, &format!("`duration` of {what}"), "a whole number of seconds");
+                None
+            }
+        });
+
+        let query = table.get("query").map(|(k, _)| k.span.clone());
+        let excluded = table.get("excluded_resources");
+        let allowed = table.get("allowed_resources");
+
+        let options = match rule_type? {
+            RuleType::Monitor => {
+                for (key, _) in [excluded, allowed].into_iter().flatten() {
+                    self.error(
+                        Code::ResourcesNotAllowed,
+                        key.span.clone(),
+                        "only for faulty_deployment_detection",
+                        format!("`{}` does not apply to a monitor rule", key.name),
+                        Some("remove it, or set `type = \"faulty_deployment_detection\"`".into()),
+                    );
+                }
+                if query.is_none() {
+                    let span = self.head(&table.span);
+                    self.error(
+                        Code::MissingQuery,
+                        span,
+                        "monitor rule without `query`",
+                        format!("{what} is a monitor rule but has no `query`"),
+                        Some("add a monitor search query, such as `query = \"service:checkout env:production\"`".into()),
+                    );
+                    return None;
+                }
+                let (query, _) = self.string(&table, "query", &what)?;
+                RuleOptions::Monitor { query, duration }
+            }
+            RuleType::FaultyDeploymentDetection => {
+                if let Some(span) = query {
+                    self.error(
+                        Code::QueryNotAllowed,
+                        span,
+                        "only for monitor rules",
+                        format!("`query` does not apply to a faulty_deployment_detection rule of {gate}"),
+                        Some("remove `query`, or set `type = \"monitor\"`".into()),
+                    );
+                }
+                if let (Some((ek, _)), Some((ak, _))) = (excluded, allowed) {
+                    let d = ConfigDiagnostic::new(
+                        Code::ConflictingResources,
+                        &self.file.named,
+                        ak.span.clone(),
+                        "allowed here",
+                        format!("{what} sets both `allowed_resources` and `excluded_resources`"),
+                    )
+                    .with_label(ek.span.clone(), "excluded here")
+                    .with_help("the API takes one or the other: keep only the list you need");
+                    self.diags.push(d);
+                }
+                let excluded_resources = excluded.map(|(_, n)| self.string_list(n, "excluded_resources", &what)).unwrap_or_default();
+                let allowed_resources = allowed.map(|(_, n)| self.string_list(n, "allowed_resources", &what)).unwrap_or_default();
+                RuleOptions::FaultyDeploymentDetection { duration, excluded_resources, allowed_resources }
+            }
+        };
+        let (name, span) = name?;
+        Some((Rule { name, dry_run, options }, span))
+    }
+}

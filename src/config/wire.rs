@@ -1,0 +1,155 @@
+//! The file format as flat serde types: the single source of the JSON Schema in `schemas/`
+//! and of the keys validation accepts.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A gatesctl configuration file (`gates.toml`, `gates.yaml`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "gatesctl configuration")]
+pub struct FileSpec {
+    /// Version of the file format. Only `1` exists.
+    #[schemars(range(min = 1, max = 1))]
+    pub version: u32,
+    /// Values inherited by every gate and rule that does not set them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<DefaultsSpec>,
+    /// The deployment gates this file declares.
+    #[serde(default)]
+    pub gates: Vec<GateSpec>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultsSpec {
+    /// Evaluate gates and rules in dry run: they report but never block a deploy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// A deployment gate: one per (service, env, identifier).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GateSpec {
+    /// The service being deployed, as tagged in APM.
+    #[schemars(length(min = 1))]
+    pub service: String,
+    /// The environment deployed to.
+    #[schemars(length(min = 1))]
+    pub env: String,
+    /// Tells apart several gates of one service and env. Defaults to `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub identifier: Option<String>,
+    /// Evaluate this gate in dry run. Defaults to `defaults.dry_run`, else false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    /// The rules evaluated when the gate is.
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleTypeSpec {
+    /// Passes while the monitors matching `query` stay OK for `duration` seconds.
+    Monitor,
+    /// APM Faulty Deployment Detection on the new version.
+    FaultyDeploymentDetection,
+}
+
+/// A rule of a gate. Which keys apply depends on `type`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Unique within its gate; rules are matched to remote ones by name.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rule_type: RuleTypeSpec,
+    /// Evaluate this rule in dry run. Defaults to `defaults.dry_run`, else false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    /// Monitor search query (monitor rules only, required there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub query: Option<String>,
+    /// Seconds to watch, 0 to 7200 (900 or more advised for faulty deployment detection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 7200))]
+    pub duration: Option<u64>,
+    /// APM resources ignored by faulty deployment detection. Not with `allowed_resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded_resources: Option<Vec<String>>,
+    /// The only APM resources faulty deployment detection watches. Not with `excluded_resources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_resources: Option<Vec<String>>,
+}
+
+/// The JSON Schema of the file, as committed in `schemas/gates.schema.json`.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(FileSpec);
+    let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
+    text.push('\n');
+    text
+}
+
+/// The keys a serde struct accepts, read from its derived `Deserialize` so that validation
+/// and the schema can never disagree about them.
+pub fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("probe")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl de::Error for Stop {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+
+    impl<'de> de::Deserializer<'de> for Probe<'_> {
+        type Error = Stop;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            *self.0 = fields;
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_come_from_serde() {
+        assert_eq!(field_names::<DefaultsSpec>(), ["dry_run"]);
+        assert!(field_names::<RuleSpec>().contains(&"type"));
+        assert!(field_names::<GateSpec>().contains(&"identifier"));
+    }
+}

@@ -1,0 +1,250 @@
+//! JSON:API bodies of the Deployment Gates API, as the service sends and accepts them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{GateKey, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER};
+
+#[derive(Debug, Deserialize)]
+pub struct Document<T> {
+    pub data: T,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GateData {
+    pub id: String,
+    pub attributes: GateAttributes,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GateAttributes {
+    pub service: String,
+    pub env: String,
+    #[serde(default = "default_identifier")]
+    pub identifier: String,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+fn default_identifier() -> String {
+    DEFAULT_IDENTIFIER.to_string()
+}
+
+impl GateAttributes {
+    pub fn key(&self) -> GateKey {
+        GateKey::new(&self.service, &self.env, &self.identifier)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GateList {
+    pub data: Vec<GateData>,
+    #[serde(default)]
+    pub meta: Option<ListMeta>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListMeta {
+    #[serde(default)]
+    pub page: Option<PageMeta>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageMeta {
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RuleListData {
+    pub attributes: RuleListAttributes,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RuleListAttributes {
+    #[serde(default)]
+    pub rules: Vec<Value>,
+}
+
+/// A rule as the API returns it, options still untyped.
+#[derive(Debug, Deserialize)]
+pub struct RuleAttributes {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rule_type: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub options: Value,
+}
+
+/// Decodes one rule, in either of the shapes the API uses: a resource
+/// (`{"id", "attributes": {...}}`, from get/create) or a flat item with an `id`
+/// (inside the list-rules answer).
+pub fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
+    let id = item.get("id").and_then(Value::as_str).ok_or("rule without an `id`")?.to_string();
+    let attributes = item.get("attributes").unwrap_or(item);
+    let attrs: RuleAttributes = serde_json::from_value(attributes.clone()).map_err(|e| format!("rule {id}: {e}"))?;
+    let options = decode_options(&attrs.rule_type, &attrs.options).map_err(|e| format!("rule {:?}: {e}", attrs.name))?;
+    Ok((id, Rule { name: attrs.name, dry_run: attrs.dry_run, options }))
+}
+
+/// Options are typed by the sibling `type`, which the official clients leave ambiguous.
+pub fn decode_options(rule_type: &str, options: &Value) -> Result<RuleOptions, String> {
+    #[derive(Deserialize)]
+    struct Monitor {
+        query: String,
+        #[serde(default)]
+        duration: Option<u64>,
+    }
+    #[derive(Deserialize)]
+    struct Fdd {
+        #[serde(default)]
+        duration: Option<u64>,
+        #[serde(default)]
+        excluded_resources: Option<Vec<String>>,
+        #[serde(default)]
+        allowed_resources: Option<Vec<String>>,
+    }
+    let options = if options.is_null() { Value::Object(Default::default()) } else { options.clone() };
+    match RuleType::parse(rule_type) {
+        Some(RuleType::Monitor) => {
+            let m: Monitor = serde_json::from_value(options).map_err(|e| format!("monitor options: {e}"))?;
+            Ok(RuleOptions::Monitor { query: m.query, duration: m.duration })
+        }
+        Some(RuleType::FaultyDeploymentDetection) => {
+            let f: Fdd = serde_json::from_value(options).map_err(|e| format!("faulty_deployment_detection options: {e}"))?;
+            Ok(RuleOptions::FaultyDeploymentDetection {
+                duration: f.duration,
+                excluded_resources: f.excluded_resources.unwrap_or_default(),
+                allowed_resources: f.allowed_resources.unwrap_or_default(),
+            })
+        }
+        None => Err(format!("unsupported rule type {rule_type:?}; upgrade gatesctl")),
+    }
+}
+
+pub fn create_gate_body(key: &GateKey, dry_run: bool) -> Value {
+    serde_json::json!({"data": {"type": "deployment_gate", "attributes": {
+        "service": key.service, "env": key.env, "identifier": key.identifier, "dry_run": dry_run,
+    }}})
+}
+
+pub fn update_gate_body(id: &str, dry_run: bool) -> Value {
+    serde_json::json!({"data": {"id": id, "type": "deployment_gate", "attributes": {"dry_run": dry_run}}})
+}
+
+pub fn rule_body(rule: &Rule, id: Option<&str>) -> Value {
+    let mut data = serde_json::json!({"type": "deployment_rule", "attributes": {
+        "name": rule.name, "type": rule.rule_type().as_str(), "dry_run": rule.dry_run, "options": rule.options.to_api(),
+    }});
+    if let Some(id) = id {
+        data["id"] = Value::from(id);
+    }
+    serde_json::json!({ "data": data })
+}
+
+/// Evaluation request attributes (seeds 000/001).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EvaluationRequest {
+    pub service: String,
+    pub env: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EvaluationAccepted {
+    pub attributes: EvaluationAcceptedAttributes,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EvaluationAcceptedAttributes {
+    pub evaluation_id: String,
+}
+
+/// Evaluation result attributes (seed 002).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvaluationResult {
+    #[serde(default)]
+    pub dry_run: bool,
+    pub evaluation_id: String,
+    #[serde(default)]
+    pub evaluation_url: String,
+    #[serde(default)]
+    pub gate_id: String,
+    pub gate_status: String,
+    #[serde(default)]
+    pub rules: Vec<RuleResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RuleResult {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Resource<T> {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub attributes: T,
+}
+
+/// Both error shapes: `{"errors":[{"status","title","detail"}]}` and `{"errors":["…"]}`.
+pub fn error_detail(body: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let errors = v.get("errors")?.as_array()?;
+    let parts: Vec<String> = errors
+        .iter()
+        .filter_map(|e| match e {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => o
+                .get("detail")
+                .or_else(|| o.get("title"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_error_shapes_give_the_detail() {
+        assert_eq!(
+            error_detail(r#"{"errors":[{"status":"400","title":"Bad Request","detail":"attribute \"env\" is required"}]}"#).as_deref(),
+            Some("attribute \"env\" is required")
+        );
+        assert_eq!(error_detail(r#"{"errors":["Forbidden"]}"#).as_deref(), Some("Forbidden"));
+        assert_eq!(error_detail("<html>"), None);
+    }
+
+    #[test]
+    fn options_are_typed_by_the_sibling_type() {
+        let flat = serde_json::json!({"id": "r1", "name": "fdd", "type": "faulty_deployment_detection", "dry_run": false, "options": {}});
+        let (_, rule) = decode_rule(&flat).unwrap();
+        assert_eq!(rule.options, RuleOptions::FaultyDeploymentDetection { duration: None, excluded_resources: vec![], allowed_resources: vec![] });
+        let nested = serde_json::json!({"id": "r2", "type": "deployment_rule", "attributes": {"name": "m", "type": "monitor", "options": {"query": "env:prod", "duration": 60}}});
+        let (id, rule) = decode_rule(&nested).unwrap();
+        assert_eq!(id, "r2");
+        assert_eq!(rule.options, RuleOptions::Monitor { query: "env:prod".into(), duration: Some(60) });
+        assert!(decode_rule(&serde_json::json!({"id": "r3", "name": "x", "type": "monitor", "options": {}})).is_err());
+    }
+}

@@ -1,0 +1,43 @@
+//! Output for people: the plan as text, with colour only where asked for.
+
+pub mod text;
+
+use anstyle::{AnsiColor, Style};
+
+/// Colours for one output stream; plain text when disabled.
+#[derive(Clone, Copy, Debug)]
+pub struct Palette {
+    pub enabled: bool,
+}
+
+impl Palette {
+    pub const PLAIN: Palette = Palette { enabled: false };
+
+    pub fn paint(&self, style: Style, text: &str) -> String {
+        if self.enabled && !text.is_empty() {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn create(&self, text: &str) -> String {
+        self.paint(AnsiColor::Green.on_default(), text)
+    }
+
+    pub fn update(&self, text: &str) -> String {
+        self.paint(AnsiColor::Yellow.on_default(), text)
+    }
+
+    pub fn delete(&self, text: &str) -> String {
+        self.paint(AnsiColor::Red.on_default(), text)
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint(Style::new().bold(), text)
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.paint(Style::new().dimmed(), text)
+    }
+}

@@ -1,0 +1,179 @@
+//! The terraform-style text plan.
+
+use std::fmt::Write;
+
+use similar::{ChangeTag, TextDiff};
+
+use super::Palette;
+use crate::model::Rule;
+use crate::plan::{GateAction, Plan, RuleAction, Summary};
+
+/// Queries longer than this are shown as a word diff rather than old → new.
+const LONG_TEXT: usize = 60;
+
+pub const NO_CHANGES: &str = "No changes. Remote gates match the configuration.";
+
+pub fn render_plan(plan: &Plan, p: Palette) -> String {
+    let mut out = String::new();
+    if plan.is_empty() {
+        writeln!(out, "{}", p.bold(NO_CHANGES)).unwrap();
+    } else {
+        writeln!(
+            out,
+            "Legend: {} create, {} update in place, {} delete, {} replace (delete, then create)\n",
+            p.create("+"),
+            p.update("~"),
+            p.delete("-"),
+            p.update("-/+")
+        )
+        .unwrap();
+        writeln!(out, "gatesctl will perform the following actions:").unwrap();
+        for gate in &plan.gates {
+            out.push('\n');
+            let (marker, word) = match gate.action {
+                GateAction::Create { .. } => (p.create("+"), "will be created"),
+                GateAction::Update { .. } => (p.update("~"), "will be updated in place"),
+                GateAction::Keep { .. } => (p.update("~"), "has rule changes"),
+            };
+            writeln!(out, "  {marker} gate {} {}", p.bold(&gate.key.to_string()), p.dim(&format!("({word})"))).unwrap();
+            match &gate.action {
+                GateAction::Create { dry_run } => attr_line(&mut out, p, 6, "+", "dry_run", &dry_run.to_string(), None),
+                GateAction::Update { before, after, .. } => {
+                    attr_line(&mut out, p, 6, "~", "dry_run", &before.to_string(), Some(&after.to_string()))
+                }
+                GateAction::Keep { .. } => {}
+            }
+            for rule in &gate.rules {
+                render_rule(&mut out, p, rule);
+            }
+        }
+        out.push('\n');
+        writeln!(out, "{}", summary_line(&plan.summary())).unwrap();
+    }
+    if !plan.unmanaged.is_empty() {
+        let n = plan.unmanaged.len();
+        writeln!(
+            out,
+            "\nNote: {n} remote gate{} {} declared in no file and left untouched (unmanaged):",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" }
+        )
+        .unwrap();
+        for key in &plan.unmanaged {
+            writeln!(out, "  {}", p.dim(&key.to_string())).unwrap();
+        }
+    }
+    out
+}
+
+pub fn summary_line(s: &Summary) -> String {
+    format!(
+        "Plan: gates {} to create, {} to update, {} to delete; rules {} to create, {} to update, {} to replace, {} to delete.",
+        s.gates_create, s.gates_update, s.gates_delete, s.rules_create, s.rules_update, s.rules_replace, s.rules_delete
+    )
+}
+
+fn rule_attrs(rule: &Rule) -> Vec<(&'static str, String)> {
+    let mut attrs = vec![("dry_run", rule.dry_run.to_string())];
+    attrs.extend(rule.options.attributes().into_iter().map(|(k, v)| (k, v.to_string())));
+    attrs
+}
+
+fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
+    match action {
+        RuleAction::Create { after } => {
+            writeln!(out, "      {} rule {:?} ({})", p.create("+"), after.name, after.rule_type()).unwrap();
+            for (k, v) in rule_attrs(after) {
+                attr_line(out, p, 10, "+", k, &v, None);
+            }
+        }
+        RuleAction::Delete { before, .. } => {
+            writeln!(out, "      {} rule {:?} ({})", p.delete("-"), before.name, before.rule_type()).unwrap();
+            for (k, v) in rule_attrs(before) {
+                attr_line(out, p, 10, "-", k, &v, None);
+            }
+        }
+        RuleAction::Update { before, after, .. } => {
+            writeln!(out, "      {} rule {:?} ({})", p.update("~"), after.name, after.rule_type()).unwrap();
+            let old = rule_attrs(before);
+            let new = rule_attrs(after);
+            for (k, v) in &new {
+                match old.iter().find(|(ok, _)| ok == k) {
+                    Some((_, ov)) if ov == v => {}
+                    Some((_, ov)) => attr_line(out, p, 10, "~", k, ov, Some(v)),
+                    None => attr_line(out, p, 10, "+", k, v, None),
+                }
+            }
+            for (k, v) in &old {
+                if !new.iter().any(|(nk, _)| nk == k) {
+                    attr_line(out, p, 10, "-", k, v, None);
+                }
+            }
+        }
+        RuleAction::Replace { before, after, .. } => {
+            writeln!(
+                out,
+                "    {} rule {:?} ({} → {}) {}",
+                p.update("-/+"),
+                after.name,
+                before.rule_type(),
+                after.rule_type(),
+                p.dim("(type changed: delete, then create)")
+            )
+            .unwrap();
+            for (k, v) in rule_attrs(before) {
+                attr_line(out, p, 10, "-", k, &v, None);
+            }
+            for (k, v) in rule_attrs(after) {
+                attr_line(out, p, 10, "+", k, &v, None);
+            }
+        }
+    }
+}
+
+fn attr_line(out: &mut String, p: Palette, indent: usize, marker: &str, key: &str, old: &str, new: Option<&str>) {
+    let pad = " ".repeat(indent);
+    let painted = match marker {
+        "+" => p.create(marker),
+        "-" => p.delete(marker),
+        _ => p.update(marker),
+    };
+    match new {
+        None => writeln!(out, "{pad}{painted} {key} = {old}").unwrap(),
+        Some(new) if old.len() > LONG_TEXT || new.len() > LONG_TEXT => {
+            writeln!(out, "{pad}{painted} {key}:").unwrap();
+            writeln!(out, "{pad}    {} {old}", p.delete("-")).unwrap();
+            writeln!(out, "{pad}    {} {new}", p.create("+")).unwrap();
+            writeln!(out, "{pad}    {} {}", p.dim("words:"), word_diff(old, new, p)).unwrap();
+        }
+        Some(new) => writeln!(out, "{pad}{painted} {key} = {old} → {new}").unwrap(),
+    }
+}
+
+/// A word-level diff, git's `--word-diff=plain` style: `[-removed-]{+added+}`.
+pub fn word_diff(old: &str, new: &str, p: Palette) -> String {
+    let diff = TextDiff::from_words(old, new);
+    let mut out = String::new();
+    for change in diff.iter_all_changes() {
+        let text = change.value();
+        match change.tag() {
+            ChangeTag::Equal => out.push_str(text),
+            ChangeTag::Delete if text.trim().is_empty() => {}
+            ChangeTag::Insert if text.trim().is_empty() => out.push_str(text),
+            ChangeTag::Delete => out.push_str(&p.delete(&format!("[-{text}-]"))),
+            ChangeTag::Insert => out.push_str(&p.create(&format!("{{+{text}+}}"))),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_diff_marks_only_changed_words() {
+        let d = word_diff("service:a env:prod status:alert", "service:a env:staging status:alert", Palette::PLAIN);
+        assert_eq!(d, "service:a [-env:prod-]{+env:staging+} status:alert");
+    }
+}

@@ -1,0 +1,109 @@
+//! The sandbox's data: gates and rules as the API holds them, persisted as one JSON file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredGate {
+    pub id: String,
+    pub service: String,
+    pub env: String,
+    pub identifier: String,
+    pub dry_run: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default)]
+    pub rules: Vec<StoredRule>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredRule {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rule_type: String,
+    pub dry_run: bool,
+    pub options: Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Store {
+    /// In creation order, which is the list order.
+    pub gates: Vec<StoredGate>,
+}
+
+fn user() -> Value {
+    json!({"id": "00000000-0000-0000-0000-000000000001", "name": "Sandbox User", "handle": "sandbox@example.com"})
+}
+
+impl StoredGate {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "type": "deployment_gate",
+            "attributes": {
+                "service": self.service, "env": self.env, "identifier": self.identifier, "dry_run": self.dry_run,
+                "created_at": self.created_at, "created_by": user(), "updated_at": self.updated_at, "updated_by": user(),
+            }
+        })
+    }
+}
+
+impl StoredRule {
+    fn attributes(&self, gate_id: &str) -> serde_json::Map<String, Value> {
+        let v = json!({
+            "name": self.name, "type": self.rule_type, "dry_run": self.dry_run, "gate_id": gate_id, "options": self.options,
+            "created_at": self.created_at, "created_by": user(), "updated_at": self.updated_at, "updated_by": user(),
+        });
+        match v {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        }
+    }
+
+    pub fn to_json(&self, gate_id: &str) -> Value {
+        json!({"id": self.id, "type": "deployment_rule", "attributes": self.attributes(gate_id)})
+    }
+
+    /// Items of the list-rules answer are flat and carry their `id`, as the real service does.
+    pub fn to_list_item(&self, gate_id: &str) -> Value {
+        let mut map = self.attributes(gate_id);
+        map.insert("id".into(), Value::from(self.id.clone()));
+        Value::Object(map)
+    }
+}
+
+impl Store {
+    pub fn load(path: &Path) -> Result<Store, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{} is not a sandbox state file: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Store::default()),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// Writes to a sibling temporary file and renames it over the old one, so a crash never
+    /// leaves a half-written state.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut tmp = PathBuf::from(path);
+        tmp.set_extension(format!("json.tmp-{}", std::process::id()));
+        let text = serde_json::to_vec_pretty(self).expect("store serialises");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, path)
+    }
+
+    pub fn gate(&self, id: &str) -> Option<&StoredGate> {
+        self.gates.iter().find(|g| g.id == id)
+    }
+
+    pub fn gate_mut(&mut self, id: &str) -> Option<&mut StoredGate> {
+        self.gates.iter_mut().find(|g| g.id == id)
+    }
+}
