@@ -53,7 +53,12 @@ impl Report {
 
 /// Runs every action of `plan`, calling `on_outcome` as each lands, and never stops early:
 /// independent gates go on after a failure.
-pub async fn apply(client: &Client, plan: &Plan, parallelism: usize, on_outcome: impl Fn(&Outcome) + Send + Sync + 'static) -> Report {
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    parallelism: usize,
+    on_outcome: impl Fn(&Outcome) + Send + Sync + 'static,
+) -> Report {
     let on_outcome = Arc::new(on_outcome);
     let permits = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -63,7 +68,10 @@ pub async fn apply(client: &Client, plan: &Plan, parallelism: usize, on_outcome:
         let permits = Arc::clone(&permits);
         let on_outcome = Arc::clone(&on_outcome);
         tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("semaphore is never closed");
             let mut outcomes = Vec::new();
             apply_gate(&client, &gate, |o| {
                 on_outcome(&o);
@@ -79,7 +87,9 @@ pub async fn apply(client: &Client, plan: &Plan, parallelism: usize, on_outcome:
     }
     // Report in plan order, whatever order the gates finished in.
     results.sort_by_key(|(i, _)| *i);
-    Report { outcomes: results.into_iter().flat_map(|(_, o)| o).collect() }
+    Report {
+        outcomes: results.into_iter().flat_map(|(_, o)| o).collect(),
+    }
 }
 
 fn status<T>(result: &Result<T, ApiError>) -> Status {
@@ -99,7 +109,13 @@ fn gone_is_fine(result: Result<(), ApiError>) -> Result<(), ApiError> {
 
 async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outcome)) {
     let key = &gate.key;
-    let mut out = |action: String, status: Status| emit(Outcome { gate: key.clone(), action, status });
+    let mut out = |action: String, status: Status| {
+        emit(Outcome {
+            gate: key.clone(),
+            action,
+            status,
+        })
+    };
 
     let gate_id = match &gate.action {
         GateAction::Create { dry_run } => {
@@ -109,7 +125,10 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
                 Ok(created) => created.id,
                 Err(_) => {
                     for rule in &gate.rules {
-                        out(describe(rule), Status::Skipped("its gate was not created".into()));
+                        out(
+                            describe(rule),
+                            Status::Skipped("its gate was not created".into()),
+                        );
                     }
                     return;
                 }
@@ -133,14 +152,22 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
             RuleAction::Replace { id, after, .. } => {
                 let deleted = gone_is_fine(client.delete_rule(&gate_id, id).await);
                 if let Err(e) = &deleted {
-                    out(describe(rule), Status::Failed(format!("deleting the old rule: {e}")));
+                    out(
+                        describe(rule),
+                        Status::Failed(format!("deleting the old rule: {e}")),
+                    );
                     continue;
                 }
                 let created = client.create_rule(&gate_id, after).await;
-                out(describe(rule), match created {
-                    Ok(_) => Status::Done,
-                    Err(e) => Status::Failed(format!("old rule deleted, creating the new one: {e}")),
-                });
+                out(
+                    describe(rule),
+                    match created {
+                        Ok(_) => Status::Done,
+                        Err(e) => {
+                            Status::Failed(format!("old rule deleted, creating the new one: {e}"))
+                        }
+                    },
+                );
             }
             _ => {}
         }

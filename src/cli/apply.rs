@@ -24,7 +24,10 @@ fn confirm() -> Result<bool, CliError> {
     print!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     std::io::stdout().flush().ok();
     let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).map_err(|e| CliError::Other(format!("cannot read the answer: {e}")))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::Other(format!("cannot read the answer: {e}")))?;
     Ok(answer.trim() == "yes")
 }
 
@@ -57,10 +60,17 @@ pub async fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<i32, CliError>
         }
     }
     println!("\nApplying…");
-    let report = apply::apply(&connection.client, &plan, args.parallelism, move |o| println!("{}", outcome_line(o, palette))).await;
+    let report = apply::apply(&connection.client, &plan, args.parallelism, move |o| {
+        println!("{}", outcome_line(o, palette))
+    })
+    .await;
     println!(
         "\nApply {}: {} succeeded, {} failed, {} skipped.",
-        if report.is_success() { "complete" } else { "incomplete" },
+        if report.is_success() {
+            "complete"
+        } else {
+            "incomplete"
+        },
         report.succeeded(),
         report.failed(),
         report.skipped()
@@ -69,8 +79,15 @@ pub async fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<i32, CliError>
         return Ok(exit::OK);
     }
     println!("\nFailures:");
-    for o in report.outcomes.iter().filter(|o| !matches!(o.status, Status::Done)) {
+    for o in report
+        .outcomes
+        .iter()
+        .filter(|o| !matches!(o.status, Status::Done))
+    {
         println!("{}", outcome_line(o, palette));
     }
-    Err(CliError::ApplyFailed { failed: report.failed(), skipped: report.skipped() })
+    Err(CliError::ApplyFailed {
+        failed: report.failed(),
+        skipped: report.skipped(),
+    })
 }

@@ -21,7 +21,12 @@ use crate::sandbox::{RunningSandbox, SandboxOptions};
 pub const SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
 
 #[derive(Debug, Parser)]
-#[command(name = "gatesctl", version, about = "Datadog Deployment Gates as code: validate, plan, apply", max_term_width = 100)]
+#[command(
+    name = "gatesctl",
+    version,
+    about = "Datadog Deployment Gates as code: validate, plan, apply",
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -79,7 +84,8 @@ pub struct FileArgs {
 
 impl FileArgs {
     pub fn load(&self) -> Result<crate::config::DesiredState, CliError> {
-        let cwd = std::env::current_dir().map_err(|e| CliError::Other(format!("cannot read the working directory: {e}")))?;
+        let cwd = std::env::current_dir()
+            .map_err(|e| CliError::Other(format!("cannot read the working directory: {e}")))?;
         let paths = crate::config::resolve_paths(&self.files, &cwd)?;
         Ok(crate::config::load(&paths)?)
     }
@@ -90,12 +96,16 @@ impl GlobalArgs {
         match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         }
     }
 
     pub fn stdout_palette(&self) -> Palette {
-        Palette { enabled: self.color_enabled(std::io::stdout().is_terminal()) }
+        Palette {
+            enabled: self.color_enabled(std::io::stdout().is_terminal()),
+        }
     }
 
     pub fn stderr_color(&self) -> bool {
@@ -122,22 +132,53 @@ impl GlobalArgs {
         if self.sandbox {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
-                .map_err(|e| CliError::Other(format!("cannot start the sandbox on a loopback port: {e}")))?;
+                .map_err(|e| {
+                    CliError::Other(format!("cannot start the sandbox on a loopback port: {e}"))
+                })?;
             let state_file = PathBuf::from(SANDBOX_STATE);
-            let sandbox = crate::sandbox::start(listener, SandboxOptions { state_file: Some(state_file), ..Default::default() })
-                .await
-                .map_err(CliError::Other)?;
-            eprintln!("Using the built-in sandbox at {} (state in {SANDBOX_STATE}).", sandbox.url());
+            let sandbox = crate::sandbox::start(
+                listener,
+                SandboxOptions {
+                    state_file: Some(state_file),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(CliError::Other)?;
+            eprintln!(
+                "Using the built-in sandbox at {} (state in {SANDBOX_STATE}).",
+                sandbox.url()
+            );
             let base = client::base_url(None, Some(&sandbox.url()))?;
-            let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), self.verbose)?;
-            return Ok(Connection { client, _sandbox: Some(sandbox) });
+            let client = Client::new(
+                base,
+                Credentials::new("sandbox-api-key", "sandbox-app-key"),
+                self.verbose,
+            )?;
+            return Ok(Connection {
+                client,
+                _sandbox: Some(sandbox),
+            });
         }
-        let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()));
-        let api_url = self.api_url.clone().or_else(|| env(&["DD_API_URL", "DD_HOST"]));
-        let site = self.site.clone().or_else(|| env(&["DD_SITE", "DATADOG_SITE"]));
+        let env = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+        };
+        let api_url = self
+            .api_url
+            .clone()
+            .or_else(|| env(&["DD_API_URL", "DD_HOST"]));
+        let site = self
+            .site
+            .clone()
+            .or_else(|| env(&["DD_SITE", "DATADOG_SITE"]));
         let base = client::base_url(site.as_deref(), api_url.as_deref())?;
         let client = Client::new(base, Credentials::from_env()?, self.verbose)?;
-        Ok(Connection { client, _sandbox: None })
+        Ok(Connection {
+            client,
+            _sandbox: None,
+        })
     }
 }
 
@@ -145,7 +186,10 @@ impl GlobalArgs {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let color = cli.global.stderr_color();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -20,7 +20,11 @@ pub struct PlanArgs {
 }
 
 /// Reads the remote state the configuration needs and diffs it. Shared by plan and apply.
-pub async fn compute(client: &Client, desired: &DesiredState, parallelism: usize) -> Result<Plan, CliError> {
+pub async fn compute(
+    client: &Client,
+    desired: &DesiredState,
+    parallelism: usize,
+) -> Result<Plan, CliError> {
     let remote = remote::fetch(client, parallelism, plan::needs_rules(desired)).await?;
     Ok(plan::diff(desired, &remote))
 }
@@ -31,5 +35,9 @@ pub async fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<i32, CliError> 
     let connection = global.connect().await?;
     let plan = compute(&connection.client, &desired, args.parallelism).await?;
     print!("{}", text::render_plan(&plan, global.stdout_palette()));
-    Ok(if args.detailed_exitcode && !plan.is_empty() { exit::CHANGES } else { exit::OK })
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    })
 }

@@ -38,11 +38,24 @@ pub async fn run(args: &SandboxArgs) -> Result<i32, CliError> {
         .map_err(|e| CliError::Other(format!("cannot listen on {}: {e}", args.listen)))?;
     let options = SandboxOptions {
         state_file: Some(args.state.clone()),
-        eval: EvalSettings { not_found_polls: args.not_found_polls, pending_polls: args.pending_polls, fail_rules: args.fail_rules.clone() },
+        eval: EvalSettings {
+            not_found_polls: args.not_found_polls,
+            pending_polls: args.pending_polls,
+            fail_rules: args.fail_rules.clone(),
+        },
     };
-    let sandbox = crate::sandbox::start(listener, options).await.map_err(CliError::Other)?;
-    eprintln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), args.state.display());
-    eprintln!("Try: DD_API_URL={} DD_API_KEY=x DD_APP_KEY=x gatesctl plan", sandbox.url());
+    let sandbox = crate::sandbox::start(listener, options)
+        .await
+        .map_err(CliError::Other)?;
+    eprintln!(
+        "gatesctl sandbox listening on {} (state: {})",
+        sandbox.url(),
+        args.state.display()
+    );
+    eprintln!(
+        "Try: DD_API_URL={} DD_API_KEY=x DD_APP_KEY=x gatesctl plan",
+        sandbox.url()
+    );
     tokio::select! {
         _ = tokio::signal::ctrl_c() => eprintln!("sandbox stopped"),
         _ = sandbox.wait() => {}

@@ -82,7 +82,13 @@ pub struct ConfigDiagnostic {
 }
 
 impl ConfigDiagnostic {
-    pub fn new(code: Code, source: &Arc<NamedSource<String>>, span: Span, label: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: Code,
+        source: &Arc<NamedSource<String>>,
+        span: Span,
+        label: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         ConfigDiagnostic {
             code,
             message: message.into(),
@@ -113,7 +119,10 @@ impl ConfigDiagnostic {
     /// 1-based line of the first label, for sorting and for tests.
     pub fn line(&self) -> usize {
         let at = self.labels.first().map_or(0, |(s, _)| s.start);
-        self.source.inner()[..at.min(self.source.inner().len())].matches('\n').count() + 1
+        self.source.inner()[..at.min(self.source.inner().len())]
+            .matches('\n')
+            .count()
+            + 1
     }
 
     pub fn file_name(&self) -> &str {
@@ -135,11 +144,17 @@ impl Diagnostic for ConfigDiagnostic {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(if self.advice { miette::Severity::Advice } else { miette::Severity::Error })
+        Some(if self.advice {
+            miette::Severity::Advice
+        } else {
+            miette::Severity::Error
+        })
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -147,14 +162,16 @@ impl Diagnostic for ConfigDiagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(self.labels.iter().enumerate().map(|(i, (span, label))| {
-            let label = (!label.is_empty()).then(|| label.clone());
-            if i == 0 {
-                LabeledSpan::new_primary_with_span(label, span.clone())
-            } else {
-                LabeledSpan::new_with_span(label, span.clone())
-            }
-        })))
+        Some(Box::new(self.labels.iter().enumerate().map(
+            |(i, (span, label))| {
+                let label = (!label.is_empty()).then(|| label.clone());
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(label, span.clone())
+                } else {
+                    LabeledSpan::new_with_span(label, span.clone())
+                }
+            },
+        )))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {

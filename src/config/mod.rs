@@ -35,7 +35,10 @@ pub enum ConfigError {
     #[error("no configuration file found: looked for {} in {}", DEFAULT_FILES.join(", "), .dir.display())]
     NotFound { dir: PathBuf },
     #[error("cannot read {}: {source}", .path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: unknown file type; use .toml, .yaml or .yml", .path.display())]
     UnknownFormat { path: PathBuf },
     #[error("{} problem{} found in the configuration", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
@@ -52,18 +55,28 @@ pub fn resolve_paths(named: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, Conf
         .map(|f| dir.join(f))
         .find(|p| p.is_file())
         .map(|p| vec![p])
-        .ok_or_else(|| ConfigError::NotFound { dir: dir.to_path_buf() })
+        .ok_or_else(|| ConfigError::NotFound {
+            dir: dir.to_path_buf(),
+        })
 }
 
 pub fn read_file(path: &Path) -> Result<SourceFile, ConfigError> {
-    let format = Format::from_path(path).ok_or_else(|| ConfigError::UnknownFormat { path: path.to_path_buf() })?;
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let format = Format::from_path(path).ok_or_else(|| ConfigError::UnknownFormat {
+        path: path.to_path_buf(),
+    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(SourceFile::new(path.to_path_buf(), format, text))
 }
 
 /// Reads, parses and validates every file, reporting all problems of all files at once.
 pub fn load(paths: &[PathBuf]) -> Result<DesiredState, ConfigError> {
-    let files = paths.iter().map(|p| read_file(p)).collect::<Result<Vec<_>, _>>()?;
+    let files = paths
+        .iter()
+        .map(|p| read_file(p))
+        .collect::<Result<Vec<_>, _>>()?;
     load_sources(&files)
 }
 
@@ -77,11 +90,17 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
             Ok(root) => root,
             Err(errors) => {
                 diagnostics.extend(errors.into_iter().map(|e| {
-                    ConfigDiagnostic::new(Code::Syntax, &file.named, e.span, "here", format!("invalid {}: {}", format_name(file.format), e.message))
-                        .with_help(match file.format {
-                            Format::Toml => "see https://toml.io for the TOML syntax",
-                            Format::Yaml => "check the indentation and quoting around this line",
-                        })
+                    ConfigDiagnostic::new(
+                        Code::Syntax,
+                        &file.named,
+                        e.span,
+                        "here",
+                        format!("invalid {}: {}", format_name(file.format), e.message),
+                    )
+                    .with_help(match file.format {
+                        Format::Toml => "see https://toml.io for the TOML syntax",
+                        Format::Yaml => "check the indentation and quoting around this line",
+                    })
                 }));
                 continue;
             }
@@ -91,16 +110,35 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
         for gate in gates {
             if let Some((first_file, first_span)) = origins.get(&gate.key) {
                 let first = &files[*first_file];
-                let note = ConfigDiagnostic::new(Code::DuplicateGate, &first.named, first_span.clone(), "first declared here", format!("{} is first declared in {}", gate.key, first.path.display()));
+                let note = ConfigDiagnostic::new(
+                    Code::DuplicateGate,
+                    &first.named,
+                    first_span.clone(),
+                    "first declared here",
+                    format!("{} is first declared in {}", gate.key, first.path.display()),
+                );
                 diagnostics.push(
-                    ConfigDiagnostic::new(Code::DuplicateGate, &file.named, gate.span.clone(), "declared again here", format!("gate {} is declared in two files", gate.key))
-                        .with_help("each gate belongs to one file: remove one of the two declarations")
-                        .with_related(note),
+                    ConfigDiagnostic::new(
+                        Code::DuplicateGate,
+                        &file.named,
+                        gate.span.clone(),
+                        "declared again here",
+                        format!("gate {} is declared in two files", gate.key),
+                    )
+                    .with_help("each gate belongs to one file: remove one of the two declarations")
+                    .with_related(note),
                 );
                 continue;
             }
             origins.insert(gate.key.clone(), (index, gate.span.clone()));
-            state.gates.insert(gate.key.clone(), DesiredGate { key: gate.key, dry_run: gate.dry_run, rules: gate.rules });
+            state.gates.insert(
+                gate.key.clone(),
+                DesiredGate {
+                    key: gate.key,
+                    dry_run: gate.dry_run,
+                    rules: gate.rules,
+                },
+            );
         }
     }
 

@@ -33,18 +33,31 @@ struct Table<'n> {
 
 impl<'n> Table<'n> {
     fn get(&self, name: &str) -> Option<(&'n Key, &'n Node)> {
-        self.entries.iter().find(|(k, _)| k.name == name).map(|(k, n)| (k, n))
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == name)
+            .map(|(k, n)| (k, n))
     }
 }
 
 pub fn validate_file(file: &SourceFile, root: &Node) -> (Vec<DeclaredGate>, Vec<ConfigDiagnostic>) {
-    let mut c = Checker { file, diags: Vec::new() };
+    let mut c = Checker {
+        file,
+        diags: Vec::new(),
+    };
     let gates = c.file_root(root);
     (gates, c.diags)
 }
 
 impl<'a> Checker<'a> {
-    fn error(&mut self, code: Code, span: Span, label: impl Into<String>, message: impl Into<String>, help: Option<String>) {
+    fn error(
+        &mut self,
+        code: Code,
+        span: Span,
+        label: impl Into<String>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
         let mut d = ConfigDiagnostic::new(code, &self.file.named, span, label, message);
         d.help = help;
         self.diags.push(d);
@@ -54,7 +67,9 @@ impl<'a> Checker<'a> {
     fn head(&self, span: &Span) -> Span {
         let text = self.file.text();
         let start = span.start.min(text.len());
-        let end = text[start..span.end.min(text.len())].find('\n').map_or(span.end, |i| start + i);
+        let end = text[start..span.end.min(text.len())]
+            .find('\n')
+            .map_or(span.end, |i| start + i);
         start..end.max(start)
     }
 
@@ -93,7 +108,10 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        Some(Table { span: node.span.clone(), entries })
+        Some(Table {
+            span: node.span.clone(),
+            entries,
+        })
     }
 
     fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
@@ -108,7 +126,13 @@ impl<'a> Checker<'a> {
 
     fn missing(&mut self, table: &Table<'_>, key: &str, what: &str, help: String) {
         let span = self.head(&table.span);
-        self.error(Code::MissingKey, span, format!("`{key}` is missing here"), format!("{what} has no `{key}`"), Some(help));
+        self.error(
+            Code::MissingKey,
+            span,
+            format!("`{key}` is missing here"),
+            format!("{what} has no `{key}`"),
+            Some(help),
+        );
     }
 
     fn string(&mut self, table: &Table<'_>, key: &str, what: &str) -> Option<(String, Span)> {
@@ -120,7 +144,9 @@ impl<'a> Checker<'a> {
                     node.span.clone(),
                     "empty",
                     format!("`{key}` of {what} is empty"),
-                    Some(format!("give `{key}` a value, or remove the key if it is optional")),
+                    Some(format!(
+                        "give `{key}` a value, or remove the key if it is optional"
+                    )),
                 );
                 None
             }
@@ -132,7 +158,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn required_string(&mut self, table: &Table<'_>, key: &str, what: &str, help: &str) -> Option<(String, Span)> {
+    fn required_string(
+        &mut self,
+        table: &Table<'_>,
+        key: &str,
+        what: &str,
+        help: &str,
+    ) -> Option<(String, Span)> {
         if table.get(key).is_none() {
             self.missing(table, key, what, help.to_string());
             return None;
@@ -167,7 +199,11 @@ impl<'a> Checker<'a> {
                     Some("name an APM resource, such as \"GET /healthz\"".into()),
                 ),
                 Value::Str(s) => out.push(s.clone()),
-                _ => self.wrong_type(item, &format!("each entry of `{key}` of {what}"), "a string"),
+                _ => self.wrong_type(
+                    item,
+                    &format!("each entry of `{key}` of {what}"),
+                    "a string",
+                ),
             }
         }
         out
@@ -184,7 +220,9 @@ impl<'a> Checker<'a> {
             );
             return Vec::new();
         }
-        let Some(top) = self.table(root, "the file", field_names::<FileSpec>()) else { return Vec::new() };
+        let Some(top) = self.table(root, "the file", field_names::<FileSpec>()) else {
+            return Vec::new();
+        };
 
         match top.get("version") {
             None => self.missing(&top, "version", "the file", "add `version = 1` (TOML) or `version: 1` (YAML) at the top".into()),
@@ -204,7 +242,9 @@ impl<'a> Checker<'a> {
         let mut default_dry_run = false;
         if let Some((_, node)) = top.get("defaults") {
             if let Some(defaults) = self.table(node, "[defaults]", field_names::<DefaultsSpec>()) {
-                default_dry_run = self.boolean(&defaults, "dry_run", "[defaults]").unwrap_or(false);
+                default_dry_run = self
+                    .boolean(&defaults, "dry_run", "[defaults]")
+                    .unwrap_or(false);
             }
         }
 
@@ -212,11 +252,17 @@ impl<'a> Checker<'a> {
         let mut seen: BTreeMap<GateKey, Span> = BTreeMap::new();
         if let Some((_, node)) = top.get("gates") {
             let Value::Array(items) = &node.value else {
-                self.wrong_type(node, "`gates`", "a list of tables ([[gates]] in TOML, a `- ` list in YAML)");
+                self.wrong_type(
+                    node,
+                    "`gates`",
+                    "a list of tables ([[gates]] in TOML, a `- ` list in YAML)",
+                );
                 return gates;
             };
             for (index, item) in items.iter().enumerate() {
-                let Some(gate) = self.gate(item, index, default_dry_run) else { continue };
+                let Some(gate) = self.gate(item, index, default_dry_run) else {
+                    continue;
+                };
                 if let Some(first) = seen.get(&gate.key) {
                     let d = ConfigDiagnostic::new(
                         Code::DuplicateGate,
@@ -238,15 +284,32 @@ impl<'a> Checker<'a> {
     }
 
     fn gate(&mut self, node: &Node, index: usize, default_dry_run: bool) -> Option<DeclaredGate> {
-        let what = format!("gate #{}", index + 1);
-        let table = self.table(node, &what, field_names::<GateSpec>())?;
-        let service = self.required_string(&table, "service", &what, "every gate names the `service` it guards");
-        let env = self.required_string(&table, "env", &what, "every gate names the `env` it guards");
+        let numbered = format!("gate #{}", index + 1);
+        let table = self.table(node, &numbered, field_names::<GateSpec>())?;
+        let service = self.required_string(
+            &table,
+            "service",
+            &numbered,
+            "every gate names the `service` it guards",
+        );
+        let env = self.required_string(
+            &table,
+            "env",
+            &numbered,
+            "every gate names the `env` it guards",
+        );
         let identifier = match table.get("identifier") {
-            Some(_) => self.string(&table, "identifier", &what).map(|(s, _)| s),
+            Some(_) => self.string(&table, "identifier", &numbered).map(|(s, _)| s),
             None => Some(DEFAULT_IDENTIFIER.to_string()),
         };
-        let dry_run = self.boolean(&table, "dry_run", &what).unwrap_or(default_dry_run);
+        // Name the gate in later messages when it can be named.
+        let what = match (&service, &env, &identifier) {
+            (Some((s, _)), Some((e, _)), Some(i)) => format!("gate {s}/{e}/{i}"),
+            _ => numbered,
+        };
+        let dry_run = self
+            .boolean(&table, "dry_run", &what)
+            .unwrap_or(default_dry_run);
 
         let mut rules = BTreeMap::new();
         let mut rule_spans: BTreeMap<String, Span> = BTreeMap::new();
@@ -254,41 +317,98 @@ impl<'a> Checker<'a> {
             match &rules_node.value {
                 Value::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
-                        let Some((rule, span)) = self.rule(item, &what, i, default_dry_run) else { continue };
-                        if let Some(first) = rule_spans.get(&rule.name) {
+                        let Some((name, span, rule)) = self.rule(item, &what, i, default_dry_run)
+                        else {
+                            continue;
+                        };
+                        if let Some(first) = rule_spans.get(&name) {
                             let d = ConfigDiagnostic::new(
                                 Code::DuplicateRule,
                                 &self.file.named,
                                 span,
                                 "used again here",
-                                format!("rule name {:?} is used twice in {what}", rule.name),
+                                format!("rule name {name:?} is used twice in {what}"),
                             )
                             .with_label(first.clone(), "first used here")
                             .with_help("rules are matched to remote rules by name: give each rule of a gate its own name");
                             self.diags.push(d);
                             continue;
                         }
-                        rule_spans.insert(rule.name.clone(), span);
-                        rules.insert(rule.name.clone(), rule);
+                        rule_spans.insert(name.clone(), span);
+                        if let Some(rule) = rule {
+                            rules.insert(name, rule);
+                        }
                     }
                 }
-                _ => self.wrong_type(rules_node, &format!("`rules` of {what}"), "a list of tables ([[gates.rules]] in TOML)"),
+                _ => self.wrong_type(
+                    rules_node,
+                    &format!("`rules` of {what}"),
+                    "a list of tables ([[gates.rules]] in TOML)",
+                ),
             }
         }
 
         let (service, service_span) = service?;
         let (env, _) = env?;
-        Some(DeclaredGate { key: GateKey { service, env, identifier: identifier? }, dry_run, rules, span: service_span })
+        Some(DeclaredGate {
+            key: GateKey {
+                service,
+                env,
+                identifier: identifier?,
+            },
+            dry_run,
+            rules,
+            span: service_span,
+        })
     }
 
-    fn rule(&mut self, node: &Node, gate: &str, index: usize, default_dry_run: bool) -> Option<(Rule, Span)> {
-        let what = format!("rule #{} of {gate}", index + 1);
-        let table = self.table(node, &what, field_names::<RuleSpec>())?;
-        let name = self.required_string(&table, "name", &what, "every rule needs a `name`, unique within its gate");
+    /// The rule's name and its span when it has one, and the rule when it is valid: a
+    /// duplicate name is worth reporting even on a rule with other problems.
+    fn rule(
+        &mut self,
+        node: &Node,
+        gate: &str,
+        index: usize,
+        default_dry_run: bool,
+    ) -> Option<(String, Span, Option<Rule>)> {
+        let numbered = format!("rule #{} of {gate}", index + 1);
+        let table = self.table(node, &numbered, field_names::<RuleSpec>())?;
+        let name = self.required_string(
+            &table,
+            "name",
+            &numbered,
+            "every rule needs a `name`, unique within its gate",
+        );
+        let what = match &name {
+            Some((n, _)) => format!("rule {n:?} of {gate}"),
+            None => numbered,
+        };
+        let rule = self.rule_body(&table, &what, gate, default_dry_run);
+        let (name, span) = name?;
+        let rule = rule.map(|(dry_run, options)| Rule {
+            name: name.clone(),
+            dry_run,
+            options,
+        });
+        Some((name, span, rule))
+    }
+
+    fn rule_body(
+        &mut self,
+        table: &Table<'_>,
+        what: &str,
+        gate: &str,
+        default_dry_run: bool,
+    ) -> Option<(bool, RuleOptions)> {
         let type_names: Vec<&str> = RuleType::ALL.iter().map(|t| t.as_str()).collect();
         let rule_type = match table.get("type") {
             None => {
-                self.missing(&table, "type", &what, format!("set `type` to one of: {}", type_names.join(", ")));
+                self.missing(
+                    &table,
+                    "type",
+                    &what,
+                    format!("set `type` to one of: {}", type_names.join(", ")),
+                );
                 None
             }
             Some((_, t)) => match &t.value {
@@ -299,7 +419,13 @@ impl<'a> Checker<'a> {
                             Some(m) => format!("did you mean `{m}`?"),
                             None => format!("rule types are: {}", type_names.join(", ")),
                         };
-                        self.error(Code::UnknownRuleType, t.span.clone(), "unknown rule type", format!("unknown rule type {s:?}"), Some(help));
+                        self.error(
+                            Code::UnknownRuleType,
+                            t.span.clone(),
+                            "unknown rule type",
+                            format!("unknown rule type {s:?}"),
+                            Some(help),
+                        );
                         None
                     }
                 },
@@ -309,7 +435,9 @@ impl<'a> Checker<'a> {
                 }
             },
         };
-        let dry_run = self.boolean(&table, "dry_run", &what).unwrap_or(default_dry_run);
+        let dry_run = self
+            .boolean(&table, "dry_run", &what)
+            .unwrap_or(default_dry_run);
 
         let duration = table.get("duration").and_then(|(_, d)| match d.value {
             Value::Int(v) if (0..=MAX_DURATION as i64).contains(&v) => Some(v as u64),
@@ -380,12 +508,19 @@ impl<'a> Checker<'a> {
                     .with_help("the API takes one or the other: keep only the list you need");
                     self.diags.push(d);
                 }
-                let excluded_resources = excluded.map(|(_, n)| self.string_list(n, "excluded_resources", &what)).unwrap_or_default();
-                let allowed_resources = allowed.map(|(_, n)| self.string_list(n, "allowed_resources", &what)).unwrap_or_default();
-                RuleOptions::FaultyDeploymentDetection { duration, excluded_resources, allowed_resources }
+                let excluded_resources = excluded
+                    .map(|(_, n)| self.string_list(n, "excluded_resources", &what))
+                    .unwrap_or_default();
+                let allowed_resources = allowed
+                    .map(|(_, n)| self.string_list(n, "allowed_resources", &what))
+                    .unwrap_or_default();
+                RuleOptions::FaultyDeploymentDetection {
+                    duration,
+                    excluded_resources,
+                    allowed_resources,
+                }
             }
         };
-        let (name, span) = name?;
-        Some((Rule { name, dry_run, options }, span))
+        Some((dry_run, options))
     }
 }

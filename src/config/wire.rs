@@ -89,10 +89,47 @@ pub struct RuleSpec {
 
 /// The JSON Schema of the file, as committed in `schemas/gates.schema.json`.
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(FileSpec);
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(FileSpec)).expect("schema serialises");
+    drop_null(&mut schema);
     let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
     text.push('\n');
     text
+}
+
+/// TOML has no null, so an optional key means "may be left out", never "may be null":
+/// removes the null alternatives schemars adds for `Option` fields.
+fn drop_null(schema: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(map) = schema else {
+        if let Value::Array(items) = schema {
+            items.iter_mut().for_each(drop_null);
+        }
+        return;
+    };
+    if let Some(Value::Array(types)) = map.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            map.insert("type".into(), only);
+        }
+    }
+    if let Some(Value::Array(alternatives)) = map.get("anyOf") {
+        let rest: Vec<Value> = alternatives
+            .iter()
+            .filter(|a| a.get("type").is_none_or(|t| t != "null"))
+            .cloned()
+            .collect();
+        if rest.len() == 1 {
+            map.remove("anyOf");
+            if let Value::Object(inner) = &rest[0] {
+                for (k, v) in inner {
+                    map.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    map.values_mut().for_each(drop_null);
 }
 
 /// The keys a serde struct accepts, read from its derived `Deserialize` so that validation

@@ -8,26 +8,50 @@ use crate::remote::{RemoteRule, RemoteState};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GateAction {
-    Create { dry_run: bool },
+    Create {
+        dry_run: bool,
+    },
     /// `dry_run` is the only attribute of a gate the API lets change.
-    Update { id: String, before: bool, after: bool },
+    Update {
+        id: String,
+        before: bool,
+        after: bool,
+    },
     /// Unchanged itself, listed because some of its rules change.
-    Keep { id: String },
+    Keep {
+        id: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RuleAction {
-    Create { after: Rule },
-    Update { id: String, before: Rule, after: Rule },
+    Create {
+        after: Rule,
+    },
+    Update {
+        id: String,
+        before: Rule,
+        after: Rule,
+    },
     /// The type changed, which the API cannot update: delete, then create.
-    Replace { id: String, before: Rule, after: Rule },
-    Delete { id: String, before: Rule },
+    Replace {
+        id: String,
+        before: Rule,
+        after: Rule,
+    },
+    Delete {
+        id: String,
+        before: Rule,
+    },
 }
 
 impl RuleAction {
     pub fn name(&self) -> &str {
         match self {
-            RuleAction::Create { after: r } | RuleAction::Update { after: r, .. } | RuleAction::Replace { after: r, .. } | RuleAction::Delete { before: r, .. } => &r.name,
+            RuleAction::Create { after: r }
+            | RuleAction::Update { after: r, .. }
+            | RuleAction::Replace { after: r, .. }
+            | RuleAction::Delete { before: r, .. } => &r.name,
         }
     }
 }
@@ -97,24 +121,45 @@ pub fn diff(desired: &DesiredState, remote: &RemoteState) -> Plan {
         let Some(have) = remote.gates.get(key) else {
             plan.gates.push(GatePlan {
                 key: key.clone(),
-                action: GateAction::Create { dry_run: want.dry_run },
-                rules: want.rules.values().map(|r| RuleAction::Create { after: r.clone() }).collect(),
+                action: GateAction::Create {
+                    dry_run: want.dry_run,
+                },
+                rules: want
+                    .rules
+                    .values()
+                    .map(|r| RuleAction::Create { after: r.clone() })
+                    .collect(),
             });
             continue;
         };
         let action = if have.dry_run != want.dry_run {
-            GateAction::Update { id: have.id.clone(), before: have.dry_run, after: want.dry_run }
+            GateAction::Update {
+                id: have.id.clone(),
+                before: have.dry_run,
+                after: want.dry_run,
+            }
         } else {
-            GateAction::Keep { id: have.id.clone() }
+            GateAction::Keep {
+                id: have.id.clone(),
+            }
         };
         let remote_rules = remote.rules.get(key).map(Vec::as_slice).unwrap_or_default();
         let rules = diff_rules(&want.rules, remote_rules);
         if rules.is_empty() && matches!(action, GateAction::Keep { .. }) {
             continue;
         }
-        plan.gates.push(GatePlan { key: key.clone(), action, rules });
+        plan.gates.push(GatePlan {
+            key: key.clone(),
+            action,
+            rules,
+        });
     }
-    plan.unmanaged = remote.gates.keys().filter(|k| !desired.gates.contains_key(k)).cloned().collect();
+    plan.unmanaged = remote
+        .gates
+        .keys()
+        .filter(|k| !desired.gates.contains_key(k))
+        .cloned()
+        .collect();
     plan
 }
 
@@ -123,21 +168,33 @@ fn diff_rules(want: &BTreeMap<String, Rule>, have: &[RemoteRule]) -> Vec<RuleAct
     // The API does not stop two rules sharing a name: the first one is matched, the rest deleted.
     let mut by_name: BTreeMap<&str, &RemoteRule> = BTreeMap::new();
     for remote in have {
-        if by_name.contains_key(remote.rule.name.as_str()) || !want.contains_key(&remote.rule.name) {
-            actions.push(RuleAction::Delete { id: remote.id.clone(), before: remote.rule.clone() });
+        if by_name.contains_key(remote.rule.name.as_str()) || !want.contains_key(&remote.rule.name)
+        {
+            actions.push(RuleAction::Delete {
+                id: remote.id.clone(),
+                before: remote.rule.clone(),
+            });
         } else {
             by_name.insert(&remote.rule.name, remote);
         }
     }
     for (name, rule) in want {
         match by_name.get(name.as_str()) {
-            None => actions.push(RuleAction::Create { after: rule.clone() }),
+            None => actions.push(RuleAction::Create {
+                after: rule.clone(),
+            }),
             Some(remote) if remote.rule.rule_type() != rule.rule_type() => {
-                actions.push(RuleAction::Replace { id: remote.id.clone(), before: remote.rule.clone(), after: rule.clone() })
+                actions.push(RuleAction::Replace {
+                    id: remote.id.clone(),
+                    before: remote.rule.clone(),
+                    after: rule.clone(),
+                })
             }
-            Some(remote) if remote.rule != *rule => {
-                actions.push(RuleAction::Update { id: remote.id.clone(), before: remote.rule.clone(), after: rule.clone() })
-            }
+            Some(remote) if remote.rule != *rule => actions.push(RuleAction::Update {
+                id: remote.id.clone(),
+                before: remote.rule.clone(),
+                after: rule.clone(),
+            }),
             Some(_) => {}
         }
     }
@@ -153,7 +210,14 @@ mod tests {
     use crate::remote::RemoteGate;
 
     fn monitor(name: &str, query: &str) -> Rule {
-        Rule { name: name.into(), dry_run: false, options: RuleOptions::Monitor { query: query.into(), duration: Some(300) } }
+        Rule {
+            name: name.into(),
+            dry_run: false,
+            options: RuleOptions::Monitor {
+                query: query.into(),
+                duration: Some(300),
+            },
+        }
     }
 
     fn states() -> (DesiredState, RemoteState) {
@@ -161,11 +225,30 @@ mod tests {
         let mut desired = DesiredState::default();
         desired.gates.insert(
             key.clone(),
-            DesiredGate { key: key.clone(), dry_run: false, rules: [("a".to_string(), monitor("a", "env:prod"))].into_iter().collect() },
+            DesiredGate {
+                key: key.clone(),
+                dry_run: false,
+                rules: [("a".to_string(), monitor("a", "env:prod"))]
+                    .into_iter()
+                    .collect(),
+            },
         );
         let mut remote = RemoteState::default();
-        remote.gates.insert(key.clone(), RemoteGate { id: "g1".into(), key: key.clone(), dry_run: false });
-        remote.rules.insert(key, vec![RemoteRule { id: "r1".into(), rule: monitor("a", "env:prod") }]);
+        remote.gates.insert(
+            key.clone(),
+            RemoteGate {
+                id: "g1".into(),
+                key: key.clone(),
+                dry_run: false,
+            },
+        );
+        remote.rules.insert(
+            key,
+            vec![RemoteRule {
+                id: "r1".into(),
+                rule: monitor("a", "env:prod"),
+            }],
+        );
         (desired, remote)
     }
 
@@ -179,16 +262,32 @@ mod tests {
     fn duplicate_remote_rule_names_keep_one_and_delete_the_rest() {
         let (desired, mut remote) = states();
         let key = GateKey::new("checkout", "prod", "default");
-        remote.rules.get_mut(&key).unwrap().push(RemoteRule { id: "r2".into(), rule: monitor("a", "env:prod") });
+        remote.rules.get_mut(&key).unwrap().push(RemoteRule {
+            id: "r2".into(),
+            rule: monitor("a", "env:prod"),
+        });
         let plan = diff(&desired, &remote);
-        assert_eq!(plan.gates[0].rules, vec![RuleAction::Delete { id: "r2".into(), before: monitor("a", "env:prod") }]);
+        assert_eq!(
+            plan.gates[0].rules,
+            vec![RuleAction::Delete {
+                id: "r2".into(),
+                before: monitor("a", "env:prod")
+            }]
+        );
     }
 
     #[test]
     fn undeclared_remote_gates_are_unmanaged_not_deleted() {
         let (desired, mut remote) = states();
         let other = GateKey::new("legacy", "prod", "default");
-        remote.gates.insert(other.clone(), RemoteGate { id: "g2".into(), key: other.clone(), dry_run: true });
+        remote.gates.insert(
+            other.clone(),
+            RemoteGate {
+                id: "g2".into(),
+                key: other.clone(),
+                dry_run: true,
+            },
+        );
         let plan = diff(&desired, &remote);
         assert!(plan.is_empty());
         assert_eq!(plan.unmanaged, vec![other]);

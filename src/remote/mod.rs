@@ -23,8 +23,17 @@ pub struct RemoteState {
 
 /// Lists every gate, then fetches rules for the gates `needs_rules` selects, a bounded number
 /// of requests at a time.
-pub async fn fetch(client: &Client, parallelism: usize, needs_rules: impl Fn(&GateKey) -> bool) -> Result<RemoteState, ApiError> {
-    let gates: BTreeMap<GateKey, RemoteGate> = client.list_gates().await?.into_iter().map(|g| (g.key.clone(), g)).collect();
+pub async fn fetch(
+    client: &Client,
+    parallelism: usize,
+    needs_rules: impl Fn(&GateKey) -> bool,
+) -> Result<RemoteState, ApiError> {
+    let gates: BTreeMap<GateKey, RemoteGate> = client
+        .list_gates()
+        .await?
+        .into_iter()
+        .map(|g| (g.key.clone(), g))
+        .collect();
     let permits = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for gate in gates.values().filter(|g| needs_rules(&g.key)) {
@@ -32,7 +41,10 @@ pub async fn fetch(client: &Client, parallelism: usize, needs_rules: impl Fn(&Ga
         let permits = Arc::clone(&permits);
         let (key, id) = (gate.key.clone(), gate.id.clone());
         tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("semaphore is never closed");
             (key, client.list_rules(&id).await)
         });
     }

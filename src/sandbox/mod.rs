@@ -76,7 +76,10 @@ impl Drop for RunningSandbox {
 }
 
 /// Starts serving on `listener`; the state file is read now and written after each change.
-pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -> Result<RunningSandbox, String> {
+pub async fn start(
+    listener: tokio::net::TcpListener,
+    options: SandboxOptions,
+) -> Result<RunningSandbox, String> {
     let store = match &options.state_file {
         Some(path) => Store::load(path)?,
         None => Store::default(),
@@ -98,14 +101,35 @@ pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -
 
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/api/v2/deployment_gates", get(list_gates).post(create_gate))
-        .route("/api/v2/deployment_gates/{id}", get(get_gate).put(update_gate).delete(delete_gate))
-        .route("/api/v2/deployment_gates/{gate_id}/rules", get(list_rules).post(create_rule))
-        .route("/api/v2/deployment_gates/{gate_id}/rules/{id}", get(get_rule).put(update_rule).delete(delete_rule))
-        .route("/api/v2/deployments/gates/evaluation", post(evaluation::trigger))
-        .route("/api/v2/deployments/gates/evaluation/{id}", get(evaluation::result))
+        .route(
+            "/api/v2/deployment_gates",
+            get(list_gates).post(create_gate),
+        )
+        .route(
+            "/api/v2/deployment_gates/{id}",
+            get(get_gate).put(update_gate).delete(delete_gate),
+        )
+        .route(
+            "/api/v2/deployment_gates/{gate_id}/rules",
+            get(list_rules).post(create_rule),
+        )
+        .route(
+            "/api/v2/deployment_gates/{gate_id}/rules/{id}",
+            get(get_rule).put(update_rule).delete(delete_rule),
+        )
+        .route(
+            "/api/v2/deployments/gates/evaluation",
+            post(evaluation::trigger),
+        )
+        .route(
+            "/api/v2/deployments/gates/evaluation/{id}",
+            get(evaluation::result),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })
-        .layer(middleware::from_fn_with_state(Arc::clone(&shared), authenticate))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            authenticate,
+        ))
         .with_state(shared)
 }
 
@@ -121,13 +145,19 @@ async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next:
     } else {
         error(StatusCode::FORBIDDEN, "Forbidden")
     };
-    shared.requests.lock().unwrap().push(RecordedRequest { method, path, status: response.status().as_u16() });
+    shared.requests.lock().unwrap().push(RecordedRequest {
+        method,
+        path,
+        status: response.status().as_u16(),
+    });
     response
 }
 
 pub(crate) fn jsonapi(status: StatusCode, body: Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     response
 }
 
@@ -136,7 +166,9 @@ pub(crate) fn jsonapi(status: StatusCode, body: Value) -> Response {
 pub(crate) fn error(status: StatusCode, detail: &str) -> Response {
     let body = match status.as_u16() {
         401 | 403 | 429 => json!({"errors": [detail]}),
-        code => json!({"errors": [{"status": code.to_string(), "title": status.canonical_reason().unwrap_or(""), "detail": detail}]}),
+        code => {
+            json!({"errors": [{"status": code.to_string(), "title": status.canonical_reason().unwrap_or(""), "detail": detail}]})
+        }
     };
     jsonapi(status, body)
 }
@@ -156,18 +188,29 @@ pub(crate) fn parse_body(body: &Bytes) -> Result<Value, Response> {
 }
 
 pub(crate) fn attributes(body: &Value) -> Result<&serde_json::Map<String, Value>, Response> {
-    body.get("data").and_then(|d| d.get("attributes")).and_then(Value::as_object).ok_or_else(|| bad("Malformed payload"))
+    body.get("data")
+        .and_then(|d| d.get("attributes"))
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("Malformed payload"))
 }
 
-fn required_str<'a>(attrs: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'a str, Response> {
+fn required_str<'a>(
+    attrs: &'a serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<&'a str, Response> {
     match attrs.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(Value::String(_)) | None | Some(Value::Null) => Err(bad(format!("attribute \"{name}\" is required"))),
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            Err(bad(format!("attribute \"{name}\" is required")))
+        }
         Some(_) => Err(bad(format!("attribute \"{name}\" must be a string"))),
     }
 }
 
-fn optional_bool(attrs: &serde_json::Map<String, Value>, name: &str) -> Result<Option<bool>, Response> {
+fn optional_bool(
+    attrs: &serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<Option<bool>, Response> {
     match attrs.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -176,7 +219,9 @@ fn optional_bool(attrs: &serde_json::Map<String, Value>, name: &str) -> Result<O
 }
 
 fn check_id(id: &str) -> Result<(), Response> {
-    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| bad("attribute \"id\" Invalid id"))
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| bad("attribute \"id\" Invalid id"))
 }
 
 fn gate_not_found() -> Response {
@@ -186,15 +231,21 @@ fn gate_not_found() -> Response {
 impl Shared {
     fn persist(&self, store: &Store) -> Result<(), Response> {
         match &self.options.state_file {
-            Some(path) => store
-                .save(path)
-                .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &format!("sandbox could not save its state: {e}"))),
+            Some(path) => store.save(path).map_err(|e| {
+                error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("sandbox could not save its state: {e}"),
+                )
+            }),
             None => Ok(()),
         }
     }
 }
 
-async fn list_gates(State(shared): State<Arc<Shared>>, Query(query): Query<HashMap<String, String>>) -> Reply {
+async fn list_gates(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Reply {
     let size = match query.get("page[size]") {
         None => 50,
         Some(s) => match s.parse::<usize>() {
@@ -204,15 +255,26 @@ async fn list_gates(State(shared): State<Arc<Shared>>, Query(query): Query<HashM
     };
     let start = match query.get("page[cursor]") {
         None => 0,
-        Some(c) => c.parse::<usize>().map_err(|_| bad("invalid page[cursor]"))?,
+        Some(c) => c
+            .parse::<usize>()
+            .map_err(|_| bad("invalid page[cursor]"))?,
     };
     let store = shared.store.lock().unwrap();
-    let data: Vec<Value> = store.gates.iter().skip(start).take(size).map(StoredGate::to_json).collect();
+    let data: Vec<Value> = store
+        .gates
+        .iter()
+        .skip(start)
+        .take(size)
+        .map(StoredGate::to_json)
+        .collect();
     let mut page = json!({"cursor": start.to_string(), "size": size});
     if start + size < store.gates.len() {
         page["next_cursor"] = Value::from((start + size).to_string());
     }
-    Ok(jsonapi(StatusCode::OK, json!({"data": data, "meta": {"page": page}})))
+    Ok(jsonapi(
+        StatusCode::OK,
+        json!({"data": data, "meta": {"page": page}}),
+    ))
 }
 
 async fn create_gate(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
@@ -226,8 +288,14 @@ async fn create_gate(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
     };
     let dry_run = optional_bool(attrs, "dry_run")?.unwrap_or(false);
     let mut store = shared.store.lock().unwrap();
-    if store.gates.iter().any(|g| g.service == service && g.env == env && g.identifier == identifier) {
-        return Err(bad("Gate already exists with the given env, service and identifier"));
+    if store
+        .gates
+        .iter()
+        .any(|g| g.service == service && g.env == env && g.identifier == identifier)
+    {
+        return Err(bad(
+            "Gate already exists with the given env, service and identifier",
+        ));
     }
     let at = now();
     let gate = StoredGate {
@@ -253,11 +321,16 @@ async fn get_gate(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
     Ok(jsonapi(StatusCode::OK, json!({"data": gate.to_json()})))
 }
 
-async fn update_gate(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Reply {
+async fn update_gate(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
     check_id(&id)?;
     let body = parse_body(&body)?;
     let attrs = attributes(&body)?;
-    let dry_run = optional_bool(attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
+    let dry_run =
+        optional_bool(attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
     let mut store = shared.store.lock().unwrap();
     let gate = store.gate_mut(&id).ok_or_else(gate_not_found)?;
     gate.dry_run = dry_run;
@@ -283,8 +356,15 @@ async fn list_rules(State(shared): State<Arc<Shared>>, Path(gate_id): Path<Strin
     check_id(&gate_id)?;
     let store = shared.store.lock().unwrap();
     let gate = store.gate(&gate_id).ok_or_else(gate_not_found)?;
-    let rules: Vec<Value> = gate.rules.iter().map(|r| r.to_list_item(&gate_id)).collect();
-    Ok(jsonapi(StatusCode::OK, json!({"data": {"id": gate_id, "type": "list_deployment_rules", "attributes": {"rules": rules}}})))
+    let rules: Vec<Value> = gate
+        .rules
+        .iter()
+        .map(|r| r.to_list_item(&gate_id))
+        .collect();
+    Ok(jsonapi(
+        StatusCode::OK,
+        json!({"data": {"id": gate_id, "type": "list_deployment_rules", "attributes": {"rules": rules}}}),
+    ))
 }
 
 /// Checks options against their rule type and drops empty lists, as the service was seen to.
@@ -297,7 +377,11 @@ pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<
     if let Some(d) = options.get("duration") {
         match d.as_u64() {
             Some(d) if d <= MAX_DURATION => {}
-            _ => return Err(bad(format!("attribute \"duration\" must be an integer between 0 and {MAX_DURATION}"))),
+            _ => {
+                return Err(bad(format!(
+                    "attribute \"duration\" must be an integer between 0 and {MAX_DURATION}"
+                )))
+            }
         }
     }
     match rule_type {
@@ -308,13 +392,17 @@ pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<
             }
             for key in ["excluded_resources", "allowed_resources"] {
                 if options.contains_key(key) {
-                    return Err(bad(format!("attribute \"{key}\" is not allowed for monitor rules")));
+                    return Err(bad(format!(
+                        "attribute \"{key}\" is not allowed for monitor rules"
+                    )));
                 }
             }
         }
         "faulty_deployment_detection" => {
             if options.contains_key("query") {
-                return Err(bad("attribute \"query\" is not allowed for faulty_deployment_detection rules"));
+                return Err(bad(
+                    "attribute \"query\" is not allowed for faulty_deployment_detection rules",
+                ));
             }
             for key in ["excluded_resources", "allowed_resources"] {
                 match options.get(key) {
@@ -324,19 +412,33 @@ pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<
                             options.remove(key);
                         }
                     }
-                    Some(_) => return Err(bad(format!("attribute \"{key}\" must be a list of strings"))),
+                    Some(_) => {
+                        return Err(bad(format!(
+                            "attribute \"{key}\" must be a list of strings"
+                        )))
+                    }
                 }
             }
-            if options.contains_key("excluded_resources") && options.contains_key("allowed_resources") {
+            if options.contains_key("excluded_resources")
+                && options.contains_key("allowed_resources")
+            {
                 return Err(bad("attributes \"excluded_resources\" and \"allowed_resources\" are mutually exclusive"));
             }
         }
-        _ => return Err(bad("attribute \"type\" must be one of \"monitor faulty_deployment_detection\"")),
+        _ => {
+            return Err(bad(
+                "attribute \"type\" must be one of \"monitor faulty_deployment_detection\"",
+            ))
+        }
     }
     Ok(Value::Object(options))
 }
 
-async fn create_rule(State(shared): State<Arc<Shared>>, Path(gate_id): Path<String>, body: Bytes) -> Reply {
+async fn create_rule(
+    State(shared): State<Arc<Shared>>,
+    Path(gate_id): Path<String>,
+    body: Bytes,
+) -> Reply {
     check_id(&gate_id)?;
     let body = parse_body(&body)?;
     let attrs = attributes(&body)?;
@@ -347,7 +449,15 @@ async fn create_rule(State(shared): State<Arc<Shared>>, Path(gate_id): Path<Stri
     let mut store = shared.store.lock().unwrap();
     let gate = store.gate_mut(&gate_id).ok_or_else(gate_not_found)?;
     let at = now();
-    let rule = StoredRule { id: uuid::Uuid::new_v4().to_string(), name, rule_type, dry_run, options, created_at: at.clone(), updated_at: at };
+    let rule = StoredRule {
+        id: uuid::Uuid::new_v4().to_string(),
+        name,
+        rule_type,
+        dry_run,
+        options,
+        created_at: at.clone(),
+        updated_at: at,
+    };
     let json = rule.to_json(&gate_id);
     gate.rules.push(rule);
     shared.persist(&store)?;
@@ -358,28 +468,47 @@ fn rule_not_found() -> Response {
     error(StatusCode::NOT_FOUND, "Rule does not exist")
 }
 
-async fn get_rule(State(shared): State<Arc<Shared>>, Path((gate_id, id)): Path<(String, String)>) -> Reply {
+async fn get_rule(
+    State(shared): State<Arc<Shared>>,
+    Path((gate_id, id)): Path<(String, String)>,
+) -> Reply {
     check_id(&gate_id)?;
     check_id(&id)?;
     let store = shared.store.lock().unwrap();
     let gate = store.gate(&gate_id).ok_or_else(gate_not_found)?;
-    let rule = gate.rules.iter().find(|r| r.id == id).ok_or_else(rule_not_found)?;
-    Ok(jsonapi(StatusCode::OK, json!({"data": rule.to_json(&gate_id)})))
+    let rule = gate
+        .rules
+        .iter()
+        .find(|r| r.id == id)
+        .ok_or_else(rule_not_found)?;
+    Ok(jsonapi(
+        StatusCode::OK,
+        json!({"data": rule.to_json(&gate_id)}),
+    ))
 }
 
-async fn update_rule(State(shared): State<Arc<Shared>>, Path((gate_id, id)): Path<(String, String)>, body: Bytes) -> Reply {
+async fn update_rule(
+    State(shared): State<Arc<Shared>>,
+    Path((gate_id, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Reply {
     check_id(&gate_id)?;
     check_id(&id)?;
     let body = parse_body(&body)?;
     let attrs = attributes(&body)?;
     let name = required_str(attrs, "name")?.to_string();
-    let dry_run = optional_bool(attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
+    let dry_run =
+        optional_bool(attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
     if !attrs.contains_key("options") {
         return Err(bad("attribute \"options\" is required"));
     }
     let mut store = shared.store.lock().unwrap();
     let gate = store.gate_mut(&gate_id).ok_or_else(gate_not_found)?;
-    let rule = gate.rules.iter_mut().find(|r| r.id == id).ok_or_else(rule_not_found)?;
+    let rule = gate
+        .rules
+        .iter_mut()
+        .find(|r| r.id == id)
+        .ok_or_else(rule_not_found)?;
     if let Some(t) = attrs.get("type").and_then(Value::as_str) {
         if t != rule.rule_type {
             return Err(bad("attribute \"type\" cannot be changed"));
@@ -395,7 +524,10 @@ async fn update_rule(State(shared): State<Arc<Shared>>, Path((gate_id, id)): Pat
     Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
 }
 
-async fn delete_rule(State(shared): State<Arc<Shared>>, Path((gate_id, id)): Path<(String, String)>) -> Reply {
+async fn delete_rule(
+    State(shared): State<Arc<Shared>>,
+    Path((gate_id, id)): Path<(String, String)>,
+) -> Reply {
     check_id(&gate_id)?;
     check_id(&id)?;
     let mut store = shared.store.lock().unwrap();

@@ -1,0 +1,178 @@
+//! Shared harness: a real sandbox on a loopback port, and the real binary talking to it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use gatesctl::remote::{client, Client, Credentials};
+use gatesctl::sandbox::{self, RecordedRequest, RunningSandbox, SandboxOptions};
+
+pub struct TestSandbox {
+    pub url: String,
+    pub state_file: PathBuf,
+    sandbox: Option<RunningSandbox>,
+    // Declared last: dropped after the sandbox, so its tasks end inside their runtime.
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl TestSandbox {
+    pub fn start(dir: &Path) -> TestSandbox {
+        Self::start_with(dir, SandboxOptions::default())
+    }
+
+    /// Starts on 127.0.0.1:0 with state in `dir/sandbox.json` (a fixture may have put one there).
+    pub fn start_with(dir: &Path, mut options: SandboxOptions) -> TestSandbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let state_file = dir.join("sandbox.json");
+        options.state_file = Some(state_file.clone());
+        let sandbox = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            sandbox::start(listener, options).await.unwrap()
+        });
+        TestSandbox {
+            url: sandbox.url(),
+            state_file,
+            sandbox: Some(sandbox),
+            runtime,
+        }
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.sandbox.as_ref().unwrap().requests()
+    }
+
+    pub fn count(&self, method: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == method)
+            .count()
+    }
+
+    pub fn mutations(&self) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .collect()
+    }
+
+    /// A library client for out-of-band changes, as someone clicking in the UI would make.
+    pub fn client(&self) -> Client {
+        Client::new(
+            client::base_url(None, Some(&self.url)).unwrap(),
+            Credentials::new("k", "k"),
+            false,
+        )
+        .unwrap()
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// Runs the gatesctl binary in `dir` against this sandbox.
+    pub fn gatesctl(&self, dir: &Path, args: &[&str]) -> Run {
+        gatesctl(
+            dir,
+            args,
+            &[
+                ("DD_API_URL", &self.url),
+                ("DD_API_KEY", "test-api-key"),
+                ("DD_APP_KEY", "test-app-key"),
+            ],
+        )
+    }
+}
+
+impl Drop for TestSandbox {
+    fn drop(&mut self) {
+        let sandbox = self.sandbox.take();
+        let _guard = self.runtime.enter();
+        drop(sandbox);
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// The binary with a hermetic environment: no colour, fixed width, no inherited Datadog settings.
+pub fn gatesctl(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatesctl"));
+    cmd.args(args).current_dir(dir).stdin(Stdio::null());
+    for var in [
+        "DD_API_KEY",
+        "DD_APP_KEY",
+        "DATADOG_API_KEY",
+        "DATADOG_APP_KEY",
+        "DD_SITE",
+        "DATADOG_SITE",
+        "DD_API_URL",
+        "DD_HOST",
+        "CLICOLOR_FORCE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("NO_COLOR", "1").env("COLUMNS", "100");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::from(cmd.output().expect("gatesctl runs"))
+}
+
+pub fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+pub fn fixtures_dir(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(kind)
+}
+
+/// Copies a folder's files (not subfolders) into `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// The sorted names of the subfolders of `dir`: one per test case.
+pub fn cases(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
