@@ -404,9 +404,9 @@ impl<'a> Checker<'a> {
         let rule_type = match table.get("type") {
             None => {
                 self.missing(
-                    &table,
+                    table,
                     "type",
-                    &what,
+                    what,
                     format!("set `type` to one of: {}", type_names.join(", ")),
                 );
                 None
@@ -436,7 +436,7 @@ impl<'a> Checker<'a> {
             },
         };
         let dry_run = self
-            .boolean(&table, "dry_run", &what)
+            .boolean(table, "dry_run", what)
             .unwrap_or(default_dry_run);
 
         let duration = table.get("duration").and_then(|(_, d)| match d.value {
@@ -483,7 +483,7 @@ impl<'a> Checker<'a> {
                     );
                     return None;
                 }
-                let (query, _) = self.string(&table, "query", &what)?;
+                let (query, _) = self.string(table, "query", what)?;
                 RuleOptions::Monitor { query, duration }
             }
             RuleType::FaultyDeploymentDetection => {
@@ -509,10 +509,10 @@ impl<'a> Checker<'a> {
                     self.diags.push(d);
                 }
                 let excluded_resources = excluded
-                    .map(|(_, n)| self.string_list(n, "excluded_resources", &what))
+                    .map(|(_, n)| self.string_list(n, "excluded_resources", what))
                     .unwrap_or_default();
                 let allowed_resources = allowed
-                    .map(|(_, n)| self.string_list(n, "allowed_resources", &what))
+                    .map(|(_, n)| self.string_list(n, "allowed_resources", what))
                     .unwrap_or_default();
                 RuleOptions::FaultyDeploymentDetection {
                     duration,

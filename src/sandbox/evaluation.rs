@@ -4,6 +4,7 @@
 //! - a faulty-deployment-detection rule fails when the deployed `version` contains `faulty`;
 //! - a rule whose name is listed in `--fail-rule` fails;
 //! - every other rule passes.
+//!
 //! An evaluation answers 404 for its first `not_found_polls` polls, then `in_progress` for
 //! `pending_polls` polls, then its result. A gate in dry run always answers `pass`, with the
 //! real result of each rule, as the service does.
@@ -15,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use super::{attributes, bad, check_options, error, jsonapi, parse_body, Reply, Shared};
+use super::{attributes, bad, check_options, jsonapi, parse_body, Fail, Reply, Shared};
 
 #[derive(Clone, Debug)]
 pub struct EvalSettings {
@@ -143,7 +144,7 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
                 .gates
                 .iter()
                 .find(|g| g.service == service && g.env == env && g.identifier == identifier)
-                .ok_or_else(|| error(StatusCode::NOT_FOUND, &format!("no gate found for service {service}, env {env}, and identifier {identifier}")))?;
+                .ok_or_else(|| Fail(StatusCode::NOT_FOUND, format!("no gate found for service {service}, env {env}, and identifier {identifier}")))?;
             let rules = gate
                 .rules
                 .iter()
@@ -192,11 +193,17 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
     let settings = &shared.options.eval;
     let mut evaluations = shared.evaluations.lock().unwrap();
     let Some(eval) = evaluations.get_mut(&id) else {
-        return Err(error(StatusCode::NOT_FOUND, "Evaluation does not exist"));
+        return Err(Fail(
+            StatusCode::NOT_FOUND,
+            "Evaluation does not exist".into(),
+        ));
     };
     eval.polls += 1;
     if eval.polls <= settings.not_found_polls {
-        return Err(error(StatusCode::NOT_FOUND, "Evaluation does not exist"));
+        return Err(Fail(
+            StatusCode::NOT_FOUND,
+            "Evaluation does not exist".into(),
+        ));
     }
     let progress = eval.polls - settings.not_found_polls;
     let pending = progress <= settings.pending_polls;

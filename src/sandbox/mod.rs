@@ -177,17 +177,26 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-type Reply = Result<Response, Response>;
+type Reply = Result<Response, Fail>;
 
-fn bad(detail: impl AsRef<str>) -> Response {
-    error(StatusCode::BAD_REQUEST, detail.as_ref())
+/// A refused request: rendered in the service's error shape for its status.
+pub(crate) struct Fail(StatusCode, String);
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        error(self.0, &self.1)
+    }
 }
 
-pub(crate) fn parse_body(body: &Bytes) -> Result<Value, Response> {
+pub(crate) fn bad(detail: impl Into<String>) -> Fail {
+    Fail(StatusCode::BAD_REQUEST, detail.into())
+}
+
+pub(crate) fn parse_body(body: &Bytes) -> Result<Value, Fail> {
     serde_json::from_slice::<Value>(body).map_err(|_| bad("Malformed payload"))
 }
 
-pub(crate) fn attributes(body: &Value) -> Result<&serde_json::Map<String, Value>, Response> {
+pub(crate) fn attributes(body: &Value) -> Result<&serde_json::Map<String, Value>, Fail> {
     body.get("data")
         .and_then(|d| d.get("attributes"))
         .and_then(Value::as_object)
@@ -197,7 +206,7 @@ pub(crate) fn attributes(body: &Value) -> Result<&serde_json::Map<String, Value>
 fn required_str<'a>(
     attrs: &'a serde_json::Map<String, Value>,
     name: &str,
-) -> Result<&'a str, Response> {
+) -> Result<&'a str, Fail> {
     match attrs.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
         Some(Value::String(_)) | None | Some(Value::Null) => {
@@ -207,10 +216,7 @@ fn required_str<'a>(
     }
 }
 
-fn optional_bool(
-    attrs: &serde_json::Map<String, Value>,
-    name: &str,
-) -> Result<Option<bool>, Response> {
+fn optional_bool(attrs: &serde_json::Map<String, Value>, name: &str) -> Result<Option<bool>, Fail> {
     match attrs.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -218,23 +224,23 @@ fn optional_bool(
     }
 }
 
-fn check_id(id: &str) -> Result<(), Response> {
+fn check_id(id: &str) -> Result<(), Fail> {
     uuid::Uuid::parse_str(id)
         .map(|_| ())
         .map_err(|_| bad("attribute \"id\" Invalid id"))
 }
 
-fn gate_not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "Gate does not exist")
+fn gate_not_found() -> Fail {
+    Fail(StatusCode::NOT_FOUND, "Gate does not exist".into())
 }
 
 impl Shared {
-    fn persist(&self, store: &Store) -> Result<(), Response> {
+    fn persist(&self, store: &Store) -> Result<(), Fail> {
         match &self.options.state_file {
             Some(path) => store.save(path).map_err(|e| {
-                error(
+                Fail(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    &format!("sandbox could not save its state: {e}"),
+                    format!("sandbox could not save its state: {e}"),
                 )
             }),
             None => Ok(()),
@@ -368,7 +374,7 @@ async fn list_rules(State(shared): State<Arc<Shared>>, Path(gate_id): Path<Strin
 }
 
 /// Checks options against their rule type and drops empty lists, as the service was seen to.
-pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<Value, Response> {
+pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<Value, Fail> {
     let mut options = match options {
         None | Some(Value::Null) => serde_json::Map::new(),
         Some(Value::Object(o)) => o.clone(),
@@ -405,18 +411,20 @@ pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<
                 ));
             }
             for key in ["excluded_resources", "allowed_resources"] {
-                match options.get(key) {
-                    None => {}
-                    Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
-                        if items.is_empty() {
-                            options.remove(key);
-                        }
-                    }
-                    Some(_) => {
-                        return Err(bad(format!(
-                            "attribute \"{key}\" must be a list of strings"
-                        )))
-                    }
+                let Some(value) = options.get(key) else {
+                    continue;
+                };
+                let Some(items) = value
+                    .as_array()
+                    .filter(|items| items.iter().all(Value::is_string))
+                else {
+                    return Err(bad(format!(
+                        "attribute \"{key}\" must be a list of strings"
+                    )));
+                };
+                // The service drops empty lists (observed): so does the sandbox.
+                if items.is_empty() {
+                    options.remove(key);
                 }
             }
             if options.contains_key("excluded_resources")
@@ -464,8 +472,8 @@ async fn create_rule(
     Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
 }
 
-fn rule_not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "Rule does not exist")
+fn rule_not_found() -> Fail {
+    Fail(StatusCode::NOT_FOUND, "Rule does not exist".into())
 }
 
 async fn get_rule(
