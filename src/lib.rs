@@ -8,6 +8,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod evaluate;
 pub mod model;
 pub mod plan;
 pub mod remote;

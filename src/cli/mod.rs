@@ -2,6 +2,7 @@
 //! connection to the API or the built-in sandbox.
 
 mod apply;
+mod evaluate;
 mod plan;
 mod sandbox;
 mod schema;
@@ -68,6 +69,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Make the remote gates match the configuration
     Apply(apply::ApplyArgs),
+    /// Trigger a gate evaluation and wait for pass or fail (for deploy pipelines)
+    Evaluate(evaluate::EvaluateArgs),
     /// Serve a local Datadog-compatible Deployment Gates API
     Sandbox(sandbox::SandboxArgs),
     /// Print the JSON Schema of the configuration file
@@ -119,6 +122,16 @@ pub fn parse_parallelism(s: &str) -> Result<usize, String> {
         Ok(n) if (1..=64).contains(&n) => Ok(n),
         _ => Err("expected a whole number from 1 to 64".into()),
     }
+}
+
+/// Durations as `90s`, `15m`, `3h`, `250ms`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{e}; use e.g. 90s, 15m, 3h or a number of seconds"))
 }
 
 /// A client, and the sandbox it talks to when `--sandbox` is given (kept alive with it).
@@ -210,6 +223,7 @@ async fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Validate(args) => validate::run(args, &cli.global),
         Command::Plan(args) => plan::run(args, &cli.global).await,
         Command::Apply(args) => apply::run(args, &cli.global).await,
+        Command::Evaluate(args) => evaluate::run(args, &cli.global).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),
     }

@@ -1,10 +1,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
 use crate::error::{exit, CliError};
-use crate::sandbox::{EvalSettings, SandboxOptions};
+use crate::sandbox::{EvalSettings, Faults, RateLimit, SandboxOptions};
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
@@ -23,6 +24,36 @@ pub struct SandboxArgs {
     /// Rule name that always fails evaluation (repeatable)
     #[arg(long = "fail-rule", value_name = "NAME")]
     pub fail_rules: Vec<String>,
+    /// Fault: latency added to every request, e.g. 20ms
+    #[arg(long, value_parser = super::parse_duration, value_name = "DURATION")]
+    pub latency: Option<Duration>,
+    /// Fault: rate limit as REQUESTS/PERIOD, e.g. 100/10s (answers 429 with X-RateLimit-* headers)
+    #[arg(long, value_parser = parse_rate_limit, value_name = "N/PERIOD")]
+    pub rate_limit: Option<RateLimit>,
+    /// Fault: every Nth mutating request answers 500 and changes nothing
+    #[arg(long, value_name = "N")]
+    pub fail_every: Option<u32>,
+    /// Fault: every Nth create is committed, then the connection drops before the answer
+    #[arg(long, value_name = "N")]
+    pub drop_every_create: Option<u32>,
+    /// Fault: every Nth evaluation poll fails, alternately with 503 and a dropped connection
+    #[arg(long, value_name = "N")]
+    pub flaky_polls: Option<u32>,
+}
+
+fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
+    let (n, period) = s
+        .split_once('/')
+        .ok_or("expected REQUESTS/PERIOD, e.g. 100/10s")?;
+    let limit = n
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("{n:?} is not a number of requests"))?;
+    let period = super::parse_duration(period)?;
+    if limit == 0 || period.is_zero() {
+        return Err("both the number of requests and the period must be above zero".into());
+    }
+    Ok(RateLimit { limit, period })
 }
 
 pub async fn run(args: &SandboxArgs) -> Result<i32, CliError> {
@@ -42,6 +73,13 @@ pub async fn run(args: &SandboxArgs) -> Result<i32, CliError> {
             not_found_polls: args.not_found_polls,
             pending_polls: args.pending_polls,
             fail_rules: args.fail_rules.clone(),
+        },
+        faults: Faults {
+            latency: args.latency.unwrap_or_default(),
+            rate_limit: args.rate_limit,
+            fail_every: args.fail_every,
+            drop_every_create: args.drop_every_create,
+            flaky_polls: args.flaky_polls,
         },
     };
     let sandbox = crate::sandbox::start(listener, options)

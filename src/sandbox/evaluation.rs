@@ -210,7 +210,7 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
     let total = eval.rules.len();
     // Rules complete one share per poll, so a waiting client can show progress.
     let done = if pending {
-        total * (progress as usize - 1) / (settings.pending_polls as usize + 1)
+        total * progress as usize / (settings.pending_polls as usize + 1)
     } else {
         total
     };

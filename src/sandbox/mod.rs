@@ -2,6 +2,7 @@
 //! and error texts as `shared/api/README.md`, state persisted to a JSON file.
 
 mod evaluation;
+pub mod faults;
 pub mod store;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 pub use evaluation::EvalSettings;
+pub use faults::{Faults, RateLimit};
 use store::{Store, StoredGate, StoredRule};
 
 const CONTENT_TYPE: &str = "application/vnd.api+json";
@@ -29,6 +31,7 @@ pub struct SandboxOptions {
     /// Where state persists; `None` keeps it in memory only.
     pub state_file: Option<PathBuf>,
     pub eval: EvalSettings,
+    pub faults: Faults,
 }
 
 /// One request the sandbox answered, for tests and `--verbose`.
@@ -36,6 +39,7 @@ pub struct SandboxOptions {
 pub struct RecordedRequest {
     pub method: String,
     pub path: String,
+    /// 0 when the connection was dropped instead of answering.
     pub status: u16,
 }
 
@@ -44,6 +48,7 @@ struct Shared {
     evaluations: Mutex<HashMap<String, evaluation::Evaluation>>,
     options: SandboxOptions,
     requests: Mutex<Vec<RecordedRequest>>,
+    faults: faults::FaultState,
     base_url: String,
 }
 
@@ -90,6 +95,7 @@ pub async fn start(
         evaluations: Mutex::new(HashMap::new()),
         options,
         requests: Mutex::new(Vec::new()),
+        faults: faults::FaultState::default(),
         base_url: format!("http://{addr}"),
     });
     let app = router(Arc::clone(&shared));
@@ -128,27 +134,53 @@ fn router(shared: Arc<Shared>) -> Router {
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })
         .layer(middleware::from_fn_with_state(
             Arc::clone(&shared),
-            authenticate,
+            gatekeeper,
         ))
         .with_state(shared)
 }
 
-/// Both keys must be present (any value, since nothing here is secret), as the service demands.
-async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let method = request.method().to_string();
+/// Checks the keys (any value is accepted: nothing here is secret, but both must be there,
+/// as the service demands), then applies the configured faults, and records the request.
+async fn gatekeeper(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
     let path = request.uri().path().to_string();
     let headers = request.headers();
     let has = |name: &str| headers.get(name).is_some_and(|v| !v.is_empty());
     let authenticated = has("dd-api-key") && has("dd-application-key");
-    let response = if authenticated {
-        next.run(request).await
-    } else {
-        error(StatusCode::FORBIDDEN, "Forbidden")
+    let faults = &shared.options.faults;
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    let rate = shared.faults.rate(faults);
+    let mut dropped = false;
+    let mut response = match (&rate, authenticated) {
+        (_, false) => error(StatusCode::FORBIDDEN, "Forbidden"),
+        (Some((_, false)), _) => error(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+        _ => match shared.faults.verdict(faults, &method, &path) {
+            faults::Verdict::Answer(r) => r,
+            faults::Verdict::Drop => {
+                dropped = true;
+                faults::dropped_connection()
+            }
+            faults::Verdict::RunThenDrop => {
+                let _committed = next.run(request).await;
+                dropped = true;
+                faults::dropped_connection()
+            }
+            faults::Verdict::Pass => next.run(request).await,
+        },
     };
+    if let Some((headers, _)) = rate {
+        headers.apply(&mut response);
+    }
     shared.requests.lock().unwrap().push(RecordedRequest {
-        method,
+        method: method.to_string(),
         path,
-        status: response.status().as_u16(),
+        status: if dropped {
+            0
+        } else {
+            response.status().as_u16()
+        },
     });
     response
 }
