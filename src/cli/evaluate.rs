@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 
 use super::{FileArgs, GlobalArgs};
 use crate::error::{exit, CliError};
-use crate::evaluate::{self, human, Outcome, Progress, Verdict, WaitOptions};
+use crate::evaluate::{self, Outcome, Progress, Verdict, WaitOptions};
 use crate::model::{GateKey, DEFAULT_IDENTIFIER};
 use crate::remote::wire::EvaluationRequest;
 use crate::render::Palette;
@@ -280,18 +280,15 @@ fn text_report(key: &GateKey, o: &Outcome, p: Palette) -> String {
                     "fail" => p.delete(&status),
                     _ => p.update(&status),
                 };
-                out.push_str(
-                    &format!(
-                        "{:w0$}  {status}  {:w2$}  {}\n",
-                        row[0],
-                        row[2],
-                        row[3],
-                        w0 = widths[0],
-                        w2 = widths[2]
-                    )
-                    .trim_end()
-                    .to_string(),
+                let line = format!(
+                    "{:w0$}  {status}  {:w2$}  {}",
+                    row[0],
+                    row[2],
+                    row[3],
+                    w0 = widths[0],
+                    w2 = widths[2]
                 );
+                out.push_str(line.trim_end());
                 out.push('\n');
             }
         }
