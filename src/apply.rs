@@ -68,10 +68,7 @@ pub async fn apply(
         let permits = Arc::clone(&permits);
         let on_outcome = Arc::clone(&on_outcome);
         tasks.spawn(async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .expect("semaphore is never closed");
+            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
             let mut outcomes = Vec::new();
             apply_gate(&client, &gate, |o| {
                 on_outcome(&o);
@@ -87,9 +84,7 @@ pub async fn apply(
     }
     // Report in plan order, whatever order the gates finished in.
     results.sort_by_key(|(i, _)| *i);
-    Report {
-        outcomes: results.into_iter().flat_map(|(_, o)| o).collect(),
-    }
+    Report { outcomes: results.into_iter().flat_map(|(_, o)| o).collect() }
 }
 
 fn status<T>(result: &Result<T, ApiError>) -> Status {
@@ -109,13 +104,7 @@ fn gone_is_fine(result: Result<(), ApiError>) -> Result<(), ApiError> {
 
 async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outcome)) {
     let key = &gate.key;
-    let mut out = |action: String, status: Status| {
-        emit(Outcome {
-            gate: key.clone(),
-            action,
-            status,
-        })
-    };
+    let mut out = |action: String, status: Status| emit(Outcome { gate: key.clone(), action, status });
 
     let gate_id = match &gate.action {
         GateAction::Create { dry_run } => {
@@ -125,10 +114,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
                 Ok(created) => created.id,
                 Err(_) => {
                     for rule in &gate.rules {
-                        out(
-                            describe(rule),
-                            Status::Skipped("its gate was not created".into()),
-                        );
+                        out(describe(rule), Status::Skipped("its gate was not created".into()));
                     }
                     return;
                 }
@@ -139,23 +125,22 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
             out(format!("update gate dry_run → {after}"), status(&result));
             id.clone()
         }
-        GateAction::Keep { id } => id.clone(),
+        GateAction::Keep { id } | GateAction::Delete { id, .. } => id.clone(),
     };
 
     // Deletions first, so a name freed by one rule can be taken by another.
+    let mut rules_failed = false;
     for rule in &gate.rules {
         match rule {
             RuleAction::Delete { id, .. } => {
                 let result = gone_is_fine(client.delete_rule(&gate_id, id).await);
+                rules_failed |= result.is_err();
                 out(describe(rule), status(&result));
             }
             RuleAction::Replace { id, after, .. } => {
                 let deleted = gone_is_fine(client.delete_rule(&gate_id, id).await);
                 if let Err(e) = &deleted {
-                    out(
-                        describe(rule),
-                        Status::Failed(format!("deleting the old rule: {e}")),
-                    );
+                    out(describe(rule), Status::Failed(format!("deleting the old rule: {e}")));
                     continue;
                 }
                 let created = client.create_rule(&gate_id, after).await;
@@ -163,9 +148,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
                     describe(rule),
                     match created {
                         Ok(_) => Status::Done,
-                        Err(e) => {
-                            Status::Failed(format!("old rule deleted, creating the new one: {e}"))
-                        }
+                        Err(e) => Status::Failed(format!("old rule deleted, creating the new one: {e}")),
                     },
                 );
             }
@@ -183,6 +166,15 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
                 out(describe(rule), status(&result));
             }
             _ => {}
+        }
+    }
+    // A gate is deleted only once its rules are gone.
+    if let GateAction::Delete { id, .. } = &gate.action {
+        if rules_failed {
+            out("delete gate".into(), Status::Skipped("some of its rules could not be deleted".into()));
+        } else {
+            let result = gone_is_fine(client.delete_gate(id).await);
+            out("delete gate".into(), status(&result));
         }
     }
 }

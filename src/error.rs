@@ -41,10 +41,7 @@ impl CliError {
     /// Prints the error to stderr: config problems as labelled source excerpts.
     pub fn report(&self, color: bool) {
         if let CliError::Config(ConfigError::Invalid { diagnostics }) = self {
-            eprint!(
-                "{}",
-                render_diagnostics(diagnostics, color, terminal_width())
-            );
+            eprint!("{}", render_diagnostics(diagnostics, color, terminal_width()));
         }
         eprintln!("error: {self}");
     }
@@ -52,14 +49,8 @@ impl CliError {
 
 /// Config diagnostics as labelled source excerpts, in file and line order.
 pub fn render_diagnostics(diagnostics: &[ConfigDiagnostic], color: bool, width: usize) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(width)
-        .with_links(false);
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
     let mut sorted: Vec<&ConfigDiagnostic> = diagnostics.iter().collect();
     sorted.sort_by(|a, b| (a.file_name(), a.line()).cmp(&(b.file_name(), b.line())));
     let mut out = String::new();
@@ -71,11 +62,7 @@ pub fn render_diagnostics(diagnostics: &[ConfigDiagnostic], color: bool, width: 
 }
 
 pub fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|w| *w >= 40)
-        .unwrap_or(100)
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100)
 }
 
 pub fn stderr_is_terminal() -> bool {

@@ -56,23 +56,13 @@ pub struct Outcome {
     pub reason: Option<String>,
 }
 
-fn unavailable(
-    evaluation_id: Option<String>,
-    result: Option<EvaluationResult>,
-    reason: String,
-) -> Outcome {
-    Outcome {
-        verdict: Verdict::Unavailable,
-        evaluation_id,
-        result,
-        reason: Some(reason),
-    }
+fn unavailable(evaluation_id: Option<String>, result: Option<EvaluationResult>, reason: String) -> Outcome {
+    Outcome { verdict: Verdict::Unavailable, evaluation_id, result, reason: Some(reason) }
 }
 
 /// Retry pause after the n-th consecutive transient failure: 1 s, 2 s, 4 s … capped by the interval.
 fn retry_pause(failures: u32, interval: Duration) -> Duration {
-    Duration::from_secs(1 << failures.saturating_sub(1).min(5))
-        .min(interval.max(Duration::from_millis(100)))
+    Duration::from_secs(1 << failures.saturating_sub(1).min(5)).min(interval.max(Duration::from_millis(100)))
 }
 
 /// Runs one evaluation. `Err` is a permanent refusal (400, 401, 403, 404 no such gate):
@@ -96,9 +86,7 @@ pub async fn evaluate(
             Ok(Err(e)) if !e.is_transient() => return Err(e),
             Ok(Err(e)) => {
                 failures += 1;
-                progress(Progress::Retrying {
-                    error: e.to_string(),
-                });
+                progress(Progress::Retrying { error: e.to_string() });
                 let pause = retry_pause(failures, options.interval);
                 if pause >= remaining() {
                     return Ok(unavailable(
@@ -113,17 +101,12 @@ pub async fn evaluate(
                 return Ok(unavailable(
                     None,
                     None,
-                    format!(
-                        "timed out after {} triggering the evaluation",
-                        human(options.timeout)
-                    ),
+                    format!("timed out after {} triggering the evaluation", human(options.timeout)),
                 ))
             }
         }
     };
-    progress(Progress::Triggered {
-        evaluation_id: evaluation_id.clone(),
-    });
+    progress(Progress::Triggered { evaluation_id: evaluation_id.clone() });
     let triggered = Instant::now();
 
     let mut last: Option<EvaluationResult> = None;
@@ -131,17 +114,12 @@ pub async fn evaluate(
     let mut pause = Duration::ZERO;
     loop {
         if pause >= remaining() {
-            let reason = format!(
-                "no verdict within the timeout of {}",
-                human(options.timeout)
-            );
+            let reason = format!("no verdict within the timeout of {}", human(options.timeout));
             return Ok(unavailable(Some(evaluation_id), last, reason));
         }
         tokio::time::sleep(pause).await;
         pause = options.interval;
-        let Ok(answer) =
-            tokio::time::timeout(remaining(), client.get_evaluation(&evaluation_id)).await
-        else {
+        let Ok(answer) = tokio::time::timeout(remaining(), client.get_evaluation(&evaluation_id)).await else {
             continue;
         };
         match answer {
@@ -166,28 +144,19 @@ pub async fn evaluate(
                     }
                     _ => {
                         let total = result.rules.len();
-                        let done = result
-                            .rules
-                            .iter()
-                            .filter(|r| r.status == "pass" || r.status == "fail")
-                            .count();
+                        let done = result.rules.iter().filter(|r| r.status == "pass" || r.status == "fail").count();
                         progress(Progress::InProgress { done, total });
                         last = Some(result);
                     }
                 }
             }
             // The result is not readable for a few seconds after the trigger: expected.
-            Err(e)
-                if e.status() == Some(404)
-                    && triggered.elapsed() < not_found_grace(options.interval) =>
-            {
+            Err(e) if e.status() == Some(404) && triggered.elapsed() < not_found_grace(options.interval) => {
                 progress(Progress::NotReady)
             }
             Err(e) if e.is_transient() => {
                 failures += 1;
-                progress(Progress::Retrying {
-                    error: e.to_string(),
-                });
+                progress(Progress::Retrying { error: e.to_string() });
                 pause = retry_pause(failures, options.interval);
             }
             Err(e) if e.status() == Some(404) => {
@@ -204,12 +173,7 @@ pub async fn evaluate(
 
 /// `1h 2m 3s` style, for messages.
 pub fn human(d: Duration) -> String {
-    humantime::format_duration(Duration::from_secs(d.as_secs().max(if d.is_zero() {
-        0
-    } else {
-        1
-    })))
-    .to_string()
+    humantime::format_duration(Duration::from_secs(d.as_secs().max(if d.is_zero() { 0 } else { 1 }))).to_string()
 }
 
 /// The JSON document `--format json` prints.

@@ -19,16 +19,8 @@ pub struct GateKey {
 }
 
 impl GateKey {
-    pub fn new(
-        service: impl Into<String>,
-        env: impl Into<String>,
-        identifier: impl Into<String>,
-    ) -> Self {
-        GateKey {
-            service: service.into(),
-            env: env.into(),
-            identifier: identifier.into(),
-        }
+    pub fn new(service: impl Into<String>, env: impl Into<String>, identifier: impl Into<String>) -> Self {
+        GateKey { service: service.into(), env: env.into(), identifier: identifier.into() }
     }
 }
 
@@ -147,25 +139,15 @@ impl RuleOptions {
                     out.push(("duration", AttrValue::Number(*d)));
                 }
             }
-            RuleOptions::FaultyDeploymentDetection {
-                duration,
-                excluded_resources,
-                allowed_resources,
-            } => {
+            RuleOptions::FaultyDeploymentDetection { duration, excluded_resources, allowed_resources } => {
                 if let Some(d) = duration {
                     out.push(("duration", AttrValue::Number(*d)));
                 }
                 if !excluded_resources.is_empty() {
-                    out.push((
-                        "excluded_resources",
-                        AttrValue::List(excluded_resources.clone()),
-                    ));
+                    out.push(("excluded_resources", AttrValue::List(excluded_resources.clone())));
                 }
                 if !allowed_resources.is_empty() {
-                    out.push((
-                        "allowed_resources",
-                        AttrValue::List(allowed_resources.clone()),
-                    ));
+                    out.push(("allowed_resources", AttrValue::List(allowed_resources.clone())));
                 }
             }
         }
@@ -181,27 +163,12 @@ fn as_set(items: &[String]) -> BTreeSet<&str> {
 impl PartialEq for RuleOptions {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
+            (RuleOptions::Monitor { query: q1, duration: d1 }, RuleOptions::Monitor { query: q2, duration: d2 }) => {
+                q1 == q2 && d1 == d2
+            }
             (
-                RuleOptions::Monitor {
-                    query: q1,
-                    duration: d1,
-                },
-                RuleOptions::Monitor {
-                    query: q2,
-                    duration: d2,
-                },
-            ) => q1 == q2 && d1 == d2,
-            (
-                RuleOptions::FaultyDeploymentDetection {
-                    duration: d1,
-                    excluded_resources: e1,
-                    allowed_resources: a1,
-                },
-                RuleOptions::FaultyDeploymentDetection {
-                    duration: d2,
-                    excluded_resources: e2,
-                    allowed_resources: a2,
-                },
+                RuleOptions::FaultyDeploymentDetection { duration: d1, excluded_resources: e1, allowed_resources: a1 },
+                RuleOptions::FaultyDeploymentDetection { duration: d2, excluded_resources: e2, allowed_resources: a2 },
             ) => d1 == d2 && as_set(e1) == as_set(e2) && as_set(a1) == as_set(a2),
             _ => false,
         }

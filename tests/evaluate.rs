@@ -47,29 +47,14 @@ dry_run = true
 fn sandbox(eval: EvalSettings, faults: Faults) -> (tempfile::TempDir, TestSandbox) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("gates.toml"), GATES).unwrap();
-    let sandbox = TestSandbox::start_with(
-        dir.path(),
-        SandboxOptions {
-            eval,
-            faults,
-            ..Default::default()
-        },
-    );
+    let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { eval, faults, ..Default::default() });
     let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run:?}");
     (dir, sandbox)
 }
 
 fn evaluate(sandbox: &TestSandbox, dir: &Path, args: &[&str]) -> Run {
-    let mut all = vec![
-        "evaluate",
-        "--interval",
-        "50ms",
-        "--timeout",
-        "20s",
-        "--version",
-        "v1.2.3",
-    ];
+    let mut all = vec!["evaluate", "--interval", "50ms", "--timeout", "20s", "--version", "v1.2.3"];
     all.extend_from_slice(args);
     sandbox.gatesctl(dir, &all)
 }
@@ -86,25 +71,14 @@ fn result_polls(sandbox: &TestSandbox) -> Vec<u16> {
 #[test]
 fn a_passing_gate_exits_0_with_its_rule_table() {
     let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
-    let run = evaluate(
-        &sandbox,
-        dir.path(),
-        &["--service", "checkout", "--env", "production"],
-    );
+    let run = evaluate(&sandbox, dir.path(), &["--service", "checkout", "--env", "production"]);
     assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("Gate checkout/production/default: PASS"), "{run:?}");
+    assert!(run.stdout.contains("Evaluation: http://127.0.0.1:"), "{run:?}");
     assert!(
         run.stdout
-            .contains("Gate checkout/production/default: PASS"),
-        "{run:?}"
-    );
-    assert!(
-        run.stdout.contains("Evaluation: http://127.0.0.1:"),
-        "{run:?}"
-    );
-    assert!(
-        run.stdout.lines().any(|l| l.starts_with("Errors ")
-            && l.contains("pass")
-            && l.contains("All monitors in OK state")),
+            .lines()
+            .any(|l| l.starts_with("Errors ") && l.contains("pass") && l.contains("All monitors in OK state")),
         "{run:?}"
     );
     // In CI (no terminal) progress comes as plain lines, never escape codes.
@@ -115,16 +89,9 @@ fn a_passing_gate_exits_0_with_its_rule_table() {
 #[test]
 fn a_failing_gate_exits_1_and_prints_the_reasons() {
     let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
-    let run = evaluate(
-        &sandbox,
-        dir.path(),
-        &["--service", "search", "--env", "production"],
-    );
+    let run = evaluate(&sandbox, dir.path(), &["--service", "search", "--env", "production"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stdout.contains("Gate search/production/default: FAIL"),
-        "{run:?}"
-    );
+    assert!(run.stdout.contains("Gate search/production/default: FAIL"), "{run:?}");
     assert!(
         run.stdout.lines().any(|l| l.starts_with("Latency")
             && l.contains("fail")
@@ -138,17 +105,7 @@ fn a_faulty_version_fails_faulty_deployment_detection() {
     let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
     let run = sandbox.gatesctl(
         dir.path(),
-        &[
-            "evaluate",
-            "--interval",
-            "50ms",
-            "--service",
-            "checkout",
-            "--env",
-            "production",
-            "--version",
-            "v2-faulty",
-        ],
+        &["evaluate", "--interval", "50ms", "--service", "checkout", "--env", "production", "--version", "v2-faulty"],
     );
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("Faulty deployment detected"), "{run:?}");
@@ -157,38 +114,16 @@ fn a_faulty_version_fails_faulty_deployment_detection() {
 #[test]
 fn a_gate_in_dry_run_passes_but_shows_the_real_rule_results() {
     let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
-    let run = evaluate(
-        &sandbox,
-        dir.path(),
-        &["--service", "search", "--env", "staging"],
-    );
+    let run = evaluate(&sandbox, dir.path(), &["--service", "search", "--env", "staging"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(
-        run.stdout.contains("PASS") && run.stdout.contains("Dry run: yes"),
-        "{run:?}"
-    );
-    assert!(
-        run.stdout
-            .lines()
-            .any(|l| l.starts_with("Latency") && l.contains("fail")),
-        "{run:?}"
-    );
+    assert!(run.stdout.contains("PASS") && run.stdout.contains("Dry run: yes"), "{run:?}");
+    assert!(run.stdout.lines().any(|l| l.starts_with("Latency") && l.contains("fail")), "{run:?}");
 }
 
 #[test]
 fn not_found_right_after_the_trigger_is_waited_out() {
-    let (dir, sandbox) = sandbox(
-        EvalSettings {
-            not_found_polls: 3,
-            ..Default::default()
-        },
-        Faults::default(),
-    );
-    let run = evaluate(
-        &sandbox,
-        dir.path(),
-        &["--service", "checkout", "--env", "production"],
-    );
+    let (dir, sandbox) = sandbox(EvalSettings { not_found_polls: 3, ..Default::default() }, Faults::default());
+    let run = evaluate(&sandbox, dir.path(), &["--service", "checkout", "--env", "production"]);
     assert_eq!(run.code, 0, "{run:?}");
     let polls = result_polls(&sandbox);
     assert_eq!(&polls[..3], [404, 404, 404], "{polls:?}");
@@ -198,41 +133,22 @@ fn not_found_right_after_the_trigger_is_waited_out() {
 #[test]
 fn transient_errors_and_dropped_connections_never_end_the_wait() {
     let (dir, sandbox) = sandbox(
-        EvalSettings {
-            pending_polls: 6,
-            ..Default::default()
-        },
-        Faults {
-            flaky_polls: Some(2),
-            ..Default::default()
-        },
+        EvalSettings { pending_polls: 6, ..Default::default() },
+        Faults { flaky_polls: Some(2), ..Default::default() },
     );
-    let run = evaluate(
-        &sandbox,
-        dir.path(),
-        &["--service", "search", "--env", "production"],
-    );
+    let run = evaluate(&sandbox, dir.path(), &["--service", "search", "--env", "production"]);
     // The verdict is the real one (fail), not a pass by default after a blip.
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("FAIL"), "{run:?}");
     let polls = result_polls(&sandbox);
     assert!(polls.contains(&503), "a 503 was injected: {polls:?}");
     assert!(polls.contains(&0), "a connection was dropped: {polls:?}");
-    assert!(
-        polls.iter().filter(|s| **s == 200).count() >= 7,
-        "{polls:?}"
-    );
+    assert!(polls.iter().filter(|s| **s == 200).count() >= 7, "{polls:?}");
 }
 
 #[test]
 fn a_timeout_skips_the_gate_unless_fail_on_error() {
-    let (dir, sandbox) = sandbox(
-        EvalSettings {
-            pending_polls: u32::MAX,
-            ..Default::default()
-        },
-        Faults::default(),
-    );
+    let (dir, sandbox) = sandbox(EvalSettings { pending_polls: u32::MAX, ..Default::default() }, Faults::default());
     let base = [
         "evaluate",
         "--interval",
@@ -248,19 +164,14 @@ fn a_timeout_skips_the_gate_unless_fail_on_error() {
     ];
     let open = sandbox.gatesctl(dir.path(), &base);
     assert_eq!(open.code, 0, "{open:?}");
-    assert!(
-        open.stderr
-            .contains("WARNING: gate checkout/production/default was SKIPPED"),
-        "{open:?}"
-    );
+    assert!(open.stderr.contains("WARNING: gate checkout/production/default was SKIPPED"), "{open:?}");
     assert!(open.stdout.contains("UNAVAILABLE"), "{open:?}");
 
     let closed = sandbox.gatesctl(dir.path(), &[&base[..], &["--fail-on-error"]].concat());
     assert_eq!(closed.code, 1, "{closed:?}");
 
     let json = sandbox.gatesctl(dir.path(), &[&base[..], &["--format", "json"]].concat());
-    let doc: serde_json::Value =
-        serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {json:?}"));
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {json:?}"));
     assert_eq!(doc["outcome"], "unavailable");
     assert_eq!(doc["gate_status"], "in_progress");
 }
@@ -268,58 +179,25 @@ fn a_timeout_skips_the_gate_unless_fail_on_error() {
 #[test]
 fn an_unknown_gate_is_a_permanent_error() {
     let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
-    let run = evaluate(
-        &sandbox,
-        dir.path(),
-        &["--service", "nope", "--env", "production"],
-    );
+    let run = evaluate(&sandbox, dir.path(), &["--service", "nope", "--env", "production"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr
-            .contains("no gate found for service nope, env production, and identifier default"),
-        "{run:?}"
-    );
-    let triggers = sandbox
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/evaluation"))
-        .count();
+    assert!(run.stderr.contains("no gate found for service nope, env production, and identifier default"), "{run:?}");
+    let triggers =
+        sandbox.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/evaluation")).count();
     assert_eq!(triggers, 1, "a 404 is not retried");
 }
 
 #[test]
 fn an_unreachable_api_fails_open_or_closed_as_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}");
-    let env = [
-        ("DD_API_URL", url.as_str()),
-        ("DD_API_KEY", "k"),
-        ("DD_APP_KEY", "k"),
-    ];
-    let args = [
-        "evaluate",
-        "--interval",
-        "100ms",
-        "--timeout",
-        "2s",
-        "--service",
-        "checkout",
-        "--env",
-        "production",
-    ];
+    let env = [("DD_API_URL", url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
+    let args = ["evaluate", "--interval", "100ms", "--timeout", "2s", "--service", "checkout", "--env", "production"];
     let open = gatesctl(dir.path(), &args, &env);
     assert_eq!(open.code, 0, "{open:?}");
     assert!(open.stderr.contains("SKIPPED"), "{open:?}");
-    let closed = gatesctl(
-        dir.path(),
-        &[&args[..], &["--fail-on-error"]].concat(),
-        &env,
-    );
+    let closed = gatesctl(dir.path(), &[&args[..], &["--fail-on-error"]].concat(), &env);
     assert_eq!(closed.code, 1, "{closed:?}");
 }
 
@@ -329,38 +207,15 @@ fn jit_mode_sends_the_declared_rules_inline() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("gates.toml"), GATES).unwrap();
     let sandbox = TestSandbox::start(dir.path());
-    let run = evaluate(
-        &sandbox,
-        dir.path(),
-        &[
-            "--service",
-            "search",
-            "--env",
-            "production",
-            "--jit",
-            "--format",
-            "json",
-        ],
-    );
+    let run =
+        evaluate(&sandbox, dir.path(), &["--service", "search", "--env", "production", "--jit", "--format", "json"]);
     assert_eq!(run.code, 1, "{run:?}");
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["outcome"], "fail");
     assert_eq!(doc["rules"][0]["name"], "Latency");
 
-    let undeclared = evaluate(
-        &sandbox,
-        dir.path(),
-        &["--service", "search", "--env", "qa", "--jit"],
-    );
+    let undeclared = evaluate(&sandbox, dir.path(), &["--service", "search", "--env", "qa", "--jit"]);
     assert_eq!(undeclared.code, 1, "{undeclared:?}");
-    assert!(
-        undeclared
-            .stderr
-            .contains("gate search/qa/default is not declared"),
-        "{undeclared:?}"
-    );
-    assert!(
-        undeclared.stderr.contains("search/production/default"),
-        "names the declared ones: {undeclared:?}"
-    );
+    assert!(undeclared.stderr.contains("gate search/qa/default is not declared"), "{undeclared:?}");
+    assert!(undeclared.stderr.contains("search/production/default"), "names the declared ones: {undeclared:?}");
 }

@@ -20,16 +20,9 @@ fn every_plan_fixture_matches_its_snapshot() {
     assert!(cases.len() >= 8, "fixtures found: {cases:?}");
     for case in cases {
         let (run, sandbox, _dir) = plan_case(&case);
-        let expected_code = if case.starts_with("no-changes") || case == "unmanaged-gates" {
-            0
-        } else {
-            2
-        };
+        let expected_code = if case.starts_with("no-changes") || case == "unmanaged-gates" { 0 } else { 2 };
         assert_eq!(run.code, expected_code, "case {case}: {run:?}");
-        assert!(
-            sandbox.mutations().is_empty(),
-            "case {case}: plan must not change anything"
-        );
+        assert!(sandbox.mutations().is_empty(), "case {case}: plan must not change anything");
         insta::assert_snapshot!(case.as_str(), run.stdout);
     }
 }
@@ -38,11 +31,7 @@ fn every_plan_fixture_matches_its_snapshot() {
 fn rules_are_fetched_only_for_declared_gates() {
     let (run, sandbox, _dir) = plan_case("unmanaged-gates");
     assert_eq!(run.code, 0, "{run:?}");
-    let rule_reads: Vec<_> = sandbox
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.ends_with("/rules"))
-        .collect();
+    let rule_reads: Vec<_> = sandbox.requests().into_iter().filter(|r| r.path.ends_with("/rules")).collect();
     // Two declared gates exist remotely; the two unmanaged ones are never read.
     assert_eq!(rule_reads.len(), 2, "{rule_reads:?}");
 }
@@ -50,19 +39,10 @@ fn rules_are_fetched_only_for_declared_gates() {
 #[test]
 fn colour_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(
-        &common::fixtures_dir("plan").join("all-action-kinds"),
-        dir.path(),
-    );
+    common::copy_dir(&common::fixtures_dir("plan").join("all-action-kinds"), dir.path());
     let sandbox = TestSandbox::start(dir.path());
     let plain = sandbox.gatesctl(dir.path(), &["plan"]);
-    assert!(
-        !plain.stdout.contains('\u{1b}'),
-        "no escape codes when stdout is not a terminal"
-    );
+    assert!(!plain.stdout.contains('\u{1b}'), "no escape codes when stdout is not a terminal");
     let coloured = sandbox.gatesctl(dir.path(), &["plan", "--color", "always"]);
-    assert!(
-        coloured.stdout.contains("\u{1b}["),
-        "--color always forces colour"
-    );
+    assert!(coloured.stdout.contains("\u{1b}["), "--color always forces colour");
 }

@@ -12,49 +12,24 @@ struct Http<'a> {
 
 impl Http<'_> {
     fn new(sandbox: &TestSandbox) -> Http<'_> {
-        Http {
-            sandbox,
-            client: reqwest::Client::new(),
-        }
+        Http { sandbox, client: reqwest::Client::new() }
     }
 
-    fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        keys: bool,
-    ) -> (u16, String, Value) {
+    fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>, keys: bool) -> (u16, String, Value) {
         let url = format!("{}{path}", self.sandbox.url);
         self.sandbox.block_on(async {
             let mut req = self.client.request(method, url);
             if keys {
-                req = req
-                    .header("DD-API-KEY", "a")
-                    .header("DD-APPLICATION-KEY", "b");
+                req = req.header("DD-API-KEY", "a").header("DD-APPLICATION-KEY", "b");
             }
             if let Some(body) = body {
-                req = req
-                    .header("Content-Type", "application/json")
-                    .body(body.to_string());
+                req = req.header("Content-Type", "application/json").body(body.to_string());
             }
             let resp = req.send().await.unwrap();
             let status = resp.status().as_u16();
-            let ctype = resp
-                .headers()
-                .get("content-type")
-                .map(|v| v.to_str().unwrap().to_string())
-                .unwrap_or_default();
+            let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
             let text = resp.text().await.unwrap();
-            (
-                status,
-                ctype,
-                if text.is_empty() {
-                    Value::Null
-                } else {
-                    serde_json::from_str(&text).unwrap()
-                },
-            )
+            (status, ctype, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
         })
     }
 
@@ -78,12 +53,7 @@ fn keys_are_required_and_refusals_use_the_string_error_shape() {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = TestSandbox::start(dir.path());
     let http = Http::new(&sandbox);
-    let (status, ctype, body) = http.send(
-        reqwest::Method::GET,
-        "/api/v2/deployment_gates",
-        None,
-        false,
-    );
+    let (status, ctype, body) = http.send(reqwest::Method::GET, "/api/v2/deployment_gates", None, false);
     assert_eq!(status, 403);
     assert_eq!(ctype, "application/vnd.api+json");
     assert_eq!(body, json!({"errors": ["Forbidden"]}));
@@ -101,19 +71,11 @@ fn gates_default_their_identifier_and_refuse_duplicates() {
     assert_eq!(created["data"]["type"], "deployment_gate");
     let (status, dup) = http.post("/api/v2/deployment_gates", gate_body("checkout"));
     assert_eq!(status, 400);
-    assert_eq!(
-        dup["errors"][0]["detail"],
-        "Gate already exists with the given env, service and identifier"
-    );
-    let (status, missing) = http.post(
-        "/api/v2/deployment_gates",
-        json!({"data": {"type": "deployment_gate", "attributes": {"service": "x"}}}),
-    );
+    assert_eq!(dup["errors"][0]["detail"], "Gate already exists with the given env, service and identifier");
+    let (status, missing) = http
+        .post("/api/v2/deployment_gates", json!({"data": {"type": "deployment_gate", "attributes": {"service": "x"}}}));
     assert_eq!(status, 400);
-    assert_eq!(
-        missing["errors"][0]["detail"],
-        "attribute \"env\" is required"
-    );
+    assert_eq!(missing["errors"][0]["detail"], "attribute \"env\" is required");
 }
 
 #[test]
@@ -122,37 +84,19 @@ fn the_gate_list_pages_with_next_cursor() {
     let sandbox = TestSandbox::start(dir.path());
     let http = Http::new(&sandbox);
     for i in 0..5 {
-        assert_eq!(
-            http.post("/api/v2/deployment_gates", gate_body(&format!("svc{i}")))
-                .0,
-            200
-        );
+        assert_eq!(http.post("/api/v2/deployment_gates", gate_body(&format!("svc{i}"))).0, 200);
     }
     let (_, first) = http.get("/api/v2/deployment_gates?page[size]=2");
     assert_eq!(first["data"].as_array().unwrap().len(), 2);
-    let cursor = first["meta"]["page"]["next_cursor"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (_, second) = http.get(&format!(
-        "/api/v2/deployment_gates?page[size]=2&page[cursor]={cursor}"
-    ));
+    let cursor = first["meta"]["page"]["next_cursor"].as_str().unwrap().to_string();
+    let (_, second) = http.get(&format!("/api/v2/deployment_gates?page[size]=2&page[cursor]={cursor}"));
     assert_eq!(second["data"][0]["attributes"]["service"], "svc2");
     let (_, last) = http.get("/api/v2/deployment_gates?page[size]=2&page[cursor]=4");
     assert_eq!(last["data"].as_array().unwrap().len(), 1);
-    assert!(
-        last["meta"]["page"].get("next_cursor").is_none(),
-        "no next_cursor on the last page"
-    );
+    assert!(last["meta"]["page"].get("next_cursor").is_none(), "no next_cursor on the last page");
     assert_eq!(http.get("/api/v2/deployment_gates?page[size]=1001").0, 400);
     // The client reads every page.
-    assert_eq!(
-        sandbox
-            .block_on(sandbox.client().list_gates())
-            .unwrap()
-            .len(),
-        5
-    );
+    assert_eq!(sandbox.block_on(sandbox.client().list_gates()).unwrap().len(), 5);
 }
 
 #[test]
@@ -168,22 +112,16 @@ fn rules_carry_their_id_in_lists_and_drop_empty_lists() {
         json!({"data": {"type": "deployment_rule", "attributes": {"name": "fdd", "type": "faulty_deployment_detection", "options": {"duration": 900, "excluded_resources": []}}}}),
     );
     assert_eq!(status, 200, "{rule}");
-    assert_eq!(
-        rule["data"]["attributes"]["options"],
-        json!({"duration": 900})
-    );
+    assert_eq!(rule["data"]["attributes"]["options"], json!({"duration": 900}));
     let (_, list) = http.get(&rules);
     assert_eq!(list["data"]["type"], "list_deployment_rules");
-    assert_eq!(
-        list["data"]["attributes"]["rules"][0]["id"],
-        rule["data"]["id"]
+    assert_eq!(list["data"]["attributes"]["rules"][0]["id"], rule["data"]["id"]);
+    let (status, bad) = http.post(
+        &rules,
+        json!({"data": {"type": "deployment_rule", "attributes": {"name": "x", "type": "slo", "options": {}}}}),
     );
-    let (status, bad) = http.post(&rules, json!({"data": {"type": "deployment_rule", "attributes": {"name": "x", "type": "slo", "options": {}}}}));
     assert_eq!(status, 400);
-    assert_eq!(
-        bad["errors"][0]["detail"],
-        "attribute \"type\" must be one of \"monitor faulty_deployment_detection\""
-    );
+    assert_eq!(bad["errors"][0]["detail"], "attribute \"type\" must be one of \"monitor faulty_deployment_detection\"");
     let rule_id = rule["data"]["id"].as_str().unwrap();
     let (status, _, _) = http.send(
         reqwest::Method::PUT,
@@ -192,12 +130,7 @@ fn rules_carry_their_id_in_lists_and_drop_empty_lists() {
         true,
     );
     assert_eq!(status, 400, "a rule's type cannot change");
-    let (status, _, body) = http.send(
-        reqwest::Method::DELETE,
-        &format!("{rules}/{rule_id}"),
-        None,
-        true,
-    );
+    let (status, _, body) = http.send(reqwest::Method::DELETE, &format!("{rules}/{rule_id}"), None, true);
     assert_eq!((status, body), (204, Value::Null));
     let (status, gone) = http.get(&format!("{rules}/{rule_id}"));
     assert_eq!(status, 404);
@@ -209,12 +142,7 @@ fn state_persists_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     {
         let sandbox = TestSandbox::start(dir.path());
-        assert_eq!(
-            Http::new(&sandbox)
-                .post("/api/v2/deployment_gates", gate_body("checkout"))
-                .0,
-            200
-        );
+        assert_eq!(Http::new(&sandbox).post("/api/v2/deployment_gates", gate_body("checkout")).0, 200);
     }
     let sandbox = TestSandbox::start(dir.path());
     let gates = sandbox.block_on(sandbox.client().list_gates()).unwrap();

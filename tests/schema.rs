@@ -25,14 +25,9 @@ fn examples_validate_against_the_schema() {
     for name in ["gates.toml", "gates.yaml"] {
         let file = config::read_file(&common::examples_dir().join(name)).unwrap();
         let instance = source::parse(&file).unwrap().to_json();
-        let errors: Vec<String> = validator
-            .iter_errors(&instance)
-            .map(|e| format!("{} at {}", e, e.instance_path))
-            .collect();
-        assert!(
-            errors.is_empty(),
-            "{name} does not match the schema: {errors:#?}"
-        );
+        let errors: Vec<String> =
+            validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        assert!(errors.is_empty(), "{name} does not match the schema: {errors:#?}");
     }
 }
 
@@ -41,15 +36,9 @@ fn schema_rejects_what_validation_rejects() {
     let schema: serde_json::Value = serde_json::from_str(&wire::schema_json()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let bad = serde_json::json!({"version": 1, "gates": [{"service": "a", "env": "b", "owner": "x", "rules": []}]});
-    assert!(
-        !validator.is_valid(&bad),
-        "unknown gate key must be refused by the schema"
-    );
+    assert!(!validator.is_valid(&bad), "unknown gate key must be refused by the schema");
     let bad = serde_json::json!({"version": 1, "gates": [{"service": "a", "env": "b", "rules": [{"name": "n", "type": "monitr"}]}]});
-    assert!(
-        !validator.is_valid(&bad),
-        "unknown rule type must be refused by the schema"
-    );
+    assert!(!validator.is_valid(&bad), "unknown rule type must be refused by the schema");
 }
 
 #[test]
@@ -57,10 +46,6 @@ fn toml_and_yaml_examples_declare_the_same_gates() {
     let toml = config::load(&[common::examples_dir().join("gates.toml")]).unwrap();
     let yaml = config::load(&[common::examples_dir().join("gates.yaml")]).unwrap();
     assert_eq!(toml.gates, yaml.gates);
-    let services: std::collections::BTreeSet<_> =
-        toml.gates.keys().map(|k| k.service.as_str()).collect();
-    assert!(
-        services.len() >= 6,
-        "the example organisation has at least six services"
-    );
+    let services: std::collections::BTreeSet<_> = toml.gates.keys().map(|k| k.service.as_str()).collect();
+    assert!(services.len() >= 6, "the example organisation has at least six services");
 }

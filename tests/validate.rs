@@ -9,34 +9,21 @@ use gatesctl::error::render_diagnostics;
 
 fn report(case: &str) -> (String, Vec<(String, String, usize)>) {
     let dir = common::fixtures_dir("validate").join(case);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     // Named by file name only, so snapshots do not depend on where the repo is checked out.
     let sources: Vec<SourceFile> = files
         .iter()
         .map(|p| {
             let name = std::path::PathBuf::from(p.file_name().unwrap());
-            SourceFile::new(
-                name.clone(),
-                Format::from_path(&name).unwrap(),
-                std::fs::read_to_string(p).unwrap(),
-            )
+            SourceFile::new(name.clone(), Format::from_path(&name).unwrap(), std::fs::read_to_string(p).unwrap())
         })
         .collect();
     match config::load_sources(&sources) {
         Err(ConfigError::Invalid { diagnostics }) => {
             let codes = diagnostics
                 .iter()
-                .map(|d| {
-                    (
-                        d.code.as_str().to_string(),
-                        d.file_name().to_string(),
-                        d.line(),
-                    )
-                })
+                .map(|d| (d.code.as_str().to_string(), d.file_name().to_string(), d.line()))
                 .collect();
             (render_diagnostics(&diagnostics, false, 100), codes)
         }
@@ -59,12 +46,7 @@ fn every_invalid_fixture_is_reported_with_its_snapshot() {
 fn unknown_keys_point_at_the_right_lines_in_both_formats() {
     let (_, toml) = report("unknown-keys-toml");
     let (_, yaml) = report("unknown-keys-yaml");
-    let lines = |codes: &[(String, String, usize)]| {
-        codes
-            .iter()
-            .map(|(c, _, l)| (c.clone(), *l))
-            .collect::<Vec<_>>()
-    };
+    let lines = |codes: &[(String, String, usize)]| codes.iter().map(|(c, _, l)| (c.clone(), *l)).collect::<Vec<_>>();
     assert_eq!(
         lines(&toml),
         [
@@ -102,10 +84,7 @@ fn all_problems_are_collected_at_once() {
 #[test]
 fn duplicate_gates_across_files_name_both_files() {
     let (rendered, codes) = report("duplicate-gate-across-files");
-    assert_eq!(
-        codes,
-        [("gates::duplicate-gate".to_string(), "b.yaml".to_string(), 5)]
-    );
+    assert_eq!(codes, [("gates::duplicate-gate".to_string(), "b.yaml".to_string(), 5)]);
     assert!(rendered.contains("a.toml:4"), "{rendered}");
     assert!(rendered.contains("b.yaml:5"), "{rendered}");
 }
@@ -113,8 +92,7 @@ fn duplicate_gates_across_files_name_both_files() {
 #[test]
 fn the_examples_are_valid() {
     for name in ["gates.toml", "gates.yaml"] {
-        let state = config::load(&[common::examples_dir().join(name)])
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let state = config::load(&[common::examples_dir().join(name)]).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert!(state.gates.len() >= 10);
     }
 }

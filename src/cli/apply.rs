@@ -1,23 +1,32 @@
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{FileArgs, GlobalArgs};
+use super::{GlobalArgs, PlanFlags};
 use crate::apply::{self, Outcome, Status};
 use crate::error::{exit, CliError};
-use crate::remote;
+use crate::plan::saved::SavedPlan;
+use crate::plan::Plan;
+use crate::remote::{self, Client};
 use crate::render::{text, Palette};
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved by `gatesctl plan --out`: applied exactly, without asking, if still current
+    #[arg(value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
     #[command(flatten)]
-    pub files: FileArgs,
+    pub flags: PlanFlags,
     /// Apply without asking; required when stdin is not a terminal (CI)
     #[arg(long)]
     pub auto_approve: bool,
-    /// Requests in flight at once when reading rules and applying gates
-    #[arg(long, default_value_t = remote::DEFAULT_PARALLELISM, value_parser = super::parse_parallelism)]
-    pub parallelism: usize,
+    /// Also delete remote gates in the [manage] scope that no file declares
+    #[arg(long)]
+    pub prune: bool,
+    /// Go past the deletion safety threshold
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn confirm() -> Result<bool, CliError> {
@@ -39,11 +48,37 @@ fn outcome_line(o: &Outcome, p: Palette) -> String {
     }
 }
 
+/// Runs the actions and reports them as they land, then every failure again at the end.
+async fn execute(client: &Client, plan: &Plan, parallelism: usize, palette: Palette) -> Result<i32, CliError> {
+    println!("\nApplying…");
+    let report = apply::apply(client, plan, parallelism, move |o| println!("{}", outcome_line(o, palette))).await;
+    println!(
+        "\nApply {}: {} succeeded, {} failed, {} skipped.",
+        if report.is_success() { "complete" } else { "incomplete" },
+        report.succeeded(),
+        report.failed(),
+        report.skipped()
+    );
+    if report.is_success() {
+        return Ok(exit::OK);
+    }
+    println!("\nFailures:");
+    for o in report.outcomes.iter().filter(|o| !matches!(o.status, Status::Done)) {
+        println!("{}", outcome_line(o, palette));
+    }
+    Err(CliError::ApplyFailed { failed: report.failed(), skipped: report.skipped() })
+}
+
 pub async fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<i32, CliError> {
-    let desired = args.files.load()?;
+    if let Some(path) = &args.plan {
+        return apply_saved(path, args, global).await;
+    }
+    let desired = args.flags.files.load()?;
+    let options = super::plan::options(&args.flags, args.prune, &desired);
     let connection = global.connect().await?;
     let palette = global.stdout_palette();
-    let plan = super::plan::compute(&connection.client, &desired, args.parallelism).await?;
+    let (plan, remote) = super::plan::compute(&connection.client, &desired, &options, args.flags.parallelism).await?;
+    super::plan::check_safety(&plan, &remote, &desired, &options, args.force)?;
     print!("{}", text::render_plan(&plan, palette));
     if plan.is_empty() {
         return Ok(exit::OK);
@@ -59,35 +94,39 @@ pub async fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<i32, CliError>
             return Ok(exit::ERROR);
         }
     }
-    println!("\nApplying…");
-    let report = apply::apply(&connection.client, &plan, args.parallelism, move |o| {
-        println!("{}", outcome_line(o, palette))
-    })
-    .await;
-    println!(
-        "\nApply {}: {} succeeded, {} failed, {} skipped.",
-        if report.is_success() {
-            "complete"
-        } else {
-            "incomplete"
-        },
-        report.succeeded(),
-        report.failed(),
-        report.skipped()
-    );
-    if report.is_success() {
+    execute(&connection.client, &plan, args.flags.parallelism, palette).await
+}
+
+/// Applies a saved plan after checking that neither the files nor the remote state it was
+/// computed from have moved. It was reviewed when it was made, so nothing is asked.
+async fn apply_saved(path: &PathBuf, args: &ApplyArgs, global: &GlobalArgs) -> Result<i32, CliError> {
+    if !args.flags.files.files.is_empty() || !args.flags.targets.is_empty() || args.prune {
+        return Err(CliError::Other(
+            "a saved plan carries its own files, targets and --prune: do not pass them with PLAN".into(),
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Other(format!("cannot read the saved plan {}: {e}", path.display())))?;
+    let saved = SavedPlan::parse(&text).map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?;
+    let desired = crate::config::load(&saved.files)?;
+    let connection = global.connect().await?;
+    let palette = global.stdout_palette();
+    // Re-read only what the plan's actions depend on.
+    let in_plan = |k: &crate::model::GateKey| saved.remote.contains_key(&k.to_string());
+    let remote = remote::fetch(&connection.client, args.flags.parallelism, in_plan).await?;
+    let problems = saved.staleness(&desired, &remote, &connection.target);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+        return Err(CliError::Refused(format!(
+            "the saved plan {} is stale and was not applied (was it applied already?):\n{}\nRun `gatesctl plan --out {}` again and review the new plan.",
+            path.display(),
+            list.join("\n"),
+            path.display()
+        )));
+    }
+    print!("{}", text::render_plan(&saved.plan, palette));
+    if saved.plan.is_empty() {
         return Ok(exit::OK);
     }
-    println!("\nFailures:");
-    for o in report
-        .outcomes
-        .iter()
-        .filter(|o| !matches!(o.status, Status::Done))
-    {
-        println!("{}", outcome_line(o, palette));
-    }
-    Err(CliError::ApplyFailed {
-        failed: report.failed(),
-        skipped: report.skipped(),
-    })
+    execute(&connection.client, &saved.plan, args.flags.parallelism, palette).await
 }

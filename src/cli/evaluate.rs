@@ -56,24 +56,14 @@ pub enum Format {
 fn jit_configuration(args: &EvaluateArgs, key: &GateKey) -> Result<serde_json::Value, CliError> {
     let desired = args.files.load()?;
     let Some(gate) = desired.gates.get(key) else {
-        let same_service: Vec<String> = desired
-            .gates
-            .keys()
-            .filter(|k| k.service == key.service)
-            .map(|k| k.to_string())
-            .collect();
+        let same_service: Vec<String> =
+            desired.gates.keys().filter(|k| k.service == key.service).map(|k| k.to_string()).collect();
         let hint = if same_service.is_empty() {
             format!("no gate of service {:?} is declared", key.service)
         } else {
-            format!(
-                "gates declared for {:?}: {}",
-                key.service,
-                same_service.join(", ")
-            )
+            format!("gates declared for {:?}: {}", key.service, same_service.join(", "))
         };
-        return Err(CliError::Other(format!(
-            "--jit: gate {key} is not declared in the configuration ({hint})"
-        )));
+        return Err(CliError::Other(format!("--jit: gate {key} is not declared in the configuration ({hint})")));
     };
     let rules: Vec<serde_json::Value> = gate
         .rules
@@ -131,11 +121,7 @@ pub async fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<i32, CliErr
             "--jit needs the configuration: pass -f gates.toml (or run where gates.toml is)".into(),
         ));
     }
-    let configuration = if args.jit {
-        Some(jit_configuration(args, &key)?)
-    } else {
-        None
-    };
+    let configuration = if args.jit { Some(jit_configuration(args, &key)?) } else { None };
     if args.interval.is_zero() {
         return Err(CliError::Other("--interval must be above zero".into()));
     }
@@ -152,23 +138,11 @@ pub async fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<i32, CliErr
         live: std::io::stderr().is_terminal() && global.color != super::ColorChoice::Never,
         started: Instant::now(),
     };
-    eprintln!(
-        "Evaluating gate {key}{}…",
-        if args.jit {
-            " (rules from the configuration, just in time)"
-        } else {
-            ""
-        }
-    );
-    let options = WaitOptions {
-        timeout: args.timeout,
-        interval: args.interval,
-    };
-    let outcome =
-        evaluate::evaluate(&connection.client, &request, options, |p| waiting.show(&p)).await;
+    eprintln!("Evaluating gate {key}{}…", if args.jit { " (rules from the configuration, just in time)" } else { "" });
+    let options = WaitOptions { timeout: args.timeout, interval: args.interval };
+    let outcome = evaluate::evaluate(&connection.client, &request, options, |p| waiting.show(&p)).await;
     waiting.done();
-    let outcome =
-        outcome.map_err(|e| CliError::Other(format!("the gate cannot be evaluated: {e}")))?;
+    let outcome = outcome.map_err(|e| CliError::Other(format!("the gate cannot be evaluated: {e}")))?;
 
     match args.format {
         Format::Json => println!("{}", json_report(&key, &outcome)),
@@ -179,11 +153,10 @@ pub async fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<i32, CliErr
         Verdict::Fail => exit::ERROR,
         Verdict::Unavailable if args.fail_on_error => exit::ERROR,
         Verdict::Unavailable => {
+            eprintln!("WARNING: gate {key} was SKIPPED: {}", outcome.reason.as_deref().unwrap_or("no verdict"));
             eprintln!(
-                "WARNING: gate {key} was SKIPPED: {}",
-                outcome.reason.as_deref().unwrap_or("no verdict")
+                "WARNING: the deployment goes ahead unchecked (fail-open). Pass --fail-on-error to block it instead."
             );
-            eprintln!("WARNING: the deployment goes ahead unchecked (fail-open). Pass --fail-on-error to block it instead.");
             exit::OK
         }
     })
@@ -197,9 +170,7 @@ fn json_report(key: &GateKey, o: &Outcome) -> String {
         env: &key.env,
         identifier: &key.identifier,
         evaluation_id: o.evaluation_id.as_deref(),
-        evaluation_url: result
-            .map(|r| r.evaluation_url.as_str())
-            .filter(|u| !u.is_empty()),
+        evaluation_url: result.map(|r| r.evaluation_url.as_str()).filter(|u| !u.is_empty()),
         gate_status: result.map(|r| r.gate_status.as_str()),
         dry_run: result.map(|r| r.dry_run),
         rules: result.map(|r| r.rules.as_slice()).unwrap_or_default(),
@@ -231,11 +202,7 @@ fn text_report(key: &GateKey, o: &Outcome, p: Palette) -> String {
         out.push_str(&format!(
             "Dry run: {}{}\n",
             yes_no(r.dry_run),
-            if r.dry_run {
-                " (the gate passes whatever its rules say)"
-            } else {
-                ""
-            }
+            if r.dry_run { " (the gate passes whatever its rules say)" } else { "" }
         ));
         if !r.evaluation_url.is_empty() {
             out.push_str(&format!("Evaluation: {}\n", r.evaluation_url));
@@ -254,13 +221,8 @@ fn text_report(key: &GateKey, o: &Outcome, p: Palette) -> String {
                     ]
                 })
                 .collect();
-            let width = |i: usize| {
-                rows.iter()
-                    .map(|row| row[i].chars().count())
-                    .chain([header[i].len()])
-                    .max()
-                    .unwrap_or(0)
-            };
+            let width =
+                |i: usize| rows.iter().map(|row| row[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0);
             let widths = [width(0), width(1), width(2)];
             out.push('\n');
             out.push_str(&format!(
@@ -280,14 +242,8 @@ fn text_report(key: &GateKey, o: &Outcome, p: Palette) -> String {
                     "fail" => p.delete(&status),
                     _ => p.update(&status),
                 };
-                let line = format!(
-                    "{:w0$}  {status}  {:w2$}  {}",
-                    row[0],
-                    row[2],
-                    row[3],
-                    w0 = widths[0],
-                    w2 = widths[2]
-                );
+                let line =
+                    format!("{:w0$}  {status}  {:w2$}  {}", row[0], row[2], row[3], w0 = widths[0], w2 = widths[2]);
                 out.push_str(line.trim_end());
                 out.push('\n');
             }

@@ -2,14 +2,16 @@
 //! connection to the API or the built-in sandbox.
 
 mod apply;
+mod drift;
 mod evaluate;
+mod import;
 mod plan;
 mod sandbox;
 mod schema;
 mod validate;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -69,6 +71,10 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Make the remote gates match the configuration
     Apply(apply::ApplyArgs),
+    /// Compare the remote gates with the files: exit 0 in sync, 2 on drift
+    Drift(drift::DriftArgs),
+    /// Write the remote gates to a configuration file
+    Import(import::ImportArgs),
     /// Trigger a gate evaluation and wait for pass or fail (for deploy pipelines)
     Evaluate(evaluate::EvaluateArgs),
     /// Serve a local Datadog-compatible Deployment Gates API
@@ -86,12 +92,32 @@ pub struct FileArgs {
 }
 
 impl FileArgs {
-    pub fn load(&self) -> Result<crate::config::DesiredState, CliError> {
-        let cwd = std::env::current_dir()
-            .map_err(|e| CliError::Other(format!("cannot read the working directory: {e}")))?;
-        let paths = crate::config::resolve_paths(&self.files, &cwd)?;
-        Ok(crate::config::load(&paths)?)
+    /// The files to read: those given, or the default one found in the working directory.
+    pub fn paths(&self) -> Result<Vec<PathBuf>, CliError> {
+        if !self.files.is_empty() {
+            return Ok(self.files.clone());
+        }
+        let found = crate::config::resolve_paths(&[], Path::new("."))?;
+        // Relative to the working directory, as a user would type them.
+        Ok(found.into_iter().map(|p| p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p)).collect())
     }
+
+    pub fn load(&self) -> Result<crate::config::DesiredState, CliError> {
+        Ok(crate::config::load(&self.paths()?)?)
+    }
+}
+
+/// Flags shared by the commands that compute a plan.
+#[derive(Debug, Args)]
+pub struct PlanFlags {
+    #[command(flatten)]
+    pub files: FileArgs,
+    /// Only gates matching service/env[/identifier] (globs allowed); repeatable
+    #[arg(long = "target", value_name = "SERVICE/ENV[/ID]", value_parser = crate::plan::Target::parse)]
+    pub targets: Vec<crate::plan::Target>,
+    /// Requests in flight at once
+    #[arg(long, default_value_t = crate::remote::DEFAULT_PARALLELISM, value_parser = parse_parallelism)]
+    pub parallelism: usize,
 }
 
 impl GlobalArgs {
@@ -99,16 +125,12 @@ impl GlobalArgs {
         match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
+            ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         }
     }
 
     pub fn stdout_palette(&self) -> Palette {
-        Palette {
-            enabled: self.color_enabled(std::io::stdout().is_terminal()),
-        }
+        Palette { enabled: self.color_enabled(std::io::stdout().is_terminal()) }
     }
 
     pub fn stderr_color(&self) -> bool {
@@ -130,13 +152,14 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     if let Ok(secs) = s.parse::<u64>() {
         return Ok(std::time::Duration::from_secs(secs));
     }
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{e}; use e.g. 90s, 15m, 3h or a number of seconds"))
+    humantime::parse_duration(s).map_err(|e| format!("{e}; use e.g. 90s, 15m, 3h or a number of seconds"))
 }
 
 /// A client, and the sandbox it talks to when `--sandbox` is given (kept alive with it).
 pub struct Connection {
     pub client: Client,
+    /// Which API this is, for saved plans: a base URL, or the built-in sandbox.
+    pub target: String,
     _sandbox: Option<RunningSandbox>,
 }
 
@@ -145,53 +168,25 @@ impl GlobalArgs {
         if self.sandbox {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
-                .map_err(|e| {
-                    CliError::Other(format!("cannot start the sandbox on a loopback port: {e}"))
-                })?;
+                .map_err(|e| CliError::Other(format!("cannot start the sandbox on a loopback port: {e}")))?;
             let state_file = PathBuf::from(SANDBOX_STATE);
-            let sandbox = crate::sandbox::start(
-                listener,
-                SandboxOptions {
-                    state_file: Some(state_file),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(CliError::Other)?;
-            eprintln!(
-                "Using the built-in sandbox at {} (state in {SANDBOX_STATE}).",
-                sandbox.url()
-            );
+            let sandbox =
+                crate::sandbox::start(listener, SandboxOptions { state_file: Some(state_file), ..Default::default() })
+                    .await
+                    .map_err(CliError::Other)?;
+            eprintln!("Using the built-in sandbox at {} (state in {SANDBOX_STATE}).", sandbox.url());
             let base = client::base_url(None, Some(&sandbox.url()))?;
-            let client = Client::new(
-                base,
-                Credentials::new("sandbox-api-key", "sandbox-app-key"),
-                self.verbose,
-            )?;
-            return Ok(Connection {
-                client,
-                _sandbox: Some(sandbox),
-            });
+            let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), self.verbose)?;
+            let target = format!("the built-in sandbox ({SANDBOX_STATE})");
+            return Ok(Connection { client, target, _sandbox: Some(sandbox) });
         }
-        let env = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
-        };
-        let api_url = self
-            .api_url
-            .clone()
-            .or_else(|| env(&["DD_API_URL", "DD_HOST"]));
-        let site = self
-            .site
-            .clone()
-            .or_else(|| env(&["DD_SITE", "DATADOG_SITE"]));
+        let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()));
+        let api_url = self.api_url.clone().or_else(|| env(&["DD_API_URL", "DD_HOST"]));
+        let site = self.site.clone().or_else(|| env(&["DD_SITE", "DATADOG_SITE"]));
         let base = client::base_url(site.as_deref(), api_url.as_deref())?;
+        let target = base.to_string();
         let client = Client::new(base, Credentials::from_env()?, self.verbose)?;
-        Ok(Connection {
-            client,
-            _sandbox: None,
-        })
+        Ok(Connection { client, target, _sandbox: None })
     }
 }
 
@@ -199,10 +194,7 @@ impl GlobalArgs {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let color = cli.global.stderr_color();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -223,6 +215,8 @@ async fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Validate(args) => validate::run(args, &cli.global),
         Command::Plan(args) => plan::run(args, &cli.global).await,
         Command::Apply(args) => apply::run(args, &cli.global).await,
+        Command::Drift(args) => drift::run(args, &cli.global).await,
+        Command::Import(args) => import::run(args, &cli.global).await,
         Command::Evaluate(args) => evaluate::run(args, &cli.global).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),

@@ -42,13 +42,8 @@ pub struct SandboxArgs {
 }
 
 fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
-    let (n, period) = s
-        .split_once('/')
-        .ok_or("expected REQUESTS/PERIOD, e.g. 100/10s")?;
-    let limit = n
-        .trim()
-        .parse::<u32>()
-        .map_err(|_| format!("{n:?} is not a number of requests"))?;
+    let (n, period) = s.split_once('/').ok_or("expected REQUESTS/PERIOD, e.g. 100/10s")?;
+    let limit = n.trim().parse::<u32>().map_err(|_| format!("{n:?} is not a number of requests"))?;
     let period = super::parse_duration(period)?;
     if limit == 0 || period.is_zero() {
         return Err("both the number of requests and the period must be above zero".into());
@@ -82,18 +77,9 @@ pub async fn run(args: &SandboxArgs) -> Result<i32, CliError> {
             flaky_polls: args.flaky_polls,
         },
     };
-    let sandbox = crate::sandbox::start(listener, options)
-        .await
-        .map_err(CliError::Other)?;
-    eprintln!(
-        "gatesctl sandbox listening on {} (state: {})",
-        sandbox.url(),
-        args.state.display()
-    );
-    eprintln!(
-        "Try: DD_API_URL={} DD_API_KEY=x DD_APP_KEY=x gatesctl plan",
-        sandbox.url()
-    );
+    let sandbox = crate::sandbox::start(listener, options).await.map_err(CliError::Other)?;
+    eprintln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), args.state.display());
+    eprintln!("Try: DD_API_URL={} DD_API_KEY=x DD_APP_KEY=x gatesctl plan", sandbox.url());
     tokio::select! {
         _ = tokio::signal::ctrl_c() => eprintln!("sandbox stopped"),
         _ = sandbox.wait() => {}

@@ -12,10 +12,6 @@ pub struct ValidateArgs {
 pub fn run(args: &ValidateArgs, _global: &GlobalArgs) -> Result<i32, CliError> {
     let desired = args.files.load()?;
     let rules: usize = desired.gates.values().map(|g| g.rules.len()).sum();
-    println!(
-        "Configuration is valid: {} gates, {} rules.",
-        desired.gates.len(),
-        rules
-    );
+    println!("Configuration is valid: {} gates, {} rules.", desired.gates.len(), rules);
     Ok(exit::OK)
 }

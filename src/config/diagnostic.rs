@@ -25,10 +25,15 @@ pub enum Code {
     DurationOutOfRange,
     DuplicateGate,
     DuplicateRule,
+    EnvAndEnvs,
+    DuplicateEnv,
+    UnknownPlaceholder,
+    BadPattern,
+    OutOfRange,
 }
 
 impl Code {
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 20] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::DuplicateKey,
@@ -44,6 +49,11 @@ impl Code {
         Code::DurationOutOfRange,
         Code::DuplicateGate,
         Code::DuplicateRule,
+        Code::EnvAndEnvs,
+        Code::DuplicateEnv,
+        Code::UnknownPlaceholder,
+        Code::BadPattern,
+        Code::OutOfRange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +73,11 @@ impl Code {
             Code::DurationOutOfRange => "gates::duration-out-of-range",
             Code::DuplicateGate => "gates::duplicate-gate",
             Code::DuplicateRule => "gates::duplicate-rule",
+            Code::EnvAndEnvs => "gates::env-and-envs",
+            Code::DuplicateEnv => "gates::duplicate-env",
+            Code::UnknownPlaceholder => "gates::unknown-placeholder",
+            Code::BadPattern => "gates::bad-pattern",
+            Code::OutOfRange => "gates::out-of-range",
         }
     }
 }
@@ -119,10 +134,7 @@ impl ConfigDiagnostic {
     /// 1-based line of the first label, for sorting and for tests.
     pub fn line(&self) -> usize {
         let at = self.labels.first().map_or(0, |(s, _)| s.start);
-        self.source.inner()[..at.min(self.source.inner().len())]
-            .matches('\n')
-            .count()
-            + 1
+        self.source.inner()[..at.min(self.source.inner().len())].matches('\n').count() + 1
     }
 
     pub fn file_name(&self) -> &str {
@@ -144,17 +156,11 @@ impl Diagnostic for ConfigDiagnostic {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(if self.advice {
-            miette::Severity::Advice
-        } else {
-            miette::Severity::Error
-        })
+        Some(if self.advice { miette::Severity::Advice } else { miette::Severity::Error })
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -162,16 +168,14 @@ impl Diagnostic for ConfigDiagnostic {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(self.labels.iter().enumerate().map(
-            |(i, (span, label))| {
-                let label = (!label.is_empty()).then(|| label.clone());
-                if i == 0 {
-                    LabeledSpan::new_primary_with_span(label, span.clone())
-                } else {
-                    LabeledSpan::new_with_span(label, span.clone())
-                }
-            },
-        )))
+        Some(Box::new(self.labels.iter().enumerate().map(|(i, (span, label))| {
+            let label = (!label.is_empty()).then(|| label.clone());
+            if i == 0 {
+                LabeledSpan::new_primary_with_span(label, span.clone())
+            } else {
+                LabeledSpan::new_with_span(label, span.clone())
+            }
+        })))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {

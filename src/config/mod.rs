@@ -27,6 +27,48 @@ pub struct DesiredGate {
 #[derive(Clone, Debug, Default)]
 pub struct DesiredState {
     pub gates: BTreeMap<GateKey, DesiredGate>,
+    /// What the files own (their `[manage]` tables); empty when none has one.
+    pub scope: Scope,
+    pub safety: Safety,
+}
+
+/// One `[manage]` table: services × envs, as globs; no envs means every env.
+#[derive(Clone, Debug, Default)]
+pub struct ScopeRule {
+    pub services: Vec<glob::Pattern>,
+    pub envs: Vec<glob::Pattern>,
+}
+
+/// The union of the files' `[manage]` tables.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    pub rules: Vec<ScopeRule>,
+}
+
+impl Scope {
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn contains(&self, key: &GateKey) -> bool {
+        self.rules.iter().any(|r| {
+            r.services.iter().any(|p| p.matches(&key.service))
+                && (r.envs.is_empty() || r.envs.iter().any(|p| p.matches(&key.env)))
+        })
+    }
+}
+
+/// Deletion limits, as octoDNS has them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Safety {
+    pub max_delete_percent: u32,
+    pub min_existing: usize,
+}
+
+impl Default for Safety {
+    fn default() -> Self {
+        Safety { max_delete_percent: 30, min_existing: 10 }
+    }
 }
 
 /// Why the configuration could not be used.
@@ -35,10 +77,7 @@ pub enum ConfigError {
     #[error("no configuration file found: looked for {} in {}", DEFAULT_FILES.join(", "), .dir.display())]
     NotFound { dir: PathBuf },
     #[error("cannot read {}: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{}: unknown file type; use .toml, .yaml or .yml", .path.display())]
     UnknownFormat { path: PathBuf },
     #[error("{} problem{} found in the configuration", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
@@ -55,28 +94,19 @@ pub fn resolve_paths(named: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, Conf
         .map(|f| dir.join(f))
         .find(|p| p.is_file())
         .map(|p| vec![p])
-        .ok_or_else(|| ConfigError::NotFound {
-            dir: dir.to_path_buf(),
-        })
+        .ok_or_else(|| ConfigError::NotFound { dir: dir.to_path_buf() })
 }
 
 pub fn read_file(path: &Path) -> Result<SourceFile, ConfigError> {
-    let format = Format::from_path(path).ok_or_else(|| ConfigError::UnknownFormat {
-        path: path.to_path_buf(),
-    })?;
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let format = Format::from_path(path).ok_or_else(|| ConfigError::UnknownFormat { path: path.to_path_buf() })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     Ok(SourceFile::new(path.to_path_buf(), format, text))
 }
 
 /// Reads, parses and validates every file, reporting all problems of all files at once.
 pub fn load(paths: &[PathBuf]) -> Result<DesiredState, ConfigError> {
-    let files = paths
-        .iter()
-        .map(|p| read_file(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    let files = paths.iter().map(|p| read_file(p)).collect::<Result<Vec<_>, _>>()?;
     load_sources(&files)
 }
 
@@ -84,6 +114,7 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
     let mut diagnostics = Vec::new();
     let mut state = DesiredState::default();
     let mut origins: BTreeMap<GateKey, (usize, Span)> = BTreeMap::new();
+    let (mut max_delete_percent, mut min_existing) = (None, None);
 
     for (index, file) in files.iter().enumerate() {
         let root = match source::parse(file) {
@@ -105,9 +136,19 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
                 continue;
             }
         };
-        let (gates, diags) = validate::validate_file(file, &root);
+        let (outcome, diags) = validate::validate_file(file, &root);
         diagnostics.extend(diags);
-        for gate in gates {
+        state.scope.rules.extend(outcome.manage);
+        if let Some(safety) = outcome.safety {
+            // Several files: the strictest limit set wins.
+            if let Some(pct) = safety.max_delete_percent {
+                max_delete_percent = Some(max_delete_percent.map_or(pct, |m: u32| m.min(pct)));
+            }
+            if let Some(min) = safety.min_existing {
+                min_existing = Some(min_existing.map_or(min, |m: u32| m.min(min)));
+            }
+        }
+        for gate in outcome.gates {
             if let Some((first_file, first_span)) = origins.get(&gate.key) {
                 let first = &files[*first_file];
                 let note = ConfigDiagnostic::new(
@@ -131,17 +172,17 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
                 continue;
             }
             origins.insert(gate.key.clone(), (index, gate.span.clone()));
-            state.gates.insert(
-                gate.key.clone(),
-                DesiredGate {
-                    key: gate.key,
-                    dry_run: gate.dry_run,
-                    rules: gate.rules,
-                },
-            );
+            state
+                .gates
+                .insert(gate.key.clone(), DesiredGate { key: gate.key, dry_run: gate.dry_run, rules: gate.rules });
         }
     }
 
+    let defaults = Safety::default();
+    state.safety = Safety {
+        max_delete_percent: max_delete_percent.unwrap_or(defaults.max_delete_percent),
+        min_existing: min_existing.map_or(defaults.min_existing, |m| m as usize),
+    };
     if diagnostics.is_empty() {
         Ok(state)
     } else {

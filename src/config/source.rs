@@ -34,17 +34,11 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: PathBuf, format: Format, text: String) -> Self {
-        let named = Arc::new(
-            NamedSource::new(path.display().to_string(), text).with_language(match format {
-                Format::Toml => "toml",
-                Format::Yaml => "yaml",
-            }),
-        );
-        SourceFile {
-            path,
-            format,
-            named,
-        }
+        let named = Arc::new(NamedSource::new(path.display().to_string(), text).with_language(match format {
+            Format::Toml => "toml",
+            Format::Yaml => "yaml",
+        }));
+        SourceFile { path, format, named }
     }
 
     pub fn text(&self) -> &str {
@@ -106,12 +100,7 @@ impl Node {
             Value::Float(f) => J::from(*f),
             Value::Str(s) => J::String(s.clone()),
             Value::Array(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            Value::Table(entries) => J::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.name.clone(), v.to_json()))
-                    .collect(),
-            ),
+            Value::Table(entries) => J::Object(entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect()),
         }
     }
 }
@@ -138,26 +127,13 @@ fn parse_toml(text: &str) -> Result<Node, Vec<SyntaxError>> {
     if !errors.is_empty() {
         return Err(errors
             .into_iter()
-            .map(|e| SyntaxError {
-                message: e.message().trim().to_string(),
-                span: e.span().unwrap_or(0..0),
-            })
+            .map(|e| SyntaxError { message: e.message().trim().to_string(), span: e.span().unwrap_or(0..0) })
             .collect());
     }
 
     fn table(t: &DeTable<'_>) -> Value {
-        let mut entries: Vec<(Key, Node)> = t
-            .iter()
-            .map(|(k, v)| {
-                (
-                    Key {
-                        name: k.get_ref().to_string(),
-                        span: k.span(),
-                    },
-                    value(v),
-                )
-            })
-            .collect();
+        let mut entries: Vec<(Key, Node)> =
+            t.iter().map(|(k, v)| (Key { name: k.get_ref().to_string(), span: k.span() }, value(v))).collect();
         // DeTable keeps keys sorted; source order reads better in diagnostics.
         entries.sort_by_key(|(k, _)| k.span.start);
         Value::Table(entries)
@@ -167,15 +143,11 @@ fn parse_toml(text: &str) -> Result<Node, Vec<SyntaxError>> {
         let span = v.span();
         let value = match v.get_ref() {
             DeValue::String(s) => Value::Str(s.to_string()),
-            DeValue::Integer(i) => {
-                match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-                    Ok(n) => Value::Int(n),
-                    Err(_) => Value::Other("an integer too large"),
-                }
-            }
-            DeValue::Float(f) => {
-                Value::Float(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN))
-            }
+            DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                Ok(n) => Value::Int(n),
+                Err(_) => Value::Other("an integer too large"),
+            },
+            DeValue::Float(f) => Value::Float(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN)),
             DeValue::Boolean(b) => Value::Bool(*b),
             DeValue::Datetime(_) => Value::Other("a datetime"),
             DeValue::Array(items) => Value::Array(items.iter().map(value).collect()),
@@ -184,10 +156,7 @@ fn parse_toml(text: &str) -> Result<Node, Vec<SyntaxError>> {
         Node { span, value }
     }
 
-    Ok(Node {
-        span: doc.span(),
-        value: table(doc.get_ref()),
-    })
+    Ok(Node { span: doc.span(), value: table(doc.get_ref()) })
 }
 
 /// Maps the YAML parser's character offsets to byte offsets.
@@ -199,10 +168,7 @@ struct CharOffsets {
 impl CharOffsets {
     fn new(text: &str) -> Self {
         let bytes = (!text.is_ascii()).then(|| text.char_indices().map(|(b, _)| b).collect());
-        CharOffsets {
-            bytes,
-            len: text.len(),
-        }
+        CharOffsets { bytes, len: text.len() }
     }
 
     fn byte(&self, char_index: usize) -> usize {
@@ -217,17 +183,8 @@ fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
     use saphyr_parser::{Event, Parser, ScalarStyle};
 
     enum Frame {
-        Seq {
-            start: usize,
-            anchor: usize,
-            items: Vec<Node>,
-        },
-        Map {
-            start: usize,
-            anchor: usize,
-            entries: Vec<(Key, Node)>,
-            key: Option<Key>,
-        },
+        Seq { start: usize, anchor: usize, items: Vec<Node> },
+        Map { start: usize, anchor: usize, entries: Vec<(Key, Node)>, key: Option<Key> },
     }
 
     let offsets = CharOffsets::new(text);
@@ -252,24 +209,15 @@ fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
             Some(Frame::Map { entries, key, .. }) => match key.take() {
                 None => match node.value {
                     Value::Str(name) => {
-                        *key = Some(Key {
-                            name,
-                            span: node.span,
-                        });
+                        *key = Some(Key { name, span: node.span });
                         Ok(())
                     }
                     Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
                         let name = yaml_scalar_text(&node.value);
-                        *key = Some(Key {
-                            name,
-                            span: node.span,
-                        });
+                        *key = Some(Key { name, span: node.span });
                         Ok(())
                     }
-                    _ => Err(SyntaxError {
-                        message: "mapping keys must be plain strings".into(),
-                        span: node.span,
-                    }),
+                    _ => Err(SyntaxError { message: "mapping keys must be plain strings".into(), span: node.span }),
                 },
                 Some(k) => {
                     entries.push((k, node));
@@ -285,10 +233,7 @@ fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
             Some(Ok(ev)) => ev,
             Some(Err(e)) => {
                 let at = offsets.byte(e.marker().index());
-                return Err(vec![SyntaxError {
-                    message: e.info().to_string(),
-                    span: at..at,
-                }]);
+                return Err(vec![SyntaxError { message: e.info().to_string(), span: at..at }]);
             }
         };
         let start = offsets.byte(span.start.index());
@@ -301,10 +246,7 @@ fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
                     ScalarStyle::Plain => resolve_plain(&value),
                     _ => Value::Str(Cow::into_owned(value)),
                 };
-                let node = Node {
-                    span: start..end,
-                    value,
-                };
+                let node = Node { span: start..end, value };
                 if anchor > 0 {
                     anchors.insert(anchor, node.clone());
                 }
@@ -312,60 +254,25 @@ fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
             }
             Event::Alias(id) => match anchors.get(&id) {
                 Some(n) => Some(n.clone()),
-                None => {
-                    return Err(vec![SyntaxError {
-                        message: "unknown alias".into(),
-                        span: start..end,
-                    }])
-                }
+                None => return Err(vec![SyntaxError { message: "unknown alias".into(), span: start..end }]),
             },
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq {
-                    start,
-                    anchor,
-                    items: Vec::new(),
-                });
+                stack.push(Frame::Seq { start, anchor, items: Vec::new() });
                 None
             }
             Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map {
-                    start,
-                    anchor,
-                    entries: Vec::new(),
-                    key: None,
-                });
+                stack.push(Frame::Map { start, anchor, entries: Vec::new(), key: None });
                 None
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match stack.pop() {
-                    Some(Frame::Seq {
-                        start: s,
-                        anchor,
-                        items,
-                    }) => {
+                    Some(Frame::Seq { start: s, anchor, items }) => {
                         let e = items.last().map_or(end, |n| n.span.end).max(s);
-                        (
-                            Node {
-                                span: s..e,
-                                value: Value::Array(items),
-                            },
-                            anchor,
-                        )
+                        (Node { span: s..e, value: Value::Array(items) }, anchor)
                     }
-                    Some(Frame::Map {
-                        start: s,
-                        anchor,
-                        entries,
-                        ..
-                    }) => {
+                    Some(Frame::Map { start: s, anchor, entries, .. }) => {
                         let e = entries.last().map_or(end, |(_, n)| n.span.end).max(s);
-                        (
-                            Node {
-                                span: s..e,
-                                value: Value::Table(entries),
-                            },
-                            anchor,
-                        )
+                        (Node { span: s..e, value: Value::Table(entries) }, anchor)
                     }
                     None => continue,
                 };
@@ -380,10 +287,7 @@ fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
             push(&mut stack, node, &mut root).map_err(|e| vec![e])?;
         }
     }
-    Ok(root.unwrap_or(Node {
-        span: 0..0,
-        value: Value::Null,
-    }))
+    Ok(root.unwrap_or(Node { span: 0..0, value: Value::Null }))
 }
 
 fn yaml_scalar_text(v: &Value) -> String {
@@ -418,9 +322,7 @@ fn resolve_plain(s: &str) -> Value {
         }
     }
     let looks_numeric = digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && digits
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+        && digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
     if looks_numeric {
         if let Ok(f) = s.parse::<f64>() {
             return Value::Float(f);
@@ -441,17 +343,11 @@ mod tests {
     fn yaml_spans_point_at_keys_and_values() {
         let text = "version: 1\ngates:\n  - service: \"checkout\"\n    env: prod\n";
         let root = yaml(text);
-        let Value::Table(entries) = &root.value else {
-            panic!("table")
-        };
+        let Value::Table(entries) = &root.value else { panic!("table") };
         let (gates_key, gates) = &entries[1];
         assert_eq!(&text[gates_key.span.clone()], "gates");
-        let Value::Array(items) = &gates.value else {
-            panic!("array")
-        };
-        let Value::Table(gate) = &items[0].value else {
-            panic!("table")
-        };
+        let Value::Array(items) = &gates.value else { panic!("array") };
+        let Value::Table(gate) = &items[0].value else { panic!("table") };
         assert_eq!(&text[gate[0].0.span.clone()], "service");
         assert_eq!(&text[gate[0].1.span.clone()], "\"checkout\"");
         assert_eq!(&text[gate[1].1.span.clone()], "prod");
@@ -460,22 +356,15 @@ mod tests {
     #[test]
     fn yaml_plain_scalars_are_typed_and_quoted_ones_stay_strings() {
         let root = yaml("a: 300\nb: \"300\"\nc: true\nd: ~\ne: 1.5\n");
-        let Value::Table(entries) = root.value else {
-            panic!("table")
-        };
+        let Value::Table(entries) = root.value else { panic!("table") };
         let kinds: Vec<_> = entries.iter().map(|(_, n)| n.value.kind()).collect();
-        assert_eq!(
-            kinds,
-            ["an integer", "a string", "a boolean", "null", "a float"]
-        );
+        assert_eq!(kinds, ["an integer", "a string", "a boolean", "null", "a float"]);
     }
 
     #[test]
     fn yaml_non_ascii_text_keeps_byte_spans() {
         let text = "name: \"Détection\"\nenv: prod\n";
-        let Value::Table(entries) = yaml(text).value else {
-            panic!("table")
-        };
+        let Value::Table(entries) = yaml(text).value else { panic!("table") };
         assert_eq!(&text[entries[1].1.span.clone()], "prod");
     }
 
@@ -483,16 +372,10 @@ mod tests {
     fn toml_spans_point_at_keys_in_source_order() {
         let text = "version = 1\n[[gates]]\nservice = \"a\"\nenv = \"b\"\n";
         let root = parse_toml(text).expect("valid toml");
-        let Value::Table(entries) = &root.value else {
-            panic!("table")
-        };
+        let Value::Table(entries) = &root.value else { panic!("table") };
         assert_eq!(entries[0].0.name, "version");
-        let Value::Array(gates) = &entries[1].1.value else {
-            panic!("array")
-        };
-        let Value::Table(gate) = &gates[0].value else {
-            panic!("table")
-        };
+        let Value::Array(gates) = &entries[1].1.value else { panic!("array") };
+        let Value::Table(gate) = &gates[0].value else { panic!("table") };
         assert_eq!(&text[gate[1].1.span.clone()], "\"b\"");
     }
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::diagnostic::{suggest, Code, ConfigDiagnostic};
 use super::source::{Key, Node, SourceFile, Span, Value};
-use super::wire::{field_names, DefaultsSpec, FileSpec, GateSpec, RuleSpec};
+use super::wire::{field_names, DefaultsSpec, FileSpec, GateSpec, ManageSpec, RuleSpec, SafetySpec};
+use super::ScopeRule;
 use crate::model::{GateKey, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER, MAX_DURATION};
 
 /// A gate as one file declares it, with where it was declared.
@@ -20,6 +21,44 @@ pub struct DeclaredGate {
 
 pub const SUPPORTED_VERSION: i64 = 1;
 
+/// Placeholders replaced in rule queries, per gate.
+pub const PLACEHOLDERS: [&str; 3] = ["service", "env", "identifier"];
+
+/// What one file declares.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    pub gates: Vec<DeclaredGate>,
+    pub manage: Option<ScopeRule>,
+    pub safety: Option<SafetySpec>,
+}
+
+/// The `{word}` placeholders of a text.
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find('}') else { break };
+        let word = &rest[..close];
+        if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            out.push(word);
+        }
+    }
+    out
+}
+
+/// A rule of a gate with its placeholders replaced.
+fn expand(rule: &Rule, key: &GateKey) -> Rule {
+    let mut rule = rule.clone();
+    if let RuleOptions::Monitor { query, .. } = &mut rule.options {
+        *query = query
+            .replace("{service}", &key.service)
+            .replace("{env}", &key.env)
+            .replace("{identifier}", &key.identifier);
+    }
+    rule
+}
+
 struct Checker<'a> {
     file: &'a SourceFile,
     diags: Vec<ConfigDiagnostic>,
@@ -33,20 +72,14 @@ struct Table<'n> {
 
 impl<'n> Table<'n> {
     fn get(&self, name: &str) -> Option<(&'n Key, &'n Node)> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.name == name)
-            .map(|(k, n)| (k, n))
+        self.entries.iter().find(|(k, _)| k.name == name).map(|(k, n)| (k, n))
     }
 }
 
-pub fn validate_file(file: &SourceFile, root: &Node) -> (Vec<DeclaredGate>, Vec<ConfigDiagnostic>) {
-    let mut c = Checker {
-        file,
-        diags: Vec::new(),
-    };
-    let gates = c.file_root(root);
-    (gates, c.diags)
+pub fn validate_file(file: &SourceFile, root: &Node) -> (FileOutcome, Vec<ConfigDiagnostic>) {
+    let mut c = Checker { file, diags: Vec::new() };
+    let outcome = c.file_root(root);
+    (outcome, c.diags)
 }
 
 impl<'a> Checker<'a> {
@@ -67,9 +100,7 @@ impl<'a> Checker<'a> {
     fn head(&self, span: &Span) -> Span {
         let text = self.file.text();
         let start = span.start.min(text.len());
-        let end = text[start..span.end.min(text.len())]
-            .find('\n')
-            .map_or(span.end, |i| start + i);
+        let end = text[start..span.end.min(text.len())].find('\n').map_or(span.end, |i| start + i);
         start..end.max(start)
     }
 
@@ -108,10 +139,7 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        Some(Table {
-            span: node.span.clone(),
-            entries,
-        })
+        Some(Table { span: node.span.clone(), entries })
     }
 
     fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
@@ -144,9 +172,7 @@ impl<'a> Checker<'a> {
                     node.span.clone(),
                     "empty",
                     format!("`{key}` of {what} is empty"),
-                    Some(format!(
-                        "give `{key}` a value, or remove the key if it is optional"
-                    )),
+                    Some(format!("give `{key}` a value, or remove the key if it is optional")),
                 );
                 None
             }
@@ -158,13 +184,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn required_string(
-        &mut self,
-        table: &Table<'_>,
-        key: &str,
-        what: &str,
-        help: &str,
-    ) -> Option<(String, Span)> {
+    fn required_string(&mut self, table: &Table<'_>, key: &str, what: &str, help: &str) -> Option<(String, Span)> {
         if table.get(key).is_none() {
             self.missing(table, key, what, help.to_string());
             return None;
@@ -199,17 +219,14 @@ impl<'a> Checker<'a> {
                     Some("name an APM resource, such as \"GET /healthz\"".into()),
                 ),
                 Value::Str(s) => out.push(s.clone()),
-                _ => self.wrong_type(
-                    item,
-                    &format!("each entry of `{key}` of {what}"),
-                    "a string",
-                ),
+                _ => self.wrong_type(item, &format!("each entry of `{key}` of {what}"), "a string"),
             }
         }
         out
     }
 
-    fn file_root(&mut self, root: &Node) -> Vec<DeclaredGate> {
+    fn file_root(&mut self, root: &Node) -> FileOutcome {
+        let mut outcome = FileOutcome::default();
         if matches!(root.value, Value::Null) {
             self.error(
                 Code::MissingKey,
@@ -218,10 +235,10 @@ impl<'a> Checker<'a> {
                 "the file is empty",
                 Some("start with `version = 1` (TOML) or `version: 1` (YAML)".into()),
             );
-            return Vec::new();
+            return outcome;
         }
         let Some(top) = self.table(root, "the file", field_names::<FileSpec>()) else {
-            return Vec::new();
+            return outcome;
         };
 
         match top.get("version") {
@@ -242,74 +259,229 @@ impl<'a> Checker<'a> {
         let mut default_dry_run = false;
         if let Some((_, node)) = top.get("defaults") {
             if let Some(defaults) = self.table(node, "[defaults]", field_names::<DefaultsSpec>()) {
-                default_dry_run = self
-                    .boolean(&defaults, "dry_run", "[defaults]")
-                    .unwrap_or(false);
+                default_dry_run = self.boolean(&defaults, "dry_run", "[defaults]").unwrap_or(false);
             }
         }
+        if let Some((_, node)) = top.get("manage") {
+            outcome.manage = self.manage(node);
+        }
+        if let Some((_, node)) = top.get("safety") {
+            outcome.safety = self.safety(node);
+        }
 
-        let mut gates = Vec::new();
         let mut seen: BTreeMap<GateKey, Span> = BTreeMap::new();
         if let Some((_, node)) = top.get("gates") {
             let Value::Array(items) = &node.value else {
-                self.wrong_type(
-                    node,
-                    "`gates`",
-                    "a list of tables ([[gates]] in TOML, a `- ` list in YAML)",
-                );
-                return gates;
+                self.wrong_type(node, "`gates`", "a list of tables ([[gates]] in TOML, a `- ` list in YAML)");
+                return outcome;
             };
             for (index, item) in items.iter().enumerate() {
-                let Some(gate) = self.gate(item, index, default_dry_run) else {
-                    continue;
-                };
-                if let Some(first) = seen.get(&gate.key) {
-                    let d = ConfigDiagnostic::new(
-                        Code::DuplicateGate,
-                        &self.file.named,
-                        gate.span.clone(),
-                        "declared again here",
-                        format!("gate {} is declared twice", gate.key),
-                    )
-                    .with_label(first.clone(), "first declared here")
-                    .with_help("a gate is identified by (service, env, identifier): merge the two, or give one another `identifier`");
-                    self.diags.push(d);
-                    continue;
+                for gate in self.gate(item, index, default_dry_run) {
+                    if let Some(first) = seen.get(&gate.key) {
+                        let d = ConfigDiagnostic::new(
+                            Code::DuplicateGate,
+                            &self.file.named,
+                            gate.span.clone(),
+                            "declared again here",
+                            format!("gate {} is declared twice", gate.key),
+                        )
+                        .with_label(first.clone(), "first declared here")
+                        .with_help("a gate is identified by (service, env, identifier): merge the two, or give one another `identifier`");
+                        self.diags.push(d);
+                        continue;
+                    }
+                    seen.insert(gate.key.clone(), gate.span.clone());
+                    outcome.gates.push(gate);
                 }
-                seen.insert(gate.key.clone(), gate.span.clone());
-                gates.push(gate);
             }
         }
-        gates
+        outcome
     }
 
-    fn gate(&mut self, node: &Node, index: usize, default_dry_run: bool) -> Option<DeclaredGate> {
+    /// A list of glob patterns, each checked.
+    fn patterns(&mut self, node: &Node, key: &str) -> Vec<glob::Pattern> {
+        let Value::Array(items) = &node.value else {
+            self.wrong_type(node, &format!("`{key}` of [manage]"), "a list of names or globs");
+            return Vec::new();
+        };
+        if items.is_empty() {
+            self.error(
+                Code::EmptyValue,
+                node.span.clone(),
+                "empty list",
+                format!("`{key}` of [manage] is empty"),
+                Some("list at least one name or glob, such as \"checkout\" or \"pay*\"".into()),
+            );
+        }
+        let mut out = Vec::new();
+        for item in items {
+            match &item.value {
+                Value::Str(s) if s.trim().is_empty() => self.error(
+                    Code::EmptyValue,
+                    item.span.clone(),
+                    "empty",
+                    format!("an entry of `{key}` of [manage] is empty"),
+                    None,
+                ),
+                Value::Str(s) => match glob::Pattern::new(s) {
+                    Ok(p) => out.push(p),
+                    Err(e) => self.error(
+                        Code::BadPattern,
+                        item.span.clone(),
+                        "invalid glob",
+                        format!("{s:?} is not a valid glob: {}", e.msg),
+                        Some("use `*` for any run of characters, `?` for one, `[abc]` for a set".into()),
+                    ),
+                },
+                _ => self.wrong_type(item, &format!("each entry of `{key}` of [manage]"), "a string"),
+            }
+        }
+        out
+    }
+
+    fn manage(&mut self, node: &Node) -> Option<ScopeRule> {
+        let table = self.table(node, "[manage]", field_names::<ManageSpec>())?;
+        let services = match table.get("services") {
+            None => {
+                self.missing(
+                    &table,
+                    "services",
+                    "[manage]",
+                    "name the services this file owns, e.g. `services = [\"checkout\", \"pay*\"]`".into(),
+                );
+                return None;
+            }
+            Some((_, n)) => self.patterns(n, "services"),
+        };
+        let envs = table.get("envs").map(|(_, n)| self.patterns(n, "envs")).unwrap_or_default();
+        Some(ScopeRule { services, envs })
+    }
+
+    fn safety(&mut self, node: &Node) -> Option<SafetySpec> {
+        let table = self.table(node, "[safety]", field_names::<SafetySpec>())?;
+        let mut safety = SafetySpec::default();
+        let int = |this: &mut Self, key: &str, max: i64| -> Option<i64> {
+            let (_, n) = table.get(key)?;
+            match n.value {
+                Value::Int(v) if (0..=max).contains(&v) => Some(v),
+                Value::Int(v) => {
+                    this.error(
+                        Code::OutOfRange,
+                        n.span.clone(),
+                        format!("{v} is out of range"),
+                        format!("`{key}` of [safety] must be between 0 and {max}"),
+                        None,
+                    );
+                    None
+                }
+                _ => {
+                    this.wrong_type(n, &format!("`{key}` of [safety]"), "a whole number");
+                    None
+                }
+            }
+        };
+        if let Some(v) = int(self, "max_delete_percent", 100) {
+            safety.max_delete_percent = Some(v as u32);
+        }
+        if let Some(v) = int(self, "min_existing", i64::from(u32::MAX)) {
+            safety.min_existing = Some(v as u32);
+        }
+        Some(safety)
+    }
+
+    /// The envs a gate declares: `env`, or each entry of `envs` with its span.
+    fn envs(&mut self, table: &Table<'_>, what: &str) -> Option<Vec<(String, Span)>> {
+        match (table.get("env"), table.get("envs")) {
+            (Some((k1, _)), Some((k2, _))) => {
+                let d = ConfigDiagnostic::new(
+                    Code::EnvAndEnvs,
+                    &self.file.named,
+                    k2.span.clone(),
+                    "envs here",
+                    format!("{what} sets both `env` and `envs`"),
+                )
+                .with_label(k1.span.clone(), "env here")
+                .with_help("use `env` for one environment, or `envs` to declare the gate once per environment");
+                self.diags.push(d);
+                None
+            }
+            (None, None) => {
+                self.missing(
+                    table,
+                    "env",
+                    what,
+                    "every gate names the `env` it guards (or `envs = [...]` for one gate per env)".into(),
+                );
+                None
+            }
+            (Some(_), None) => self.string(table, "env", what).map(|e| vec![e]),
+            (None, Some((_, node))) => {
+                let Value::Array(items) = &node.value else {
+                    self.wrong_type(node, &format!("`envs` of {what}"), "a list of environment names");
+                    return None;
+                };
+                if items.is_empty() {
+                    self.error(
+                        Code::EmptyValue,
+                        node.span.clone(),
+                        "empty list",
+                        format!("`envs` of {what} is empty"),
+                        Some("list the environments, e.g. `envs = [\"staging\", \"production\"]`".into()),
+                    );
+                    return None;
+                }
+                let mut out: Vec<(String, Span)> = Vec::new();
+                for item in items {
+                    match &item.value {
+                        Value::Str(s) if s.trim().is_empty() => self.error(
+                            Code::EmptyValue,
+                            item.span.clone(),
+                            "empty",
+                            format!("an entry of `envs` of {what} is empty"),
+                            None,
+                        ),
+                        Value::Str(s) => {
+                            if let Some((_, first)) = out.iter().find(|(e, _)| e == s) {
+                                let d = ConfigDiagnostic::new(
+                                    Code::DuplicateEnv,
+                                    &self.file.named,
+                                    item.span.clone(),
+                                    "listed again here",
+                                    format!("env {s:?} is listed twice in `envs` of {what}"),
+                                )
+                                .with_label(first.clone(), "first listed here")
+                                .with_help("list each environment once");
+                                self.diags.push(d);
+                            } else {
+                                out.push((s.clone(), item.span.clone()));
+                            }
+                        }
+                        _ => self.wrong_type(item, &format!("each entry of `envs` of {what}"), "a string"),
+                    }
+                }
+                Some(out)
+            }
+        }
+    }
+
+    /// One gate, or one per entry of `envs`.
+    fn gate(&mut self, node: &Node, index: usize, default_dry_run: bool) -> Vec<DeclaredGate> {
         let numbered = format!("gate #{}", index + 1);
-        let table = self.table(node, &numbered, field_names::<GateSpec>())?;
-        let service = self.required_string(
-            &table,
-            "service",
-            &numbered,
-            "every gate names the `service` it guards",
-        );
-        let env = self.required_string(
-            &table,
-            "env",
-            &numbered,
-            "every gate names the `env` it guards",
-        );
+        let Some(table) = self.table(node, &numbered, field_names::<GateSpec>()) else { return Vec::new() };
+        let service = self.required_string(&table, "service", &numbered, "every gate names the `service` it guards");
+        let envs = self.envs(&table, &numbered);
         let identifier = match table.get("identifier") {
             Some(_) => self.string(&table, "identifier", &numbered).map(|(s, _)| s),
             None => Some(DEFAULT_IDENTIFIER.to_string()),
         };
         // Name the gate in later messages when it can be named.
-        let what = match (&service, &env, &identifier) {
-            (Some((s, _)), Some((e, _)), Some(i)) => format!("gate {s}/{e}/{i}"),
+        let what = match (&service, &envs, &identifier) {
+            (Some((s, _)), Some(e), Some(i)) if e.len() == 1 => format!("gate {s}/{}/{i}", e[0].0),
+            (Some((s, _)), Some(_), Some(i)) => format!("gate template {s}/{{env}}/{i}"),
             _ => numbered,
         };
-        let dry_run = self
-            .boolean(&table, "dry_run", &what)
-            .unwrap_or(default_dry_run);
+        let dry_run = self.boolean(&table, "dry_run", &what).unwrap_or(default_dry_run);
+        let templated = table.get("envs").is_some();
 
         let mut rules = BTreeMap::new();
         let mut rule_spans: BTreeMap<String, Span> = BTreeMap::new();
@@ -317,10 +489,7 @@ impl<'a> Checker<'a> {
             match &rules_node.value {
                 Value::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
-                        let Some((name, span, rule)) = self.rule(item, &what, i, default_dry_run)
-                        else {
-                            continue;
-                        };
+                        let Some((name, span, rule)) = self.rule(item, &what, i, default_dry_run) else { continue };
                         if let Some(first) = rule_spans.get(&name) {
                             let d = ConfigDiagnostic::new(
                                 Code::DuplicateRule,
@@ -330,9 +499,14 @@ impl<'a> Checker<'a> {
                                 format!("rule name {name:?} is used twice in {what}"),
                             )
                             .with_label(first.clone(), "first used here")
-                            .with_help("rules are matched to remote rules by name: give each rule of a gate its own name");
+                            .with_help(
+                                "rules are matched to remote rules by name: give each rule of a gate its own name",
+                            );
                             self.diags.push(d);
                             continue;
+                        }
+                        if let Some(Rule { options: RuleOptions::Monitor { query, .. }, .. }) = &rule {
+                            self.check_placeholders(item, query, templated);
                         }
                         rule_spans.insert(name.clone(), span);
                         if let Some(rule) = rule {
@@ -348,18 +522,41 @@ impl<'a> Checker<'a> {
             }
         }
 
-        let (service, service_span) = service?;
-        let (env, _) = env?;
-        Some(DeclaredGate {
-            key: GateKey {
-                service,
-                env,
-                identifier: identifier?,
-            },
-            dry_run,
-            rules,
-            span: service_span,
-        })
+        let (Some((service, service_span)), Some(envs), Some(identifier)) = (service, envs, identifier) else {
+            return Vec::new();
+        };
+        envs.into_iter()
+            .map(|(env, env_span)| {
+                let key = GateKey { service: service.clone(), env, identifier: identifier.clone() };
+                let rules = rules.values().map(|r| (r.name.clone(), expand(r, &key))).collect();
+                // A templated gate is reported at its env entry, the one thing telling it apart.
+                let span = if templated { env_span } else { service_span.clone() };
+                DeclaredGate { key, dry_run, rules, span }
+            })
+            .collect()
+    }
+
+    /// `{word}` in a query must be one of the known placeholders.
+    fn check_placeholders(&mut self, rule: &Node, query: &str, templated: bool) {
+        let Value::Table(entries) = &rule.value else { return };
+        let Some((_, node)) = entries.iter().find(|(k, _)| k.name == "query") else { return };
+        for name in placeholders(query) {
+            if PLACEHOLDERS.contains(&name) {
+                continue;
+            }
+            let help = match suggest(name, PLACEHOLDERS) {
+                Some(p) => format!("did you mean `{{{p}}}`?"),
+                None => format!("placeholders are {}", PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")),
+            };
+            let help = if templated { help } else { format!("{help} (placeholders are replaced in every gate)") };
+            self.error(
+                Code::UnknownPlaceholder,
+                node.span.clone(),
+                format!("unknown placeholder `{{{name}}}`"),
+                format!("unknown placeholder `{{{name}}}` in a query"),
+                Some(help),
+            );
+        }
     }
 
     /// The rule's name and its span when it has one, and the rule when it is valid: a
@@ -373,23 +570,14 @@ impl<'a> Checker<'a> {
     ) -> Option<(String, Span, Option<Rule>)> {
         let numbered = format!("rule #{} of {gate}", index + 1);
         let table = self.table(node, &numbered, field_names::<RuleSpec>())?;
-        let name = self.required_string(
-            &table,
-            "name",
-            &numbered,
-            "every rule needs a `name`, unique within its gate",
-        );
+        let name = self.required_string(&table, "name", &numbered, "every rule needs a `name`, unique within its gate");
         let what = match &name {
             Some((n, _)) => format!("rule {n:?} of {gate}"),
             None => numbered,
         };
         let rule = self.rule_body(&table, &what, gate, default_dry_run);
         let (name, span) = name?;
-        let rule = rule.map(|(dry_run, options)| Rule {
-            name: name.clone(),
-            dry_run,
-            options,
-        });
+        let rule = rule.map(|(dry_run, options)| Rule { name: name.clone(), dry_run, options });
         Some((name, span, rule))
     }
 
@@ -403,12 +591,7 @@ impl<'a> Checker<'a> {
         let type_names: Vec<&str> = RuleType::ALL.iter().map(|t| t.as_str()).collect();
         let rule_type = match table.get("type") {
             None => {
-                self.missing(
-                    table,
-                    "type",
-                    what,
-                    format!("set `type` to one of: {}", type_names.join(", ")),
-                );
+                self.missing(table, "type", what, format!("set `type` to one of: {}", type_names.join(", ")));
                 None
             }
             Some((_, t)) => match &t.value {
@@ -435,9 +618,7 @@ impl<'a> Checker<'a> {
                 }
             },
         };
-        let dry_run = self
-            .boolean(table, "dry_run", what)
-            .unwrap_or(default_dry_run);
+        let dry_run = self.boolean(table, "dry_run", what).unwrap_or(default_dry_run);
 
         let duration = table.get("duration").and_then(|(_, d)| match d.value {
             Value::Int(v) if (0..=MAX_DURATION as i64).contains(&v) => Some(v as u64),
@@ -479,7 +660,9 @@ impl<'a> Checker<'a> {
                         span,
                         "monitor rule without `query`",
                         format!("{what} is a monitor rule but has no `query`"),
-                        Some("add a monitor search query, such as `query = \"service:checkout env:production\"`".into()),
+                        Some(
+                            "add a monitor search query, such as `query = \"service:checkout env:production\"`".into(),
+                        ),
                     );
                     return None;
                 }
@@ -508,17 +691,11 @@ impl<'a> Checker<'a> {
                     .with_help("the API takes one or the other: keep only the list you need");
                     self.diags.push(d);
                 }
-                let excluded_resources = excluded
-                    .map(|(_, n)| self.string_list(n, "excluded_resources", what))
-                    .unwrap_or_default();
-                let allowed_resources = allowed
-                    .map(|(_, n)| self.string_list(n, "allowed_resources", what))
-                    .unwrap_or_default();
-                RuleOptions::FaultyDeploymentDetection {
-                    duration,
-                    excluded_resources,
-                    allowed_resources,
-                }
+                let excluded_resources =
+                    excluded.map(|(_, n)| self.string_list(n, "excluded_resources", what)).unwrap_or_default();
+                let allowed_resources =
+                    allowed.map(|(_, n)| self.string_list(n, "allowed_resources", what)).unwrap_or_default();
+                RuleOptions::FaultyDeploymentDetection { duration, excluded_resources, allowed_resources }
             }
         };
         Some((dry_run, options))

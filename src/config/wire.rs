@@ -15,9 +15,38 @@ pub struct FileSpec {
     /// Values inherited by every gate and rule that does not set them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defaults: Option<DefaultsSpec>,
+    /// What this file owns: remote gates in this scope that no file declares are deleted by
+    /// `--prune`. Without it, nothing undeclared is ever deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage: Option<ManageSpec>,
+    /// Limits that stop a plan deleting too much at once (override with `--force`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety: Option<SafetySpec>,
     /// The deployment gates this file declares.
     #[serde(default)]
     pub gates: Vec<GateSpec>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManageSpec {
+    /// Services owned, as exact names or globs (`pay*`). Required.
+    pub services: Vec<String>,
+    /// Environments owned, as exact names or globs. Default: every env.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envs: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SafetySpec {
+    /// Refuse plans deleting more than this percentage of the gates in scope. Default 30.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100))]
+    pub max_delete_percent: Option<u32>,
+    /// The percentage applies only from this many existing gates in scope. Default 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_existing: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -35,9 +64,15 @@ pub struct GateSpec {
     /// The service being deployed, as tagged in APM.
     #[schemars(length(min = 1))]
     pub service: String,
-    /// The environment deployed to.
+    /// The environment deployed to. Give `env` or `envs`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
-    pub env: String,
+    pub env: Option<String>,
+    /// Declares one gate per environment from this template; `{service}`, `{env}` and
+    /// `{identifier}` in rule queries are replaced for each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub envs: Option<Vec<String>>,
     /// Tells apart several gates of one service and env. Defaults to `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
@@ -46,7 +81,7 @@ pub struct GateSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
     /// The rules evaluated when the gate is.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<RuleSpec>,
 }
 
@@ -89,8 +124,7 @@ pub struct RuleSpec {
 
 /// The JSON Schema of the file, as committed in `schemas/gates.schema.json`.
 pub fn schema_json() -> String {
-    let mut schema =
-        serde_json::to_value(schemars::schema_for!(FileSpec)).expect("schema serialises");
+    let mut schema = serde_json::to_value(schemars::schema_for!(FileSpec)).expect("schema serialises");
     drop_null(&mut schema);
     let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
     text.push('\n');
@@ -115,11 +149,8 @@ fn drop_null(schema: &mut serde_json::Value) {
         }
     }
     if let Some(Value::Array(alternatives)) = map.get("anyOf") {
-        let rest: Vec<Value> = alternatives
-            .iter()
-            .filter(|a| a.get("type").is_none_or(|t| t != "null"))
-            .cloned()
-            .collect();
+        let rest: Vec<Value> =
+            alternatives.iter().filter(|a| a.get("type").is_none_or(|t| t != "null")).cloned().collect();
         if rest.len() == 1 {
             map.remove("anyOf");
             if let Value::Object(inner) = &rest[0] {

@@ -1,12 +1,17 @@
 //! The diff between desired and remote state, as typed actions. Planning does no I/O.
 
+pub mod saved;
+
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::config::DesiredState;
 use crate::model::{GateKey, Rule};
 use crate::remote::{RemoteRule, RemoteState};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
 pub enum GateAction {
     Create {
         dry_run: bool,
@@ -21,9 +26,24 @@ pub enum GateAction {
     Keep {
         id: String,
     },
+    /// Pruned: in the managed scope, declared in no file. Its rules are deleted first.
+    Delete {
+        id: String,
+        dry_run: bool,
+    },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl GateAction {
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            GateAction::Create { .. } => None,
+            GateAction::Update { id, .. } | GateAction::Keep { id } | GateAction::Delete { id, .. } => Some(id),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
 pub enum RuleAction {
     Create {
         after: Rule,
@@ -57,7 +77,7 @@ impl RuleAction {
 }
 
 /// Everything that changes about one gate.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GatePlan {
     pub key: GateKey,
     pub action: GateAction,
@@ -65,7 +85,7 @@ pub struct GatePlan {
     pub rules: Vec<RuleAction>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     /// Sorted by service, env, identifier.
     pub gates: Vec<GatePlan>,
@@ -96,6 +116,7 @@ impl Plan {
                 GateAction::Create { .. } => s.gates_create += 1,
                 GateAction::Update { .. } => s.gates_update += 1,
                 GateAction::Keep { .. } => {}
+                GateAction::Delete { .. } => s.gates_delete += 1,
             }
             for rule in &gate.rules {
                 match rule {
@@ -110,57 +131,127 @@ impl Plan {
     }
 }
 
-/// Which remote gates need their rules read: only declared ones that exist.
-pub fn needs_rules(desired: &DesiredState) -> impl Fn(&GateKey) -> bool + '_ {
-    move |key| desired.gates.contains_key(key)
+/// `--target service/env[/identifier]`: each part an exact name or a glob.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub text: String,
+    service: glob::Pattern,
+    env: glob::Pattern,
+    identifier: glob::Pattern,
 }
 
-pub fn diff(desired: &DesiredState, remote: &RemoteState) -> Plan {
+impl Target {
+    pub fn parse(text: &str) -> Result<Target, String> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let (service, env, identifier) = match parts[..] {
+            [s, e] => (s, e, "*"),
+            [s, e, i] => (s, e, i),
+            _ => return Err(format!("{text:?}: expected service/env or service/env/identifier (globs allowed)")),
+        };
+        let pattern = |p: &str| {
+            if p.is_empty() {
+                return Err(format!("{text:?}: empty part; use * to match anything"));
+            }
+            glob::Pattern::new(p).map_err(|e| format!("{text:?}: {}", e.msg))
+        };
+        Ok(Target {
+            text: text.to_string(),
+            service: pattern(service)?,
+            env: pattern(env)?,
+            identifier: pattern(identifier)?,
+        })
+    }
+
+    pub fn matches(&self, key: &GateKey) -> bool {
+        self.service.matches(&key.service) && self.env.matches(&key.env) && self.identifier.matches(&key.identifier)
+    }
+}
+
+/// What a plan covers.
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    /// Delete remote gates in the managed scope that no file declares.
+    pub prune: bool,
+    /// Only gates matching one of these, when given.
+    pub targets: Vec<Target>,
+}
+
+impl PlanOptions {
+    pub fn in_target(&self, key: &GateKey) -> bool {
+        self.targets.is_empty() || self.targets.iter().any(|t| t.matches(key))
+    }
+
+    fn prunes(&self, desired: &DesiredState, key: &GateKey) -> bool {
+        self.prune && !desired.gates.contains_key(key) && desired.scope.contains(key)
+    }
+}
+
+/// Which remote gates need their rules read: declared ones, and those a prune deletes.
+pub fn needs_rules<'a>(desired: &'a DesiredState, options: &'a PlanOptions) -> impl Fn(&GateKey) -> bool + 'a {
+    move |key| options.in_target(key) && (desired.gates.contains_key(key) || options.prunes(desired, key))
+}
+
+pub fn diff(desired: &DesiredState, remote: &RemoteState, options: &PlanOptions) -> Plan {
     let mut plan = Plan::default();
-    for (key, want) in &desired.gates {
+    for (key, want) in desired.gates.iter().filter(|(k, _)| options.in_target(k)) {
         let Some(have) = remote.gates.get(key) else {
             plan.gates.push(GatePlan {
                 key: key.clone(),
-                action: GateAction::Create {
-                    dry_run: want.dry_run,
-                },
-                rules: want
-                    .rules
-                    .values()
-                    .map(|r| RuleAction::Create { after: r.clone() })
-                    .collect(),
+                action: GateAction::Create { dry_run: want.dry_run },
+                rules: want.rules.values().map(|r| RuleAction::Create { after: r.clone() }).collect(),
             });
             continue;
         };
         let action = if have.dry_run != want.dry_run {
-            GateAction::Update {
-                id: have.id.clone(),
-                before: have.dry_run,
-                after: want.dry_run,
-            }
+            GateAction::Update { id: have.id.clone(), before: have.dry_run, after: want.dry_run }
         } else {
-            GateAction::Keep {
-                id: have.id.clone(),
-            }
+            GateAction::Keep { id: have.id.clone() }
         };
         let remote_rules = remote.rules.get(key).map(Vec::as_slice).unwrap_or_default();
         let rules = diff_rules(&want.rules, remote_rules);
         if rules.is_empty() && matches!(action, GateAction::Keep { .. }) {
             continue;
         }
-        plan.gates.push(GatePlan {
-            key: key.clone(),
-            action,
-            rules,
-        });
+        plan.gates.push(GatePlan { key: key.clone(), action, rules });
     }
-    plan.unmanaged = remote
-        .gates
-        .keys()
-        .filter(|k| !desired.gates.contains_key(k))
-        .cloned()
-        .collect();
+    for (key, have) in remote.gates.iter().filter(|(k, _)| options.in_target(k) && !desired.gates.contains_key(*k)) {
+        if options.prunes(desired, key) {
+            let rules = remote.rules.get(key).map(Vec::as_slice).unwrap_or_default();
+            plan.gates.push(GatePlan {
+                key: key.clone(),
+                action: GateAction::Delete { id: have.id.clone(), dry_run: have.dry_run },
+                rules: rules.iter().map(|r| RuleAction::Delete { id: r.id.clone(), before: r.rule.clone() }).collect(),
+            });
+        } else {
+            plan.unmanaged.push(key.clone());
+        }
+    }
+    plan.gates.sort_by(|a, b| a.key.cmp(&b.key));
     plan
+}
+
+/// octoDNS's safety threshold: refuses plans deleting too large a share of the gates in scope.
+pub fn deletion_check(
+    plan: &Plan,
+    remote: &RemoteState,
+    desired: &DesiredState,
+    options: &PlanOptions,
+) -> Result<(), String> {
+    let deleted = plan.gates.iter().filter(|g| matches!(g.action, GateAction::Delete { .. })).count();
+    if deleted == 0 {
+        return Ok(());
+    }
+    let existing = remote.gates.keys().filter(|k| options.in_target(k) && desired.scope.contains(k)).count();
+    let safety = desired.safety;
+    if existing < safety.min_existing || deleted * 100 <= existing * safety.max_delete_percent as usize {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to delete {deleted} of the {existing} gates in the managed scope ({}%), above the {}% safety threshold; \
+         check [manage] and the files, then re-run with --force if this is intended (the threshold is `max_delete_percent` in [safety])",
+        deleted * 100 / existing,
+        safety.max_delete_percent
+    ))
 }
 
 fn diff_rules(want: &BTreeMap<String, Rule>, have: &[RemoteRule]) -> Vec<RuleAction> {
@@ -168,28 +259,20 @@ fn diff_rules(want: &BTreeMap<String, Rule>, have: &[RemoteRule]) -> Vec<RuleAct
     // The API does not stop two rules sharing a name: the first one is matched, the rest deleted.
     let mut by_name: BTreeMap<&str, &RemoteRule> = BTreeMap::new();
     for remote in have {
-        if by_name.contains_key(remote.rule.name.as_str()) || !want.contains_key(&remote.rule.name)
-        {
-            actions.push(RuleAction::Delete {
-                id: remote.id.clone(),
-                before: remote.rule.clone(),
-            });
+        if by_name.contains_key(remote.rule.name.as_str()) || !want.contains_key(&remote.rule.name) {
+            actions.push(RuleAction::Delete { id: remote.id.clone(), before: remote.rule.clone() });
         } else {
             by_name.insert(&remote.rule.name, remote);
         }
     }
     for (name, rule) in want {
         match by_name.get(name.as_str()) {
-            None => actions.push(RuleAction::Create {
+            None => actions.push(RuleAction::Create { after: rule.clone() }),
+            Some(remote) if remote.rule.rule_type() != rule.rule_type() => actions.push(RuleAction::Replace {
+                id: remote.id.clone(),
+                before: remote.rule.clone(),
                 after: rule.clone(),
             }),
-            Some(remote) if remote.rule.rule_type() != rule.rule_type() => {
-                actions.push(RuleAction::Replace {
-                    id: remote.id.clone(),
-                    before: remote.rule.clone(),
-                    after: rule.clone(),
-                })
-            }
             Some(remote) if remote.rule != *rule => actions.push(RuleAction::Update {
                 id: remote.id.clone(),
                 before: remote.rule.clone(),
@@ -213,10 +296,7 @@ mod tests {
         Rule {
             name: name.into(),
             dry_run: false,
-            options: RuleOptions::Monitor {
-                query: query.into(),
-                duration: Some(300),
-            },
+            options: RuleOptions::Monitor { query: query.into(), duration: Some(300) },
         }
     }
 
@@ -228,67 +308,36 @@ mod tests {
             DesiredGate {
                 key: key.clone(),
                 dry_run: false,
-                rules: [("a".to_string(), monitor("a", "env:prod"))]
-                    .into_iter()
-                    .collect(),
+                rules: [("a".to_string(), monitor("a", "env:prod"))].into_iter().collect(),
             },
         );
         let mut remote = RemoteState::default();
-        remote.gates.insert(
-            key.clone(),
-            RemoteGate {
-                id: "g1".into(),
-                key: key.clone(),
-                dry_run: false,
-            },
-        );
-        remote.rules.insert(
-            key,
-            vec![RemoteRule {
-                id: "r1".into(),
-                rule: monitor("a", "env:prod"),
-            }],
-        );
+        remote.gates.insert(key.clone(), RemoteGate { id: "g1".into(), key: key.clone(), dry_run: false });
+        remote.rules.insert(key, vec![RemoteRule { id: "r1".into(), rule: monitor("a", "env:prod") }]);
         (desired, remote)
     }
 
     #[test]
     fn equal_states_plan_nothing() {
         let (desired, remote) = states();
-        assert!(diff(&desired, &remote).is_empty());
+        assert!(diff(&desired, &remote, &PlanOptions::default()).is_empty());
     }
 
     #[test]
     fn duplicate_remote_rule_names_keep_one_and_delete_the_rest() {
         let (desired, mut remote) = states();
         let key = GateKey::new("checkout", "prod", "default");
-        remote.rules.get_mut(&key).unwrap().push(RemoteRule {
-            id: "r2".into(),
-            rule: monitor("a", "env:prod"),
-        });
-        let plan = diff(&desired, &remote);
-        assert_eq!(
-            plan.gates[0].rules,
-            vec![RuleAction::Delete {
-                id: "r2".into(),
-                before: monitor("a", "env:prod")
-            }]
-        );
+        remote.rules.get_mut(&key).unwrap().push(RemoteRule { id: "r2".into(), rule: monitor("a", "env:prod") });
+        let plan = diff(&desired, &remote, &PlanOptions::default());
+        assert_eq!(plan.gates[0].rules, vec![RuleAction::Delete { id: "r2".into(), before: monitor("a", "env:prod") }]);
     }
 
     #[test]
     fn undeclared_remote_gates_are_unmanaged_not_deleted() {
         let (desired, mut remote) = states();
         let other = GateKey::new("legacy", "prod", "default");
-        remote.gates.insert(
-            other.clone(),
-            RemoteGate {
-                id: "g2".into(),
-                key: other.clone(),
-                dry_run: true,
-            },
-        );
-        let plan = diff(&desired, &remote);
+        remote.gates.insert(other.clone(), RemoteGate { id: "g2".into(), key: other.clone(), dry_run: true });
+        let plan = diff(&desired, &remote, &PlanOptions::default());
         assert!(plan.is_empty());
         assert_eq!(plan.unmanaged, vec![other]);
     }

@@ -47,18 +47,12 @@ impl fmt::Debug for Credentials {
 
 impl Credentials {
     pub fn new(api_key: impl Into<String>, app_key: impl Into<String>) -> Self {
-        Credentials {
-            api_key: api_key.into(),
-            app_key: app_key.into(),
-        }
+        Credentials { api_key: api_key.into(), app_key: app_key.into() }
     }
 
     /// Keys from the environment only: never from a file, so they never land in git.
     pub fn from_env() -> Result<Self, SetupError> {
-        let get = |vars: &[&str]| {
-            vars.iter()
-                .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
-        };
+        let get = |vars: &[&str]| vars.iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()));
         let api = get(&API_KEY_VARS);
         let app = get(&APP_KEY_VARS);
         match (api, app) {
@@ -80,13 +74,12 @@ impl Credentials {
 /// Problems found before any request is sent.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("missing Datadog credentials: set {0} in the environment (or use --sandbox to try gatesctl without an account)")]
+    #[error(
+        "missing Datadog credentials: set {0} in the environment (or use --sandbox to try gatesctl without an account)"
+    )]
     MissingKeys(String),
     #[error("unknown Datadog site {site:?}{}; sites are: {}", .suggestion.as_ref().map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default(), SITES.join(", "))]
-    UnknownSite {
-        site: String,
-        suggestion: Option<String>,
-    },
+    UnknownSite { site: String, suggestion: Option<String> },
     #[error("invalid API URL {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
     #[error("refusing to send API keys over plain http to {host}: use https, or http only to a loopback address (127.0.0.1, ::1, localhost)")]
@@ -100,26 +93,16 @@ pub fn base_url(site: Option<&str>, api_url: Option<&str>) -> Result<Url, SetupE
     let raw = match api_url.filter(|u| !u.trim().is_empty()) {
         Some(u) => u.trim().to_string(),
         None => {
-            let site = site
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .unwrap_or("datadoghq.com");
+            let site = site.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("datadoghq.com");
             let site = site.strip_prefix("app.").unwrap_or(site);
             if !SITES.contains(&site) {
-                let suggestion =
-                    crate::config::diagnostic::suggest(site, SITES).map(str::to_string);
-                return Err(SetupError::UnknownSite {
-                    site: site.to_string(),
-                    suggestion,
-                });
+                let suggestion = crate::config::diagnostic::suggest(site, SITES).map(str::to_string);
+                return Err(SetupError::UnknownSite { site: site.to_string(), suggestion });
             }
             format!("https://api.{site}")
         }
     };
-    let mut url = Url::parse(&raw).map_err(|e| SetupError::BadUrl {
-        url: raw.clone(),
-        reason: e.to_string(),
-    })?;
+    let mut url = Url::parse(&raw).map_err(|e| SetupError::BadUrl { url: raw.clone(), reason: e.to_string() })?;
     let host = url.host_str().unwrap_or_default().to_string();
     match url.scheme() {
         "https" => {}
@@ -142,8 +125,7 @@ pub fn base_url(site: Option<&str>, api_url: Option<&str>) -> Result<Url, SetupE
 
 fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A failed call, with the call and the server's own words.
@@ -166,10 +148,7 @@ impl fmt::Display for ApiErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ApiErrorKind::Status { status, detail } => {
-                let reason = StatusCode::from_u16(*status)
-                    .ok()
-                    .and_then(|s| s.canonical_reason())
-                    .unwrap_or("");
+                let reason = StatusCode::from_u16(*status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
                 write!(f, "{status} {reason}: {detail}")?;
                 match status {
                     401 | 403 => write!(f, " (check DD_API_KEY and DD_APP_KEY, the site, and that the application key has the deployment_gates_read/write/evaluate permissions)"),
@@ -178,15 +157,10 @@ impl fmt::Display for ApiErrorKind {
                     _ => Ok(()),
                 }
             }
-            ApiErrorKind::Timeout => write!(
-                f,
-                "no answer within {}s (check the network or proxy, then retry)",
-                REQUEST_TIMEOUT.as_secs()
-            ),
-            ApiErrorKind::Connection(e) => write!(
-                f,
-                "connection failed: {e} (check the network, --site or --api-url)"
-            ),
+            ApiErrorKind::Timeout => {
+                write!(f, "no answer within {}s (check the network or proxy, then retry)", REQUEST_TIMEOUT.as_secs())
+            }
+            ApiErrorKind::Connection(e) => write!(f, "connection failed: {e} (check the network, --site or --api-url)"),
             ApiErrorKind::Decode(e) => write!(f, "unexpected answer: {e}"),
         }
     }
@@ -242,11 +216,7 @@ pub struct RemoteGate {
 
 impl From<GateData> for RemoteGate {
     fn from(g: GateData) -> Self {
-        RemoteGate {
-            key: g.attributes.key(),
-            dry_run: g.attributes.dry_run,
-            id: g.id,
-        }
+        RemoteGate { key: g.attributes.key(), dry_run: g.attributes.dry_run, id: g.id }
     }
 }
 
@@ -264,12 +234,7 @@ impl Client {
             .user_agent(concat!("gatesctl/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SetupError::Http(e.to_string()))?;
-        Ok(Client {
-            http,
-            base,
-            credentials,
-            verbose,
-        })
+        Ok(Client { http, base, credentials, verbose })
     }
 
     pub fn base_url(&self) -> &Url {
@@ -284,12 +249,7 @@ impl Client {
 
     /// Sends one request, retrying what is safe to retry: any request the server answered
     /// 429 or never received, and idempotent ones (everything but POST) on 5xx and timeouts.
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Answer, ApiError> {
+    async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer, ApiError> {
         let url = self.base.join(path).expect("paths are relative");
         let call = format!("{method} /{path}");
         let idempotent = method != Method::POST;
@@ -297,9 +257,7 @@ impl Client {
         loop {
             attempt += 1;
             let started = Instant::now();
-            self.trace(|| {
-                format!("→ {method} {url} (DD-API-KEY: <redacted>, DD-APPLICATION-KEY: <redacted>)")
-            });
+            self.trace(|| format!("→ {method} {url} (DD-API-KEY: <redacted>, DD-APPLICATION-KEY: <redacted>)"));
             let mut request = self
                 .http
                 .request(method.clone(), url.clone())
@@ -307,9 +265,7 @@ impl Client {
                 .header("DD-APPLICATION-KEY", &self.credentials.app_key)
                 .header("Accept", "application/json");
             if let Some(body) = body {
-                request = request
-                    .header("Content-Type", "application/json")
-                    .body(body.to_string());
+                request = request.header("Content-Type", "application/json").body(body.to_string());
             }
             let (error, wait) = match request.send().await {
                 Ok(response) => {
@@ -317,16 +273,10 @@ impl Client {
                     let reset = header_secs(&response, "x-ratelimit-reset");
                     let text = response.text().await;
                     self.trace(|| {
-                        format!(
-                            "← {} {method} {url} ({} ms)",
-                            status.as_u16(),
-                            started.elapsed().as_millis()
-                        )
+                        format!("← {} {method} {url} ({} ms)", status.as_u16(), started.elapsed().as_millis())
                     });
                     match text {
-                        Ok(text) if status.is_success() => {
-                            return Ok(Answer { status, body: text })
-                        }
+                        Ok(text) if status.is_success() => return Ok(Answer { status, body: text }),
                         Ok(text) => {
                             let detail = wire::error_detail(&text).unwrap_or_else(|| {
                                 let t = text.trim();
@@ -338,13 +288,10 @@ impl Client {
                             });
                             let error = ApiError {
                                 call: call.clone(),
-                                kind: ApiErrorKind::Status {
-                                    status: status.as_u16(),
-                                    detail,
-                                },
+                                kind: ApiErrorKind::Status { status: status.as_u16(), detail },
                             };
-                            let retry = status == StatusCode::TOO_MANY_REQUESTS
-                                || (idempotent && status.is_server_error());
+                            let retry =
+                                status == StatusCode::TOO_MANY_REQUESTS || (idempotent && status.is_server_error());
                             let wait = if status == StatusCode::TOO_MANY_REQUESTS {
                                 reset
                                     .map(|s| Duration::from_secs(s).min(MAX_RATE_LIMIT_WAIT))
@@ -355,10 +302,7 @@ impl Client {
                             (error, retry.then_some(wait))
                         }
                         Err(e) => {
-                            let error = ApiError {
-                                call: call.clone(),
-                                kind: classify(&e),
-                            };
+                            let error = ApiError { call: call.clone(), kind: classify(&e) };
                             (error, idempotent.then(|| backoff(attempt)))
                         }
                     }
@@ -368,24 +312,12 @@ impl Client {
                     let kind = classify(&e);
                     // A refused connection never reached the server, so even a create is safe to resend.
                     let unsent = e.is_connect();
-                    (
-                        ApiError {
-                            call: call.clone(),
-                            kind,
-                        },
-                        (idempotent || unsent).then(|| backoff(attempt)),
-                    )
+                    (ApiError { call: call.clone(), kind }, (idempotent || unsent).then(|| backoff(attempt)))
                 }
             };
             match wait {
                 Some(wait) if attempt < ATTEMPTS => {
-                    self.trace(|| {
-                        format!(
-                            "retrying {call} in {} ms after: {}",
-                            wait.as_millis(),
-                            error.kind
-                        )
-                    });
+                    self.trace(|| format!("retrying {call} in {} ms after: {}", wait.as_millis(), error.kind));
                     tokio::time::sleep(wait).await;
                 }
                 _ => return Err(error),
@@ -393,12 +325,7 @@ impl Client {
         }
     }
 
-    async fn json<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<T, ApiError> {
+    async fn json<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&Value>) -> Result<T, ApiError> {
         let call = format!("{method} /{path}");
         let answer = self.call(method, path, body).await?;
         serde_json::from_str(&answer.body).map_err(|e| ApiError {
@@ -420,11 +347,7 @@ impl Client {
             let page: GateList = self.json(Method::GET, &path, None).await?;
             let fetched = page.data.len();
             gates.extend(page.data.into_iter().map(RemoteGate::from));
-            let next = page
-                .meta
-                .and_then(|m| m.page)
-                .and_then(|p| p.next_cursor)
-                .filter(|c| !c.is_empty());
+            let next = page.meta.and_then(|m| m.page).and_then(|p| p.next_cursor).filter(|c| !c.is_empty());
             if next.is_none() || fetched == 0 || next == cursor {
                 return Ok(gates);
             }
@@ -434,47 +357,25 @@ impl Client {
     }
 
     pub async fn get_gate(&self, id: &str) -> Result<RemoteGate, ApiError> {
-        let doc: Document<GateData> = self
-            .json(
-                Method::GET,
-                &format!("api/v2/deployment_gates/{}", url_encode(id)),
-                None,
-            )
-            .await?;
+        let doc: Document<GateData> =
+            self.json(Method::GET, &format!("api/v2/deployment_gates/{}", url_encode(id)), None).await?;
         Ok(doc.data.into())
     }
 
     pub async fn create_gate(&self, key: &GateKey, dry_run: bool) -> Result<RemoteGate, ApiError> {
-        let doc: Document<GateData> = self
-            .json(
-                Method::POST,
-                "api/v2/deployment_gates",
-                Some(&wire::create_gate_body(key, dry_run)),
-            )
-            .await?;
+        let doc: Document<GateData> =
+            self.json(Method::POST, "api/v2/deployment_gates", Some(&wire::create_gate_body(key, dry_run))).await?;
         Ok(doc.data.into())
     }
 
     pub async fn update_gate(&self, id: &str, dry_run: bool) -> Result<RemoteGate, ApiError> {
         let path = format!("api/v2/deployment_gates/{}", url_encode(id));
-        let doc: Document<GateData> = self
-            .json(
-                Method::PUT,
-                &path,
-                Some(&wire::update_gate_body(id, dry_run)),
-            )
-            .await?;
+        let doc: Document<GateData> = self.json(Method::PUT, &path, Some(&wire::update_gate_body(id, dry_run))).await?;
         Ok(doc.data.into())
     }
 
     pub async fn delete_gate(&self, id: &str) -> Result<(), ApiError> {
-        self.call(
-            Method::DELETE,
-            &format!("api/v2/deployment_gates/{}", url_encode(id)),
-            None,
-        )
-        .await
-        .map(|_| ())
+        self.call(Method::DELETE, &format!("api/v2/deployment_gates/{}", url_encode(id)), None).await.map(|_| ())
     }
 
     pub async fn list_rules(&self, gate_id: &str) -> Result<Vec<RemoteRule>, ApiError> {
@@ -487,36 +388,21 @@ impl Client {
             .iter()
             .map(|item| wire::decode_rule(item).map(|(id, rule)| RemoteRule { id, rule }))
             .collect::<Result<_, _>>()
-            .map_err(|e| ApiError {
-                call,
-                kind: ApiErrorKind::Decode(e),
-            })
+            .map_err(|e| ApiError { call, kind: ApiErrorKind::Decode(e) })
     }
 
-    async fn rule_call(
-        &self,
-        method: Method,
-        path: String,
-        body: Option<&Value>,
-    ) -> Result<RemoteRule, ApiError> {
+    async fn rule_call(&self, method: Method, path: String, body: Option<&Value>) -> Result<RemoteRule, ApiError> {
         let call = format!("{method} /{path}");
         let doc: Document<Value> = self.json(method, &path, body).await?;
         wire::decode_rule(&doc.data)
             .map(|(id, rule)| RemoteRule { id, rule })
-            .map_err(|e| ApiError {
-                call,
-                kind: ApiErrorKind::Decode(e),
-            })
+            .map_err(|e| ApiError { call, kind: ApiErrorKind::Decode(e) })
     }
 
     pub async fn get_rule(&self, gate_id: &str, rule_id: &str) -> Result<RemoteRule, ApiError> {
         self.rule_call(
             Method::GET,
-            format!(
-                "api/v2/deployment_gates/{}/rules/{}",
-                url_encode(gate_id),
-                url_encode(rule_id)
-            ),
+            format!("api/v2/deployment_gates/{}/rules/{}", url_encode(gate_id), url_encode(rule_id)),
             None,
         )
         .await
@@ -524,71 +410,35 @@ impl Client {
 
     pub async fn create_rule(&self, gate_id: &str, rule: &Rule) -> Result<RemoteRule, ApiError> {
         let path = format!("api/v2/deployment_gates/{}/rules", url_encode(gate_id));
-        self.rule_call(Method::POST, path, Some(&wire::rule_body(rule, None)))
-            .await
+        self.rule_call(Method::POST, path, Some(&wire::rule_body(rule, None))).await
     }
 
-    pub async fn update_rule(
-        &self,
-        gate_id: &str,
-        rule_id: &str,
-        rule: &Rule,
-    ) -> Result<RemoteRule, ApiError> {
-        let path = format!(
-            "api/v2/deployment_gates/{}/rules/{}",
-            url_encode(gate_id),
-            url_encode(rule_id)
-        );
-        self.rule_call(
-            Method::PUT,
-            path,
-            Some(&wire::rule_body(rule, Some(rule_id))),
-        )
-        .await
+    pub async fn update_rule(&self, gate_id: &str, rule_id: &str, rule: &Rule) -> Result<RemoteRule, ApiError> {
+        let path = format!("api/v2/deployment_gates/{}/rules/{}", url_encode(gate_id), url_encode(rule_id));
+        self.rule_call(Method::PUT, path, Some(&wire::rule_body(rule, Some(rule_id)))).await
     }
 
     pub async fn delete_rule(&self, gate_id: &str, rule_id: &str) -> Result<(), ApiError> {
-        let path = format!(
-            "api/v2/deployment_gates/{}/rules/{}",
-            url_encode(gate_id),
-            url_encode(rule_id)
-        );
+        let path = format!("api/v2/deployment_gates/{}/rules/{}", url_encode(gate_id), url_encode(rule_id));
         self.call(Method::DELETE, &path, None).await.map(|_| ())
     }
 
-    pub async fn trigger_evaluation(
-        &self,
-        request: &wire::EvaluationRequest,
-    ) -> Result<String, ApiError> {
+    pub async fn trigger_evaluation(&self, request: &wire::EvaluationRequest) -> Result<String, ApiError> {
         let body = serde_json::json!({"data": {"type": "deployment_gates_evaluation_request", "attributes": request}});
-        let doc: Document<wire::EvaluationAccepted> = self
-            .json(
-                Method::POST,
-                "api/v2/deployments/gates/evaluation",
-                Some(&body),
-            )
-            .await?;
+        let doc: Document<wire::EvaluationAccepted> =
+            self.json(Method::POST, "api/v2/deployments/gates/evaluation", Some(&body)).await?;
         Ok(doc.data.attributes.evaluation_id)
     }
 
     pub async fn get_evaluation(&self, id: &str) -> Result<wire::EvaluationResult, ApiError> {
         let path = format!("api/v2/deployments/gates/evaluation/{}", url_encode(id));
-        let doc: Document<wire::Resource<wire::EvaluationResult>> =
-            self.json(Method::GET, &path, None).await?;
+        let doc: Document<wire::Resource<wire::EvaluationResult>> = self.json(Method::GET, &path, None).await?;
         Ok(doc.data.attributes)
     }
 }
 
 fn header_secs(response: &reqwest::Response, name: &str) -> Option<u64> {
-    response
-        .headers()
-        .get(name)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .map(|s| s.max(0.0).ceil() as u64)
+    response.headers().get(name)?.to_str().ok()?.trim().parse::<f64>().ok().map(|s| s.max(0.0).ceil() as u64)
 }
 
 fn classify(e: &reqwest::Error) -> ApiErrorKind {
@@ -632,17 +482,9 @@ mod tests {
 
     #[test]
     fn site_gives_the_api_host() {
-        assert_eq!(
-            base_url(None, None).unwrap().as_str(),
-            "https://api.datadoghq.com/"
-        );
-        assert_eq!(
-            base_url(Some("datadoghq.eu"), None).unwrap().as_str(),
-            "https://api.datadoghq.eu/"
-        );
-        let err = base_url(Some("datadoghq.co"), None)
-            .unwrap_err()
-            .to_string();
+        assert_eq!(base_url(None, None).unwrap().as_str(), "https://api.datadoghq.com/");
+        assert_eq!(base_url(Some("datadoghq.eu"), None).unwrap().as_str(), "https://api.datadoghq.eu/");
+        let err = base_url(Some("datadoghq.co"), None).unwrap_err().to_string();
         assert!(err.contains("did you mean \"datadoghq.com\""), "{err}");
     }
 
@@ -651,10 +493,7 @@ mod tests {
         assert!(base_url(None, Some("http://127.0.0.1:8126")).is_ok());
         assert!(base_url(None, Some("http://localhost:8126/proxy")).is_ok());
         assert!(base_url(None, Some("http://[::1]:9")).is_ok());
-        assert!(matches!(
-            base_url(None, Some("http://proxy.internal:8080")),
-            Err(SetupError::PlainHttp { .. })
-        ));
+        assert!(matches!(base_url(None, Some("http://proxy.internal:8080")), Err(SetupError::PlainHttp { .. })));
         assert!(base_url(None, Some("https://proxy.internal:8443")).is_ok());
     }
 

@@ -28,12 +28,8 @@ pub async fn fetch(
     parallelism: usize,
     needs_rules: impl Fn(&GateKey) -> bool,
 ) -> Result<RemoteState, ApiError> {
-    let gates: BTreeMap<GateKey, RemoteGate> = client
-        .list_gates()
-        .await?
-        .into_iter()
-        .map(|g| (g.key.clone(), g))
-        .collect();
+    let gates: BTreeMap<GateKey, RemoteGate> =
+        client.list_gates().await?.into_iter().map(|g| (g.key.clone(), g)).collect();
     let permits = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for gate in gates.values().filter(|g| needs_rules(&g.key)) {
@@ -41,10 +37,7 @@ pub async fn fetch(
         let permits = Arc::clone(&permits);
         let (key, id) = (gate.key.clone(), gate.id.clone());
         tasks.spawn(async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .expect("semaphore is never closed");
+            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
             (key, client.list_rules(&id).await)
         });
     }

@@ -82,24 +82,12 @@ pub struct RuleAttributes {
 /// (`{"id", "attributes": {...}}`, from get/create) or a flat item with an `id`
 /// (inside the list-rules answer).
 pub fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
-    let id = item
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or("rule without an `id`")?
-        .to_string();
+    let id = item.get("id").and_then(Value::as_str).ok_or("rule without an `id`")?.to_string();
     let attributes = item.get("attributes").unwrap_or(item);
-    let attrs: RuleAttributes =
-        serde_json::from_value(attributes.clone()).map_err(|e| format!("rule {id}: {e}"))?;
-    let options = decode_options(&attrs.rule_type, &attrs.options)
-        .map_err(|e| format!("rule {:?}: {e}", attrs.name))?;
-    Ok((
-        id,
-        Rule {
-            name: attrs.name,
-            dry_run: attrs.dry_run,
-            options,
-        },
-    ))
+    let attrs: RuleAttributes = serde_json::from_value(attributes.clone()).map_err(|e| format!("rule {id}: {e}"))?;
+    let options =
+        decode_options(&attrs.rule_type, &attrs.options).map_err(|e| format!("rule {:?}: {e}", attrs.name))?;
+    Ok((id, Rule { name: attrs.name, dry_run: attrs.dry_run, options }))
 }
 
 /// Options are typed by the sibling `type`, which the official clients leave ambiguous.
@@ -119,32 +107,22 @@ pub fn decode_options(rule_type: &str, options: &Value) -> Result<RuleOptions, S
         #[serde(default)]
         allowed_resources: Option<Vec<String>>,
     }
-    let options = if options.is_null() {
-        Value::Object(Default::default())
-    } else {
-        options.clone()
-    };
+    let options = if options.is_null() { Value::Object(Default::default()) } else { options.clone() };
     match RuleType::parse(rule_type) {
         Some(RuleType::Monitor) => {
-            let m: Monitor =
-                serde_json::from_value(options).map_err(|e| format!("monitor options: {e}"))?;
-            Ok(RuleOptions::Monitor {
-                query: m.query,
-                duration: m.duration,
-            })
+            let m: Monitor = serde_json::from_value(options).map_err(|e| format!("monitor options: {e}"))?;
+            Ok(RuleOptions::Monitor { query: m.query, duration: m.duration })
         }
         Some(RuleType::FaultyDeploymentDetection) => {
-            let f: Fdd = serde_json::from_value(options)
-                .map_err(|e| format!("faulty_deployment_detection options: {e}"))?;
+            let f: Fdd =
+                serde_json::from_value(options).map_err(|e| format!("faulty_deployment_detection options: {e}"))?;
             Ok(RuleOptions::FaultyDeploymentDetection {
                 duration: f.duration,
                 excluded_resources: f.excluded_resources.unwrap_or_default(),
                 allowed_resources: f.allowed_resources.unwrap_or_default(),
             })
         }
-        None => Err(format!(
-            "unsupported rule type {rule_type:?}; upgrade gatesctl"
-        )),
+        None => Err(format!("unsupported rule type {rule_type:?}; upgrade gatesctl")),
     }
 }
 
@@ -235,11 +213,7 @@ pub fn error_detail(body: &str) -> Option<String> {
         .iter()
         .filter_map(|e| match e {
             Value::String(s) => Some(s.clone()),
-            Value::Object(o) => o
-                .get("detail")
-                .or_else(|| o.get("title"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            Value::Object(o) => o.get("detail").or_else(|| o.get("title")).and_then(Value::as_str).map(str::to_string),
             _ => None,
         })
         .collect();
@@ -253,13 +227,13 @@ mod tests {
     #[test]
     fn both_error_shapes_give_the_detail() {
         assert_eq!(
-            error_detail(r#"{"errors":[{"status":"400","title":"Bad Request","detail":"attribute \"env\" is required"}]}"#).as_deref(),
+            error_detail(
+                r#"{"errors":[{"status":"400","title":"Bad Request","detail":"attribute \"env\" is required"}]}"#
+            )
+            .as_deref(),
             Some("attribute \"env\" is required")
         );
-        assert_eq!(
-            error_detail(r#"{"errors":["Forbidden"]}"#).as_deref(),
-            Some("Forbidden")
-        );
+        assert_eq!(error_detail(r#"{"errors":["Forbidden"]}"#).as_deref(), Some("Forbidden"));
         assert_eq!(error_detail("<html>"), None);
     }
 
@@ -278,16 +252,7 @@ mod tests {
         let nested = serde_json::json!({"id": "r2", "type": "deployment_rule", "attributes": {"name": "m", "type": "monitor", "options": {"query": "env:prod", "duration": 60}}});
         let (id, rule) = decode_rule(&nested).unwrap();
         assert_eq!(id, "r2");
-        assert_eq!(
-            rule.options,
-            RuleOptions::Monitor {
-                query: "env:prod".into(),
-                duration: Some(60)
-            }
-        );
-        assert!(decode_rule(
-            &serde_json::json!({"id": "r3", "name": "x", "type": "monitor", "options": {}})
-        )
-        .is_err());
+        assert_eq!(rule.options, RuleOptions::Monitor { query: "env:prod".into(), duration: Some(60) });
+        assert!(decode_rule(&serde_json::json!({"id": "r3", "name": "x", "type": "monitor", "options": {}})).is_err());
     }
 }

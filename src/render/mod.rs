@@ -1,5 +1,9 @@
-//! Output for people: the plan as text, with colour only where asked for.
+//! Output: the plan as text (with colour only where asked for), Markdown and JSON, all from
+//! one plan model.
 
+pub mod drift;
+pub mod json;
+pub mod markdown;
 pub mod text;
 
 use anstyle::{AnsiColor, Style};

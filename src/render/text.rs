@@ -34,27 +34,19 @@ pub fn render_plan(plan: &Plan, p: Palette) -> String {
                 GateAction::Create { .. } => (p.create("+"), "will be created"),
                 GateAction::Update { .. } => (p.update("~"), "will be updated in place"),
                 GateAction::Keep { .. } => (p.update("~"), "has rule changes"),
-            };
-            writeln!(
-                out,
-                "  {marker} gate {} {}",
-                p.bold(&gate.key.to_string()),
-                p.dim(&format!("({word})"))
-            )
-            .unwrap();
-            match &gate.action {
-                GateAction::Create { dry_run } => {
-                    attr_line(&mut out, p, 6, "+", "dry_run", &dry_run.to_string(), None)
+                GateAction::Delete { .. } => {
+                    (p.delete("-"), "will be deleted: declared in no file, in the managed scope")
                 }
-                GateAction::Update { before, after, .. } => attr_line(
-                    &mut out,
-                    p,
-                    6,
-                    "~",
-                    "dry_run",
-                    &before.to_string(),
-                    Some(&after.to_string()),
-                ),
+            };
+            writeln!(out, "  {marker} gate {} {}", p.bold(&gate.key.to_string()), p.dim(&format!("({word})"))).unwrap();
+            match &gate.action {
+                GateAction::Create { dry_run } => attr_line(&mut out, p, 6, "+", "dry_run", &dry_run.to_string(), None),
+                GateAction::Update { before, after, .. } => {
+                    attr_line(&mut out, p, 6, "~", "dry_run", &before.to_string(), Some(&after.to_string()))
+                }
+                GateAction::Delete { dry_run, .. } => {
+                    attr_line(&mut out, p, 6, "-", "dry_run", &dry_run.to_string(), None)
+                }
                 GateAction::Keep { .. } => {}
             }
             for rule in &gate.rules {
@@ -89,52 +81,26 @@ pub fn summary_line(s: &Summary) -> String {
 
 fn rule_attrs(rule: &Rule) -> Vec<(&'static str, String)> {
     let mut attrs = vec![("dry_run", rule.dry_run.to_string())];
-    attrs.extend(
-        rule.options
-            .attributes()
-            .into_iter()
-            .map(|(k, v)| (k, v.to_string())),
-    );
+    attrs.extend(rule.options.attributes().into_iter().map(|(k, v)| (k, v.to_string())));
     attrs
 }
 
 fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
     match action {
         RuleAction::Create { after } => {
-            writeln!(
-                out,
-                "      {} rule {:?} ({})",
-                p.create("+"),
-                after.name,
-                after.rule_type()
-            )
-            .unwrap();
+            writeln!(out, "      {} rule {:?} ({})", p.create("+"), after.name, after.rule_type()).unwrap();
             for (k, v) in rule_attrs(after) {
                 attr_line(out, p, 10, "+", k, &v, None);
             }
         }
         RuleAction::Delete { before, .. } => {
-            writeln!(
-                out,
-                "      {} rule {:?} ({})",
-                p.delete("-"),
-                before.name,
-                before.rule_type()
-            )
-            .unwrap();
+            writeln!(out, "      {} rule {:?} ({})", p.delete("-"), before.name, before.rule_type()).unwrap();
             for (k, v) in rule_attrs(before) {
                 attr_line(out, p, 10, "-", k, &v, None);
             }
         }
         RuleAction::Update { before, after, .. } => {
-            writeln!(
-                out,
-                "      {} rule {:?} ({})",
-                p.update("~"),
-                after.name,
-                after.rule_type()
-            )
-            .unwrap();
+            writeln!(out, "      {} rule {:?} ({})", p.update("~"), after.name, after.rule_type()).unwrap();
             let old = rule_attrs(before);
             let new = rule_attrs(after);
             for (k, v) in &new {
@@ -171,15 +137,7 @@ fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
     }
 }
 
-fn attr_line(
-    out: &mut String,
-    p: Palette,
-    indent: usize,
-    marker: &str,
-    key: &str,
-    old: &str,
-    new: Option<&str>,
-) {
+fn attr_line(out: &mut String, p: Palette, indent: usize, marker: &str, key: &str, old: &str, new: Option<&str>) {
     let pad = " ".repeat(indent);
     let painted = match marker {
         "+" => p.create(marker),
@@ -192,13 +150,7 @@ fn attr_line(
             writeln!(out, "{pad}{painted} {key}:").unwrap();
             writeln!(out, "{pad}    {} {old}", p.delete("-")).unwrap();
             writeln!(out, "{pad}    {} {new}", p.create("+")).unwrap();
-            writeln!(
-                out,
-                "{pad}    {} {}",
-                p.dim("words:"),
-                word_diff(old, new, p)
-            )
-            .unwrap();
+            writeln!(out, "{pad}    {} {}", p.dim("words:"), word_diff(old, new, p)).unwrap();
         }
         Some(new) => writeln!(out, "{pad}{painted} {key} = {old} → {new}").unwrap(),
     }
@@ -227,11 +179,7 @@ mod tests {
 
     #[test]
     fn word_diff_marks_only_changed_words() {
-        let d = word_diff(
-            "service:a env:prod status:alert",
-            "service:a env:staging status:alert",
-            Palette::PLAIN,
-        );
+        let d = word_diff("service:a env:prod status:alert", "service:a env:staging status:alert", Palette::PLAIN);
         assert_eq!(d, "service:a [-env:prod-]{+env:staging+} status:alert");
     }
 }

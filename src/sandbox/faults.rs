@@ -67,17 +67,12 @@ pub struct RateHeaders {
 impl RateHeaders {
     pub fn apply(&self, response: &mut Response) {
         let h = response.headers_mut();
-        let secs = |d: Duration| {
-            HeaderValue::from_str(&d.as_secs_f64().ceil().max(0.0).to_string()).unwrap()
-        };
+        let secs = |d: Duration| HeaderValue::from_str(&d.as_secs_f64().ceil().max(0.0).to_string()).unwrap();
         h.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
         h.insert("x-ratelimit-period", secs(self.period));
         h.insert("x-ratelimit-remaining", HeaderValue::from(self.remaining));
         h.insert("x-ratelimit-reset", secs(self.reset));
-        h.insert(
-            "x-ratelimit-name",
-            HeaderValue::from_static("deployment_gates"),
-        );
+        h.insert("x-ratelimit-name", HeaderValue::from_static("deployment_gates"));
     }
 }
 
@@ -110,8 +105,7 @@ impl FaultState {
 
     pub fn verdict(&self, faults: &Faults, method: &Method, path: &str) -> Verdict {
         let mut c = self.counters.lock().unwrap();
-        let is_poll =
-            method == Method::GET && path.starts_with("/api/v2/deployments/gates/evaluation/");
+        let is_poll = method == Method::GET && path.starts_with("/api/v2/deployments/gates/evaluation/");
         if is_poll {
             c.polls += 1;
             if let Some(n) = faults.flaky_polls.filter(|n| *n > 0) {

@@ -81,10 +81,7 @@ impl Drop for RunningSandbox {
 }
 
 /// Starts serving on `listener`; the state file is read now and written after each change.
-pub async fn start(
-    listener: tokio::net::TcpListener,
-    options: SandboxOptions,
-) -> Result<RunningSandbox, String> {
+pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -> Result<RunningSandbox, String> {
     let store = match &options.state_file {
         Some(path) => Store::load(path)?,
         None => Store::default(),
@@ -107,35 +104,14 @@ pub async fn start(
 
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route(
-            "/api/v2/deployment_gates",
-            get(list_gates).post(create_gate),
-        )
-        .route(
-            "/api/v2/deployment_gates/{id}",
-            get(get_gate).put(update_gate).delete(delete_gate),
-        )
-        .route(
-            "/api/v2/deployment_gates/{gate_id}/rules",
-            get(list_rules).post(create_rule),
-        )
-        .route(
-            "/api/v2/deployment_gates/{gate_id}/rules/{id}",
-            get(get_rule).put(update_rule).delete(delete_rule),
-        )
-        .route(
-            "/api/v2/deployments/gates/evaluation",
-            post(evaluation::trigger),
-        )
-        .route(
-            "/api/v2/deployments/gates/evaluation/{id}",
-            get(evaluation::result),
-        )
+        .route("/api/v2/deployment_gates", get(list_gates).post(create_gate))
+        .route("/api/v2/deployment_gates/{id}", get(get_gate).put(update_gate).delete(delete_gate))
+        .route("/api/v2/deployment_gates/{gate_id}/rules", get(list_rules).post(create_rule))
+        .route("/api/v2/deployment_gates/{gate_id}/rules/{id}", get(get_rule).put(update_rule).delete(delete_rule))
+        .route("/api/v2/deployments/gates/evaluation", post(evaluation::trigger))
+        .route("/api/v2/deployments/gates/evaluation/{id}", get(evaluation::result))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&shared),
-            gatekeeper,
-        ))
+        .layer(middleware::from_fn_with_state(Arc::clone(&shared), gatekeeper))
         .with_state(shared)
 }
 
@@ -176,20 +152,14 @@ async fn gatekeeper(State(shared): State<Arc<Shared>>, request: Request, next: N
     shared.requests.lock().unwrap().push(RecordedRequest {
         method: method.to_string(),
         path,
-        status: if dropped {
-            0
-        } else {
-            response.status().as_u16()
-        },
+        status: if dropped { 0 } else { response.status().as_u16() },
     });
     response
 }
 
 pub(crate) fn jsonapi(status: StatusCode, body: Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     response
 }
 
@@ -235,15 +205,10 @@ pub(crate) fn attributes(body: &Value) -> Result<&serde_json::Map<String, Value>
         .ok_or_else(|| bad("Malformed payload"))
 }
 
-fn required_str<'a>(
-    attrs: &'a serde_json::Map<String, Value>,
-    name: &str,
-) -> Result<&'a str, Fail> {
+fn required_str<'a>(attrs: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'a str, Fail> {
     match attrs.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(Value::String(_)) | None | Some(Value::Null) => {
-            Err(bad(format!("attribute \"{name}\" is required")))
-        }
+        Some(Value::String(_)) | None | Some(Value::Null) => Err(bad(format!("attribute \"{name}\" is required"))),
         Some(_) => Err(bad(format!("attribute \"{name}\" must be a string"))),
     }
 }
@@ -257,9 +222,7 @@ fn optional_bool(attrs: &serde_json::Map<String, Value>, name: &str) -> Result<O
 }
 
 fn check_id(id: &str) -> Result<(), Fail> {
-    uuid::Uuid::parse_str(id)
-        .map(|_| ())
-        .map_err(|_| bad("attribute \"id\" Invalid id"))
+    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| bad("attribute \"id\" Invalid id"))
 }
 
 fn gate_not_found() -> Fail {
@@ -269,21 +232,15 @@ fn gate_not_found() -> Fail {
 impl Shared {
     fn persist(&self, store: &Store) -> Result<(), Fail> {
         match &self.options.state_file {
-            Some(path) => store.save(path).map_err(|e| {
-                Fail(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("sandbox could not save its state: {e}"),
-                )
-            }),
+            Some(path) => store
+                .save(path)
+                .map_err(|e| Fail(StatusCode::INTERNAL_SERVER_ERROR, format!("sandbox could not save its state: {e}"))),
             None => Ok(()),
         }
     }
 }
 
-async fn list_gates(
-    State(shared): State<Arc<Shared>>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Reply {
+async fn list_gates(State(shared): State<Arc<Shared>>, Query(query): Query<HashMap<String, String>>) -> Reply {
     let size = match query.get("page[size]") {
         None => 50,
         Some(s) => match s.parse::<usize>() {
@@ -293,26 +250,15 @@ async fn list_gates(
     };
     let start = match query.get("page[cursor]") {
         None => 0,
-        Some(c) => c
-            .parse::<usize>()
-            .map_err(|_| bad("invalid page[cursor]"))?,
+        Some(c) => c.parse::<usize>().map_err(|_| bad("invalid page[cursor]"))?,
     };
     let store = shared.store.lock().unwrap();
-    let data: Vec<Value> = store
-        .gates
-        .iter()
-        .skip(start)
-        .take(size)
-        .map(StoredGate::to_json)
-        .collect();
+    let data: Vec<Value> = store.gates.iter().skip(start).take(size).map(StoredGate::to_json).collect();
     let mut page = json!({"cursor": start.to_string(), "size": size});
     if start + size < store.gates.len() {
         page["next_cursor"] = Value::from((start + size).to_string());
     }
-    Ok(jsonapi(
-        StatusCode::OK,
-        json!({"data": data, "meta": {"page": page}}),
-    ))
+    Ok(jsonapi(StatusCode::OK, json!({"data": data, "meta": {"page": page}})))
 }
 
 async fn create_gate(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
@@ -326,14 +272,8 @@ async fn create_gate(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
     };
     let dry_run = optional_bool(attrs, "dry_run")?.unwrap_or(false);
     let mut store = shared.store.lock().unwrap();
-    if store
-        .gates
-        .iter()
-        .any(|g| g.service == service && g.env == env && g.identifier == identifier)
-    {
-        return Err(bad(
-            "Gate already exists with the given env, service and identifier",
-        ));
+    if store.gates.iter().any(|g| g.service == service && g.env == env && g.identifier == identifier) {
+        return Err(bad("Gate already exists with the given env, service and identifier"));
     }
     let at = now();
     let gate = StoredGate {
@@ -359,16 +299,11 @@ async fn get_gate(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
     Ok(jsonapi(StatusCode::OK, json!({"data": gate.to_json()})))
 }
 
-async fn update_gate(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Reply {
+async fn update_gate(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Reply {
     check_id(&id)?;
     let body = parse_body(&body)?;
     let attrs = attributes(&body)?;
-    let dry_run =
-        optional_bool(attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
+    let dry_run = optional_bool(attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
     let mut store = shared.store.lock().unwrap();
     let gate = store.gate_mut(&id).ok_or_else(gate_not_found)?;
     gate.dry_run = dry_run;
@@ -394,11 +329,7 @@ async fn list_rules(State(shared): State<Arc<Shared>>, Path(gate_id): Path<Strin
     check_id(&gate_id)?;
     let store = shared.store.lock().unwrap();
     let gate = store.gate(&gate_id).ok_or_else(gate_not_found)?;
-    let rules: Vec<Value> = gate
-        .rules
-        .iter()
-        .map(|r| r.to_list_item(&gate_id))
-        .collect();
+    let rules: Vec<Value> = gate.rules.iter().map(|r| r.to_list_item(&gate_id)).collect();
     Ok(jsonapi(
         StatusCode::OK,
         json!({"data": {"id": gate_id, "type": "list_deployment_rules", "attributes": {"rules": rules}}}),
@@ -415,11 +346,7 @@ pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<
     if let Some(d) = options.get("duration") {
         match d.as_u64() {
             Some(d) if d <= MAX_DURATION => {}
-            _ => {
-                return Err(bad(format!(
-                    "attribute \"duration\" must be an integer between 0 and {MAX_DURATION}"
-                )))
-            }
+            _ => return Err(bad(format!("attribute \"duration\" must be an integer between 0 and {MAX_DURATION}"))),
         }
     }
     match rule_type {
@@ -430,55 +357,36 @@ pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<
             }
             for key in ["excluded_resources", "allowed_resources"] {
                 if options.contains_key(key) {
-                    return Err(bad(format!(
-                        "attribute \"{key}\" is not allowed for monitor rules"
-                    )));
+                    return Err(bad(format!("attribute \"{key}\" is not allowed for monitor rules")));
                 }
             }
         }
         "faulty_deployment_detection" => {
             if options.contains_key("query") {
-                return Err(bad(
-                    "attribute \"query\" is not allowed for faulty_deployment_detection rules",
-                ));
+                return Err(bad("attribute \"query\" is not allowed for faulty_deployment_detection rules"));
             }
             for key in ["excluded_resources", "allowed_resources"] {
                 let Some(value) = options.get(key) else {
                     continue;
                 };
-                let Some(items) = value
-                    .as_array()
-                    .filter(|items| items.iter().all(Value::is_string))
-                else {
-                    return Err(bad(format!(
-                        "attribute \"{key}\" must be a list of strings"
-                    )));
+                let Some(items) = value.as_array().filter(|items| items.iter().all(Value::is_string)) else {
+                    return Err(bad(format!("attribute \"{key}\" must be a list of strings")));
                 };
                 // The service drops empty lists (observed): so does the sandbox.
                 if items.is_empty() {
                     options.remove(key);
                 }
             }
-            if options.contains_key("excluded_resources")
-                && options.contains_key("allowed_resources")
-            {
+            if options.contains_key("excluded_resources") && options.contains_key("allowed_resources") {
                 return Err(bad("attributes \"excluded_resources\" and \"allowed_resources\" are mutually exclusive"));
             }
         }
-        _ => {
-            return Err(bad(
-                "attribute \"type\" must be one of \"monitor faulty_deployment_detection\"",
-            ))
-        }
+        _ => return Err(bad("attribute \"type\" must be one of \"monitor faulty_deployment_detection\"")),
     }
     Ok(Value::Object(options))
 }
 
-async fn create_rule(
-    State(shared): State<Arc<Shared>>,
-    Path(gate_id): Path<String>,
-    body: Bytes,
-) -> Reply {
+async fn create_rule(State(shared): State<Arc<Shared>>, Path(gate_id): Path<String>, body: Bytes) -> Reply {
     check_id(&gate_id)?;
     let body = parse_body(&body)?;
     let attrs = attributes(&body)?;
@@ -508,23 +416,13 @@ fn rule_not_found() -> Fail {
     Fail(StatusCode::NOT_FOUND, "Rule does not exist".into())
 }
 
-async fn get_rule(
-    State(shared): State<Arc<Shared>>,
-    Path((gate_id, id)): Path<(String, String)>,
-) -> Reply {
+async fn get_rule(State(shared): State<Arc<Shared>>, Path((gate_id, id)): Path<(String, String)>) -> Reply {
     check_id(&gate_id)?;
     check_id(&id)?;
     let store = shared.store.lock().unwrap();
     let gate = store.gate(&gate_id).ok_or_else(gate_not_found)?;
-    let rule = gate
-        .rules
-        .iter()
-        .find(|r| r.id == id)
-        .ok_or_else(rule_not_found)?;
-    Ok(jsonapi(
-        StatusCode::OK,
-        json!({"data": rule.to_json(&gate_id)}),
-    ))
+    let rule = gate.rules.iter().find(|r| r.id == id).ok_or_else(rule_not_found)?;
+    Ok(jsonapi(StatusCode::OK, json!({"data": rule.to_json(&gate_id)})))
 }
 
 async fn update_rule(
@@ -537,18 +435,13 @@ async fn update_rule(
     let body = parse_body(&body)?;
     let attrs = attributes(&body)?;
     let name = required_str(attrs, "name")?.to_string();
-    let dry_run =
-        optional_bool(attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
+    let dry_run = optional_bool(attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
     if !attrs.contains_key("options") {
         return Err(bad("attribute \"options\" is required"));
     }
     let mut store = shared.store.lock().unwrap();
     let gate = store.gate_mut(&gate_id).ok_or_else(gate_not_found)?;
-    let rule = gate
-        .rules
-        .iter_mut()
-        .find(|r| r.id == id)
-        .ok_or_else(rule_not_found)?;
+    let rule = gate.rules.iter_mut().find(|r| r.id == id).ok_or_else(rule_not_found)?;
     if let Some(t) = attrs.get("type").and_then(Value::as_str) {
         if t != rule.rule_type {
             return Err(bad("attribute \"type\" cannot be changed"));
@@ -564,10 +457,7 @@ async fn update_rule(
     Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
 }
 
-async fn delete_rule(
-    State(shared): State<Arc<Shared>>,
-    Path((gate_id, id)): Path<(String, String)>,
-) -> Reply {
+async fn delete_rule(State(shared): State<Arc<Shared>>, Path((gate_id, id)): Path<(String, String)>) -> Reply {
     check_id(&gate_id)?;
     check_id(&id)?;
     let mut store = shared.store.lock().unwrap();

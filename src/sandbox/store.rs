@@ -80,8 +80,9 @@ impl StoredRule {
 impl Store {
     pub fn load(path: &Path) -> Result<Store, String> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map_err(|e| format!("{} is not a sandbox state file: {e}", path.display())),
+            Ok(text) => {
+                serde_json::from_str(&text).map_err(|e| format!("{} is not a sandbox state file: {e}", path.display()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Store::default()),
             Err(e) => Err(format!("cannot read {}: {e}", path.display())),
         }

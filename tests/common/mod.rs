@@ -22,23 +22,14 @@ impl TestSandbox {
 
     /// Starts on 127.0.0.1:0 with state in `dir/sandbox.json` (a fixture may have put one there).
     pub fn start_with(dir: &Path, mut options: SandboxOptions) -> TestSandbox {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let state_file = dir.join("sandbox.json");
         options.state_file = Some(state_file.clone());
         let sandbox = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             sandbox::start(listener, options).await.unwrap()
         });
-        TestSandbox {
-            url: sandbox.url(),
-            state_file,
-            sandbox: Some(sandbox),
-            runtime,
-        }
+        TestSandbox { url: sandbox.url(), state_file, sandbox: Some(sandbox), runtime }
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -46,27 +37,16 @@ impl TestSandbox {
     }
 
     pub fn count(&self, method: &str) -> usize {
-        self.requests()
-            .iter()
-            .filter(|r| r.method == method)
-            .count()
+        self.requests().iter().filter(|r| r.method == method).count()
     }
 
     pub fn mutations(&self) -> Vec<RecordedRequest> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.method != "GET")
-            .collect()
+        self.requests().into_iter().filter(|r| r.method != "GET").collect()
     }
 
     /// A library client for out-of-band changes, as someone clicking in the UI would make.
     pub fn client(&self) -> Client {
-        Client::new(
-            client::base_url(None, Some(&self.url)).unwrap(),
-            Credentials::new("k", "k"),
-            false,
-        )
-        .unwrap()
+        Client::new(client::base_url(None, Some(&self.url)).unwrap(), Credentials::new("k", "k"), false).unwrap()
     }
 
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
@@ -78,11 +58,7 @@ impl TestSandbox {
         gatesctl(
             dir,
             args,
-            &[
-                ("DD_API_URL", &self.url),
-                ("DD_API_KEY", "test-api-key"),
-                ("DD_APP_KEY", "test-app-key"),
-            ],
+            &[("DD_API_URL", &self.url), ("DD_API_KEY", "test-api-key"), ("DD_APP_KEY", "test-app-key")],
         )
     }
 }
@@ -113,11 +89,7 @@ impl Run {
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
+        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
     }
 }
 
@@ -150,9 +122,7 @@ pub fn examples_dir() -> PathBuf {
 }
 
 pub fn fixtures_dir(kind: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(kind)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind)
 }
 
 /// Copies a folder's files (not subfolders) into `to`.

@@ -1,0 +1,228 @@
+//! The plan as a versioned JSON document for machines (`--format json`); its schema is
+//! `schemas/plan.schema.json`.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::model::{AttrValue, GateKey, Rule};
+use crate::plan::{GateAction, Plan, RuleAction, Summary};
+
+/// Bumped on any change a consumer could notice; additions bump the minor part.
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// A gatesctl plan.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "gatesctl plan")]
+pub struct PlanDocument {
+    /// Version of this document's format, `MAJOR.MINOR`.
+    pub format_version: String,
+    pub gatesctl_version: String,
+    pub has_changes: bool,
+    pub summary: SummaryDocument,
+    /// Every changed gate and rule, in plan order (service, env, identifier, rule name).
+    pub changes: Vec<Change>,
+    /// Remote gates declared in no file, left untouched.
+    pub unmanaged: Vec<GateRef>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SummaryDocument {
+    pub gates: Counts,
+    pub rules: Counts,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Counts {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GateRef {
+    pub service: String,
+    pub env: String,
+    pub identifier: String,
+}
+
+impl From<&GateKey> for GateRef {
+    fn from(k: &GateKey) -> Self {
+        GateRef { service: k.service.clone(), env: k.env.clone(), identifier: k.identifier.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Gate,
+    Rule,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Create,
+    Update,
+    Delete,
+}
+
+/// One changed resource. A replace is `["delete", "create"]`, as Terraform writes it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Change {
+    /// `service/env/identifier` for a gate, `service/env/identifier/rules/NAME` for a rule.
+    pub address: String,
+    pub kind: ResourceKind,
+    pub gate: GateRef,
+    /// The rule's name, for rule changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub actions: Vec<ActionKind>,
+    /// The remote state; null for a create.
+    pub before: Option<Attributes>,
+    /// The state after apply; null for a delete.
+    pub after: Option<Attributes>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Attributes {
+    Gate(GateAttributes),
+    Rule(RuleAttributes),
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GateAttributes {
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RuleAttributes {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rule_type: String,
+    pub dry_run: bool,
+    pub options: RuleOptionsDocument,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct RuleOptionsDocument {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excluded_resources: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_resources: Option<Vec<String>>,
+}
+
+impl From<&Rule> for RuleAttributes {
+    fn from(rule: &Rule) -> Self {
+        let mut options = RuleOptionsDocument::default();
+        for (name, value) in rule.options.attributes() {
+            match (name, value) {
+                ("query", AttrValue::Text(q)) => options.query = Some(q),
+                ("duration", AttrValue::Number(d)) => options.duration = Some(d),
+                ("excluded_resources", AttrValue::List(l)) => options.excluded_resources = Some(l),
+                ("allowed_resources", AttrValue::List(l)) => options.allowed_resources = Some(l),
+                _ => {}
+            }
+        }
+        RuleAttributes {
+            name: rule.name.clone(),
+            rule_type: rule.rule_type().as_str().to_string(),
+            dry_run: rule.dry_run,
+            options,
+        }
+    }
+}
+
+fn rule_attrs(rule: &Rule) -> Option<Attributes> {
+    Some(Attributes::Rule(rule.into()))
+}
+
+fn gate_attrs(dry_run: bool) -> Option<Attributes> {
+    Some(Attributes::Gate(GateAttributes { dry_run }))
+}
+
+pub fn counts(s: &Summary) -> SummaryDocument {
+    SummaryDocument {
+        gates: Counts { create: s.gates_create, update: s.gates_update, replace: 0, delete: s.gates_delete },
+        rules: Counts {
+            create: s.rules_create,
+            update: s.rules_update,
+            replace: s.rules_replace,
+            delete: s.rules_delete,
+        },
+    }
+}
+
+/// Every changed resource of a plan, shared by the JSON and Markdown renderings.
+pub fn changes(plan: &Plan) -> Vec<Change> {
+    use ActionKind::*;
+    let mut out = Vec::new();
+    for gate in &plan.gates {
+        let key = &gate.key;
+        let gate_change = |actions: Vec<ActionKind>, before, after| Change {
+            address: key.to_string(),
+            kind: ResourceKind::Gate,
+            gate: key.into(),
+            rule: None,
+            actions,
+            before,
+            after,
+        };
+        match &gate.action {
+            GateAction::Create { dry_run } => out.push(gate_change(vec![Create], None, gate_attrs(*dry_run))),
+            GateAction::Update { before, after, .. } => {
+                out.push(gate_change(vec![Update], gate_attrs(*before), gate_attrs(*after)))
+            }
+            GateAction::Delete { dry_run, .. } => out.push(gate_change(vec![Delete], gate_attrs(*dry_run), None)),
+            GateAction::Keep { .. } => {}
+        }
+        for rule in &gate.rules {
+            let (actions, before, after) = match rule {
+                RuleAction::Create { after } => (vec![Create], None, rule_attrs(after)),
+                RuleAction::Update { before, after, .. } => (vec![Update], rule_attrs(before), rule_attrs(after)),
+                RuleAction::Replace { before, after, .. } => {
+                    (vec![Delete, Create], rule_attrs(before), rule_attrs(after))
+                }
+                RuleAction::Delete { before, .. } => (vec![Delete], rule_attrs(before), None),
+            };
+            out.push(Change {
+                address: format!("{key}/rules/{}", rule.name()),
+                kind: ResourceKind::Rule,
+                gate: key.into(),
+                rule: Some(rule.name().to_string()),
+                actions,
+                before,
+                after,
+            });
+        }
+    }
+    out
+}
+
+pub fn document(plan: &Plan) -> PlanDocument {
+    PlanDocument {
+        format_version: FORMAT_VERSION.to_string(),
+        gatesctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        has_changes: !plan.is_empty(),
+        summary: counts(&plan.summary()),
+        changes: changes(plan),
+        unmanaged: plan.unmanaged.iter().map(GateRef::from).collect(),
+    }
+}
+
+pub fn render_plan(plan: &Plan) -> String {
+    let mut text = serde_json::to_string_pretty(&document(plan)).expect("plan serialises");
+    text.push('\n');
+    text
+}
+
+pub fn schema_json() -> String {
+    let mut text = serde_json::to_string_pretty(&schemars::schema_for!(PlanDocument)).expect("schema serialises");
+    text.push('\n');
+    text
+}
