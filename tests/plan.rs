@@ -24,6 +24,34 @@ fn every_plan_fixture_matches_its_snapshot() {
         assert_eq!(run.code, expected_code, "case {case}: {run:?}");
         assert!(sandbox.mutations().is_empty(), "case {case}: plan must not change anything");
         insta::assert_snapshot!(case.as_str(), run.stdout);
+
+        // The same plan as JSON validates against the committed schema.
+        let json = sandbox.gatesctl(_dir.path(), &["plan", "--format", "json"]);
+        assert_eq!(json.code, 0, "case {case}: {json:?}");
+        let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        let errors: Vec<String> =
+            plan_schema().iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path)).collect();
+        assert!(errors.is_empty(), "case {case}: {errors:#?}");
+        assert_eq!(doc["has_changes"], expected_code == 2, "case {case}");
+    }
+}
+
+fn plan_schema() -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/plan.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("plan schema compiles")
+}
+
+#[test]
+fn json_and_markdown_renderings_match_their_snapshots() {
+    for case in ["all-action-kinds", "no-changes", "unmanaged-gates"] {
+        let (_, sandbox, dir) = plan_case(case);
+        for format in ["json", "markdown"] {
+            let run = sandbox.gatesctl(dir.path(), &["plan", "--format", format]);
+            assert_eq!(run.code, 0, "{run:?}");
+            let stdout = run.stdout.replace(env!("CARGO_PKG_VERSION"), "[version]");
+            insta::assert_snapshot!(format!("{case}.{format}"), stdout);
+        }
     }
 }
 

@@ -1,21 +1,25 @@
-//! The committed schema matches the types, and the examples satisfy it.
+//! The committed schemas match the types, and the examples satisfy the config schema.
 
 mod common;
 
 use gatesctl::config::{self, source, wire};
 
-#[test]
-fn committed_schema_is_up_to_date() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/gates.schema.json");
+fn assert_fresh(file: &str, generated: String, command: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(file);
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    let generated = wire::schema_json();
     if committed != generated {
         let diff = similar::TextDiff::from_lines(&committed, &generated)
             .unified_diff()
             .header("committed", "generated")
             .to_string();
-        panic!("schemas/gates.schema.json is stale; regenerate it with\n  cargo run -q -- schema > schemas/gates.schema.json\n\n{diff}");
+        panic!("schemas/{file} is stale; regenerate it with\n  {command} > schemas/{file}\n\n{diff}");
     }
+}
+
+#[test]
+fn committed_schemas_are_up_to_date() {
+    assert_fresh("gates.schema.json", wire::schema_json(), "cargo run -q -- schema config");
+    assert_fresh("plan.schema.json", gatesctl::render::json::schema_json(), "cargo run -q -- schema plan");
 }
 
 #[test]

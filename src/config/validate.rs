@@ -341,19 +341,13 @@ impl<'a> Checker<'a> {
 
     fn manage(&mut self, node: &Node) -> Option<ScopeRule> {
         let table = self.table(node, "[manage]", field_names::<ManageSpec>())?;
-        let services = match table.get("services") {
-            None => {
-                self.missing(
-                    &table,
-                    "services",
-                    "[manage]",
-                    "name the services this file owns, e.g. `services = [\"checkout\", \"pay*\"]`".into(),
-                );
-                return None;
-            }
-            Some((_, n)) => self.patterns(n, "services"),
-        };
         let envs = table.get("envs").map(|(_, n)| self.patterns(n, "envs")).unwrap_or_default();
+        let Some((_, services)) = table.get("services") else {
+            let help = "name the services this file owns, e.g. `services = [\"checkout\", \"pay*\"]`";
+            self.missing(&table, "services", "[manage]", help.into());
+            return None;
+        };
+        let services = self.patterns(services, "services");
         Some(ScopeRule { services, envs })
     }
 
@@ -369,7 +363,11 @@ impl<'a> Checker<'a> {
                         Code::OutOfRange,
                         n.span.clone(),
                         format!("{v} is out of range"),
-                        format!("`{key}` of [safety] must be between 0 and {max}"),
+                        if max == i64::from(u32::MAX) {
+                            format!("`{key}` of [safety] must be 0 or more")
+                        } else {
+                            format!("`{key}` of [safety] must be between 0 and {max}")
+                        },
                         None,
                     );
                     None
