@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::model::GateKey;
+use crate::model::{GateKey, Rule};
 use crate::plan::{GateAction, GatePlan, Plan, RuleAction};
+use crate::remote::client::backoff;
 use crate::remote::{ApiError, Client};
 
 /// What happened to one action.
@@ -102,16 +103,82 @@ fn gone_is_fine(result: Result<(), ApiError>) -> Result<(), ApiError> {
     }
 }
 
+/// Attempts at an action whose answer was lost or refused for a passing reason.
+const ATTEMPTS: u32 = 5;
+
+fn already_exists(e: &ApiError) -> bool {
+    e.status() == Some(400) && e.detail().contains("already exists")
+}
+
+/// Creates a gate. Creates are not idempotent: after a lost answer the gate is looked up by
+/// its key before trying again, and a retry refused because the gate exists adopts it.
+async fn create_gate(client: &Client, key: &GateKey, dry_run: bool) -> Result<String, ApiError> {
+    let landed = || async {
+        let found = client.list_gates().await?.into_iter().find(|g| &g.key == key);
+        if let Some(gate) = &found {
+            if gate.dry_run != dry_run {
+                client.update_gate(&gate.id, dry_run).await?;
+            }
+        }
+        Ok::<_, ApiError>(found.map(|g| g.id))
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match client.create_gate(key, dry_run).await {
+            Ok(gate) => return Ok(gate.id),
+            Err(e) if e.is_transient() => {
+                tokio::time::sleep(backoff(attempt)).await;
+                if let Some(id) = landed().await? {
+                    return Ok(id);
+                }
+                if attempt >= ATTEMPTS {
+                    return Err(e);
+                }
+            }
+            // Only a retry may find its own earlier attempt; a first create refused is a real conflict.
+            Err(e) if already_exists(&e) && attempt > 1 => return landed().await?.ok_or(e),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Creates a rule, never twice: after a lost answer, the gate's rules are listed and a rule
+/// of that name means the earlier attempt landed (it is updated if it differs).
+async fn create_rule(client: &Client, gate_id: &str, rule: &Rule) -> Result<(), ApiError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match client.create_rule(gate_id, rule).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_transient() => {
+                tokio::time::sleep(backoff(attempt)).await;
+                let existing = client.list_rules(gate_id).await?;
+                if let Some(landed) = existing.into_iter().find(|r| r.rule.name == rule.name) {
+                    if landed.rule != *rule {
+                        client.update_rule(gate_id, &landed.id, rule).await?;
+                    }
+                    return Ok(());
+                }
+                if attempt >= ATTEMPTS {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outcome)) {
     let key = &gate.key;
     let mut out = |action: String, status: Status| emit(Outcome { gate: key.clone(), action, status });
 
     let gate_id = match &gate.action {
         GateAction::Create { dry_run } => {
-            let result = client.create_gate(key, *dry_run).await;
+            let result = create_gate(client, key, *dry_run).await;
             out("create gate".into(), status(&result));
             match result {
-                Ok(created) => created.id,
+                Ok(id) => id,
                 Err(_) => {
                     for rule in &gate.rules {
                         out(describe(rule), Status::Skipped("its gate was not created".into()));
@@ -143,7 +210,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
                     out(describe(rule), Status::Failed(format!("deleting the old rule: {e}")));
                     continue;
                 }
-                let created = client.create_rule(&gate_id, after).await;
+                let created = create_rule(client, &gate_id, after).await;
                 out(
                     describe(rule),
                     match created {
@@ -162,7 +229,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
                 out(describe(rule), status(&result));
             }
             RuleAction::Create { after } => {
-                let result = client.create_rule(&gate_id, after).await;
+                let result = create_rule(client, &gate_id, after).await;
                 out(describe(rule), status(&result));
             }
             _ => {}

@@ -74,6 +74,7 @@ fn example_organisation_applies_then_settles() {
     assert_settled(&sandbox, dir.path());
 
     // The state really is on the server, and survives in its file.
+    sandbox.flush();
     let gates = sandbox.block_on(sandbox.client().list_gates()).unwrap();
     assert_eq!(gates.len(), 12);
     let saved: serde_json::Value =

@@ -1,5 +1,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
@@ -48,10 +50,63 @@ fn outcome_line(o: &Outcome, p: Palette) -> String {
     }
 }
 
+/// Progress while applying: each result as it lands on stdout, and on stderr a live bar on
+/// a terminal, or a plain line every few seconds in CI.
+struct Progress {
+    total: usize,
+    live: bool,
+    palette: Palette,
+    state: Mutex<(usize, usize, Instant)>,
+}
+
+const CI_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+impl Progress {
+    fn landed(&self, o: &Outcome) {
+        let mut state = self.state.lock().unwrap();
+        state.0 += 1;
+        if matches!(o.status, Status::Failed(_)) {
+            state.1 += 1;
+        }
+        let (done, failed) = (state.0, state.1);
+        if self.live {
+            eprint!("\r\x1b[2K");
+        }
+        println!("{}", outcome_line(o, self.palette));
+        let line = format!("{done}/{} actions done, {failed} failed", self.total);
+        if self.live {
+            let width = 30;
+            let filled = done * width / self.total.max(1);
+            eprint!("[{}{}] {line}", "#".repeat(filled), "-".repeat(width - filled));
+            std::io::stderr().flush().ok();
+        } else if state.2.elapsed() >= CI_PROGRESS_EVERY || done == self.total {
+            state.2 = Instant::now();
+            eprintln!("progress: {line}");
+        }
+    }
+}
+
+fn action_count(plan: &Plan) -> usize {
+    plan.gates
+        .iter()
+        .map(|g| g.rules.len() + usize::from(!matches!(g.action, crate::plan::GateAction::Keep { .. })))
+        .sum()
+}
+
 /// Runs the actions and reports them as they land, then every failure again at the end.
 async fn execute(client: &Client, plan: &Plan, parallelism: usize, palette: Palette) -> Result<i32, CliError> {
     println!("\nApplying…");
-    let report = apply::apply(client, plan, parallelism, move |o| println!("{}", outcome_line(o, palette))).await;
+    let progress = Arc::new(Progress {
+        total: action_count(plan),
+        live: std::io::stderr().is_terminal(),
+        palette,
+        state: Mutex::new((0, 0, Instant::now())),
+    });
+    let reporter = Arc::clone(&progress);
+    let report = apply::apply(client, plan, parallelism, move |o| reporter.landed(o)).await;
+    if progress.live {
+        eprintln!();
+    }
     println!(
         "\nApply {}: {} succeeded, {} failed, {} skipped.",
         if report.is_success() { "complete" } else { "incomplete" },

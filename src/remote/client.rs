@@ -2,12 +2,14 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::budget::{RateBudget, RateHeaders};
 use super::wire::{self, Document, GateData, GateList, RuleListData};
 use crate::model::{GateKey, Rule};
 
@@ -31,6 +33,8 @@ const PAGE_SIZE: usize = 1000;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const ATTEMPTS: u32 = 4;
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+/// 429s answered to one request before giving up.
+const MAX_RATE_LIMITED: u32 = 20;
 
 /// API and application keys. `Debug` never shows them.
 #[derive(Clone)]
@@ -197,6 +201,8 @@ pub struct Client {
     base: Url,
     credentials: Credentials,
     verbose: bool,
+    /// Shared by every clone, so concurrent requests spend one budget.
+    budget: Arc<RateBudget>,
 }
 
 /// A remote rule with its id.
@@ -234,7 +240,7 @@ impl Client {
             .user_agent(concat!("gatesctl/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SetupError::Http(e.to_string()))?;
-        Ok(Client { http, base, credentials, verbose })
+        Ok(Client { http, base, credentials, verbose, budget: Arc::new(RateBudget::default()) })
     }
 
     pub fn base_url(&self) -> &Url {
@@ -249,13 +255,17 @@ impl Client {
 
     /// Sends one request, retrying what is safe to retry: any request the server answered
     /// 429 or never received, and idempotent ones (everything but POST) on 5xx and timeouts.
+    /// Waits for the rate-limit window to reset rather than spend a request on a sure 429.
     async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer, ApiError> {
         let url = self.base.join(path).expect("paths are relative");
         let call = format!("{method} /{path}");
         let idempotent = method != Method::POST;
-        let mut attempt = 0;
+        let (mut attempt, mut limited) = (0, 0);
         loop {
-            attempt += 1;
+            let waited = self.budget.acquire().await;
+            if !waited.is_zero() {
+                self.trace(|| format!("rate limit spent: waited {} ms for the window to reset", waited.as_millis()));
+            }
             let started = Instant::now();
             self.trace(|| format!("→ {method} {url} (DD-API-KEY: <redacted>, DD-APPLICATION-KEY: <redacted>)"));
             let mut request = self
@@ -267,10 +277,12 @@ impl Client {
             if let Some(body) = body {
                 request = request.header("Content-Type", "application/json").body(body.to_string());
             }
-            let (error, wait) = match request.send().await {
+            let sent = request.send().await;
+            let rate = sent.as_ref().ok().and_then(rate_headers);
+            self.budget.answered(rate);
+            let (error, wait) = match sent {
                 Ok(response) => {
                     let status = response.status();
-                    let reset = header_secs(&response, "x-ratelimit-reset");
                     let text = response.text().await;
                     self.trace(|| {
                         format!("← {} {method} {url} ({} ms)", status.as_u16(), started.elapsed().as_millis())
@@ -290,20 +302,24 @@ impl Client {
                                 call: call.clone(),
                                 kind: ApiErrorKind::Status { status: status.as_u16(), detail },
                             };
-                            let retry =
-                                status == StatusCode::TOO_MANY_REQUESTS || (idempotent && status.is_server_error());
-                            let wait = if status == StatusCode::TOO_MANY_REQUESTS {
-                                reset
-                                    .map(|s| Duration::from_secs(s).min(MAX_RATE_LIMIT_WAIT))
-                                    .unwrap_or(backoff(attempt))
-                            } else {
-                                backoff(attempt)
-                            };
-                            (error, retry.then_some(wait))
+                            if status == StatusCode::TOO_MANY_REQUESTS {
+                                // Not processed: always safe to resend, after the reset, a bounded number of times.
+                                limited += 1;
+                                let reset = rate.map(|r| r.reset).unwrap_or(backoff(limited)).min(MAX_RATE_LIMIT_WAIT);
+                                self.budget.exhausted(reset);
+                                if limited > MAX_RATE_LIMITED {
+                                    return Err(error);
+                                }
+                                self.trace(|| {
+                                    format!("429 on {call}: retrying after the reset ({} ms)", reset.as_millis())
+                                });
+                                continue;
+                            }
+                            (error, (idempotent && status.is_server_error()).then(|| backoff(attempt + 1)))
                         }
                         Err(e) => {
                             let error = ApiError { call: call.clone(), kind: classify(&e) };
-                            (error, idempotent.then(|| backoff(attempt)))
+                            (error, idempotent.then(|| backoff(attempt + 1)))
                         }
                     }
                 }
@@ -312,9 +328,10 @@ impl Client {
                     let kind = classify(&e);
                     // A refused connection never reached the server, so even a create is safe to resend.
                     let unsent = e.is_connect();
-                    (ApiError { call: call.clone(), kind }, (idempotent || unsent).then(|| backoff(attempt)))
+                    (ApiError { call: call.clone(), kind }, (idempotent || unsent).then(|| backoff(attempt + 1)))
                 }
             };
+            attempt += 1;
             match wait {
                 Some(wait) if attempt < ATTEMPTS => {
                     self.trace(|| format!("retrying {call} in {} ms after: {}", wait.as_millis(), error.kind));
@@ -437,8 +454,17 @@ impl Client {
     }
 }
 
-fn header_secs(response: &reqwest::Response, name: &str) -> Option<u64> {
-    response.headers().get(name)?.to_str().ok()?.trim().parse::<f64>().ok().map(|s| s.max(0.0).ceil() as u64)
+fn header_f64(response: &reqwest::Response, name: &str) -> Option<f64> {
+    response.headers().get(name)?.to_str().ok()?.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+fn rate_headers(response: &reqwest::Response) -> Option<RateHeaders> {
+    Some(RateHeaders {
+        limit: header_f64(response, "x-ratelimit-limit").map(|l| l as u32),
+        remaining: header_f64(response, "x-ratelimit-remaining")? as u32,
+        reset: Duration::from_secs_f64(header_f64(response, "x-ratelimit-reset")?),
+        period: header_f64(response, "x-ratelimit-period").map(Duration::from_secs_f64),
+    })
 }
 
 fn classify(e: &reqwest::Error) -> ApiErrorKind {
@@ -457,9 +483,10 @@ fn classify(e: &reqwest::Error) -> ApiErrorKind {
     }
 }
 
-/// Exponential backoff with jitter: 250 ms, 500 ms, 1 s … plus up to a quarter more.
-fn backoff(attempt: u32) -> Duration {
-    let base = 250u64 << attempt.saturating_sub(1).min(6);
+/// Exponential backoff with jitter: 100 ms, 200 ms, 400 ms … (capped at 6.4 s), plus up to a
+/// quarter more so that concurrent retries spread out.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = 100u64 << attempt.saturating_sub(1).min(6);
     let jitter = (uuid::Uuid::new_v4().as_u128() % (base as u128 / 4 + 1)) as u64;
     Duration::from_millis(base + jitter)
 }

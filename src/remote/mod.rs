@@ -1,5 +1,6 @@
 //! Remote: the API client and the actual state it reads.
 
+pub mod budget;
 pub mod client;
 pub mod wire;
 

@@ -8,6 +8,7 @@ pub mod store;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -49,6 +50,8 @@ struct Shared {
     options: SandboxOptions,
     requests: Mutex<Vec<RecordedRequest>>,
     faults: faults::FaultState,
+    dirty: AtomicBool,
+    save_soon: tokio::sync::Notify,
     base_url: String,
 }
 
@@ -57,11 +60,22 @@ pub struct RunningSandbox {
     pub addr: SocketAddr,
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
+    writer: tokio::task::JoinHandle<()>,
 }
 
 impl RunningSandbox {
     pub fn url(&self) -> String {
         self.shared.base_url.clone()
+    }
+
+    /// Saves pending changes to the state file now.
+    pub fn flush(&self) {
+        self.shared.flush();
+    }
+
+    /// The state as it is in memory.
+    pub fn store(&self) -> Store {
+        self.shared.store.lock().unwrap().clone()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -77,6 +91,8 @@ impl RunningSandbox {
 impl Drop for RunningSandbox {
     fn drop(&mut self) {
         self.task.abort();
+        self.writer.abort();
+        self.shared.flush();
     }
 }
 
@@ -93,13 +109,25 @@ pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -
         options,
         requests: Mutex::new(Vec::new()),
         faults: faults::FaultState::default(),
+        dirty: AtomicBool::new(false),
+        save_soon: tokio::sync::Notify::new(),
         base_url: format!("http://{addr}"),
     });
     let app = router(Arc::clone(&shared));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Ok(RunningSandbox { addr, shared, task })
+    let writer = {
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            loop {
+                shared.save_soon.notified().await;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                shared.flush();
+            }
+        })
+    };
+    Ok(RunningSandbox { addr, shared, task, writer })
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -230,12 +258,22 @@ fn gate_not_found() -> Fail {
 }
 
 impl Shared {
-    fn persist(&self, store: &Store) -> Result<(), Fail> {
-        match &self.options.state_file {
-            Some(path) => store
-                .save(path)
-                .map_err(|e| Fail(StatusCode::INTERNAL_SERVER_ERROR, format!("sandbox could not save its state: {e}"))),
-            None => Ok(()),
+    /// Marks the state as changed; the writer saves it shortly, coalescing bursts of changes
+    /// (saving the whole file on every request would make large applies quadratic).
+    fn changed(&self) {
+        self.dirty.store(true, Ordering::SeqCst);
+        self.save_soon.notify_one();
+    }
+
+    /// Saves the state now if it changed, atomically (temporary file, then rename).
+    fn flush(&self) {
+        let Some(path) = &self.options.state_file else { return };
+        if !self.dirty.swap(false, Ordering::SeqCst) {
+            return;
+        }
+        let snapshot = self.store.lock().unwrap().clone();
+        if let Err(e) = snapshot.save(path) {
+            eprintln!("sandbox: could not save its state to {}: {e}", path.display());
         }
     }
 }
@@ -288,7 +326,7 @@ async fn create_gate(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
     };
     let json = gate.to_json();
     store.gates.push(gate);
-    shared.persist(&store)?;
+    shared.changed();
     Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
 }
 
@@ -309,7 +347,7 @@ async fn update_gate(State(shared): State<Arc<Shared>>, Path(id): Path<String>, 
     gate.dry_run = dry_run;
     gate.updated_at = now();
     let json = gate.to_json();
-    shared.persist(&store)?;
+    shared.changed();
     Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
 }
 
@@ -321,7 +359,7 @@ async fn delete_gate(State(shared): State<Arc<Shared>>, Path(id): Path<String>) 
     if store.gates.len() == before {
         return Err(gate_not_found());
     }
-    shared.persist(&store)?;
+    shared.changed();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -408,7 +446,7 @@ async fn create_rule(State(shared): State<Arc<Shared>>, Path(gate_id): Path<Stri
     };
     let json = rule.to_json(&gate_id);
     gate.rules.push(rule);
-    shared.persist(&store)?;
+    shared.changed();
     Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
 }
 
@@ -453,7 +491,7 @@ async fn update_rule(
     rule.options = options;
     rule.updated_at = now();
     let json = rule.to_json(&gate_id);
-    shared.persist(&store)?;
+    shared.changed();
     Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
 }
 
@@ -467,7 +505,7 @@ async fn delete_rule(State(shared): State<Arc<Shared>>, Path((gate_id, id)): Pat
     if gate.rules.len() == before {
         return Err(rule_not_found());
     }
-    shared.persist(&store)?;
+    shared.changed();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -32,6 +32,16 @@ impl TestSandbox {
         TestSandbox { url: sandbox.url(), state_file, sandbox: Some(sandbox), runtime }
     }
 
+    /// Saves the sandbox's pending changes to its state file now.
+    pub fn flush(&self) {
+        self.sandbox.as_ref().unwrap().flush();
+    }
+
+    /// The sandbox's state in memory.
+    pub fn store(&self) -> gatesctl::sandbox::store::Store {
+        self.sandbox.as_ref().unwrap().store()
+    }
+
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.sandbox.as_ref().unwrap().requests()
     }
