@@ -61,31 +61,22 @@ pub async fn apply(
     on_outcome: impl Fn(&Outcome) + Send + Sync + 'static,
 ) -> Report {
     let on_outcome = Arc::new(on_outcome);
-    let permits = Arc::new(tokio::sync::Semaphore::new(parallelism.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, gate) in plan.gates.iter().enumerate() {
-        let client = client.clone();
-        let gate = gate.clone();
-        let permits = Arc::clone(&permits);
-        let on_outcome = Arc::clone(&on_outcome);
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+    let client = client.clone();
+    let per_gate = crate::remote::for_each_concurrent(plan.gates.clone(), parallelism, move |gate| {
+        let (client, on_outcome) = (client.clone(), Arc::clone(&on_outcome));
+        async move {
             let mut outcomes = Vec::new();
             apply_gate(&client, &gate, |o| {
                 on_outcome(&o);
                 outcomes.push(o);
             })
             .await;
-            (index, outcomes)
-        });
-    }
-    let mut results = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        results.push(joined.expect("apply task panicked"));
-    }
-    // Report in plan order, whatever order the gates finished in.
-    results.sort_by_key(|(i, _)| *i);
-    Report { outcomes: results.into_iter().flat_map(|(_, o)| o).collect() }
+            outcomes
+        }
+    })
+    .await;
+    // In plan order, whatever order the gates finished in.
+    Report { outcomes: per_gate.into_iter().flatten().collect() }
 }
 
 fn status<T>(result: &Result<T, ApiError>) -> Status {

@@ -150,25 +150,32 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
         }
         for gate in outcome.gates {
             if let Some((first_file, first_span)) = origins.get(&gate.key) {
-                let first = &files[*first_file];
-                let note = ConfigDiagnostic::new(
+                let same_file = *first_file == index;
+                let where_ = if same_file { "twice" } else { "in two files" };
+                let again = ConfigDiagnostic::new(
                     Code::DuplicateGate,
-                    &first.named,
-                    first_span.clone(),
-                    "first declared here",
-                    format!("{} is first declared in {}", gate.key, first.path.display()),
+                    &file.named,
+                    gate.span.clone(),
+                    "declared again here",
+                    format!("gate {} is declared {where_}", gate.key),
                 );
-                diagnostics.push(
-                    ConfigDiagnostic::new(
-                        Code::DuplicateGate,
-                        &file.named,
-                        gate.span.clone(),
-                        "declared again here",
-                        format!("gate {} is declared in two files", gate.key),
+                diagnostics.push(if same_file {
+                    again.with_label(first_span.clone(), "first declared here").with_help(
+                        "a gate is identified by (service, env, identifier): merge the two, or give one another `identifier`",
                     )
-                    .with_help("each gate belongs to one file: remove one of the two declarations")
-                    .with_related(note),
-                );
+                } else {
+                    let first = &files[*first_file];
+                    let message = format!("{} is first declared in {}", gate.key, first.path.display());
+                    again
+                        .with_help("each gate belongs to one file: remove one of the two declarations")
+                        .with_related(ConfigDiagnostic::new(
+                            Code::DuplicateGate,
+                            &first.named,
+                            first_span.clone(),
+                            "first declared here",
+                            message,
+                        ))
+                });
                 continue;
             }
             origins.insert(gate.key.clone(), (index, gate.span.clone()));

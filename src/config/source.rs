@@ -48,33 +48,34 @@ impl SourceFile {
 
 pub type Span = Range<usize>;
 
+/// Keys and strings borrow from the source where they can: a large file is mostly strings.
 #[derive(Clone, Debug)]
-pub struct Key {
-    pub name: String,
+pub struct Key<'a> {
+    pub name: Cow<'a, str>,
     pub span: Span,
 }
 
 #[derive(Clone, Debug)]
-pub struct Node {
+pub struct Node<'a> {
     pub span: Span,
-    pub value: Value,
+    pub value: Value<'a>,
 }
 
 #[derive(Clone, Debug)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
-    Array(Vec<Node>),
+    Str(Cow<'a, str>),
+    Array(Vec<Node<'a>>),
     /// Entries in source order; YAML may repeat a key, which validation reports.
-    Table(Vec<(Key, Node)>),
+    Table(Vec<(Key<'a>, Node<'a>)>),
     /// A value of a kind the file format has but the model never uses (TOML datetimes).
     Other(&'static str),
 }
 
-impl Value {
+impl Value<'_> {
     pub fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
@@ -89,7 +90,7 @@ impl Value {
     }
 }
 
-impl Node {
+impl Node<'_> {
     /// The value as JSON, for checking files against the JSON Schema.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
@@ -98,9 +99,11 @@ impl Node {
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(f) => J::from(*f),
-            Value::Str(s) => J::String(s.clone()),
+            Value::Str(s) => J::String(s.to_string()),
             Value::Array(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            Value::Table(entries) => J::Object(entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect()),
+            Value::Table(entries) => {
+                J::Object(entries.iter().map(|(k, v)| (k.name.to_string(), v.to_json())).collect())
+            }
         }
     }
 }
@@ -112,14 +115,14 @@ pub struct SyntaxError {
     pub span: Span,
 }
 
-pub fn parse(file: &SourceFile) -> Result<Node, Vec<SyntaxError>> {
+pub fn parse(file: &SourceFile) -> Result<Node<'_>, Vec<SyntaxError>> {
     match file.format {
         Format::Toml => parse_toml(file.text()),
         Format::Yaml => parse_yaml(file.text()),
     }
 }
 
-fn parse_toml(text: &str) -> Result<Node, Vec<SyntaxError>> {
+fn parse_toml(text: &str) -> Result<Node<'_>, Vec<SyntaxError>> {
     use toml::de::{DeTable, DeValue};
     use toml::Spanned;
 
@@ -131,18 +134,18 @@ fn parse_toml(text: &str) -> Result<Node, Vec<SyntaxError>> {
             .collect());
     }
 
-    fn table(t: &DeTable<'_>) -> Value {
+    fn table<'a>(t: &DeTable<'a>) -> Value<'a> {
         let mut entries: Vec<(Key, Node)> =
-            t.iter().map(|(k, v)| (Key { name: k.get_ref().to_string(), span: k.span() }, value(v))).collect();
+            t.iter().map(|(k, v)| (Key { name: k.get_ref().clone(), span: k.span() }, value(v))).collect();
         // DeTable keeps keys sorted; source order reads better in diagnostics.
         entries.sort_by_key(|(k, _)| k.span.start);
         Value::Table(entries)
     }
 
-    fn value(v: &Spanned<DeValue<'_>>) -> Node {
+    fn value<'a>(v: &Spanned<DeValue<'a>>) -> Node<'a> {
         let span = v.span();
         let value = match v.get_ref() {
-            DeValue::String(s) => Value::Str(s.to_string()),
+            DeValue::String(s) => Value::Str(s.clone()),
             DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
                 Ok(n) => Value::Int(n),
                 Err(_) => Value::Other("an integer too large"),
@@ -179,22 +182,22 @@ impl CharOffsets {
     }
 }
 
-fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
+fn parse_yaml(text: &str) -> Result<Node<'_>, Vec<SyntaxError>> {
     use saphyr_parser::{Event, Parser, ScalarStyle};
 
-    enum Frame {
-        Seq { start: usize, anchor: usize, items: Vec<Node> },
-        Map { start: usize, anchor: usize, entries: Vec<(Key, Node)>, key: Option<Key> },
+    enum Frame<'a> {
+        Seq { start: usize, anchor: usize, items: Vec<Node<'a>> },
+        Map { start: usize, anchor: usize, entries: Vec<(Key<'a>, Node<'a>)>, key: Option<Key<'a>> },
     }
 
     let offsets = CharOffsets::new(text);
     let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: std::collections::HashMap<usize, Node> = std::collections::HashMap::new();
-    let mut root: Option<Node> = None;
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut anchors: std::collections::HashMap<usize, Node<'_>> = std::collections::HashMap::new();
+    let mut root: Option<Node<'_>> = None;
 
     // Hands a finished node to its parent; returns the root when the stack is empty.
-    fn push(stack: &mut [Frame], node: Node, root: &mut Option<Node>) -> Result<(), SyntaxError> {
+    fn push<'a>(stack: &mut [Frame<'a>], node: Node<'a>, root: &mut Option<Node<'a>>) -> Result<(), SyntaxError> {
         match stack.last_mut() {
             None => {
                 if root.is_none() {
@@ -214,7 +217,7 @@ fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
                     }
                     Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
                         let name = yaml_scalar_text(&node.value);
-                        *key = Some(Key { name, span: node.span });
+                        *key = Some(Key { name: Cow::Owned(name), span: node.span });
                         Ok(())
                     }
                     _ => Err(SyntaxError { message: "mapping keys must be plain strings".into(), span: node.span }),
@@ -243,8 +246,8 @@ fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
             Event::DocumentEnd if root.is_some() => break,
             Event::Scalar(value, style, anchor, _tag) => {
                 let value = match style {
-                    ScalarStyle::Plain => resolve_plain(&value),
-                    _ => Value::Str(Cow::into_owned(value)),
+                    ScalarStyle::Plain => resolve_plain(value),
+                    _ => Value::Str(value),
                 };
                 let node = Node { span: start..end, value };
                 if anchor > 0 {
@@ -290,19 +293,20 @@ fn parse_yaml(text: &str) -> Result<Node, Vec<SyntaxError>> {
     Ok(root.unwrap_or(Node { span: 0..0, value: Value::Null }))
 }
 
-fn yaml_scalar_text(v: &Value) -> String {
+fn yaml_scalar_text(v: &Value<'_>) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => s.to_string(),
         _ => String::new(),
     }
 }
 
 /// YAML 1.2 core schema resolution of an unquoted scalar.
-fn resolve_plain(s: &str) -> Value {
+fn resolve_plain(text: Cow<'_, str>) -> Value<'_> {
+    let s = text.as_ref();
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
@@ -328,14 +332,14 @@ fn resolve_plain(s: &str) -> Value {
             return Value::Float(f);
         }
     }
-    Value::Str(s.to_string())
+    Value::Str(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn yaml(text: &str) -> Node {
+    fn yaml(text: &str) -> Node<'_> {
         parse_yaml(text).expect("valid yaml")
     }
 

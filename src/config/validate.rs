@@ -51,10 +51,12 @@ fn placeholders(text: &str) -> Vec<&str> {
 fn expand(rule: &Rule, key: &GateKey) -> Rule {
     let mut rule = rule.clone();
     if let RuleOptions::Monitor { query, .. } = &mut rule.options {
-        *query = query
-            .replace("{service}", &key.service)
-            .replace("{env}", &key.env)
-            .replace("{identifier}", &key.identifier);
+        if query.contains('{') {
+            *query = query
+                .replace("{service}", &key.service)
+                .replace("{env}", &key.env)
+                .replace("{identifier}", &key.identifier);
+        }
     }
     rule
 }
@@ -67,16 +69,16 @@ struct Checker<'a> {
 /// A table's entries with its span, looked up by key.
 struct Table<'n> {
     span: Span,
-    entries: &'n [(Key, Node)],
+    entries: &'n [(Key<'n>, Node<'n>)],
 }
 
 impl<'n> Table<'n> {
-    fn get(&self, name: &str) -> Option<(&'n Key, &'n Node)> {
+    fn get(&self, name: &str) -> Option<(&'n Key<'n>, &'n Node<'n>)> {
         self.entries.iter().find(|(k, _)| k.name == name).map(|(k, n)| (k, n))
     }
 }
 
-pub fn validate_file(file: &SourceFile, root: &Node) -> (FileOutcome, Vec<ConfigDiagnostic>) {
+pub fn validate_file(file: &SourceFile, root: &Node<'_>) -> (FileOutcome, Vec<ConfigDiagnostic>) {
     let mut c = Checker { file, diags: Vec::new() };
     let outcome = c.file_root(root);
     (outcome, c.diags)
@@ -104,14 +106,14 @@ impl<'a> Checker<'a> {
         start..end.max(start)
     }
 
-    fn table<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Table<'n>> {
+    fn table<'n>(&mut self, node: &'n Node<'n>, what: &str, allowed: &[&str]) -> Option<Table<'n>> {
         let Value::Table(entries) = &node.value else {
             self.wrong_type(node, what, "a table");
             return None;
         };
-        let mut seen: BTreeMap<&str, &Key> = BTreeMap::new();
-        for (key, _) in entries {
-            if let Some(first) = seen.get(key.name.as_str()) {
+        // Tables have a handful of keys: a scan beats building a map for each of thousands.
+        for (index, (key, _)) in entries.iter().enumerate() {
+            if let Some((first, _)) = entries[..index].iter().find(|(k, _)| k.name == key.name) {
                 let d = ConfigDiagnostic::new(
                     Code::DuplicateKey,
                     &self.file.named,
@@ -124,8 +126,7 @@ impl<'a> Checker<'a> {
                 self.diags.push(d);
                 continue;
             }
-            seen.insert(&key.name, key);
-            if !allowed.contains(&key.name.as_str()) {
+            if !allowed.contains(&key.name.as_ref()) {
                 let help = match suggest(&key.name, allowed.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("{what} accepts: {}", allowed.join(", ")),
@@ -142,7 +143,7 @@ impl<'a> Checker<'a> {
         Some(Table { span: node.span.clone(), entries })
     }
 
-    fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
+    fn wrong_type(&mut self, node: &Node<'_>, what: &str, expected: &str) {
         self.error(
             Code::WrongType,
             node.span.clone(),
@@ -176,7 +177,7 @@ impl<'a> Checker<'a> {
                 );
                 None
             }
-            Value::Str(s) => Some((s.clone(), node.span.clone())),
+            Value::Str(s) => Some((s.to_string(), node.span.clone())),
             _ => {
                 self.wrong_type(node, &format!("`{key}` of {what}"), "a string");
                 None
@@ -203,7 +204,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn string_list(&mut self, node: &Node, key: &str, what: &str) -> Vec<String> {
+    fn string_list(&mut self, node: &Node<'_>, key: &str, what: &str) -> Vec<String> {
         let Value::Array(items) = &node.value else {
             self.wrong_type(node, &format!("`{key}` of {what}"), "a list of strings");
             return Vec::new();
@@ -218,14 +219,14 @@ impl<'a> Checker<'a> {
                     format!("an entry of `{key}` of {what} is empty"),
                     Some("name an APM resource, such as \"GET /healthz\"".into()),
                 ),
-                Value::Str(s) => out.push(s.clone()),
+                Value::Str(s) => out.push(s.to_string()),
                 _ => self.wrong_type(item, &format!("each entry of `{key}` of {what}"), "a string"),
             }
         }
         out
     }
 
-    fn file_root(&mut self, root: &Node) -> FileOutcome {
+    fn file_root(&mut self, root: &Node<'_>) -> FileOutcome {
         let mut outcome = FileOutcome::default();
         if matches!(root.value, Value::Null) {
             self.error(
@@ -269,37 +270,21 @@ impl<'a> Checker<'a> {
             outcome.safety = self.safety(node);
         }
 
-        let mut seen: BTreeMap<GateKey, Span> = BTreeMap::new();
+        // Duplicates, within this file and across files, are found where files are merged.
         if let Some((_, node)) = top.get("gates") {
             let Value::Array(items) = &node.value else {
                 self.wrong_type(node, "`gates`", "a list of tables ([[gates]] in TOML, a `- ` list in YAML)");
                 return outcome;
             };
             for (index, item) in items.iter().enumerate() {
-                for gate in self.gate(item, index, default_dry_run) {
-                    if let Some(first) = seen.get(&gate.key) {
-                        let d = ConfigDiagnostic::new(
-                            Code::DuplicateGate,
-                            &self.file.named,
-                            gate.span.clone(),
-                            "declared again here",
-                            format!("gate {} is declared twice", gate.key),
-                        )
-                        .with_label(first.clone(), "first declared here")
-                        .with_help("a gate is identified by (service, env, identifier): merge the two, or give one another `identifier`");
-                        self.diags.push(d);
-                        continue;
-                    }
-                    seen.insert(gate.key.clone(), gate.span.clone());
-                    outcome.gates.push(gate);
-                }
+                outcome.gates.extend(self.gate(item, index, default_dry_run));
             }
         }
         outcome
     }
 
     /// A list of glob patterns, each checked.
-    fn patterns(&mut self, node: &Node, key: &str) -> Vec<glob::Pattern> {
+    fn patterns(&mut self, node: &Node<'_>, key: &str) -> Vec<glob::Pattern> {
         let Value::Array(items) = &node.value else {
             self.wrong_type(node, &format!("`{key}` of [manage]"), "a list of names or globs");
             return Vec::new();
@@ -339,7 +324,7 @@ impl<'a> Checker<'a> {
         out
     }
 
-    fn manage(&mut self, node: &Node) -> Option<ScopeRule> {
+    fn manage(&mut self, node: &Node<'_>) -> Option<ScopeRule> {
         let table = self.table(node, "[manage]", field_names::<ManageSpec>())?;
         let envs = table.get("envs").map(|(_, n)| self.patterns(n, "envs")).unwrap_or_default();
         let Some((_, services)) = table.get("services") else {
@@ -351,7 +336,7 @@ impl<'a> Checker<'a> {
         Some(ScopeRule { services, envs })
     }
 
-    fn safety(&mut self, node: &Node) -> Option<SafetySpec> {
+    fn safety(&mut self, node: &Node<'_>) -> Option<SafetySpec> {
         let table = self.table(node, "[safety]", field_names::<SafetySpec>())?;
         let mut safety = SafetySpec::default();
         let int = |this: &mut Self, key: &str, max: i64| -> Option<i64> {
@@ -451,7 +436,7 @@ impl<'a> Checker<'a> {
                                 .with_help("list each environment once");
                                 self.diags.push(d);
                             } else {
-                                out.push((s.clone(), item.span.clone()));
+                                out.push((s.to_string(), item.span.clone()));
                             }
                         }
                         _ => self.wrong_type(item, &format!("each entry of `envs` of {what}"), "a string"),
@@ -463,7 +448,7 @@ impl<'a> Checker<'a> {
     }
 
     /// One gate, or one per entry of `envs`.
-    fn gate(&mut self, node: &Node, index: usize, default_dry_run: bool) -> Vec<DeclaredGate> {
+    fn gate(&mut self, node: &Node<'_>, index: usize, default_dry_run: bool) -> Vec<DeclaredGate> {
         let numbered = format!("gate #{}", index + 1);
         let Some(table) = self.table(node, &numbered, field_names::<GateSpec>()) else { return Vec::new() };
         let service = self.required_string(&table, "service", &numbered, "every gate names the `service` it guards");
@@ -535,7 +520,7 @@ impl<'a> Checker<'a> {
     }
 
     /// `{word}` in a query must be one of the known placeholders.
-    fn check_placeholders(&mut self, rule: &Node, query: &str, templated: bool) {
+    fn check_placeholders(&mut self, rule: &Node<'_>, query: &str, templated: bool) {
         let Value::Table(entries) = &rule.value else { return };
         let Some((_, node)) = entries.iter().find(|(k, _)| k.name == "query") else { return };
         for name in placeholders(query) {
@@ -561,7 +546,7 @@ impl<'a> Checker<'a> {
     /// duplicate name is worth reporting even on a rule with other problems.
     fn rule(
         &mut self,
-        node: &Node,
+        node: &Node<'_>,
         gate: &str,
         index: usize,
         default_dry_run: bool,

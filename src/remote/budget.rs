@@ -1,5 +1,9 @@
 //! The API's rate limit, learnt from the `X-RateLimit-*` headers of every answer, so that no
 //! request is sent once the budget of the current window is spent.
+//!
+//! The reset comes in whole seconds (rounded up), so each answer bounds the end of its window
+//! from above; the smallest bound seen within one window is the one waited for. A window is
+//! told from the next by the remaining budget rising, never by the reset alone.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -12,20 +16,26 @@ use tokio::time::Instant;
 pub struct RateHeaders {
     pub limit: Option<u32>,
     pub remaining: u32,
-    /// Seconds until the window resets, as sent (whole seconds, rounded up).
+    /// Seconds until the window resets.
     pub reset: Duration,
-    pub period: Option<Duration>,
 }
+
+/// How long to wait for news when the budget is spent but no answer has told when it resets.
+const POLL: Duration = Duration::from_millis(10);
 
 #[derive(Debug, Default)]
 struct State {
+    /// Counts windows as this client sees them; answers to requests sent in an earlier one
+    /// carry stale figures and are ignored.
+    epoch: u64,
     /// Requests left in the window: counted down as they are sent, corrected by answers.
     remaining: Option<u32>,
-    /// When the window ends, at the latest.
+    /// The lowest remaining budget an answer of this window reported.
+    server_min: Option<u32>,
+    /// The earliest end of window that an answer of this window allows.
     reset_at: Option<Instant>,
-    /// Requests a window allows and its length, once an answer said so.
+    /// Requests a window allows, once an answer said so.
     limit: Option<u32>,
-    period: Option<Duration>,
     /// Requests sent and not yet answered: answers do not count them yet.
     in_flight: u32,
 }
@@ -35,70 +45,73 @@ pub struct RateBudget {
     state: Mutex<State>,
 }
 
+/// A request counted against the budget; give it back to [`RateBudget::answered`].
+#[derive(Clone, Copy, Debug)]
+pub struct Permit {
+    epoch: u64,
+}
+
 impl RateBudget {
-    /// Waits until a request may be sent, and counts it. Returns the time waited.
-    pub async fn acquire(&self) -> Duration {
+    /// Waits until a request may be sent, and counts it. Returns the permit and the time waited.
+    pub async fn acquire(&self) -> (Permit, Duration) {
         let mut waited = Duration::ZERO;
         loop {
             let wait = {
                 let mut s = self.state.lock().unwrap();
                 let now = Instant::now();
                 if s.reset_at.is_some_and(|r| now >= r) {
-                    // A new window: as large as the last one said, until an answer says otherwise.
-                    s.remaining = s.limit;
-                    s.reset_at = s.period.map(|p| now + p);
+                    // A new window, as large as the last: when it ends, its answers will say.
+                    // Requests still in flight may land in it, so they count against it.
+                    s.epoch += 1;
+                    s.remaining = s.limit.map(|l| l.saturating_sub(s.in_flight));
+                    s.server_min = None;
+                    s.reset_at = None;
                 }
                 match (s.remaining, s.reset_at) {
-                    (Some(0), Some(reset_at)) => Some(reset_at - now),
+                    (Some(0), Some(reset_at)) => reset_at - now,
+                    (Some(0), None) => POLL,
                     (remaining, _) => {
-                        s.remaining = remaining.and_then(|n| n.checked_sub(1));
+                        s.remaining = remaining.map(|n| n - 1);
                         s.in_flight += 1;
-                        None
+                        return (Permit { epoch: s.epoch }, waited);
                     }
                 }
             };
-            match wait {
-                None => return waited,
-                Some(d) => {
-                    waited += d;
-                    tokio::time::sleep(d).await;
-                }
-            }
+            waited += wait;
+            tokio::time::sleep(wait).await;
         }
     }
 
-    /// Records an answer (or a failure: `None`) to a request counted by [`acquire`].
-    pub fn answered(&self, headers: Option<RateHeaders>) {
-        let at = Instant::now();
+    /// Records the answer to a permitted request (`None`: no answer, or no rate-limit headers).
+    pub fn answered(&self, permit: Permit, headers: Option<RateHeaders>) {
         let mut s = self.state.lock().unwrap();
         s.in_flight = s.in_flight.saturating_sub(1);
         let Some(h) = headers else { return };
-        s.period = h.period.or(s.period);
         s.limit = h.limit.or(s.limit);
+        if permit.epoch != s.epoch {
+            return;
+        }
+        let reset_at = Instant::now() + h.reset;
         // What the server saw, less what is still on its way to it.
         let server_view = h.remaining.saturating_sub(s.in_flight);
-        let reset_at = at + h.reset;
-        let half_period = s.period.unwrap_or(Duration::from_secs(1)) / 2;
-        match s.reset_at {
-            // Same window: answers may arrive out of order, so keep the tightest figures.
-            Some(old) if reset_at < old + half_period => {
-                s.remaining = Some(s.remaining.map_or(server_view, |r| r.min(server_view)));
-                s.reset_at = Some(old.min(reset_at));
-            }
-            // First answer, or the first of a new window.
-            _ => {
-                s.remaining = Some(server_view);
-                s.reset_at = Some(reset_at);
-            }
+        // Within a window the budget only falls; out-of-order answers lag by at most what was in flight.
+        let new_window = s.server_min.is_none_or(|m| h.remaining > m + s.in_flight + 1);
+        if new_window {
+            s.server_min = Some(h.remaining);
+            s.remaining = Some(server_view);
+            s.reset_at = Some(reset_at);
+        } else {
+            s.server_min = s.server_min.map(|m| m.min(h.remaining));
+            s.remaining = Some(s.remaining.map_or(server_view, |r| r.min(server_view)));
+            s.reset_at = Some(s.reset_at.map_or(reset_at, |r| r.min(reset_at)));
         }
     }
 
     /// After a 429: nothing is left until the reset.
     pub fn exhausted(&self, reset: Duration) {
-        let at = Instant::now();
         let mut s = self.state.lock().unwrap();
         s.remaining = Some(0);
-        s.reset_at = Some(at + reset);
+        s.reset_at = Some(Instant::now() + reset);
     }
 }
 
@@ -106,71 +119,72 @@ impl RateBudget {
 mod tests {
     use super::*;
 
-    fn headers(remaining: u32, reset: u64) -> Option<RateHeaders> {
-        Some(RateHeaders {
-            limit: Some(3),
-            remaining,
-            reset: Duration::from_secs(reset),
-            period: Some(Duration::from_secs(10)),
-        })
+    fn headers(limit: u32, remaining: u32, reset: u64) -> Option<RateHeaders> {
+        Some(RateHeaders { limit: Some(limit), remaining, reset: Duration::from_secs(reset) })
     }
 
     #[tokio::test(start_paused = true)]
     async fn waits_for_the_reset_once_the_budget_is_spent() {
         let budget = RateBudget::default();
-        assert_eq!(budget.acquire().await, Duration::ZERO);
-        budget.answered(headers(1, 10));
+        let (p, waited) = budget.acquire().await;
+        assert_eq!(waited, Duration::ZERO);
+        budget.answered(p, headers(3, 1, 10));
         // One left: it goes at once; the next one must wait for the window to reset.
-        assert_eq!(budget.acquire().await, Duration::ZERO);
-        budget.answered(headers(0, 10));
-        let waited = budget.acquire().await;
+        let (p, waited) = budget.acquire().await;
+        assert_eq!(waited, Duration::ZERO);
+        budget.answered(p, headers(3, 0, 10));
+        let (_, waited) = budget.acquire().await;
         assert!(waited >= Duration::from_secs(9), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn requests_in_flight_spend_the_budget() {
         let budget = RateBudget::default();
+        let (p, _) = budget.acquire().await;
+        budget.answered(p, headers(3, 2, 10));
         budget.acquire().await;
-        budget.answered(headers(2, 10));
         budget.acquire().await;
-        budget.acquire().await;
-        // Two in flight, two left: the third waits.
-        let waited = budget.acquire().await;
+        // Two in flight, none answered, none left: the third waits for the reset.
+        let (_, waited) = budget.acquire().await;
         assert!(waited >= Duration::from_secs(9), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn late_answers_of_a_window_do_not_raise_the_budget() {
         let budget = RateBudget::default();
-        budget.acquire().await;
-        budget.acquire().await;
-        budget.answered(headers(0, 10));
-        budget.answered(headers(5, 10));
-        let waited = budget.acquire().await;
+        let (a, _) = budget.acquire().await;
+        let (b, _) = budget.acquire().await;
+        budget.answered(b, headers(10, 0, 10));
+        budget.answered(a, headers(10, 1, 10));
+        let (_, waited) = budget.acquire().await;
         assert!(waited >= Duration::from_secs(9), "{waited:?}");
     }
-}
-
-#[cfg(test)]
-mod window_tests {
-    use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn a_new_window_allows_only_the_limit_before_any_answer() {
+    async fn the_earliest_reset_of_a_window_is_the_one_waited_for() {
         let budget = RateBudget::default();
-        budget.acquire().await;
-        let h = RateHeaders {
-            limit: Some(2),
-            remaining: 0,
-            reset: Duration::from_secs(1),
-            period: Some(Duration::from_secs(1)),
-        };
-        budget.answered(Some(h));
-        // Spent: the next two wait for the reset, then go; a third must wait a second window.
+        let (a, _) = budget.acquire().await;
+        budget.answered(a, headers(10, 9, 1));
+        tokio::time::advance(Duration::from_millis(600)).await;
+        // Rounded up, a later answer of the same window says 1 s again: the window still ends at 1 s.
+        let (b, _) = budget.acquire().await;
+        budget.answered(b, Some(RateHeaders { limit: Some(10), remaining: 0, reset: Duration::from_secs(1) }));
+        let (_, waited) = budget.acquire().await;
+        assert!(waited <= Duration::from_millis(400), "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_new_window_allows_only_the_limit() {
+        let budget = RateBudget::default();
+        let (p, _) = budget.acquire().await;
+        budget.answered(p, headers(2, 0, 1));
+        // Spent: the next two wait for the reset, then go; a third waits for an answer of the new window.
         let start = Instant::now();
-        budget.acquire().await;
-        budget.acquire().await;
+        let (p1, _) = budget.acquire().await;
+        let (p2, _) = budget.acquire().await;
         assert!(start.elapsed() >= Duration::from_secs(1));
+        budget.answered(p1, headers(2, 1, 1));
+        budget.answered(p2, headers(2, 0, 1));
         let before_third = Instant::now();
         budget.acquire().await;
         assert!(before_third.elapsed() >= Duration::from_millis(900), "{:?}", before_third.elapsed());

@@ -262,7 +262,7 @@ impl Client {
         let idempotent = method != Method::POST;
         let (mut attempt, mut limited) = (0, 0);
         loop {
-            let waited = self.budget.acquire().await;
+            let (permit, waited) = self.budget.acquire().await;
             if !waited.is_zero() {
                 self.trace(|| format!("rate limit spent: waited {} ms for the window to reset", waited.as_millis()));
             }
@@ -279,7 +279,7 @@ impl Client {
             }
             let sent = request.send().await;
             let rate = sent.as_ref().ok().and_then(rate_headers);
-            self.budget.answered(rate);
+            self.budget.answered(permit, rate);
             let (error, wait) = match sent {
                 Ok(response) => {
                     let status = response.status();
@@ -463,7 +463,6 @@ fn rate_headers(response: &reqwest::Response) -> Option<RateHeaders> {
         limit: header_f64(response, "x-ratelimit-limit").map(|l| l as u32),
         remaining: header_f64(response, "x-ratelimit-remaining")? as u32,
         reset: Duration::from_secs_f64(header_f64(response, "x-ratelimit-reset")?),
-        period: header_f64(response, "x-ratelimit-period").map(Duration::from_secs_f64),
     })
 }
 

@@ -1,0 +1,232 @@
+//! Scale benchmark: `cargo bench` (not part of the test suite).
+//!
+//! 1. `plan` of 5,000 declared gates × 2 rules, no changes, against the sandbox with 20 ms
+//!    added latency and a rate limit too high to bind: wall time, requests, peak memory,
+//!    against the bound requests × latency ÷ parallelism.
+//! 2. The same with a binding rate limit, against the bound requests ÷ rate.
+//! 3. CPU time of validate + diff + render for 10,000 gates, no network.
+//!
+//! `GATESCTL_BENCH_GATES` overrides the 5,000 (for a quick run).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use gatesctl::config::{self, source};
+use gatesctl::model::GateKey;
+use gatesctl::plan::{self, PlanOptions};
+use gatesctl::remote::{RemoteGate, RemoteRule, RemoteState};
+use gatesctl::render::{text, Palette};
+use gatesctl::sandbox::store::{Store, StoredGate, StoredRule};
+use gatesctl::sandbox::{self, Faults, RateLimit, SandboxOptions};
+
+// The allocator the gatesctl binary uses, so the CPU figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const LATENCY: Duration = Duration::from_millis(20);
+
+fn config(gates: usize) -> String {
+    let mut text = String::from("version = 1\n");
+    for i in 0..gates {
+        text.push_str(&format!(
+            "\n[[gates]]\nservice = \"svc{i:05}\"\nenv = \"production\"\n\n  [[gates.rules]]\n  name = \"Errors\"\n  type = \"monitor\"\n  query = \"service:svc{i:05} env:production\"\n  duration = 300\n\n  [[gates.rules]]\n  name = \"Faulty deployment detection\"\n  type = \"faulty_deployment_detection\"\n  duration = 900\n  excluded_resources = [\"GET /healthz\"]\n"
+        ));
+    }
+    text
+}
+
+fn store(gates: usize) -> Store {
+    let at = "2026-01-01T00:00:00Z".to_string();
+    let id = |n: usize| format!("00000000-0000-4000-8000-{n:012}");
+    Store {
+        gates: (0..gates)
+            .map(|i| StoredGate {
+                id: id(i),
+                service: format!("svc{i:05}"),
+                env: "production".into(),
+                identifier: "default".into(),
+                dry_run: false,
+                created_at: at.clone(),
+                updated_at: at.clone(),
+                rules: vec![
+                    StoredRule {
+                        id: id(1_000_000 + 2 * i),
+                        name: "Errors".into(),
+                        rule_type: "monitor".into(),
+                        dry_run: false,
+                        options: serde_json::json!({"query": format!("service:svc{i:05} env:production"), "duration": 300}),
+                        created_at: at.clone(),
+                        updated_at: at.clone(),
+                    },
+                    StoredRule {
+                        id: id(1_000_001 + 2 * i),
+                        name: "Faulty deployment detection".into(),
+                        rule_type: "faulty_deployment_detection".into(),
+                        dry_run: false,
+                        options: serde_json::json!({"duration": 900, "excluded_resources": ["GET /healthz"]}),
+                        created_at: at.clone(),
+                        updated_at: at.clone(),
+                    },
+                ],
+            })
+            .collect(),
+    }
+}
+
+/// Peak resident memory of the largest child process so far, in MiB.
+fn children_peak_mib() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage only writes into the struct it is given.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+fn thread_cpu() -> Duration {
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: clock_gettime only writes into the struct it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+struct NetworkRun {
+    wall: Duration,
+    requests: usize,
+    refused: usize,
+}
+
+fn plan_against_sandbox(gates: usize, rate: RateLimit, parallelism: usize) -> NetworkRun {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gates.toml"), config(gates)).unwrap();
+    let state = dir.path().join("sandbox.json");
+    store(gates).save(&state).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let options = SandboxOptions {
+        state_file: Some(state),
+        faults: Faults { latency: LATENCY, rate_limit: Some(rate), ..Default::default() },
+        ..Default::default()
+    };
+    let sandbox = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        sandbox::start(listener, options).await.unwrap()
+    });
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_gatesctl"))
+        .args(["plan", "--detailed-exitcode", "--parallelism", &parallelism.to_string()])
+        .current_dir(dir.path())
+        .env("DD_API_URL", sandbox.url())
+        .env("DD_API_KEY", "bench")
+        .env("DD_APP_KEY", "bench")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let wall = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "plan must find no changes: {}", String::from_utf8_lossy(&out.stderr));
+    let requests = sandbox.requests();
+    let refused = requests.iter().filter(|r| r.status == 429).count();
+    let _guard = runtime.enter();
+    drop(sandbox);
+    NetworkRun { wall, requests: requests.len(), refused }
+}
+
+/// Validate + diff + render of 10,000 gates, in this thread's CPU time.
+fn cpu_benchmark() {
+    let cpu_gates = 10_000;
+    let text_config = config(cpu_gates);
+    let remote = {
+        let mut r = RemoteState::default();
+        let desired = config::load_sources(&[source::SourceFile::new(
+            "gates.toml".into(),
+            source::Format::Toml,
+            text_config.clone(),
+        )])
+        .unwrap();
+        for (i, (key, gate)) in desired.gates.iter().enumerate() {
+            r.gates.insert(key.clone(), RemoteGate { id: format!("g{i}"), key: key.clone(), dry_run: gate.dry_run });
+            let rules = gate
+                .rules
+                .values()
+                .enumerate()
+                .map(|(j, rule)| RemoteRule { id: format!("r{i}-{j}"), rule: rule.clone() })
+                .collect();
+            r.rules.insert(key.clone(), rules);
+        }
+        // One change so that render has something to print besides the summary.
+        let first = GateKey::new("svc00000", "production", "default");
+        r.gates.get_mut(&first).unwrap().dry_run = true;
+        r
+    };
+    let mut samples = Vec::new();
+    for _ in 0..11 {
+        let before = thread_cpu();
+        let file = source::SourceFile::new("gates.toml".into(), source::Format::Toml, text_config.clone());
+        let desired = config::load_sources(&[file]).unwrap();
+        let plan = plan::diff(&desired, &remote, &PlanOptions::default());
+        let out = text::render_plan(&plan, Palette::PLAIN);
+        assert!(out.contains("1 to update"));
+        samples.push(thread_cpu() - before);
+    }
+    samples.sort();
+    println!("validate + diff + render, {cpu_gates} gates × 2 rules, no network (11 runs)");
+    println!(
+        "  CPU time         {:>8.1} ms median, {:.1} ms min (target < 150 ms)",
+        samples[5].as_secs_f64() * 1000.0,
+        samples[0].as_secs_f64() * 1000.0
+    );
+}
+
+fn main() {
+    if std::env::var_os("GATESCTL_BENCH_CPU_ONLY").is_some() {
+        return cpu_benchmark();
+    }
+    // `cargo bench` passes --bench; a filter argument is accepted and ignored.
+    let gates: usize = std::env::var("GATESCTL_BENCH_GATES").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
+    let parallelism = gatesctl::remote::DEFAULT_PARALLELISM;
+    println!(
+        "\ngatesctl scale benchmark: {gates} gates × 2 rules, {} ms latency, parallelism {parallelism}\n",
+        LATENCY.as_millis()
+    );
+
+    // 1. Latency-bound.
+    let open = RateLimit { limit: 1_000_000, period: Duration::from_secs(1) };
+    let run = plan_against_sandbox(gates, open, parallelism);
+    let expected_requests = gates.div_ceil(1000) + gates;
+    let bound = LATENCY.mul_f64(run.requests as f64 / parallelism as f64);
+    println!("plan, rate limit not binding");
+    println!("  wall time        {:>8.2} s", run.wall.as_secs_f64());
+    println!(
+        "  requests         {:>8} (expected {expected_requests}: one list per 1000 gates + one rules read per gate)",
+        run.requests
+    );
+    println!("  peak memory      {:>8.1} MiB (gatesctl process)", children_peak_mib());
+    println!("  bound            {:>8.2} s (requests × latency ÷ parallelism)", bound.as_secs_f64());
+    println!("  ratio            {:>8.2} (target ≤ 1.30)", run.wall.as_secs_f64() / bound.as_secs_f64());
+
+    // 2. Rate-limit-bound: fewer requests a second than parallelism ÷ latency allows.
+    let binding = RateLimit { limit: 500, period: Duration::from_secs(1) };
+    let run = plan_against_sandbox(gates, binding, parallelism);
+    let bound = Duration::from_secs_f64(run.requests as f64 / binding.limit as f64 * binding.period.as_secs_f64());
+    println!("\nplan, rate limit binding ({} requests / {} s)", binding.limit, binding.period.as_secs());
+    println!("  wall time        {:>8.2} s", run.wall.as_secs_f64());
+    println!("  requests         {:>8} ({} answered 429)", run.requests, run.refused);
+    println!("  bound            {:>8.2} s (requests ÷ rate)", bound.as_secs_f64());
+    println!("  ratio            {:>8.2} (target ≤ 1.30)", run.wall.as_secs_f64() / bound.as_secs_f64());
+    println!("  peak memory      {:>8.1} MiB (largest gatesctl process so far)", children_peak_mib());
+    println!(
+        "  (this benchmark process, sandbox included: {:.1} MiB, below the figure above, which is the child's own)\n",
+        own_rss_mib()
+    );
+
+    // In a fresh process of its own: neither this one's heap nor its threads colour the figure.
+    let out = Command::new(std::env::current_exe().unwrap()).env("GATESCTL_BENCH_CPU_ONLY", "1").output().unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// This process's resident memory now, in MiB.
+fn own_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    kib.unwrap_or(0.0) / 1024.0
+}
