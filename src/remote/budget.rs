@@ -2,8 +2,8 @@
 //! request is sent once the budget of the current window is spent.
 //!
 //! The reset comes in whole seconds (rounded up), so each answer bounds the end of its window
-//! from above; the smallest bound seen within one window is the one waited for. A window is
-//! told from the next by the remaining budget rising, never by the reset alone.
+//! from above; the smallest bound seen within one window is the one waited for. Only then does
+//! a new window begin, with the last known limit, less the requests still in flight.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -28,15 +28,17 @@ struct State {
     /// Counts windows as this client sees them; answers to requests sent in an earlier one
     /// carry stale figures and are ignored.
     epoch: u64,
-    /// Requests left in the window: counted down as they are sent, corrected by answers.
+    /// Requests left in the window, from this window's answers, counted down as requests go.
     remaining: Option<u32>,
-    /// The lowest remaining budget an answer of this window reported.
-    server_min: Option<u32>,
     /// The earliest end of window that an answer of this window allows.
     reset_at: Option<Instant>,
     /// Requests a window allows, once an answer said so.
     limit: Option<u32>,
-    /// Requests sent and not yet answered: answers do not count them yet.
+    /// Requests sent in this window, and those of earlier windows still unanswered (they may
+    /// land in this one): together they spend its budget until an answer says how much is left.
+    sent: u32,
+    stale: u32,
+    /// Requests sent and not yet answered.
     in_flight: u32,
 }
 
@@ -61,21 +63,25 @@ impl RateBudget {
                 let now = Instant::now();
                 if s.reset_at.is_some_and(|r| now >= r) {
                     // A new window, as large as the last: when it ends, its answers will say.
-                    // Requests still in flight may land in it, so they count against it.
                     s.epoch += 1;
-                    s.remaining = s.limit.map(|l| l.saturating_sub(s.in_flight));
-                    s.server_min = None;
+                    s.remaining = None;
                     s.reset_at = None;
+                    s.sent = 0;
+                    s.stale = s.in_flight;
                 }
-                match (s.remaining, s.reset_at) {
-                    (Some(0), Some(reset_at)) => reset_at - now,
-                    (Some(0), None) => POLL,
-                    (remaining, _) => {
-                        s.remaining = remaining.map(|n| n - 1);
-                        s.in_flight += 1;
-                        return (Permit { epoch: s.epoch }, waited);
-                    }
+                let allowed = match (s.remaining, s.limit) {
+                    (Some(remaining), _) => remaining > 0,
+                    (None, Some(limit)) => s.sent + s.stale < limit,
+                    (None, None) => true,
+                };
+                if allowed {
+                    s.remaining = s.remaining.map(|n| n - 1);
+                    s.sent += 1;
+                    s.in_flight += 1;
+                    return (Permit { epoch: s.epoch }, waited);
                 }
+                // Spent: wait for the reset, or, before this window's first answer, for news.
+                s.reset_at.map_or(POLL, |r| r - now)
             };
             waited += wait;
             tokio::time::sleep(wait).await;
@@ -86,32 +92,27 @@ impl RateBudget {
     pub fn answered(&self, permit: Permit, headers: Option<RateHeaders>) {
         let mut s = self.state.lock().unwrap();
         s.in_flight = s.in_flight.saturating_sub(1);
-        let Some(h) = headers else { return };
-        s.limit = h.limit.or(s.limit);
         if permit.epoch != s.epoch {
+            s.stale = s.stale.saturating_sub(1);
             return;
         }
+        let Some(h) = headers else { return };
+        s.limit = h.limit.or(s.limit);
         let reset_at = Instant::now() + h.reset;
-        // What the server saw, less what is still on its way to it.
+        // What the server saw, less what is still on its way to it. Within one window the
+        // figures can only tighten: a window ends when `reset_at` passes, never because an
+        // answer (perhaps late, perhaps out of order) reports more budget.
         let server_view = h.remaining.saturating_sub(s.in_flight);
-        // Within a window the budget only falls; out-of-order answers lag by at most what was in flight.
-        let new_window = s.server_min.is_none_or(|m| h.remaining > m + s.in_flight + 1);
-        if new_window {
-            s.server_min = Some(h.remaining);
-            s.remaining = Some(server_view);
-            s.reset_at = Some(reset_at);
-        } else {
-            s.server_min = s.server_min.map(|m| m.min(h.remaining));
-            s.remaining = Some(s.remaining.map_or(server_view, |r| r.min(server_view)));
-            s.reset_at = Some(s.reset_at.map_or(reset_at, |r| r.min(reset_at)));
-        }
+        s.remaining = Some(s.remaining.map_or(server_view, |r| r.min(server_view)));
+        s.reset_at = Some(s.reset_at.map_or(reset_at, |r| r.min(reset_at)));
     }
 
     /// After a 429: nothing is left until the reset.
     pub fn exhausted(&self, reset: Duration) {
         let mut s = self.state.lock().unwrap();
         s.remaining = Some(0);
-        s.reset_at = Some(Instant::now() + reset);
+        let reset_at = Instant::now() + reset;
+        s.reset_at = Some(s.reset_at.map_or(reset_at, |r| r.max(reset_at)));
     }
 }
 
@@ -188,5 +189,34 @@ mod tests {
         let before_third = Instant::now();
         budget.acquire().await;
         assert!(before_third.elapsed() >= Duration::from_millis(900), "{:?}", before_third.elapsed());
+    }
+}
+
+#[cfg(test)]
+mod stale_tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_of_the_last_window_still_in_flight_count_until_answered() {
+        let budget = Arc::new(RateBudget::default());
+        let (first, _) = budget.acquire().await;
+        budget.answered(first, Some(RateHeaders { limit: Some(2), remaining: 1, reset: Duration::from_secs(1) }));
+        let (late, _) = budget.acquire().await;
+        // The window resets while `late` is unanswered: it may land in the new one, so one is left.
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let (_, waited) = budget.acquire().await;
+        assert_eq!(waited, Duration::ZERO);
+        let waiter = tokio::spawn({
+            let budget = Arc::clone(&budget);
+            async move { budget.acquire().await }
+        });
+        tokio::time::advance(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "the budget is spent while `late` is in flight");
+        // Once `late` is answered (its stale figures ignored), the new window has room again.
+        budget.answered(late, Some(RateHeaders { limit: Some(2), remaining: 0, reset: Duration::from_secs(1) }));
+        let (_, waited) = waiter.await.unwrap();
+        assert!(waited < Duration::from_millis(200), "{waited:?}");
     }
 }
