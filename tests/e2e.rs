@@ -4,40 +4,11 @@ mod common;
 
 use std::path::Path;
 
-use common::{gatesctl, TestSandbox};
+use common::{gatesctl, write, TestSandbox, SMALL};
 use gatesctl::model::{GateKey, Rule, RuleOptions};
 use gatesctl::plan::{GateAction, GatePlan, Plan, RuleAction};
 
 const NO_CHANGES: &str = "No changes. Remote gates match the configuration.";
-
-const SMALL: &str = r#"version = 1
-
-[[gates]]
-service = "checkout"
-env = "production"
-dry_run = false
-
-  [[gates.rules]]
-  name = "Errors"
-  type = "monitor"
-  query = "service:checkout env:production"
-  duration = 300
-
-  [[gates.rules]]
-  name = "Faulty deployment detection"
-  type = "faulty_deployment_detection"
-  duration = 900
-  excluded_resources = ["GET /healthz"]
-
-[[gates]]
-service = "search"
-env = "production"
-identifier = "canary"
-"#;
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
-}
 
 fn setup(config: &str) -> (tempfile::TempDir, TestSandbox) {
     let dir = tempfile::tempdir().unwrap();

@@ -4,35 +4,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{Run, TestSandbox};
+use common::{write, Run, TestSandbox, SMALL};
 use gatesctl::model::{GateKey, Rule, RuleOptions};
-
-const SMALL: &str = r#"version = 1
-
-[[gates]]
-service = "checkout"
-env = "production"
-dry_run = false
-
-  [[gates.rules]]
-  name = "Errors"
-  type = "monitor"
-  query = "service:checkout env:production"
-  duration = 300
-
-  [[gates.rules]]
-  name = "Faulty deployment detection"
-  type = "faulty_deployment_detection"
-  duration = 900
-
-[[gates]]
-service = "search"
-env = "production"
-"#;
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
-}
 
 /// A sandbox holding what `config` declares, applied.
 fn applied(config: &str) -> (tempfile::TempDir, TestSandbox) {
@@ -308,7 +281,7 @@ fn target_limits_plan_and_apply_to_matching_gates() {
     assert!(one.stdout.contains("gates 0 to create, 1 to update"), "{one:?}");
     assert!(!one.stdout.contains("search/production/default"), "{one:?}");
     let before = sandbox.mutations().len();
-    assert_eq!(sandbox.gatesctl(dir.path(), &["apply", "--auto-approve", "--target", "search/*/default"]).code, 0);
+    assert_eq!(sandbox.gatesctl(dir.path(), &["apply", "--auto-approve", "--target", "search/*/canary"]).code, 0);
     assert_eq!(mutations_after(&sandbox, before), 1);
     let rest = sandbox.gatesctl(dir.path(), &["plan"]);
     assert!(

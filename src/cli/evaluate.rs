@@ -113,14 +113,6 @@ impl Waiting {
 
 pub async fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<i32, CliError> {
     let key = GateKey::new(&args.service, &args.env, &args.identifier);
-    if args.jit
-        && args.files.files.is_empty()
-        && crate::config::resolve_paths(&[], &std::env::current_dir().unwrap_or_default()).is_err()
-    {
-        return Err(CliError::Other(
-            "--jit needs the configuration: pass -f gates.toml (or run where gates.toml is)".into(),
-        ));
-    }
     let configuration = if args.jit { Some(jit_configuration(args, &key)?) } else { None };
     if args.interval.is_zero() {
         return Err(CliError::Other("--interval must be above zero".into()));

@@ -98,6 +98,14 @@ impl<'a> Checker<'a> {
         self.diags.push(d);
     }
 
+    /// A problem found in two places: reported at the second, pointing back at the first.
+    fn twice(&mut self, code: Code, here: (Span, &str), first: (Span, &str), message: String, help: &str) {
+        let d = ConfigDiagnostic::new(code, &self.file.named, here.0, here.1, message)
+            .with_label(first.0, first.1)
+            .with_help(help);
+        self.diags.push(d);
+    }
+
     /// The first line of a span: a missing key is reported on the table's header, not its body.
     fn head(&self, span: &Span) -> Span {
         let text = self.file.text();
@@ -114,16 +122,13 @@ impl<'a> Checker<'a> {
         // Tables have a handful of keys: a scan beats building a map for each of thousands.
         for (index, (key, _)) in entries.iter().enumerate() {
             if let Some((first, _)) = entries[..index].iter().find(|(k, _)| k.name == key.name) {
-                let d = ConfigDiagnostic::new(
+                self.twice(
                     Code::DuplicateKey,
-                    &self.file.named,
-                    key.span.clone(),
-                    "repeated here",
+                    (key.span.clone(), "repeated here"),
+                    (first.span.clone(), "first set here"),
                     format!("`{}` is set twice in {what}", key.name),
-                )
-                .with_label(first.span.clone(), "first set here")
-                .with_help("keep one of the two");
-                self.diags.push(d);
+                    "keep one of the two",
+                );
                 continue;
             }
             if !allowed.contains(&key.name.as_ref()) {
@@ -376,16 +381,13 @@ impl<'a> Checker<'a> {
     fn envs(&mut self, table: &Table<'_>, what: &str) -> Option<Vec<(String, Span)>> {
         match (table.get("env"), table.get("envs")) {
             (Some((k1, _)), Some((k2, _))) => {
-                let d = ConfigDiagnostic::new(
+                self.twice(
                     Code::EnvAndEnvs,
-                    &self.file.named,
-                    k2.span.clone(),
-                    "envs here",
+                    (k2.span.clone(), "envs here"),
+                    (k1.span.clone(), "env here"),
                     format!("{what} sets both `env` and `envs`"),
-                )
-                .with_label(k1.span.clone(), "env here")
-                .with_help("use `env` for one environment, or `envs` to declare the gate once per environment");
-                self.diags.push(d);
+                    "use `env` for one environment, or `envs` to declare the gate once per environment",
+                );
                 None
             }
             (None, None) => {
@@ -425,16 +427,13 @@ impl<'a> Checker<'a> {
                         ),
                         Value::Str(s) => {
                             if let Some((_, first)) = out.iter().find(|(e, _)| e == s) {
-                                let d = ConfigDiagnostic::new(
+                                self.twice(
                                     Code::DuplicateEnv,
-                                    &self.file.named,
-                                    item.span.clone(),
-                                    "listed again here",
+                                    (item.span.clone(), "listed again here"),
+                                    (first.clone(), "first listed here"),
                                     format!("env {s:?} is listed twice in `envs` of {what}"),
-                                )
-                                .with_label(first.clone(), "first listed here")
-                                .with_help("list each environment once");
-                                self.diags.push(d);
+                                    "list each environment once",
+                                );
                             } else {
                                 out.push((s.to_string(), item.span.clone()));
                             }
@@ -474,18 +473,13 @@ impl<'a> Checker<'a> {
                     for (i, item) in items.iter().enumerate() {
                         let Some((name, span, rule)) = self.rule(item, &what, i, default_dry_run) else { continue };
                         if let Some(first) = rule_spans.get(&name) {
-                            let d = ConfigDiagnostic::new(
+                            self.twice(
                                 Code::DuplicateRule,
-                                &self.file.named,
-                                span,
-                                "used again here",
+                                (span, "used again here"),
+                                (first.clone(), "first used here"),
                                 format!("rule name {name:?} is used twice in {what}"),
-                            )
-                            .with_label(first.clone(), "first used here")
-                            .with_help(
                                 "rules are matched to remote rules by name: give each rule of a gate its own name",
                             );
-                            self.diags.push(d);
                             continue;
                         }
                         if let Some(Rule { options: RuleOptions::Monitor { query, .. }, .. }) = &rule {
@@ -663,16 +657,13 @@ impl<'a> Checker<'a> {
                     );
                 }
                 if let (Some((ek, _)), Some((ak, _))) = (excluded, allowed) {
-                    let d = ConfigDiagnostic::new(
+                    self.twice(
                         Code::ConflictingResources,
-                        &self.file.named,
-                        ak.span.clone(),
-                        "allowed here",
+                        (ak.span.clone(), "allowed here"),
+                        (ek.span.clone(), "excluded here"),
                         format!("{what} sets both `allowed_resources` and `excluded_resources`"),
-                    )
-                    .with_label(ek.span.clone(), "excluded here")
-                    .with_help("the API takes one or the other: keep only the list you need");
-                    self.diags.push(d);
+                        "the API takes one or the other: keep only the list you need",
+                    );
                 }
                 let excluded_resources =
                     excluded.map(|(_, n)| self.string_list(n, "excluded_resources", what)).unwrap_or_default();

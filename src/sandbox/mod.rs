@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -507,9 +507,4 @@ async fn delete_rule(State(shared): State<Arc<Shared>>, Path((gate_id, id)): Pat
     }
     shared.changed();
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// Method names for [`RecordedRequest`] comparisons in tests.
-pub fn is_mutation(method: &str) -> bool {
-    method != Method::GET.as_str()
 }

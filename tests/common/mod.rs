@@ -7,6 +7,36 @@ use std::process::{Command, Output, Stdio};
 use gatesctl::remote::{client, Client, Credentials};
 use gatesctl::sandbox::{self, RecordedRequest, RunningSandbox, SandboxOptions};
 
+/// Two gates, three kinds of rule settings: the configuration most end-to-end tests start from.
+pub const SMALL: &str = r#"version = 1
+
+[[gates]]
+service = "checkout"
+env = "production"
+dry_run = false
+
+  [[gates.rules]]
+  name = "Errors"
+  type = "monitor"
+  query = "service:checkout env:production"
+  duration = 300
+
+  [[gates.rules]]
+  name = "Faulty deployment detection"
+  type = "faulty_deployment_detection"
+  duration = 900
+  excluded_resources = ["GET /healthz"]
+
+[[gates]]
+service = "search"
+env = "production"
+identifier = "canary"
+"#;
+
+pub fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
 pub struct TestSandbox {
     pub url: String,
     pub state_file: PathBuf,
