@@ -3,6 +3,7 @@
 mod common;
 
 use common::TestSandbox;
+use gatesctl::sandbox::store::Store;
 use serde_json::{json, Value};
 
 struct Http<'a> {
@@ -148,4 +149,50 @@ fn state_persists_across_restarts() {
     let gates = sandbox.block_on(sandbox.client().list_gates()).unwrap();
     assert_eq!(gates.len(), 1);
     assert_eq!(gates[0].key.service, "checkout");
+}
+
+#[test]
+fn the_sandbox_command_serves_on_loopback_and_saves_its_state() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_gatesctl"))
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--state", state.to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Its first line names the address it took.
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    // Keep reading, so that the sandbox's later lines never meet a closed pipe.
+    let drain = std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let url = first.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")).map(str::to_string);
+    let outcome = std::panic::catch_unwind(|| {
+        let url = url.expect("the sandbox prints its URL");
+        common::write(dir.path(), "gates.toml", common::SMALL);
+        let env = [("DD_API_URL", url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
+        let apply = common::gatesctl(dir.path(), &["apply", "--auto-approve"], &env);
+        assert_eq!(apply.code, 0, "{apply:?}");
+        let plan = common::gatesctl(dir.path(), &["plan", "--detailed-exitcode"], &env);
+        assert_eq!(plan.code, 0, "{plan:?}");
+    });
+    // SIGTERM, as a service manager stops it: it saves what it has not yet written.
+    // SAFETY: kill only sends a signal to the child we spawned.
+    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
+    server.wait().unwrap();
+    drain.join().unwrap().unwrap();
+    outcome.unwrap();
+    let saved = Store::load(&state).unwrap();
+    assert_eq!(saved.gates.len(), 2, "state saved by the sandbox process");
+}
+
+#[test]
+fn the_sandbox_command_refuses_other_addresses_than_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = common::gatesctl(dir.path(), &["sandbox", "--listen", "0.0.0.0:0"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("listens on loopback only"), "{run:?}");
 }

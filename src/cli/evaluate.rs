@@ -113,6 +113,9 @@ impl Waiting {
 
 pub async fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<i32, CliError> {
     let key = GateKey::new(&args.service, &args.env, &args.identifier);
+    if !args.jit && !args.files.files.is_empty() {
+        eprintln!("note: -f is read only with --jit; evaluating the gate as stored in Datadog");
+    }
     let configuration = if args.jit { Some(jit_configuration(args, &key)?) } else { None };
     if args.interval.is_zero() {
         return Err(CliError::Other("--interval must be above zero".into()));

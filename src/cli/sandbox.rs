@@ -80,8 +80,12 @@ pub async fn run(args: &SandboxArgs) -> Result<i32, CliError> {
     let sandbox = crate::sandbox::start(listener, options).await.map_err(CliError::Other)?;
     eprintln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), args.state.display());
     eprintln!("Try: DD_API_URL={} DD_API_KEY=x DD_APP_KEY=x gatesctl plan", sandbox.url());
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| CliError::Other(format!("cannot watch for SIGTERM: {e}")))?;
+    // Stopping drops the sandbox, which saves any change not yet written.
     tokio::select! {
         _ = tokio::signal::ctrl_c() => eprintln!("sandbox stopped"),
+        _ = terminate.recv() => eprintln!("sandbox stopped"),
         _ = sandbox.wait() => {}
     }
     Ok(exit::OK)

@@ -122,8 +122,9 @@ pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -
         tokio::spawn(async move {
             loop {
                 shared.save_soon.notified().await;
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                shared.flush();
+                // Changes made while a save runs are batched into the next one.
+                let shared = Arc::clone(&shared);
+                let _ = tokio::task::spawn_blocking(move || shared.flush()).await;
             }
         })
     };
@@ -258,8 +259,8 @@ fn gate_not_found() -> Fail {
 }
 
 impl Shared {
-    /// Marks the state as changed; the writer saves it shortly, coalescing bursts of changes
-    /// (saving the whole file on every request would make large applies quadratic).
+    /// Marks the state as changed; the writer saves it at once, coalescing the changes made
+    /// while it writes (saving the whole file inside every request made large applies quadratic).
     fn changed(&self) {
         self.dirty.store(true, Ordering::SeqCst);
         self.save_soon.notify_one();
