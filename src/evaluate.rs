@@ -173,7 +173,8 @@ pub async fn evaluate(
 
 /// `1h 2m 3s` style, for messages.
 pub fn human(d: Duration) -> String {
-    humantime::format_duration(Duration::from_secs(d.as_secs().max(if d.is_zero() { 0 } else { 1 }))).to_string()
+    // Whole seconds, rounded up, so that a short timeout never reads "0s".
+    humantime::format_duration(Duration::from_secs(d.as_secs_f64().ceil() as u64)).to_string()
 }
 
 /// The JSON document `--format json` prints.
