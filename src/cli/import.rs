@@ -142,6 +142,16 @@ pub async fn run(args: &ImportArgs, global: &GlobalArgs) -> Result<i32, CliError
     let connection = global.connect().await?;
     let mut remote = remote::fetch(&connection.client, args.parallelism, selected).await?;
     remote.gates.retain(|k, _| selected(k));
+    for (key, rules) in &remote.rules {
+        let mut names: Vec<&str> = rules.iter().map(|r| r.rule.name.as_str()).collect();
+        names.sort_unstable();
+        for pair in names.windows(2).filter(|p| p[0] == p[1]) {
+            eprintln!(
+                "warning: gate {key} has several rules named {:?}; only one is imported, and a plan with this file deletes the others",
+                pair[0]
+            );
+        }
+    }
     let text = serialise(&file_spec(&remote), format, &connection.target)
         .map_err(|e| CliError::Other(format!("cannot write the file: {e}")))?;
     match &args.output {
