@@ -209,10 +209,18 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn string_list(&mut self, node: &Node<'_>, key: &str, what: &str) -> Vec<String> {
+    /// The non-empty strings of a list, with their spans; every other entry is reported.
+    /// `subject` names the list in messages: "`envs` of gate #2".
+    fn strings(
+        &mut self,
+        node: &Node<'_>,
+        subject: &str,
+        expected: &str,
+        empty_help: Option<&str>,
+    ) -> Option<Vec<(String, Span)>> {
         let Value::Array(items) = &node.value else {
-            self.wrong_type(node, &format!("`{key}` of {what}"), "a list of strings");
-            return Vec::new();
+            self.wrong_type(node, subject, expected);
+            return None;
         };
         let mut out = Vec::new();
         for item in items {
@@ -221,14 +229,20 @@ impl<'a> Checker<'a> {
                     Code::EmptyValue,
                     item.span.clone(),
                     "empty",
-                    format!("an entry of `{key}` of {what} is empty"),
-                    Some("name an APM resource, such as \"GET /healthz\"".into()),
+                    format!("an entry of {subject} is empty"),
+                    empty_help.map(str::to_string),
                 ),
-                Value::Str(s) => out.push(s.to_string()),
-                _ => self.wrong_type(item, &format!("each entry of `{key}` of {what}"), "a string"),
+                Value::Str(s) => out.push((s.to_string(), item.span.clone())),
+                _ => self.wrong_type(item, &format!("each entry of {subject}"), "a string"),
             }
         }
-        out
+        Some(out)
+    }
+
+    fn string_list(&mut self, node: &Node<'_>, key: &str, what: &str) -> Vec<String> {
+        let help = Some("name an APM resource, such as \"GET /healthz\"");
+        let items = self.strings(node, &format!("`{key}` of {what}"), "a list of strings", help);
+        items.unwrap_or_default().into_iter().map(|(s, _)| s).collect()
     }
 
     fn file_root(&mut self, root: &Node<'_>) -> FileOutcome {
@@ -290,40 +304,28 @@ impl<'a> Checker<'a> {
 
     /// A list of glob patterns, each checked.
     fn patterns(&mut self, node: &Node<'_>, key: &str) -> Vec<glob::Pattern> {
-        let Value::Array(items) = &node.value else {
-            self.wrong_type(node, &format!("`{key}` of [manage]"), "a list of names or globs");
-            return Vec::new();
-        };
-        if items.is_empty() {
+        let subject = format!("`{key}` of [manage]");
+        let Some(items) = self.strings(node, &subject, "a list of names or globs", None) else { return Vec::new() };
+        if matches!(&node.value, Value::Array(all) if all.is_empty()) {
             self.error(
                 Code::EmptyValue,
                 node.span.clone(),
                 "empty list",
-                format!("`{key}` of [manage] is empty"),
+                format!("{subject} is empty"),
                 Some("list at least one name or glob, such as \"checkout\" or \"pay*\"".into()),
             );
         }
         let mut out = Vec::new();
-        for item in items {
-            match &item.value {
-                Value::Str(s) if s.trim().is_empty() => self.error(
-                    Code::EmptyValue,
-                    item.span.clone(),
-                    "empty",
-                    format!("an entry of `{key}` of [manage] is empty"),
-                    None,
+        for (text, span) in items {
+            match glob::Pattern::new(&text) {
+                Ok(p) => out.push(p),
+                Err(e) => self.error(
+                    Code::BadPattern,
+                    span,
+                    "invalid glob",
+                    format!("{text:?} is not a valid glob: {}", e.msg),
+                    Some("use `*` for any run of characters, `?` for one, `[abc]` for a set".into()),
                 ),
-                Value::Str(s) => match glob::Pattern::new(s) {
-                    Ok(p) => out.push(p),
-                    Err(e) => self.error(
-                        Code::BadPattern,
-                        item.span.clone(),
-                        "invalid glob",
-                        format!("{s:?} is not a valid glob: {}", e.msg),
-                        Some("use `*` for any run of characters, `?` for one, `[abc]` for a set".into()),
-                    ),
-                },
-                _ => self.wrong_type(item, &format!("each entry of `{key}` of [manage]"), "a string"),
             }
         }
         out
@@ -401,44 +403,25 @@ impl<'a> Checker<'a> {
             }
             (Some(_), None) => self.string(table, "env", what).map(|e| vec![e]),
             (None, Some((_, node))) => {
-                let Value::Array(items) = &node.value else {
-                    self.wrong_type(node, &format!("`envs` of {what}"), "a list of environment names");
-                    return None;
-                };
-                if items.is_empty() {
-                    self.error(
-                        Code::EmptyValue,
-                        node.span.clone(),
-                        "empty list",
-                        format!("`envs` of {what} is empty"),
-                        Some("list the environments, e.g. `envs = [\"staging\", \"production\"]`".into()),
-                    );
+                if matches!(&node.value, Value::Array(all) if all.is_empty()) {
+                    let help = "list the environments, e.g. `envs = [\"staging\", \"production\"]`";
+                    let message = format!("`envs` of {what} is empty");
+                    self.error(Code::EmptyValue, node.span.clone(), "empty list", message, Some(help.into()));
                     return None;
                 }
+                let subject = format!("`envs` of {what}");
+                let items = self.strings(node, &subject, "a list of environment names", None)?;
                 let mut out: Vec<(String, Span)> = Vec::new();
-                for item in items {
-                    match &item.value {
-                        Value::Str(s) if s.trim().is_empty() => self.error(
-                            Code::EmptyValue,
-                            item.span.clone(),
-                            "empty",
-                            format!("an entry of `envs` of {what} is empty"),
-                            None,
+                for (env, span) in items {
+                    match out.iter().find(|(e, _)| *e == env) {
+                        Some((_, first)) => self.twice(
+                            Code::DuplicateEnv,
+                            (span, "listed again here"),
+                            (first.clone(), "first listed here"),
+                            format!("env {env:?} is listed twice in {subject}"),
+                            "list each environment once",
                         ),
-                        Value::Str(s) => {
-                            if let Some((_, first)) = out.iter().find(|(e, _)| e == s) {
-                                self.twice(
-                                    Code::DuplicateEnv,
-                                    (item.span.clone(), "listed again here"),
-                                    (first.clone(), "first listed here"),
-                                    format!("env {s:?} is listed twice in `envs` of {what}"),
-                                    "list each environment once",
-                                );
-                            } else {
-                                out.push((s.to_string(), item.span.clone()));
-                            }
-                        }
-                        _ => self.wrong_type(item, &format!("each entry of `envs` of {what}"), "a string"),
+                        None => out.push((env, span)),
                     }
                 }
                 Some(out)
