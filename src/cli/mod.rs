@@ -79,7 +79,7 @@ pub enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Serve a local Datadog-compatible Deployment Gates API
     Sandbox(sandbox::SandboxArgs),
-    /// Print the JSON Schema of the configuration file
+    /// Print the JSON Schema of the configuration file, or of `plan --format json`
     Schema(schema::SchemaArgs),
 }
 
