@@ -12,9 +12,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use gatesctl::config::{self, source};
-use gatesctl::model::GateKey;
+use gatesctl::model::{GateKey, RemoteGate, RemoteRule, RemoteState};
 use gatesctl::plan::{self, PlanOptions};
-use gatesctl::remote::{RemoteGate, RemoteRule, RemoteState};
 use gatesctl::render::{text, Palette};
 use gatesctl::sandbox::store::{Store, StoredGate, StoredRule};
 use gatesctl::sandbox::{self, Faults, RateLimit, SandboxOptions};

@@ -1,11 +1,10 @@
 //! Executes a plan: gates concurrently, and within a gate in dependency order
 //! (the gate before its rules, rule deletions before creations).
 
-use std::sync::Arc;
+use futures_util::stream::{self, StreamExt};
 
-use crate::model::{GateKey, Rule};
+use crate::model::GateKey;
 use crate::plan::{GateAction, GatePlan, Plan, RuleAction};
-use crate::remote::client::backoff;
 use crate::remote::{ApiError, Client};
 
 /// What happened to one action.
@@ -31,7 +30,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
+    fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
         self.outcomes.iter().filter(|o| f(&o.status)).count()
     }
 
@@ -52,31 +51,33 @@ impl Report {
     }
 }
 
-/// Runs every action of `plan`, calling `on_outcome` as each lands, and never stops early:
-/// independent gates go on after a failure.
-pub async fn apply(
-    client: &Client,
-    plan: &Plan,
-    parallelism: usize,
-    on_outcome: impl Fn(&Outcome) + Send + Sync + 'static,
-) -> Report {
-    let on_outcome = Arc::new(on_outcome);
-    let client = client.clone();
-    let per_gate = crate::remote::for_each_concurrent(plan.gates.clone(), parallelism, move |gate| {
-        let (client, on_outcome) = (client.clone(), Arc::clone(&on_outcome));
-        async move {
-            let mut outcomes = Vec::new();
-            apply_gate(&client, &gate, |o| {
-                on_outcome(&o);
-                outcomes.push(o);
-            })
-            .await;
-            outcomes
-        }
-    })
-    .await;
+/// The number of actions a plan runs: each rule action, and each gate action but "keep".
+pub fn action_count(plan: &Plan) -> usize {
+    plan.gates.iter().map(|g| g.rules.len() + usize::from(!matches!(g.action, GateAction::Keep { .. }))).sum()
+}
+
+/// Runs every action of `plan`, at most `parallelism` gates at once, calling `on_outcome` as
+/// each lands, and never stops early: independent gates go on after a failure.
+pub async fn apply(client: &Client, plan: &Plan, parallelism: usize, on_outcome: impl Fn(&Outcome)) -> Report {
+    let mut per_gate: Vec<(usize, Vec<Outcome>)> = stream::iter(plan.gates.iter().enumerate())
+        .map(|(index, gate)| {
+            let on_outcome = &on_outcome;
+            async move {
+                let mut outcomes = Vec::new();
+                apply_gate(client, gate, |o| {
+                    on_outcome(&o);
+                    outcomes.push(o);
+                })
+                .await;
+                (index, outcomes)
+            }
+        })
+        .buffer_unordered(parallelism.max(1))
+        .collect()
+        .await;
     // In plan order, whatever order the gates finished in.
-    Report { outcomes: per_gate.into_iter().flatten().collect() }
+    per_gate.sort_by_key(|(index, _)| *index);
+    Report { outcomes: per_gate.into_iter().flat_map(|(_, o)| o).collect() }
 }
 
 fn status<T>(result: &Result<T, ApiError>) -> Status {
@@ -94,79 +95,13 @@ fn gone_is_fine(result: Result<(), ApiError>) -> Result<(), ApiError> {
     }
 }
 
-/// Attempts at an action whose answer was lost or refused for a passing reason.
-const ATTEMPTS: u32 = 5;
-
-fn already_exists(e: &ApiError) -> bool {
-    e.status() == Some(400) && e.detail().contains("already exists")
-}
-
-/// Creates a gate. Creates are not idempotent: after a lost answer the gate is looked up by
-/// its key before trying again, and a retry refused because the gate exists adopts it.
-async fn create_gate(client: &Client, key: &GateKey, dry_run: bool) -> Result<String, ApiError> {
-    let landed = || async {
-        let found = client.list_gates().await?.into_iter().find(|g| &g.key == key);
-        if let Some(gate) = &found {
-            if gate.dry_run != dry_run {
-                client.update_gate(&gate.id, dry_run).await?;
-            }
-        }
-        Ok::<_, ApiError>(found.map(|g| g.id))
-    };
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match client.create_gate(key, dry_run).await {
-            Ok(gate) => return Ok(gate.id),
-            Err(e) if e.is_transient() => {
-                tokio::time::sleep(backoff(attempt)).await;
-                if let Some(id) = landed().await? {
-                    return Ok(id);
-                }
-                if attempt >= ATTEMPTS {
-                    return Err(e);
-                }
-            }
-            // Only a retry may find its own earlier attempt; a first create refused is a real conflict.
-            Err(e) if already_exists(&e) && attempt > 1 => return landed().await?.ok_or(e),
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Creates a rule, never twice: after a lost answer, the gate's rules are listed and a rule
-/// of that name means the earlier attempt landed (it is updated if it differs).
-async fn create_rule(client: &Client, gate_id: &str, rule: &Rule) -> Result<(), ApiError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match client.create_rule(gate_id, rule).await {
-            Ok(_) => return Ok(()),
-            Err(e) if e.is_transient() => {
-                tokio::time::sleep(backoff(attempt)).await;
-                let existing = client.list_rules(gate_id).await?;
-                if let Some(landed) = existing.into_iter().find(|r| r.rule.name == rule.name) {
-                    if landed.rule != *rule {
-                        client.update_rule(gate_id, &landed.id, rule).await?;
-                    }
-                    return Ok(());
-                }
-                if attempt >= ATTEMPTS {
-                    return Err(e);
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outcome)) {
     let key = &gate.key;
     let mut out = |action: String, status: Status| emit(Outcome { gate: key.clone(), action, status });
 
     let gate_id = match &gate.action {
         GateAction::Create { dry_run } => {
-            let result = create_gate(client, key, *dry_run).await;
+            let result = client.create_gate_once(key, *dry_run).await;
             out("create gate".into(), status(&result));
             match result {
                 Ok(id) => id,
@@ -201,7 +136,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
                     out(describe(rule), Status::Failed(format!("deleting the old rule: {e}")));
                     continue;
                 }
-                let created = create_rule(client, &gate_id, after).await;
+                let created = client.create_rule_once(&gate_id, after).await;
                 out(
                     describe(rule),
                     match created {
@@ -220,7 +155,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
                 out(describe(rule), status(&result));
             }
             RuleAction::Create { after } => {
-                let result = create_rule(client, &gate_id, after).await;
+                let result = client.create_rule_once(&gate_id, after).await;
                 out(describe(rule), status(&result));
             }
             _ => {}
@@ -244,5 +179,5 @@ pub fn describe(rule: &RuleAction) -> String {
         RuleAction::Replace { .. } => "replace",
         RuleAction::Delete { .. } => "delete",
     };
-    format!("{verb} rule {:?}", rule.name())
+    format!("{verb} rule {}", crate::escape::quoted(rule.name()))
 }

@@ -1,70 +1,70 @@
-//! The errors a command can end with; each owns its exit code.
+//! How a command ends: a typed exit status, and errors that each own theirs.
 
-use std::io::IsTerminal;
+use std::path::PathBuf;
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
-
-use crate::config::{ConfigDiagnostic, ConfigError};
+use crate::config::ConfigError;
 use crate::remote::{ApiError, SetupError};
 
-/// Exit codes, as documented in the README.
-pub mod exit {
-    /// Success; with `--detailed-exitcode`, also "no changes".
-    pub const OK: i32 = 0;
-    /// Invalid configuration, API or network error, refused or failed apply.
-    pub const ERROR: i32 = 1;
-    /// With `--detailed-exitcode`: the plan has changes.
-    pub const CHANGES: i32 = 2;
+/// The exit status of a command, as the README documents it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExitStatus {
+    /// 0: done; no changes; in sync; the gate passed (or was skipped, fail-open).
+    Success,
+    /// 2: there are changes (`plan --detailed-exitcode`) or drift (`drift`).
+    Changes,
+    /// 1: what was checked said no: the gate failed, a plan was refused or stale, an apply
+    /// failed.
+    Failure,
+    /// 1: the command could not do its job: invalid files or flags, API or network errors.
+    Error,
 }
 
+impl ExitStatus {
+    pub(crate) fn code(self) -> i32 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure | ExitStatus::Error => 1,
+            ExitStatus::Changes => 2,
+        }
+    }
+}
+
+/// Why a command stopped early.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
     Setup(#[from] SetupError),
     #[error("{0}")]
     Api(#[from] ApiError),
+    /// Flags that do not fit together, or a value clap cannot check alone.
+    #[error("{0}")]
+    Usage(String),
+    /// A safety check said no: the deletion threshold, a missing confirmation.
     #[error("{0}")]
     Refused(String),
+    #[error("the saved plan {} is stale and was not applied (was it applied already?):\n{}\nRun `gatesctl plan --out {}` again and review the new plan.", .path.display(), .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"), .path.display())]
+    StalePlan { path: PathBuf, problems: Vec<String> },
+    #[error("{}: {reason}", .path.display())]
+    BadSavedPlan { path: PathBuf, reason: String },
     #[error("apply finished with {failed} failed and {skipped} skipped action(s); see the failures above, fix them, then run `gatesctl apply` again")]
     ApplyFailed { failed: usize, skipped: usize },
+    #[error("cannot read {}: {source}", .path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {}: {source}", .path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("the sandbox cannot start: {0}")]
+    Sandbox(String),
     #[error("{0}")]
-    Other(String),
+    Terminal(String),
 }
 
-impl CliError {
-    pub fn exit_code(&self) -> i32 {
-        exit::ERROR
-    }
-
-    /// Prints the error to stderr: config problems as labelled source excerpts.
-    pub fn report(&self, color: bool) {
-        if let CliError::Config(ConfigError::Invalid { diagnostics }) = self {
-            eprint!("{}", render_diagnostics(diagnostics, color, terminal_width()));
+impl Error {
+    pub(crate) fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::Refused(_) | Error::StalePlan { .. } | Error::ApplyFailed { .. } => ExitStatus::Failure,
+            _ => ExitStatus::Error,
         }
-        eprintln!("error: {self}");
     }
-}
-
-/// Config diagnostics as labelled source excerpts, in file and line order.
-pub fn render_diagnostics(diagnostics: &[ConfigDiagnostic], color: bool, width: usize) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
-    let mut sorted: Vec<&ConfigDiagnostic> = diagnostics.iter().collect();
-    sorted.sort_by(|a, b| (a.file_name(), a.line()).cmp(&(b.file_name(), b.line())));
-    let mut out = String::new();
-    for d in sorted {
-        let _ = handler.render_report(&mut out, d);
-        out.push('\n');
-    }
-    out
-}
-
-pub fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100)
-}
-
-pub fn stderr_is_terminal() -> bool {
-    std::io::stderr().is_terminal()
 }

@@ -1,16 +1,28 @@
 //! gatesctl: Datadog Deployment Gates as code.
 //!
 //! Data flows one way: [`config`] (files → desired state) → [`remote`] (API → actual state)
-//! → [`plan`] (diff → actions) → [`render`] (text) / [`apply`] (execute actions).
-//! [`sandbox`] is a local Datadog-compatible API server and [`cli`] the command line.
+//! → [`plan`] (diff → actions) → [`render`] (text, Markdown, JSON) / [`apply`] (execute
+//! actions). [`ops`] holds the work several commands share, [`cli`] parses arguments and
+//! prints, and [`sandbox`] is a local Datadog-compatible API server. [`model`], [`escape`],
+//! [`suggest`] and [`output`] are the ground every layer stands on.
 
-pub mod apply;
-pub mod cli;
-pub mod config;
-pub mod error;
-pub mod evaluate;
+// Layer 0: shared ground.
+pub(crate) mod escape;
 pub mod model;
-pub mod plan;
-pub mod remote;
-pub mod render;
+pub(crate) mod output;
+pub(crate) mod suggest;
+// Layer 1: the files, and the local API.
+pub mod config;
 pub mod sandbox;
+// Layer 2: the API.
+pub mod remote;
+// Layer 3: the diff.
+pub mod plan;
+// Layer 4: its outputs.
+pub mod apply;
+pub mod render;
+// Layer 5: how commands end.
+pub(crate) mod error;
+// Layer 6: shared work, then the command line.
+pub mod cli;
+pub(crate) mod ops;

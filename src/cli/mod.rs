@@ -15,13 +15,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::error::{exit, CliError};
+use crate::error::{Error, ExitStatus};
+use crate::output::errln;
 use crate::remote::{client, Client, Credentials};
 use crate::render::Palette;
 use crate::sandbox::{RunningSandbox, SandboxOptions};
 
 /// Where `--sandbox` keeps its state, under the working directory.
-pub const SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
+const SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,41 +31,41 @@ pub const SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
     about = "Datadog Deployment Gates as code: validate, plan, apply",
     max_term_width = 100
 )]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
     #[command(flatten)]
-    pub global: GlobalArgs,
+    global: GlobalArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+struct GlobalArgs {
     /// Run against a built-in local sandbox (state in .gatesctl/sandbox.json); no credentials needed
     #[arg(long, global = true)]
-    pub sandbox: bool,
+    sandbox: bool,
     /// Datadog site [env: DD_SITE, DATADOG_SITE] [default: datadoghq.com]
     #[arg(long, global = true)]
-    pub site: Option<String>,
+    site: Option<String>,
     /// Full API base URL, for proxies or a sandbox [env: DD_API_URL, DD_HOST]
     #[arg(long, global = true)]
-    pub api_url: Option<String>,
+    api_url: Option<String>,
     /// When to colour output
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    color: ColorChoice,
     /// Trace HTTP requests on stderr (keys are redacted)
     #[arg(short, long, global = true)]
-    pub verbose: bool,
+    verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+enum ColorChoice {
     Auto,
     Always,
     Never,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+enum Command {
     /// Check configuration files offline and report every problem
     Validate(validate::ValidateArgs),
     /// Show what apply would change
@@ -85,15 +86,15 @@ pub enum Command {
 
 /// The configuration files a command reads.
 #[derive(Debug, Args)]
-pub struct FileArgs {
+struct FileArgs {
     /// Configuration file (.toml, .yaml, .yml); repeat for several. Default: gates.toml, gates.yaml or gates.yml
     #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    files: Vec<PathBuf>,
 }
 
 impl FileArgs {
     /// The files to read: those given, or the default one found in the working directory.
-    pub fn paths(&self) -> Result<Vec<PathBuf>, CliError> {
+    fn paths(&self) -> Result<Vec<PathBuf>, Error> {
         if !self.files.is_empty() {
             return Ok(self.files.clone());
         }
@@ -102,22 +103,22 @@ impl FileArgs {
         Ok(found.into_iter().map(|p| p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p)).collect())
     }
 
-    pub fn load(&self) -> Result<crate::config::DesiredState, CliError> {
+    fn load(&self) -> Result<crate::config::DesiredState, Error> {
         Ok(crate::config::load(&self.paths()?)?)
     }
 }
 
 /// Flags shared by the commands that compute a plan.
 #[derive(Debug, Args)]
-pub struct PlanFlags {
+struct PlanFlags {
     #[command(flatten)]
-    pub files: FileArgs,
+    files: FileArgs,
     /// Only gates matching service/env[/identifier] (globs allowed); repeatable
     #[arg(long = "target", value_name = "SERVICE/ENV[/ID]", value_parser = crate::plan::Target::parse)]
-    pub targets: Vec<crate::plan::Target>,
+    targets: Vec<crate::plan::Target>,
     /// Requests in flight at once
     #[arg(long, default_value_t = crate::remote::DEFAULT_PARALLELISM, value_parser = parse_parallelism)]
-    pub parallelism: usize,
+    parallelism: usize,
 }
 
 impl GlobalArgs {
@@ -129,17 +130,17 @@ impl GlobalArgs {
         }
     }
 
-    pub fn stdout_palette(&self) -> Palette {
+    fn stdout_palette(&self) -> Palette {
         Palette { enabled: self.color_enabled(std::io::stdout().is_terminal()) }
     }
 
-    pub fn stderr_color(&self) -> bool {
+    fn stderr_color(&self) -> bool {
         self.color_enabled(std::io::stderr().is_terminal())
     }
 }
 
 /// `--parallelism`: at least one request in flight, and few enough to stay polite.
-pub fn parse_parallelism(s: &str) -> Result<usize, String> {
+fn parse_parallelism(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if (1..=64).contains(&n) => Ok(n),
         _ => Err("expected a whole number from 1 to 64".into()),
@@ -147,7 +148,7 @@ pub fn parse_parallelism(s: &str) -> Result<usize, String> {
 }
 
 /// Durations as `90s`, `15m`, `3h`, `250ms`, or plain seconds.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<u64>() {
         return Ok(std::time::Duration::from_secs(secs));
@@ -156,25 +157,25 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 /// A client, and the sandbox it talks to when `--sandbox` is given (kept alive with it).
-pub struct Connection {
-    pub client: Client,
+struct Connection {
+    client: Client,
     /// Which API this is, for saved plans: a base URL, or the built-in sandbox.
-    pub target: String,
+    target: String,
     _sandbox: Option<RunningSandbox>,
 }
 
 impl GlobalArgs {
-    pub async fn connect(&self) -> Result<Connection, CliError> {
+    async fn connect(&self) -> Result<Connection, Error> {
         if self.sandbox {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
-                .map_err(|e| CliError::Other(format!("cannot start the sandbox on a loopback port: {e}")))?;
+                .map_err(|e| Error::Sandbox(format!("no loopback port: {e}")))?;
             let state_file = PathBuf::from(SANDBOX_STATE);
             let sandbox =
                 crate::sandbox::start(listener, SandboxOptions { state_file: Some(state_file), ..Default::default() })
                     .await
-                    .map_err(CliError::Other)?;
-            eprintln!("Using the built-in sandbox at {} (state in {SANDBOX_STATE}).", sandbox.url());
+                    .map_err(Error::Sandbox)?;
+            errln!("Using the built-in sandbox at {} (state in {SANDBOX_STATE}).", sandbox.url());
             let base = client::base_url(None, Some(&sandbox.url()))?;
             let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), self.verbose)?;
             let target = format!("the built-in sandbox ({SANDBOX_STATE})");
@@ -197,29 +198,44 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit::ERROR } else { exit::OK };
+            return if e.use_stderr() { ExitStatus::Error.code() } else { ExitStatus::Success.code() };
         }
     };
     let color = cli.global.stderr_color();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit::ERROR;
+            errln!("error: cannot start the async runtime: {e}");
+            return ExitStatus::Error.code();
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(code) => code,
+    let status = match runtime.block_on(run(cli)) {
+        Ok(status) => status,
         Err(e) => {
-            e.report(color);
-            e.exit_code()
+            report(&e, color);
+            e.exit_status()
         }
+    };
+    // Output nobody received is not success (`gatesctl plan | head -1` under pipefail).
+    if crate::output::stdout_broken() && status != ExitStatus::Error {
+        errln!("error: standard output was closed before gatesctl finished writing; the output is incomplete");
+        return ExitStatus::Error.code();
     }
+    status.code()
 }
 
-async fn run(cli: Cli) -> Result<i32, CliError> {
+/// Prints an error to stderr: config problems as labelled source excerpts.
+fn report(e: &Error, color: bool) {
+    use crate::render::diagnostics;
+    if let Error::Config(crate::config::ConfigError::Invalid { diagnostics: found }) = e {
+        crate::output::err(&diagnostics::render(found, color, diagnostics::terminal_width()));
+    }
+    errln!("error: {e}");
+}
+
+async fn run(cli: Cli) -> Result<ExitStatus, Error> {
     match &cli.command {
-        Command::Validate(args) => validate::run(args, &cli.global),
+        Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args, &cli.global).await,
         Command::Apply(args) => apply::run(args, &cli.global).await,
         Command::Drift(args) => drift::run(args, &cli.global).await,
@@ -227,5 +243,15 @@ async fn run(cli: Cli) -> Result<i32, CliError> {
         Command::Evaluate(args) => evaluate::run(args, &cli.global).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

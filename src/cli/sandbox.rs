@@ -4,41 +4,42 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::error::{exit, CliError};
+use crate::error::{Error, ExitStatus};
+use crate::output::errln;
 use crate::sandbox::{EvalSettings, Faults, RateLimit, SandboxOptions};
 
 #[derive(Debug, Args)]
-pub struct SandboxArgs {
+pub(super) struct SandboxArgs {
     /// Loopback address to listen on
     #[arg(long, default_value = "127.0.0.1:8126")]
-    pub listen: SocketAddr,
+    listen: SocketAddr,
     /// JSON file the state persists to (written atomically after each change)
     #[arg(long, default_value = super::SANDBOX_STATE)]
-    pub state: PathBuf,
+    state: PathBuf,
     /// Polls of a new evaluation answered 404, as the service does right after a trigger
     #[arg(long, default_value_t = 1)]
-    pub not_found_polls: u32,
+    not_found_polls: u32,
     /// Polls of an evaluation answered in_progress before its result
     #[arg(long, default_value_t = 2)]
-    pub pending_polls: u32,
+    pending_polls: u32,
     /// Rule name that always fails evaluation (repeatable)
     #[arg(long = "fail-rule", value_name = "NAME")]
-    pub fail_rules: Vec<String>,
+    fail_rules: Vec<String>,
     /// Fault: latency added to every request, e.g. 20ms
     #[arg(long, value_parser = super::parse_duration, value_name = "DURATION")]
-    pub latency: Option<Duration>,
+    latency: Option<Duration>,
     /// Fault: rate limit as REQUESTS/PERIOD, e.g. 100/10s (answers 429 with X-RateLimit-* headers)
     #[arg(long, value_parser = parse_rate_limit, value_name = "N/PERIOD")]
-    pub rate_limit: Option<RateLimit>,
+    rate_limit: Option<RateLimit>,
     /// Fault: every Nth mutating request answers 500 and changes nothing
     #[arg(long, value_name = "N")]
-    pub fail_every: Option<u32>,
+    fail_every: Option<u32>,
     /// Fault: every Nth create is committed, then the connection drops before the answer
     #[arg(long, value_name = "N")]
-    pub drop_every_create: Option<u32>,
+    drop_every_create: Option<u32>,
     /// Fault: every Nth evaluation poll fails, alternately with 503 and a dropped connection
     #[arg(long, value_name = "N")]
-    pub flaky_polls: Option<u32>,
+    flaky_polls: Option<u32>,
 }
 
 fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
@@ -51,9 +52,9 @@ fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
     Ok(RateLimit { limit, period })
 }
 
-pub async fn run(args: &SandboxArgs) -> Result<i32, CliError> {
+pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
     if !args.listen.ip().is_loopback() {
-        return Err(CliError::Refused(format!(
+        return Err(Error::Usage(format!(
             "the sandbox accepts any key, so it listens on loopback only; use 127.0.0.1:{} instead of {}",
             args.listen.port(),
             args.listen
@@ -61,7 +62,7 @@ pub async fn run(args: &SandboxArgs) -> Result<i32, CliError> {
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|e| CliError::Other(format!("cannot listen on {}: {e}", args.listen)))?;
+        .map_err(|e| Error::Sandbox(format!("cannot listen on {}: {e}", args.listen)))?;
     let options = SandboxOptions {
         state_file: Some(args.state.clone()),
         eval: EvalSettings {
@@ -77,16 +78,16 @@ pub async fn run(args: &SandboxArgs) -> Result<i32, CliError> {
             flaky_polls: args.flaky_polls,
         },
     };
-    let sandbox = crate::sandbox::start(listener, options).await.map_err(CliError::Other)?;
-    eprintln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), args.state.display());
-    eprintln!("Try: DD_API_URL={} DD_API_KEY=x DD_APP_KEY=x gatesctl plan", sandbox.url());
+    let sandbox = crate::sandbox::start(listener, options).await.map_err(Error::Sandbox)?;
+    errln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), args.state.display());
+    errln!("Try: DD_API_URL={} DD_API_KEY=x DD_APP_KEY=x gatesctl plan", sandbox.url());
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| CliError::Other(format!("cannot watch for SIGTERM: {e}")))?;
+        .map_err(|e| Error::Sandbox(format!("cannot watch for SIGTERM: {e}")))?;
     // Stopping drops the sandbox, which saves any change not yet written.
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => eprintln!("sandbox stopped"),
-        _ = terminate.recv() => eprintln!("sandbox stopped"),
+        _ = tokio::signal::ctrl_c() => errln!("sandbox stopped"),
+        _ = terminate.recv() => errln!("sandbox stopped"),
         _ = sandbox.wait() => {}
     }
-    Ok(exit::OK)
+    Ok(ExitStatus::Success)
 }

@@ -1,24 +1,25 @@
 use clap::{Args, ValueEnum};
 
-use crate::error::{exit, CliError};
+use crate::error::{Error, ExitStatus};
+use crate::output::out;
 
 #[derive(Debug, Args)]
-pub struct SchemaArgs {
+pub(super) struct SchemaArgs {
     /// Which schema: of the configuration file, or of `plan --format json`
     #[arg(value_enum, default_value_t = Which::Config)]
-    pub which: Which,
+    which: Which,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Which {
+enum Which {
     Config,
     Plan,
 }
 
-pub fn run(args: &SchemaArgs) -> Result<i32, CliError> {
+pub(super) fn run(args: &SchemaArgs) -> Result<ExitStatus, Error> {
     match args.which {
-        Which::Config => print!("{}", crate::config::wire::schema_json()),
-        Which::Plan => print!("{}", crate::render::json::schema_json()),
+        Which::Config => out(&crate::config::wire::schema_json()),
+        Which::Plan => out(&crate::render::json::schema_json()),
     }
-    Ok(exit::OK)
+    Ok(ExitStatus::Success)
 }

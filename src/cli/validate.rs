@@ -1,17 +1,18 @@
 use clap::Args;
 
-use super::{FileArgs, GlobalArgs};
-use crate::error::{exit, CliError};
+use super::FileArgs;
+use crate::error::{Error, ExitStatus};
+use crate::output::outln;
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(super) struct ValidateArgs {
     #[command(flatten)]
-    pub files: FileArgs,
+    files: FileArgs,
 }
 
-pub fn run(args: &ValidateArgs, _global: &GlobalArgs) -> Result<i32, CliError> {
+pub(super) fn run(args: &ValidateArgs) -> Result<ExitStatus, Error> {
     let desired = args.files.load()?;
     let rules: usize = desired.gates.values().map(|g| g.rules.len()).sum();
-    println!("Configuration is valid: {} gates, {} rules.", desired.gates.len(), rules);
-    Ok(exit::OK)
+    outln!("Configuration is valid: {} gates, {} rules.", desired.gates.len(), rules);
+    Ok(ExitStatus::Success)
 }

@@ -1,14 +1,14 @@
 //! Configuration: files → spanned tree (`source`) → validated desired state (`validate`).
 
-pub mod diagnostic;
+pub(crate) mod diagnostic;
 pub mod source;
-pub mod validate;
+pub(crate) mod validate;
 pub mod wire;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::model::{GateKey, Rule};
+use crate::model::{GateFilter, GateKey, Rule};
 pub use diagnostic::{Code, ConfigDiagnostic};
 use source::{Format, SourceFile, Span};
 
@@ -32,29 +32,19 @@ pub struct DesiredState {
     pub safety: Safety,
 }
 
-/// One `[manage]` table: services × envs, as globs; no envs means every env.
-#[derive(Clone, Debug, Default)]
-pub struct ScopeRule {
-    pub services: Vec<glob::Pattern>,
-    pub envs: Vec<glob::Pattern>,
-}
-
-/// The union of the files' `[manage]` tables.
+/// The union of the files' `[manage]` tables, each services × envs (no envs: every env).
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
-    pub rules: Vec<ScopeRule>,
+    pub tables: Vec<GateFilter>,
 }
 
 impl Scope {
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.tables.is_empty()
     }
 
     pub fn contains(&self, key: &GateKey) -> bool {
-        self.rules.iter().any(|r| {
-            r.services.iter().any(|p| p.matches(&key.service))
-                && (r.envs.is_empty() || r.envs.iter().any(|p| p.matches(&key.env)))
-        })
+        self.tables.iter().any(|t| t.matches(key))
     }
 }
 
@@ -138,7 +128,7 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
         };
         let (outcome, diags) = validate::validate_file(file, &root);
         diagnostics.extend(diags);
-        state.scope.rules.extend(outcome.manage);
+        state.scope.tables.extend(outcome.manage);
         if let Some(safety) = outcome.safety {
             // Several files: the strictest limit set wins.
             if let Some(pct) = safety.max_delete_percent {

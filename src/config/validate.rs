@@ -3,33 +3,33 @@
 
 use std::collections::BTreeMap;
 
-use super::diagnostic::{suggest, Code, ConfigDiagnostic};
+use super::diagnostic::{Code, ConfigDiagnostic};
 use super::source::{Key, Node, SourceFile, Span, Value};
 use super::wire::{field_names, DefaultsSpec, FileSpec, GateSpec, ManageSpec, RuleSpec, SafetySpec};
-use super::ScopeRule;
-use crate::model::{GateKey, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER, MAX_DURATION};
+use crate::model::{GateFilter, GateKey, NamePatterns, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER, MAX_DURATION};
+use crate::suggest::suggest;
 
 /// A gate as one file declares it, with where it was declared.
 #[derive(Clone, Debug)]
-pub struct DeclaredGate {
-    pub key: GateKey,
-    pub dry_run: bool,
-    pub rules: BTreeMap<String, Rule>,
+pub(crate) struct DeclaredGate {
+    pub(crate) key: GateKey,
+    pub(crate) dry_run: bool,
+    pub(crate) rules: BTreeMap<String, Rule>,
     /// The span that names the gate (its `service` value), for duplicate reports.
-    pub span: Span,
+    pub(crate) span: Span,
 }
 
-pub const SUPPORTED_VERSION: i64 = 1;
+pub(crate) const SUPPORTED_VERSION: i64 = 1;
 
 /// Placeholders replaced in rule queries, per gate.
-pub const PLACEHOLDERS: [&str; 3] = ["service", "env", "identifier"];
+pub(crate) const PLACEHOLDERS: [&str; 3] = ["service", "env", "identifier"];
 
 /// What one file declares.
 #[derive(Debug, Default)]
-pub struct FileOutcome {
-    pub gates: Vec<DeclaredGate>,
-    pub manage: Option<ScopeRule>,
-    pub safety: Option<SafetySpec>,
+pub(crate) struct FileOutcome {
+    pub(crate) gates: Vec<DeclaredGate>,
+    pub(crate) manage: Option<GateFilter>,
+    pub(crate) safety: Option<SafetySpec>,
 }
 
 /// The `{word}` placeholders of a text.
@@ -78,7 +78,7 @@ impl<'n> Table<'n> {
     }
 }
 
-pub fn validate_file(file: &SourceFile, root: &Node<'_>) -> (FileOutcome, Vec<ConfigDiagnostic>) {
+pub(crate) fn validate_file(file: &SourceFile, root: &Node<'_>) -> (FileOutcome, Vec<ConfigDiagnostic>) {
     let mut c = Checker { file, diags: Vec::new() };
     let outcome = c.file_root(root);
     (outcome, c.diags)
@@ -303,9 +303,11 @@ impl<'a> Checker<'a> {
     }
 
     /// A list of glob patterns, each checked.
-    fn patterns(&mut self, node: &Node<'_>, key: &str) -> Vec<glob::Pattern> {
+    fn patterns(&mut self, node: &Node<'_>, key: &str) -> NamePatterns {
         let subject = format!("`{key}` of [manage]");
-        let Some(items) = self.strings(node, &subject, "a list of names or globs", None) else { return Vec::new() };
+        let Some(items) = self.strings(node, &subject, "a list of names or globs", None) else {
+            return NamePatterns::default();
+        };
         if matches!(&node.value, Value::Array(all) if all.is_empty()) {
             self.error(
                 Code::EmptyValue,
@@ -328,10 +330,10 @@ impl<'a> Checker<'a> {
                 ),
             }
         }
-        out
+        NamePatterns::from_patterns(out)
     }
 
-    fn manage(&mut self, node: &Node<'_>) -> Option<ScopeRule> {
+    fn manage(&mut self, node: &Node<'_>) -> Option<GateFilter> {
         let table = self.table(node, "[manage]", field_names::<ManageSpec>())?;
         let envs = table.get("envs").map(|(_, n)| self.patterns(n, "envs")).unwrap_or_default();
         let Some((_, services)) = table.get("services") else {
@@ -340,7 +342,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         let services = self.patterns(services, "services");
-        Some(ScopeRule { services, envs })
+        Some(GateFilter { services, envs, identifiers: NamePatterns::default() })
     }
 
     fn safety(&mut self, node: &Node<'_>) -> Option<SafetySpec> {

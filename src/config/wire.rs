@@ -4,6 +4,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::model::RuleType;
+
 /// A gatesctl configuration file (`gates.toml`, `gates.yaml`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -85,15 +87,6 @@ pub struct GateSpec {
     pub rules: Vec<RuleSpec>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleTypeSpec {
-    /// Passes while the monitors matching `query` stay OK for `duration` seconds.
-    Monitor,
-    /// APM Faulty Deployment Detection on the new version.
-    FaultyDeploymentDetection,
-}
-
 /// A rule of a gate. Which keys apply depends on `type`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -102,7 +95,7 @@ pub struct RuleSpec {
     #[schemars(length(min = 1))]
     pub name: String,
     #[serde(rename = "type")]
-    pub rule_type: RuleTypeSpec,
+    pub rule_type: RuleType,
     /// Evaluate this rule in dry run. Defaults to `defaults.dry_run`, else false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,

@@ -1,14 +1,13 @@
 //! The diff between desired and remote state, as typed actions. Planning does no I/O.
 
-pub mod saved;
+pub(crate) mod saved;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::DesiredState;
-use crate::model::{GateKey, Rule};
-use crate::remote::{RemoteRule, RemoteState};
+use crate::model::{GateFilter, GateKey, NamePatterns, RemoteRule, RemoteState, Rule};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -31,15 +30,6 @@ pub enum GateAction {
         id: String,
         dry_run: bool,
     },
-}
-
-impl GateAction {
-    pub fn id(&self) -> Option<&str> {
-        match self {
-            GateAction::Create { .. } => None,
-            GateAction::Update { id, .. } | GateAction::Keep { id } | GateAction::Delete { id, .. } => Some(id),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,9 +125,7 @@ impl Plan {
 #[derive(Clone, Debug)]
 pub struct Target {
     pub text: String,
-    service: glob::Pattern,
-    env: glob::Pattern,
-    identifier: glob::Pattern,
+    filter: GateFilter,
 }
 
 impl Target {
@@ -152,18 +140,14 @@ impl Target {
             if p.is_empty() {
                 return Err(format!("{text:?}: empty part; use * to match anything"));
             }
-            glob::Pattern::new(p).map_err(|e| format!("{text:?}: {}", e.msg))
+            NamePatterns::parse([p]).map_err(|(_, reason)| format!("{text:?}: {reason}"))
         };
-        Ok(Target {
-            text: text.to_string(),
-            service: pattern(service)?,
-            env: pattern(env)?,
-            identifier: pattern(identifier)?,
-        })
+        let filter = GateFilter { services: pattern(service)?, envs: pattern(env)?, identifiers: pattern(identifier)? };
+        Ok(Target { text: text.to_string(), filter })
     }
 
     pub fn matches(&self, key: &GateKey) -> bool {
-        self.service.matches(&key.service) && self.env.matches(&key.env) && self.identifier.matches(&key.identifier)
+        self.filter.matches(key)
     }
 }
 
@@ -207,8 +191,7 @@ pub fn diff(desired: &DesiredState, remote: &RemoteState, options: &PlanOptions)
         } else {
             GateAction::Keep { id: have.id.clone() }
         };
-        let remote_rules = remote.rules.get(key).map(Vec::as_slice).unwrap_or_default();
-        let rules = diff_rules(&want.rules, remote_rules);
+        let rules = diff_rules(&want.rules, remote.rules_of(key));
         if rules.is_empty() && matches!(action, GateAction::Keep { .. }) {
             continue;
         }
@@ -216,7 +199,7 @@ pub fn diff(desired: &DesiredState, remote: &RemoteState, options: &PlanOptions)
     }
     for (key, have) in remote.gates.iter().filter(|(k, _)| options.in_target(k) && !desired.gates.contains_key(*k)) {
         if options.prunes(desired, key) {
-            let rules = remote.rules.get(key).map(Vec::as_slice).unwrap_or_default();
+            let rules = remote.rules_of(key);
             plan.gates.push(GatePlan {
                 key: key.clone(),
                 action: GateAction::Delete { id: have.id.clone(), dry_run: have.dry_run },
@@ -289,8 +272,7 @@ fn diff_rules(want: &BTreeMap<String, Rule>, have: &[RemoteRule]) -> Vec<RuleAct
 mod tests {
     use super::*;
     use crate::config::DesiredGate;
-    use crate::model::RuleOptions;
-    use crate::remote::RemoteGate;
+    use crate::model::{RemoteGate, RuleOptions};
 
     fn monitor(name: &str, query: &str) -> Rule {
         Rule {

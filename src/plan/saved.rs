@@ -9,49 +9,48 @@ use sha2::{Digest, Sha256};
 
 use super::Plan;
 use crate::config::DesiredState;
-use crate::model::{GateKey, Rule};
-use crate::remote::RemoteState;
+use crate::model::{GateKey, RemoteState, Rule};
 
-pub const KIND: &str = "gatesctl-saved-plan";
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const KIND: &str = "gatesctl-saved-plan";
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The remote state one gate's actions depend on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GateSnapshot {
+pub(crate) struct GateSnapshot {
     /// Absent when the gate did not exist.
-    pub gate: Option<RemoteGateSnapshot>,
+    pub(crate) gate: Option<RemoteGateSnapshot>,
     /// Sorted by id.
-    pub rules: Vec<RuleSnapshot>,
+    pub(crate) rules: Vec<RuleSnapshot>,
     /// sha256 of the above, for the record.
-    pub fingerprint: String,
+    pub(crate) fingerprint: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemoteGateSnapshot {
-    pub id: String,
-    pub dry_run: bool,
+pub(crate) struct RemoteGateSnapshot {
+    pub(crate) id: String,
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RuleSnapshot {
-    pub id: String,
-    pub rule: Rule,
+pub(crate) struct RuleSnapshot {
+    pub(crate) id: String,
+    pub(crate) rule: Rule,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SavedPlan {
-    pub kind: String,
-    pub format_version: u32,
-    pub gatesctl_version: String,
+pub(crate) struct SavedPlan {
+    pub(crate) kind: String,
+    pub(crate) format_version: u32,
+    pub(crate) gatesctl_version: String,
     /// The API the plan was made against (a base URL, or the built-in sandbox).
-    pub target: String,
-    pub files: Vec<PathBuf>,
-    pub config_digest: String,
-    pub prune: bool,
-    pub targets: Vec<String>,
+    pub(crate) target: String,
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) config_digest: String,
+    pub(crate) prune: bool,
+    pub(crate) targets: Vec<String>,
     /// By gate address (`service/env/identifier`).
-    pub remote: BTreeMap<String, GateSnapshot>,
-    pub plan: Plan,
+    pub(crate) remote: BTreeMap<String, GateSnapshot>,
+    pub(crate) plan: Plan,
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -61,13 +60,13 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 /// A digest of what the files mean, not how they are written: comments and layout do not count.
-pub fn config_digest(desired: &DesiredState) -> String {
+pub(crate) fn config_digest(desired: &DesiredState) -> String {
     let canonical: Vec<_> =
         desired.gates.values().map(|g| (&g.key, g.dry_run, g.rules.values().collect::<Vec<_>>())).collect();
     sha256(&serde_json::to_vec(&canonical).expect("state serialises"))
 }
 
-pub fn snapshot(remote: &RemoteState, key: &GateKey) -> GateSnapshot {
+pub(crate) fn snapshot(remote: &RemoteState, key: &GateKey) -> GateSnapshot {
     let gate = remote.gates.get(key).map(|g| RemoteGateSnapshot { id: g.id.clone(), dry_run: g.dry_run });
     let mut rules: Vec<RuleSnapshot> = remote
         .rules
@@ -82,7 +81,7 @@ pub fn snapshot(remote: &RemoteState, key: &GateKey) -> GateSnapshot {
 }
 
 impl SavedPlan {
-    pub fn new(
+    pub(crate) fn new(
         plan: &Plan,
         remote: &RemoteState,
         desired: &DesiredState,
@@ -106,7 +105,7 @@ impl SavedPlan {
         }
     }
 
-    pub fn parse(text: &str) -> Result<SavedPlan, String> {
+    pub(crate) fn parse(text: &str) -> Result<SavedPlan, String> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not a JSON file: {e}"))?;
         if value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
             return Err("not a gatesctl saved plan (make one with `gatesctl plan --out FILE`)".into());
@@ -119,7 +118,7 @@ impl SavedPlan {
     }
 
     /// Every way the world moved since the plan was made; empty when it is still good to apply.
-    pub fn staleness(&self, desired: &DesiredState, remote: &RemoteState, target: &str) -> Vec<String> {
+    pub(crate) fn staleness(&self, desired: &DesiredState, remote: &RemoteState, target: &str) -> Vec<String> {
         let mut problems = Vec::new();
         if self.target != target {
             problems.push(format!("the plan was made against {}, not {target}", self.target));

@@ -13,11 +13,11 @@ use tokio::time::Instant;
 
 /// What one answer said about the rate limit.
 #[derive(Clone, Copy, Debug)]
-pub struct RateHeaders {
-    pub limit: Option<u32>,
-    pub remaining: u32,
+pub(crate) struct RateHeaders {
+    pub(crate) limit: Option<u32>,
+    pub(crate) remaining: u32,
     /// Seconds until the window resets.
-    pub reset: Duration,
+    pub(crate) reset: Duration,
 }
 
 /// How long to wait for news when the budget is spent but no answer has told when it resets.
@@ -43,19 +43,19 @@ struct State {
 }
 
 #[derive(Debug, Default)]
-pub struct RateBudget {
+pub(crate) struct RateBudget {
     state: Mutex<State>,
 }
 
 /// A request counted against the budget; give it back to [`RateBudget::answered`].
 #[derive(Clone, Copy, Debug)]
-pub struct Permit {
+pub(crate) struct Permit {
     epoch: u64,
 }
 
 impl RateBudget {
     /// Waits until a request may be sent, and counts it. Returns the permit and the time waited.
-    pub async fn acquire(&self) -> (Permit, Duration) {
+    pub(crate) async fn acquire(&self) -> (Permit, Duration) {
         let mut waited = Duration::ZERO;
         loop {
             let wait = {
@@ -89,7 +89,7 @@ impl RateBudget {
     }
 
     /// Records the answer to a permitted request (`None`: no answer, or no rate-limit headers).
-    pub fn answered(&self, permit: Permit, headers: Option<RateHeaders>) {
+    pub(crate) fn answered(&self, permit: Permit, headers: Option<RateHeaders>) {
         let mut s = self.state.lock().unwrap();
         s.in_flight = s.in_flight.saturating_sub(1);
         if permit.epoch != s.epoch {
@@ -108,7 +108,7 @@ impl RateBudget {
     }
 
     /// After a 429: nothing is left until the reset.
-    pub fn exhausted(&self, reset: Duration) {
+    pub(crate) fn exhausted(&self, reset: Duration) {
         let mut s = self.state.lock().unwrap();
         s.remaining = Some(0);
         let reset_at = Instant::now() + reset;

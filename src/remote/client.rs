@@ -1,4 +1,4 @@
-//! A thin typed client over the Deployment Gates endpoints of `shared/api/README.md`.
+//! A thin typed client over the Deployment Gates endpoints.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::budget::{RateBudget, RateHeaders};
 use super::wire::{self, Document, GateData, GateList, RuleListData};
-use crate::model::{GateKey, Rule};
+use crate::model::{GateKey, RemoteGate, RemoteRule, Rule};
 
 /// Sites of the API, as `DD_SITE` names them.
 pub const SITES: [&str; 9] = [
@@ -100,7 +100,7 @@ pub fn base_url(site: Option<&str>, api_url: Option<&str>) -> Result<Url, SetupE
             let site = site.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("datadoghq.com");
             let site = site.strip_prefix("app.").unwrap_or(site);
             if !SITES.contains(&site) {
-                let suggestion = crate::config::diagnostic::suggest(site, SITES).map(str::to_string);
+                let suggestion = crate::suggest::suggest(site, SITES).map(str::to_string);
                 return Err(SetupError::UnknownSite { site: site.to_string(), suggestion });
             }
             format!("https://api.{site}")
@@ -205,27 +205,6 @@ pub struct Client {
     budget: Arc<RateBudget>,
 }
 
-/// A remote rule with its id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RemoteRule {
-    pub id: String,
-    pub rule: Rule,
-}
-
-/// A remote gate with its id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RemoteGate {
-    pub id: String,
-    pub key: GateKey,
-    pub dry_run: bool,
-}
-
-impl From<GateData> for RemoteGate {
-    fn from(g: GateData) -> Self {
-        RemoteGate { key: g.attributes.key(), dry_run: g.attributes.dry_run, id: g.id }
-    }
-}
-
 struct Answer {
     status: StatusCode,
     body: String,
@@ -241,10 +220,6 @@ impl Client {
             .build()
             .map_err(|e| SetupError::Http(e.to_string()))?;
         Ok(Client { http, base, credentials, verbose, budget: Arc::new(RateBudget::default()) })
-    }
-
-    pub fn base_url(&self) -> &Url {
-        &self.base
     }
 
     fn trace(&self, line: impl FnOnce() -> String) {
@@ -416,15 +391,6 @@ impl Client {
             .map_err(|e| ApiError { call, kind: ApiErrorKind::Decode(e) })
     }
 
-    pub async fn get_rule(&self, gate_id: &str, rule_id: &str) -> Result<RemoteRule, ApiError> {
-        self.rule_call(
-            Method::GET,
-            format!("api/v2/deployment_gates/{}/rules/{}", url_encode(gate_id), url_encode(rule_id)),
-            None,
-        )
-        .await
-    }
-
     pub async fn create_rule(&self, gate_id: &str, rule: &Rule) -> Result<RemoteRule, ApiError> {
         let path = format!("api/v2/deployment_gates/{}/rules", url_encode(gate_id));
         self.rule_call(Method::POST, path, Some(&wire::rule_body(rule, None))).await
@@ -440,17 +406,86 @@ impl Client {
         self.call(Method::DELETE, &path, None).await.map(|_| ())
     }
 
-    pub async fn trigger_evaluation(&self, request: &wire::EvaluationRequest) -> Result<String, ApiError> {
+    pub(crate) async fn trigger_evaluation(&self, request: &wire::EvaluationRequest) -> Result<String, ApiError> {
         let body = serde_json::json!({"data": {"type": "deployment_gates_evaluation_request", "attributes": request}});
         let doc: Document<wire::EvaluationAccepted> =
             self.json(Method::POST, "api/v2/deployments/gates/evaluation", Some(&body)).await?;
         Ok(doc.data.attributes.evaluation_id)
     }
 
-    pub async fn get_evaluation(&self, id: &str) -> Result<wire::EvaluationResult, ApiError> {
+    pub(crate) async fn get_evaluation(&self, id: &str) -> Result<wire::EvaluationResult, ApiError> {
         let path = format!("api/v2/deployments/gates/evaluation/{}", url_encode(id));
         let doc: Document<wire::Resource<wire::EvaluationResult>> = self.json(Method::GET, &path, None).await?;
         Ok(doc.data.attributes)
+    }
+}
+
+/// Attempts at a create whose answer was lost or refused for a passing reason.
+const CREATE_ATTEMPTS: u32 = 5;
+
+fn already_exists(e: &ApiError) -> bool {
+    e.status() == Some(400) && e.detail().contains("already exists")
+}
+
+impl Client {
+    /// Creates a gate, never twice. Creates are not idempotent: after a lost answer the gate
+    /// is looked up by its key before trying again, and a retry refused because the gate
+    /// exists adopts it (its `dry_run` set as asked).
+    pub(crate) async fn create_gate_once(&self, key: &GateKey, dry_run: bool) -> Result<String, ApiError> {
+        let landed = || async {
+            let found = self.list_gates().await?.into_iter().find(|g| &g.key == key);
+            if let Some(gate) = &found {
+                if gate.dry_run != dry_run {
+                    self.update_gate(&gate.id, dry_run).await?;
+                }
+            }
+            Ok::<_, ApiError>(found.map(|g| g.id))
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.create_gate(key, dry_run).await {
+                Ok(gate) => return Ok(gate.id),
+                Err(e) if e.is_transient() => {
+                    tokio::time::sleep(backoff(attempt)).await;
+                    if let Some(id) = landed().await? {
+                        return Ok(id);
+                    }
+                    if attempt >= CREATE_ATTEMPTS {
+                        return Err(e);
+                    }
+                }
+                // Only a retry may find its own earlier attempt; a first create refused is a real conflict.
+                Err(e) if already_exists(&e) && attempt > 1 => return landed().await?.ok_or(e),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Creates a rule, never twice: after a lost answer, the gate's rules are listed and a rule
+    /// of that name means the earlier attempt landed (it is updated if it differs).
+    pub(crate) async fn create_rule_once(&self, gate_id: &str, rule: &Rule) -> Result<(), ApiError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.create_rule(gate_id, rule).await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_transient() => {
+                    tokio::time::sleep(backoff(attempt)).await;
+                    let existing = self.list_rules(gate_id).await?;
+                    if let Some(landed) = existing.into_iter().find(|r| r.rule.name == rule.name) {
+                        if landed.rule != *rule {
+                            self.update_rule(gate_id, &landed.id, rule).await?;
+                        }
+                        return Ok(());
+                    }
+                    if attempt >= CREATE_ATTEMPTS {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
@@ -484,7 +519,7 @@ fn classify(e: &reqwest::Error) -> ApiErrorKind {
 
 /// Exponential backoff with jitter: 100 ms, 200 ms, 400 ms … (capped at 6.4 s), plus up to a
 /// quarter more so that concurrent retries spread out.
-pub fn backoff(attempt: u32) -> Duration {
+fn backoff(attempt: u32) -> Duration {
     let base = 100u64 << attempt.saturating_sub(1).min(6);
     let jitter = (uuid::Uuid::new_v4().as_u128() % (base as u128 / 4 + 1)) as u64;
     Duration::from_millis(base + jitter)

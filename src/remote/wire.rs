@@ -3,27 +3,27 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{GateKey, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER};
+use crate::model::{GateKey, RemoteGate, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER};
 
 #[derive(Debug, Deserialize)]
-pub struct Document<T> {
-    pub data: T,
+pub(crate) struct Document<T> {
+    pub(crate) data: T,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct GateData {
-    pub id: String,
-    pub attributes: GateAttributes,
+pub(crate) struct GateData {
+    pub(crate) id: String,
+    pub(crate) attributes: GateAttributes,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct GateAttributes {
-    pub service: String,
-    pub env: String,
+pub(crate) struct GateAttributes {
+    pub(crate) service: String,
+    pub(crate) env: String,
     #[serde(default = "default_identifier")]
-    pub identifier: String,
+    pub(crate) identifier: String,
     #[serde(default)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 fn default_identifier() -> String {
@@ -31,57 +31,63 @@ fn default_identifier() -> String {
 }
 
 impl GateAttributes {
-    pub fn key(&self) -> GateKey {
+    pub(crate) fn key(&self) -> GateKey {
         GateKey::new(&self.service, &self.env, &self.identifier)
     }
 }
 
+impl From<GateData> for RemoteGate {
+    fn from(g: GateData) -> Self {
+        RemoteGate { key: g.attributes.key(), dry_run: g.attributes.dry_run, id: g.id }
+    }
+}
+
 #[derive(Debug, Deserialize)]
-pub struct GateList {
-    pub data: Vec<GateData>,
+pub(crate) struct GateList {
+    pub(crate) data: Vec<GateData>,
     #[serde(default)]
-    pub meta: Option<ListMeta>,
+    pub(crate) meta: Option<ListMeta>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct ListMeta {
+pub(crate) struct ListMeta {
     #[serde(default)]
-    pub page: Option<PageMeta>,
+    pub(crate) page: Option<PageMeta>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct PageMeta {
+pub(crate) struct PageMeta {
     #[serde(default)]
-    pub next_cursor: Option<String>,
+    pub(crate) next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct RuleListData {
-    pub attributes: RuleListAttributes,
+pub(crate) struct RuleListData {
+    pub(crate) attributes: RuleListAttributes,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct RuleListAttributes {
+pub(crate) struct RuleListAttributes {
     #[serde(default)]
-    pub rules: Vec<Value>,
+    pub(crate) rules: Vec<Value>,
 }
 
 /// A rule as the API returns it, options still untyped.
 #[derive(Debug, Deserialize)]
-pub struct RuleAttributes {
-    pub name: String,
+pub(crate) struct RuleAttributes {
+    pub(crate) name: String,
     #[serde(rename = "type")]
-    pub rule_type: String,
+    pub(crate) rule_type: String,
     #[serde(default)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     #[serde(default)]
-    pub options: Value,
+    pub(crate) options: Value,
 }
 
 /// Decodes one rule, in either of the shapes the API uses: a resource
 /// (`{"id", "attributes": {...}}`, from get/create) or a flat item with an `id`
 /// (inside the list-rules answer).
-pub fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
+pub(crate) fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
     let id = item.get("id").and_then(Value::as_str).ok_or("rule without an `id`")?.to_string();
     let attributes = item.get("attributes").unwrap_or(item);
     let attrs: RuleAttributes = serde_json::from_value(attributes.clone()).map_err(|e| format!("rule {id}: {e}"))?;
@@ -91,7 +97,7 @@ pub fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
 }
 
 /// Options are typed by the sibling `type`, which the official clients leave ambiguous.
-pub fn decode_options(rule_type: &str, options: &Value) -> Result<RuleOptions, String> {
+pub(crate) fn decode_options(rule_type: &str, options: &Value) -> Result<RuleOptions, String> {
     #[derive(Deserialize)]
     struct Monitor {
         query: String,
@@ -126,20 +132,26 @@ pub fn decode_options(rule_type: &str, options: &Value) -> Result<RuleOptions, S
     }
 }
 
-pub fn create_gate_body(key: &GateKey, dry_run: bool) -> Value {
+pub(crate) fn create_gate_body(key: &GateKey, dry_run: bool) -> Value {
     serde_json::json!({"data": {"type": "deployment_gate", "attributes": {
         "service": key.service, "env": key.env, "identifier": key.identifier, "dry_run": dry_run,
     }}})
 }
 
-pub fn update_gate_body(id: &str, dry_run: bool) -> Value {
+pub(crate) fn update_gate_body(id: &str, dry_run: bool) -> Value {
     serde_json::json!({"data": {"id": id, "type": "deployment_gate", "attributes": {"dry_run": dry_run}}})
 }
 
-pub fn rule_body(rule: &Rule, id: Option<&str>) -> Value {
-    let mut data = serde_json::json!({"type": "deployment_rule", "attributes": {
+/// A rule in the API's shape: the attributes of a create or update, and an item of an
+/// inline evaluation `configuration`.
+pub(crate) fn rule_attributes(rule: &Rule) -> Value {
+    serde_json::json!({
         "name": rule.name, "type": rule.rule_type().as_str(), "dry_run": rule.dry_run, "options": rule.options.to_api(),
-    }});
+    })
+}
+
+pub(crate) fn rule_body(rule: &Rule, id: Option<&str>) -> Value {
+    let mut data = serde_json::json!({"type": "deployment_rule", "attributes": rule_attributes(rule)});
     if let Some(id) = id {
         data["id"] = Value::from(id);
     }
@@ -148,65 +160,63 @@ pub fn rule_body(rule: &Rule, id: Option<&str>) -> Value {
 
 /// Evaluation request attributes (seeds 000/001).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct EvaluationRequest {
-    pub service: String,
-    pub env: String,
+pub(crate) struct EvaluationRequest {
+    pub(crate) service: String,
+    pub(crate) env: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
+    pub(crate) identifier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary_tag: Option<String>,
+    pub(crate) primary_tag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<Value>,
+    pub(crate) configuration: Option<Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct EvaluationAccepted {
-    pub attributes: EvaluationAcceptedAttributes,
+pub(crate) struct EvaluationAccepted {
+    pub(crate) attributes: EvaluationAcceptedAttributes,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct EvaluationAcceptedAttributes {
-    pub evaluation_id: String,
+pub(crate) struct EvaluationAcceptedAttributes {
+    pub(crate) evaluation_id: String,
 }
 
 /// Evaluation result attributes (seed 002).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EvaluationResult {
+pub(crate) struct EvaluationResult {
     #[serde(default)]
-    pub dry_run: bool,
-    pub evaluation_id: String,
+    pub(crate) dry_run: bool,
+    pub(crate) evaluation_id: String,
     #[serde(default)]
-    pub evaluation_url: String,
+    pub(crate) evaluation_url: String,
     #[serde(default)]
-    pub gate_id: String,
-    pub gate_status: String,
+    pub(crate) gate_id: String,
+    pub(crate) gate_status: String,
     #[serde(default)]
-    pub rules: Vec<RuleResult>,
+    pub(crate) rules: Vec<RuleResult>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RuleResult {
+pub(crate) struct RuleResult {
     #[serde(default)]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub status: String,
+    pub(crate) status: String,
     #[serde(default)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     #[serde(default)]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Resource<T> {
-    #[serde(default)]
-    pub id: Option<String>,
-    pub attributes: T,
+pub(crate) struct Resource<T> {
+    pub(crate) attributes: T,
 }
 
 /// Both error shapes: `{"errors":[{"status","title","detail"}]}` and `{"errors":["…"]}`.
-pub fn error_detail(body: &str) -> Option<String> {
+pub(crate) fn error_detail(body: &str) -> Option<String> {
     let v: Value = serde_json::from_str(body).ok()?;
     let errors = v.get("errors")?.as_array()?;
     let parts: Vec<String> = errors

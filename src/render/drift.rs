@@ -1,18 +1,15 @@
-//! Drift: the plan read the other way round, as what changed remotely behind the files' back,
-//! rendered as text, JSON or Markdown.
+//! Drift reports: what changed remotely behind the files' back, as text, JSON or Markdown.
 
 use serde::Serialize;
 
 use std::fmt::Write;
 
-use super::json::{Attributes, GateAttributes, GateRef, RuleAttributes};
+use super::json::{Attributes, GateRef};
 use super::Palette;
-use crate::model::GateKey;
-use crate::plan::{GateAction, Plan, RuleAction};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DriftKind {
+pub(crate) enum DriftKind {
     /// A declared gate no longer exists remotely.
     GateDeletedRemotely,
     /// A declared gate's `dry_run` differs remotely.
@@ -28,7 +25,7 @@ pub enum DriftKind {
 }
 
 impl DriftKind {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             DriftKind::GateDeletedRemotely => "declared gate deleted remotely",
             DriftKind::GateChanged => "gate changed out of band",
@@ -41,68 +38,15 @@ impl DriftKind {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Drift {
-    pub kind: DriftKind,
-    pub gate: GateRef,
+pub(crate) struct Drift {
+    pub(crate) kind: DriftKind,
+    pub(crate) gate: GateRef,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub(crate) rule: Option<String>,
     /// What the API holds.
-    pub remote: Option<Attributes>,
+    pub(crate) remote: Option<Attributes>,
     /// What the files declare.
-    pub declared: Option<Attributes>,
-}
-
-fn rule(r: &crate::model::Rule) -> Option<Attributes> {
-    Some(Attributes::Rule(RuleAttributes::from(r)))
-}
-
-/// Reads a plan made without `--prune` as drift.
-pub fn drift(plan: &Plan) -> Vec<Drift> {
-    let mut out = Vec::new();
-    let mut push = |kind, key: &GateKey, rule: Option<&str>, remote, declared| {
-        out.push(Drift { kind, gate: key.into(), rule: rule.map(str::to_string), remote, declared });
-    };
-    for gate in &plan.gates {
-        let key = &gate.key;
-        match &gate.action {
-            GateAction::Create { dry_run } => {
-                push(
-                    DriftKind::GateDeletedRemotely,
-                    key,
-                    None,
-                    None,
-                    Some(Attributes::Gate(GateAttributes { dry_run: *dry_run })),
-                );
-                // Its rules went with it: one finding, not one per rule.
-                continue;
-            }
-            GateAction::Update { before, after, .. } => push(
-                DriftKind::GateChanged,
-                key,
-                None,
-                Some(Attributes::Gate(GateAttributes { dry_run: *before })),
-                Some(Attributes::Gate(GateAttributes { dry_run: *after })),
-            ),
-            GateAction::Keep { .. } | GateAction::Delete { .. } => {}
-        }
-        for action in &gate.rules {
-            match action {
-                RuleAction::Create { after } => {
-                    push(DriftKind::RuleRemovedRemotely, key, Some(&after.name), None, rule(after))
-                }
-                RuleAction::Delete { before, .. } => {
-                    push(DriftKind::RuleAddedRemotely, key, Some(&before.name), rule(before), None)
-                }
-                RuleAction::Update { before, after, .. } | RuleAction::Replace { before, after, .. } => {
-                    push(DriftKind::RuleChanged, key, Some(&after.name), rule(before), rule(after))
-                }
-            }
-        }
-    }
-    for key in &plan.unmanaged {
-        push(DriftKind::UndeclaredGate, key, None, None, None);
-    }
-    out
+    pub(crate) declared: Option<Attributes>,
 }
 
 fn attrs_text(a: &Option<Attributes>) -> String {
@@ -137,9 +81,9 @@ fn address(d: &Drift) -> String {
     }
 }
 
-pub const IN_SYNC: &str = "No drift. Remote gates match the configuration.";
+pub(crate) const IN_SYNC: &str = "No drift. Remote gates match the configuration.";
 
-pub fn render_text(items: &[Drift], p: Palette) -> String {
+pub(crate) fn render_text(items: &[Drift], p: Palette) -> String {
     let mut out = String::new();
     if items.is_empty() {
         writeln!(out, "{}", p.bold(IN_SYNC)).unwrap();
@@ -168,22 +112,22 @@ pub fn render_text(items: &[Drift], p: Palette) -> String {
 
 /// The JSON drift report.
 #[derive(Debug, Serialize)]
-pub struct DriftDocument<'a> {
-    pub format_version: &'static str,
-    pub in_sync: bool,
-    pub drift: &'a [Drift],
+pub(crate) struct DriftDocument<'a> {
+    pub(crate) format_version: &'static str,
+    pub(crate) in_sync: bool,
+    pub(crate) drift: &'a [Drift],
 }
 
-pub fn render_json(items: &[Drift]) -> String {
+pub(crate) fn render_json(items: &[Drift]) -> String {
     let doc = DriftDocument { format_version: super::json::FORMAT_VERSION, in_sync: items.is_empty(), drift: items };
     let mut text = serde_json::to_string_pretty(&doc).expect("drift serialises");
     text.push('\n');
     text
 }
 
-pub const MARKER: &str = "<!-- gatesctl:drift -->";
+pub(crate) const MARKER: &str = "<!-- gatesctl:drift -->";
 
-pub fn render_markdown(items: &[Drift]) -> String {
+pub(crate) fn render_markdown(items: &[Drift]) -> String {
     let mut out = format!("{MARKER}\n### gatesctl drift\n\n");
     if items.is_empty() {
         out.push_str("✅ **No drift.** Remote gates match the configuration.\n");

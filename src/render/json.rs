@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::model::{AttrValue, GateKey, Rule};
+use crate::model::{AttrName, AttrValue, GateKey, Rule};
 use crate::plan::{GateAction, Plan, RuleAction, Summary};
 
 /// Bumped on any change a consumer could notice; additions bump the minor part.
@@ -120,12 +120,13 @@ pub struct RuleOptionsDocument {
 impl From<&Rule> for RuleAttributes {
     fn from(rule: &Rule) -> Self {
         let mut options = RuleOptionsDocument::default();
-        for (name, value) in rule.options.attributes() {
-            match (name, value) {
-                ("query", AttrValue::Text(q)) => options.query = Some(q),
-                ("duration", AttrValue::Number(d)) => options.duration = Some(d),
-                ("excluded_resources", AttrValue::List(l)) => options.excluded_resources = Some(l),
-                ("allowed_resources", AttrValue::List(l)) => options.allowed_resources = Some(l),
+        for attribute in rule.options.attributes() {
+            match (attribute.name, attribute.value) {
+                (AttrName::Query, AttrValue::Text(q)) => options.query = Some(q),
+                (AttrName::Duration, AttrValue::Number(d)) => options.duration = Some(d),
+                (AttrName::ExcludedResources, AttrValue::List(l)) => options.excluded_resources = Some(l),
+                (AttrName::AllowedResources, AttrValue::List(l)) => options.allowed_resources = Some(l),
+                // Type and dry_run are not options; no other pairing exists.
                 _ => {}
             }
         }

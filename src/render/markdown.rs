@@ -3,66 +3,73 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::json::{changes, ActionKind, Attributes, Change, ResourceKind};
-use crate::plan::Plan;
+use crate::model::{AttrChange, AttrValue, GateKey, Rule};
+use crate::plan::{GateAction, Plan, RuleAction};
 
 /// Lets a CI job find and update its own earlier comment.
-pub const MARKER: &str = "<!-- gatesctl:plan -->";
+pub(crate) const MARKER: &str = "<!-- gatesctl:plan -->";
 
 fn cell(text: &str) -> String {
     let escaped = text.replace('|', "\\|").replace('`', "'").replace('\n', " ");
     format!("`{escaped}`")
 }
 
-fn symbol(actions: &[ActionKind]) -> &'static str {
-    match actions {
-        [ActionKind::Create] => "➕ create",
-        [ActionKind::Update] => "🔄 update",
-        [ActionKind::Delete] => "➖ delete",
-        _ => "♻️ replace",
+/// A value as a table cell shows it: text as is, lists as JSON.
+fn plain(value: &AttrValue) -> String {
+    match value {
+        AttrValue::Text(s) => s.clone(),
+        AttrValue::List(items) => serde_json::to_string(items).expect("strings serialise"),
+        other => other.to_string(),
     }
 }
 
-/// Attribute rows: (name, before, after), only those that differ.
-fn rows(change: &Change) -> Vec<(String, String, String)> {
-    let flat = |a: &Option<Attributes>| -> BTreeMap<String, String> {
-        let Some(a) = a else { return BTreeMap::new() };
-        let value = serde_json::to_value(a).expect("attributes serialise");
-        let mut out = BTreeMap::new();
-        let mut put = |k: &str, v: &serde_json::Value| {
-            let text = match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            out.insert(k.to_string(), text);
-        };
-        if let serde_json::Value::Object(map) = &value {
-            for (k, v) in map {
-                match (k.as_str(), v) {
-                    ("name", _) => {}
-                    ("options", serde_json::Value::Object(opts)) => opts.iter().for_each(|(k, v)| put(k, v)),
-                    _ => put(k, v),
-                }
-            }
-        }
-        out
-    };
-    let (before, after) = (flat(&change.before), flat(&change.after));
-    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    let order = ["type", "dry_run", "query", "duration", "excluded_resources", "allowed_resources"];
-    keys.sort_by_key(|k| order.iter().position(|o| o == k).unwrap_or(order.len()));
-    keys.into_iter()
-        .filter_map(|k| {
-            let b = before.get(k).map(|v| cell(v)).unwrap_or_else(|| "–".into());
-            let a = after.get(k).map(|v| cell(v)).unwrap_or_else(|| "–".into());
-            (b != a).then(|| (k.clone(), b, a))
-        })
-        .collect()
+/// One changed gate or rule: its heading and the attributes that differ.
+struct Change {
+    heading: String,
+    rows: Vec<(String, String, String)>,
 }
 
-pub fn render_plan(plan: &Plan) -> String {
+fn rows(changes: Vec<AttrChange>) -> Vec<(String, String, String)> {
+    let side = |v: &Option<AttrValue>| v.as_ref().map_or_else(|| "–".to_string(), |v| cell(&plain(v)));
+    changes.into_iter().map(|c| (c.name.as_str().to_string(), side(&c.before), side(&c.after))).collect()
+}
+
+fn gate_rows(before: Option<bool>, after: Option<bool>) -> Vec<(String, String, String)> {
+    let side = |v: Option<bool>| v.map_or_else(|| "–".to_string(), |b| cell(&b.to_string()));
+    vec![("dry_run".to_string(), side(before), side(after))]
+}
+
+fn rule_sides(action: &RuleAction) -> (&'static str, Option<&Rule>, Option<&Rule>) {
+    match action {
+        RuleAction::Create { after } => ("➕ create", None, Some(after)),
+        RuleAction::Update { before, after, .. } => ("🔄 update", Some(before), Some(after)),
+        RuleAction::Replace { before, after, .. } => ("♻️ replace", Some(before), Some(after)),
+        RuleAction::Delete { before, .. } => ("➖ delete", Some(before), None),
+    }
+}
+
+/// Every changed gate and rule of a gate, in plan order.
+fn changes(key: &GateKey, action: &GateAction, rules: &[RuleAction]) -> Vec<Change> {
+    let mut out = Vec::new();
+    let gate = |symbol: &str, rows| Change { heading: format!("**{symbol}** gate `{key}`"), rows };
+    match action {
+        GateAction::Create { dry_run } => out.push(gate("➕ create", gate_rows(None, Some(*dry_run)))),
+        GateAction::Update { before, after, .. } => out.push(gate("🔄 update", gate_rows(Some(*before), Some(*after)))),
+        GateAction::Delete { dry_run, .. } => out.push(gate("➖ delete", gate_rows(Some(*dry_run), None))),
+        GateAction::Keep { .. } => {}
+    }
+    for rule in rules {
+        let (symbol, before, after) = rule_sides(rule);
+        let name = rule.name().replace('|', "\\|");
+        out.push(Change {
+            heading: format!("**{symbol}** rule **{name}** on `{key}`"),
+            rows: rows(AttrChange::between(before, after)),
+        });
+    }
+    out
+}
+
+pub(crate) fn render_plan(plan: &Plan) -> String {
     let mut out = String::new();
     writeln!(out, "{MARKER}\n### gatesctl plan\n").unwrap();
     if plan.is_empty() {
@@ -75,10 +82,13 @@ pub fn render_plan(plan: &Plan) -> String {
         writeln!(out, "| ♻️ Replace | – | {} |", s.rules_replace).unwrap();
         writeln!(out, "| ➖ Delete | {} | {} |", s.gates_delete, s.rules_delete).unwrap();
 
-        let all = changes(plan);
-        let mut by_service: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
-        for c in &all {
-            by_service.entry(c.gate.service.as_str()).or_default().push(c);
+        let mut by_service: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
+        for gate in &plan.gates {
+            by_service.entry(gate.key.service.as_str()).or_default().extend(changes(
+                &gate.key,
+                &gate.action,
+                &gate.rules,
+            ));
         }
         for (service, list) in by_service {
             let n = list.len();
@@ -89,21 +99,10 @@ pub fn render_plan(plan: &Plan) -> String {
             )
             .unwrap();
             for change in list {
-                let what = match change.kind {
-                    ResourceKind::Gate => format!("gate `{}`", change.address),
-                    ResourceKind::Rule => format!(
-                        "rule **{}** on `{}/{}/{}`",
-                        change.rule.as_deref().unwrap_or_default().replace('|', "\\|"),
-                        change.gate.service,
-                        change.gate.env,
-                        change.gate.identifier
-                    ),
-                };
-                writeln!(out, "**{}** {what}\n", symbol(&change.actions)).unwrap();
-                let rows = rows(change);
-                if !rows.is_empty() {
+                writeln!(out, "{}\n", change.heading).unwrap();
+                if !change.rows.is_empty() {
                     writeln!(out, "| Attribute | Before | After |\n|---|---|---|").unwrap();
-                    for (k, b, a) in rows {
+                    for (k, b, a) in change.rows {
                         writeln!(out, "| {k} | {b} | {a} |").unwrap();
                     }
                     out.push('\n');

@@ -1,12 +1,22 @@
-//! Output: the plan as text (with colour only where asked for), Markdown and JSON, all from
-//! one plan model.
+//! Output: plans, drift reports, evaluation verdicts and diagnostics as text (with colour only
+//! where asked for), Markdown and JSON, each from one model.
 
-pub mod drift;
+pub mod diagnostics;
+pub(crate) mod drift;
+pub(crate) mod evaluation;
 pub mod json;
-pub mod markdown;
+pub(crate) mod markdown;
 pub mod text;
 
 use anstyle::{AnsiColor, Style};
+
+/// The output formats; a command offers those that make sense for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
 
 /// Colours for one output stream; plain text when disabled.
 #[derive(Clone, Copy, Debug)]

@@ -4,8 +4,10 @@ use std::fmt::Write;
 
 use similar::{ChangeTag, TextDiff};
 
+use crate::escape::quoted;
+
 use super::Palette;
-use crate::model::Rule;
+use crate::model::{AttrChange, AttrName, Rule};
 use crate::plan::{GateAction, Plan, RuleAction, Summary};
 
 /// Queries longer than this are shown as a word diff rather than old → new.
@@ -79,59 +81,53 @@ pub fn summary_line(s: &Summary) -> String {
     )
 }
 
-fn rule_attrs(rule: &Rule) -> Vec<(&'static str, String)> {
-    let mut attrs = vec![("dry_run", rule.dry_run.to_string())];
-    attrs.extend(rule.options.attributes().into_iter().map(|(k, v)| (k, v.to_string())));
-    attrs
+/// The attributes a rule line lists: its type is in the line itself.
+fn rule_attrs(rule: &Rule) -> Vec<(AttrName, String)> {
+    rule.attributes().into_iter().filter(|a| a.name != AttrName::Type).map(|a| (a.name, a.value.to_string())).collect()
 }
 
 fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
     match action {
         RuleAction::Create { after } => {
-            writeln!(out, "      {} rule {:?} ({})", p.create("+"), after.name, after.rule_type()).unwrap();
+            writeln!(out, "      {} rule {} ({})", p.create("+"), quoted(&after.name), after.rule_type()).unwrap();
             for (k, v) in rule_attrs(after) {
-                attr_line(out, p, 10, "+", k, &v, None);
+                attr_line(out, p, 10, "+", k.as_str(), &v, None);
             }
         }
         RuleAction::Delete { before, .. } => {
-            writeln!(out, "      {} rule {:?} ({})", p.delete("-"), before.name, before.rule_type()).unwrap();
+            writeln!(out, "      {} rule {} ({})", p.delete("-"), quoted(&before.name), before.rule_type()).unwrap();
             for (k, v) in rule_attrs(before) {
-                attr_line(out, p, 10, "-", k, &v, None);
+                attr_line(out, p, 10, "-", k.as_str(), &v, None);
             }
         }
         RuleAction::Update { before, after, .. } => {
-            writeln!(out, "      {} rule {:?} ({})", p.update("~"), after.name, after.rule_type()).unwrap();
-            let old = rule_attrs(before);
-            let new = rule_attrs(after);
-            for (k, v) in &new {
-                match old.iter().find(|(ok, _)| ok == k) {
-                    Some((_, ov)) if ov == v => {}
-                    Some((_, ov)) => attr_line(out, p, 10, "~", k, ov, Some(v)),
-                    None => attr_line(out, p, 10, "+", k, v, None),
-                }
-            }
-            for (k, v) in &old {
-                if !new.iter().any(|(nk, _)| nk == k) {
-                    attr_line(out, p, 10, "-", k, v, None);
+            writeln!(out, "      {} rule {} ({})", p.update("~"), quoted(&after.name), after.rule_type()).unwrap();
+            for change in AttrChange::between(Some(before), Some(after)) {
+                let key = change.name.as_str();
+                match (change.before, change.after) {
+                    (Some(b), Some(a)) => attr_line(out, p, 10, "~", key, &b.to_string(), Some(&a.to_string())),
+                    (None, Some(a)) => attr_line(out, p, 10, "+", key, &a.to_string(), None),
+                    (Some(b), None) => attr_line(out, p, 10, "-", key, &b.to_string(), None),
+                    (None, None) => {}
                 }
             }
         }
         RuleAction::Replace { before, after, .. } => {
             writeln!(
                 out,
-                "    {} rule {:?} ({} → {}) {}",
+                "    {} rule {} ({} → {}) {}",
                 p.update("-/+"),
-                after.name,
+                quoted(&after.name),
                 before.rule_type(),
                 after.rule_type(),
                 p.dim("(type changed: delete, then create)")
             )
             .unwrap();
             for (k, v) in rule_attrs(before) {
-                attr_line(out, p, 10, "-", k, &v, None);
+                attr_line(out, p, 10, "-", k.as_str(), &v, None);
             }
             for (k, v) in rule_attrs(after) {
-                attr_line(out, p, 10, "+", k, &v, None);
+                attr_line(out, p, 10, "+", k.as_str(), &v, None);
             }
         }
     }

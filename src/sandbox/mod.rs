@@ -1,12 +1,12 @@
 //! A local, Datadog-compatible Deployment Gates API: same paths, JSON:API bodies, status codes
-//! and error texts as `shared/api/README.md`, state persisted to a JSON file.
+//! and error texts as the real service (see the recordings under `tests/`), state persisted
+//! to a JSON file.
 
 mod evaluation;
 pub mod faults;
 pub mod store;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -57,7 +57,6 @@ struct Shared {
 
 /// A sandbox serving on a loopback port until dropped or its runtime ends.
 pub struct RunningSandbox {
-    pub addr: SocketAddr,
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
     writer: tokio::task::JoinHandle<()>,
@@ -128,7 +127,7 @@ pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -
             }
         })
     };
-    Ok(RunningSandbox { addr, shared, task, writer })
+    Ok(RunningSandbox { shared, task, writer })
 }
 
 fn router(shared: Arc<Shared>) -> Router {

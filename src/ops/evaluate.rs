@@ -1,0 +1,177 @@
+//! Triggers a gate evaluation and waits for its verdict, riding out the transient failures
+//! that must never decide a deploy on their own.
+
+use std::time::{Duration, Instant};
+
+use crate::model::{Evaluation, GateKey, RuleVerdict, Verdict};
+use crate::remote::wire::{EvaluationRequest, EvaluationResult};
+use crate::remote::Client;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WaitOptions {
+    /// The whole wait, trigger included.
+    pub(crate) timeout: Duration,
+    /// Time between polls.
+    pub(crate) interval: Duration,
+}
+
+/// How long a 404 right after the trigger counts as "not ready yet" rather than an error.
+fn not_found_grace(interval: Duration) -> Duration {
+    (interval * 4).max(Duration::from_secs(60))
+}
+
+/// What a waiting user is told.
+#[derive(Clone, Debug)]
+pub(crate) enum WaitEvent {
+    Triggered {
+        evaluation_id: String,
+    },
+    NotReady,
+    InProgress {
+        done: usize,
+        total: usize,
+    },
+    /// A transient failure, retried.
+    Retrying {
+        error: String,
+    },
+}
+
+/// Retry pause after the n-th consecutive transient failure: 1 s, 2 s, 4 s … capped by the interval.
+fn retry_pause(failures: u32, interval: Duration) -> Duration {
+    Duration::from_secs(1 << failures.saturating_sub(1).min(5)).min(interval.max(Duration::from_millis(100)))
+}
+
+fn evaluation(gate: &GateKey, verdict: Verdict, id: Option<String>, result: Option<EvaluationResult>) -> Evaluation {
+    let mut out = Evaluation {
+        gate: gate.clone(),
+        verdict,
+        evaluation_id: id,
+        url: None,
+        gate_status: None,
+        dry_run: None,
+        rules: Vec::new(),
+        reason: None,
+    };
+    if let Some(r) = result {
+        out.url = Some(r.evaluation_url).filter(|u| !u.is_empty());
+        out.gate_status = Some(r.gate_status);
+        out.dry_run = Some(r.dry_run);
+        out.rules = r
+            .rules
+            .into_iter()
+            .map(|rule| RuleVerdict {
+                name: rule.name,
+                status: rule.status,
+                dry_run: rule.dry_run,
+                reason: rule.reason,
+            })
+            .collect();
+    }
+    out
+}
+
+fn no_verdict(gate: &GateKey, id: Option<String>, result: Option<EvaluationResult>, reason: String) -> Evaluation {
+    Evaluation { reason: Some(reason), ..evaluation(gate, Verdict::Unavailable, id, result) }
+}
+
+/// Runs one evaluation to its verdict. A permanent refusal (400, 401, 403, 404 no such gate)
+/// is `Verdict::Error` at once: waiting longer cannot help, whatever `--fail-on-error` says.
+pub(crate) async fn evaluate(
+    client: &Client,
+    request: &EvaluationRequest,
+    options: WaitOptions,
+    mut progress: impl FnMut(WaitEvent),
+) -> Evaluation {
+    let gate = GateKey::new(
+        &request.service,
+        &request.env,
+        request.identifier.as_deref().unwrap_or(crate::model::DEFAULT_IDENTIFIER),
+    );
+    let started = Instant::now();
+    let deadline = started + options.timeout;
+    let remaining = || deadline.saturating_duration_since(Instant::now());
+
+    // Trigger, retrying what is transient.
+    let mut failures = 0;
+    let evaluation_id = loop {
+        let attempt = tokio::time::timeout(remaining(), client.trigger_evaluation(request)).await;
+        match attempt {
+            Ok(Ok(id)) => break id,
+            Ok(Err(e)) if !e.is_transient() => {
+                return Evaluation { reason: Some(e.to_string()), ..evaluation(&gate, Verdict::Error, None, None) }
+            }
+            Ok(Err(e)) => {
+                failures += 1;
+                progress(WaitEvent::Retrying { error: e.to_string() });
+                let pause = retry_pause(failures, options.interval);
+                if pause >= remaining() {
+                    let reason = format!("could not trigger the evaluation before the timeout: {e}");
+                    return no_verdict(&gate, None, None, reason);
+                }
+                tokio::time::sleep(pause).await;
+            }
+            Err(_) => {
+                let reason = format!("timed out after {} triggering the evaluation", human(options.timeout));
+                return no_verdict(&gate, None, None, reason);
+            }
+        }
+    };
+    progress(WaitEvent::Triggered { evaluation_id: evaluation_id.clone() });
+    let triggered = Instant::now();
+
+    let mut last: Option<EvaluationResult> = None;
+    let mut failures = 0;
+    let mut pause = Duration::ZERO;
+    loop {
+        if pause >= remaining() {
+            let reason = format!("no verdict within the timeout of {}", human(options.timeout));
+            return no_verdict(&gate, Some(evaluation_id), last, reason);
+        }
+        tokio::time::sleep(pause).await;
+        pause = options.interval;
+        let Ok(answer) = tokio::time::timeout(remaining(), client.get_evaluation(&evaluation_id)).await else {
+            continue;
+        };
+        match answer {
+            Ok(result) => {
+                failures = 0;
+                match result.gate_status.as_str() {
+                    "pass" => return evaluation(&gate, Verdict::Pass, Some(evaluation_id), Some(result)),
+                    "fail" => return evaluation(&gate, Verdict::Fail, Some(evaluation_id), Some(result)),
+                    _ => {
+                        let total = result.rules.len();
+                        let done = result.rules.iter().filter(|r| r.status == "pass" || r.status == "fail").count();
+                        progress(WaitEvent::InProgress { done, total });
+                        last = Some(result);
+                    }
+                }
+            }
+            // The result is not readable for a few seconds after the trigger: expected.
+            Err(e) if e.status() == Some(404) && triggered.elapsed() < not_found_grace(options.interval) => {
+                progress(WaitEvent::NotReady)
+            }
+            Err(e) if e.is_transient() => {
+                failures += 1;
+                progress(WaitEvent::Retrying { error: e.to_string() });
+                pause = retry_pause(failures, options.interval);
+            }
+            Err(e) if e.status() == Some(404) => {
+                let reason = format!("the evaluation result stayed unavailable: {e}");
+                return no_verdict(&gate, Some(evaluation_id), last, reason);
+            }
+            Err(e) => {
+                return Evaluation {
+                    reason: Some(e.to_string()),
+                    ..evaluation(&gate, Verdict::Error, Some(evaluation_id), last)
+                }
+            }
+        }
+    }
+}
+
+/// `1h 2m 3s` style, for messages.
+pub(crate) fn human(d: Duration) -> String {
+    // Whole seconds, rounded up, so that a short timeout never reads "0s".
+    humantime::format_duration(Duration::from_secs(d.as_secs_f64().ceil() as u64)).to_string()
+}

@@ -1,0 +1,132 @@
+//! Import: the remote gates written as a configuration file.
+
+use std::collections::BTreeMap;
+
+use crate::config::wire::{DefaultsSpec, FileSpec, GateSpec, RuleSpec};
+use crate::model::{AttrName, AttrValue, GateFilter, RemoteState, Rule, DEFAULT_IDENTIFIER};
+use crate::remote::{self, ApiError, Client};
+
+/// The file formats import writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FileFormat {
+    Toml,
+    Yaml,
+}
+
+fn rule_spec(rule: &Rule, default_dry_run: bool) -> RuleSpec {
+    let mut spec = RuleSpec {
+        name: rule.name.clone(),
+        rule_type: rule.rule_type(),
+        dry_run: (rule.dry_run != default_dry_run).then_some(rule.dry_run),
+        query: None,
+        duration: None,
+        excluded_resources: None,
+        allowed_resources: None,
+    };
+    for attribute in rule.options.attributes() {
+        match (attribute.name, attribute.value) {
+            (AttrName::Query, AttrValue::Text(q)) => spec.query = Some(q),
+            (AttrName::Duration, AttrValue::Number(d)) => spec.duration = Some(d),
+            (AttrName::ExcludedResources, AttrValue::List(l)) => spec.excluded_resources = Some(l),
+            (AttrName::AllowedResources, AttrValue::List(l)) => spec.allowed_resources = Some(l),
+            // Type and dry_run are not options; no other pairing exists.
+            _ => {}
+        }
+    }
+    spec
+}
+
+/// The remote gates as a file: sorted, with the most common `dry_run` factored into [defaults].
+pub(crate) fn file_spec(remote: &RemoteState) -> FileSpec {
+    let mut votes: BTreeMap<bool, usize> = BTreeMap::new();
+    for gate in remote.gates.values() {
+        *votes.entry(gate.dry_run).or_default() += 1;
+        for r in remote.rules_of(&gate.key) {
+            *votes.entry(r.rule.dry_run).or_default() += 1;
+        }
+    }
+    let default_dry_run = votes.get(&true).copied().unwrap_or(0) > votes.get(&false).copied().unwrap_or(0);
+    let gates = remote
+        .gates
+        .values()
+        .map(|gate| {
+            let mut rules: Vec<&Rule> = remote.rules_of(&gate.key).iter().map(|r| &r.rule).collect();
+            rules.sort_by(|a, b| a.name.cmp(&b.name));
+            // Two remote rules with one name cannot both be declared: keep the first.
+            rules.dedup_by(|a, b| a.name == b.name);
+            GateSpec {
+                service: gate.key.service.clone(),
+                env: Some(gate.key.env.clone()),
+                envs: None,
+                identifier: (gate.key.identifier != DEFAULT_IDENTIFIER).then(|| gate.key.identifier.clone()),
+                dry_run: (gate.dry_run != default_dry_run).then_some(gate.dry_run),
+                rules: rules.into_iter().map(|r| rule_spec(r, default_dry_run)).collect(),
+            }
+        })
+        .collect();
+    FileSpec {
+        version: 1,
+        defaults: Some(DefaultsSpec { dry_run: Some(default_dry_run) }),
+        manage: None,
+        safety: None,
+        gates,
+    }
+}
+
+/// A JSON value as a YAML node, keys in the order serde wrote them.
+fn yaml(value: &serde_json::Value) -> saphyr::Yaml<'_> {
+    use saphyr::{Scalar, Yaml};
+    use serde_json::Value;
+    match value {
+        Value::Null => Yaml::Value(Scalar::Null),
+        Value::Bool(b) => Yaml::Value(Scalar::Boolean(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Yaml::Value(Scalar::Integer(i)),
+            None => Yaml::Value(Scalar::FloatingPoint(n.as_f64().unwrap_or(f64::NAN).into())),
+        },
+        Value::String(s) => Yaml::Value(Scalar::String(s.as_str().into())),
+        Value::Array(items) => Yaml::Sequence(items.iter().map(yaml).collect()),
+        Value::Object(map) => {
+            Yaml::Mapping(map.iter().map(|(k, v)| (Yaml::Value(Scalar::String(k.as_str().into())), yaml(v))).collect())
+        }
+    }
+}
+
+pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<String, String> {
+    let header = format!("# Deployment gates imported by gatesctl from {source}.\n");
+    match format {
+        FileFormat::Toml => {
+            let body = toml::to_string_pretty(spec).map_err(|e| e.to_string())?;
+            Ok(format!("{header}{body}"))
+        }
+        FileFormat::Yaml => {
+            let value = serde_json::to_value(spec).map_err(|e| e.to_string())?;
+            let mut body = String::new();
+            saphyr::YamlEmitter::new(&mut body).dump(&yaml(&value)).map_err(|e| e.to_string())?;
+            Ok(format!("{header}{body}\n"))
+        }
+    }
+}
+
+/// Remote gates of the filter, with all their rules, and one warning per gate holding several
+/// rules of one name (only one can be declared).
+pub(crate) async fn read(
+    client: &Client,
+    filter: &GateFilter,
+    parallelism: usize,
+) -> Result<(RemoteState, Vec<String>), ApiError> {
+    let mut remote = remote::fetch(client, parallelism, |k| filter.matches(k)).await?;
+    remote.gates.retain(|k, _| filter.matches(k));
+    let mut warnings = Vec::new();
+    for (key, rules) in &remote.rules {
+        let mut names: Vec<&str> = rules.iter().map(|r| r.rule.name.as_str()).collect();
+        names.sort_unstable();
+        for pair in names.windows(2).filter(|p| p[0] == p[1]) {
+            warnings.push(format!(
+                "gate {key} has several rules named {}; only one is imported, and a plan with this file deletes the others",
+                crate::escape::quoted(pair[0])
+            ));
+        }
+    }
+    Ok((remote, warnings))
+}

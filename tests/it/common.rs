@@ -1,0 +1,229 @@
+//! Shared harness: a real sandbox on a loopback port, and the real binary talking to it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use gatesctl::remote::{client, Client, Credentials};
+use gatesctl::sandbox::{self, RecordedRequest, RunningSandbox, SandboxOptions};
+
+/// Two gates, three kinds of rule settings: the configuration most end-to-end tests start from.
+pub const SMALL: &str = r#"version = 1
+
+[[gates]]
+service = "checkout"
+env = "production"
+dry_run = false
+
+  [[gates.rules]]
+  name = "Errors"
+  type = "monitor"
+  query = "service:checkout env:production"
+  duration = 300
+
+  [[gates.rules]]
+  name = "Faulty deployment detection"
+  type = "faulty_deployment_detection"
+  duration = 900
+  excluded_resources = ["GET /healthz"]
+
+[[gates]]
+service = "search"
+env = "production"
+identifier = "canary"
+"#;
+
+pub fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+pub struct TestSandbox {
+    pub url: String,
+    pub state_file: PathBuf,
+    sandbox: Option<RunningSandbox>,
+    // Declared last: dropped after the sandbox, so its tasks end inside their runtime.
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl TestSandbox {
+    pub fn start(dir: &Path) -> TestSandbox {
+        Self::start_with(dir, SandboxOptions::default())
+    }
+
+    /// Starts on 127.0.0.1:0 with state in `dir/sandbox.json` (a fixture may have put one there).
+    pub fn start_with(dir: &Path, mut options: SandboxOptions) -> TestSandbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let state_file = dir.join("sandbox.json");
+        options.state_file = Some(state_file.clone());
+        let sandbox = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            sandbox::start(listener, options).await.unwrap()
+        });
+        TestSandbox { url: sandbox.url(), state_file, sandbox: Some(sandbox), runtime }
+    }
+
+    /// Saves the sandbox's pending changes to its state file now.
+    pub fn flush(&self) {
+        self.sandbox.as_ref().unwrap().flush();
+    }
+
+    /// The sandbox's state in memory.
+    pub fn store(&self) -> gatesctl::sandbox::store::Store {
+        self.sandbox.as_ref().unwrap().store()
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.sandbox.as_ref().unwrap().requests()
+    }
+
+    pub fn mutations(&self) -> Vec<RecordedRequest> {
+        self.requests().into_iter().filter(|r| r.method != "GET").collect()
+    }
+
+    /// A library client for out-of-band changes, as someone clicking in the UI would make.
+    pub fn client(&self) -> Client {
+        Client::new(client::base_url(None, Some(&self.url)).unwrap(), Credentials::new("k", "k"), false).unwrap()
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// Runs the gatesctl binary in `dir` against this sandbox.
+    pub fn gatesctl(&self, dir: &Path, args: &[&str]) -> Run {
+        gatesctl(
+            dir,
+            args,
+            &[("DD_API_URL", &self.url), ("DD_API_KEY", "test-api-key"), ("DD_APP_KEY", "test-app-key")],
+        )
+    }
+}
+
+impl Drop for TestSandbox {
+    fn drop(&mut self) {
+        let sandbox = self.sandbox.take();
+        let _guard = self.runtime.enter();
+        drop(sandbox);
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Settings of the machine running the tests that must not leak into them: credentials, sites,
+/// proxies (all traffic here is loopback) and forced colour.
+const HERMETIC_REMOVE: [&str; 17] = [
+    "DD_API_KEY",
+    "DD_APP_KEY",
+    "DATADOG_API_KEY",
+    "DATADOG_APP_KEY",
+    "DD_SITE",
+    "DATADOG_SITE",
+    "DD_API_URL",
+    "DD_HOST",
+    "CLICOLOR_FORCE",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+];
+
+/// The binary with a hermetic environment: no colour, fixed width, no inherited Datadog settings.
+pub fn gatesctl(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatesctl"));
+    cmd.args(args).current_dir(dir).stdin(Stdio::null());
+    for var in HERMETIC_REMOVE {
+        cmd.env_remove(var);
+    }
+    cmd.env("NO_COLOR", "1").env("COLUMNS", "100");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::from(cmd.output().expect("gatesctl runs"))
+}
+
+pub fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+pub fn fixtures_dir(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/fixtures").join(kind)
+}
+
+/// Copies a folder's files (not subfolders) into `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// The binary with its stdout on a real pseudo-terminal, as a user at a terminal runs it, and
+/// without the harness's `NO_COLOR` unless `env` sets it. Returns what the terminal showed.
+pub fn gatesctl_on_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the integers it is given.
+    let opened =
+        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned here only.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatesctl"));
+    cmd.args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::from(slave)).stderr(Stdio::piped());
+    for var in HERMETIC_REMOVE {
+        cmd.env_remove(var);
+    }
+    cmd.env_remove("NO_COLOR").env("COLUMNS", "100").env("TERM", "xterm-256color");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("gatesctl runs");
+    // The child holds the only slave end now: once it exits, reading the master ends (EIO).
+    drop(cmd);
+    let reader = std::thread::spawn(move || {
+        let mut file = std::fs::File::from(master);
+        let mut shown = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => shown.extend_from_slice(&buf[..n]),
+            }
+        }
+        shown
+    });
+    let output = child.wait_with_output().unwrap();
+    let shown = reader.join().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&shown).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}

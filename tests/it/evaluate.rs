@@ -1,0 +1,219 @@
+//! `gatesctl evaluate` end to end against the sandbox, failure paths included.
+
+use std::path::Path;
+
+use crate::common::{gatesctl, Run, TestSandbox};
+use gatesctl::sandbox::{EvalSettings, Faults, SandboxOptions};
+
+const GATES: &str = r#"version = 1
+
+[[gates]]
+service = "checkout"
+env = "production"
+
+  [[gates.rules]]
+  name = "Errors"
+  type = "monitor"
+  query = "service:checkout env:production"
+
+  [[gates.rules]]
+  name = "Faulty deployment detection"
+  type = "faulty_deployment_detection"
+  duration = 900
+
+[[gates]]
+service = "search"
+env = "production"
+
+  [[gates.rules]]
+  name = "Latency"
+  type = "monitor"
+  query = "service:search sandbox:fail"
+
+[[gates]]
+service = "search"
+env = "staging"
+dry_run = true
+
+  [[gates.rules]]
+  name = "Latency"
+  type = "monitor"
+  query = "service:search sandbox:fail"
+"#;
+
+/// A sandbox holding GATES, with the given evaluation behaviour and faults.
+fn sandbox(eval: EvalSettings, faults: Faults) -> (tempfile::TempDir, TestSandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gates.toml"), GATES).unwrap();
+    let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { eval, faults, ..Default::default() });
+    let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    (dir, sandbox)
+}
+
+fn evaluate(sandbox: &TestSandbox, dir: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["evaluate", "--interval", "50ms", "--timeout", "20s", "--version", "v1.2.3"];
+    all.extend_from_slice(args);
+    sandbox.gatesctl(dir, &all)
+}
+
+fn result_polls(sandbox: &TestSandbox) -> Vec<u16> {
+    sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/deployments/gates/evaluation/"))
+        .map(|r| r.status)
+        .collect()
+}
+
+#[test]
+fn a_passing_gate_exits_0_with_its_rule_table() {
+    let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
+    let run = evaluate(&sandbox, dir.path(), &["--service", "checkout", "--env", "production"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("Gate checkout/production/default: PASS"), "{run:?}");
+    assert!(run.stdout.contains("Evaluation: http://127.0.0.1:"), "{run:?}");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("Errors ") && l.contains("pass") && l.contains("All monitors in OK state")),
+        "{run:?}"
+    );
+    // In CI (no terminal) progress comes as plain lines, never escape codes.
+    assert!(run.stderr.contains("in progress: "), "{run:?}");
+    assert!(!run.stderr.contains('\u{1b}'), "{run:?}");
+}
+
+#[test]
+fn a_failing_gate_exits_1_and_prints_the_reasons() {
+    let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
+    let run = evaluate(&sandbox, dir.path(), &["--service", "search", "--env", "production"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("Gate search/production/default: FAIL"), "{run:?}");
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("Latency")
+            && l.contains("fail")
+            && l.contains("One or more monitors in ALERT state")),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_faulty_version_fails_faulty_deployment_detection() {
+    let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
+    let run = sandbox.gatesctl(
+        dir.path(),
+        &["evaluate", "--interval", "50ms", "--service", "checkout", "--env", "production", "--version", "v2-faulty"],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("Faulty deployment detected"), "{run:?}");
+}
+
+#[test]
+fn a_gate_in_dry_run_passes_but_shows_the_real_rule_results() {
+    let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
+    let run = evaluate(&sandbox, dir.path(), &["--service", "search", "--env", "staging"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("PASS") && run.stdout.contains("Dry run: yes"), "{run:?}");
+    assert!(run.stdout.lines().any(|l| l.starts_with("Latency") && l.contains("fail")), "{run:?}");
+}
+
+#[test]
+fn not_found_right_after_the_trigger_is_waited_out() {
+    let (dir, sandbox) = sandbox(EvalSettings { not_found_polls: 3, ..Default::default() }, Faults::default());
+    let run = evaluate(&sandbox, dir.path(), &["--service", "checkout", "--env", "production"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let polls = result_polls(&sandbox);
+    assert_eq!(&polls[..3], [404, 404, 404], "{polls:?}");
+    assert_eq!(polls.last(), Some(&200));
+}
+
+#[test]
+fn transient_errors_and_dropped_connections_never_end_the_wait() {
+    let (dir, sandbox) = sandbox(
+        EvalSettings { pending_polls: 6, ..Default::default() },
+        Faults { flaky_polls: Some(2), ..Default::default() },
+    );
+    let run = evaluate(&sandbox, dir.path(), &["--service", "search", "--env", "production"]);
+    // The verdict is the real one (fail), not a pass by default after a blip.
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("FAIL"), "{run:?}");
+    let polls = result_polls(&sandbox);
+    assert!(polls.contains(&503), "a 503 was injected: {polls:?}");
+    assert!(polls.contains(&0), "a connection was dropped: {polls:?}");
+    assert!(polls.iter().filter(|s| **s == 200).count() >= 7, "{polls:?}");
+}
+
+#[test]
+fn a_timeout_skips_the_gate_unless_fail_on_error() {
+    let (dir, sandbox) = sandbox(EvalSettings { pending_polls: u32::MAX, ..Default::default() }, Faults::default());
+    let base = [
+        "evaluate",
+        "--interval",
+        "50ms",
+        "--timeout",
+        "1s",
+        "--version",
+        "v1",
+        "--service",
+        "checkout",
+        "--env",
+        "production",
+    ];
+    let open = sandbox.gatesctl(dir.path(), &base);
+    assert_eq!(open.code, 0, "{open:?}");
+    assert!(open.stderr.contains("WARNING: gate checkout/production/default was SKIPPED"), "{open:?}");
+    assert!(open.stdout.contains("UNAVAILABLE"), "{open:?}");
+
+    let closed = sandbox.gatesctl(dir.path(), &[&base[..], &["--fail-on-error"]].concat());
+    assert_eq!(closed.code, 1, "{closed:?}");
+
+    let json = sandbox.gatesctl(dir.path(), &[&base[..], &["--format", "json"]].concat());
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {json:?}"));
+    assert_eq!(doc["outcome"], "unavailable");
+    assert_eq!(doc["gate_status"], "in_progress");
+}
+
+#[test]
+fn an_unknown_gate_is_a_permanent_error() {
+    let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
+    let run = evaluate(&sandbox, dir.path(), &["--service", "nope", "--env", "production"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("no gate found for service nope, env production, and identifier default"), "{run:?}");
+    let triggers =
+        sandbox.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/evaluation")).count();
+    assert_eq!(triggers, 1, "a 404 is not retried");
+}
+
+#[test]
+fn an_unreachable_api_fails_open_or_closed_as_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let env = [("DD_API_URL", url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
+    let args = ["evaluate", "--interval", "100ms", "--timeout", "2s", "--service", "checkout", "--env", "production"];
+    let open = gatesctl(dir.path(), &args, &env);
+    assert_eq!(open.code, 0, "{open:?}");
+    assert!(open.stderr.contains("SKIPPED"), "{open:?}");
+    let closed = gatesctl(dir.path(), &[&args[..], &["--fail-on-error"]].concat(), &env);
+    assert_eq!(closed.code, 1, "{closed:?}");
+}
+
+#[test]
+fn jit_mode_sends_the_declared_rules_inline() {
+    // The sandbox holds no gates at all: only the inline rules can be evaluated.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gates.toml"), GATES).unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    let run =
+        evaluate(&sandbox, dir.path(), &["--service", "search", "--env", "production", "--jit", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["outcome"], "fail");
+    assert_eq!(doc["rules"][0]["name"], "Latency");
+
+    let undeclared = evaluate(&sandbox, dir.path(), &["--service", "search", "--env", "qa", "--jit"]);
+    assert_eq!(undeclared.code, 1, "{undeclared:?}");
+    assert!(undeclared.stderr.contains("gate search/qa/default is not declared"), "{undeclared:?}");
+    assert!(undeclared.stderr.contains("search/production/default"), "names the declared ones: {undeclared:?}");
+}
