@@ -1,5 +1,8 @@
 //! Executes a plan: gates concurrently, and within a gate in dependency order
-//! (the gate before its rules, rule deletions before creations).
+//! (the gate before its rules, rule deletions before creations, a replacement created
+//! before the rule it replaces is deleted).
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::stream::{self, StreamExt};
 
@@ -14,6 +17,8 @@ pub enum Status {
     Failed(String),
     /// Not attempted because an action it depends on failed.
     Skipped(String),
+    /// Not attempted because the apply was stopped (Ctrl-C, SIGTERM) before its gate began.
+    NotStarted,
 }
 
 #[derive(Clone, Debug)]
@@ -46,8 +51,12 @@ impl Report {
         self.count(|s| matches!(s, Status::Skipped(_)))
     }
 
+    pub fn not_started(&self) -> usize {
+        self.count(|s| *s == Status::NotStarted)
+    }
+
     pub fn is_success(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0
+        self.failed() == 0 && self.skipped() == 0 && self.not_started() == 0
     }
 }
 
@@ -57,18 +66,33 @@ pub fn action_count(plan: &Plan) -> usize {
 }
 
 /// Runs every action of `plan`, at most `parallelism` gates at once, calling `on_outcome` as
-/// each lands, and never stops early: independent gates go on after a failure.
-pub async fn apply(client: &Client, plan: &Plan, parallelism: usize, on_outcome: impl Fn(&Outcome)) -> Report {
+/// each lands. A failure does not stop independent gates. Once `stop` is set no gate is
+/// begun, but a gate begun is finished (its requests are bounded by their timeout), so no gate
+/// is left half-made: created without its rules, or with a rule deleted and its replacement
+/// not created.
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    parallelism: usize,
+    stop: &AtomicBool,
+    on_outcome: impl Fn(&Outcome),
+) -> Report {
     let mut per_gate: Vec<(usize, Vec<Outcome>)> = stream::iter(plan.gates.iter().enumerate())
         .map(|(index, gate)| {
             let on_outcome = &on_outcome;
             async move {
                 let mut outcomes = Vec::new();
-                apply_gate(client, gate, |o| {
+                let mut emit = |o: Outcome| {
                     on_outcome(&o);
                     outcomes.push(o);
-                })
-                .await;
+                };
+                if stop.load(Ordering::SeqCst) {
+                    for action in descriptions(gate) {
+                        emit(Outcome { gate: gate.key.clone(), action, status: Status::NotStarted });
+                    }
+                } else {
+                    apply_gate(client, gate, emit).await;
+                }
                 (index, outcomes)
             }
         })
@@ -93,6 +117,21 @@ fn gone_is_fine(result: Result<(), ApiError>) -> Result<(), ApiError> {
         Err(e) if e.status() == Some(404) => Ok(()),
         other => other,
     }
+}
+
+/// Every action of a gate, as its outcomes name them.
+fn descriptions(gate: &GatePlan) -> Vec<String> {
+    let mut out = Vec::new();
+    match &gate.action {
+        GateAction::Create { .. } => out.push("create gate".to_string()),
+        GateAction::Update { after, .. } => out.push(format!("update gate dry_run → {after}")),
+        GateAction::Keep { .. } | GateAction::Delete { .. } => {}
+    }
+    out.extend(gate.rules.iter().map(describe));
+    if matches!(gate.action, GateAction::Delete { .. }) {
+        out.push("delete gate".to_string());
+    }
+    out
 }
 
 async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outcome)) {
@@ -124,41 +163,35 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
     // Deletions first, so a name freed by one rule can be taken by another.
     let mut rules_failed = false;
     for rule in &gate.rules {
-        match rule {
-            RuleAction::Delete { id, .. } => {
-                let result = gone_is_fine(client.delete_rule(&gate_id, id).await);
-                rules_failed |= result.is_err();
-                out(describe(rule), status(&result));
-            }
-            RuleAction::Replace { id, after, .. } => {
-                let deleted = gone_is_fine(client.delete_rule(&gate_id, id).await);
-                if let Err(e) = &deleted {
-                    out(describe(rule), Status::Failed(format!("deleting the old rule: {e}")));
-                    continue;
-                }
-                let created = client.create_rule_once(&gate_id, after).await;
-                out(
-                    describe(rule),
-                    match created {
-                        Ok(_) => Status::Done,
-                        Err(e) => Status::Failed(format!("old rule deleted, creating the new one: {e}")),
-                    },
-                );
-            }
-            _ => {}
+        if let RuleAction::Delete { id, .. } = rule {
+            let result = gone_is_fine(client.delete_rule(&gate_id, id).await);
+            rules_failed |= result.is_err();
+            out(describe(rule), status(&result));
         }
     }
     for rule in &gate.rules {
         match rule {
+            // The API lets two rules share a name: the new rule is created first, so a failed
+            // create never leaves the gate without the rule.
+            RuleAction::Replace { id, after, .. } => match client.create_rule_once(&gate_id, after, &[id]).await {
+                Err(e) => out(describe(rule), Status::Failed(format!("{e}; the old rule is kept, unchanged"))),
+                Ok(_) => match gone_is_fine(client.delete_rule(&gate_id, id).await) {
+                    Ok(()) => out(describe(rule), Status::Done),
+                    Err(e) => out(
+                        describe(rule),
+                        Status::Failed(format!("the new rule was created, but deleting the old one failed: {e}")),
+                    ),
+                },
+            },
             RuleAction::Update { id, after, .. } => {
                 let result = client.update_rule(&gate_id, id, after).await;
                 out(describe(rule), status(&result));
             }
             RuleAction::Create { after } => {
-                let result = client.create_rule_once(&gate_id, after).await;
+                let result = client.create_rule_once(&gate_id, after, &[]).await;
                 out(describe(rule), status(&result));
             }
-            _ => {}
+            RuleAction::Delete { .. } => {}
         }
     }
     // A gate is deleted only once its rules are gone.

@@ -17,6 +17,10 @@ pub(crate) enum ExitStatus {
     Failure,
     /// 1: the command could not do its job: invalid files or flags, API or network errors.
     Error,
+    /// 130: stopped by Ctrl-C (SIGINT).
+    Interrupted,
+    /// 143: stopped by SIGTERM.
+    Terminated,
 }
 
 impl ExitStatus {
@@ -25,6 +29,8 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure | ExitStatus::Error => 1,
             ExitStatus::Changes => 2,
+            ExitStatus::Interrupted => 130,
+            ExitStatus::Terminated => 143,
         }
     }
 }

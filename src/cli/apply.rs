@@ -47,6 +47,7 @@ fn outcome_line(o: &Outcome, p: Palette) -> String {
         Status::Done => format!("  {} {}: {}", p.create("✓"), o.gate, o.action),
         Status::Failed(e) => format!("  {} {}: {}: {e}", p.delete("✗"), o.gate, o.action),
         Status::Skipped(why) => format!("  {} {}: {} skipped: {why}", p.dim("-"), o.gate, o.action),
+        Status::NotStarted => format!("  {} {}: {} not started", p.dim("-"), o.gate, o.action),
     }
 }
 
@@ -94,23 +95,36 @@ async fn execute(client: &Client, plan: &Plan, parallelism: usize, palette: Pale
         palette,
         state: Mutex::new((0, 0, Instant::now())),
     };
-    let report = apply::apply(client, plan, parallelism, |o| progress.landed(o)).await;
+    super::interrupt::graceful(true);
+    let report = apply::apply(client, plan, parallelism, &super::interrupt::STOP, |o| progress.landed(o)).await;
+    super::interrupt::graceful(false);
     if progress.live {
         errln!();
     }
+    let stopped = super::interrupt::received();
+    let verdict = match (stopped, report.is_success()) {
+        (Some(_), _) => "stopped",
+        (None, true) => "complete",
+        (None, false) => "incomplete",
+    };
+    let not_started = report.not_started();
     outln!(
-        "\nApply {}: {} succeeded, {} failed, {} skipped.",
-        if report.is_success() { "complete" } else { "incomplete" },
+        "\nApply {verdict}: {} succeeded, {} failed, {} skipped{}.",
         report.succeeded(),
         report.failed(),
-        report.skipped()
+        report.skipped(),
+        if not_started > 0 { format!(", {not_started} not started") } else { String::new() }
     );
     if report.is_success() {
         return Ok(ExitStatus::Success);
     }
-    outln!("\nFailures:");
+    outln!("\nNot done:");
     for o in report.outcomes.iter().filter(|o| !matches!(o.status, Status::Done)) {
         outln!("{}", outcome_line(o, palette));
+    }
+    if let Some(status) = stopped {
+        errln!("Stopped before the end: run `gatesctl apply` again to finish; nothing done is done twice.");
+        return Ok(status);
     }
     Err(Error::ApplyFailed { failed: report.failed(), skipped: report.skipped() })
 }
@@ -153,7 +167,9 @@ async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, global: &GlobalAr
     }
     let connection = global.connect().await?;
     let palette = global.stdout_palette();
-    let saved = ops::saved::verify(path, &connection.client, &connection.target, args.flags.parallelism).await?;
+    let (saved, warning) =
+        ops::saved::verify(path, &connection.client, &connection.target, args.flags.parallelism).await?;
+    super::plan::warn(warning);
     out(&text::render_plan(&saved.plan, palette));
     if saved.plan.is_empty() {
         return Ok(ExitStatus::Success);

@@ -28,11 +28,11 @@ pub(super) struct EvaluateArgs {
     /// APM primary tag scoping faulty deployment detection, e.g. region:us-east-1
     #[arg(long, alias = "apm-primary-tag")]
     primary_tag: Option<String>,
-    /// Give up waiting after this long (90s, 15m, 3h or seconds)
-    #[arg(long, default_value = "3h", value_parser = super::parse_duration)]
+    /// Give up waiting after this long: 90s, 15m, 3h or plain seconds, 1s to 24h
+    #[arg(long, default_value = "3h", value_parser = parse_timeout)]
     timeout: Duration,
-    /// Time between polls of the result
-    #[arg(long, default_value = "15s", value_parser = super::parse_duration)]
+    /// Time between polls of the result: 10ms to 1h, at most the timeout
+    #[arg(long, default_value = "15s", value_parser = parse_interval)]
     interval: Duration,
     /// Exit 1 when no verdict can be had (timeout, API unavailable) instead of letting the deploy through
     #[arg(long)]
@@ -45,6 +45,26 @@ pub(super) struct EvaluateArgs {
     jit: bool,
     #[command(flatten)]
     files: FileArgs,
+}
+
+fn bounded(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
+    let d = super::parse_duration(s)?;
+    if d < min || d > max {
+        return Err(format!(
+            "{s} is out of range: give from {} to {}",
+            humantime::format_duration(min),
+            humantime::format_duration(max)
+        ));
+    }
+    Ok(d)
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    bounded(s, Duration::from_secs(1), Duration::from_secs(24 * 3600))
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    bounded(s, Duration::from_millis(10), Duration::from_secs(3600))
 }
 
 /// The inline configuration of `--jit`: the declared gate's rules in the API's shape.
@@ -103,8 +123,12 @@ pub(super) async fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<Exit
         errln!("note: -f is read only with --jit; evaluating the gate as stored in Datadog");
     }
     let configuration = if args.jit { Some(jit_configuration(args, &key)?) } else { None };
-    if args.interval.is_zero() {
-        return Err(Error::Usage("--interval must be above zero".into()));
+    if args.interval > args.timeout {
+        return Err(Error::Usage(format!(
+            "--interval {} is longer than --timeout {}: the result would never be polled; shorten the interval",
+            humantime::format_duration(args.interval),
+            humantime::format_duration(args.timeout)
+        )));
     }
     let request = EvaluationRequest {
         service: args.service.clone(),

@@ -5,6 +5,7 @@ mod apply;
 mod drift;
 mod evaluate;
 mod import;
+mod interrupt;
 mod plan;
 mod sandbox;
 mod schema;
@@ -209,6 +210,7 @@ pub fn main() -> i32 {
             return ExitStatus::Error.code();
         }
     };
+    runtime.spawn(interrupt::watch());
     let status = match runtime.block_on(run(cli)) {
         Ok(status) => status,
         Err(e) => {

@@ -7,6 +7,7 @@ use crate::config::DesiredState;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{errln, out};
+use crate::plan::saved::SavedOptions;
 use crate::plan::{Plan, PlanOptions};
 use crate::render::{json, markdown, text, Format, Palette};
 
@@ -62,16 +63,12 @@ pub(super) async fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitStat
     warn(ops::plan::check_safety(&plan, &remote, &desired, &options, args.force)?);
     out(&render(&plan, args.format, global.stdout_palette()));
     if let Some(path) = &args.out {
-        let request = ops::saved::SaveRequest {
-            plan: &plan,
-            remote: &remote,
-            desired: &desired,
-            api: connection.target.clone(),
-            files,
+        let saved_options = SavedOptions {
             prune: args.prune,
+            force: args.force,
             targets: options.targets.iter().map(|t| t.text.clone()).collect(),
         };
-        ops::saved::save(path, request)?;
+        ops::saved::save(path, &plan, &desired, connection.target.clone(), &files, saved_options)?;
         errln!(
             "Saved the plan to {}. Apply exactly these actions with: gatesctl apply {}",
             path.display(),

@@ -30,10 +30,14 @@ pub enum Code {
     UnknownPlaceholder,
     BadPattern,
     OutOfRange,
+    MultipleDocuments,
+    UnsupportedTag,
+    LimitExceeded,
+    InvalidCharacter,
 }
 
 impl Code {
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 24] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::DuplicateKey,
@@ -54,6 +58,10 @@ impl Code {
         Code::UnknownPlaceholder,
         Code::BadPattern,
         Code::OutOfRange,
+        Code::MultipleDocuments,
+        Code::UnsupportedTag,
+        Code::LimitExceeded,
+        Code::InvalidCharacter,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +86,10 @@ impl Code {
             Code::UnknownPlaceholder => "gates::unknown-placeholder",
             Code::BadPattern => "gates::bad-pattern",
             Code::OutOfRange => "gates::out-of-range",
+            Code::MultipleDocuments => "gates::multiple-documents",
+            Code::UnsupportedTag => "gates::unsupported-tag",
+            Code::LimitExceeded => "gates::limit-exceeded",
+            Code::InvalidCharacter => "gates::invalid-character",
         }
     }
 }

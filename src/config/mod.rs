@@ -49,7 +49,7 @@ impl Scope {
 }
 
 /// Deletion limits, as octoDNS has them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Safety {
     pub max_delete_percent: u32,
     pub min_existing: usize,
@@ -70,8 +70,41 @@ pub enum ConfigError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{}: unknown file type; use .toml, .yaml or .yml", .path.display())]
     UnknownFormat { path: PathBuf },
+    #[error("{}: not a regular file ({kind}); give -f a .toml or .yaml file", .path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error("{}: larger than {} MiB; a configuration file is never that large (is it the right file?)", .path.display(), MAX_FILE_SIZE >> 20)]
+    TooLarge { path: PathBuf },
+    #[error("{}: not UTF-8 text: invalid byte at line {line}, byte {column} (offset {offset}); save the file as UTF-8", .path.display())]
+    NotUtf8 { path: PathBuf, line: usize, column: usize, offset: usize },
     #[error("{} problem{} found in the configuration", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
     Invalid { diagnostics: Vec<ConfigDiagnostic> },
+}
+
+/// The largest configuration file read: far above any real one, and a bound for `-f
+/// /dev/zero`-like mistakes.
+pub const MAX_FILE_SIZE: u64 = 64 << 20;
+
+/// What a path that is not a regular file is, for the message.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// The files to read: the ones named, or the first default file in `dir`.
@@ -87,16 +120,47 @@ pub fn resolve_paths(named: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, Conf
         .ok_or_else(|| ConfigError::NotFound { dir: dir.to_path_buf() })
 }
 
+/// Reads one file: a regular file of at most [`MAX_FILE_SIZE`], UTF-8 (a leading byte order
+/// mark is dropped, as TOML allows and YAML editors write).
 pub fn read_file(path: &Path) -> Result<SourceFile, ConfigError> {
+    use std::io::Read;
+
     let format = Format::from_path(path).ok_or_else(|| ConfigError::UnknownFormat { path: path.to_path_buf() })?;
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let read_error = |source| ConfigError::Read { path: path.to_path_buf(), source };
+    // Checked before opening: opening a named pipe would wait for a writer forever.
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(ConfigError::NotAFile { path: path.to_path_buf(), kind: file_kind(&meta) });
+    }
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(ConfigError::TooLarge { path: path.to_path_buf() });
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)).map_err(read_error)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(ConfigError::TooLarge { path: path.to_path_buf() });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..offset];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = offset - before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+        ConfigError::NotUtf8 { path: path.to_path_buf(), line, column, offset }
+    })?;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
     Ok(SourceFile::new(path.to_path_buf(), format, text))
 }
 
-/// Reads, parses and validates every file, reporting all problems of all files at once.
+/// Reads, parses and validates every file, reporting all problems of all files at once. A
+/// file named twice (`-f a.toml -f ./a.toml`) is read once.
 pub fn load(paths: &[PathBuf]) -> Result<DesiredState, ConfigError> {
-    let files = paths.iter().map(|p| read_file(p)).collect::<Result<Vec<_>, _>>()?;
+    let mut seen = std::collections::BTreeSet::new();
+    let unique: Vec<&PathBuf> =
+        paths.iter().filter(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))).collect();
+    let files = unique.into_iter().map(|p| read_file(p)).collect::<Result<Vec<_>, _>>()?;
     load_sources(&files)
 }
 
@@ -111,17 +175,15 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
             Ok(root) => root,
             Err(errors) => {
                 diagnostics.extend(errors.into_iter().map(|e| {
-                    ConfigDiagnostic::new(
-                        Code::Syntax,
-                        &file.named,
-                        e.span,
-                        "here",
-                        format!("invalid {}: {}", format_name(file.format), e.message),
-                    )
-                    .with_help(match file.format {
+                    let help = e.help.unwrap_or(match file.format {
                         Format::Toml => "see https://toml.io for the TOML syntax",
                         Format::Yaml => "check the indentation and quoting around this line",
-                    })
+                    });
+                    let message = match e.code {
+                        Code::Syntax => format!("invalid {}: {}", format_name(file.format), e.message),
+                        _ => e.message,
+                    };
+                    ConfigDiagnostic::new(e.code, &file.named, e.span, e.label, message).with_help(help)
                 }));
                 continue;
             }

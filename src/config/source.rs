@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use miette::NamedSource;
 
+use super::diagnostic::Code;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Toml,
@@ -108,12 +110,29 @@ impl Node<'_> {
     }
 }
 
-/// A syntax error with the place it was found.
+/// A problem found while reading the file's structure, with the place it was found.
 #[derive(Clone, Debug)]
 pub struct SyntaxError {
+    pub code: Code,
     pub message: String,
     pub span: Span,
+    pub label: &'static str,
+    /// How to fix it, when the format's general advice does not fit.
+    pub help: Option<&'static str>,
 }
+
+impl SyntaxError {
+    fn syntax(message: impl Into<String>, span: Span) -> SyntaxError {
+        SyntaxError { code: Code::Syntax, message: message.into(), span, label: "here", help: None }
+    }
+}
+
+/// Nesting deeper than this is refused: a configuration is four levels deep, and a deeper
+/// tree (130,000 nested lists) would overflow the stack when dropped.
+pub const MAX_DEPTH: usize = 64;
+/// YAML aliases may add at most this many nodes beyond the file's own size in bytes: a file
+/// without aliases never comes near, and a 388-byte "billion laughs" is stopped early.
+const ALIAS_ALLOWANCE: usize = 100_000;
 
 pub fn parse(file: &SourceFile) -> Result<Node<'_>, Vec<SyntaxError>> {
     match file.format {
@@ -130,7 +149,7 @@ fn parse_toml(text: &str) -> Result<Node<'_>, Vec<SyntaxError>> {
     if !errors.is_empty() {
         return Err(errors
             .into_iter()
-            .map(|e| SyntaxError { message: e.message().trim().to_string(), span: e.span().unwrap_or(0..0) })
+            .map(|e| SyntaxError::syntax(e.message().trim(), e.span().unwrap_or(0..0)))
             .collect());
     }
 
@@ -182,113 +201,234 @@ impl CharOffsets {
     }
 }
 
+/// A YAML scalar's value under the core schema, honouring an explicit core tag (`!!str 300`
+/// is text, `!!int "300"` a number); other tags are refused rather than ignored.
+fn yaml_scalar<'a>(
+    value: Cow<'a, str>,
+    style: saphyr_parser::ScalarStyle,
+    tag: Option<&saphyr_parser::Tag>,
+    span: &Span,
+) -> Result<Value<'a>, SyntaxError> {
+    let Some(tag) = tag else {
+        return Ok(match style {
+            saphyr_parser::ScalarStyle::Plain => resolve_plain(value),
+            _ => Value::Str(value),
+        });
+    };
+    let refuse = |what: String| SyntaxError {
+        code: Code::UnsupportedTag,
+        message: what,
+        span: span.clone(),
+        label: "this tag",
+        help: Some(
+            "remove the tag: plain values are typed by the YAML core schema (`300` is a number, `\"300\"` text)",
+        ),
+    };
+    if !tag.is_yaml_core_schema() {
+        return Err(refuse(format!("the YAML tag {tag} is not supported")));
+    }
+    let text = value.as_ref();
+    let typed = match tag.suffix.as_str() {
+        "str" => Some(Value::Str(value.clone())),
+        "int" => match resolve_plain(Cow::Borrowed(text)) {
+            Value::Int(n) => Some(Value::Int(n)),
+            _ => None,
+        },
+        "float" => match resolve_plain(Cow::Borrowed(text)) {
+            Value::Int(n) => Some(Value::Float(n as f64)),
+            Value::Float(f) => Some(Value::Float(f)),
+            _ => None,
+        },
+        "bool" => match resolve_plain(Cow::Borrowed(text)) {
+            Value::Bool(b) => Some(Value::Bool(b)),
+            _ => None,
+        },
+        "null" => match resolve_plain(Cow::Borrowed(text)) {
+            Value::Null => Some(Value::Null),
+            _ => None,
+        },
+        other => return Err(refuse(format!("the YAML tag !!{other} is not supported"))),
+    };
+    typed.ok_or_else(|| SyntaxError {
+        code: Code::UnsupportedTag,
+        message: format!("{text:?} is not a valid !!{}", tag.suffix),
+        span: span.clone(),
+        label: "this value",
+        help: Some("fix the value, or remove the tag"),
+    })
+}
+
 fn parse_yaml(text: &str) -> Result<Node<'_>, Vec<SyntaxError>> {
-    use saphyr_parser::{Event, Parser, ScalarStyle};
+    use saphyr_parser::{Event, Parser};
 
     enum Frame<'a> {
-        Seq { start: usize, anchor: usize, items: Vec<Node<'a>> },
-        Map { start: usize, anchor: usize, entries: Vec<(Key<'a>, Node<'a>)>, key: Option<Key<'a>> },
+        Seq { start: usize, anchor: usize, nodes: usize, items: Vec<Node<'a>> },
+        Map { start: usize, anchor: usize, nodes: usize, entries: Vec<(Key<'a>, Node<'a>)>, key: Option<Key<'a>> },
     }
 
     let offsets = CharOffsets::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame<'_>> = Vec::new();
-    let mut anchors: std::collections::HashMap<usize, Node<'_>> = std::collections::HashMap::new();
+    // Anchored nodes, with the number of nodes each holds (what an alias to it adds).
+    let mut anchors: std::collections::HashMap<usize, (Node<'_>, usize)> = std::collections::HashMap::new();
     let mut root: Option<Node<'_>> = None;
+    let mut total_nodes = 0usize;
+    let node_budget = text.len() + ALIAS_ALLOWANCE;
 
-    // Hands a finished node to its parent; returns the root when the stack is empty.
-    fn push<'a>(stack: &mut [Frame<'a>], node: Node<'a>, root: &mut Option<Node<'a>>) -> Result<(), SyntaxError> {
+    // Hands a finished node (holding `size` nodes) to its parent, or makes it the root.
+    fn push<'a>(
+        stack: &mut [Frame<'a>],
+        node: Node<'a>,
+        size: usize,
+        root: &mut Option<Node<'a>>,
+    ) -> Result<(), SyntaxError> {
         match stack.last_mut() {
             None => {
-                if root.is_none() {
-                    *root = Some(node);
-                }
+                *root = Some(node);
                 Ok(())
             }
-            Some(Frame::Seq { items, .. }) => {
+            Some(Frame::Seq { items, nodes, .. }) => {
+                *nodes += size;
                 items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
-                None => match node.value {
-                    Value::Str(name) => {
-                        *key = Some(Key { name, span: node.span });
+            Some(Frame::Map { entries, key, nodes, .. }) => {
+                *nodes += size;
+                match key.take() {
+                    None => match node.value {
+                        Value::Str(name) => {
+                            *key = Some(Key { name, span: node.span });
+                            Ok(())
+                        }
+                        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+                            let name = yaml_scalar_text(&node.value);
+                            *key = Some(Key { name: Cow::Owned(name), span: node.span });
+                            Ok(())
+                        }
+                        _ => Err(SyntaxError::syntax("mapping keys must be plain strings", node.span)),
+                    },
+                    Some(k) => {
+                        entries.push((k, node));
                         Ok(())
                     }
-                    Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
-                        let name = yaml_scalar_text(&node.value);
-                        *key = Some(Key { name: Cow::Owned(name), span: node.span });
-                        Ok(())
-                    }
-                    _ => Err(SyntaxError { message: "mapping keys must be plain strings".into(), span: node.span }),
-                },
-                Some(k) => {
-                    entries.push((k, node));
-                    Ok(())
                 }
-            },
+            }
         }
     }
 
+    let mut documents = 0;
     loop {
         let (event, span) = match parser.next_event() {
             None => break,
             Some(Ok(ev)) => ev,
             Some(Err(e)) => {
                 let at = offsets.byte(e.marker().index());
-                return Err(vec![SyntaxError { message: e.info().to_string(), span: at..at }]);
+                return Err(vec![SyntaxError::syntax(e.info(), at..at)]);
             }
         };
         let start = offsets.byte(span.start.index());
         let end = offsets.byte(span.end.index()).max(start);
-        let node = match event {
+        let here = start..end;
+        let (node, size) = match event {
             Event::StreamEnd => break,
-            Event::DocumentEnd if root.is_some() => break,
-            Event::Scalar(value, style, anchor, _tag) => {
-                let value = match style {
-                    ScalarStyle::Plain => resolve_plain(value),
-                    _ => Value::Str(value),
-                };
-                let node = Node { span: start..end, value };
-                if anchor > 0 {
-                    anchors.insert(anchor, node.clone());
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    // Never ignored: a gate in the second document would be pruned as undeclared.
+                    let at = text[start..].find("---").map_or(start, |i| start + i);
+                    return Err(vec![SyntaxError {
+                        code: Code::MultipleDocuments,
+                        message: "the file holds more than one YAML document; gatesctl reads one document per file"
+                            .into(),
+                        span: at..(at + 3).min(text.len()),
+                        label: "a second document starts here",
+                        help: Some(
+                            "merge the documents into one, or put each in its own file and pass every file with -f",
+                        ),
+                    }]);
                 }
-                Some(node)
+                continue;
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let value = yaml_scalar(value, style, tag.as_deref(), &here).map_err(|e| vec![e])?;
+                let node = Node { span: here, value };
+                if anchor > 0 {
+                    anchors.insert(anchor, (node.clone(), 1));
+                }
+                (node, 1)
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(n) => Some(n.clone()),
-                None => return Err(vec![SyntaxError { message: "unknown alias".into(), span: start..end }]),
+                Some((n, size)) => (n.clone(), *size),
+                None => return Err(vec![SyntaxError::syntax("unknown alias", here)]),
             },
+            Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag)
+                if tag
+                    .as_ref()
+                    .is_some_and(|t| !(t.is_yaml_core_schema() && matches!(t.suffix.as_str(), "seq" | "map"))) =>
+            {
+                let tag = tag.expect("checked above");
+                let _ = anchor;
+                return Err(vec![SyntaxError {
+                    code: Code::UnsupportedTag,
+                    message: format!("the YAML tag {tag} is not supported"),
+                    span: here,
+                    label: "this tag",
+                    help: Some("remove the tag"),
+                }]);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) if stack.len() >= MAX_DEPTH => {
+                let _ = anchor;
+                return Err(vec![SyntaxError {
+                    code: Code::LimitExceeded,
+                    message: format!("lists and tables are nested more than {MAX_DEPTH} levels deep"),
+                    span: here,
+                    label: "too deep",
+                    help: Some("a gatesctl file is four levels deep: version, gates, rules, resources"),
+                }]);
+            }
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq { start, anchor, items: Vec::new() });
-                None
+                total_nodes += 1;
+                stack.push(Frame::Seq { start, anchor, nodes: 1, items: Vec::new() });
+                continue;
             }
             Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map { start, anchor, entries: Vec::new(), key: None });
-                None
+                total_nodes += 1;
+                stack.push(Frame::Map { start, anchor, nodes: 1, entries: Vec::new(), key: None });
+                continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = match stack.pop() {
-                    Some(Frame::Seq { start: s, anchor, items }) => {
+                let (node, anchor, size) = match stack.pop() {
+                    Some(Frame::Seq { start: s, anchor, nodes, items }) => {
                         let e = items.last().map_or(end, |n| n.span.end).max(s);
-                        (Node { span: s..e, value: Value::Array(items) }, anchor)
+                        (Node { span: s..e, value: Value::Array(items) }, anchor, nodes)
                     }
-                    Some(Frame::Map { start: s, anchor, entries, .. }) => {
+                    Some(Frame::Map { start: s, anchor, nodes, entries, .. }) => {
                         let e = entries.last().map_or(end, |(_, n)| n.span.end).max(s);
-                        (Node { span: s..e, value: Value::Table(entries) }, anchor)
+                        (Node { span: s..e, value: Value::Table(entries) }, anchor, nodes)
                     }
                     None => continue,
                 };
                 if anchor > 0 {
-                    anchors.insert(anchor, node.clone());
+                    anchors.insert(anchor, (node.clone(), size));
                 }
-                Some(node)
+                // Its nodes were counted as they came.
+                push(&mut stack, node, size, &mut root).map_err(|e| vec![e])?;
+                continue;
             }
-            _ => None,
+            _ => continue,
         };
-        if let Some(node) = node {
-            push(&mut stack, node, &mut root).map_err(|e| vec![e])?;
+        // A scalar is one node; an alias, every node of what it names.
+        total_nodes = total_nodes.saturating_add(size);
+        if total_nodes > node_budget {
+            return Err(vec![SyntaxError {
+                code: Code::LimitExceeded,
+                message: format!("YAML aliases expand this file to more than {node_budget} values"),
+                span: node.span,
+                label: "expanded here",
+                help: Some("write the values out, or use fewer nested aliases (is this file an alias bomb?)"),
+            }]);
         }
+        push(&mut stack, node, size, &mut root).map_err(|e| vec![e])?;
     }
     Ok(root.unwrap_or(Node { span: 0..0, value: Value::Null }))
 }

@@ -190,6 +190,23 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A name (service, env, identifier, rule): text without control characters or the
+    /// invisible ones that reorder text, so that every output shows it as it is.
+    fn checked_name(&mut self, name: Option<(String, Span)>, key: &str, what: &str) -> Option<(String, Span)> {
+        let (text, span) = name?;
+        if let Some(c) = text.chars().find(|c| crate::escape::is_unsafe(*c)) {
+            self.error(
+                Code::InvalidCharacter,
+                span,
+                format!("contains {}", crate::escape::terminal(&c.to_string())),
+                format!("`{key}` of {what} contains a control or invisible formatting character"),
+                Some("names are shown in terminals and pull requests: use printable text only".into()),
+            );
+            return None;
+        }
+        Some((text, span))
+    }
+
     fn required_string(&mut self, table: &Table<'_>, key: &str, what: &str, help: &str) -> Option<(String, Span)> {
         if table.get(key).is_none() {
             self.missing(table, key, what, help.to_string());
@@ -403,7 +420,10 @@ impl<'a> Checker<'a> {
                 );
                 None
             }
-            (Some(_), None) => self.string(table, "env", what).map(|e| vec![e]),
+            (Some(_), None) => {
+                let env = self.string(table, "env", what);
+                self.checked_name(env, "env", what).map(|e| vec![e])
+            }
             (None, Some((_, node))) => {
                 if matches!(&node.value, Value::Array(all) if all.is_empty()) {
                     let help = "list the environments, e.g. `envs = [\"staging\", \"production\"]`";
@@ -414,6 +434,8 @@ impl<'a> Checker<'a> {
                 let subject = format!("`envs` of {what}");
                 let items = self.strings(node, &subject, "a list of environment names", None)?;
                 let mut out: Vec<(String, Span)> = Vec::new();
+                let items: Vec<(String, Span)> =
+                    items.into_iter().filter_map(|item| self.checked_name(Some(item), "envs", what)).collect();
                 for (env, span) in items {
                     match out.iter().find(|(e, _)| *e == env) {
                         Some((_, first)) => self.twice(
@@ -436,9 +458,13 @@ impl<'a> Checker<'a> {
         let numbered = format!("gate #{}", index + 1);
         let Some(table) = self.table(node, &numbered, field_names::<GateSpec>()) else { return Vec::new() };
         let service = self.required_string(&table, "service", &numbered, "every gate names the `service` it guards");
+        let service = self.checked_name(service, "service", &numbered);
         let envs = self.envs(&table, &numbered);
         let identifier = match table.get("identifier") {
-            Some(_) => self.string(&table, "identifier", &numbered).map(|(s, _)| s),
+            Some(_) => {
+                let identifier = self.string(&table, "identifier", &numbered);
+                self.checked_name(identifier, "identifier", &numbered).map(|(s, _)| s)
+            }
             None => Some(DEFAULT_IDENTIFIER.to_string()),
         };
         // Name the gate in later messages when it can be named.
@@ -533,6 +559,7 @@ impl<'a> Checker<'a> {
         let numbered = format!("rule #{} of {gate}", index + 1);
         let table = self.table(node, &numbered, field_names::<RuleSpec>())?;
         let name = self.required_string(&table, "name", &numbered, "every rule needs a `name`, unique within its gate");
+        let name = self.checked_name(name, "name", &numbered);
         let what = match &name {
             Some((n, _)) => format!("rule {n:?} of {gate}"),
             None => numbered,

@@ -139,11 +139,19 @@ pub(crate) async fn evaluate(
                 match result.gate_status.as_str() {
                     "pass" => return evaluation(&gate, Verdict::Pass, Some(evaluation_id), Some(result)),
                     "fail" => return evaluation(&gate, Verdict::Fail, Some(evaluation_id), Some(result)),
-                    _ => {
+                    "in_progress" => {
                         let total = result.rules.len();
                         let done = result.rules.iter().filter(|r| r.status == "pass" || r.status == "fail").count();
                         progress(WaitEvent::InProgress { done, total });
                         last = Some(result);
+                    }
+                    // Not a state this client knows: waiting on it could last hours for nothing.
+                    other => {
+                        let reason = format!(
+                            "the API answered an unknown gate_status {}; it is not a verdict",
+                            crate::escape::quoted(other)
+                        );
+                        return no_verdict(&gate, Some(evaluation_id), Some(result), reason);
                     }
                 }
             }

@@ -1,52 +1,70 @@
-//! Saved plans: writing one, and checking one is still exactly right before applying it.
+//! Saved plans: writing one, and checking that one is exactly right before applying it.
 
 use std::path::{Path, PathBuf};
 
 use crate::config::DesiredState;
 use crate::error::Error;
-use crate::model::{GateKey, RemoteState};
-use crate::plan::saved::SavedPlan;
-use crate::plan::Plan;
-use crate::remote::{self, Client};
+use crate::plan::saved::{relative_to, SavedOptions, SavedPlan};
+use crate::plan::{Plan, PlanOptions, Target};
+use crate::remote::Client;
 
-/// What a saved plan records besides its actions.
-pub(crate) struct SaveRequest<'a> {
-    pub(crate) plan: &'a Plan,
-    pub(crate) remote: &'a RemoteState,
-    pub(crate) desired: &'a DesiredState,
-    /// The API the plan was made against.
-    pub(crate) api: String,
-    pub(crate) files: Vec<PathBuf>,
-    pub(crate) prune: bool,
-    pub(crate) targets: Vec<String>,
-}
-
-pub(crate) fn save(path: &Path, request: SaveRequest<'_>) -> Result<(), Error> {
-    let saved = SavedPlan::new(
-        request.plan,
-        request.remote,
-        request.desired,
-        request.api,
-        request.files,
-        request.prune,
-        request.targets,
-    );
+/// Saves `plan`, with its file paths made relative to the plan file's folder.
+pub(crate) fn save(
+    path: &Path,
+    plan: &Plan,
+    desired: &DesiredState,
+    api: String,
+    files: &[PathBuf],
+    options: SavedOptions,
+) -> Result<(), Error> {
+    let absolute = |p: &Path| std::path::absolute(p).map_err(|source| Error::Write { path: p.to_path_buf(), source });
+    let folder = absolute(path)?.parent().map(Path::to_path_buf).unwrap_or_default();
+    let files = files.iter().map(|f| Ok(relative_to(&absolute(f)?, &folder))).collect::<Result<Vec<_>, Error>>()?;
+    let saved = SavedPlan::new(plan, desired, api, files, options);
     let text = serde_json::to_string_pretty(&saved).expect("saved plan serialises") + "\n";
     std::fs::write(path, text).map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }
 
-/// Reads a saved plan and checks that neither the files nor the remote state it was computed
-/// from have moved; only then is it returned, to be applied as is.
-pub(crate) async fn verify(path: &Path, client: &Client, api: &str, parallelism: usize) -> Result<SavedPlan, Error> {
+fn bad(path: &Path, reason: impl Into<String>) -> Error {
+    Error::BadSavedPlan { path: path.to_path_buf(), reason: reason.into() }
+}
+
+/// Reads a saved plan, re-reads its files and the remote state, recomputes the plan with the
+/// saved options, and returns it only if it is exactly the saved one (with the warning of a
+/// plan made past the safety threshold with `--force`).
+pub(crate) async fn verify(
+    path: &Path,
+    client: &Client,
+    api: &str,
+    parallelism: usize,
+) -> Result<(SavedPlan, Option<String>), Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
-    let saved = SavedPlan::parse(&text).map_err(|reason| Error::BadSavedPlan { path: path.to_path_buf(), reason })?;
-    let desired = crate::config::load(&saved.files)?;
-    // Re-read only what the plan's actions depend on.
-    let in_plan = |k: &GateKey| saved.remote.contains_key(&k.to_string());
-    let remote = remote::fetch(client, parallelism, in_plan).await?;
-    let problems = saved.staleness(&desired, &remote, api);
+    let saved = SavedPlan::parse(&text).map_err(|reason| bad(path, reason))?;
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let files: Vec<PathBuf> = saved.files.iter().map(|f| folder.join(f)).collect();
+    if let Some(missing) = files.iter().find(|f| !f.exists()) {
+        return Err(bad(
+            path,
+            format!(
+                "its configuration file {} does not exist (file paths are kept relative to the plan file: keep the plan next to where it was made)",
+                missing.display()
+            ),
+        ));
+    }
+    let desired = crate::config::load(&files)?;
+    let targets = saved
+        .options
+        .targets
+        .iter()
+        .map(|t| Target::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(path, format!("its --target {e}")))?;
+    let options = PlanOptions { prune: saved.options.prune, targets };
+    let (now, remote) = super::plan::compute(client, &desired, &options, parallelism).await?;
+    let problems = saved.differences(&desired, api, &now);
     if !problems.is_empty() {
         return Err(Error::StalePlan { path: path.to_path_buf(), problems });
     }
-    Ok(saved)
+    let warning = super::plan::check_safety(&now, &remote, &desired, &options, saved.options.force)?;
+    Ok((saved, warning))
 }

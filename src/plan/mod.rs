@@ -2,6 +2,10 @@
 
 pub(crate) mod saved;
 
+/// The version of the plan documents gatesctl writes (the JSON plan and the saved plan),
+/// `MAJOR.MINOR`: additions bump the minor part, anything a reader could trip on the major.
+pub(crate) const FORMAT_VERSION: &str = "1.1";
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -43,7 +47,8 @@ pub enum RuleAction {
         before: Rule,
         after: Rule,
     },
-    /// The type changed, which the API cannot update: delete, then create.
+    /// The type changed, which the API cannot update: the new rule is created, then the old
+    /// one deleted, so a failed create never leaves the gate without the rule.
     Replace {
         id: String,
         before: Rule,

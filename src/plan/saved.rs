@@ -1,106 +1,178 @@
-//! Saved plans (`plan --out`): the actions, a digest of the configuration and a snapshot of
-//! the remote state each action depends on, so a stale plan is refused rather than applied.
+//! Saved plans (`plan --out`): a commitment, not a script. The file records the actions, the
+//! options they were planned with, and what the configuration declared; applying it
+//! recomputes the plan from the files and the remote state as they are, and goes ahead only
+//! when the result is exactly the saved plan. An edited action, a changed file or a moved
+//! remote state is refused, with what differs.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::Plan;
-use crate::config::DesiredState;
-use crate::model::{GateKey, RemoteState, Rule};
+use super::{GateAction, GatePlan, Plan, RuleAction};
+use crate::config::{DesiredState, Safety};
+use crate::escape::quoted;
+use crate::model::{AttrChange, GateKey, Rule};
 
 pub(crate) const KIND: &str = "gatesctl-saved-plan";
-pub(crate) const FORMAT_VERSION: u32 = 1;
 
-/// The remote state one gate's actions depend on.
+/// The options a plan was made with; applying it uses them again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct GateSnapshot {
-    /// Absent when the gate did not exist.
-    pub(crate) gate: Option<RemoteGateSnapshot>,
-    /// Sorted by id.
-    pub(crate) rules: Vec<RuleSnapshot>,
-    /// sha256 of the above, for the record.
-    pub(crate) fingerprint: String,
+#[serde(deny_unknown_fields)]
+pub(crate) struct SavedOptions {
+    pub(crate) prune: bool,
+    /// Made past the safety thresholds with `--force`.
+    pub(crate) force: bool,
+    pub(crate) targets: Vec<String>,
+}
+
+/// What the files declared, in a canonical form: comments and layout do not count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeclaredConfig {
+    pub(crate) gates: Vec<DeclaredGate>,
+    /// `[manage]` tables, as (services, envs) patterns.
+    pub(crate) manage: Vec<(Vec<String>, Vec<String>)>,
+    pub(crate) safety: Safety,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct RemoteGateSnapshot {
-    pub(crate) id: String,
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeclaredGate {
+    pub(crate) key: GateKey,
     pub(crate) dry_run: bool,
+    pub(crate) rules: Vec<Rule>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct RuleSnapshot {
-    pub(crate) id: String,
-    pub(crate) rule: Rule,
+impl DeclaredConfig {
+    pub(crate) fn of(desired: &DesiredState) -> DeclaredConfig {
+        DeclaredConfig {
+            gates: desired
+                .gates
+                .values()
+                .map(|g| DeclaredGate {
+                    key: g.key.clone(),
+                    dry_run: g.dry_run,
+                    rules: g.rules.values().cloned().collect(),
+                })
+                .collect(),
+            manage: desired
+                .scope
+                .tables
+                .iter()
+                .map(|t| {
+                    (t.services.texts().map(str::to_string).collect(), t.envs.texts().map(str::to_string).collect())
+                })
+                .collect(),
+            safety: desired.safety,
+        }
+    }
+
+    /// What changed between the configuration at plan time (`self`) and now.
+    fn changes_to(&self, now: &DeclaredConfig) -> Vec<String> {
+        let mut out = Vec::new();
+        let then: BTreeMap<&GateKey, &DeclaredGate> = self.gates.iter().map(|g| (&g.key, g)).collect();
+        let current: BTreeMap<&GateKey, &DeclaredGate> = now.gates.iter().map(|g| (&g.key, g)).collect();
+        for (key, gate) in &current {
+            match then.get(key) {
+                None => out.push(format!("gate {key} was declared since the plan was made")),
+                Some(old) if old.dry_run != gate.dry_run => {
+                    out.push(format!("gate {key}: dry_run changed in the files ({} → {})", old.dry_run, gate.dry_run))
+                }
+                Some(_) => {}
+            }
+            if let Some(old) = then.get(key) {
+                let names: BTreeSet<&str> = old.rules.iter().chain(&gate.rules).map(|r| r.name.as_str()).collect();
+                for name in names {
+                    let find = |rules: &'_ [Rule]| rules.iter().find(|r| r.name == name).cloned();
+                    match (find(&old.rules), find(&gate.rules)) {
+                        (None, Some(_)) => {
+                            out.push(format!("gate {key}: rule {} was declared since the plan", quoted(name)))
+                        }
+                        (Some(_), None) => out.push(format!("gate {key}: rule {} is no longer declared", quoted(name))),
+                        (Some(a), Some(b)) if a != b => out.push(format!(
+                            "gate {key}: rule {} changed in the files ({})",
+                            quoted(name),
+                            attr_changes(&a, &b)
+                        )),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        for key in then.keys().filter(|k| !current.contains_key(*k)) {
+            out.push(format!("gate {key} is no longer declared"));
+        }
+        if self.manage != now.manage {
+            out.push("the [manage] tables changed since the plan was made".into());
+        }
+        if self.safety != now.safety {
+            out.push("the [safety] settings changed since the plan was made".into());
+        }
+        out
+    }
+}
+
+/// `query: "a" → "b", duration: 300 → 600`
+fn attr_changes(before: &Rule, after: &Rule) -> String {
+    let side = |v: Option<crate::model::AttrValue>| v.map_or_else(|| "(none)".to_string(), |v| v.to_string());
+    AttrChange::between(Some(before), Some(after))
+        .into_iter()
+        .map(|c| format!("{}: {} → {}", c.name, side(c.before), side(c.after)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct SavedPlan {
     pub(crate) kind: String,
-    pub(crate) format_version: u32,
+    pub(crate) format_version: String,
     pub(crate) gatesctl_version: String,
     /// The API the plan was made against (a base URL, or the built-in sandbox).
-    pub(crate) target: String,
+    pub(crate) api: String,
+    /// The configuration files, relative to the plan file's folder (absolute when no relative
+    /// path exists), so the plan applies from any working directory.
     pub(crate) files: Vec<PathBuf>,
-    pub(crate) config_digest: String,
-    pub(crate) prune: bool,
-    pub(crate) targets: Vec<String>,
-    /// By gate address (`service/env/identifier`).
-    pub(crate) remote: BTreeMap<String, GateSnapshot>,
+    pub(crate) options: SavedOptions,
+    pub(crate) config: DeclaredConfig,
     pub(crate) plan: Plan,
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
-}
-
-/// A digest of what the files mean, not how they are written: comments and layout do not count.
-pub(crate) fn config_digest(desired: &DesiredState) -> String {
-    let canonical: Vec<_> =
-        desired.gates.values().map(|g| (&g.key, g.dry_run, g.rules.values().collect::<Vec<_>>())).collect();
-    sha256(&serde_json::to_vec(&canonical).expect("state serialises"))
-}
-
-pub(crate) fn snapshot(remote: &RemoteState, key: &GateKey) -> GateSnapshot {
-    let gate = remote.gates.get(key).map(|g| RemoteGateSnapshot { id: g.id.clone(), dry_run: g.dry_run });
-    let mut rules: Vec<RuleSnapshot> = remote
-        .rules
-        .get(key)
-        .into_iter()
-        .flatten()
-        .map(|r| RuleSnapshot { id: r.id.clone(), rule: r.rule.clone() })
-        .collect();
-    rules.sort_by(|a, b| a.id.cmp(&b.id));
-    let fingerprint = sha256(&serde_json::to_vec(&(&gate, &rules)).expect("snapshot serialises"));
-    GateSnapshot { gate, rules, fingerprint }
+/// `path` relative to `base` (both absolute), or `path` itself when they share no root.
+pub(crate) fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let (path_parts, base_parts): (Vec<Component>, Vec<Component>) =
+        (path.components().collect(), base.components().collect());
+    if path_parts.first() != base_parts.first() {
+        return path.to_path_buf();
+    }
+    let common = path_parts.iter().zip(&base_parts).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..base_parts.len() {
+        out.push("..");
+    }
+    for part in &path_parts[common..] {
+        out.push(part);
+    }
+    out
 }
 
 impl SavedPlan {
     pub(crate) fn new(
         plan: &Plan,
-        remote: &RemoteState,
         desired: &DesiredState,
-        target: String,
+        api: String,
         files: Vec<PathBuf>,
-        prune: bool,
-        targets: Vec<String>,
+        options: SavedOptions,
     ) -> Self {
-        let remote = plan.gates.iter().map(|g| (g.key.to_string(), snapshot(remote, &g.key))).collect();
         SavedPlan {
             kind: KIND.to_string(),
-            format_version: FORMAT_VERSION,
+            format_version: super::FORMAT_VERSION.to_string(),
             gatesctl_version: env!("CARGO_PKG_VERSION").to_string(),
-            target,
+            api,
             files,
-            config_digest: config_digest(desired),
-            prune,
-            targets,
-            remote,
+            options,
+            config: DeclaredConfig::of(desired),
             plan: plan.clone(),
         }
     }
@@ -110,71 +182,152 @@ impl SavedPlan {
         if value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
             return Err("not a gatesctl saved plan (make one with `gatesctl plan --out FILE`)".into());
         }
-        let version = value.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0);
-        if version != u64::from(FORMAT_VERSION) {
-            return Err(format!("saved plan format {version} is not supported by this gatesctl (it reads {FORMAT_VERSION}); re-run `gatesctl plan --out`"));
+        let version = value.get("format_version").map(|v| v.to_string()).unwrap_or_default();
+        if value.get("format_version").and_then(|v| v.as_str()) != Some(super::FORMAT_VERSION) {
+            return Err(format!(
+                "saved plan format {version} is not the one this gatesctl reads ({}); re-run `gatesctl plan --out`",
+                super::FORMAT_VERSION
+            ));
         }
         serde_json::from_value(value).map_err(|e| format!("damaged saved plan: {e}"))
     }
 
-    /// Every way the world moved since the plan was made; empty when it is still good to apply.
-    pub(crate) fn staleness(&self, desired: &DesiredState, remote: &RemoteState, target: &str) -> Vec<String> {
-        let mut problems = Vec::new();
-        if self.target != target {
-            problems.push(format!("the plan was made against {}, not {target}", self.target));
-            return problems;
+    /// Every reason not to apply this plan: a changed configuration, another API, or a plan
+    /// that is not exactly the one the files and the remote state call for now (`now`).
+    pub(crate) fn differences(&self, desired: &DesiredState, api: &str, now: &Plan) -> Vec<String> {
+        if self.api != api {
+            return vec![format!("the plan was made against {}, not {api}", self.api)];
         }
-        if config_digest(desired) != self.config_digest {
-            problems.push(format!(
-                "the configuration ({}) changed since the plan was made",
-                self.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
-            ));
-        }
-        for gate in &self.plan.gates {
-            let address = gate.key.to_string();
-            let now = snapshot(remote, &gate.key);
-            let Some(then) = self.remote.get(&address) else {
-                problems.push(format!("gate {address}: no remote snapshot in the plan"));
-                continue;
-            };
-            if now.fingerprint != then.fingerprint {
-                problems.extend(describe(&address, then, &now));
+        let mut problems = self.config.changes_to(&DeclaredConfig::of(desired));
+        if problems.is_empty() {
+            problems = compare(&self.plan, now);
+            if !problems.is_empty() {
+                problems
+                    .push("the remote state changed since the plan was made, or the plan file was edited".to_string());
             }
         }
         problems
     }
 }
 
-/// Says what changed between two snapshots of one gate.
-fn describe(address: &str, then: &GateSnapshot, now: &GateSnapshot) -> Vec<String> {
-    match (&then.gate, &now.gate) {
-        (None, Some(_)) => return vec![format!("gate {address} was created remotely since the plan")],
-        (Some(_), None) => return vec![format!("gate {address} was deleted remotely since the plan")],
-        (Some(a), Some(b)) if a.id != b.id => {
-            return vec![format!("gate {address} was deleted and created again since the plan")]
-        }
-        (Some(a), Some(b)) if a.dry_run != b.dry_run => {
-            return vec![format!("gate {address}: dry_run changed remotely ({} → {})", a.dry_run, b.dry_run)];
-        }
-        _ => {}
+fn gate_action(action: &GateAction) -> String {
+    match action {
+        GateAction::Create { dry_run } => format!("create it (dry_run = {dry_run})"),
+        GateAction::Update { before, after, .. } => format!("update its dry_run {before} → {after}"),
+        GateAction::Keep { .. } => "leave it as is".to_string(),
+        GateAction::Delete { .. } => "delete it".to_string(),
     }
+}
+
+fn rule_action(action: &RuleAction) -> String {
+    let (verb, rule) = match action {
+        RuleAction::Create { after } => ("create", after),
+        RuleAction::Update { after, .. } => ("update", after),
+        RuleAction::Replace { after, .. } => ("replace", after),
+        RuleAction::Delete { before, .. } => ("delete", before),
+    };
+    format!("{verb} rule {}", quoted(&rule.name))
+}
+
+/// The rule a rule action leaves behind, to compare two actions on one rule.
+fn result_of(action: &RuleAction) -> Option<&Rule> {
+    match action {
+        RuleAction::Create { after } | RuleAction::Update { after, .. } | RuleAction::Replace { after, .. } => {
+            Some(after)
+        }
+        RuleAction::Delete { .. } => None,
+    }
+}
+
+/// `query = "x" in the saved plan, "y" now`
+fn saved_versus_now(saved: &Rule, now: &Rule) -> String {
+    let side = |v: Option<crate::model::AttrValue>| v.map_or_else(|| "(none)".to_string(), |v| v.to_string());
+    AttrChange::between(Some(now), Some(saved))
+        .into_iter()
+        .map(|c| format!("{} = {} in the saved plan, {} now", c.name, side(c.after), side(c.before)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// How the saved plan differs from the plan called for now, gate by gate.
+fn compare(saved: &Plan, now: &Plan) -> Vec<String> {
+    let by_key = |plan: &Plan| plan.gates.iter().map(|g| (g.key.clone(), g.clone())).collect::<BTreeMap<_, _>>();
+    let (saved, now) = (by_key(saved), by_key(now));
+    let keys: BTreeSet<&GateKey> = saved.keys().chain(now.keys()).collect();
     let mut out = Vec::new();
-    for r in &now.rules {
-        match then.rules.iter().find(|t| t.id == r.id) {
-            None => out.push(format!("gate {address}: rule {:?} was added remotely", r.rule.name)),
-            Some(t) if t.rule != r.rule => {
-                out.push(format!("gate {address}: rule {:?} was changed remotely", r.rule.name))
+    for key in keys {
+        match (saved.get(key), now.get(key)) {
+            (Some(_), None) => {
+                out.push(format!("gate {key}: the saved plan changes it, but it needs no change any more"))
             }
-            Some(_) => {}
+            (None, Some(n)) => out.push(format!(
+                "gate {key}: now calls for {}, which the saved plan does not do",
+                describe_all(n).join(", ")
+            )),
+            (Some(s), Some(n)) if s != n => out.extend(compare_gate(key, s, n)),
+            _ => {}
         }
-    }
-    for t in &then.rules {
-        if !now.rules.iter().any(|r| r.id == t.id) {
-            out.push(format!("gate {address}: rule {:?} was deleted remotely", t.rule.name));
-        }
-    }
-    if out.is_empty() {
-        out.push(format!("gate {address} changed remotely"));
     }
     out
+}
+
+fn describe_all(gate: &GatePlan) -> Vec<String> {
+    let mut out = Vec::new();
+    if !matches!(gate.action, GateAction::Keep { .. }) {
+        out.push(gate_action(&gate.action));
+    }
+    out.extend(gate.rules.iter().map(rule_action));
+    out
+}
+
+fn compare_gate(key: &GateKey, saved: &GatePlan, now: &GatePlan) -> Vec<String> {
+    let mut out = Vec::new();
+    if saved.action != now.action {
+        out.push(format!(
+            "gate {key}: the saved plan would {}; now it calls for: {}",
+            gate_action(&saved.action),
+            gate_action(&now.action)
+        ));
+    }
+    for action in saved.rules.iter().filter(|a| !now.rules.contains(a)) {
+        let counterpart = now.rules.iter().find(|n| n.name() == action.name() && !saved.rules.contains(n));
+        match counterpart {
+            Some(n) => {
+                let detail = match (result_of(action), result_of(n)) {
+                    (Some(a), Some(b)) if a != b => format!(" ({})", saved_versus_now(a, b)),
+                    _ => String::new(),
+                };
+                out.push(format!(
+                    "gate {key}: the saved plan would {}{detail}; now it calls for: {}",
+                    rule_action(action),
+                    rule_action(n)
+                ));
+            }
+            None => out.push(format!(
+                "gate {key}: the saved plan would {}; nothing of it is called for now",
+                rule_action(action)
+            )),
+        }
+    }
+    for action in now.rules.iter().filter(|a| !saved.rules.contains(a)) {
+        if !saved.rules.iter().any(|s| s.name() == action.name() && !now.rules.contains(s)) {
+            out.push(format!("gate {key}: now calls for {}, which the saved plan does not do", rule_action(action)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_made_relative_to_the_plan_folder() {
+        assert_eq!(relative_to(Path::new("/repo/gates/a.toml"), Path::new("/repo")), PathBuf::from("gates/a.toml"));
+        assert_eq!(
+            relative_to(Path::new("/repo/gates/a.toml"), Path::new("/repo/out")),
+            PathBuf::from("../gates/a.toml")
+        );
+        assert_eq!(relative_to(Path::new("/a.toml"), Path::new("/")), PathBuf::from("a.toml"));
+    }
 }

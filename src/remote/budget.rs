@@ -5,19 +5,40 @@
 //! from above; the smallest bound seen within one window is the one waited for. Only then does
 //! a new window begin, with the last known limit, less the requests still in flight.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 // tokio's clock, so that tests can pause it; the same as std's otherwise.
 use tokio::time::Instant;
 
+/// The longest a single wait for a window to reset may last, whatever the server says.
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(60);
+/// The longest one request may wait for the rate limit in all, before giving up.
+pub(crate) const MAX_TOTAL_WAIT: Duration = Duration::from_secs(300);
+/// Waits longer than this are announced on stderr.
+const ANNOUNCE_AFTER: Duration = Duration::from_secs(2);
+
 /// What one answer said about the rate limit.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct RateHeaders {
     pub(crate) limit: Option<u32>,
     pub(crate) remaining: u32,
-    /// Seconds until the window resets.
+    /// Time until the window resets, at most [`MAX_WAIT`].
     pub(crate) reset: Duration,
+}
+
+impl RateHeaders {
+    /// Reads the header values defensively: numbers that are not numbers, negative or
+    /// infinite are ignored, a limit of 0 means nothing (it would stop every request), and a
+    /// reset is capped at [`MAX_WAIT`] (a server saying 86400 or 1e20 is not waited for).
+    pub(crate) fn parse(limit: Option<&str>, remaining: Option<&str>, reset: Option<&str>) -> Option<RateHeaders> {
+        let number =
+            |v: Option<&str>| v.and_then(|v| v.trim().parse::<f64>().ok()).filter(|v| v.is_finite() && *v >= 0.0);
+        let remaining = number(remaining)?.min(f64::from(u32::MAX)) as u32;
+        let reset = number(reset)?.min(MAX_WAIT.as_secs_f64());
+        let limit = number(limit).map(|l| l.min(f64::from(u32::MAX)) as u32).filter(|l| *l > 0);
+        Some(RateHeaders { limit, remaining, reset: Duration::from_secs_f64(reset) })
+    }
 }
 
 /// How long to wait for news when the budget is spent but no answer has told when it resets.
@@ -40,6 +61,8 @@ struct State {
     stale: u32,
     /// Requests sent and not yet answered.
     in_flight: u32,
+    /// The end of window last announced on stderr, so concurrent waiters say it once.
+    announced: Option<Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -47,18 +70,35 @@ pub(crate) struct RateBudget {
     state: Mutex<State>,
 }
 
-/// A request counted against the budget; give it back to [`RateBudget::answered`].
-#[derive(Clone, Copy, Debug)]
+/// A request counted against the budget: hand it back with [`RateBudget::answered`]. Dropped
+/// unanswered (the request future was cancelled, by a timeout for instance), it is released
+/// as a request without news, so the budget never leaks.
+#[derive(Debug)]
 pub(crate) struct Permit {
+    budget: Arc<RateBudget>,
     epoch: u64,
+    returned: bool,
 }
 
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if !self.returned {
+            self.budget.release(self.epoch, None);
+        }
+    }
+}
+
+/// The rate limit left no room for [`MAX_TOTAL_WAIT`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WaitedTooLong(pub(crate) Duration);
+
 impl RateBudget {
-    /// Waits until a request may be sent, and counts it. Returns the permit and the time waited.
-    pub(crate) async fn acquire(&self) -> (Permit, Duration) {
+    /// Waits until a request may be sent, and counts it; returns the permit and the time
+    /// waited, or gives up after [`MAX_TOTAL_WAIT`].
+    pub(crate) async fn acquire(self: &Arc<Self>) -> Result<(Permit, Duration), WaitedTooLong> {
         let mut waited = Duration::ZERO;
         loop {
-            let wait = {
+            let (wait, announce) = {
                 let mut s = self.state.lock().unwrap();
                 let now = Instant::now();
                 if s.reset_at.is_some_and(|r| now >= r) {
@@ -78,21 +118,41 @@ impl RateBudget {
                     s.remaining = s.remaining.map(|n| n - 1);
                     s.sent += 1;
                     s.in_flight += 1;
-                    return (Permit { epoch: s.epoch }, waited);
+                    let permit = Permit { budget: Arc::clone(self), epoch: s.epoch, returned: false };
+                    return Ok((permit, waited));
+                }
+                if waited >= MAX_TOTAL_WAIT {
+                    return Err(WaitedTooLong(waited));
                 }
                 // Spent: wait for the reset, or, before this window's first answer, for news.
-                s.reset_at.map_or(POLL, |r| r - now)
+                let wait = s.reset_at.map_or(POLL, |r| r - now).min(MAX_WAIT);
+                let announce = wait >= ANNOUNCE_AFTER && s.announced != s.reset_at;
+                if announce {
+                    s.announced = s.reset_at;
+                }
+                (wait, announce)
             };
+            if announce {
+                crate::output::errln!(
+                    "note: the API's rate limit is spent; waiting {} s for its window to reset",
+                    wait.as_secs_f64().ceil()
+                );
+            }
             waited += wait;
             tokio::time::sleep(wait).await;
         }
     }
 
     /// Records the answer to a permitted request (`None`: no answer, or no rate-limit headers).
-    pub(crate) fn answered(&self, permit: Permit, headers: Option<RateHeaders>) {
+    pub(crate) fn answered(&self, mut permit: Permit, headers: Option<RateHeaders>) {
+        permit.returned = true;
+        self.release(permit.epoch, headers);
+    }
+
+    fn release(&self, epoch: u64, headers: Option<RateHeaders>) {
         let mut s = self.state.lock().unwrap();
         s.in_flight = s.in_flight.saturating_sub(1);
-        if permit.epoch != s.epoch {
+        if epoch != s.epoch {
             s.stale = s.stale.saturating_sub(1);
             return;
         }
@@ -107,11 +167,11 @@ impl RateBudget {
         s.reset_at = Some(s.reset_at.map_or(reset_at, |r| r.min(reset_at)));
     }
 
-    /// After a 429: nothing is left until the reset.
+    /// After a 429: nothing is left until the reset (at most [`MAX_WAIT`] away).
     pub(crate) fn exhausted(&self, reset: Duration) {
         let mut s = self.state.lock().unwrap();
         s.remaining = Some(0);
-        let reset_at = Instant::now() + reset;
+        let reset_at = Instant::now() + reset.min(MAX_WAIT);
         s.reset_at = Some(s.reset_at.map_or(reset_at, |r| r.max(reset_at)));
     }
 }
@@ -126,69 +186,110 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn waits_for_the_reset_once_the_budget_is_spent() {
-        let budget = RateBudget::default();
-        let (p, waited) = budget.acquire().await;
+        let budget = Arc::new(RateBudget::default());
+        let (p, waited) = budget.acquire().await.unwrap();
         assert_eq!(waited, Duration::ZERO);
         budget.answered(p, headers(3, 1, 10));
         // One left: it goes at once; the next one must wait for the window to reset.
-        let (p, waited) = budget.acquire().await;
+        let (p, waited) = budget.acquire().await.unwrap();
         assert_eq!(waited, Duration::ZERO);
         budget.answered(p, headers(3, 0, 10));
-        let (_, waited) = budget.acquire().await;
+        let (_, waited) = budget.acquire().await.unwrap();
         assert!(waited >= Duration::from_secs(9), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn requests_in_flight_spend_the_budget() {
-        let budget = RateBudget::default();
-        let (p, _) = budget.acquire().await;
+        let budget = Arc::new(RateBudget::default());
+        let (p, _) = budget.acquire().await.unwrap();
         budget.answered(p, headers(3, 2, 10));
-        budget.acquire().await;
-        budget.acquire().await;
+        let _a = budget.acquire().await.unwrap();
+        let _b = budget.acquire().await.unwrap();
         // Two in flight, none answered, none left: the third waits for the reset.
-        let (_, waited) = budget.acquire().await;
+        let (_, waited) = budget.acquire().await.unwrap();
         assert!(waited >= Duration::from_secs(9), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn late_answers_of_a_window_do_not_raise_the_budget() {
-        let budget = RateBudget::default();
-        let (a, _) = budget.acquire().await;
-        let (b, _) = budget.acquire().await;
+        let budget = Arc::new(RateBudget::default());
+        let (a, _) = budget.acquire().await.unwrap();
+        let (b, _) = budget.acquire().await.unwrap();
         budget.answered(b, headers(10, 0, 10));
         budget.answered(a, headers(10, 1, 10));
-        let (_, waited) = budget.acquire().await;
+        let (_, waited) = budget.acquire().await.unwrap();
         assert!(waited >= Duration::from_secs(9), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_earliest_reset_of_a_window_is_the_one_waited_for() {
-        let budget = RateBudget::default();
-        let (a, _) = budget.acquire().await;
+        let budget = Arc::new(RateBudget::default());
+        let (a, _) = budget.acquire().await.unwrap();
         budget.answered(a, headers(10, 9, 1));
         tokio::time::advance(Duration::from_millis(600)).await;
         // Rounded up, a later answer of the same window says 1 s again: the window still ends at 1 s.
-        let (b, _) = budget.acquire().await;
+        let (b, _) = budget.acquire().await.unwrap();
         budget.answered(b, Some(RateHeaders { limit: Some(10), remaining: 0, reset: Duration::from_secs(1) }));
-        let (_, waited) = budget.acquire().await;
+        let (_, waited) = budget.acquire().await.unwrap();
         assert!(waited <= Duration::from_millis(400), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_new_window_allows_only_the_limit() {
-        let budget = RateBudget::default();
-        let (p, _) = budget.acquire().await;
+        let budget = Arc::new(RateBudget::default());
+        let (p, _) = budget.acquire().await.unwrap();
         budget.answered(p, headers(2, 0, 1));
         // Spent: the next two wait for the reset, then go; a third waits for an answer of the new window.
         let start = Instant::now();
-        let (p1, _) = budget.acquire().await;
-        let (p2, _) = budget.acquire().await;
+        let (p1, _) = budget.acquire().await.unwrap();
+        let (p2, _) = budget.acquire().await.unwrap();
         assert!(start.elapsed() >= Duration::from_secs(1));
         budget.answered(p1, headers(2, 1, 1));
         budget.answered(p2, headers(2, 0, 1));
         let before_third = Instant::now();
-        budget.acquire().await;
+        budget.acquire().await.unwrap();
         assert!(before_third.elapsed() >= Duration::from_millis(900), "{:?}", before_third.elapsed());
+    }
+}
+
+#[cfg(test)]
+mod hostile_tests {
+    use super::*;
+
+    #[test]
+    fn header_values_are_read_defensively() {
+        let parse = RateHeaders::parse;
+        let h = parse(Some("100"), Some("7"), Some("1e20")).unwrap();
+        assert_eq!((h.limit, h.remaining, h.reset), (Some(100), 7, MAX_WAIT), "a huge reset is capped");
+        assert_eq!(parse(Some("0"), Some("0"), Some("3")).unwrap().limit, None, "a limit of 0 is no limit");
+        assert_eq!(parse(None, Some("5"), Some("86400")).unwrap().reset, MAX_WAIT);
+        assert!(parse(None, Some("-1"), Some("3")).is_none());
+        assert!(parse(None, Some("NaN"), Some("3")).is_none());
+        assert!(parse(None, Some("5"), Some("inf")).is_none());
+        assert!(parse(None, Some("lots"), Some("3")).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_permit_dropped_unanswered_gives_its_place_back() {
+        let budget = Arc::new(RateBudget::default());
+        let (p, _) = budget.acquire().await.unwrap();
+        budget.answered(p, Some(RateHeaders { limit: Some(2), remaining: 1, reset: Duration::from_secs(30) }));
+        // A request whose future is dropped (evaluate's timeout) before its answer.
+        let (cancelled, _) = budget.acquire().await.unwrap();
+        drop(cancelled);
+        assert_eq!(budget.state.lock().unwrap().in_flight, 0, "nothing stays in flight");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_budget_that_never_makes_room_is_given_up_on() {
+        let budget = Arc::new(RateBudget::default());
+        let (p, _) = budget.acquire().await.unwrap();
+        budget.answered(p, Some(RateHeaders { limit: Some(1), remaining: 0, reset: Duration::from_secs(1) }));
+        // The new window's only place goes to a request that never comes back.
+        let (_hung, _) = budget.acquire().await.unwrap();
+        let started = Instant::now();
+        let Err(WaitedTooLong(waited)) = budget.acquire().await else { panic!("no room can ever come") };
+        assert!(waited >= MAX_TOTAL_WAIT && started.elapsed() < MAX_TOTAL_WAIT * 2, "{waited:?}");
     }
 }
 
@@ -201,16 +302,16 @@ mod stale_tests {
     #[tokio::test(start_paused = true)]
     async fn requests_of_the_last_window_still_in_flight_count_until_answered() {
         let budget = Arc::new(RateBudget::default());
-        let (first, _) = budget.acquire().await;
+        let (first, _) = budget.acquire().await.unwrap();
         budget.answered(first, Some(RateHeaders { limit: Some(2), remaining: 1, reset: Duration::from_secs(1) }));
-        let (late, _) = budget.acquire().await;
+        let (late, _) = budget.acquire().await.unwrap();
         // The window resets while `late` is unanswered: it may land in the new one, so one is left.
         tokio::time::advance(Duration::from_secs(1)).await;
-        let (_, waited) = budget.acquire().await;
+        let (_held, waited) = budget.acquire().await.unwrap();
         assert_eq!(waited, Duration::ZERO);
         let waiter = tokio::spawn({
             let budget = Arc::clone(&budget);
-            async move { budget.acquire().await }
+            async move { budget.acquire().await.unwrap() }
         });
         tokio::time::advance(Duration::from_millis(50)).await;
         assert!(!waiter.is_finished(), "the budget is spent while `late` is in flight");

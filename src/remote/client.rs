@@ -9,9 +9,10 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::budget::{RateBudget, RateHeaders};
+use super::budget::{RateBudget, RateHeaders, MAX_WAIT};
 use super::wire::{self, Document, GateData, GateList, RuleListData};
-use crate::model::{GateKey, RemoteGate, RemoteRule, Rule};
+use crate::escape::terminal;
+use crate::model::{AttrChange, GateKey, RemoteGate, RemoteRule, Rule};
 
 /// Sites of the API, as `DD_SITE` names them.
 pub const SITES: [&str; 9] = [
@@ -32,7 +33,6 @@ pub const APP_KEY_VARS: [&str; 2] = ["DD_APP_KEY", "DATADOG_APP_KEY"];
 const PAGE_SIZE: usize = 1000;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const ATTEMPTS: u32 = 4;
-const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 /// 429s answered to one request before giving up.
 const MAX_RATE_LIMITED: u32 = 20;
 
@@ -142,10 +142,33 @@ pub struct ApiError {
 
 #[derive(Debug, Clone)]
 pub enum ApiErrorKind {
-    Status { status: u16, detail: String },
+    Status {
+        status: u16,
+        detail: String,
+    },
     Timeout,
-    Connection(String),
+    /// No complete answer; `reached` when the request may have reached the server (the
+    /// connection broke after it was sent).
+    Connection {
+        detail: String,
+        reached: bool,
+    },
+    /// An answer that could not be read: not JSON, not the expected shape, too large.
     Decode(String),
+    /// The API never redirects, and keys never follow a redirect.
+    Redirect {
+        status: u16,
+        location: String,
+    },
+    /// The server says it did something other than what was asked.
+    Contradicted {
+        asked: String,
+        answered: String,
+    },
+    /// The rate limit left no room for too long.
+    RateLimited {
+        waited: Duration,
+    },
 }
 
 impl fmt::Display for ApiErrorKind {
@@ -153,7 +176,7 @@ impl fmt::Display for ApiErrorKind {
         match self {
             ApiErrorKind::Status { status, detail } => {
                 let reason = StatusCode::from_u16(*status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
-                write!(f, "{status} {reason}: {detail}")?;
+                write!(f, "{status} {reason}: {}", terminal(detail))?;
                 match status {
                     401 | 403 => write!(f, " (check DD_API_KEY and DD_APP_KEY, the site, and that the application key has the deployment_gates_read/write/evaluate permissions)"),
                     429 => write!(f, " (rate limited: retried and gave up; try again later or lower --parallelism)"),
@@ -164,8 +187,26 @@ impl fmt::Display for ApiErrorKind {
             ApiErrorKind::Timeout => {
                 write!(f, "no answer within {}s (check the network or proxy, then retry)", REQUEST_TIMEOUT.as_secs())
             }
-            ApiErrorKind::Connection(e) => write!(f, "connection failed: {e} (check the network, --site or --api-url)"),
-            ApiErrorKind::Decode(e) => write!(f, "unexpected answer: {e}"),
+            ApiErrorKind::Connection { detail, .. } => {
+                write!(f, "connection failed: {} (check the network, --site or --api-url)", terminal(detail))
+            }
+            ApiErrorKind::Decode(e) => write!(f, "unexpected answer: {}", terminal(e)),
+            ApiErrorKind::Redirect { status, location } => write!(
+                f,
+                "the API answered {status} redirecting to {}; gatesctl never follows redirects (the keys would go along): point --api-url or --site at the API itself",
+                terminal(location)
+            ),
+            ApiErrorKind::Contradicted { asked, answered } => write!(
+                f,
+                "the API's answer contradicts the request: asked {}, answered {} (run `gatesctl plan` to see the remote state)",
+                terminal(asked),
+                terminal(answered)
+            ),
+            ApiErrorKind::RateLimited { waited } => write!(
+                f,
+                "gave up after waiting {} s in all for the API's rate limit to make room (try again later or lower --parallelism)",
+                waited.as_secs()
+            ),
         }
     }
 }
@@ -182,9 +223,18 @@ impl ApiError {
     pub fn is_transient(&self) -> bool {
         match &self.kind {
             ApiErrorKind::Status { status, .. } => *status == 429 || *status >= 500,
-            ApiErrorKind::Timeout | ApiErrorKind::Connection(_) => true,
-            ApiErrorKind::Decode(_) => false,
+            ApiErrorKind::Timeout | ApiErrorKind::Connection { .. } => true,
+            ApiErrorKind::Decode(_)
+            | ApiErrorKind::Redirect { .. }
+            | ApiErrorKind::Contradicted { .. }
+            | ApiErrorKind::RateLimited { .. } => false,
         }
+    }
+
+    /// No decoded answer says whether a create landed: it must be looked for before it is
+    /// retried or reported.
+    fn outcome_unknown(&self) -> bool {
+        self.is_transient() || matches!(self.kind, ApiErrorKind::Decode(_))
     }
 
     pub fn detail(&self) -> String {
@@ -210,22 +260,50 @@ struct Answer {
     body: String,
 }
 
+/// The largest answer read; a list page of 1,000 gates is well under 1 MiB.
+const MAX_ANSWER: usize = 32 << 20;
+
 impl Client {
     pub fn new(base: Url, credentials: Credentials, verbose: bool) -> Result<Self, SetupError> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("gatesctl/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| SetupError::Http(e.to_string()))?;
+            // The API never redirects; following one would send the keys elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("gatesctl/", env!("CARGO_PKG_VERSION")));
+        if base.scheme() == "http" {
+            // Plain http is allowed to loopback only, and must stay there: through a proxy
+            // the keys would cross the network in clear.
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| SetupError::Http(e.to_string()))?;
         Ok(Client { http, base, credentials, verbose, budget: Arc::new(RateBudget::default()) })
     }
 
     fn trace(&self, line: impl FnOnce() -> String) {
         if self.verbose {
-            eprintln!("http: {}", line());
+            crate::output::errln!("http: {}", line());
         }
+    }
+
+    /// Reads an answer's body, at most [`MAX_ANSWER`] bytes of it.
+    async fn read_body(response: &mut reqwest::Response) -> Result<String, ApiErrorKind> {
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_ANSWER {
+                        return Err(ApiErrorKind::Decode(format!("an answer larger than {} MiB", MAX_ANSWER >> 20)));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => return Err(ApiErrorKind::Timeout),
+                Err(e) => return Err(ApiErrorKind::Connection { detail: chain(&e), reached: true }),
+            }
+        }
+        String::from_utf8(body).map_err(|_| ApiErrorKind::Decode("an answer that is not UTF-8".into()))
     }
 
     /// Sends one request, retrying what is safe to retry: any request the server answered
@@ -234,10 +312,17 @@ impl Client {
     async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer, ApiError> {
         let url = self.base.join(path).expect("paths are relative");
         let call = format!("{method} /{path}");
+        let error = |kind| ApiError { call: call.clone(), kind };
         let idempotent = method != Method::POST;
         let (mut attempt, mut limited) = (0, 0);
+        let mut rate_waited = Duration::ZERO;
         loop {
-            let (permit, waited) = self.budget.acquire().await;
+            let (permit, waited) = self
+                .budget
+                .acquire()
+                .await
+                .map_err(|w| error(ApiErrorKind::RateLimited { waited: rate_waited + w.0 }))?;
+            rate_waited += waited;
             if !waited.is_zero() {
                 self.trace(|| format!("rate limit spent: waited {} ms for the window to reset", waited.as_millis()));
             }
@@ -252,13 +337,32 @@ impl Client {
             if let Some(body) = body {
                 request = request.header("Content-Type", "application/json").body(body.to_string());
             }
-            let sent = request.send().await;
-            let rate = sent.as_ref().ok().and_then(rate_headers);
-            self.budget.answered(permit, rate);
-            let (error, wait) = match sent {
-                Ok(response) => {
+            let (failure, retry) = match request.send().await {
+                Err(e) => {
+                    self.budget.answered(permit, None);
+                    self.trace(|| format!("← error {method} {url}: {}", chain(&e)));
+                    // A refused connection never reached the server, so even a create is safe to resend.
+                    let reached = !e.is_connect();
+                    let kind = if e.is_timeout() {
+                        ApiErrorKind::Timeout
+                    } else {
+                        ApiErrorKind::Connection { detail: chain(&e), reached }
+                    };
+                    (error(kind), idempotent || !reached)
+                }
+                Ok(mut response) => {
+                    let rate = rate_headers(&response);
+                    self.budget.answered(permit, rate);
                     let status = response.status();
-                    let text = response.text().await;
+                    if status.is_redirection() {
+                        let location = response
+                            .headers()
+                            .get(reqwest::header::LOCATION)
+                            .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned())
+                            .unwrap_or_else(|| "nowhere (no Location header)".into());
+                        return Err(error(ApiErrorKind::Redirect { status: status.as_u16(), location }));
+                    }
+                    let text = Self::read_body(&mut response).await;
                     self.trace(|| {
                         format!("← {} {method} {url} ({} ms)", status.as_u16(), started.elapsed().as_millis())
                     });
@@ -273,47 +377,36 @@ impl Client {
                                     t.chars().take(200).collect()
                                 }
                             });
-                            let error = ApiError {
-                                call: call.clone(),
-                                kind: ApiErrorKind::Status { status: status.as_u16(), detail },
-                            };
+                            let failure = error(ApiErrorKind::Status { status: status.as_u16(), detail });
                             if status == StatusCode::TOO_MANY_REQUESTS {
                                 // Not processed: always safe to resend, after the reset, a bounded number of times.
                                 limited += 1;
-                                let reset = rate.map(|r| r.reset).unwrap_or(backoff(limited)).min(MAX_RATE_LIMIT_WAIT);
+                                let reset = rate.map(|r| r.reset).unwrap_or(backoff(limited)).min(MAX_WAIT);
                                 self.budget.exhausted(reset);
                                 if limited > MAX_RATE_LIMITED {
-                                    return Err(error);
+                                    return Err(failure);
                                 }
                                 self.trace(|| {
                                     format!("429 on {call}: retrying after the reset ({} ms)", reset.as_millis())
                                 });
                                 continue;
                             }
-                            (error, (idempotent && status.is_server_error()).then(|| backoff(attempt + 1)))
+                            (failure, idempotent && status.is_server_error())
                         }
-                        Err(e) => {
-                            let error = ApiError { call: call.clone(), kind: classify(&e) };
-                            (error, idempotent.then(|| backoff(attempt + 1)))
+                        Err(kind) => {
+                            let retry = idempotent && !matches!(kind, ApiErrorKind::Decode(_));
+                            (error(kind), retry)
                         }
                     }
                 }
-                Err(e) => {
-                    self.trace(|| format!("← error {method} {url}: {e}"));
-                    let kind = classify(&e);
-                    // A refused connection never reached the server, so even a create is safe to resend.
-                    let unsent = e.is_connect();
-                    (ApiError { call: call.clone(), kind }, (idempotent || unsent).then(|| backoff(attempt + 1)))
-                }
             };
             attempt += 1;
-            match wait {
-                Some(wait) if attempt < ATTEMPTS => {
-                    self.trace(|| format!("retrying {call} in {} ms after: {}", wait.as_millis(), error.kind));
-                    tokio::time::sleep(wait).await;
-                }
-                _ => return Err(error),
+            if !retry || attempt >= ATTEMPTS {
+                return Err(failure);
             }
+            let wait = backoff(attempt);
+            self.trace(|| format!("retrying {call} in {} ms after: {}", wait.as_millis(), failure.kind));
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -354,16 +447,23 @@ impl Client {
         Ok(doc.data.into())
     }
 
+    /// Creates a gate; an answer describing another gate is an error.
     pub async fn create_gate(&self, key: &GateKey, dry_run: bool) -> Result<RemoteGate, ApiError> {
+        let call = "POST /api/v2/deployment_gates";
         let doc: Document<GateData> =
             self.json(Method::POST, "api/v2/deployment_gates", Some(&wire::create_gate_body(key, dry_run))).await?;
-        Ok(doc.data.into())
+        let gate: RemoteGate = doc.data.into();
+        check_gate(call, key, dry_run, &gate)?;
+        Ok(gate)
     }
 
+    /// Sets a gate's `dry_run`; an answer saying otherwise is an error.
     pub async fn update_gate(&self, id: &str, dry_run: bool) -> Result<RemoteGate, ApiError> {
         let path = format!("api/v2/deployment_gates/{}", url_encode(id));
         let doc: Document<GateData> = self.json(Method::PUT, &path, Some(&wire::update_gate_body(id, dry_run))).await?;
-        Ok(doc.data.into())
+        let gate: RemoteGate = doc.data.into();
+        check_gate(&format!("PUT /{path}"), &gate.key.clone(), dry_run, &gate)?;
+        Ok(gate)
     }
 
     pub async fn delete_gate(&self, id: &str) -> Result<(), ApiError> {
@@ -383,22 +483,43 @@ impl Client {
             .map_err(|e| ApiError { call, kind: ApiErrorKind::Decode(e) })
     }
 
-    async fn rule_call(&self, method: Method, path: String, body: Option<&Value>) -> Result<RemoteRule, ApiError> {
+    /// Creates or updates a rule; an answer describing another rule is an error.
+    async fn rule_call(
+        &self,
+        method: Method,
+        path: String,
+        asked: &Rule,
+        id: Option<&str>,
+    ) -> Result<RemoteRule, ApiError> {
         let call = format!("{method} /{path}");
-        let doc: Document<Value> = self.json(method, &path, body).await?;
-        wire::decode_rule(&doc.data)
-            .map(|(id, rule)| RemoteRule { id, rule })
-            .map_err(|e| ApiError { call, kind: ApiErrorKind::Decode(e) })
+        let doc: Document<Value> = self.json(method, &path, Some(&wire::rule_body(asked, id))).await?;
+        let (id, answered) =
+            wire::decode_rule(&doc.data).map_err(|e| ApiError { call: call.clone(), kind: ApiErrorKind::Decode(e) })?;
+        if answered != *asked {
+            let side = |v: &Option<crate::model::AttrValue>| v.as_ref().map_or("(none)".to_string(), |v| v.to_string());
+            let (mut wanted, mut got) = (Vec::new(), Vec::new());
+            if answered.name != asked.name {
+                wanted.push(format!("name = {}", crate::escape::quoted(&asked.name)));
+                got.push(format!("name = {}", crate::escape::quoted(&answered.name)));
+            }
+            for change in AttrChange::between(Some(asked), Some(&answered)) {
+                wanted.push(format!("{} = {}", change.name, side(&change.before)));
+                got.push(format!("{} = {}", change.name, side(&change.after)));
+            }
+            let kind = ApiErrorKind::Contradicted { asked: wanted.join(", "), answered: got.join(", ") };
+            return Err(ApiError { call, kind });
+        }
+        Ok(RemoteRule { id, rule: answered })
     }
 
     pub async fn create_rule(&self, gate_id: &str, rule: &Rule) -> Result<RemoteRule, ApiError> {
         let path = format!("api/v2/deployment_gates/{}/rules", url_encode(gate_id));
-        self.rule_call(Method::POST, path, Some(&wire::rule_body(rule, None))).await
+        self.rule_call(Method::POST, path, rule, None).await
     }
 
     pub async fn update_rule(&self, gate_id: &str, rule_id: &str, rule: &Rule) -> Result<RemoteRule, ApiError> {
         let path = format!("api/v2/deployment_gates/{}/rules/{}", url_encode(gate_id), url_encode(rule_id));
-        self.rule_call(Method::PUT, path, Some(&wire::rule_body(rule, Some(rule_id)))).await
+        self.rule_call(Method::PUT, path, rule, Some(rule_id)).await
     }
 
     pub async fn delete_rule(&self, gate_id: &str, rule_id: &str) -> Result<(), ApiError> {
@@ -427,10 +548,22 @@ fn already_exists(e: &ApiError) -> bool {
     e.status() == Some(400) && e.detail().contains("already exists")
 }
 
+fn check_gate(call: &str, key: &GateKey, dry_run: bool, answered: &RemoteGate) -> Result<(), ApiError> {
+    if answered.key == *key && answered.dry_run == dry_run {
+        return Ok(());
+    }
+    let kind = ApiErrorKind::Contradicted {
+        asked: format!("gate {key} with dry_run = {dry_run}"),
+        answered: format!("gate {} with dry_run = {}", answered.key, answered.dry_run),
+    };
+    Err(ApiError { call: call.to_string(), kind })
+}
+
 impl Client {
-    /// Creates a gate, never twice. Creates are not idempotent: after a lost answer the gate
-    /// is looked up by its key before trying again, and a retry refused because the gate
-    /// exists adopts it (its `dry_run` set as asked).
+    /// Creates a gate, never twice. Creates are not idempotent: whenever no decoded answer
+    /// says what happened (a lost answer, a cut body, a 5xx), the gate is looked up by its key
+    /// before trying again or giving up, and a retry refused because the gate exists adopts it
+    /// (its `dry_run` set as asked).
     pub(crate) async fn create_gate_once(&self, key: &GateKey, dry_run: bool) -> Result<String, ApiError> {
         let landed = || async {
             let found = self.list_gates().await?.into_iter().find(|g| &g.key == key);
@@ -446,7 +579,7 @@ impl Client {
             attempt += 1;
             match self.create_gate(key, dry_run).await {
                 Ok(gate) => return Ok(gate.id),
-                Err(e) if e.is_transient() => {
+                Err(e) if e.outcome_unknown() => {
                     tokio::time::sleep(backoff(attempt)).await;
                     if let Some(id) = landed().await? {
                         return Ok(id);
@@ -462,22 +595,28 @@ impl Client {
         }
     }
 
-    /// Creates a rule, never twice: after a lost answer, the gate's rules are listed and a rule
-    /// of that name means the earlier attempt landed (it is updated if it differs).
-    pub(crate) async fn create_rule_once(&self, gate_id: &str, rule: &Rule) -> Result<(), ApiError> {
+    /// Creates a rule, never twice: whenever no decoded answer says what happened, the gate's
+    /// rules are listed, and a rule of that name and type (other than those in `not`, such as
+    /// the rule it replaces) means the earlier attempt landed; it is updated if it differs.
+    pub(crate) async fn create_rule_once(&self, gate_id: &str, rule: &Rule, not: &[&str]) -> Result<String, ApiError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self.create_rule(gate_id, rule).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_transient() => {
+                Ok(created) => return Ok(created.id),
+                Err(e) if e.outcome_unknown() => {
                     tokio::time::sleep(backoff(attempt)).await;
                     let existing = self.list_rules(gate_id).await?;
-                    if let Some(landed) = existing.into_iter().find(|r| r.rule.name == rule.name) {
+                    let landed = existing.into_iter().find(|r| {
+                        r.rule.name == rule.name
+                            && r.rule.rule_type() == rule.rule_type()
+                            && !not.contains(&r.id.as_str())
+                    });
+                    if let Some(landed) = landed {
                         if landed.rule != *rule {
                             self.update_rule(gate_id, &landed.id, rule).await?;
                         }
-                        return Ok(());
+                        return Ok(landed.id);
                     }
                     if attempt >= CREATE_ATTEMPTS {
                         return Err(e);
@@ -489,32 +628,20 @@ impl Client {
     }
 }
 
-fn header_f64(response: &reqwest::Response, name: &str) -> Option<f64> {
-    response.headers().get(name)?.to_str().ok()?.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0)
-}
-
 fn rate_headers(response: &reqwest::Response) -> Option<RateHeaders> {
-    Some(RateHeaders {
-        limit: header_f64(response, "x-ratelimit-limit").map(|l| l as u32),
-        remaining: header_f64(response, "x-ratelimit-remaining")? as u32,
-        reset: Duration::from_secs_f64(header_f64(response, "x-ratelimit-reset")?),
-    })
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
+    RateHeaders::parse(header("x-ratelimit-limit"), header("x-ratelimit-remaining"), header("x-ratelimit-reset"))
 }
 
-fn classify(e: &reqwest::Error) -> ApiErrorKind {
-    if e.is_timeout() {
-        ApiErrorKind::Timeout
-    } else if e.is_decode() {
-        ApiErrorKind::Decode(e.to_string())
-    } else {
-        let mut msg = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            msg = format!("{msg}: {s}");
-            source = s.source();
-        }
-        ApiErrorKind::Connection(msg)
+/// An error with its causes, which reqwest keeps in a chain.
+fn chain(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg = format!("{msg}: {s}");
+        source = s.source();
     }
+    msg
 }
 
 /// Exponential backoff with jitter: 100 ms, 200 ms, 400 ms … (capped at 6.4 s), plus up to a

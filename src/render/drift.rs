@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use super::json::{Attributes, GateRef};
 use super::Palette;
+use crate::escape::quoted;
+use crate::model::{AttrValue, GateKey};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,16 +59,16 @@ fn attrs_text(a: &Option<Attributes>) -> String {
             let mut parts = vec![format!("type = {}", r.rule_type), format!("dry_run = {}", r.dry_run)];
             let o = &r.options;
             if let Some(q) = &o.query {
-                parts.push(format!("query = {q:?}"));
+                parts.push(format!("query = {}", quoted(q)));
             }
             if let Some(d) = o.duration {
                 parts.push(format!("duration = {d}"));
             }
             if let Some(l) = &o.excluded_resources {
-                parts.push(format!("excluded_resources = {l:?}"));
+                parts.push(format!("excluded_resources = {}", AttrValue::List(l.clone())));
             }
             if let Some(l) = &o.allowed_resources {
-                parts.push(format!("allowed_resources = {l:?}"));
+                parts.push(format!("allowed_resources = {}", AttrValue::List(l.clone())));
             }
             parts.join(", ")
         }
@@ -74,10 +76,10 @@ fn attrs_text(a: &Option<Attributes>) -> String {
 }
 
 fn address(d: &Drift) -> String {
-    let gate = format!("{}/{}/{}", d.gate.service, d.gate.env, d.gate.identifier);
+    let gate = GateKey::new(&d.gate.service, &d.gate.env, &d.gate.identifier);
     match &d.rule {
-        Some(r) => format!("{gate} rule {r:?}"),
-        None => gate,
+        Some(r) => format!("{gate} rule {}", quoted(r)),
+        None => gate.to_string(),
     }
 }
 
@@ -136,14 +138,14 @@ pub(crate) fn render_markdown(items: &[Drift]) -> String {
     writeln!(out, "⚠️ **{} difference(s)** between the remote gates and the configuration.\n", items.len()).unwrap();
     writeln!(out, "| What | Drift | Remote | Declared |\n|---|---|---|---|").unwrap();
     for d in items {
-        let cell = |s: String| s.replace('|', "\\|");
+        let cell = |s: String| super::markdown::code(&s.replace('|', "\\|"));
         writeln!(
             out,
-            "| `{}` | {} | {} | {} |",
+            "| {} | {} | {} | {} |",
             cell(address(d)),
             d.kind.describe(),
-            cell(attrs_text(&d.remote)),
-            cell(attrs_text(&d.declared))
+            super::markdown::inline(&attrs_text(&d.remote)),
+            super::markdown::inline(&attrs_text(&d.declared))
         )
         .unwrap();
     }

@@ -67,7 +67,8 @@ pub enum ActionKind {
     Delete,
 }
 
-/// One changed resource. A replace is `["delete", "create"]`, as Terraform writes it.
+/// One changed resource. A replace is `["create", "delete"]`: as Terraform writes a
+/// create-before-destroy replacement.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Change {
     /// `service/env/identifier` for a gate, `service/env/identifier/rules/NAME` for a rule.
@@ -187,7 +188,7 @@ pub fn changes(plan: &Plan) -> Vec<Change> {
                 RuleAction::Create { after } => (vec![Create], None, rule_attrs(after)),
                 RuleAction::Update { before, after, .. } => (vec![Update], rule_attrs(before), rule_attrs(after)),
                 RuleAction::Replace { before, after, .. } => {
-                    (vec![Delete, Create], rule_attrs(before), rule_attrs(after))
+                    (vec![Create, Delete], rule_attrs(before), rule_attrs(after))
                 }
                 RuleAction::Delete { before, .. } => (vec![Delete], rule_attrs(before), None),
             };

@@ -9,9 +9,57 @@ use crate::plan::{GateAction, Plan, RuleAction};
 /// Lets a CI job find and update its own earlier comment.
 pub(crate) const MARKER: &str = "<!-- gatesctl:plan -->";
 
+/// Text as a code span: literal whatever it holds. The fence is longer than any run of
+/// backticks inside, and control characters and newlines are shown as escapes, so nothing
+/// leaves the span.
+pub(crate) fn code(text: &str) -> String {
+    let text = crate::escape::terminal(text);
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') || text.starts_with(' ') { " " } else { "" };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// Text in running Markdown: every character that could start emphasis, a link, a tag, an
+/// entity, math or a table cell is escaped, so the text renders as itself.
+pub(crate) fn inline(text: &str) -> String {
+    let text = crate::escape::terminal(text);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '$' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text inside raw HTML (`<summary>`), where Markdown escapes do not apply: entities only.
+pub(crate) fn html(text: &str) -> String {
+    let text = crate::escape::terminal(text);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code span in a table cell: GFM splits cells on `|` even inside code, unless escaped.
 fn cell(text: &str) -> String {
-    let escaped = text.replace('|', "\\|").replace('`', "'").replace('\n', " ");
-    format!("`{escaped}`")
+    code(&text.replace('|', "\\|"))
 }
 
 /// A value as a table cell shows it: text as is, lists as JSON.
@@ -51,7 +99,7 @@ fn rule_sides(action: &RuleAction) -> (&'static str, Option<&Rule>, Option<&Rule
 /// Every changed gate and rule of a gate, in plan order.
 fn changes(key: &GateKey, action: &GateAction, rules: &[RuleAction]) -> Vec<Change> {
     let mut out = Vec::new();
-    let gate = |symbol: &str, rows| Change { heading: format!("**{symbol}** gate `{key}`"), rows };
+    let gate = |symbol: &str, rows| Change { heading: format!("**{symbol}** gate {}", code(&key.to_string())), rows };
     match action {
         GateAction::Create { dry_run } => out.push(gate("➕ create", gate_rows(None, Some(*dry_run)))),
         GateAction::Update { before, after, .. } => out.push(gate("🔄 update", gate_rows(Some(*before), Some(*after)))),
@@ -60,9 +108,8 @@ fn changes(key: &GateKey, action: &GateAction, rules: &[RuleAction]) -> Vec<Chan
     }
     for rule in rules {
         let (symbol, before, after) = rule_sides(rule);
-        let name = rule.name().replace('|', "\\|");
         out.push(Change {
-            heading: format!("**{symbol}** rule **{name}** on `{key}`"),
+            heading: format!("**{symbol}** rule **{}** on {}", inline(rule.name()), code(&key.to_string())),
             rows: rows(AttrChange::between(before, after)),
         });
     }
@@ -94,7 +141,8 @@ pub(crate) fn render_plan(plan: &Plan) -> String {
             let n = list.len();
             writeln!(
                 out,
-                "\n<details><summary><b>{service}</b>: {n} change{}</summary>\n",
+                "\n<details><summary><b>{}</b>: {n} change{}</summary>\n",
+                html(service),
                 if n == 1 { "" } else { "s" }
             )
             .unwrap();
@@ -112,9 +160,30 @@ pub(crate) fn render_plan(plan: &Plan) -> String {
         }
     }
     if !plan.unmanaged.is_empty() {
-        let list: Vec<String> = plan.unmanaged.iter().map(|k| format!("`{k}`")).collect();
+        let list: Vec<String> = plan.unmanaged.iter().map(|k| code(&k.to_string())).collect();
         writeln!(out, "\n> ℹ️ {} remote gate(s) declared in no file, left untouched: {}", list.len(), list.join(", "))
             .unwrap();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_keep_ordinary_values_and_contain_hostile_ones() {
+        assert_eq!(code("service:checkout env:prod"), "`service:checkout env:prod`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("x </details>\n# HIJACK"), "`x </details>\\n# HIJACK`");
+        assert_eq!(cell("x | y"), "`x \\| y`");
+    }
+
+    #[test]
+    fn inline_and_html_text_cannot_open_anything() {
+        assert_eq!(inline("x | y </details>\n# HIJACK"), "x \\| y &lt;/details&gt;\\\\n\\# HIJACK");
+        assert_eq!(inline("[a](http://x) *b* $c$"), "\\[a\\](http://x) \\*b\\* \\$c\\$");
+        assert_eq!(html("<b>x</b> & \"y\""), "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;");
+    }
 }

@@ -22,11 +22,11 @@ pub fn render_plan(plan: &Plan, p: Palette) -> String {
     } else {
         writeln!(
             out,
-            "Legend: {} create, {} update in place, {} delete, {} replace (delete, then create)\n",
+            "Legend: {} create, {} update in place, {} delete, {} replace (create the new, then delete the old)\n",
             p.create("+"),
             p.update("~"),
             p.delete("-"),
-            p.update("-/+")
+            p.update("+/-")
         )
         .unwrap();
         writeln!(out, "gatesctl will perform the following actions:").unwrap();
@@ -116,11 +116,11 @@ fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
             writeln!(
                 out,
                 "    {} rule {} ({} → {}) {}",
-                p.update("-/+"),
+                p.update("+/-"),
                 quoted(&after.name),
                 before.rule_type(),
                 after.rule_type(),
-                p.dim("(type changed: delete, then create)")
+                p.dim("(type changed: created anew, then the old rule deleted)")
             )
             .unwrap();
             for (k, v) in rule_attrs(before) {

@@ -161,7 +161,31 @@ pub fn gatesctl(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    Run::from(cmd.output().expect("gatesctl runs"))
+    run_bounded(cmd)
+}
+
+/// No run may hang the suite: past this, the process is killed and the test fails.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs `cmd` to its end, or kills it at [`DEADLINE`].
+pub fn run_bounded(mut cmd: Command) -> Run {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().expect("gatesctl runs");
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(DEADLINE).is_err() {
+            // SAFETY: kill only sends a signal to the child spawned above.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            return true;
+        }
+        false
+    });
+    let output = child.wait_with_output().expect("gatesctl runs");
+    let _ = done.send(());
+    let killed = watchdog.join().unwrap();
+    assert!(!killed, "gatesctl ran past {DEADLINE:?} and was killed: {:?}", Run::from(output));
+    Run::from(output)
 }
 
 pub fn examples_dir() -> PathBuf {
@@ -225,5 +249,150 @@ pub fn gatesctl_on_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&shown).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A request as the hostile proxy saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// What the hostile proxy does with one request.
+pub enum Reply {
+    /// Forward to the upstream and pass its answer back unchanged.
+    Forward,
+    /// Forward, then rewrite the answer's JSON body.
+    Edit(Box<dyn FnOnce(&mut serde_json::Value) + Send>),
+    /// Forward, then add or replace answer headers.
+    Headers(Vec<(&'static str, String)>),
+    /// Forward (so the upstream commits), send the headers and half the body, then reset.
+    Cut,
+    /// Answer this instead, without forwarding.
+    Answer { status: u16, headers: Vec<(&'static str, String)>, body: String },
+}
+
+type Decide = std::sync::Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
+
+/// A real HTTP server on loopback that stands between gatesctl and the sandbox and misbehaves
+/// as told: the hostile server of the trust tests.
+pub struct Proxy {
+    pub url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+}
+
+impl Proxy {
+    /// Starts on the sandbox's runtime, forwarding to `upstream` (or nowhere, when every
+    /// reply is an `Answer`).
+    pub fn start(
+        sandbox: &TestSandbox,
+        upstream: &str,
+        decide: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> Proxy {
+        use axum::body::{Body, Bytes};
+        use axum::extract::Request;
+        use axum::response::Response;
+
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let decide: Decide = std::sync::Arc::new(decide);
+        let upstream = upstream.to_string();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap();
+        let handler = {
+            let seen = std::sync::Arc::clone(&seen);
+            move |request: Request| {
+                let (seen, decide, upstream, http) =
+                    (std::sync::Arc::clone(&seen), std::sync::Arc::clone(&decide), upstream.clone(), http.clone());
+                async move {
+                    let (parts, body) = request.into_parts();
+                    let body = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
+                    let path = parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
+                    let request = Seen {
+                        method: parts.method.to_string(),
+                        path: path.clone(),
+                        headers: parts
+                            .headers
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                            .collect(),
+                    };
+                    seen.lock().unwrap().push(request.clone());
+                    let reply = decide(&request);
+                    let answer = |status: u16, headers: Vec<(String, String)>, body: Body| {
+                        let mut response = Response::new(body);
+                        *response.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
+                        for (k, v) in headers {
+                            response.headers_mut().insert(
+                                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                                axum::http::HeaderValue::from_str(&v).unwrap(),
+                            );
+                        }
+                        response
+                    };
+                    if let Reply::Answer { status, headers, body } = reply {
+                        let headers = headers.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                        return answer(status, headers, Body::from(body));
+                    }
+                    let mut forward = http.request(parts.method.clone(), format!("{upstream}{path}"));
+                    for (k, v) in &parts.headers {
+                        if k != "host" && k != "content-length" {
+                            forward = forward.header(k, v);
+                        }
+                    }
+                    let upstream_answer = forward.body(body.to_vec()).send().await.unwrap();
+                    let status = upstream_answer.status().as_u16();
+                    let mut headers: Vec<(String, String)> = upstream_answer
+                        .headers()
+                        .iter()
+                        .filter(|(k, _)| *k != "content-length" && *k != "transfer-encoding")
+                        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                        .collect();
+                    let bytes = upstream_answer.bytes().await.unwrap();
+                    match reply {
+                        Reply::Forward => answer(status, headers, Body::from(bytes)),
+                        Reply::Edit(edit) => {
+                            let mut json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                            edit(&mut json);
+                            answer(status, headers, Body::from(json.to_string()))
+                        }
+                        Reply::Headers(extra) => {
+                            for (k, v) in extra {
+                                headers.retain(|(name, _)| !name.eq_ignore_ascii_case(k));
+                                headers.push((k.to_string(), v));
+                            }
+                            answer(status, headers, Body::from(bytes))
+                        }
+                        Reply::Cut => {
+                            let half = Bytes::copy_from_slice(&bytes[..bytes.len() / 2]);
+                            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                                Ok(half),
+                                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut by the test proxy")),
+                            ];
+                            answer(status, headers, Body::from_stream(futures_util::stream::iter(chunks)))
+                        }
+                        Reply::Answer { .. } => unreachable!("answered above"),
+                    }
+                }
+            }
+        };
+        let listener = sandbox.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().fallback(handler);
+        sandbox.runtime.spawn(async move { axum::serve(listener, app).await });
+        Proxy { url, seen }
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Runs the gatesctl binary in `dir` against this proxy.
+    pub fn gatesctl(&self, dir: &Path, args: &[&str]) -> Run {
+        gatesctl(
+            dir,
+            args,
+            &[("DD_API_URL", &self.url), ("DD_API_KEY", "test-api-key"), ("DD_APP_KEY", "test-app-key")],
+        )
     }
 }

@@ -103,7 +103,7 @@ fn changing_a_rule_type_replaces_it() {
 
     let plan = sandbox.gatesctl(dir.path(), &["plan"]);
     assert!(
-        plan.stdout.contains("-/+ rule \"Faulty deployment detection\" (faulty_deployment_detection → monitor)"),
+        plan.stdout.contains("+/- rule \"Faulty deployment detection\" (faulty_deployment_detection → monitor)"),
         "{plan:?}"
     );
     assert!(plan.stdout.contains("1 to replace"), "{plan:?}");
@@ -111,7 +111,7 @@ fn changing_a_rule_type_replaces_it() {
     let before = sandbox.mutations().len();
     apply_ok(&sandbox, dir.path());
     let sent: Vec<String> = sandbox.mutations().into_iter().skip(before).map(|r| r.method).collect();
-    assert_eq!(sent, ["DELETE", "POST"], "delete first, then create");
+    assert_eq!(sent, ["POST", "DELETE"], "the new rule is created before the old one is deleted");
     assert_settled(&sandbox, dir.path());
 }
 
@@ -239,7 +239,8 @@ fn apply_goes_on_after_a_failure_and_skips_what_depends_on_it() {
         ],
         unmanaged: vec![],
     };
-    let report = sandbox.block_on(gatesctl::apply::apply(&client, &plan, 1, |_| {}));
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let report = sandbox.block_on(gatesctl::apply::apply(&client, &plan, 1, &stop, |_| {}));
     assert_eq!((report.succeeded(), report.failed(), report.skipped()), (2, 1, 1), "{report:?}");
     assert!(
         matches!(&report.outcomes[0].status, gatesctl::apply::Status::Failed(e) if e.contains("Gate already exists")),

@@ -46,7 +46,9 @@ fn a_saved_plan_is_refused_after_an_out_of_band_change() {
     assert_eq!(apply.code, 1, "{apply:?}");
     assert!(apply.stderr.contains("is stale and was not applied"), "{apply:?}");
     assert!(
-        apply.stderr.contains("gate checkout/production/default: rule \"Added in the UI\" was added remotely"),
+        apply.stderr.contains(
+            "gate checkout/production/default: now calls for delete rule \"Added in the UI\", which the saved plan does not do"
+        ),
         "{apply:?}"
     );
     assert_eq!(mutations_after(&sandbox, before), 0, "nothing is applied from a stale plan");
@@ -64,7 +66,12 @@ fn a_saved_plan_applies_exactly_once_without_confirmation() {
     assert_eq!(mutations_after(&sandbox, before), 1);
     let second = sandbox.gatesctl(dir.path(), &["apply", "plan.json"]);
     assert_eq!(second.code, 1, "{second:?}");
-    assert!(second.stderr.contains("dry_run changed remotely (false → true)"), "{second:?}");
+    assert!(
+        second
+            .stderr
+            .contains("gate checkout/production/default: the saved plan changes it, but it needs no change any more"),
+        "{second:?}"
+    );
     assert_eq!(mutations_after(&sandbox, before), 1);
 }
 
@@ -76,7 +83,12 @@ fn a_saved_plan_is_refused_when_the_files_change() {
     write(dir.path(), "gates.toml", &SMALL.replacen("duration = 300", "duration = 900", 1));
     let apply = sandbox.gatesctl(dir.path(), &["apply", "plan.json"]);
     assert_eq!(apply.code, 1, "{apply:?}");
-    assert!(apply.stderr.contains("the configuration (gates.toml) changed since the plan was made"), "{apply:?}");
+    assert!(
+        apply
+            .stderr
+            .contains("gate checkout/production/default: rule \"Errors\" changed in the files (duration: 600 → 900)"),
+        "{apply:?}"
+    );
 }
 
 fn drift(sandbox: &TestSandbox, dir: &Path) -> (Run, serde_json::Value) {
