@@ -96,11 +96,10 @@ struct NetworkRun {
 fn plan_against_sandbox(gates: usize, rate: RateLimit, parallelism: usize) -> NetworkRun {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("gates.toml"), config(gates)).unwrap();
-    let state = dir.path().join("sandbox.json");
-    store(gates).save(&state).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let options = SandboxOptions {
-        state_file: Some(state),
+        database: Some(dir.path().join("sandbox.db")),
+        seed: Some(store(gates)),
         faults: Faults { latency: LATENCY, rate_limit: Some(rate), ..Default::default() },
         ..Default::default()
     };

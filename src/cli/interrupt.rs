@@ -46,6 +46,9 @@ async fn next_signal() -> i32 {
     }
 }
 
+/// Wakes those waiting in [`stop_requested`].
+static STOPPING: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 /// Watches for signals for the life of the process.
 pub(super) async fn watch() {
     loop {
@@ -53,8 +56,9 @@ pub(super) async fn watch() {
         SIGNAL.store(signal, Ordering::SeqCst);
         if GRACEFUL.load(Ordering::SeqCst) && !STOP.swap(true, Ordering::SeqCst) {
             errln!(
-                "\nStopping: the gates in progress are finished, nothing new is started (signal again to stop at once)."
+                "\nStopping: what is in progress is finished, nothing new is started (signal again to stop at once)."
             );
+            STOPPING.notify_waiters();
             continue;
         }
         errln!("\nInterrupted.");
@@ -65,6 +69,17 @@ pub(super) async fn watch() {
 /// Marks the start and end of a part that stops gracefully.
 pub(super) fn graceful(on: bool) {
     GRACEFUL.store(on, Ordering::SeqCst);
+}
+
+/// Returns once a signal asked a graceful part to stop.
+pub(super) async fn stop_requested() {
+    loop {
+        let woken = STOPPING.notified();
+        if STOP.load(Ordering::SeqCst) {
+            return;
+        }
+        woken.await;
+    }
 }
 
 /// The exit status of the signal that stopped an apply, if one did.

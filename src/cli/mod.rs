@@ -23,7 +23,9 @@ use crate::render::Palette;
 use crate::sandbox::{RunningSandbox, SandboxOptions};
 
 /// Where `--sandbox` keeps its state, under the working directory.
-const SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
+const SANDBOX_STATE: &str = ".gatesctl/sandbox.db";
+/// Where earlier versions kept it: imported once into a new state.
+const LEGACY_SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,7 +43,7 @@ struct Cli {
 
 #[derive(Debug, Args)]
 struct GlobalArgs {
-    /// Run against a built-in local sandbox (state in .gatesctl/sandbox.json); no credentials needed
+    /// Run against a built-in local sandbox (state in .gatesctl/sandbox.db); no credentials needed
     #[arg(long, global = true)]
     sandbox: bool,
     /// Datadog site [env: DD_SITE, DATADOG_SITE] [default: datadoghq.com]
@@ -171,11 +173,14 @@ impl GlobalArgs {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .map_err(|e| Error::Sandbox(format!("no loopback port: {e}")))?;
-            let state_file = PathBuf::from(SANDBOX_STATE);
-            let sandbox =
-                crate::sandbox::start(listener, SandboxOptions { state_file: Some(state_file), ..Default::default() })
-                    .await
-                    .map_err(Error::Sandbox)?;
+            let legacy = Path::new(LEGACY_SANDBOX_STATE);
+            let legacy = legacy
+                .is_file()
+                .then(|| crate::sandbox::store::Store::load(legacy))
+                .transpose()
+                .map_err(Error::Sandbox)?;
+            let options = SandboxOptions { database: Some(PathBuf::from(SANDBOX_STATE)), legacy, ..Default::default() };
+            let sandbox = crate::sandbox::start(listener, options).await.map_err(Error::Sandbox)?;
             errln!("Using the built-in sandbox at {} (state in {SANDBOX_STATE}).", sandbox.url());
             let base = client::base_url(None, Some(&sandbox.url()))?;
             let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), self.verbose)?;

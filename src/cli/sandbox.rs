@@ -6,6 +6,7 @@ use clap::Args;
 
 use crate::error::{Error, ExitStatus};
 use crate::output::errln;
+use crate::sandbox::store::Store;
 use crate::sandbox::{EvalSettings, Faults, RateLimit, SandboxOptions};
 
 #[derive(Debug, Args)]
@@ -13,11 +14,17 @@ pub(super) struct SandboxArgs {
     /// Loopback address to listen on
     #[arg(long, default_value = "127.0.0.1:8126")]
     listen: SocketAddr,
-    /// JSON file the state persists to (written atomically after each change)
+    /// SQLite file holding the state; several sandboxes may share one
     #[arg(long, default_value = super::SANDBOX_STATE)]
     state: PathBuf,
-    /// Polls of a new evaluation answered 404, as the service does right after a trigger
-    #[arg(long, default_value_t = 1)]
+    /// Replace the state with this JSON state (as --export writes it) before serving
+    #[arg(long, value_name = "FILE")]
+    import: Option<PathBuf>,
+    /// Write the state as JSON to FILE and exit, without serving
+    #[arg(long, value_name = "FILE", conflicts_with = "import")]
+    export: Option<PathBuf>,
+    /// Polls of a new evaluation answered 404, as the service sometimes does right after a trigger
+    #[arg(long, default_value_t = 0)]
     not_found_polls: u32,
     /// Polls of an evaluation answered in_progress before its result
     #[arg(long, default_value_t = 2)]
@@ -40,6 +47,9 @@ pub(super) struct SandboxArgs {
     /// Fault: every Nth evaluation poll fails, alternately with 503 and a dropped connection
     #[arg(long, value_name = "N")]
     flaky_polls: Option<u32>,
+    /// Fault: drop empty lists from rule options, as the service did in 2025
+    #[arg(long)]
+    drop_empty_lists: bool,
 }
 
 fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
@@ -60,11 +70,17 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
             args.listen
         )));
     }
+    let seed = match &args.import {
+        Some(path) => Some(Store::load(path).map_err(Error::Sandbox)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Error::Sandbox(format!("cannot listen on {}: {e}", args.listen)))?;
     let options = SandboxOptions {
-        state_file: Some(args.state.clone()),
+        database: Some(args.state.clone()),
+        seed,
+        legacy: None,
         eval: EvalSettings {
             not_found_polls: args.not_found_polls,
             pending_polls: args.pending_polls,
@@ -76,18 +92,23 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
             fail_every: args.fail_every,
             drop_every_create: args.drop_every_create,
             flaky_polls: args.flaky_polls,
+            drop_empty_lists: args.drop_empty_lists,
         },
     };
     let sandbox = crate::sandbox::start(listener, options).await.map_err(Error::Sandbox)?;
+    if let Some(path) = &args.export {
+        let store = sandbox.store().await;
+        store.save(path).map_err(|source| Error::Write { path: path.clone(), source })?;
+        errln!("Exported {} gates from {} to {}.", store.gates.len(), args.state.display(), path.display());
+        return Ok(ExitStatus::Success);
+    }
     errln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), args.state.display());
     errln!("Try: DD_API_URL={} DD_API_KEY=x DD_APP_KEY=x gatesctl plan", sandbox.url());
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| Error::Sandbox(format!("cannot watch for SIGTERM: {e}")))?;
-    // Stopping drops the sandbox, which saves any change not yet written.
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => errln!("sandbox stopped"),
-        _ = terminate.recv() => errln!("sandbox stopped"),
-        _ = sandbox.wait() => {}
-    }
+    // Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, then exit. Every
+    // write answered is already on disk.
+    super::interrupt::graceful(true);
+    super::interrupt::stop_requested().await;
+    sandbox.shutdown().await;
+    errln!("sandbox stopped");
     Ok(ExitStatus::Success)
 }

@@ -1,22 +1,33 @@
 //! Gate evaluations in the sandbox, with outcomes chosen by markers so tests and demos can
 //! exercise pass, fail and slow evaluations:
 //! - a monitor rule whose query contains `sandbox:fail` fails;
-//! - a faulty-deployment-detection rule fails when the deployed `version` contains `faulty`;
+//! - a faulty-deployment-detection rule fails when the deployed `version` contains `faulty`,
+//!   or when no `version` is given (the service accepts the trigger, but the rule has nothing
+//!   to compare);
 //! - a rule whose name is listed in `--fail-rule` fails;
 //! - every other rule passes.
 //!
-//! An evaluation answers 404 for its first `not_found_polls` polls, then `in_progress` for
-//! `pending_polls` polls, then its result. A gate in dry run always answers `pass`, with the
-//! real result of each rule, as the service does.
+//! An evaluation answers 404 for its first `not_found_polls` polls (0 by default: the service
+//! was recorded answering `in_progress` at once, and was seen answering 404 for a few
+//! seconds), then `in_progress` for `pending_polls` polls, then its result. A gate in dry run
+//! always answers `pass`, with the real result of each rule, as the service does.
+//! Evaluations are kept in memory, at most [`KEPT`] of them and for at most [`KEPT_FOR`].
 
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::{attributes, bad, check_options, jsonapi, parse_body, Fail, Reply, Shared};
+use super::db::{self, Refusal};
+use super::{attributes, bad, check_id, check_options, jsonapi, parse_body, Reply, Shared};
+
+/// Evaluations remembered at most, and for at most this long.
+const KEPT: usize = 10_000;
+const KEPT_FOR: Duration = Duration::from_secs(3600);
 
 #[derive(Clone, Debug)]
 pub struct EvalSettings {
@@ -30,15 +41,16 @@ pub struct EvalSettings {
 
 impl Default for EvalSettings {
     fn default() -> Self {
-        EvalSettings { not_found_polls: 1, pending_polls: 2, fail_rules: Vec::new() }
+        EvalSettings { not_found_polls: 0, pending_polls: 2, fail_rules: Vec::new() }
     }
 }
 
-pub(super) struct Evaluation {
+struct Evaluation {
     gate_id: String,
     dry_run: bool,
     rules: Vec<RuleOutcome>,
     polls: u32,
+    started: Instant,
 }
 
 struct RuleOutcome {
@@ -46,6 +58,27 @@ struct RuleOutcome {
     dry_run: bool,
     pass: bool,
     reason: String,
+}
+
+/// The evaluations of this process, oldest first for eviction.
+#[derive(Default)]
+pub(super) struct Evaluations {
+    inner: Mutex<(HashMap<String, Evaluation>, VecDeque<String>)>,
+}
+
+impl Evaluations {
+    fn insert(&self, id: String, evaluation: Evaluation) {
+        let mut guard = self.inner.lock().unwrap();
+        let (map, order) = &mut *guard;
+        while order.len() >= KEPT
+            || order.front().and_then(|oldest| map.get(oldest)).is_some_and(|e| e.started.elapsed() > KEPT_FOR)
+        {
+            let Some(oldest) = order.pop_front() else { break };
+            map.remove(&oldest);
+        }
+        order.push_back(id.clone());
+        map.insert(id, evaluation);
+    }
 }
 
 fn outcome(
@@ -65,69 +98,83 @@ fn outcome(
         } else {
             (true, "All monitors in OK state".to_string())
         }
-    } else if version.is_some_and(|v| v.contains("faulty")) {
-        (false, "Faulty deployment detected: error rate increased on 1 resource".to_string())
     } else {
-        (true, "No faulty deployment detected".to_string())
+        match version {
+            None => {
+                (false, "No version was given: faulty deployment detection compares the version deployed".to_string())
+            }
+            Some(v) if v.contains("faulty") => {
+                (false, "Faulty deployment detected: error rate increased on 1 resource".to_string())
+            }
+            Some(_) => (true, "No faulty deployment detected".to_string()),
+        }
     };
     RuleOutcome { name: name.to_string(), dry_run, pass, reason }
+}
+
+/// A rule to evaluate: its name, type, dry run and options.
+type RuleToEvaluate = (String, String, bool, Value);
+
+/// The rules of an inline `configuration`, checked as a rule create would be.
+fn inline_rules(config: &Value, drop_empty_lists: bool) -> Result<(bool, Vec<RuleToEvaluate>), Refusal> {
+    let dry_run = config.get("dry_run").and_then(Value::as_bool).unwrap_or(false);
+    let items = config
+        .get("rules")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("attribute \"configuration.rules\" is required"))?;
+    if items.is_empty() {
+        return Err(bad("attribute \"configuration.rules\" must contain at least one rule"));
+    }
+    let mut rules = Vec::new();
+    for item in items {
+        let name = item.get("name").and_then(Value::as_str).ok_or_else(|| bad("attribute \"name\" is required"))?;
+        let rule_type = item.get("type").and_then(Value::as_str).unwrap_or_default();
+        let options = check_options(rule_type, item.get("options"), drop_empty_lists)?;
+        let rule_dry_run = item.get("dry_run").and_then(Value::as_bool).unwrap_or(false);
+        rules.push((name.to_string(), rule_type.to_string(), rule_dry_run, options));
+    }
+    Ok((dry_run, rules))
 }
 
 pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
     let body = parse_body(&body)?;
     let attrs = attributes(&body)?;
     let text = |name: &str| attrs.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
-    let service = text("service").ok_or_else(|| bad("attribute \"service\" is required"))?;
-    let env = text("env").ok_or_else(|| bad("attribute \"env\" is required"))?;
-    let identifier = text("identifier").unwrap_or(crate::model::DEFAULT_IDENTIFIER);
-    let version = text("version");
+    let service = text("service").ok_or_else(|| bad("required service field is missing"))?.to_string();
+    let env = text("env").ok_or_else(|| bad("required env field is missing"))?.to_string();
+    let identifier = text("identifier").unwrap_or(crate::model::DEFAULT_IDENTIFIER).to_string();
+    let version = text("version").map(str::to_string);
     let settings = &shared.options.eval;
 
     let (gate_id, dry_run, rules) = match attrs.get("configuration").filter(|c| !c.is_null()) {
         // Just-in-time: the rules come with the request instead of from a stored gate.
         Some(config) => {
-            let dry_run = config.get("dry_run").and_then(Value::as_bool).unwrap_or(false);
-            let items = config
-                .get("rules")
-                .and_then(Value::as_array)
-                .ok_or_else(|| bad("attribute \"configuration.rules\" is required"))?;
-            let mut rules = Vec::new();
-            for item in items {
-                let name =
-                    item.get("name").and_then(Value::as_str).ok_or_else(|| bad("attribute \"name\" is required"))?;
-                let rule_type = item.get("type").and_then(Value::as_str).unwrap_or_default();
-                let options = check_options(rule_type, item.get("options"))?;
-                let rule_dry_run = item.get("dry_run").and_then(Value::as_bool).unwrap_or(false);
-                rules.push((name.to_string(), rule_type.to_string(), rule_dry_run, options));
-            }
+            let (dry_run, rules) = inline_rules(config, shared.options.faults.drop_empty_lists)?;
             (String::new(), dry_run, rules)
         }
         None => {
-            let store = shared.store.lock().unwrap();
-            let gate = store
-                .gates
-                .iter()
-                .find(|g| g.service == service && g.env == env && g.identifier == identifier)
-                .ok_or_else(|| {
-                    Fail(
-                        StatusCode::NOT_FOUND,
-                        format!("no gate found for service {service}, env {env}, and identifier {identifier}"),
-                    )
-                })?;
-            let rules = gate
-                .rules
-                .iter()
-                .map(|r| (r.name.clone(), r.rule_type.clone(), r.dry_run, r.options.clone()))
-                .collect();
-            (gate.id.clone(), gate.dry_run, rules)
+            shared
+                .db
+                .run(move |conn| {
+                    let gate = db::gate_by_key(conn, &service, &env, &identifier)?.ok_or_else(|| {
+                        Refusal::new(
+                            404,
+                            format!("no gate found for service {service}, env {env}, and identifier {identifier}"),
+                        )
+                    })?;
+                    let rules = db::rules_of(conn, &gate.id)?
+                        .into_iter()
+                        .map(|r| (r.name, r.rule_type, r.dry_run, r.options))
+                        .collect();
+                    Ok((gate.id, gate.dry_run, rules))
+                })
+                .await?
         }
     };
-    if version.is_none() && rules.iter().any(|(_, t, _, _)| t == "faulty_deployment_detection") {
-        return Err(bad("attribute \"version\" is required for faulty deployment detection rules"));
-    }
-    let rules = rules.iter().map(|(name, t, d, o)| outcome(settings, name, t, *d, o, version)).collect();
+    let rules = rules.iter().map(|(name, t, d, o)| outcome(settings, name, t, *d, o, version.as_deref())).collect();
     let id = uuid::Uuid::new_v4().to_string();
-    shared.evaluations.lock().unwrap().insert(id.clone(), Evaluation { gate_id, dry_run, rules, polls: 0 });
+    let evaluation = Evaluation { gate_id, dry_run, rules, polls: 0, started: Instant::now() };
+    shared.evaluations.insert(id.clone(), evaluation);
     Ok(jsonapi(
         StatusCode::ACCEPTED,
         json!({"data": {"id": id, "type": "deployment_gates_evaluation_response", "attributes": {"evaluation_id": id}}}),
@@ -135,14 +182,14 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
 }
 
 pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Reply {
+    check_id(&id, "id")?;
     let settings = &shared.options.eval;
-    let mut evaluations = shared.evaluations.lock().unwrap();
-    let Some(eval) = evaluations.get_mut(&id) else {
-        return Err(Fail(StatusCode::NOT_FOUND, "Evaluation does not exist".into()));
-    };
+    let not_found = || Refusal::new(404, format!("gate evaluation with id {id} not found"));
+    let mut guard = shared.evaluations.inner.lock().unwrap();
+    let eval = guard.0.get_mut(&id).ok_or_else(not_found)?;
     eval.polls += 1;
     if eval.polls <= settings.not_found_polls {
-        return Err(Fail(StatusCode::NOT_FOUND, "Evaluation does not exist".into()));
+        return Err(not_found());
     }
     let progress = eval.polls - settings.not_found_polls;
     let pending = progress <= settings.pending_polls;
@@ -154,15 +201,17 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let status = if i >= done {
-                "in_progress"
-            } else if r.pass {
-                "pass"
+            let mut rule = Map::new();
+            rule.insert("name".into(), Value::from(r.name.clone()));
+            rule.insert("dry_run".into(), Value::from(r.dry_run));
+            // Unfinished rules carry no reason at all, as the service answers them.
+            if i < done {
+                rule.insert("status".into(), Value::from(if r.pass { "pass" } else { "fail" }));
+                rule.insert("reason".into(), Value::from(r.reason.clone()));
             } else {
-                "fail"
-            };
-            let reason = if i >= done { Value::Null } else { Value::from(r.reason.clone()) };
-            json!({"name": r.name, "status": status, "dry_run": r.dry_run, "reason": reason})
+                rule.insert("status".into(), Value::from("in_progress"));
+            }
+            Value::Object(rule)
         })
         .collect();
     // A rule in dry run reports its result but never fails the gate; a gate in dry run never fails.
@@ -185,4 +234,22 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
             "gate_status": status, "rules": rules,
         }}}),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluations_kept_are_bounded() {
+        let evaluations = Evaluations::default();
+        for i in 0..KEPT + 5 {
+            let e =
+                Evaluation { gate_id: String::new(), dry_run: false, rules: vec![], polls: 0, started: Instant::now() };
+            evaluations.insert(format!("e{i}"), e);
+        }
+        let guard = evaluations.inner.lock().unwrap();
+        assert_eq!((guard.0.len(), guard.1.len()), (KEPT, KEPT));
+        assert!(!guard.0.contains_key("e0") && guard.0.contains_key(&format!("e{}", KEPT + 4)), "the oldest go first");
+    }
 }

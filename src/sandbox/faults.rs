@@ -24,6 +24,9 @@ pub struct Faults {
     pub drop_every_create: Option<u32>,
     /// Every Nth evaluation poll fails: alternately a 503 and a dropped connection.
     pub flaky_polls: Option<u32>,
+    /// Drop empty lists from rule options, as the service did in 2025 (it keeps them since
+    /// 2026): keeps the plan's semantic comparison of options tested.
+    pub drop_empty_lists: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -109,7 +112,7 @@ impl FaultState {
         if is_poll {
             c.polls += 1;
             if let Some(n) = faults.flaky_polls.filter(|n| *n > 0) {
-                if c.polls % n == 0 {
+                if c.polls.is_multiple_of(n) {
                     return if (c.polls / n) % 2 == 1 {
                         Verdict::Answer(error(
                             StatusCode::SERVICE_UNAVAILABLE,
@@ -127,7 +130,7 @@ impl FaultState {
         }
         c.mutations += 1;
         if let Some(n) = faults.fail_every.filter(|n| *n > 0) {
-            if c.mutations % n == 0 {
+            if c.mutations.is_multiple_of(n) {
                 return Verdict::Answer(error(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Internal Server Error (injected by the sandbox)",
@@ -137,7 +140,7 @@ impl FaultState {
         if method == Method::POST {
             c.creates += 1;
             if let Some(n) = faults.drop_every_create.filter(|n| *n > 0) {
-                if c.creates % n == 0 {
+                if c.creates.is_multiple_of(n) {
                     return Verdict::RunThenDrop;
                 }
             }

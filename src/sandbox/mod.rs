@@ -1,18 +1,18 @@
-//! A local, Datadog-compatible Deployment Gates API: same paths, JSON:API bodies, status codes
-//! and error texts as the real service (see the recordings under `tests/`), state persisted
-//! to a JSON file.
+//! A local, Datadog-compatible Deployment Gates API: the same paths, JSON:API bodies, status
+//! codes and error texts as the real service (checked against its recorded traffic, see
+//! `tests/it/conformance.rs`), with its state in SQLite.
 
+mod db;
 mod evaluation;
 pub mod faults;
 pub mod store;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -20,17 +20,29 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
+use db::{Database, Refusal};
 pub use evaluation::EvalSettings;
 pub use faults::{Faults, RateLimit};
 use store::{Store, StoredGate, StoredRule};
 
 const CONTENT_TYPE: &str = "application/vnd.api+json";
 const MAX_DURATION: u64 = crate::model::MAX_DURATION;
+/// Request bodies larger than this are refused (413): real ones are a few hundred bytes.
+const MAX_BODY: usize = 1 << 20;
+/// Bodies up to this size are read before being refused, so the client, still sending,
+/// receives the 413 rather than a reset connection.
+const READ_BEFORE_REFUSING: usize = 32 << 20;
+/// Requests remembered for tests and `--verbose`; older ones are forgotten.
+const REQUEST_LOG: usize = 100_000;
 
 #[derive(Clone, Debug, Default)]
 pub struct SandboxOptions {
-    /// Where state persists; `None` keeps it in memory only.
-    pub state_file: Option<PathBuf>,
+    /// The SQLite file the state lives in; `None` keeps it in memory, for this process only.
+    pub database: Option<PathBuf>,
+    /// A JSON state (as `--export` writes) that replaces the state at start: for fixtures.
+    pub seed: Option<Store>,
+    /// The JSON state of earlier versions, imported once into a new database.
+    pub legacy: Option<Store>,
     pub eval: EvalSettings,
     pub faults: Faults,
 }
@@ -45,21 +57,19 @@ pub struct RecordedRequest {
 }
 
 struct Shared {
-    store: Mutex<Store>,
-    evaluations: Mutex<HashMap<String, evaluation::Evaluation>>,
+    db: Database,
+    evaluations: evaluation::Evaluations,
     options: SandboxOptions,
-    requests: Mutex<Vec<RecordedRequest>>,
+    requests: Mutex<VecDeque<RecordedRequest>>,
     faults: faults::FaultState,
-    dirty: AtomicBool,
-    save_soon: tokio::sync::Notify,
     base_url: String,
 }
 
-/// A sandbox serving on a loopback port until dropped or its runtime ends.
+/// A sandbox serving on a loopback port until dropped or shut down.
 pub struct RunningSandbox {
     shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
-    writer: tokio::task::JoinHandle<()>,
 }
 
 impl RunningSandbox {
@@ -67,22 +77,22 @@ impl RunningSandbox {
         self.shared.base_url.clone()
     }
 
-    /// Saves pending changes to the state file now.
-    pub fn flush(&self) {
-        self.shared.flush();
+    /// The whole state, as fixtures and `--export` write it.
+    pub async fn store(&self) -> Store {
+        self.shared.db.run(db::export).await.unwrap_or_default()
     }
 
-    /// The state as it is in memory.
-    pub fn store(&self) -> Store {
-        self.shared.store.lock().unwrap().clone()
-    }
-
+    /// The requests answered lately, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.requests.lock().unwrap().clone()
+        self.shared.requests.lock().unwrap().iter().cloned().collect()
     }
 
-    /// Waits until the server stops (it does not, unless its task is aborted).
-    pub async fn wait(mut self) {
+    /// Stops accepting connections, lets the requests in flight finish, then returns. Every
+    /// write answered is already on disk.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         let _ = (&mut self.task).await;
     }
 }
@@ -90,44 +100,35 @@ impl RunningSandbox {
 impl Drop for RunningSandbox {
     fn drop(&mut self) {
         self.task.abort();
-        self.writer.abort();
-        self.shared.flush();
     }
 }
 
-/// Starts serving on `listener`; the state file is read now and written after each change.
+/// Starts serving on `listener`.
 pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -> Result<RunningSandbox, String> {
-    let store = match &options.state_file {
-        Some(path) => Store::load(path)?,
-        None => Store::default(),
-    };
+    let (path, legacy, seed) = (options.database.clone(), options.legacy.clone(), options.seed.clone());
+    // Opening may wait for another process holding the state: not on the async threads.
+    let db = tokio::task::spawn_blocking(move || Database::open(path.as_deref(), legacy, seed))
+        .await
+        .map_err(|e| e.to_string())??;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let shared = Arc::new(Shared {
-        store: Mutex::new(store),
-        evaluations: Mutex::new(HashMap::new()),
+        db,
+        evaluations: evaluation::Evaluations::default(),
         options,
-        requests: Mutex::new(Vec::new()),
+        requests: Mutex::new(VecDeque::new()),
         faults: faults::FaultState::default(),
-        dirty: AtomicBool::new(false),
-        save_soon: tokio::sync::Notify::new(),
         base_url: format!("http://{addr}"),
     });
     let app = router(Arc::clone(&shared));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
     });
-    let writer = {
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            loop {
-                shared.save_soon.notified().await;
-                // Changes made while a save runs are batched into the next one.
-                let shared = Arc::clone(&shared);
-                let _ = tokio::task::spawn_blocking(move || shared.flush()).await;
-            }
-        })
-    };
-    Ok(RunningSandbox { shared, task, writer })
+    Ok(RunningSandbox { shared, stop: Some(stop), task })
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -139,8 +140,37 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v2/deployments/gates/evaluation", post(evaluation::trigger))
         .route("/api/v2/deployments/gates/evaluation/{id}", get(evaluation::result))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })
+        .layer(middleware::from_fn(body_limit))
+        .layer(DefaultBodyLimit::max(READ_BEFORE_REFUSING))
+        .layer(middleware::map_response(as_jsonapi))
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), gatekeeper))
         .with_state(shared)
+}
+
+/// The server's own refusals (405, 413, 415, malformed paths) in the service's error shape.
+async fn as_jsonapi(response: Response) -> Response {
+    let status = response.status();
+    let is_jsonapi = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == CONTENT_TYPE);
+    if is_jsonapi || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "Method not allowed on this path".to_string(),
+        StatusCode::PAYLOAD_TOO_LARGE => format!("Request body larger than {MAX_BODY} bytes"),
+        other => other.canonical_reason().unwrap_or("Error").to_string(),
+    };
+    error(status, &detail)
+}
+
+/// Refuses bodies over [`MAX_BODY`] with a 413, once read.
+async fn body_limit(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, READ_BEFORE_REFUSING).await {
+        Ok(bytes) if bytes.len() <= MAX_BODY => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+        }
+        _ => error(StatusCode::PAYLOAD_TOO_LARGE, &format!("Request body larger than {MAX_BODY} bytes")),
+    }
 }
 
 /// Checks the keys (any value is accepted: nothing here is secret, but both must be there,
@@ -177,7 +207,11 @@ async fn gatekeeper(State(shared): State<Arc<Shared>>, request: Request, next: N
     if let Some((headers, _)) = rate {
         headers.apply(&mut response);
     }
-    shared.requests.lock().unwrap().push(RecordedRequest {
+    let mut log = shared.requests.lock().unwrap();
+    if log.len() >= REQUEST_LOG {
+        log.pop_front();
+    }
+    log.push_back(RecordedRequest {
         method: method.to_string(),
         path,
         status: if dropped { 0 } else { response.status().as_u16() },
@@ -203,37 +237,38 @@ pub(crate) fn error(status: StatusCode, detail: &str) -> Response {
     jsonapi(status, body)
 }
 
-fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}
+type Reply = Result<Response, Refusal>;
 
-type Reply = Result<Response, Fail>;
-
-/// A refused request: rendered in the service's error shape for its status.
-pub(crate) struct Fail(StatusCode, String);
-
-impl IntoResponse for Fail {
+impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        error(self.0, &self.1)
+        error(StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &self.detail)
     }
 }
 
-pub(crate) fn bad(detail: impl Into<String>) -> Fail {
-    Fail(StatusCode::BAD_REQUEST, detail.into())
+pub(crate) fn bad(detail: impl Into<String>) -> Refusal {
+    Refusal::new(400, detail)
 }
 
-pub(crate) fn parse_body(body: &Bytes) -> Result<Value, Fail> {
+pub(crate) fn parse_body(body: &Bytes) -> Result<Value, Refusal> {
     serde_json::from_slice::<Value>(body).map_err(|_| bad("Malformed payload"))
 }
 
-pub(crate) fn attributes(body: &Value) -> Result<&serde_json::Map<String, Value>, Fail> {
+pub(crate) fn attributes(body: &Value) -> Result<&serde_json::Map<String, Value>, Refusal> {
     body.get("data")
         .and_then(|d| d.get("attributes"))
         .and_then(Value::as_object)
         .ok_or_else(|| bad("Malformed payload"))
 }
 
-fn required_str<'a>(attrs: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'a str, Fail> {
+/// A create names the kind of resource it creates; another kind is refused.
+fn check_type(body: &Value, expected: &str) -> Result<(), Refusal> {
+    match body.get("data").and_then(|d| d.get("type")).and_then(Value::as_str) {
+        Some(t) if t == expected => Ok(()),
+        _ => Err(bad(format!("attribute \"type\" of data must be \"{expected}\""))),
+    }
+}
+
+fn required_str<'a>(attrs: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'a str, Refusal> {
     match attrs.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
         Some(Value::String(_)) | None | Some(Value::Null) => Err(bad(format!("attribute \"{name}\" is required"))),
@@ -241,7 +276,7 @@ fn required_str<'a>(attrs: &'a serde_json::Map<String, Value>, name: &str) -> Re
     }
 }
 
-fn optional_bool(attrs: &serde_json::Map<String, Value>, name: &str) -> Result<Option<bool>, Fail> {
+fn optional_bool(attrs: &serde_json::Map<String, Value>, name: &str) -> Result<Option<bool>, Refusal> {
     match attrs.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -249,33 +284,13 @@ fn optional_bool(attrs: &serde_json::Map<String, Value>, name: &str) -> Result<O
     }
 }
 
-fn check_id(id: &str) -> Result<(), Fail> {
-    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| bad("attribute \"id\" Invalid id"))
+/// Ids are UUIDs; `attribute` names the path part in the error, as the service does.
+pub(crate) fn check_id(id: &str, attribute: &str) -> Result<(), Refusal> {
+    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| bad(format!("attribute \"{attribute}\" Invalid id")))
 }
 
-fn gate_not_found() -> Fail {
-    Fail(StatusCode::NOT_FOUND, "Gate does not exist".into())
-}
-
-impl Shared {
-    /// Marks the state as changed; the writer saves it at once, coalescing the changes made
-    /// while it writes (saving the whole file inside every request made large applies quadratic).
-    fn changed(&self) {
-        self.dirty.store(true, Ordering::SeqCst);
-        self.save_soon.notify_one();
-    }
-
-    /// Saves the state now if it changed, atomically (temporary file, then rename).
-    fn flush(&self) {
-        let Some(path) = &self.options.state_file else { return };
-        if !self.dirty.swap(false, Ordering::SeqCst) {
-            return;
-        }
-        let snapshot = self.store.lock().unwrap().clone();
-        if let Err(e) = snapshot.save(path) {
-            eprintln!("sandbox: could not save its state to {}: {e}", path.display());
-        }
-    }
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 async fn list_gates(State(shared): State<Arc<Shared>>, Query(query): Query<HashMap<String, String>>) -> Reply {
@@ -286,21 +301,24 @@ async fn list_gates(State(shared): State<Arc<Shared>>, Query(query): Query<HashM
             _ => return Err(bad("page[size] must be between 1 and 1000")),
         },
     };
-    let start = match query.get("page[cursor]") {
+    let after = match query.get("page[cursor]") {
         None => 0,
-        Some(c) => c.parse::<usize>().map_err(|_| bad("invalid page[cursor]"))?,
+        Some(c) => c.parse::<i64>().ok().filter(|c| *c >= 0).ok_or_else(|| bad("invalid page[cursor]"))?,
     };
-    let store = shared.store.lock().unwrap();
-    let data: Vec<Value> = store.gates.iter().skip(start).take(size).map(StoredGate::to_json).collect();
-    let mut page = json!({"cursor": start.to_string(), "size": size});
-    if start + size < store.gates.len() {
-        page["next_cursor"] = Value::from((start + size).to_string());
+    let (gates, more) = shared.db.run(move |conn| db::list_gates(conn, after, size)).await?;
+    let mut page = json!({"cursor": after.to_string(), "size": size});
+    if more {
+        if let Some((last, _)) = gates.last() {
+            page["next_cursor"] = Value::from(last.to_string());
+        }
     }
+    let data: Vec<Value> = gates.iter().map(|(_, g)| g.to_json()).collect();
     Ok(jsonapi(StatusCode::OK, json!({"data": data, "meta": {"page": page}})))
 }
 
 async fn create_gate(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
     let body = parse_body(&body)?;
+    check_type(&body, "deployment_gate")?;
     let attrs = attributes(&body)?;
     let service = required_str(attrs, "service")?.to_string();
     let env = required_str(attrs, "env")?.to_string();
@@ -309,73 +327,67 @@ async fn create_gate(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
         Some(_) => required_str(attrs, "identifier")?.to_string(),
     };
     let dry_run = optional_bool(attrs, "dry_run")?.unwrap_or(false);
-    let mut store = shared.store.lock().unwrap();
-    if store.gates.iter().any(|g| g.service == service && g.env == env && g.identifier == identifier) {
-        return Err(bad("Gate already exists with the given env, service and identifier"));
-    }
-    let at = now();
+    let at = db::now();
     let gate = StoredGate {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: new_id(),
         service,
         env,
         identifier,
         dry_run,
         created_at: at.clone(),
         updated_at: at,
-        rules: Vec::new(),
+        rules: vec![],
     };
     let json = gate.to_json();
-    store.gates.push(gate);
-    shared.changed();
+    shared.db.run(move |conn| db::insert_gate(conn, &gate)).await?;
     Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
 }
 
 async fn get_gate(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Reply {
-    check_id(&id)?;
-    let store = shared.store.lock().unwrap();
-    let gate = store.gate(&id).ok_or_else(gate_not_found)?;
+    check_id(&id, "id")?;
+    let gate = shared.db.run(move |conn| db::get_gate(conn, &id)?.ok_or_else(db::gate_not_found)).await?;
     Ok(jsonapi(StatusCode::OK, json!({"data": gate.to_json()})))
 }
 
 async fn update_gate(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Reply {
-    check_id(&id)?;
+    check_id(&id, "id")?;
     let body = parse_body(&body)?;
     let attrs = attributes(&body)?;
     let dry_run = optional_bool(attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
-    let mut store = shared.store.lock().unwrap();
-    let gate = store.gate_mut(&id).ok_or_else(gate_not_found)?;
-    gate.dry_run = dry_run;
-    gate.updated_at = now();
-    let json = gate.to_json();
-    shared.changed();
-    Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
+    let gate = shared.db.run(move |conn| db::update_gate(conn, &id, dry_run)?.ok_or_else(db::gate_not_found)).await?;
+    Ok(jsonapi(StatusCode::OK, json!({"data": gate.to_json()})))
 }
 
 async fn delete_gate(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Reply {
-    check_id(&id)?;
-    let mut store = shared.store.lock().unwrap();
-    let before = store.gates.len();
-    store.gates.retain(|g| g.id != id);
-    if store.gates.len() == before {
-        return Err(gate_not_found());
-    }
-    shared.changed();
+    check_id(&id, "id")?;
+    shared.db.run(move |conn| if db::delete_gate(conn, &id)? { Ok(()) } else { Err(db::gate_not_found()) }).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_rules(State(shared): State<Arc<Shared>>, Path(gate_id): Path<String>) -> Reply {
-    check_id(&gate_id)?;
-    let store = shared.store.lock().unwrap();
-    let gate = store.gate(&gate_id).ok_or_else(gate_not_found)?;
-    let rules: Vec<Value> = gate.rules.iter().map(|r| r.to_list_item(&gate_id)).collect();
+    check_id(&gate_id, "gate_id")?;
+    let id = gate_id.clone();
+    let rules = shared
+        .db
+        .run(move |conn| {
+            db::get_gate(conn, &id)?.ok_or_else(db::gate_not_found)?;
+            db::rules_of(conn, &id)
+        })
+        .await?;
+    let rules: Vec<Value> = rules.iter().map(|r| r.to_list_item(&gate_id)).collect();
     Ok(jsonapi(
         StatusCode::OK,
         json!({"data": {"id": gate_id, "type": "list_deployment_rules", "attributes": {"rules": rules}}}),
     ))
 }
 
-/// Checks options against their rule type and drops empty lists, as the service was seen to.
-pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<Value, Fail> {
+/// Checks options against their rule type. Empty lists are kept, as the service does since
+/// 2026; the `drop_empty_lists` fault drops them, as it did in 2025.
+pub(crate) fn check_options(
+    rule_type: &str,
+    options: Option<&Value>,
+    drop_empty_lists: bool,
+) -> Result<Value, Refusal> {
     let mut options = match options {
         None | Some(Value::Null) => serde_json::Map::new(),
         Some(Value::Object(o)) => o.clone(),
@@ -410,12 +422,12 @@ pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<
                 let Some(items) = value.as_array().filter(|items| items.iter().all(Value::is_string)) else {
                     return Err(bad(format!("attribute \"{key}\" must be a list of strings")));
                 };
-                // The service drops empty lists (observed): so does the sandbox.
-                if items.is_empty() {
+                if items.is_empty() && drop_empty_lists {
                     options.remove(key);
                 }
             }
-            if options.contains_key("excluded_resources") && options.contains_key("allowed_resources") {
+            let non_empty = |k: &str| options.get(k).and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+            if non_empty("excluded_resources") && non_empty("allowed_resources") {
                 return Err(bad("attributes \"excluded_resources\" and \"allowed_resources\" are mutually exclusive"));
             }
         }
@@ -425,41 +437,37 @@ pub(crate) fn check_options(rule_type: &str, options: Option<&Value>) -> Result<
 }
 
 async fn create_rule(State(shared): State<Arc<Shared>>, Path(gate_id): Path<String>, body: Bytes) -> Reply {
-    check_id(&gate_id)?;
+    check_id(&gate_id, "gate_id")?;
     let body = parse_body(&body)?;
+    check_type(&body, "deployment_rule")?;
     let attrs = attributes(&body)?;
     let name = required_str(attrs, "name")?.to_string();
     let rule_type = required_str(attrs, "type")?.to_string();
     let dry_run = optional_bool(attrs, "dry_run")?.unwrap_or(false);
-    let options = check_options(&rule_type, attrs.get("options"))?;
-    let mut store = shared.store.lock().unwrap();
-    let gate = store.gate_mut(&gate_id).ok_or_else(gate_not_found)?;
-    let at = now();
-    let rule = StoredRule {
-        id: uuid::Uuid::new_v4().to_string(),
-        name,
-        rule_type,
-        dry_run,
-        options,
-        created_at: at.clone(),
-        updated_at: at,
-    };
+    let options = check_options(&rule_type, attrs.get("options"), shared.options.faults.drop_empty_lists)?;
+    let at = db::now();
+    let rule = StoredRule { id: new_id(), name, rule_type, dry_run, options, created_at: at.clone(), updated_at: at };
     let json = rule.to_json(&gate_id);
-    gate.rules.push(rule);
-    shared.changed();
+    shared
+        .db
+        .run(move |conn| {
+            db::get_gate(conn, &gate_id)?.ok_or_else(db::gate_not_found)?;
+            db::insert_rule(conn, &gate_id, &rule)
+        })
+        .await?;
     Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
 }
 
-fn rule_not_found() -> Fail {
-    Fail(StatusCode::NOT_FOUND, "Rule does not exist".into())
+/// Both ids of a rule path, checked as the service does: the gate's first.
+fn rule_path(gate_id: &str, id: &str) -> Result<(), Refusal> {
+    check_id(gate_id, "gate_id")?;
+    check_id(id, "id")
 }
 
 async fn get_rule(State(shared): State<Arc<Shared>>, Path((gate_id, id)): Path<(String, String)>) -> Reply {
-    check_id(&gate_id)?;
-    check_id(&id)?;
-    let store = shared.store.lock().unwrap();
-    let gate = store.gate(&gate_id).ok_or_else(gate_not_found)?;
-    let rule = gate.rules.iter().find(|r| r.id == id).ok_or_else(rule_not_found)?;
+    rule_path(&gate_id, &id)?;
+    let gate = gate_id.clone();
+    let rule = shared.db.run(move |conn| db::get_rule(conn, &gate, &id)?.ok_or_else(db::rule_not_found)).await?;
     Ok(jsonapi(StatusCode::OK, json!({"data": rule.to_json(&gate_id)})))
 }
 
@@ -468,43 +476,41 @@ async fn update_rule(
     Path((gate_id, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Reply {
-    check_id(&gate_id)?;
-    check_id(&id)?;
+    rule_path(&gate_id, &id)?;
     let body = parse_body(&body)?;
-    let attrs = attributes(&body)?;
-    let name = required_str(attrs, "name")?.to_string();
-    let dry_run = optional_bool(attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
+    let attrs = attributes(&body)?.clone();
+    let name = required_str(&attrs, "name")?.to_string();
+    let dry_run = optional_bool(&attrs, "dry_run")?.ok_or_else(|| bad("attribute \"dry_run\" is required"))?;
     if !attrs.contains_key("options") {
         return Err(bad("attribute \"options\" is required"));
     }
-    let mut store = shared.store.lock().unwrap();
-    let gate = store.gate_mut(&gate_id).ok_or_else(gate_not_found)?;
-    let rule = gate.rules.iter_mut().find(|r| r.id == id).ok_or_else(rule_not_found)?;
-    if let Some(t) = attrs.get("type").and_then(Value::as_str) {
-        if t != rule.rule_type {
-            return Err(bad("attribute \"type\" cannot be changed"));
-        }
-    }
-    let options = check_options(&rule.rule_type, attrs.get("options"))?;
-    rule.name = name;
-    rule.dry_run = dry_run;
-    rule.options = options;
-    rule.updated_at = now();
-    let json = rule.to_json(&gate_id);
-    shared.changed();
-    Ok(jsonapi(StatusCode::OK, json!({ "data": json })))
+    let drop_empty_lists = shared.options.faults.drop_empty_lists;
+    let gate = gate_id.clone();
+    let rule = shared
+        .db
+        .run(move |conn| {
+            let mut rule = db::get_rule(conn, &gate, &id)?.ok_or_else(db::rule_not_found)?;
+            if let Some(t) = attrs.get("type").and_then(Value::as_str) {
+                if t != rule.rule_type {
+                    return Err(bad("attribute \"type\" cannot be changed"));
+                }
+            }
+            rule.options = check_options(&rule.rule_type, attrs.get("options"), drop_empty_lists)?;
+            rule.name = name;
+            rule.dry_run = dry_run;
+            rule.updated_at = db::now();
+            db::update_rule(conn, &gate, &rule)?;
+            Ok(rule)
+        })
+        .await?;
+    Ok(jsonapi(StatusCode::OK, json!({ "data": rule.to_json(&gate_id) })))
 }
 
 async fn delete_rule(State(shared): State<Arc<Shared>>, Path((gate_id, id)): Path<(String, String)>) -> Reply {
-    check_id(&gate_id)?;
-    check_id(&id)?;
-    let mut store = shared.store.lock().unwrap();
-    let gate = store.gate_mut(&gate_id).ok_or_else(gate_not_found)?;
-    let before = gate.rules.len();
-    gate.rules.retain(|r| r.id != id);
-    if gate.rules.len() == before {
-        return Err(rule_not_found());
-    }
-    shared.changed();
+    rule_path(&gate_id, &id)?;
+    shared
+        .db
+        .run(move |conn| if db::delete_rule(conn, &gate_id, &id)? { Ok(()) } else { Err(db::rule_not_found()) })
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

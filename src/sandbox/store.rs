@@ -1,4 +1,5 @@
-//! The sandbox's data: gates and rules as the API holds them, persisted as one JSON file.
+//! The sandbox's data as JSON: the shapes the API answers with, and the state format of
+//! fixtures and `gatesctl sandbox --export/--import`.
 
 use std::path::{Path, PathBuf};
 
@@ -78,18 +79,14 @@ impl StoredRule {
 }
 
 impl Store {
+    /// Reads a JSON state file.
     pub fn load(path: &Path) -> Result<Store, String> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                serde_json::from_str(&text).map_err(|e| format!("{} is not a sandbox state file: {e}", path.display()))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Store::default()),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-        }
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{} is not a sandbox state file: {e}", path.display()))
     }
 
-    /// Writes to a sibling temporary file and renames it over the old one, so a crash never
-    /// leaves a half-written state.
+    /// Writes a JSON state file: to a sibling temporary file, then renamed over the old one, so
+    /// no reader ever sees half of it.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
@@ -99,13 +96,5 @@ impl Store {
         let text = serde_json::to_vec_pretty(self).expect("store serialises");
         std::fs::write(&tmp, text)?;
         std::fs::rename(&tmp, path)
-    }
-
-    pub fn gate(&self, id: &str) -> Option<&StoredGate> {
-        self.gates.iter().find(|g| g.id == id)
-    }
-
-    pub fn gate_mut(&mut self, id: &str) -> Option<&mut StoredGate> {
-        self.gates.iter_mut().find(|g| g.id == id)
     }
 }

@@ -38,7 +38,6 @@ pub fn write(dir: &Path, name: &str, text: &str) {
 
 pub struct TestSandbox {
     pub url: String,
-    pub state_file: PathBuf,
     sandbox: Option<RunningSandbox>,
     // Declared last: dropped after the sandbox, so its tasks end inside their runtime.
     pub runtime: tokio::runtime::Runtime,
@@ -49,26 +48,25 @@ impl TestSandbox {
         Self::start_with(dir, SandboxOptions::default())
     }
 
-    /// Starts on 127.0.0.1:0 with state in `dir/sandbox.json` (a fixture may have put one there).
+    /// Starts on 127.0.0.1:0 with its state in `dir/sandbox.db`, first filled from
+    /// `dir/sandbox.json` when a fixture put one there.
     pub fn start_with(dir: &Path, mut options: SandboxOptions) -> TestSandbox {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let state_file = dir.join("sandbox.json");
-        options.state_file = Some(state_file.clone());
+        options.database = Some(dir.join("sandbox.db"));
+        let fixture = dir.join("sandbox.json");
+        if fixture.is_file() {
+            options.seed = Some(gatesctl::sandbox::store::Store::load(&fixture).unwrap());
+        }
         let sandbox = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             sandbox::start(listener, options).await.unwrap()
         });
-        TestSandbox { url: sandbox.url(), state_file, sandbox: Some(sandbox), runtime }
+        TestSandbox { url: sandbox.url(), sandbox: Some(sandbox), runtime }
     }
 
-    /// Saves the sandbox's pending changes to its state file now.
-    pub fn flush(&self) {
-        self.sandbox.as_ref().unwrap().flush();
-    }
-
-    /// The sandbox's state in memory.
+    /// The sandbox's state, as its database holds it.
     pub fn store(&self) -> gatesctl::sandbox::store::Store {
-        self.sandbox.as_ref().unwrap().store()
+        self.runtime.block_on(self.sandbox.as_ref().unwrap().store())
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

@@ -2,6 +2,7 @@
 
 mod architecture;
 mod common;
+mod conformance;
 mod e2e;
 mod evaluate;
 mod help;

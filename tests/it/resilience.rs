@@ -49,6 +49,7 @@ fn apply_converges_in_one_run_with_every_fault_on() {
         fail_every: Some(7),
         drop_every_create: Some(5),
         flaky_polls: None,
+        drop_empty_lists: false,
     };
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { faults, ..Default::default() });
 

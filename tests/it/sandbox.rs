@@ -99,7 +99,7 @@ fn the_gate_list_pages_with_next_cursor() {
 }
 
 #[test]
-fn rules_carry_their_id_in_lists_and_drop_empty_lists() {
+fn rules_carry_their_id_in_lists_and_keep_empty_lists() {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = TestSandbox::start(dir.path());
     let http = Http::new(&sandbox);
@@ -111,7 +111,7 @@ fn rules_carry_their_id_in_lists_and_drop_empty_lists() {
         json!({"data": {"type": "deployment_rule", "attributes": {"name": "fdd", "type": "faulty_deployment_detection", "options": {"duration": 900, "excluded_resources": []}}}}),
     );
     assert_eq!(status, 200, "{rule}");
-    assert_eq!(rule["data"]["attributes"]["options"], json!({"duration": 900}));
+    assert_eq!(rule["data"]["attributes"]["options"], json!({"duration": 900, "excluded_resources": []}));
     let (_, list) = http.get(&rules);
     assert_eq!(list["data"]["type"], "list_deployment_rules");
     assert_eq!(list["data"]["attributes"]["rules"][0]["id"], rule["data"]["id"]);
@@ -150,41 +150,273 @@ fn state_persists_across_restarts() {
 }
 
 #[test]
-fn the_sandbox_command_serves_on_loopback_and_saves_its_state() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
+fn the_drop_empty_lists_fault_answers_as_the_service_did_in_2025() {
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state.json");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_gatesctl"))
-        .args(["sandbox", "--listen", "127.0.0.1:0", "--state", state.to_str().unwrap()])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Its first line names the address it took.
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    // Keep reading, so that the sandbox's later lines never meet a closed pipe.
-    let drain = std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    let url = first.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")).map(str::to_string);
-    let outcome = std::panic::catch_unwind(|| {
-        let url = url.expect("the sandbox prints its URL");
-        crate::common::write(dir.path(), "gates.toml", crate::common::SMALL);
-        let env = [("DD_API_URL", url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
-        let apply = crate::common::gatesctl(dir.path(), &["apply", "--auto-approve"], &env);
-        assert_eq!(apply.code, 0, "{apply:?}");
-        let plan = crate::common::gatesctl(dir.path(), &["plan", "--detailed-exitcode"], &env);
-        assert_eq!(plan.code, 0, "{plan:?}");
-    });
-    // SIGTERM, as a service manager stops it: it saves what it has not yet written.
-    // SAFETY: kill only sends a signal to the child we spawned.
-    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
-    server.wait().unwrap();
-    drain.join().unwrap().unwrap();
-    outcome.unwrap();
-    let saved = Store::load(&state).unwrap();
-    assert_eq!(saved.gates.len(), 2, "state saved by the sandbox process");
+    let faults = gatesctl::sandbox::Faults { drop_empty_lists: true, ..Default::default() };
+    let sandbox =
+        TestSandbox::start_with(dir.path(), gatesctl::sandbox::SandboxOptions { faults, ..Default::default() });
+    let http = Http::new(&sandbox);
+    let (_, gate) = http.post("/api/v2/deployment_gates", gate_body("checkout"));
+    let rules = format!("/api/v2/deployment_gates/{}/rules", gate["data"]["id"].as_str().unwrap());
+    let (_, rule) = http.post(
+        &rules,
+        json!({"data": {"type": "deployment_rule", "attributes": {"name": "fdd", "type": "faulty_deployment_detection", "options": {"duration": 900, "excluded_resources": []}}}}),
+    );
+    assert_eq!(rule["data"]["attributes"]["options"], json!({"duration": 900}));
+}
+
+#[test]
+fn refusals_of_the_server_itself_use_the_json_api_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    let http = Http::new(&sandbox);
+    let (status, ctype, body) = http.send(reqwest::Method::PATCH, "/api/v2/deployment_gates", None, true);
+    assert_eq!((status, ctype.as_str()), (405, "application/vnd.api+json"));
+    assert_eq!(body["errors"][0]["status"], "405");
+    let huge =
+        json!({"data": {"type": "deployment_gate", "attributes": {"service": "x".repeat(10 << 20), "env": "prod"}}});
+    let (status, ctype, body) = http.send(reqwest::Method::POST, "/api/v2/deployment_gates", Some(huge), true);
+    assert_eq!((status, ctype.as_str()), (413, "application/vnd.api+json"));
+    assert_eq!(body["errors"][0]["status"], "413");
+    // A create of the wrong kind of resource.
+    let (status, body) = http.post(
+        "/api/v2/deployment_gates",
+        json!({"data": {"type": "deployment_rule", "attributes": {"service": "a", "env": "b"}}}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["detail"], "attribute \"type\" of data must be \"deployment_gate\"");
+    // An inline evaluation needs a rule to evaluate.
+    let (status, body) = http.post(
+        "/api/v2/deployments/gates/evaluation",
+        json!({"data": {"type": "deployment_gates_evaluation_request", "attributes": {"service": "a", "env": "b", "configuration": {"rules": []}}}}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["detail"], "attribute \"configuration.rules\" must contain at least one rule");
+    assert!(sandbox.store().gates.is_empty());
+}
+
+/// `gatesctl sandbox` as its own process, on a state file, with the URL it prints.
+struct SandboxProcess {
+    child: std::process::Child,
+    url: String,
+    drain: Option<std::thread::JoinHandle<String>>,
+}
+
+impl SandboxProcess {
+    fn start(state: &std::path::Path) -> SandboxProcess {
+        use std::io::{BufRead, BufReader, Read};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatesctl"))
+            .args(["sandbox", "--listen", "127.0.0.1:0", "--state", state.to_str().unwrap()])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Its first line names the address it took.
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let url = first.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")).map(str::to_string);
+        let url = url.unwrap_or_else(|| panic!("the sandbox prints its URL: {first}"));
+        // Keep reading, so that the sandbox's later lines never meet a closed pipe.
+        let drain = std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = stderr.read_to_string(&mut rest);
+            rest
+        });
+        SandboxProcess { child, url, drain: Some(drain) }
+    }
+
+    fn signal(&mut self, signal: i32) -> (Option<i32>, String) {
+        // SAFETY: kill only sends a signal to the child spawned above.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+        let status = self.child.wait().unwrap();
+        (status.code(), self.drain.take().unwrap().join().unwrap())
+    }
+}
+
+/// The gates of a state file, by service.
+fn services_in(state: &std::path::Path) -> std::collections::BTreeSet<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("state.json");
+    let run = crate::common::gatesctl(
+        dir.path(),
+        &[
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--state",
+            state.to_str().unwrap(),
+            "--export",
+            export.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    Store::load(&export).unwrap().gates.into_iter().map(|g| g.service).collect()
+}
+
+/// Writers creating gates at once against `url`; each acknowledged create is sent to `acks`.
+/// Each writer stops at its first failure (the server is gone) or after 2,000 creates.
+fn concurrent_writers(
+    url: &str,
+    writers: usize,
+    acks: std::sync::mpsc::Sender<String>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    (0..writers)
+        .map(|w| {
+            let (url, acks) = (url.to_string(), acks.clone());
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let http = reqwest::Client::new();
+                runtime.block_on(async {
+                    for i in 0..2000 {
+                        let service = format!("writer{w}-{i:04}");
+                        let sent = http
+                            .post(format!("{url}/api/v2/deployment_gates"))
+                            .header("DD-API-KEY", "k")
+                            .header("DD-APPLICATION-KEY", "k")
+                            .body(gate_body(&service).to_string())
+                            .send()
+                            .await;
+                        // Acknowledged: a 200 whose whole answer arrived.
+                        let acknowledged = match sent {
+                            Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                            Err(_) => false,
+                        };
+                        if !acknowledged || acks.send(service).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+        })
+        .collect()
+}
+
+/// Every create the sandbox acknowledged before being stopped by `signal` is in its state.
+fn no_acknowledged_write_is_lost(signal: i32) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let mut server = SandboxProcess::start(&state);
+    let (acks, acknowledged) = std::sync::mpsc::channel();
+    let writers = concurrent_writers(&server.url, 4, acks);
+    // Stop it in the thick of it: once 200 creates are acknowledged.
+    let mut acked: Vec<String> = acknowledged.iter().take(200).collect();
+    let stopped = server.signal(signal);
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    acked.extend(acknowledged.try_iter());
+    assert!(acked.len() >= 200);
+    let kept = services_in(&state);
+    let lost: Vec<&String> = acked.iter().filter(|s| !kept.contains(*s)).collect();
+    assert!(lost.is_empty(), "{} acknowledged creates lost after signal {signal}: {lost:?}", lost.len());
+    stopped
+}
+
+#[test]
+fn kill_9_under_concurrent_writers_loses_no_acknowledged_write() {
+    let (code, _) = no_acknowledged_write_is_lost(libc::SIGKILL);
+    assert_eq!(code, None, "killed");
+}
+
+#[test]
+fn sigterm_stops_accepting_finishes_in_flight_and_loses_nothing() {
+    let (code, said) = no_acknowledged_write_is_lost(libc::SIGTERM);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("sandbox stopped"), "{said}");
+}
+
+#[test]
+fn the_sandbox_command_serves_on_loopback_and_keeps_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let mut server = SandboxProcess::start(&state);
+    crate::common::write(dir.path(), "gates.toml", crate::common::SMALL);
+    let env = [("DD_API_URL", server.url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
+    let apply = crate::common::gatesctl(dir.path(), &["apply", "--auto-approve"], &env);
+    let plan = crate::common::gatesctl(dir.path(), &["plan", "--detailed-exitcode"], &env);
+    let (code, _) = server.signal(libc::SIGTERM);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert_eq!(code, Some(0));
+    assert_eq!(services_in(&state), ["checkout".to_string(), "search".to_string()].into());
+}
+
+const TEAM_A: &str = "version = 1\n\n[manage]\nservices = [\"a-*\"]\n";
+const TEAM_B: &str = "version = 1\n\n[manage]\nservices = [\"b-*\"]\n";
+
+fn team(header: &str, prefix: &str, gates: std::ops::Range<usize>) -> String {
+    let mut text = header.to_string();
+    for i in gates {
+        text.push_str(&format!(
+            "\n[[gates]]\nservice = \"{prefix}-{i:02}\"\nenv = \"production\"\n\n  [[gates.rules]]\n  name = \"Errors\"\n  type = \"monitor\"\n  query = \"service:{prefix}-{i:02}\"\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn fifty_sandbox_applies_in_a_row_never_corrupt_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two shapes of one team's gates, applied in turn with --prune: each run creates and deletes.
+    let shapes = [team(TEAM_A, "a", 0..6), team(TEAM_A, "a", 3..9)];
+    for run in 0..50 {
+        crate::common::write(dir.path(), "gates.toml", &shapes[run % 2]);
+        let apply =
+            crate::common::gatesctl(dir.path(), &["--sandbox", "apply", "--prune", "--force", "--auto-approve"], &[]);
+        assert_eq!(apply.code, 0, "run {run}: {apply:?}");
+    }
+    let plan = crate::common::gatesctl(dir.path(), &["--sandbox", "plan", "--prune", "--detailed-exitcode"], &[]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let expected: std::collections::BTreeSet<String> = (3..9).map(|i| format!("a-{i:02}")).collect();
+    assert_eq!(services_in(&dir.path().join(".gatesctl/sandbox.db")), expected);
+}
+
+#[test]
+fn two_sandbox_applies_at_once_in_one_directory_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::write(dir.path(), "a.toml", &team(TEAM_A, "a", 0..25));
+    crate::common::write(dir.path(), "b.toml", &team(TEAM_B, "b", 0..25));
+    let spawn = |file: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gatesctl"));
+        cmd.args(["--sandbox", "apply", "--auto-approve", "-f", file]).current_dir(dir.path()).env("NO_COLOR", "1");
+        std::thread::spawn(move || crate::common::run_bounded(cmd))
+    };
+    let (a, b) = (spawn("a.toml"), spawn("b.toml"));
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    assert_eq!(a.code, 0, "{a:?}");
+    assert_eq!(b.code, 0, "{b:?}");
+    let plan = crate::common::gatesctl(
+        dir.path(),
+        &["--sandbox", "plan", "-f", "a.toml", "-f", "b.toml", "--detailed-exitcode"],
+        &[],
+    );
+    assert_eq!(plan.code, 0, "every gate of both teams is there: {plan:?}");
+    assert_eq!(services_in(&dir.path().join(".gatesctl/sandbox.db")).len(), 50);
+}
+
+#[test]
+fn an_earlier_json_state_is_imported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".gatesctl")).unwrap();
+    let store = Store {
+        gates: vec![gatesctl::sandbox::store::StoredGate {
+            id: "00000000-0000-4000-8000-000000000001".into(),
+            service: "legacy".into(),
+            env: "production".into(),
+            identifier: "default".into(),
+            dry_run: false,
+            created_at: "2026-01-01T00:00:00.000000Z".into(),
+            updated_at: "2026-01-01T00:00:00.000000Z".into(),
+            rules: vec![],
+        }],
+    };
+    store.save(&dir.path().join(".gatesctl/sandbox.json")).unwrap();
+    crate::common::write(dir.path(), "gates.toml", "version = 1\n");
+    let plan = crate::common::gatesctl(dir.path(), &["--sandbox", "plan"], &[]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(plan.stdout.contains("legacy/production/default"), "{plan:?}");
 }
 
 #[test]

@@ -392,7 +392,7 @@ fn creates_whose_answer_is_cut_after_commit_are_found_not_failed() {
     let counter = Arc::clone(&creates);
     // Every other create is committed, its headers sent, then the connection reset mid-body.
     let cutting = Proxy::start(&sandbox, &sandbox.url, move |seen| {
-        if seen.method == "POST" && counter.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if seen.method == "POST" && counter.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             Reply::Cut
         } else {
             Reply::Forward
