@@ -44,8 +44,12 @@ pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
 /// `"text"` with quotes, backslashes and unsafe characters escaped: the form of rule names and
 /// query values in plans (the same as Rust's `{:?}` for ordinary text).
 pub(crate) fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
+    format!("\"{}\"", quoted_inner(text))
+}
+
+/// What [`quoted`] puts between its quotes.
+pub(crate) fn quoted_inner(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -54,7 +58,6 @@ pub(crate) fn quoted(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
     out
 }
 

@@ -41,6 +41,19 @@ pub(crate) fn err_direct(text: &str) {
     let _ = stderr.write_all(text.as_bytes()).and_then(|_| stderr.flush());
 }
 
+/// Routes [`err`] through `hook` (a progress display) until [`clear_stderr_hook`].
+pub(crate) fn set_stderr_hook(hook: Hook) {
+    if let Ok(mut h) = STDERR_HOOK.write() {
+        *h = Some(hook);
+    }
+}
+
+pub(crate) fn clear_stderr_hook() {
+    if let Ok(mut h) = STDERR_HOOK.write() {
+        *h = None;
+    }
+}
+
 /// Whether some output to stdout was lost.
 pub(crate) fn stdout_broken() -> bool {
     STDOUT_BROKEN.load(Ordering::Relaxed)

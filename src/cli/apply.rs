@@ -1,15 +1,15 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use super::{GlobalArgs, PlanFlags};
+use super::progress::{self, Progress};
+use super::{Context, PlanFlags};
 use crate::apply::{self, Outcome, Status};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
-use crate::output::{err, errln, out, outln};
+use crate::output::{errln, out, outln};
 use crate::plan::Plan;
 use crate::remote::Client;
 use crate::render::{text, Palette};
@@ -51,56 +51,23 @@ fn outcome_line(o: &Outcome, p: Palette) -> String {
     }
 }
 
-/// Progress while applying: each result as it lands on stdout, and on stderr a live bar on
-/// a terminal, or a plain line every few seconds in CI.
-struct Progress {
-    total: usize,
-    live: bool,
-    palette: Palette,
-    state: Mutex<(usize, usize, Instant)>,
-}
-
-const CI_PROGRESS_EVERY: Duration = Duration::from_secs(5);
-
-impl Progress {
-    fn landed(&self, o: &Outcome) {
-        let mut state = self.state.lock().unwrap();
-        state.0 += 1;
-        if matches!(o.status, Status::Failed(_)) {
-            state.1 += 1;
-        }
-        let (done, failed) = (state.0, state.1);
-        if self.live {
-            err("\r\x1b[2K");
-        }
-        outln!("{}", outcome_line(o, self.palette));
-        let line = format!("{done}/{} actions done, {failed} failed", self.total);
-        if self.live {
-            let width = 30;
-            let filled = done * width / self.total.max(1);
-            err(&format!("[{}{}] {line}", "#".repeat(filled), "-".repeat(width - filled)));
-        } else if state.2.elapsed() >= CI_PROGRESS_EVERY || done == self.total {
-            state.2 = Instant::now();
-            errln!("progress: {line}");
-        }
-    }
-}
-
 /// Runs the actions and reports them as they land, then every failure again at the end.
 async fn execute(client: &Client, plan: &Plan, parallelism: usize, palette: Palette) -> Result<ExitStatus, Error> {
     outln!("\nApplying…");
-    let progress = Progress {
-        total: apply::action_count(plan),
-        live: std::io::stderr().is_terminal(),
-        palette,
-        state: Mutex::new((0, 0, Instant::now())),
-    };
+    let total = apply::action_count(plan);
+    let landed = Mutex::new(0);
+    let progress = Progress::bar(std::io::stderr().is_terminal());
     super::interrupt::graceful(true);
-    let report = apply::apply(client, plan, parallelism, &super::interrupt::STOP, |o| progress.landed(o)).await;
+    let report = apply::apply(client, plan, parallelism, &super::interrupt::STOP, |o| {
+        // Each result as it lands on stdout; the count on stderr.
+        progress.stdout_line(&outcome_line(o, palette));
+        let mut done = landed.lock().unwrap();
+        *done += 1;
+        progress.set("applying", *done, total);
+    })
+    .await;
     super::interrupt::graceful(false);
-    if progress.live {
-        errln!();
-    }
+    drop(progress);
     let stopped = super::interrupt::received();
     let verdict = match (stopped, report.is_success()) {
         (Some(_), _) => "stopped",
@@ -129,17 +96,21 @@ async fn execute(client: &Client, plan: &Plan, parallelism: usize, palette: Pale
     Err(Error::ApplyFailed { failed: report.failed(), skipped: report.skipped() })
 }
 
-pub(super) async fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus, Error> {
+pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     if let Some(path) = &args.plan {
-        return apply_saved(path, args, global).await;
+        return apply_saved(path, args, ctx).await;
     }
     let desired = args.flags.files.load()?;
-    let options = super::plan::options(&args.flags, args.prune, &desired);
-    let connection = global.connect().await?;
-    let palette = global.stdout_palette();
-    let (plan, remote) = ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism).await?;
-    super::plan::warn(ops::plan::check_safety(&plan, &remote, &desired, &options, args.force)?);
+    let options = ops::plan::options(&desired, args.flags.targets.clone(), args.prune)?;
+    let connection = ctx.connect(&args.flags.connect).await?;
+    let palette = ctx.stdout_palette();
+    let (plan, remote) = {
+        let progress = Progress::bar(std::io::stderr().is_terminal());
+        let reading = progress::reading(&progress);
+        ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism, &reading).await?
+    };
     out(&text::render_plan(&plan, palette));
+    super::plan::warn(ops::plan::check_safety(&plan, &remote, &desired, &options, args.force)?);
     if plan.is_empty() {
         return Ok(ExitStatus::Success);
     }
@@ -159,16 +130,19 @@ pub(super) async fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitSta
 
 /// Applies a saved plan after checking that neither the files nor the remote state it was
 /// computed from have moved. It was reviewed when it was made, so nothing is asked.
-async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus, Error> {
+async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     if !args.flags.files.files.is_empty() || !args.flags.targets.is_empty() || args.prune {
         return Err(Error::Usage(
             "a saved plan carries its own files, targets and --prune: do not pass them with PLAN".into(),
         ));
     }
-    let connection = global.connect().await?;
-    let palette = global.stdout_palette();
-    let (saved, warning) =
-        ops::saved::verify(path, &connection.client, &connection.target, args.flags.parallelism).await?;
+    let connection = ctx.connect(&args.flags.connect).await?;
+    let palette = ctx.stdout_palette();
+    let (saved, warning) = {
+        let progress = Progress::bar(std::io::stderr().is_terminal());
+        let reading = progress::reading(&progress);
+        ops::saved::verify(path, &connection.client, &connection.target, args.flags.parallelism, &reading).await?
+    };
     super::plan::warn(warning);
     out(&text::render_plan(&saved.plan, palette));
     if saved.plan.is_empty() {

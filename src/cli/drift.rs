@@ -1,10 +1,12 @@
+use std::io::IsTerminal;
+
 use clap::Args;
 
-use super::{GlobalArgs, PlanFlags};
+use super::progress::{self, Progress};
+use super::{Context, PlanFlags};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::out;
-use crate::plan::PlanOptions;
 use crate::render::{drift, Format};
 
 #[derive(Debug, Args)]
@@ -16,14 +18,18 @@ pub(super) struct DriftArgs {
     format: Format,
 }
 
-pub(super) async fn run(args: &DriftArgs, global: &GlobalArgs) -> Result<ExitStatus, Error> {
+pub(super) async fn run(args: &DriftArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     let desired = args.flags.files.load()?;
-    let options = PlanOptions { prune: false, targets: args.flags.targets.clone() };
-    let connection = global.connect().await?;
-    let (plan, _) = ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism).await?;
-    let items = ops::drift::classify(&plan, &desired);
+    let options = ops::plan::options(&desired, args.flags.targets.clone(), false)?;
+    let connection = ctx.connect(&args.flags.connect).await?;
+    let (plan, remote) = {
+        let progress = Progress::bar(std::io::stderr().is_terminal());
+        let reading = progress::reading(&progress);
+        ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism, &reading).await?
+    };
+    let items = ops::drift::classify(&plan, &remote, &desired);
     out(&match args.format {
-        Format::Text => drift::render_text(&items, global.stdout_palette()),
+        Format::Text => drift::render_text(&items, ctx.stdout_palette()),
         Format::Json => drift::render_json(&items),
         Format::Markdown => drift::render_markdown(&items),
     });

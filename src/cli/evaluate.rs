@@ -3,11 +3,12 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use super::{FileArgs, GlobalArgs};
+use super::progress::Progress;
+use super::{ConnectArgs, Context, FileArgs};
 use crate::error::{Error, ExitStatus};
 use crate::model::{GateKey, Verdict, DEFAULT_IDENTIFIER};
 use crate::ops::evaluate::{self, WaitEvent, WaitOptions};
-use crate::output::{err, errln, out};
+use crate::output::{errln, out};
 use crate::remote::wire::{self, EvaluationRequest};
 use crate::render::{evaluation, Format};
 
@@ -45,6 +46,8 @@ pub(super) struct EvaluateArgs {
     jit: bool,
     #[command(flatten)]
     files: FileArgs,
+    #[command(flatten)]
+    connect: ConnectArgs,
 }
 
 fn bounded(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
@@ -84,40 +87,28 @@ fn jit_configuration(args: &EvaluateArgs, key: &GateKey) -> Result<serde_json::V
     Ok(serde_json::json!({"dry_run": gate.dry_run, "rules": rules}))
 }
 
-/// Waiting feedback on stderr: a live line on a terminal, one plain line per event in CI.
-struct Waiting {
-    live: bool,
-    started: Instant,
-}
-
-impl Waiting {
-    fn show(&self, progress: &WaitEvent) {
-        let secs = self.started.elapsed().as_secs();
-        let elapsed = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
-        let text = match progress {
-            WaitEvent::Triggered { evaluation_id } => format!("evaluation {evaluation_id} triggered"),
-            WaitEvent::NotReady => "waiting for the evaluation to start".to_string(),
-            WaitEvent::InProgress { done, total } => format!("in progress: {done}/{total} rules completed"),
-            WaitEvent::Retrying { error } => format!("transient error, retrying: {error}"),
-        };
-        if self.live && !matches!(progress, WaitEvent::Retrying { .. }) {
-            err(&format!("\r\x1b[2K⏳ [{elapsed}] {text}"));
-        } else {
-            if self.live {
-                err("\r\x1b[2K");
-            }
-            errln!("[{elapsed}] {text}");
-        }
-    }
-
-    fn done(&self) {
-        if self.live {
-            err("\r\x1b[2K");
-        }
+/// What a waiting user is told: the live status line on a terminal (its elapsed time ticks
+/// every second), one line per event in CI.
+fn show(progress: &Progress, started: Instant, event: &WaitEvent) {
+    let text = match event {
+        WaitEvent::Triggered { evaluation_id } => format!("evaluation {evaluation_id} triggered"),
+        WaitEvent::NotReady => "waiting for the evaluation to start".to_string(),
+        WaitEvent::InProgress { done, total } => format!("in progress: {done}/{total} rules completed"),
+        WaitEvent::Retrying { error } => format!("transient error, retrying: {error}"),
+    };
+    if let WaitEvent::Retrying { .. } = event {
+        // Kept in the log on a terminal too: the live line would overwrite it.
+        let secs = started.elapsed().as_secs();
+        errln!("[{:02}:{:02}:{:02}] {text}", secs / 3600, secs / 60 % 60, secs % 60);
+    } else if progress.is_live() {
+        progress.message(text);
+    } else {
+        let secs = started.elapsed().as_secs();
+        progress.message(format!("[{:02}:{:02}:{:02}] {text}", secs / 3600, secs / 60 % 60, secs % 60));
     }
 }
 
-pub(super) async fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<ExitStatus, Error> {
+pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     let key = GateKey::new(&args.service, &args.env, &args.identifier);
     if !args.jit && !args.files.files.is_empty() {
         errln!("note: -f is read only with --jit; evaluating the gate as stored in Datadog");
@@ -138,15 +129,13 @@ pub(super) async fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<Exit
         primary_tag: args.primary_tag.clone(),
         configuration,
     };
-    let connection = global.connect().await?;
-    let waiting = Waiting {
-        live: std::io::stderr().is_terminal() && global.color != super::ColorChoice::Never,
-        started: Instant::now(),
-    };
+    let connection = ctx.connect(&args.connect).await?;
     errln!("Evaluating gate {key}{}…", if args.jit { " (rules from the configuration, just in time)" } else { "" });
     let options = WaitOptions { timeout: args.timeout, interval: args.interval };
-    let outcome = evaluate::evaluate(&connection.client, &request, options, |p| waiting.show(&p)).await;
-    waiting.done();
+    let started = Instant::now();
+    let progress = Progress::status(std::io::stderr().is_terminal());
+    let outcome = evaluate::evaluate(&connection.client, &request, options, |e| show(&progress, started, &e)).await;
+    drop(progress);
 
     if outcome.verdict == Verdict::Error {
         if args.format == Format::Json {
@@ -157,7 +146,7 @@ pub(super) async fn run(args: &EvaluateArgs, global: &GlobalArgs) -> Result<Exit
     }
     match args.format {
         Format::Json => out(&evaluation::render_json(&outcome)),
-        _ => out(&evaluation::render_text(&outcome, global.stdout_palette())),
+        _ => out(&evaluation::render_text(&outcome, ctx.stdout_palette())),
     }
     Ok(match outcome.verdict {
         Verdict::Pass => ExitStatus::Success,

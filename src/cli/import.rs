@@ -1,8 +1,11 @@
 use std::path::PathBuf;
 
+use std::io::IsTerminal;
+
 use clap::Args;
 
-use super::GlobalArgs;
+use super::progress::{self, Progress};
+use super::{ConnectArgs, Context};
 use crate::error::{Error, ExitStatus};
 use crate::model::{GateFilter, NamePatterns};
 use crate::ops::import::{self, FileFormat};
@@ -28,6 +31,8 @@ pub(super) struct ImportArgs {
     /// Requests in flight at once
     #[arg(long, default_value_t = crate::remote::DEFAULT_PARALLELISM, value_parser = super::parse_parallelism)]
     parallelism: usize,
+    #[command(flatten)]
+    connect: ConnectArgs,
 }
 
 fn patterns(list: &[String], flag: &str) -> Result<NamePatterns, Error> {
@@ -35,7 +40,7 @@ fn patterns(list: &[String], flag: &str) -> Result<NamePatterns, Error> {
         .map_err(|(text, reason)| Error::Usage(format!("--{flag} {text:?}: {reason}")))
 }
 
-pub(super) async fn run(args: &ImportArgs, global: &GlobalArgs) -> Result<ExitStatus, Error> {
+pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     let format = args.format.unwrap_or_else(|| {
         match args.output.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()) {
             Some("yaml" | "yml") => FileFormat::Yaml,
@@ -52,8 +57,12 @@ pub(super) async fn run(args: &ImportArgs, global: &GlobalArgs) -> Result<ExitSt
         envs: patterns(&args.envs, "env")?,
         identifiers: NamePatterns::default(),
     };
-    let connection = global.connect().await?;
-    let (remote, warnings) = import::read(&connection.client, &filter, args.parallelism).await?;
+    let connection = ctx.connect(&args.connect).await?;
+    let (remote, warnings) = {
+        let progress = Progress::bar(std::io::stderr().is_terminal());
+        let reading = progress::reading(&progress);
+        import::read(&connection.client, &filter, args.parallelism, &reading).await?
+    };
     for w in warnings {
         errln!("warning: {w}");
     }

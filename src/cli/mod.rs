@@ -4,11 +4,14 @@
 mod apply;
 mod drift;
 mod evaluate;
+mod help;
 mod import;
 mod interrupt;
 mod plan;
+mod progress;
 mod sandbox;
 mod schema;
+mod show;
 mod validate;
 
 use std::io::IsTerminal;
@@ -39,25 +42,54 @@ struct Cli {
     command: Command,
     #[command(flatten)]
     global: GlobalArgs,
+    /// The connection flags may also come before the command: `gatesctl --sandbox plan`.
+    #[command(flatten)]
+    connect: ConnectArgs,
 }
 
 #[derive(Debug, Args)]
 struct GlobalArgs {
-    /// Run against a built-in local sandbox (state in .gatesctl/sandbox.db); no credentials needed
-    #[arg(long, global = true)]
-    sandbox: bool,
-    /// Datadog site [env: DD_SITE, DATADOG_SITE] [default: datadoghq.com]
-    #[arg(long, global = true)]
-    site: Option<String>,
-    /// Full API base URL, for proxies or a sandbox [env: DD_API_URL, DD_HOST]
-    #[arg(long, global = true)]
-    api_url: Option<String>,
     /// When to colour output
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
     /// Trace HTTP requests on stderr (keys are redacted)
     #[arg(short, long, global = true)]
     verbose: bool,
+}
+
+/// Where the API is: the flags of the commands that call it.
+#[derive(Debug, Args, Default)]
+struct ConnectArgs {
+    /// Run against a built-in local sandbox (state in .gatesctl/sandbox.db); no credentials needed
+    #[arg(long, conflicts_with_all = ["site", "api_url"])]
+    sandbox: bool,
+    /// Datadog site, e.g. datadoghq.eu or eu [env: DATADOG_SITE, DD_SITE] [default: datadoghq.com]
+    #[arg(long)]
+    site: Option<String>,
+    /// Full API base URL, for proxies or a sandbox [env: DD_API_URL, DD_HOST]
+    #[arg(long)]
+    api_url: Option<String>,
+}
+
+impl ConnectArgs {
+    fn is_set(&self) -> bool {
+        self.sandbox || self.site.is_some() || self.api_url.is_some()
+    }
+
+    /// These flags, completed by those given before the command.
+    fn merged(&self, before: &ConnectArgs) -> Result<ConnectArgs, Error> {
+        let merged = ConnectArgs {
+            sandbox: self.sandbox || before.sandbox,
+            site: self.site.clone().or_else(|| before.site.clone()),
+            api_url: self.api_url.clone().or_else(|| before.api_url.clone()),
+        };
+        if merged.sandbox && (merged.site.is_some() || merged.api_url.is_some()) {
+            return Err(Error::Usage(
+                "--sandbox runs against the built-in sandbox: do not pass --site or --api-url with it".into(),
+            ));
+        }
+        Ok(merged)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -70,20 +102,31 @@ enum ColorChoice {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check configuration files offline and report every problem
+    #[command(after_help = help::VALIDATE)]
     Validate(validate::ValidateArgs),
     /// Show what apply would change
+    #[command(after_help = help::PLAN)]
     Plan(plan::PlanArgs),
     /// Make the remote gates match the configuration
+    #[command(after_help = help::APPLY)]
     Apply(apply::ApplyArgs),
+    /// Show a plan saved by `plan --out`, as text, JSON or Markdown
+    #[command(after_help = help::SHOW)]
+    Show(show::ShowArgs),
     /// Compare the remote gates with the files: exit 0 in sync, 2 on drift
+    #[command(after_help = help::DRIFT)]
     Drift(drift::DriftArgs),
     /// Write the remote gates to a configuration file
+    #[command(after_help = help::IMPORT)]
     Import(import::ImportArgs),
     /// Trigger a gate evaluation and wait for pass or fail (for deploy pipelines)
+    #[command(after_help = help::EVALUATE)]
     Evaluate(evaluate::EvaluateArgs),
     /// Serve a local Datadog-compatible Deployment Gates API
+    #[command(after_help = help::SANDBOX)]
     Sandbox(sandbox::SandboxArgs),
     /// Print the JSON Schema of the configuration file, or of `plan --format json`
+    #[command(after_help = help::SCHEMA)]
     Schema(schema::SchemaArgs),
 }
 
@@ -97,7 +140,7 @@ struct FileArgs {
 
 impl FileArgs {
     /// The files to read: those given, or the default one found in the working directory.
-    fn paths(&self) -> Result<Vec<PathBuf>, Error> {
+    fn paths(&self) -> Result<Vec<PathBuf>, crate::config::ConfigError> {
         if !self.files.is_empty() {
             return Ok(self.files.clone());
         }
@@ -116,6 +159,8 @@ impl FileArgs {
 struct PlanFlags {
     #[command(flatten)]
     files: FileArgs,
+    #[command(flatten)]
+    connect: ConnectArgs,
     /// Only gates matching service/env[/identifier] (globs allowed); repeatable
     #[arg(long = "target", value_name = "SERVICE/ENV[/ID]", value_parser = crate::plan::Target::parse)]
     targets: Vec<crate::plan::Target>,
@@ -167,9 +212,24 @@ struct Connection {
     _sandbox: Option<RunningSandbox>,
 }
 
-impl GlobalArgs {
-    async fn connect(&self) -> Result<Connection, Error> {
-        if self.sandbox {
+/// What every command receives besides its own arguments.
+struct Context<'a> {
+    global: &'a GlobalArgs,
+    /// Connection flags given before the command.
+    connect: &'a ConnectArgs,
+}
+
+impl Context<'_> {
+    fn stdout_palette(&self) -> Palette {
+        self.global.stdout_palette()
+    }
+
+    /// Connects as the command's flags (and those before it) say: to the built-in sandbox, or
+    /// to the API with the keys of the environment.
+    async fn connect(&self, flags: &ConnectArgs) -> Result<Connection, Error> {
+        let flags = flags.merged(self.connect)?;
+        let verbose = self.global.verbose;
+        if flags.sandbox {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .map_err(|e| Error::Sandbox(format!("no loopback port: {e}")))?;
@@ -183,16 +243,17 @@ impl GlobalArgs {
             let sandbox = crate::sandbox::start(listener, options).await.map_err(Error::Sandbox)?;
             errln!("Using the built-in sandbox at {} (state in {SANDBOX_STATE}).", sandbox.url());
             let base = client::base_url(None, Some(&sandbox.url()))?;
-            let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), self.verbose)?;
+            let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), verbose)?;
             let target = format!("the built-in sandbox ({SANDBOX_STATE})");
             return Ok(Connection { client, target, _sandbox: Some(sandbox) });
         }
+        // As datadog-ci reads them: DATADOG_* first.
         let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()));
-        let api_url = self.api_url.clone().or_else(|| env(&["DD_API_URL", "DD_HOST"]));
-        let site = self.site.clone().or_else(|| env(&["DD_SITE", "DATADOG_SITE"]));
+        let api_url = flags.api_url.clone().or_else(|| env(&["DD_API_URL", "DD_HOST"]));
+        let site = flags.site.clone().or_else(|| env(&["DATADOG_SITE", "DD_SITE"]));
         let base = client::base_url(site.as_deref(), api_url.as_deref())?;
         let target = base.to_string();
-        let client = Client::new(base, Credentials::from_env()?, self.verbose)?;
+        let client = Client::new(base, Credentials::from_env()?, verbose)?;
         Ok(Connection { client, target, _sandbox: None })
     }
 }
@@ -241,13 +302,27 @@ fn report(e: &Error, color: bool) {
 }
 
 async fn run(cli: Cli) -> Result<ExitStatus, Error> {
+    let ctx = Context { global: &cli.global, connect: &cli.connect };
+    let offline = match &cli.command {
+        Command::Validate(_) => Some("validate"),
+        Command::Show(_) => Some("show"),
+        Command::Sandbox(_) => Some("sandbox"),
+        Command::Schema(_) => Some("schema"),
+        _ => None,
+    };
+    if let (Some(command), true) = (offline, cli.connect.is_set()) {
+        return Err(Error::Usage(format!(
+            "--sandbox, --site and --api-url are for the commands that call the API (plan, apply, drift, import, evaluate), not for {command}"
+        )));
+    }
     match &cli.command {
-        Command::Validate(args) => validate::run(args),
-        Command::Plan(args) => plan::run(args, &cli.global).await,
-        Command::Apply(args) => apply::run(args, &cli.global).await,
-        Command::Drift(args) => drift::run(args, &cli.global).await,
-        Command::Import(args) => import::run(args, &cli.global).await,
-        Command::Evaluate(args) => evaluate::run(args, &cli.global).await,
+        Command::Validate(args) => validate::run(args, &ctx),
+        Command::Plan(args) => plan::run(args, &ctx).await,
+        Command::Apply(args) => apply::run(args, &ctx).await,
+        Command::Show(args) => show::run(args, &ctx),
+        Command::Drift(args) => drift::run(args, &ctx).await,
+        Command::Import(args) => import::run(args, &ctx).await,
+        Command::Evaluate(args) => evaluate::run(args, &ctx).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),
     }

@@ -1,15 +1,18 @@
 use std::path::PathBuf;
 
+use std::io::IsTerminal;
+
 use clap::Args;
 
-use super::{GlobalArgs, PlanFlags};
-use crate::config::DesiredState;
+use super::progress::{self, Progress};
+use super::{Context, PlanFlags};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{errln, out};
 use crate::plan::saved::SavedOptions;
-use crate::plan::{Plan, PlanOptions};
-use crate::render::{json, markdown, text, Format, Palette};
+use crate::plan::Plan;
+use crate::render::markdown::{self, Details};
+use crate::render::{json, text, Format, Palette};
 
 #[derive(Debug, Args)]
 pub(super) struct PlanArgs {
@@ -27,24 +30,61 @@ pub(super) struct PlanArgs {
     /// Also delete remote gates in the [manage] scope that no file declares
     #[arg(long)]
     prune: bool,
-    /// Go past the deletion safety threshold
+    /// Go past the safety thresholds of [safety]
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    markdown: MarkdownArgs,
 }
 
-pub(super) fn render(plan: &Plan, format: Format, palette: Palette) -> String {
+/// How a Markdown plan fits a pull-request comment.
+#[derive(Debug, Args)]
+pub(super) struct MarkdownArgs {
+    /// With --format markdown: the longest comment, in characters (GitHub refuses more than 65536);
+    /// a longer plan keeps its summary and points to the full plan
+    #[arg(long, value_name = "CHARS", default_value_t = markdown::DEFAULT_MAX_CHARS, value_parser = parse_comment_limit)]
+    comment_limit: usize,
+    /// With --format markdown: where a capped comment points for the full plan [default: the
+    /// GitHub Actions run, from GITHUB_SERVER_URL, GITHUB_REPOSITORY and GITHUB_RUN_ID]
+    #[arg(long, value_name = "URL")]
+    details_url: Option<String>,
+}
+
+fn parse_comment_limit(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1000..=1_000_000).contains(&n) => Ok(n),
+        _ => Err("expected a number of characters from 1000 to 1000000".into()),
+    }
+}
+
+impl MarkdownArgs {
+    /// The pointer of a capped comment: the URL given, the GitHub Actions run, or the saved plan.
+    pub(super) fn options(&self, saved: Option<&std::path::Path>) -> markdown::MarkdownOptions {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let run = match (env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY"), env("GITHUB_RUN_ID")) {
+            (Some(server), Some(repo), Some(id)) => Some(format!("{server}/{repo}/actions/runs/{id}")),
+            _ => None,
+        };
+        let details = match (&self.details_url, run, saved) {
+            (Some(url), _, _) => Some(Details::Url(url.clone())),
+            (None, Some(run), _) => Some(Details::Url(run)),
+            (None, None, Some(path)) => Some(Details::Text(format!(
+                "the job log, and in the saved plan {} (gatesctl show {})",
+                path.display(),
+                path.display()
+            ))),
+            (None, None, None) => None,
+        };
+        markdown::MarkdownOptions { max_chars: self.comment_limit, details }
+    }
+}
+
+pub(super) fn render(plan: &Plan, format: Format, palette: Palette, markdown: &markdown::MarkdownOptions) -> String {
     match format {
         Format::Text => text::render_plan(plan, palette),
         Format::Json => json::render_plan(plan),
-        Format::Markdown => markdown::render_plan(plan),
+        Format::Markdown => markdown::render_plan(plan, markdown),
     }
-}
-
-pub(super) fn options(flags: &PlanFlags, prune: bool, desired: &DesiredState) -> PlanOptions {
-    if prune && desired.scope.is_empty() {
-        errln!("note: --prune deletes nothing: no file has a [manage] table saying which services and envs it owns");
-    }
-    PlanOptions { prune, targets: flags.targets.clone() }
 }
 
 pub(super) fn warn(warning: Option<String>) {
@@ -53,15 +93,20 @@ pub(super) fn warn(warning: Option<String>) {
     }
 }
 
-pub(super) async fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitStatus, Error> {
+pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     // Validate before any network access: an invalid file never reaches the API.
     let files = args.flags.files.paths()?;
     let desired = crate::config::load(&files)?;
-    let options = options(&args.flags, args.prune, &desired);
-    let connection = global.connect().await?;
-    let (plan, remote) = ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism).await?;
+    let options = ops::plan::options(&desired, args.flags.targets.clone(), args.prune)?;
+    let connection = ctx.connect(&args.flags.connect).await?;
+    let (plan, remote) = {
+        let progress = Progress::bar(std::io::stderr().is_terminal());
+        let reading = progress::reading(&progress);
+        ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism, &reading).await?
+    };
+    // The whole plan first, then a refusal naming --force, as octoDNS does.
+    out(&render(&plan, args.format, ctx.stdout_palette(), &args.markdown.options(args.out.as_deref())));
     warn(ops::plan::check_safety(&plan, &remote, &desired, &options, args.force)?);
-    out(&render(&plan, args.format, global.stdout_palette()));
     if let Some(path) = &args.out {
         let saved_options = SavedOptions {
             prune: args.prune,

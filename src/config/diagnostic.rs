@@ -106,6 +106,8 @@ pub struct ConfigDiagnostic {
     pub related: Vec<ConfigDiagnostic>,
     /// Related entries are notes, not errors of their own.
     pub advice: bool,
+    /// A warning rather than an error.
+    pub warning: bool,
 }
 
 impl ConfigDiagnostic {
@@ -124,6 +126,7 @@ impl ConfigDiagnostic {
             labels: vec![(span, label.into())],
             related: Vec::new(),
             advice: false,
+            warning: false,
         }
     }
 
@@ -141,6 +144,11 @@ impl ConfigDiagnostic {
         note.advice = true;
         self.related.push(note);
         self
+    }
+
+    /// A warning (from the online checks), not an error of the file.
+    pub fn is_warning(&self) -> bool {
+        self.warning
     }
 
     /// 1-based line of the first label, for sorting and for tests.
@@ -168,7 +176,13 @@ impl Diagnostic for ConfigDiagnostic {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(if self.advice { miette::Severity::Advice } else { miette::Severity::Error })
+        Some(if self.advice {
+            miette::Severity::Advice
+        } else if self.warning {
+            miette::Severity::Warning
+        } else {
+            miette::Severity::Error
+        })
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {

@@ -32,6 +32,13 @@ pub struct DesiredState {
     pub safety: Safety,
 }
 
+impl DesiredState {
+    /// Rules declared in all, over every gate.
+    pub fn rule_count(&self) -> usize {
+        self.gates.values().map(|g| g.rules.len()).sum()
+    }
+}
+
 /// The union of the files' `[manage]` tables, each services × envs (no envs: every env).
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
@@ -52,12 +59,14 @@ impl Scope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Safety {
     pub max_delete_percent: u32,
+    /// Off unless set, as in octoDNS.
+    pub max_update_percent: Option<u32>,
     pub min_existing: usize,
 }
 
 impl Default for Safety {
     fn default() -> Self {
-        Safety { max_delete_percent: 30, min_existing: 10 }
+        Safety { max_delete_percent: 30, max_update_percent: None, min_existing: 10 }
     }
 }
 
@@ -168,7 +177,7 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
     let mut diagnostics = Vec::new();
     let mut state = DesiredState::default();
     let mut origins: BTreeMap<GateKey, (usize, Span)> = BTreeMap::new();
-    let (mut max_delete_percent, mut min_existing) = (None, None);
+    let (mut max_delete_percent, mut max_update_percent, mut min_existing) = (None, None, None);
 
     for (index, file) in files.iter().enumerate() {
         let root = match source::parse(file) {
@@ -195,6 +204,9 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
             // Several files: the strictest limit set wins.
             if let Some(pct) = safety.max_delete_percent {
                 max_delete_percent = Some(max_delete_percent.map_or(pct, |m: u32| m.min(pct)));
+            }
+            if let Some(pct) = safety.max_update_percent {
+                max_update_percent = Some(max_update_percent.map_or(pct, |m: u32| m.min(pct)));
             }
             if let Some(min) = safety.min_existing {
                 min_existing = Some(min_existing.map_or(min, |m: u32| m.min(min)));
@@ -240,6 +252,7 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
     let defaults = Safety::default();
     state.safety = Safety {
         max_delete_percent: max_delete_percent.unwrap_or(defaults.max_delete_percent),
+        max_update_percent,
         min_existing: min_existing.map_or(defaults.min_existing, |m| m as usize),
     };
     if diagnostics.is_empty() {

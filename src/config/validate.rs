@@ -392,6 +392,9 @@ impl<'a> Checker<'a> {
         if let Some(v) = int(self, "max_delete_percent", 100) {
             safety.max_delete_percent = Some(v as u32);
         }
+        if let Some(v) = int(self, "max_update_percent", 100) {
+            safety.max_update_percent = Some(v as u32);
+        }
         if let Some(v) = int(self, "min_existing", i64::from(u32::MAX)) {
             safety.min_existing = Some(v as u32);
         }

@@ -46,6 +46,11 @@ pub struct SafetySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 100))]
     pub max_delete_percent: Option<u32>,
+    /// Refuse plans changing more than this percentage of the existing gates they cover.
+    /// Default: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100))]
+    pub max_update_percent: Option<u32>,
     /// The percentage applies only from this many existing gates in scope. Default 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_existing: Option<u32>,

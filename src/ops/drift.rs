@@ -1,61 +1,52 @@
 //! Drift: the plan read the other way round, as what changed remotely behind the files' back.
 
 use crate::config::DesiredState;
-use crate::model::{GateKey, Rule};
+use crate::model::{AttrChange, AttrName, AttrValue, GateKey, RemoteState};
+use crate::plan::drift::{Drift, DriftKind};
 use crate::plan::{GateAction, Plan, RuleAction};
-use crate::render::drift::{Drift, DriftKind};
-use crate::render::json::{Attributes, GateAttributes, RuleAttributes};
 
-fn rule(r: &Rule) -> Option<Attributes> {
-    Some(Attributes::Rule(RuleAttributes::from(r)))
+fn dry_run(remote: Option<bool>, declared: Option<bool>) -> Vec<AttrChange> {
+    vec![AttrChange {
+        name: AttrName::DryRun,
+        before: remote.map(AttrValue::Bool),
+        after: declared.map(AttrValue::Bool),
+    }]
 }
 
 /// Reads a plan made without `--prune` as drift. With a `[manage]` scope, undeclared gates
 /// outside it belong to someone else: they are not drift.
-pub(crate) fn classify(plan: &Plan, desired: &DesiredState) -> Vec<Drift> {
+pub(crate) fn classify(plan: &Plan, remote: &RemoteState, desired: &DesiredState) -> Vec<Drift> {
     let mut out = Vec::new();
-    let mut push = |kind, key: &GateKey, rule: Option<&str>, remote, declared| {
-        out.push(Drift { kind, gate: key.into(), rule: rule.map(str::to_string), remote, declared });
+    let mut push = |kind, gate: &GateKey, rule: Option<&str>, differences| {
+        out.push(Drift { kind, gate: gate.clone(), rule: rule.map(str::to_string), differences });
     };
     for gate in &plan.gates {
         let key = &gate.key;
         match &gate.action {
-            GateAction::Create { dry_run } => {
-                push(
-                    DriftKind::GateDeletedRemotely,
-                    key,
-                    None,
-                    None,
-                    Some(Attributes::Gate(GateAttributes { dry_run: *dry_run })),
-                );
-                // Its rules went with it: one finding, not one per rule.
+            GateAction::Create { dry_run: declared } => {
+                // Its rules are missing with it: one finding, not one per rule.
+                push(DriftKind::DeclaredGateMissing, key, None, dry_run(None, Some(*declared)));
                 continue;
             }
-            GateAction::Update { before, after, .. } => push(
-                DriftKind::GateChanged,
-                key,
-                None,
-                Some(Attributes::Gate(GateAttributes { dry_run: *before })),
-                Some(Attributes::Gate(GateAttributes { dry_run: *after })),
-            ),
+            GateAction::Update { before, after, .. } => {
+                push(DriftKind::GateChanged, key, None, dry_run(Some(*before), Some(*after)))
+            }
             GateAction::Keep { .. } | GateAction::Delete { .. } => {}
         }
         for action in &gate.rules {
-            match action {
-                RuleAction::Create { after } => {
-                    push(DriftKind::RuleRemovedRemotely, key, Some(&after.name), None, rule(after))
-                }
-                RuleAction::Delete { before, .. } => {
-                    push(DriftKind::RuleAddedRemotely, key, Some(&before.name), rule(before), None)
-                }
+            let (kind, remote_rule, declared_rule) = match action {
+                RuleAction::Create { after } => (DriftKind::DeclaredRuleMissing, None, Some(after)),
+                RuleAction::Delete { before, .. } => (DriftKind::RuleAddedRemotely, Some(before), None),
                 RuleAction::Update { before, after, .. } | RuleAction::Replace { before, after, .. } => {
-                    push(DriftKind::RuleChanged, key, Some(&after.name), rule(before), rule(after))
+                    (DriftKind::RuleChanged, Some(before), Some(after))
                 }
-            }
+            };
+            push(kind, key, Some(action.name()), AttrChange::between(remote_rule, declared_rule));
         }
     }
     for key in plan.unmanaged.iter().filter(|k| desired.scope.is_empty() || desired.scope.contains(k)) {
-        push(DriftKind::UndeclaredGate, key, None, None, None);
+        let remote_dry_run = remote.gates.get(key).map(|g| g.dry_run);
+        push(DriftKind::UndeclaredGate, key, None, dry_run(remote_dry_run, None));
     }
     out
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::config::wire::{DefaultsSpec, FileSpec, GateSpec, RuleSpec};
 use crate::model::{AttrName, AttrValue, GateFilter, RemoteState, Rule, DEFAULT_IDENTIFIER};
-use crate::remote::{self, ApiError, Client};
+use crate::remote::{self, ApiError, Client, Fetched};
 
 /// The file formats import writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -114,8 +114,9 @@ pub(crate) async fn read(
     client: &Client,
     filter: &GateFilter,
     parallelism: usize,
+    progress: &(dyn Fn(Fetched) + Sync),
 ) -> Result<(RemoteState, Vec<String>), ApiError> {
-    let mut remote = remote::fetch(client, parallelism, |k| filter.matches(k)).await?;
+    let mut remote = remote::fetch(client, parallelism, |k| filter.matches(k), progress).await?;
     remote.gates.retain(|k, _| filter.matches(k));
     let mut warnings = Vec::new();
     for (key, rules) in &remote.rules {

@@ -2,23 +2,27 @@
 
 use crate::config::DesiredState;
 use crate::error::Error;
+use crate::model::GateKey;
 use crate::model::RemoteState;
 use crate::plan::{self, Plan, PlanOptions};
-use crate::remote::{self, ApiError, Client};
+use crate::remote::{self, Client, Fetched};
 
-/// Reads the remote state the plan needs and diffs it. Shared by plan, apply and drift.
+/// Reads the remote state the plan needs and diffs it. Shared by plan, apply, drift and the
+/// check of saved plans.
 pub(crate) async fn compute(
     client: &Client,
     desired: &DesiredState,
     options: &PlanOptions,
     parallelism: usize,
-) -> Result<(Plan, RemoteState), ApiError> {
-    let remote = remote::fetch(client, parallelism, plan::needs_rules(desired, options)).await?;
+    progress: &(dyn Fn(Fetched) + Sync),
+) -> Result<(Plan, RemoteState), Error> {
+    let remote = remote::fetch(client, parallelism, plan::needs_rules(desired, options), progress).await?;
+    check_targets_remote(options, desired, &remote)?;
     let plan = plan::diff(desired, &remote, options);
     Ok((plan, remote))
 }
 
-/// Refuses a plan over the deletion threshold unless forced; forced, returns the warning to
+/// Refuses a plan over the safety thresholds unless forced; forced, returns the warning to
 /// show.
 pub(crate) fn check_safety(
     plan: &Plan,
@@ -27,9 +31,51 @@ pub(crate) fn check_safety(
     options: &PlanOptions,
     force: bool,
 ) -> Result<Option<String>, Error> {
-    match plan::deletion_check(plan, remote, desired, options) {
+    match plan::safety_check(plan, remote, desired, options) {
         Err(message) if !force => Err(Error::Refused(message)),
         Err(message) => Ok(Some(format!("{message} (going ahead: --force)"))),
         Ok(()) => Ok(None),
     }
+}
+
+/// The plan's options, checked before any request: `--prune` needs a `[manage]` scope, and
+/// each `--target` must match a declared gate (or, with `--prune`, may match only remote
+/// gates, checked by [`check_targets_remote`]).
+pub(crate) fn options(desired: &DesiredState, targets: Vec<plan::Target>, prune: bool) -> Result<PlanOptions, Error> {
+    if prune && desired.scope.is_empty() {
+        return Err(Error::Usage(
+            "--prune deletes remote gates inside the [manage] scope that no file declares, but no file has a [manage] table: add one (e.g. `[manage]` with `services = [\"checkout\"]`), or drop --prune".into(),
+        ));
+    }
+    let options = PlanOptions { prune, targets };
+    if !prune {
+        check_targets(&options, desired.gates.keys())?;
+    }
+    Ok(options)
+}
+
+/// With `--prune`, a target may match gates that exist only remotely, to delete them.
+fn check_targets_remote(options: &PlanOptions, desired: &DesiredState, remote: &RemoteState) -> Result<(), Error> {
+    if options.prune {
+        check_targets(options, desired.gates.keys().chain(remote.gates.keys()))?;
+    }
+    Ok(())
+}
+
+fn check_targets<'a>(options: &PlanOptions, keys: impl Iterator<Item = &'a GateKey> + Clone) -> Result<(), Error> {
+    for target in &options.targets {
+        if keys.clone().any(|k| target.matches(k)) {
+            continue;
+        }
+        let candidates: Vec<String> = keys
+            .clone()
+            .flat_map(|k| [format!("{}/{}", k.service, k.env), format!("{}/{}/{}", k.service, k.env, k.identifier)])
+            .collect();
+        let hint = match crate::suggest::suggest(&target.text, candidates.iter().map(String::as_str)) {
+            Some(close) => format!("; did you mean {close:?}?"),
+            None => "; --target takes service/env[/identifier], each an exact name or a glob".to_string(),
+        };
+        return Err(Error::Usage(format!("--target {:?} matches no declared gate{hint}", target.text)));
+    }
+    Ok(())
 }

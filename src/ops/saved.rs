@@ -6,7 +6,7 @@ use crate::config::DesiredState;
 use crate::error::Error;
 use crate::plan::saved::{relative_to, SavedOptions, SavedPlan};
 use crate::plan::{Plan, PlanOptions, Target};
-use crate::remote::Client;
+use crate::remote::{Client, Fetched};
 
 /// Saves `plan`, with its file paths made relative to the plan file's folder.
 pub(crate) fn save(
@@ -37,6 +37,7 @@ pub(crate) async fn verify(
     client: &Client,
     api: &str,
     parallelism: usize,
+    progress: &(dyn Fn(Fetched) + Sync),
 ) -> Result<(SavedPlan, Option<String>), Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     let saved = SavedPlan::parse(&text).map_err(|reason| bad(path, reason))?;
@@ -60,7 +61,7 @@ pub(crate) async fn verify(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| bad(path, format!("its --target {e}")))?;
     let options = PlanOptions { prune: saved.options.prune, targets };
-    let (now, remote) = super::plan::compute(client, &desired, &options, parallelism).await?;
+    let (now, remote) = super::plan::compute(client, &desired, &options, parallelism, progress).await?;
     let problems = saved.differences(&desired, api, &now);
     if !problems.is_empty() {
         return Err(Error::StalePlan { path: path.to_path_buf(), problems });

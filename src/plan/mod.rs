@@ -1,5 +1,6 @@
 //! The diff between desired and remote state, as typed actions. Planning does no I/O.
 
+pub(crate) mod drift;
 pub(crate) mod saved;
 
 /// The version of the plan documents gatesctl writes (the JSON plan and the saved plan),
@@ -86,6 +87,10 @@ pub struct Plan {
     pub gates: Vec<GatePlan>,
     /// Remote gates no file declares: reported, never touched.
     pub unmanaged: Vec<GateKey>,
+    /// The `--target` patterns the plan was limited to: when any, it covers only part of the
+    /// configuration, and other changes may be pending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -181,7 +186,7 @@ pub fn needs_rules<'a>(desired: &'a DesiredState, options: &'a PlanOptions) -> i
 }
 
 pub fn diff(desired: &DesiredState, remote: &RemoteState, options: &PlanOptions) -> Plan {
-    let mut plan = Plan::default();
+    let mut plan = Plan { targets: options.targets.iter().map(|t| t.text.clone()).collect(), ..Plan::default() };
     for (key, want) in desired.gates.iter().filter(|(k, _)| options.in_target(k)) {
         let Some(have) = remote.gates.get(key) else {
             plan.gates.push(GatePlan {
@@ -218,27 +223,51 @@ pub fn diff(desired: &DesiredState, remote: &RemoteState, options: &PlanOptions)
     plan
 }
 
-/// octoDNS's safety threshold: refuses plans deleting too large a share of the gates in scope.
-pub fn deletion_check(
+/// octoDNS's safety thresholds: a plan deleting too large a share of the gates in the managed
+/// scope, or (when `max_update_percent` is set) changing too large a share of the existing
+/// gates it covers, is refused unless forced. Below `min_existing` gates, any plan goes.
+pub fn safety_check(
     plan: &Plan,
     remote: &RemoteState,
     desired: &DesiredState,
     options: &PlanOptions,
 ) -> Result<(), String> {
-    let deleted = plan.gates.iter().filter(|g| matches!(g.action, GateAction::Delete { .. })).count();
-    if deleted == 0 {
-        return Ok(());
-    }
-    let existing = remote.gates.keys().filter(|k| options.in_target(k) && desired.scope.contains(k)).count();
     let safety = desired.safety;
-    if existing < safety.min_existing || deleted * 100 <= existing * safety.max_delete_percent as usize {
+    let percent = |part: usize, whole: usize| part * 100 / whole.max(1);
+    let mut refusals = Vec::new();
+    let deleted = plan.gates.iter().filter(|g| matches!(g.action, GateAction::Delete { .. })).count();
+    let in_scope = remote.gates.keys().filter(|k| options.in_target(k) && desired.scope.contains(k)).count();
+    if deleted > 0 && in_scope >= safety.min_existing && deleted * 100 > in_scope * safety.max_delete_percent as usize {
+        refusals.push(format!(
+            "delete {deleted} of the {in_scope} gates in the managed scope ({}%), above the {}% of `max_delete_percent`",
+            percent(deleted, in_scope),
+            safety.max_delete_percent
+        ));
+    }
+    if let Some(max) = safety.max_update_percent {
+        let updated = plan
+            .gates
+            .iter()
+            .filter(|g| matches!(g.action, GateAction::Update { .. } | GateAction::Keep { .. }))
+            .count();
+        let covered = remote
+            .gates
+            .keys()
+            .filter(|k| options.in_target(k) && (desired.gates.contains_key(*k) || desired.scope.contains(k)))
+            .count();
+        if updated > 0 && covered >= safety.min_existing && updated * 100 > covered * max as usize {
+            refusals.push(format!(
+                "change {updated} of the {covered} existing gates it covers ({}%), above the {max}% of `max_update_percent`",
+                percent(updated, covered)
+            ));
+        }
+    }
+    if refusals.is_empty() {
         return Ok(());
     }
     Err(format!(
-        "refusing to delete {deleted} of the {existing} gates in the managed scope ({}%), above the {}% safety threshold; \
-         check [manage] and the files, then re-run with --force if this is intended (the threshold is `max_delete_percent` in [safety])",
-        deleted * 100 / existing,
-        safety.max_delete_percent
+        "refusing the plan above: it would {} (thresholds of [safety]); check [manage], [safety] and the files, then re-run with --force if this is intended",
+        refusals.join(", and ")
     ))
 }
 

@@ -27,8 +27,9 @@ pub const SITES: [&str; 9] = [
     "us2.ddog-gov.com",
 ];
 
-pub const API_KEY_VARS: [&str; 2] = ["DD_API_KEY", "DATADOG_API_KEY"];
-pub const APP_KEY_VARS: [&str; 2] = ["DD_APP_KEY", "DATADOG_APP_KEY"];
+/// Where keys are read from, in order: `DATADOG_*` wins over `DD_*`, as in datadog-ci.
+pub const API_KEY_VARS: [&str; 2] = ["DATADOG_API_KEY", "DD_API_KEY"];
+pub const APP_KEY_VARS: [&str; 2] = ["DATADOG_APP_KEY", "DD_APP_KEY"];
 
 const PAGE_SIZE: usize = 1000;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,10 +65,10 @@ impl Credentials {
             (api, app) => {
                 let mut missing = Vec::new();
                 if api.is_none() {
-                    missing.push(API_KEY_VARS.join(" or "));
+                    missing.push("DD_API_KEY or DATADOG_API_KEY");
                 }
                 if app.is_none() {
-                    missing.push(APP_KEY_VARS.join(" or "));
+                    missing.push("DD_APP_KEY or DATADOG_APP_KEY");
                 }
                 Err(SetupError::MissingKeys(missing.join(", and ")))
             }

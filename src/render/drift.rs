@@ -1,86 +1,34 @@
-//! Drift reports: what changed remotely behind the files' back, as text, JSON or Markdown.
-
-use serde::Serialize;
+//! Drift reports: what changed remotely behind the files' back, as text, JSON or Markdown,
+//! attribute by attribute.
 
 use std::fmt::Write;
 
-use super::json::{Attributes, GateRef};
+use serde::Serialize;
+
+use super::json::GateRef;
+use super::markdown::{cell, inline, plain};
 use super::Palette;
 use crate::escape::quoted;
-use crate::model::{AttrValue, GateKey};
+use crate::model::{AttrChange, AttrValue};
+use crate::plan::drift::{Drift, DriftKind};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum DriftKind {
-    /// A declared gate no longer exists remotely.
-    GateDeletedRemotely,
-    /// A declared gate's `dry_run` differs remotely.
-    GateChanged,
-    /// A rule exists remotely that the files do not declare (added in the UI).
-    RuleAddedRemotely,
-    /// A declared rule no longer exists remotely (removed in the UI).
-    RuleRemovedRemotely,
-    /// A declared rule's attributes differ remotely.
-    RuleChanged,
-    /// A remote gate that no file declares.
-    UndeclaredGate,
-}
-
-impl DriftKind {
-    pub(crate) fn describe(self) -> &'static str {
-        match self {
-            DriftKind::GateDeletedRemotely => "declared gate deleted remotely",
-            DriftKind::GateChanged => "gate changed out of band",
-            DriftKind::RuleAddedRemotely => "rule added remotely, declared nowhere",
-            DriftKind::RuleRemovedRemotely => "declared rule removed remotely",
-            DriftKind::RuleChanged => "rule changed out of band",
-            DriftKind::UndeclaredGate => "remote gate declared in no file",
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct Drift {
-    pub(crate) kind: DriftKind,
-    pub(crate) gate: GateRef,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) rule: Option<String>,
-    /// What the API holds.
-    pub(crate) remote: Option<Attributes>,
-    /// What the files declare.
-    pub(crate) declared: Option<Attributes>,
-}
-
-fn attrs_text(a: &Option<Attributes>) -> String {
-    match a {
-        None => "absent".into(),
-        Some(Attributes::Gate(g)) => format!("dry_run = {}", g.dry_run),
-        Some(Attributes::Rule(r)) => {
-            let mut parts = vec![format!("type = {}", r.rule_type), format!("dry_run = {}", r.dry_run)];
-            let o = &r.options;
-            if let Some(q) = &o.query {
-                parts.push(format!("query = {}", quoted(q)));
-            }
-            if let Some(d) = o.duration {
-                parts.push(format!("duration = {d}"));
-            }
-            if let Some(l) = &o.excluded_resources {
-                parts.push(format!("excluded_resources = {}", AttrValue::List(l.clone())));
-            }
-            if let Some(l) = &o.allowed_resources {
-                parts.push(format!("allowed_resources = {}", AttrValue::List(l.clone())));
-            }
-            parts.join(", ")
-        }
-    }
-}
+/// The drift report's format: 2.0 named the kinds for what they are and listed differences
+/// attribute by attribute.
+const FORMAT_VERSION: &str = "2.0";
 
 fn address(d: &Drift) -> String {
-    let gate = GateKey::new(&d.gate.service, &d.gate.env, &d.gate.identifier);
     match &d.rule {
-        Some(r) => format!("{gate} rule {}", quoted(r)),
-        None => gate.to_string(),
+        Some(r) => format!("{} rule {}", d.gate, quoted(r)),
+        None => d.gate.to_string(),
     }
+}
+
+fn side(value: &Option<AttrValue>) -> String {
+    value.as_ref().map_or_else(|| "(none)".to_string(), |v| v.to_string())
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 pub(crate) const IN_SYNC: &str = "No drift. Remote gates match the configuration.";
@@ -91,40 +39,75 @@ pub(crate) fn render_text(items: &[Drift], p: Palette) -> String {
         writeln!(out, "{}", p.bold(IN_SYNC)).unwrap();
         return out;
     }
-    writeln!(
-        out,
-        "{}",
-        p.bold(&format!(
-            "Drift detected: {} difference{} between the remote gates and the configuration.",
-            items.len(),
-            if items.len() == 1 { "" } else { "s" }
-        ))
-    )
-    .unwrap();
+    let summary = format!(
+        "Drift detected: {} between the remote gates and the configuration.",
+        plural(items.len(), "difference", "differences")
+    );
+    writeln!(out, "{}", p.bold(&summary)).unwrap();
     for d in items {
         writeln!(out, "\n  {} {}: {}", p.update("!"), p.bold(&address(d)), d.kind.describe()).unwrap();
-        if d.remote.is_some() || d.declared.is_some() {
-            writeln!(out, "      remote:   {}", attrs_text(&d.remote)).unwrap();
-            writeln!(out, "      declared: {}", attrs_text(&d.declared)).unwrap();
+        let width = d.differences.iter().map(|c| c.name.as_str().len()).max().unwrap_or(0);
+        for c in &d.differences {
+            writeln!(out, "      {:width$}  remote {}, declared {}", c.name.as_str(), side(&c.before), side(&c.after))
+                .unwrap();
         }
     }
     writeln!(out, "\nRun `gatesctl plan` to see the changes that would restore the configuration, or update the files to adopt the remote state.").unwrap();
     out
 }
 
+#[derive(Debug, Serialize)]
+struct DifferenceDocument {
+    attribute: &'static str,
+    /// What the API holds; null when absent there.
+    remote: serde_json::Value,
+    /// What the files declare; null when absent there.
+    declared: serde_json::Value,
+}
+
+#[derive(Debug, Serialize)]
+struct DriftEntry {
+    kind: DriftKind,
+    description: &'static str,
+    gate: GateRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<String>,
+    differences: Vec<DifferenceDocument>,
+}
+
 /// The JSON drift report.
 #[derive(Debug, Serialize)]
-pub(crate) struct DriftDocument<'a> {
-    pub(crate) format_version: &'static str,
-    pub(crate) in_sync: bool,
-    pub(crate) drift: &'a [Drift],
+struct DriftDocument {
+    format_version: &'static str,
+    in_sync: bool,
+    drift: Vec<DriftEntry>,
+}
+
+fn json_value(v: &Option<AttrValue>) -> serde_json::Value {
+    v.as_ref().map_or(serde_json::Value::Null, AttrValue::to_json)
 }
 
 pub(crate) fn render_json(items: &[Drift]) -> String {
-    let doc = DriftDocument { format_version: super::json::FORMAT_VERSION, in_sync: items.is_empty(), drift: items };
-    let mut text = serde_json::to_string_pretty(&doc).expect("drift serialises");
-    text.push('\n');
-    text
+    let drift = items
+        .iter()
+        .map(|d| DriftEntry {
+            kind: d.kind,
+            description: d.kind.describe(),
+            gate: (&d.gate).into(),
+            rule: d.rule.clone(),
+            differences: d
+                .differences
+                .iter()
+                .map(|c: &AttrChange| DifferenceDocument {
+                    attribute: c.name.as_str(),
+                    remote: json_value(&c.before),
+                    declared: json_value(&c.after),
+                })
+                .collect(),
+        })
+        .collect();
+    let doc = DriftDocument { format_version: FORMAT_VERSION, in_sync: items.is_empty(), drift };
+    serde_json::to_string_pretty(&doc).expect("drift serialises") + "\n"
 }
 
 pub(crate) const MARKER: &str = "<!-- gatesctl:drift -->";
@@ -135,19 +118,23 @@ pub(crate) fn render_markdown(items: &[Drift]) -> String {
         out.push_str("✅ **No drift.** Remote gates match the configuration.\n");
         return out;
     }
-    writeln!(out, "⚠️ **{} difference(s)** between the remote gates and the configuration.\n", items.len()).unwrap();
-    writeln!(out, "| What | Drift | Remote | Declared |\n|---|---|---|---|").unwrap();
+    writeln!(
+        out,
+        "⚠️ **{}** between the remote gates and the configuration.\n",
+        plural(items.len(), "difference", "differences")
+    )
+    .unwrap();
+    writeln!(out, "| What | Drift | Attribute | Remote | Declared |\n|---|---|---|---|---|").unwrap();
+    let value = |v: &Option<AttrValue>| v.as_ref().map_or_else(|| "–".to_string(), |v| cell(&plain(v)));
     for d in items {
-        let cell = |s: String| super::markdown::code(&s.replace('|', "\\|"));
-        writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            cell(address(d)),
-            d.kind.describe(),
-            super::markdown::inline(&attrs_text(&d.remote)),
-            super::markdown::inline(&attrs_text(&d.declared))
-        )
-        .unwrap();
+        let what = match &d.rule {
+            Some(r) => format!("{} rule **{}**", cell(&d.gate.to_string()), inline(r)),
+            None => cell(&d.gate.to_string()),
+        };
+        for (i, c) in d.differences.iter().enumerate() {
+            let (what, kind) = if i == 0 { (what.as_str(), d.kind.describe()) } else { ("", "") };
+            writeln!(out, "| {what} | {kind} | {} | {} | {} |", c.name, value(&c.before), value(&c.after)).unwrap();
+        }
     }
     out
 }

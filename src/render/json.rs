@@ -7,17 +7,19 @@ use serde::Serialize;
 use crate::model::{AttrName, AttrValue, GateKey, Rule};
 use crate::plan::{GateAction, Plan, RuleAction, Summary};
 
-/// Bumped on any change a consumer could notice; additions bump the minor part.
-pub const FORMAT_VERSION: &str = "1.0";
-
 /// A gatesctl plan.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "gatesctl plan")]
 pub struct PlanDocument {
-    /// Version of this document's format, `MAJOR.MINOR`.
+    /// Version of this document's format, `MAJOR.MINOR`, shared with saved plans: additions
+    /// bump the minor part.
     pub format_version: String,
     pub gatesctl_version: String,
     pub has_changes: bool,
+    /// The plan covers only the gates matching `targets` (`--target`): changes to others may
+    /// be pending.
+    pub partial: bool,
+    pub targets: Vec<String>,
     pub summary: SummaryDocument,
     /// Every changed gate and rule, in plan order (service, env, identifier, rule name).
     pub changes: Vec<Change>,
@@ -208,9 +210,11 @@ pub fn changes(plan: &Plan) -> Vec<Change> {
 
 pub fn document(plan: &Plan) -> PlanDocument {
     PlanDocument {
-        format_version: FORMAT_VERSION.to_string(),
+        format_version: crate::plan::FORMAT_VERSION.to_string(),
         gatesctl_version: env!("CARGO_PKG_VERSION").to_string(),
         has_changes: !plan.is_empty(),
+        partial: !plan.targets.is_empty(),
+        targets: plan.targets.clone(),
         summary: counts(&plan.summary()),
         changes: changes(plan),
         unmanaged: plan.unmanaged.iter().map(GateRef::from).collect(),

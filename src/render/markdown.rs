@@ -58,12 +58,12 @@ pub(crate) fn html(text: &str) -> String {
 }
 
 /// A code span in a table cell: GFM splits cells on `|` even inside code, unless escaped.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     code(&text.replace('|', "\\|"))
 }
 
 /// A value as a table cell shows it: text as is, lists as JSON.
-fn plain(value: &AttrValue) -> String {
+pub(crate) fn plain(value: &AttrValue) -> String {
     match value {
         AttrValue::Text(s) => s.clone(),
         AttrValue::List(items) => serde_json::to_string(items).expect("strings serialise"),
@@ -71,15 +71,17 @@ fn plain(value: &AttrValue) -> String {
     }
 }
 
-/// One changed gate or rule: its heading and the attributes that differ.
+/// One changed gate or rule: its heading, the attributes that differ, and the word diff of a
+/// long query.
 struct Change {
     heading: String,
     rows: Vec<(String, String, String)>,
+    words: Option<String>,
 }
 
-fn rows(changes: Vec<AttrChange>) -> Vec<(String, String, String)> {
+fn rows(changes: &[AttrChange]) -> Vec<(String, String, String)> {
     let side = |v: &Option<AttrValue>| v.as_ref().map_or_else(|| "–".to_string(), |v| cell(&plain(v)));
-    changes.into_iter().map(|c| (c.name.as_str().to_string(), side(&c.before), side(&c.after))).collect()
+    changes.iter().map(|c| (c.name.as_str().to_string(), side(&c.before), side(&c.after))).collect()
 }
 
 fn gate_rows(before: Option<bool>, after: Option<bool>) -> Vec<(String, String, String)> {
@@ -96,10 +98,31 @@ fn rule_sides(action: &RuleAction) -> (&'static str, Option<&Rule>, Option<&Rule
     }
 }
 
+/// Texts longer than this also get their changed words highlighted.
+const LONG_TEXT: usize = 60;
+
+/// `service:checkout <del>env:prod</del> <ins>env:staging</ins>`
+fn highlighted_words(old: &str, new: &str) -> String {
+    let mut out = String::new();
+    for (tag, text) in super::words(old, new) {
+        let text = inline(&text);
+        match tag {
+            similar::ChangeTag::Equal => out.push_str(&text),
+            similar::ChangeTag::Delete => out.push_str(&format!("<del>{text}</del>")),
+            similar::ChangeTag::Insert => out.push_str(&format!("<ins>{text}</ins>")),
+        }
+    }
+    out
+}
+
 /// Every changed gate and rule of a gate, in plan order.
 fn changes(key: &GateKey, action: &GateAction, rules: &[RuleAction]) -> Vec<Change> {
     let mut out = Vec::new();
-    let gate = |symbol: &str, rows| Change { heading: format!("**{symbol}** gate {}", code(&key.to_string())), rows };
+    let gate = |symbol: &str, rows| Change {
+        heading: format!("**{symbol}** gate {}", code(&key.to_string())),
+        rows,
+        words: None,
+    };
     match action {
         GateAction::Create { dry_run } => out.push(gate("➕ create", gate_rows(None, Some(*dry_run)))),
         GateAction::Update { before, after, .. } => out.push(gate("🔄 update", gate_rows(Some(*before), Some(*after)))),
@@ -108,63 +131,163 @@ fn changes(key: &GateKey, action: &GateAction, rules: &[RuleAction]) -> Vec<Chan
     }
     for rule in rules {
         let (symbol, before, after) = rule_sides(rule);
+        let differences = AttrChange::between(before, after);
+        let words = differences.iter().find_map(|c| match (&c.before, &c.after) {
+            (Some(AttrValue::Text(a)), Some(AttrValue::Text(b))) if a.len().max(b.len()) > LONG_TEXT => {
+                Some(format!("{}, word by word: {}", c.name, highlighted_words(a, b)))
+            }
+            _ => None,
+        });
         out.push(Change {
             heading: format!("**{symbol}** rule **{}** on {}", inline(rule.name()), code(&key.to_string())),
-            rows: rows(AttrChange::between(before, after)),
+            rows: rows(&differences),
+            words,
         });
     }
     out
 }
 
-pub(crate) fn render_plan(plan: &Plan) -> String {
-    let mut out = String::new();
-    writeln!(out, "{MARKER}\n### gatesctl plan\n").unwrap();
-    if plan.is_empty() {
-        writeln!(out, "✅ **No changes.** Remote gates match the configuration.").unwrap();
-    } else {
-        let s = plan.summary();
-        writeln!(out, "| | Gates | Rules |\n|---|---:|---:|").unwrap();
-        writeln!(out, "| ➕ Create | {} | {} |", s.gates_create, s.rules_create).unwrap();
-        writeln!(out, "| 🔄 Update | {} | {} |", s.gates_update, s.rules_update).unwrap();
-        writeln!(out, "| ♻️ Replace | – | {} |", s.rules_replace).unwrap();
-        writeln!(out, "| ➖ Delete | {} | {} |", s.gates_delete, s.rules_delete).unwrap();
-
-        let mut by_service: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
-        for gate in &plan.gates {
-            by_service.entry(gate.key.service.as_str()).or_default().extend(changes(
-                &gate.key,
-                &gate.action,
-                &gate.rules,
-            ));
-        }
-        for (service, list) in by_service {
-            let n = list.len();
-            writeln!(
-                out,
-                "\n<details><summary><b>{}</b>: {n} change{}</summary>\n",
-                html(service),
-                if n == 1 { "" } else { "s" }
-            )
-            .unwrap();
-            for change in list {
-                writeln!(out, "{}\n", change.heading).unwrap();
-                if !change.rows.is_empty() {
-                    writeln!(out, "| Attribute | Before | After |\n|---|---|---|").unwrap();
-                    for (k, b, a) in change.rows {
-                        writeln!(out, "| {k} | {b} | {a} |").unwrap();
-                    }
-                    out.push('\n');
-                }
-            }
-            writeln!(out, "</details>").unwrap();
-        }
+/// Where a capped comment sends the reader for the whole plan.
+fn pointer(options: &MarkdownOptions) -> String {
+    match &options.details {
+        Some(Details::Url(url)) => format!("[the full plan]({})", url.replace(')', "%29").replace(' ', "%20")),
+        Some(Details::Text(text)) => inline(text),
+        None => "the job log".to_string(),
     }
-    if !plan.unmanaged.is_empty() {
-        let list: Vec<String> = plan.unmanaged.iter().map(|k| code(&k.to_string())).collect();
-        writeln!(out, "\n> ℹ️ {} remote gate(s) declared in no file, left untouched: {}", list.len(), list.join(", "))
-            .unwrap();
+}
+
+/// Where the full plan is when the comment cannot hold it.
+#[derive(Clone, Debug)]
+pub(crate) enum Details {
+    Url(String),
+    Text(String),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct MarkdownOptions {
+    /// The longest comment, in characters: GitHub refuses comments over 65,536.
+    pub(crate) max_chars: usize,
+    pub(crate) details: Option<Details>,
+}
+
+pub(crate) const DEFAULT_MAX_CHARS: usize = 60_000;
+
+/// Lists in the always-visible part stop at this many entries.
+const VISIBLE_ENTRIES: usize = 50;
+
+fn capped_list(items: impl ExactSizeIterator<Item = String>) -> String {
+    let total = items.len();
+    let mut out: String = items.take(VISIBLE_ENTRIES).map(|i| format!("- {i}\n")).collect();
+    if total > VISIBLE_ENTRIES {
+        out.push_str(&format!("- … and {} more\n", total - VISIBLE_ENTRIES));
     }
     out
+}
+
+/// The comment: what is always visible (summary, targeting, destructive changes), then one
+/// collapsed section per service, unless the whole would pass `max_chars`: then the sections
+/// give way to a pointer to the full plan.
+pub(crate) fn render_plan(plan: &Plan, options: &MarkdownOptions) -> String {
+    let mut head = String::new();
+    writeln!(head, "{MARKER}\n### gatesctl plan\n").unwrap();
+    if plan.is_empty() {
+        writeln!(head, "✅ **No changes.** Remote gates match the configuration.").unwrap();
+    } else {
+        let s = plan.summary();
+        writeln!(head, "| | Gates | Rules |\n|---|---:|---:|").unwrap();
+        writeln!(head, "| ➕ Create | {} | {} |", s.gates_create, s.rules_create).unwrap();
+        writeln!(head, "| 🔄 Update | {} | {} |", s.gates_update, s.rules_update).unwrap();
+        writeln!(head, "| ♻️ Replace | – | {} |", s.rules_replace).unwrap();
+        writeln!(head, "| ➖ Delete | {} | {} |", s.gates_delete, s.rules_delete).unwrap();
+    }
+    if !plan.targets.is_empty() {
+        let targets: Vec<String> = plan.targets.iter().map(|t| code(t)).collect();
+        writeln!(
+            head,
+            "\n> ⚠️ **Targeting is in effect** ({}): this plan covers only the gates matched; changes to others may be pending.",
+            targets.join(", ")
+        )
+        .unwrap();
+    }
+    // Deletions and replacements are never hidden in a collapsed section.
+    let destructive: Vec<String> = plan
+        .gates
+        .iter()
+        .flat_map(|g| {
+            let gate = matches!(g.action, GateAction::Delete { .. })
+                .then(|| format!("➖ delete gate {}", code(&g.key.to_string())));
+            let rules = g.rules.iter().filter_map(|r| {
+                match r {
+                    RuleAction::Delete { .. } => Some("➖ delete"),
+                    RuleAction::Replace { .. } => Some("♻️ replace"),
+                    _ => None,
+                }
+                .map(|verb| format!("{verb} rule **{}** on {}", inline(r.name()), code(&g.key.to_string())))
+            });
+            gate.into_iter().chain(rules)
+        })
+        .collect();
+    if !destructive.is_empty() {
+        writeln!(head, "\n**Destructive changes** ({}):\n", destructive.len()).unwrap();
+        head.push_str(&capped_list(destructive.into_iter()));
+    }
+
+    let mut body = String::new();
+    let mut by_service: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
+    for gate in &plan.gates {
+        by_service.entry(gate.key.service.as_str()).or_default().extend(changes(&gate.key, &gate.action, &gate.rules));
+    }
+    for (service, list) in by_service {
+        let n = list.len();
+        writeln!(
+            body,
+            "\n<details><summary><b>{}</b>: {n} change{}</summary>\n",
+            html(service),
+            if n == 1 { "" } else { "s" }
+        )
+        .unwrap();
+        for change in list {
+            writeln!(body, "{}\n", change.heading).unwrap();
+            if !change.rows.is_empty() {
+                writeln!(body, "| Attribute | Before | After |\n|---|---|---|").unwrap();
+                for (k, b, a) in change.rows {
+                    writeln!(body, "| {k} | {b} | {a} |").unwrap();
+                }
+                body.push('\n');
+            }
+            if let Some(words) = change.words {
+                writeln!(body, "{words}\n").unwrap();
+            }
+        }
+        writeln!(body, "</details>").unwrap();
+    }
+
+    let mut tail = String::new();
+    if !plan.unmanaged.is_empty() {
+        let n = plan.unmanaged.len();
+        let shown: Vec<String> = plan.unmanaged.iter().take(VISIBLE_ENTRIES).map(|k| code(&k.to_string())).collect();
+        let more = if n > VISIBLE_ENTRIES { format!(" … and {} more", n - VISIBLE_ENTRIES) } else { String::new() };
+        writeln!(
+            tail,
+            "\n> ℹ️ {n} remote gate{} declared in no file, left untouched: {}{more}",
+            if n == 1 { "" } else { "s" },
+            shown.join(", ")
+        )
+        .unwrap();
+    }
+
+    let length = |s: &str| s.chars().count();
+    if length(&head) + length(&body) + length(&tail) <= options.max_chars {
+        return head + &body + &tail;
+    }
+    let total = length(&head) + length(&body) + length(&tail);
+    let note = format!(
+        "\n> 📄 The details of the {} changes do not fit in one comment ({total} characters, over {}); they are in {}.\n",
+        plan.gates.iter().map(|g| g.rules.len() + usize::from(!matches!(g.action, GateAction::Keep { .. }))).sum::<usize>(),
+        options.max_chars,
+        pointer(options)
+    );
+    head + &note + &tail
 }
 
 #[cfg(test)]

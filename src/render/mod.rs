@@ -55,3 +55,24 @@ impl Palette {
         self.paint(Style::new().dimmed(), text)
     }
 }
+
+/// The words of two texts, each equal, removed or added: the word diff of long queries in
+/// text and Markdown plans. Runs of one kind are joined, and blanks between words are shown
+/// as kept, so a change reads as whole words (`a {+b c+}`, not `a{+ b c+}`).
+pub(crate) fn words(old: &str, new: &str) -> Vec<(similar::ChangeTag, String)> {
+    use similar::{ChangeTag, TextDiff};
+    let diff = TextDiff::from_words(old, new);
+    let mut out: Vec<(ChangeTag, String)> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let (tag, text) = (change.tag(), change.value());
+        if text.trim().is_empty() && tag == ChangeTag::Delete {
+            continue;
+        }
+        match out.last_mut() {
+            Some((last, run)) if *last == tag => run.push_str(text),
+            Some((_, run)) if text.trim().is_empty() && tag == ChangeTag::Insert => run.push_str(text),
+            _ => out.push((tag, text.to_string())),
+        }
+    }
+    out
+}

@@ -2,12 +2,11 @@
 
 use std::fmt::Write;
 
-use similar::{ChangeTag, TextDiff};
-
-use crate::escape::quoted;
+use similar::ChangeTag;
 
 use super::Palette;
-use crate::model::{AttrChange, AttrName, Rule};
+use crate::escape::{quoted, quoted_inner};
+use crate::model::{AttrChange, AttrName, AttrValue, Rule};
 use crate::plan::{GateAction, Plan, RuleAction, Summary};
 
 /// Queries longer than this are shown as a word diff rather than old → new.
@@ -44,7 +43,7 @@ pub fn render_plan(plan: &Plan, p: Palette) -> String {
             match &gate.action {
                 GateAction::Create { dry_run } => attr_line(&mut out, p, 6, "+", "dry_run", &dry_run.to_string(), None),
                 GateAction::Update { before, after, .. } => {
-                    attr_line(&mut out, p, 6, "~", "dry_run", &before.to_string(), Some(&after.to_string()))
+                    attr_change(&mut out, p, 6, "dry_run", &AttrValue::Bool(*before), &AttrValue::Bool(*after))
                 }
                 GateAction::Delete { dry_run, .. } => {
                     attr_line(&mut out, p, 6, "-", "dry_run", &dry_run.to_string(), None)
@@ -57,6 +56,15 @@ pub fn render_plan(plan: &Plan, p: Palette) -> String {
         }
         out.push('\n');
         writeln!(out, "{}", summary_line(&plan.summary())).unwrap();
+    }
+    if !plan.targets.is_empty() {
+        writeln!(
+            out,
+            "\n{} targeting is in effect (--target {}): this plan covers only the gates matched.\nChanges to other gates may be pending: use --target for emergencies, then plan without it.",
+            p.update("Warning:"),
+            plan.targets.join(", --target ")
+        )
+        .unwrap();
     }
     if !plan.unmanaged.is_empty() {
         let n = plan.unmanaged.len();
@@ -105,7 +113,7 @@ fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
             for change in AttrChange::between(Some(before), Some(after)) {
                 let key = change.name.as_str();
                 match (change.before, change.after) {
-                    (Some(b), Some(a)) => attr_line(out, p, 10, "~", key, &b.to_string(), Some(&a.to_string())),
+                    (Some(b), Some(a)) => attr_change(out, p, 10, key, &b, &a),
                     (None, Some(a)) => attr_line(out, p, 10, "+", key, &a.to_string(), None),
                     (Some(b), None) => attr_line(out, p, 10, "-", key, &b.to_string(), None),
                     (None, None) => {}
@@ -133,35 +141,39 @@ fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
     }
 }
 
-fn attr_line(out: &mut String, p: Palette, indent: usize, marker: &str, key: &str, old: &str, new: Option<&str>) {
-    let pad = " ".repeat(indent);
+fn attr_line(out: &mut String, p: Palette, indent: usize, marker: &str, key: &str, value: &str, _: Option<&str>) {
     let painted = match marker {
         "+" => p.create(marker),
         "-" => p.delete(marker),
         _ => p.update(marker),
     };
-    match new {
-        None => writeln!(out, "{pad}{painted} {key} = {old}").unwrap(),
-        Some(new) if old.len() > LONG_TEXT || new.len() > LONG_TEXT => {
-            writeln!(out, "{pad}{painted} {key}:").unwrap();
-            writeln!(out, "{pad}    {} {old}", p.delete("-")).unwrap();
-            writeln!(out, "{pad}    {} {new}", p.create("+")).unwrap();
-            writeln!(out, "{pad}    {} {}", p.dim("words:"), word_diff(old, new, p)).unwrap();
+    writeln!(out, "{}{painted} {key} = {value}", " ".repeat(indent)).unwrap();
+}
+
+/// `~ key = old → new`; long text also word by word.
+fn attr_change(out: &mut String, p: Palette, indent: usize, key: &str, old: &AttrValue, new: &AttrValue) {
+    let pad = " ".repeat(indent);
+    let (old_text, new_text) = (old.to_string(), new.to_string());
+    match (old, new) {
+        (AttrValue::Text(a), AttrValue::Text(b)) if old_text.len() > LONG_TEXT || new_text.len() > LONG_TEXT => {
+            writeln!(out, "{pad}{} {key}:", p.update("~")).unwrap();
+            writeln!(out, "{pad}    {} {old_text}", p.delete("-")).unwrap();
+            writeln!(out, "{pad}    {} {new_text}", p.create("+")).unwrap();
+            writeln!(out, "{pad}    {} \"{}\"", p.dim("words:"), word_diff(a, b, p)).unwrap();
         }
-        Some(new) => writeln!(out, "{pad}{painted} {key} = {old} → {new}").unwrap(),
+        _ => writeln!(out, "{pad}{} {key} = {old_text} → {new_text}", p.update("~")).unwrap(),
     }
 }
 
-/// A word-level diff, git's `--word-diff=plain` style: `[-removed-]{+added+}`.
+/// A word-level diff of two texts, git's `--word-diff=plain` style: `[-removed-]{+added+}`.
+/// The words of the values are compared, then escaped: quotes around the value are not part
+/// of its first and last words.
 pub fn word_diff(old: &str, new: &str, p: Palette) -> String {
-    let diff = TextDiff::from_words(old, new);
     let mut out = String::new();
-    for change in diff.iter_all_changes() {
-        let text = change.value();
-        match change.tag() {
-            ChangeTag::Equal => out.push_str(text),
-            ChangeTag::Delete if text.trim().is_empty() => {}
-            ChangeTag::Insert if text.trim().is_empty() => out.push_str(text),
+    for (tag, text) in super::words(old, new) {
+        let text = quoted_inner(&text);
+        match tag {
+            ChangeTag::Equal => out.push_str(&text),
             ChangeTag::Delete => out.push_str(&p.delete(&format!("[-{text}-]"))),
             ChangeTag::Insert => out.push_str(&p.create(&format!("{{+{text}+}}"))),
         }
@@ -177,5 +189,12 @@ mod tests {
     fn word_diff_marks_only_changed_words() {
         let d = word_diff("service:a env:prod status:alert", "service:a env:staging status:alert", Palette::PLAIN);
         assert_eq!(d, "service:a [-env:prod-]{+env:staging+} status:alert");
+    }
+
+    #[test]
+    fn words_added_at_the_end_leave_the_last_word_alone() {
+        let old = "service:checkout env:production tag:deployment-gate";
+        let d = word_diff(old, &format!("{old} team:payments priority:p1"), Palette::PLAIN);
+        assert_eq!(d, "service:checkout env:production tag:deployment-gate {+team:payments priority:p1+}");
     }
 }

@@ -207,6 +207,15 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// The binary with its stdout on a real pseudo-terminal, as a user at a terminal runs it, and
 /// without the harness's `NO_COLOR` unless `env` sets it. Returns what the terminal showed.
 pub fn gatesctl_on_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    on_terminal(dir, args, env, false)
+}
+
+/// As [`gatesctl_on_terminal`], with stderr on the terminal too (where progress is drawn).
+pub fn gatesctl_all_on_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    on_terminal(dir, args, env, true)
+}
+
+fn on_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)], stderr_too: bool) -> Run {
     use std::io::Read;
     use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -218,7 +227,8 @@ pub fn gatesctl_on_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
     // SAFETY: both descriptors were just opened and are owned here only.
     let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatesctl"));
-    cmd.args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::from(slave)).stderr(Stdio::piped());
+    let stderr = if stderr_too { Stdio::from(slave.try_clone().unwrap()) } else { Stdio::piped() };
+    cmd.args(args).current_dir(dir).stdin(Stdio::null()).stdout(Stdio::from(slave)).stderr(stderr);
     for var in HERMETIC_REMOVE {
         cmd.env_remove(var);
     }

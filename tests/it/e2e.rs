@@ -234,6 +234,7 @@ fn apply_goes_on_after_a_failure_and_skips_what_depends_on_it() {
             },
         ],
         unmanaged: vec![],
+        targets: vec![],
     };
     let stop = std::sync::atomic::AtomicBool::new(false);
     let report = sandbox.block_on(gatesctl::apply::apply(&client, &plan, 1, &stop, |_| {}));

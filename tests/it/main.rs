@@ -6,6 +6,7 @@ mod conformance;
 mod e2e;
 mod evaluate;
 mod help;
+mod output;
 mod plan;
 mod resilience;
 mod robustness;

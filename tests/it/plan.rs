@@ -53,7 +53,7 @@ fn plan_schema() -> jsonschema::Validator {
 #[test]
 fn json_and_markdown_renderings_match_their_snapshots() {
     let mut failed_runs = Vec::new();
-    insta::glob!("fixtures/plan", "{all-action-kinds,no-changes,unmanaged-gates}", |case| {
+    insta::glob!("fixtures/plan", "{all-action-kinds,no-changes,unmanaged-gates,update-long-query}", |case| {
         let (_, sandbox, dir) = plan_case(case);
         for format in ["json", "markdown"] {
             let run = sandbox.gatesctl(dir.path(), &["plan", "--format", format]);

@@ -120,13 +120,13 @@ fn drift_names_every_kind_with_exit_code_2() {
             "rule added remotely",
         ),
         (
-            "rule_removed_remotely",
+            "declared_rule_missing",
             |s| {
                 let id = gate_id(s, "checkout");
                 let rules = s.block_on(s.client().list_rules(&id)).unwrap();
                 s.block_on(s.client().delete_rule(&id, &rules[0].id)).unwrap();
             },
-            "declared rule removed remotely",
+            "declared rule missing remotely (not applied yet, or deleted out of band)",
         ),
         (
             "rule_changed",
@@ -141,12 +141,12 @@ fn drift_names_every_kind_with_exit_code_2() {
             "rule changed out of band",
         ),
         (
-            "gate_deleted_remotely",
+            "declared_gate_missing",
             |s| {
                 let id = gate_id(s, "search");
                 s.block_on(s.client().delete_gate(&id)).unwrap();
             },
-            "declared gate deleted remotely",
+            "declared gate missing remotely",
         ),
         (
             "undeclared_gate",
@@ -240,9 +240,16 @@ fn pruning_half_the_gates_is_refused_unless_forced() {
     let (dir, sandbox) = fleet(10);
     let refused = sandbox.gatesctl(dir.path(), &["plan", "--prune"]);
     assert_eq!(refused.code, 1, "{refused:?}");
-    assert!(refused.stderr.contains("refusing to delete 10 of the 20 gates in the managed scope (50%)"), "{refused:?}");
+    // The whole plan first, then the refusal naming --force.
+    assert!(refused.stdout.contains("gates 0 to create, 0 to update, 10 to delete"), "{refused:?}");
+    assert!(
+        refused.stderr.contains("it would delete 10 of the 20 gates in the managed scope (50%), above the 30%"),
+        "{refused:?}"
+    );
+    assert!(refused.stderr.contains("--force"), "{refused:?}");
     let apply = sandbox.gatesctl(dir.path(), &["apply", "--prune", "--auto-approve"]);
     assert_eq!(apply.code, 1);
+    assert!(apply.stdout.contains("10 to delete") && !apply.stdout.contains("Applying"), "{apply:?}");
     assert!(sandbox.mutations().len() == 21, "only the setup's creates");
 
     let forced = sandbox.gatesctl(dir.path(), &["apply", "--prune", "--force", "--auto-approve"]);
@@ -271,13 +278,18 @@ fn a_small_prune_passes_the_threshold_and_deletes_rules_first() {
 }
 
 #[test]
-fn without_a_manage_table_prune_deletes_nothing() {
+fn prune_without_a_manage_table_is_an_error() {
     let (dir, sandbox) = applied(SMALL);
     sandbox.block_on(sandbox.client().create_gate(&GateKey::new("legacy", "production", "default"), false)).unwrap();
-    let run = sandbox.gatesctl(dir.path(), &["plan", "--prune", "--detailed-exitcode"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("no file has a [manage] table"), "{run:?}");
-    assert!(run.stdout.contains("legacy/production/default"), "listed as unmanaged: {run:?}");
+    let before = sandbox.requests().len();
+    for command in [&["plan", "--prune"][..], &["apply", "--prune", "--auto-approve"]] {
+        let run = sandbox.gatesctl(dir.path(), command);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains("no file has a [manage] table"), "{run:?}");
+    }
+    assert_eq!(sandbox.requests().len(), before, "refused before any request");
+    let plan = sandbox.gatesctl(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert!(plan.stdout.contains("legacy/production/default"), "listed as unmanaged: {plan:?}");
 }
 
 #[test]

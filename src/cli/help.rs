@@ -1,0 +1,110 @@
+//! The part of each command's `--help` that says which environment variables it reads and
+//! what its exit codes mean: what a CI author needs without opening the README.
+
+pub(super) const PLAN: &str = "\
+Environment:
+  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
+  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read
+  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
+  DD_API_URL, DD_HOST           A full API base URL instead of the site
+  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
+  SSL_CERT_FILE                 Extra CA certificates (PEM) to trust, beside the system's
+  GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID
+                                Where a capped Markdown comment points for the full plan
+  NO_COLOR                      No colour, whatever the terminal
+
+Exit codes:
+  0    no changes; with changes too, unless --detailed-exitcode
+  2    changes (with --detailed-exitcode)
+  1    invalid files or flags, API or network error, refused by a safety threshold
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
+
+pub(super) const APPLY: &str = "\
+Environment:
+  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
+  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read and _write
+  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
+  DD_API_URL, DD_HOST           A full API base URL instead of the site
+  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
+  SSL_CERT_FILE                 Extra CA certificates (PEM) to trust, beside the system's
+  NO_COLOR                      No colour, whatever the terminal
+
+Exit codes:
+  0    applied, or nothing to apply
+  1    an action failed, the plan was refused (threshold, stale saved plan, no confirmation),
+       invalid files or flags, API or network error
+  130  interrupted (Ctrl-C): the gates begun were finished, the rest not started
+  143  terminated (SIGTERM), as for 130";
+
+pub(super) const DRIFT: &str = "\
+Environment:
+  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
+  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read
+  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
+  DD_API_URL, DD_HOST           A full API base URL instead of the site
+  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
+  SSL_CERT_FILE                 Extra CA certificates (PEM) to trust, beside the system's
+  NO_COLOR                      No colour, whatever the terminal
+
+Exit codes:
+  0    in sync
+  2    drift found
+  1    invalid files or flags, API or network error
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
+
+pub(super) const IMPORT: &str = "\
+Environment:
+  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
+  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read
+  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
+  DD_API_URL, DD_HOST           A full API base URL instead of the site
+  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
+  SSL_CERT_FILE                 Extra CA certificates (PEM) to trust, beside the system's
+
+Exit codes:
+  0    written
+  1    the output file exists (without --force), bad Terraform state, API or network error
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
+
+pub(super) const EVALUATE: &str = "\
+Environment:
+  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
+  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_evaluate
+  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
+  DD_API_URL, DD_HOST           A full API base URL instead of the site
+  DATADOG_FIPS, DATADOG_FIPS_IGNORE_ERROR
+                                As --fips and --fips-ignore-error
+  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
+  SSL_CERT_FILE                 Extra CA certificates (PEM) to trust, beside the system's
+  NO_COLOR                      No colour, whatever the terminal
+
+Exit codes (as datadog-ci deployment gate):
+  0    the gate passed, or no verdict could be had and --fail-on-error is not set (fail-open)
+  1    the gate failed; the API refused the evaluation (no such gate, 4xx); no verdict with
+       --fail-on-error; invalid flags
+  3    with --detailed-exitcode: no verdict could be had, or the API refused the evaluation
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
+
+pub(super) const VALIDATE: &str = "\
+Environment (with --online only, as for plan):
+  DD_API_KEY, DATADOG_API_KEY, DD_APP_KEY, DATADOG_APP_KEY, DD_SITE, DATADOG_SITE, DD_API_URL
+  NO_COLOR                      No colour, whatever the terminal
+  COLUMNS                       Width of the diagnostics
+
+Exit codes:
+  0    valid
+  1    invalid: every problem is reported, each with its code, file and line";
+
+pub(super) const SHOW: &str = "\
+Exit codes:
+  0    shown
+  1    not a saved plan, or one of another format";
+
+pub(super) const SANDBOX: &str = "\
+Exit codes:
+  0    stopped by Ctrl-C or SIGTERM after finishing the requests in flight, or exported
+  1    the address is not loopback, it is taken, or the state cannot be opened";
+
+pub(super) const SCHEMA: &str = "\
+Exit codes:
+  0    printed";

@@ -1,0 +1,30 @@
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Context;
+use crate::error::{Error, ExitStatus};
+use crate::output::out;
+use crate::plan::saved::SavedPlan;
+use crate::render::Format;
+
+#[derive(Debug, Args)]
+pub(super) struct ShowArgs {
+    /// A plan saved by `gatesctl plan --out`
+    #[arg(value_name = "PLAN")]
+    plan: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(flatten)]
+    markdown: super::plan::MarkdownArgs,
+}
+
+/// Shows a saved plan as it would be applied; nothing is read from the API.
+pub(super) fn run(args: &ShowArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
+    let text = std::fs::read_to_string(&args.plan).map_err(|source| Error::Read { path: args.plan.clone(), source })?;
+    let saved = SavedPlan::parse(&text).map_err(|reason| Error::BadSavedPlan { path: args.plan.clone(), reason })?;
+    let markdown = args.markdown.options(Some(&args.plan));
+    out(&super::plan::render(&saved.plan, args.format, ctx.stdout_palette(), &markdown));
+    Ok(ExitStatus::Success)
+}
