@@ -17,6 +17,8 @@ pub(crate) enum ExitStatus {
     Failure,
     /// 1: the command could not do its job: invalid files or flags, API or network errors.
     Error,
+    /// 3: `evaluate --detailed-exitcode`: no verdict could be had, or the API refused.
+    Unavailable,
     /// 130: stopped by Ctrl-C (SIGINT).
     Interrupted,
     /// 143: stopped by SIGTERM.
@@ -29,6 +31,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure | ExitStatus::Error => 1,
             ExitStatus::Changes => 2,
+            ExitStatus::Unavailable => 3,
             ExitStatus::Interrupted => 130,
             ExitStatus::Terminated => 143,
         }

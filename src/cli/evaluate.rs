@@ -27,14 +27,16 @@ pub(super) struct EvaluateArgs {
     #[arg(long)]
     version: Option<String>,
     /// APM primary tag scoping faulty deployment detection, e.g. region:us-east-1
-    #[arg(long, alias = "apm-primary-tag")]
+    #[arg(long = "apm-primary-tag", visible_alias = "primary-tag", value_name = "TAG")]
     primary_tag: Option<String>,
-    /// Give up waiting after this long: 90s, 15m, 3h or plain seconds, 1s to 24h
-    #[arg(long, default_value = "3h", value_parser = parse_timeout)]
+    /// Give up waiting after this long: plain seconds as datadog-ci reads them (10800), or 90s,
+    /// 15m, 3h; 1s to 7 days
+    #[arg(long, default_value = "10800", value_parser = parse_timeout)]
     timeout: Duration,
-    /// Time between polls of the result: 10ms to 1h, at most the timeout
-    #[arg(long, default_value = "15s", value_parser = parse_interval)]
-    interval: Duration,
+    /// Time between polls of the result: 10ms to 1h, at most the timeout [default: 15s, or the
+    /// timeout when shorter, as datadog-ci polls]
+    #[arg(long, value_parser = parse_interval)]
+    interval: Option<Duration>,
     /// Exit 1 when no verdict can be had (timeout, API unavailable) instead of letting the deploy through
     #[arg(long)]
     fail_on_error: bool,
@@ -42,8 +44,28 @@ pub(super) struct EvaluateArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Evaluate the rules the file declares for this gate, sent inline, instead of the stored gate's
-    #[arg(long)]
+    #[arg(long, conflicts_with = "config")]
     jit: bool,
+    /// Evaluate the rules of FILE, the JSON datadog-ci reads ({"dryRun": …, "rules": […]}), sent
+    /// inline instead of the stored gate's
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// Exit 3, not 0 or 1, when no verdict could be had or the API refused the evaluation, so
+    /// that a pipeline can tell "could not evaluate" from "the gate failed"
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Require FIPS-validated cryptography, as datadog-ci does [env: DATADOG_FIPS]; gatesctl's
+    /// TLS (rustls with ring) is not FIPS-validated, so this is refused unless --fips-ignore-error
+    #[arg(long)]
+    fips: bool,
+    /// With --fips: go ahead without FIPS-validated cryptography, with a warning [env:
+    /// DATADOG_FIPS_IGNORE_ERROR]
+    #[arg(long)]
+    fips_ignore_error: bool,
+    /// Accepted so that datadog-ci's argument lists run unchanged; it is hidden there too
+    /// ("not available yet") and not part of the documented API, so it is not sent.
+    #[arg(long, hide = true, value_name = "VARIABLE")]
+    monitors_query_variable: Option<String>,
     #[command(flatten)]
     files: FileArgs,
     #[command(flatten)]
@@ -63,8 +85,32 @@ fn bounded(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
-    bounded(s, Duration::from_secs(1), Duration::from_secs(24 * 3600))
+    bounded(s, Duration::from_secs(1), Duration::from_secs(7 * 24 * 3600))
 }
+
+/// An environment flag as datadog-ci reads it: `true` or `1`.
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// What `--fips` means here: gatesctl cannot offer FIPS-validated cryptography, so it says so
+/// and stops, unless told to go ahead anyway, as datadog-ci does when FIPS cannot be enabled.
+fn check_fips(args: &EvaluateArgs) -> Result<(), Error> {
+    if !(args.fips || env_flag("DATADOG_FIPS")) {
+        return Ok(());
+    }
+    let statement = "FIPS mode was asked for, but gatesctl's TLS (rustls with the ring provider) is not a FIPS 140-validated module";
+    if args.fips_ignore_error || env_flag("DATADOG_FIPS_IGNORE_ERROR") {
+        errln!("warning: {statement}; going ahead without it (--fips-ignore-error)");
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{statement}: use datadog-ci where FIPS is required, or pass --fips-ignore-error to go ahead without it"
+    )))
+}
+
+/// datadog-ci's polling interval.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
     bounded(s, Duration::from_millis(10), Duration::from_secs(3600))
@@ -113,14 +159,30 @@ pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitSt
     if !args.jit && !args.files.files.is_empty() {
         errln!("note: -f is read only with --jit; evaluating the gate as stored in Datadog");
     }
-    let configuration = if args.jit { Some(jit_configuration(args, &key)?) } else { None };
-    if args.interval > args.timeout {
-        return Err(Error::Usage(format!(
-            "--interval {} is longer than --timeout {}: the result would never be polled; shorten the interval",
-            humantime::format_duration(args.interval),
-            humantime::format_duration(args.timeout)
-        )));
+    check_fips(args)?;
+    if args.monitors_query_variable.as_deref().is_some_and(|v| !v.is_empty()) {
+        errln!("note: --monitors-query-variable is not part of the documented API; it is ignored");
     }
+    let configuration = match (&args.config, args.jit) {
+        (Some(path), _) => {
+            let gate = crate::config::datadog_ci::read(path).map_err(Error::Usage)?;
+            let rules: Vec<serde_json::Value> = gate.rules.iter().map(wire::rule_attributes).collect();
+            Some(serde_json::json!({"dry_run": gate.dry_run, "rules": rules}))
+        }
+        (None, true) => Some(jit_configuration(args, &key)?),
+        (None, false) => None,
+    };
+    let interval = match args.interval {
+        Some(interval) if interval > args.timeout => {
+            return Err(Error::Usage(format!(
+                "--interval {} is longer than --timeout {}: the result would never be polled; shorten the interval",
+                humantime::format_duration(interval),
+                humantime::format_duration(args.timeout)
+            )))
+        }
+        Some(interval) => interval,
+        None => DEFAULT_INTERVAL.min(args.timeout),
+    };
     let request = EvaluationRequest {
         service: args.service.clone(),
         env: args.env.clone(),
@@ -130,8 +192,9 @@ pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitSt
         configuration,
     };
     let connection = ctx.connect(&args.connect).await?;
-    errln!("Evaluating gate {key}{}…", if args.jit { " (rules from the configuration, just in time)" } else { "" });
-    let options = WaitOptions { timeout: args.timeout, interval: args.interval };
+    let inline = if args.jit || args.config.is_some() { " (rules given inline, just in time)" } else { "" };
+    errln!("Evaluating gate {key}{inline}…");
+    let options = WaitOptions { timeout: args.timeout, interval };
     let started = Instant::now();
     let progress = Progress::status(std::io::stderr().is_terminal());
     let outcome = evaluate::evaluate(&connection.client, &request, options, |e| show(&progress, started, &e)).await;
@@ -142,7 +205,8 @@ pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitSt
             out(&evaluation::render_json(&outcome));
         }
         let reason = outcome.reason.as_deref().unwrap_or("refused");
-        return Err(Error::Refused(format!("the gate cannot be evaluated: {reason}")));
+        errln!("error: the gate cannot be evaluated: {reason}");
+        return Ok(if args.detailed_exitcode { ExitStatus::Unavailable } else { ExitStatus::Failure });
     }
     match args.format {
         Format::Json => out(&evaluation::render_json(&outcome)),
@@ -151,6 +215,7 @@ pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitSt
     Ok(match outcome.verdict {
         Verdict::Pass => ExitStatus::Success,
         Verdict::Fail | Verdict::Error => ExitStatus::Failure,
+        Verdict::Unavailable if args.detailed_exitcode => ExitStatus::Unavailable,
         Verdict::Unavailable if args.fail_on_error => ExitStatus::Failure,
         Verdict::Unavailable => {
             errln!("WARNING: gate {key} was SKIPPED: {}", outcome.reason.as_deref().unwrap_or("no verdict"));

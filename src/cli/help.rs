@@ -8,7 +8,7 @@ Environment:
   DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
   DD_API_URL, DD_HOST           A full API base URL instead of the site
   HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
-  SSL_CERT_FILE                 Extra CA certificates (PEM) to trust, beside the system's
+  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
   GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID
                                 Where a capped Markdown comment points for the full plan
   NO_COLOR                      No colour, whatever the terminal
@@ -26,7 +26,7 @@ Environment:
   DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
   DD_API_URL, DD_HOST           A full API base URL instead of the site
   HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
-  SSL_CERT_FILE                 Extra CA certificates (PEM) to trust, beside the system's
+  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
   NO_COLOR                      No colour, whatever the terminal
 
 Exit codes:
@@ -43,7 +43,7 @@ Environment:
   DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
   DD_API_URL, DD_HOST           A full API base URL instead of the site
   HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
-  SSL_CERT_FILE                 Extra CA certificates (PEM) to trust, beside the system's
+  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
   NO_COLOR                      No colour, whatever the terminal
 
 Exit codes:
@@ -59,7 +59,7 @@ Environment:
   DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
   DD_API_URL, DD_HOST           A full API base URL instead of the site
   HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
-  SSL_CERT_FILE                 Extra CA certificates (PEM) to trust, beside the system's
+  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
 
 Exit codes:
   0    written
@@ -75,7 +75,7 @@ Environment:
   DATADOG_FIPS, DATADOG_FIPS_IGNORE_ERROR
                                 As --fips and --fips-ignore-error
   HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
-  SSL_CERT_FILE                 Extra CA certificates (PEM) to trust, beside the system's
+  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
   NO_COLOR                      No colour, whatever the terminal
 
 Exit codes (as datadog-ci deployment gate):

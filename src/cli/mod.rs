@@ -122,12 +122,23 @@ enum Command {
     /// Trigger a gate evaluation and wait for pass or fail (for deploy pipelines)
     #[command(after_help = help::EVALUATE)]
     Evaluate(evaluate::EvaluateArgs),
+    /// `datadog-ci deployment gate ARGS` works as `gatesctl deployment gate ARGS`
+    #[command(hide = true, subcommand)]
+    Deployment(Deployment),
     /// Serve a local Datadog-compatible Deployment Gates API
     #[command(after_help = help::SANDBOX)]
     Sandbox(sandbox::SandboxArgs),
     /// Print the JSON Schema of the configuration file, or of `plan --format json`
     #[command(after_help = help::SCHEMA)]
     Schema(schema::SchemaArgs),
+}
+
+/// The commands of `datadog-ci deployment` that gatesctl takes over.
+#[derive(Debug, Subcommand)]
+enum Deployment {
+    /// As `gatesctl evaluate`: a drop-in for `datadog-ci deployment gate`
+    #[command(after_help = help::EVALUATE)]
+    Gate(evaluate::EvaluateArgs),
 }
 
 /// The configuration files a command reads.
@@ -322,7 +333,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Show(args) => show::run(args, &ctx),
         Command::Drift(args) => drift::run(args, &ctx).await,
         Command::Import(args) => import::run(args, &ctx).await,
-        Command::Evaluate(args) => evaluate::run(args, &ctx).await,
+        Command::Evaluate(args) | Command::Deployment(Deployment::Gate(args)) => evaluate::run(args, &ctx).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),
     }

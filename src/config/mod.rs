@@ -1,5 +1,6 @@
 //! Configuration: files → spanned tree (`source`) → validated desired state (`validate`).
 
+pub(crate) mod datadog_ci;
 pub(crate) mod diagnostic;
 pub mod source;
 pub(crate) mod validate;
@@ -79,7 +80,7 @@ pub enum ConfigError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{}: unknown file type; use .toml, .yaml or .yml", .path.display())]
     UnknownFormat { path: PathBuf },
-    #[error("{}: not a regular file ({kind}); give -f a .toml or .yaml file", .path.display())]
+    #[error("{}: not a regular file ({kind}); name a regular file", .path.display())]
     NotAFile { path: PathBuf, kind: &'static str },
     #[error("{}: larger than {} MiB; a configuration file is never that large (is it the right file?)", .path.display(), MAX_FILE_SIZE >> 20)]
     TooLarge { path: PathBuf },
@@ -132,9 +133,14 @@ pub fn resolve_paths(named: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, Conf
 /// Reads one file: a regular file of at most [`MAX_FILE_SIZE`], UTF-8 (a leading byte order
 /// mark is dropped, as TOML allows and YAML editors write).
 pub fn read_file(path: &Path) -> Result<SourceFile, ConfigError> {
+    let format = Format::from_path(path).ok_or_else(|| ConfigError::UnknownFormat { path: path.to_path_buf() })?;
+    Ok(SourceFile::new(path.to_path_buf(), format, read_text(path)?))
+}
+
+/// The text of a file that should be a small UTF-8 document, whatever its syntax.
+pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
     use std::io::Read;
 
-    let format = Format::from_path(path).ok_or_else(|| ConfigError::UnknownFormat { path: path.to_path_buf() })?;
     let read_error = |source| ConfigError::Read { path: path.to_path_buf(), source };
     // Checked before opening: opening a named pipe would wait for a writer forever.
     let meta = std::fs::metadata(path).map_err(read_error)?;
@@ -156,11 +162,10 @@ pub fn read_file(path: &Path) -> Result<SourceFile, ConfigError> {
         let column = offset - before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
         ConfigError::NotUtf8 { path: path.to_path_buf(), line, column, offset }
     })?;
-    let text = match text.strip_prefix('\u{feff}') {
+    Ok(match text.strip_prefix('\u{feff}') {
         Some(rest) => rest.to_string(),
         None => text,
-    };
-    Ok(SourceFile::new(path.to_path_buf(), format, text))
+    })
 }
 
 /// Reads, parses and validates every file, reporting all problems of all files at once. A

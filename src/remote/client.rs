@@ -27,6 +27,20 @@ pub const SITES: [&str; 9] = [
     "us2.ddog-gov.com",
 ];
 
+/// Short names of the sites, as people say them.
+pub const SHORT_SITES: [(&str, &str); 10] = [
+    ("us1", "datadoghq.com"),
+    ("us", "datadoghq.com"),
+    ("us3", "us3.datadoghq.com"),
+    ("us5", "us5.datadoghq.com"),
+    ("eu", "datadoghq.eu"),
+    ("eu1", "datadoghq.eu"),
+    ("ap1", "ap1.datadoghq.com"),
+    ("ap2", "ap2.datadoghq.com"),
+    ("uk1", "uk1.datadoghq.com"),
+    ("gov", "ddog-gov.com"),
+];
+
 /// Where keys are read from, in order: `DATADOG_*` wins over `DD_*`, as in datadog-ci.
 pub const API_KEY_VARS: [&str; 2] = ["DATADOG_API_KEY", "DD_API_KEY"];
 pub const APP_KEY_VARS: [&str; 2] = ["DATADOG_APP_KEY", "DD_APP_KEY"];
@@ -83,7 +97,7 @@ pub enum SetupError {
         "missing Datadog credentials: set {0} in the environment (or use --sandbox to try gatesctl without an account)"
     )]
     MissingKeys(String),
-    #[error("unknown Datadog site {site:?}{}; sites are: {}", .suggestion.as_ref().map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default(), SITES.join(", "))]
+    #[error("unknown Datadog site {site:?}{}; sites are: {}, or us3, us5, eu, ap1, ap2, uk1, gov", .suggestion.as_ref().map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default(), SITES.join(", "))]
     UnknownSite { site: String, suggestion: Option<String> },
     #[error("invalid API URL {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
@@ -100,8 +114,11 @@ pub fn base_url(site: Option<&str>, api_url: Option<&str>) -> Result<Url, SetupE
         None => {
             let site = site.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("datadoghq.com");
             let site = site.strip_prefix("app.").unwrap_or(site);
+            let lower = site.to_ascii_lowercase();
+            let site = SHORT_SITES.iter().find(|(short, _)| *short == lower).map_or(site, |(_, full)| full);
             if !SITES.contains(&site) {
-                let suggestion = crate::suggest::suggest(site, SITES).map(str::to_string);
+                let names = SITES.iter().copied().chain(SHORT_SITES.iter().map(|(short, _)| *short));
+                let suggestion = crate::suggest::suggest(site, names).map(str::to_string);
                 return Err(SetupError::UnknownSite { site: site.to_string(), suggestion });
             }
             format!("https://api.{site}")
@@ -668,6 +685,16 @@ fn url_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_site_names_map_to_the_full_site() {
+        for (short, host) in [("eu", "api.datadoghq.eu"), ("US3", "api.us3.datadoghq.com"), ("gov", "api.ddog-gov.com")]
+        {
+            assert_eq!(base_url(Some(short), None).unwrap().host_str(), Some(host), "{short}");
+        }
+        let err = base_url(Some("us4"), None).unwrap_err().to_string();
+        assert!(err.contains("did you mean \"us"), "{err}");
+    }
 
     #[test]
     fn site_gives_the_api_host() {

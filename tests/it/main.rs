@@ -3,11 +3,14 @@
 mod architecture;
 mod common;
 mod conformance;
+mod datadog_ci;
 mod e2e;
 mod evaluate;
 mod help;
+mod network;
 mod output;
 mod plan;
+mod release;
 mod resilience;
 mod robustness;
 mod sandbox;

