@@ -38,6 +38,7 @@ fn store(gates: usize) -> Store {
     let at = "2026-01-01T00:00:00Z".to_string();
     let id = |n: usize| format!("00000000-0000-4000-8000-{n:012}");
     Store {
+        monitors: None,
         gates: (0..gates)
             .map(|i| StoredGate {
                 id: id(i),

@@ -67,6 +67,8 @@ pub(crate) enum Error {
     Sandbox(String),
     #[error("{0}")]
     Terminal(String),
+    #[error("{problems} monitor {} would fail every evaluation (--strict): fix {} above, or drop --strict to keep {} as warnings", if *.problems == 1 { "query" } else { "queries" }, if *.problems == 1 { "it" } else { "them" }, if *.problems == 1 { "it" } else { "them" })]
+    Strict { problems: usize },
 }
 
 impl Error {

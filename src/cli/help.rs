@@ -4,7 +4,8 @@
 pub(super) const PLAN: &str = "\
 Environment:
   DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
-  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read
+  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read (and monitors_read
+                                for the monitor check)
   DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
   DD_API_URL, DD_HOST           A full API base URL instead of the site
   HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
@@ -14,9 +15,11 @@ Environment:
   NO_COLOR                      No colour, whatever the terminal
 
 Exit codes:
-  0    no changes; with changes too, unless --detailed-exitcode
+  0    no changes; with changes too, unless --detailed-exitcode (monitor check warnings, and a
+       key without monitors_read, do not change it)
   2    changes (with --detailed-exitcode)
-  1    invalid files or flags, API or network error, refused by a safety threshold
+  1    invalid files or flags, API or network error, refused by a safety threshold; with
+       --strict, a monitor query matching no monitor or more than 50
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
 
 pub(super) const APPLY: &str = "\
@@ -62,8 +65,9 @@ Environment:
   SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
 
 Exit codes:
-  0    written
-  1    the output file exists (without --force), bad Terraform state, API or network error
+  0    written (with --from-terraform, the way out of Terraform is printed too)
+  1    the output file exists (without --force), a Terraform file that cannot be carried over
+       exactly (the error names the resource), API or network error
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
 
 pub(super) const EVALUATE: &str = "\
@@ -86,14 +90,16 @@ Exit codes (as datadog-ci deployment gate):
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
 
 pub(super) const VALIDATE: &str = "\
-Environment (with --online only, as for plan):
-  DD_API_KEY, DATADOG_API_KEY, DD_APP_KEY, DATADOG_APP_KEY, DD_SITE, DATADOG_SITE, DD_API_URL
+Environment (with --online only, as for plan; the application key needs monitors_read):
+  DD_API_KEY, DATADOG_API_KEY, DD_APP_KEY, DATADOG_APP_KEY, DD_SITE, DATADOG_SITE, DD_API_URL,
+  HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE
   NO_COLOR                      No colour, whatever the terminal
   COLUMNS                       Width of the diagnostics
 
 Exit codes:
-  0    valid
-  1    invalid: every problem is reported, each with its code, file and line";
+  0    valid (with --online, the monitor check's warnings and notes are printed, not failed)
+  1    invalid: every problem is reported, each with its code, file and line; with --online
+       --strict, a monitor query matching no monitor or more than 50";
 
 pub(super) const SHOW: &str = "\
 Exit codes:

@@ -9,6 +9,7 @@ use super::{ConnectArgs, Context};
 use crate::error::{Error, ExitStatus};
 use crate::model::{GateFilter, NamePatterns};
 use crate::ops::import::{self, FileFormat};
+use crate::ops::terraform;
 use crate::output::{errln, out};
 
 #[derive(Debug, Args)]
@@ -31,6 +32,15 @@ pub(super) struct ImportArgs {
     /// Requests in flight at once
     #[arg(long, default_value_t = crate::remote::DEFAULT_PARALLELISM, value_parser = super::parse_parallelism)]
     parallelism: usize,
+    /// Import the datadog_deployment_gate resources of a Terraform state or saved plan, as
+    /// `terraform show -json` prints it (or a terraform.tfstate), instead of reading the API;
+    /// then print what stops Terraform from managing them
+    #[arg(long, value_name = "FILE")]
+    from_terraform: Option<PathBuf>,
+    /// With --from-terraform: print `removed` blocks (Terraform 1.7+) instead of `terraform
+    /// state rm` commands
+    #[arg(long, requires = "from_terraform")]
+    removed_blocks: bool,
     #[command(flatten)]
     connect: ConnectArgs,
 }
@@ -57,6 +67,9 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
         envs: patterns(&args.envs, "env")?,
         identifiers: NamePatterns::default(),
     };
+    if let Some(path) = &args.from_terraform {
+        return from_terraform(path, args, ctx, format, &filter);
+    }
     let connection = ctx.connect(&args.connect).await?;
     let (remote, warnings) = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
@@ -74,6 +87,56 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
             std::fs::write(path, text).map_err(|source| Error::Write { path: path.clone(), source })?;
             let rules: usize = remote.rules.values().map(Vec::len).sum();
             errln!("Imported {} gates and {rules} rules into {}.", remote.gates.len(), path.display());
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `--from-terraform`: no API call; the gates of the Terraform file, then the way out of
+/// Terraform for exactly those (on stdout when the file went to `-o`, else on stderr).
+fn from_terraform(
+    path: &std::path::Path,
+    args: &ImportArgs,
+    ctx: &Context<'_>,
+    format: FileFormat,
+    filter: &GateFilter,
+) -> Result<ExitStatus, Error> {
+    if args.connect.merged(ctx.connect)?.is_set() {
+        return Err(Error::Usage(
+            "--from-terraform reads the Terraform file only: drop --sandbox, --site and --api-url (run `gatesctl plan` against the organisation afterwards)".into(),
+        ));
+    }
+    let text = crate::config::read_text(path).map_err(Error::Config)?;
+    let mut migration = terraform::read(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let all = migration.instances.clone();
+    migration.retain(|k| filter.matches(k));
+    if migration.remote.gates.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no datadog_deployment_gate resource{} in this {}",
+            path.display(),
+            if args.services.is_empty() && args.envs.is_empty() { "" } else { " matching --service/--env" },
+            migration.source.describe()
+        )));
+    }
+    let source = format!("{} ({})", path.display(), migration.source.describe());
+    let text = import::serialise(&import::file_spec(&migration.remote), format, &source)
+        .map_err(|e| Error::Usage(format!("cannot write the file: {e}")))?;
+    let rules: usize = migration.remote.rules.values().map(Vec::len).sum();
+    let removal = terraform::removal(&migration, &all, args.removed_blocks);
+    match &args.output {
+        None => {
+            out(&text);
+            errln!("Imported {} gates and {rules} rules from {source}.\n", migration.remote.gates.len());
+            crate::output::err(&removal);
+        }
+        Some(output) => {
+            std::fs::write(output, text).map_err(|source| Error::Write { path: output.clone(), source })?;
+            errln!(
+                "Imported {} gates and {rules} rules from {source} into {}.",
+                migration.remote.gates.len(),
+                output.display()
+            );
+            out(&removal);
         }
     }
     Ok(ExitStatus::Success)

@@ -223,6 +223,12 @@ struct Connection {
     _sandbox: Option<RunningSandbox>,
 }
 
+impl Connection {
+    fn is_sandbox(&self) -> bool {
+        self._sandbox.is_some()
+    }
+}
+
 /// What every command receives besides its own arguments.
 struct Context<'a> {
     global: &'a GlobalArgs,
@@ -233,6 +239,10 @@ struct Context<'a> {
 impl Context<'_> {
     fn stdout_palette(&self) -> Palette {
         self.global.stdout_palette()
+    }
+
+    fn stderr_color(&self) -> bool {
+        self.global.stderr_color()
     }
 
     /// Connects as the command's flags (and those before it) say: to the built-in sandbox, or
@@ -315,7 +325,7 @@ fn report(e: &Error, color: bool) {
 async fn run(cli: Cli) -> Result<ExitStatus, Error> {
     let ctx = Context { global: &cli.global, connect: &cli.connect };
     let offline = match &cli.command {
-        Command::Validate(_) => Some("validate"),
+        Command::Validate(args) if !args.is_online() => Some("validate (without --online)"),
         Command::Show(_) => Some("show"),
         Command::Sandbox(_) => Some("sandbox"),
         Command::Schema(_) => Some("schema"),
@@ -323,11 +333,11 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
     };
     if let (Some(command), true) = (offline, cli.connect.is_set()) {
         return Err(Error::Usage(format!(
-            "--sandbox, --site and --api-url are for the commands that call the API (plan, apply, drift, import, evaluate), not for {command}"
+            "--sandbox, --site and --api-url are for the commands that call the API (plan, apply, drift, import, evaluate, validate --online), not for {command}"
         )));
     }
     match &cli.command {
-        Command::Validate(args) => validate::run(args, &ctx),
+        Command::Validate(args) => validate::run(args, &ctx).await,
         Command::Plan(args) => plan::run(args, &ctx).await,
         Command::Apply(args) => apply::run(args, &ctx).await,
         Command::Show(args) => show::run(args, &ctx),

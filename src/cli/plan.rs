@@ -6,11 +6,14 @@ use clap::Args;
 
 use super::progress::{self, Progress};
 use super::{Context, PlanFlags};
+use crate::config::DesiredState;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
+use crate::ops::monitors::MonitorCheck;
 use crate::output::{errln, out};
 use crate::plan::saved::SavedOptions;
 use crate::plan::Plan;
+use crate::remote::Client;
 use crate::render::markdown::{self, Details};
 use crate::render::{json, text, Format, Palette};
 
@@ -35,6 +38,8 @@ pub(super) struct PlanArgs {
     force: bool,
     #[command(flatten)]
     markdown: MarkdownArgs,
+    #[command(flatten)]
+    monitors: MonitorCheckArgs,
 }
 
 /// How a Markdown plan fits a pull-request comment.
@@ -79,11 +84,81 @@ impl MarkdownArgs {
     }
 }
 
-pub(super) fn render(plan: &Plan, format: Format, palette: Palette, markdown: &markdown::MarkdownOptions) -> String {
+/// The plan in `format`, with what the monitor check found in JSON and Markdown (in text,
+/// that goes to stderr as labelled excerpts: see [`report_check`]).
+pub(super) fn render(
+    plan: &Plan,
+    format: Format,
+    palette: Palette,
+    markdown: &markdown::MarkdownOptions,
+    check: &MonitorCheck,
+) -> String {
+    let unchecked = check.unchecked.as_deref();
     match format {
         Format::Text => text::render_plan(plan, palette),
-        Format::Json => json::render_plan(plan),
-        Format::Markdown => markdown::render_plan(plan, markdown),
+        Format::Json => json::render_plan(plan, &check.diagnostics, unchecked),
+        Format::Markdown => markdown::render_plan(plan, markdown, &check.diagnostics, unchecked),
+    }
+}
+
+/// The check of monitor queries that `plan` and `validate --online` make.
+#[derive(Debug, Args)]
+pub(super) struct MonitorCheckArgs {
+    /// Do not search the monitors of each monitor rule's query (see --strict)
+    #[arg(long)]
+    pub(super) no_monitor_check: bool,
+    /// Exit 1 when a monitor rule's query matches no monitor or more than 50 (such a rule fails
+    /// every evaluation); without it these are warnings
+    #[arg(long, conflicts_with = "no_monitor_check")]
+    pub(super) strict: bool,
+}
+
+impl MonitorCheckArgs {
+    /// Searches the monitors of the declared queries, unless told not to.
+    pub(super) async fn run(&self, client: &Client, desired: &DesiredState, parallelism: usize) -> MonitorCheck {
+        if self.no_monitor_check || desired.queries.is_empty() {
+            return MonitorCheck::default();
+        }
+        let check = ops::monitors::check(client, desired, parallelism).await;
+        if self.strict {
+            check.strict()
+        } else {
+            check
+        }
+    }
+
+    /// With --strict, the problems found end the command.
+    pub(super) fn verdict(&self, check: &MonitorCheck) -> Result<(), Error> {
+        let problems = check.problems();
+        if self.strict && problems > 0 {
+            return Err(Error::Strict { problems });
+        }
+        Ok(())
+    }
+}
+
+/// Excerpts of the monitor check shown in full; the rest are counted.
+const SHOWN_FINDINGS: usize = 20;
+
+/// What the monitor check found, on stderr: labelled excerpts of the files, then a line for
+/// queries left unchecked.
+pub(super) fn report_check(check: &MonitorCheck, color: bool, sandbox: bool) {
+    use crate::render::diagnostics;
+    if !check.diagnostics.is_empty() {
+        let width = diagnostics::terminal_width();
+        crate::output::err(&diagnostics::render_capped(&check.diagnostics, color, width, SHOWN_FINDINGS));
+    }
+    if let Some(summary) = check.summary() {
+        errln!("{summary}");
+    }
+    if let Some(reason) = &check.unchecked {
+        errln!("warning: {reason}");
+    }
+    let unmatched = check.diagnostics.iter().filter(|d| d.code == crate::config::Code::QueryMatchesNoMonitor).count();
+    if sandbox && unmatched > 1 {
+        errln!(
+            "note: the built-in sandbox holds the example organisation's monitors (examples/monitors.toml); give it yours with `gatesctl sandbox --monitors FILE`, or pass --no-monitor-check"
+        );
     }
 }
 
@@ -99,13 +174,22 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
     let desired = crate::config::load(&files)?;
     let options = ops::plan::options(&desired, args.flags.targets.clone(), args.prune)?;
     let connection = ctx.connect(&args.flags.connect).await?;
-    let (plan, remote) = {
+    let ((plan, remote), check) = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
         let reading = progress::reading(&progress);
-        ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism, &reading).await?
+        let client = &connection.client;
+        // One rate budget for both: the client's.
+        let (computed, check) = tokio::join!(
+            ops::plan::compute(client, &desired, &options, args.flags.parallelism, &reading),
+            args.monitors.run(client, &desired, args.flags.parallelism),
+        );
+        (computed?, check)
     };
     // The whole plan first, then a refusal naming --force, as octoDNS does.
-    out(&render(&plan, args.format, ctx.stdout_palette(), &args.markdown.options(args.out.as_deref())));
+    let markdown = args.markdown.options(args.out.as_deref());
+    out(&render(&plan, args.format, ctx.stdout_palette(), &markdown, &check));
+    report_check(&check, ctx.stderr_color(), connection.is_sandbox());
+    args.monitors.verdict(&check)?;
     warn(ops::plan::check_safety(&plan, &remote, &desired, &options, args.force)?);
     if let Some(path) = &args.out {
         let saved_options = SavedOptions {

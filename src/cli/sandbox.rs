@@ -50,6 +50,14 @@ pub(super) struct SandboxArgs {
     /// Fault: drop empty lists from rule options, as the service did in 2025
     #[arg(long)]
     drop_empty_lists: bool,
+    /// Replace the monitors (what monitor rules and the monitor search see) with those of a
+    /// TOML file of [[monitors]] tables, kept in the state; a new state has the example
+    /// organisation's (examples/monitors.toml)
+    #[arg(long, value_name = "FILE")]
+    monitors: Option<PathBuf>,
+    /// Fault: the application key lacks monitors_read (the monitor search answers 403)
+    #[arg(long)]
+    no_monitors_read: bool,
 }
 
 fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
@@ -74,6 +82,10 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
         Some(path) => Some(Store::load(path).map_err(Error::Sandbox)?),
         None => None,
     };
+    let monitors = match &args.monitors {
+        Some(path) => Some(crate::sandbox::monitors::load(path).map_err(Error::Sandbox)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Error::Sandbox(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -81,6 +93,7 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
         database: Some(args.state.clone()),
         seed,
         legacy: None,
+        monitors,
         eval: EvalSettings {
             not_found_polls: args.not_found_polls,
             pending_polls: args.pending_polls,
@@ -93,13 +106,20 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
             drop_every_create: args.drop_every_create,
             flaky_polls: args.flaky_polls,
             drop_empty_lists: args.drop_empty_lists,
+            no_monitors_read: args.no_monitors_read,
         },
     };
     let sandbox = crate::sandbox::start(listener, options).await.map_err(Error::Sandbox)?;
     if let Some(path) = &args.export {
         let store = sandbox.store().await;
         store.save(path).map_err(|source| Error::Write { path: path.clone(), source })?;
-        errln!("Exported {} gates from {} to {}.", store.gates.len(), args.state.display(), path.display());
+        let monitors = store.monitors.as_ref().map_or(0, Vec::len);
+        errln!(
+            "Exported {} gates and {monitors} monitors from {} to {}.",
+            store.gates.len(),
+            args.state.display(),
+            path.display()
+        );
         return Ok(ExitStatus::Success);
     }
     errln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), args.state.display());

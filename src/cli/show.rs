@@ -25,6 +25,7 @@ pub(super) fn run(args: &ShowArgs, ctx: &Context<'_>) -> Result<ExitStatus, Erro
     let text = std::fs::read_to_string(&args.plan).map_err(|source| Error::Read { path: args.plan.clone(), source })?;
     let saved = SavedPlan::parse(&text).map_err(|reason| Error::BadSavedPlan { path: args.plan.clone(), reason })?;
     let markdown = args.markdown.options(Some(&args.plan));
-    out(&super::plan::render(&saved.plan, args.format, ctx.stdout_palette(), &markdown));
+    let none = crate::ops::monitors::MonitorCheck::default();
+    out(&super::plan::render(&saved.plan, args.format, ctx.stdout_palette(), &markdown, &none));
     Ok(ExitStatus::Success)
 }

@@ -1,6 +1,7 @@
 use clap::Args;
 
-use super::{Context, FileArgs};
+use super::plan::{report_check, MonitorCheckArgs};
+use super::{ConnectArgs, Context, FileArgs};
 use crate::config::ConfigError;
 use crate::error::{Error, ExitStatus};
 use crate::output::{out, outln};
@@ -13,20 +14,61 @@ pub(super) struct ValidateArgs {
     /// Output format: text (labelled excerpts on stderr) or json (for editors and bots, on stdout)
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also check the files against the organisation: search the monitors of every monitor
+    /// rule's query (needs the API keys, or --sandbox)
+    #[arg(long)]
+    online: bool,
+    #[command(flatten)]
+    monitors: MonitorCheckArgs,
+    #[command(flatten)]
+    connect: ConnectArgs,
 }
 
-pub(super) fn run(args: &ValidateArgs, _ctx: &Context<'_>) -> Result<ExitStatus, Error> {
-    let loaded = args.files.paths().and_then(|paths| crate::config::load(&paths));
-    if args.format == Format::Json {
-        let (declared, found, error) = match &loaded {
-            Ok(desired) => (Some((desired.gates.len(), desired.rule_count())), &[][..], None),
-            Err(ConfigError::Invalid { diagnostics }) => (None, diagnostics.as_slice(), None),
-            Err(other) => (None, &[][..], Some(other.to_string())),
-        };
-        out(&diagnostics::render_json(declared, found, error.as_deref()));
-        return Ok(if loaded.is_ok() { ExitStatus::Success } else { ExitStatus::Error });
+impl ValidateArgs {
+    /// Whether this run calls the API.
+    pub(super) fn is_online(&self) -> bool {
+        self.online
     }
-    let desired = loaded?;
-    outln!("Configuration is valid: {} gates, {} rules.", desired.gates.len(), desired.rule_count());
+}
+
+pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
+    if !args.online && args.connect.is_set() {
+        return Err(Error::Usage(
+            "validate reads only the files unless --online is given: add --online to check them against the organisation".into(),
+        ));
+    }
+    if !args.online && (args.monitors.strict || args.monitors.no_monitor_check) {
+        return Err(Error::Usage("--strict and --no-monitor-check are about the monitor check: add --online".into()));
+    }
+    let loaded = args.files.paths().and_then(|paths| crate::config::load(&paths));
+    let desired = match loaded {
+        Ok(desired) => desired,
+        Err(e) if args.format == Format::Json => {
+            let (found, error) = match &e {
+                ConfigError::Invalid { diagnostics } => (diagnostics.as_slice(), None),
+                other => (&[][..], Some(other.to_string())),
+            };
+            out(&diagnostics::render_json(None, found, error.as_deref(), None));
+            return Ok(ExitStatus::Error);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (check, sandbox) = if args.online {
+        let connection = ctx.connect(&args.connect).await?;
+        (
+            args.monitors.run(&connection.client, &desired, crate::remote::DEFAULT_PARALLELISM).await,
+            connection.is_sandbox(),
+        )
+    } else {
+        Default::default()
+    };
+    let counts = (desired.gates.len(), desired.rule_count());
+    if args.format == Format::Json {
+        out(&diagnostics::render_json(Some(counts), &check.diagnostics, None, check.unchecked.as_deref()));
+        return Ok(if args.monitors.verdict(&check).is_ok() { ExitStatus::Success } else { ExitStatus::Error });
+    }
+    report_check(&check, ctx.stderr_color(), sandbox);
+    args.monitors.verdict(&check)?;
+    outln!("Configuration is valid: {} gates, {} rules.", counts.0, counts.1);
     Ok(ExitStatus::Success)
 }

@@ -34,10 +34,13 @@ pub enum Code {
     UnsupportedTag,
     LimitExceeded,
     InvalidCharacter,
+    QueryMatchesNoMonitor,
+    QueryMatchesTooMany,
+    QueryMonitorsFailing,
 }
 
 impl Code {
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 27] = [
         Code::Syntax,
         Code::UnknownKey,
         Code::DuplicateKey,
@@ -62,6 +65,9 @@ impl Code {
         Code::UnsupportedTag,
         Code::LimitExceeded,
         Code::InvalidCharacter,
+        Code::QueryMatchesNoMonitor,
+        Code::QueryMatchesTooMany,
+        Code::QueryMonitorsFailing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +96,9 @@ impl Code {
             Code::UnsupportedTag => "gates::unsupported-tag",
             Code::LimitExceeded => "gates::limit-exceeded",
             Code::InvalidCharacter => "gates::invalid-character",
+            Code::QueryMatchesNoMonitor => "gates::query-matches-no-monitor",
+            Code::QueryMatchesTooMany => "gates::query-matches-too-many",
+            Code::QueryMonitorsFailing => "gates::query-monitors-failing",
         }
     }
 }
@@ -108,6 +117,8 @@ pub struct ConfigDiagnostic {
     pub advice: bool,
     /// A warning rather than an error.
     pub warning: bool,
+    /// A note: worth knowing, not a problem of the file.
+    pub note: bool,
 }
 
 impl ConfigDiagnostic {
@@ -127,6 +138,7 @@ impl ConfigDiagnostic {
             related: Vec::new(),
             advice: false,
             warning: false,
+            note: false,
         }
     }
 
@@ -149,6 +161,27 @@ impl ConfigDiagnostic {
     /// A warning (from the online checks), not an error of the file.
     pub fn is_warning(&self) -> bool {
         self.warning
+    }
+
+    pub fn as_warning(mut self) -> Self {
+        self.warning = true;
+        self
+    }
+
+    pub fn as_note(mut self) -> Self {
+        self.note = true;
+        self
+    }
+
+    /// "error", "warning" or "note", for machines.
+    pub fn severity_name(&self) -> &'static str {
+        if self.note {
+            "note"
+        } else if self.warning {
+            "warning"
+        } else {
+            "error"
+        }
     }
 
     /// 1-based line of the first label, for sorting and for tests.
@@ -176,7 +209,7 @@ impl Diagnostic for ConfigDiagnostic {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(if self.advice {
+        Some(if self.advice || self.note {
             miette::Severity::Advice
         } else if self.warning {
             miette::Severity::Warning

@@ -8,6 +8,7 @@ pub mod wire;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::model::{GateFilter, GateKey, Rule};
 pub use diagnostic::{Code, ConfigDiagnostic};
@@ -31,6 +32,19 @@ pub struct DesiredState {
     /// What the files own (their `[manage]` tables); empty when none has one.
     pub scope: Scope,
     pub safety: Safety,
+    /// Every monitor rule's query with where it is written, for the checks made online.
+    pub queries: Vec<QuerySource>,
+}
+
+/// A monitor rule's query, placeholders replaced, and the place in a file it comes from (a
+/// template's query serves each of its envs).
+#[derive(Clone, Debug)]
+pub struct QuerySource {
+    pub gate: GateKey,
+    pub rule: String,
+    pub query: String,
+    pub source: Arc<miette::NamedSource<String>>,
+    pub span: Span,
 }
 
 impl DesiredState {
@@ -248,6 +262,19 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
                 continue;
             }
             origins.insert(gate.key.clone(), (index, gate.span.clone()));
+            for (rule, span) in &gate.query_spans {
+                if let Some(Rule { options: crate::model::RuleOptions::Monitor { query, .. }, .. }) =
+                    gate.rules.get(rule)
+                {
+                    state.queries.push(QuerySource {
+                        gate: gate.key.clone(),
+                        rule: rule.clone(),
+                        query: query.clone(),
+                        source: Arc::clone(&file.named),
+                        span: span.clone(),
+                    });
+                }
+            }
             state
                 .gates
                 .insert(gate.key.clone(), DesiredGate { key: gate.key, dry_run: gate.dry_run, rules: gate.rules });

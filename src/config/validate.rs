@@ -17,9 +17,17 @@ pub(crate) struct DeclaredGate {
     pub(crate) rules: BTreeMap<String, Rule>,
     /// The span that names the gate (its `service` value), for duplicate reports.
     pub(crate) span: Span,
+    /// Where each monitor rule's query is written, by rule name.
+    pub(crate) query_spans: BTreeMap<String, Span>,
 }
 
 pub(crate) const SUPPORTED_VERSION: i64 = 1;
+
+/// Where the value of `key` is written in a table node.
+fn value_span(table: &Node<'_>, key: &str) -> Option<Span> {
+    let Value::Table(entries) = &table.value else { return None };
+    entries.iter().find(|(k, _)| k.name == key).map(|(_, node)| node.span.clone())
+}
 
 /// Placeholders replaced in rule queries, per gate.
 pub(crate) const PLACEHOLDERS: [&str; 3] = ["service", "env", "identifier"];
@@ -481,6 +489,7 @@ impl<'a> Checker<'a> {
 
         let mut rules = BTreeMap::new();
         let mut rule_spans: BTreeMap<String, Span> = BTreeMap::new();
+        let mut query_spans: BTreeMap<String, Span> = BTreeMap::new();
         if let Some((_, rules_node)) = table.get("rules") {
             match &rules_node.value {
                 Value::Array(items) => {
@@ -498,6 +507,9 @@ impl<'a> Checker<'a> {
                         }
                         if let Some(Rule { options: RuleOptions::Monitor { query, .. }, .. }) = &rule {
                             self.check_placeholders(item, query, templated);
+                            if let Some(span) = value_span(item, "query") {
+                                query_spans.insert(name.clone(), span);
+                            }
                         }
                         rule_spans.insert(name.clone(), span);
                         if let Some(rule) = rule {
@@ -522,7 +534,7 @@ impl<'a> Checker<'a> {
                 let rules = rules.values().map(|r| (r.name.clone(), expand(r, &key))).collect();
                 // A templated gate is reported at its env entry, the one thing telling it apart.
                 let span = if templated { env_span } else { service_span.clone() };
-                DeclaredGate { key, dry_run, rules, span }
+                DeclaredGate { key, dry_run, rules, span, query_spans: query_spans.clone() }
             })
             .collect()
     }

@@ -3,6 +3,7 @@
 
 mod evaluation;
 mod filter;
+mod monitor;
 mod remote;
 mod rule;
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use evaluation::{Evaluation, RuleVerdict, Verdict};
 pub use filter::{GateFilter, NamePatterns};
+pub use monitor::{MonitorMatches, MAX_MONITORS_PER_RULE};
 pub use remote::{RemoteGate, RemoteRule, RemoteState};
 pub use rule::{AttrChange, AttrName, AttrValue, Attribute, Rule, RuleOptions, RuleType};
 

@@ -1,9 +1,11 @@
 //! Operations: the work several commands share (computing a plan, checking it against the
-//! safety limits, verifying a saved plan, classifying drift, importing, evaluating), so that
+//! safety limits, verifying a saved plan, classifying drift, importing, evaluating, checking monitor queries), so that
 //! `cli/` only parses arguments, calls one operation and prints.
 
 pub(crate) mod drift;
 pub(crate) mod evaluate;
 pub(crate) mod import;
+pub(crate) mod monitors;
 pub(crate) mod plan;
 pub(crate) mod saved;
+pub(crate) mod terraform;

@@ -5,7 +5,21 @@ pub(crate) mod saved;
 
 /// The version of the plan documents gatesctl writes (the JSON plan and the saved plan),
 /// `MAJOR.MINOR`: additions bump the minor part, anything a reader could trip on the major.
-pub(crate) const FORMAT_VERSION: &str = "1.1";
+/// 1.2 added the monitor check's `diagnostics` and `unchecked` to the JSON plan.
+pub(crate) const FORMAT_VERSION: &str = "1.2";
+
+/// Whether a document of format `version` can be read by this gatesctl: the same major part,
+/// and a minor part no newer than its own.
+pub(crate) fn readable_format(version: &str) -> bool {
+    let parts = |v: &str| -> Option<(u32, u32)> {
+        let (major, minor) = v.split_once('.')?;
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    };
+    match (parts(version), parts(FORMAT_VERSION)) {
+        (Some((major, minor)), Some((our_major, our_minor))) => major == our_major && minor <= our_minor,
+        _ => false,
+    }
+}
 
 use std::collections::BTreeMap;
 
@@ -304,6 +318,15 @@ fn diff_rules(want: &BTreeMap<String, Rule>, have: &[RemoteRule]) -> Vec<RuleAct
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn saved_plans_of_an_older_minor_format_stay_readable() {
+        assert!(readable_format(FORMAT_VERSION));
+        assert!(readable_format("1.1"));
+        assert!(!readable_format("1.99"), "a newer minor part may hold what this gatesctl cannot check");
+        assert!(!readable_format("2.0"));
+        assert!(!readable_format("1"));
+    }
+
     use super::*;
     use crate::config::DesiredGate;
     use crate::model::{RemoteGate, RuleOptions};

@@ -183,7 +183,7 @@ impl SavedPlan {
             return Err("not a gatesctl saved plan (make one with `gatesctl plan --out FILE`)".into());
         }
         let version = value.get("format_version").map(|v| v.to_string()).unwrap_or_default();
-        if value.get("format_version").and_then(|v| v.as_str()) != Some(super::FORMAT_VERSION) {
+        if !value.get("format_version").and_then(|v| v.as_str()).is_some_and(super::readable_format) {
             return Err(format!(
                 "saved plan format {version} is not the one this gatesctl reads ({}); re-run `gatesctl plan --out`",
                 super::FORMAT_VERSION

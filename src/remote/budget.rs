@@ -63,6 +63,10 @@ struct State {
     in_flight: u32,
     /// The end of window last announced on stderr, so concurrent waiters say it once.
     announced: Option<Instant>,
+    /// Whether any request has finished: until then one request goes at a time, so that the
+    /// first answer's headers tell the limit before a burst of requests (a plan and its
+    /// monitor check start together) can overrun it.
+    heard: bool,
 }
 
 #[derive(Debug, Default)]
@@ -112,7 +116,7 @@ impl RateBudget {
                 let allowed = match (s.remaining, s.limit) {
                     (Some(remaining), _) => remaining > 0,
                     (None, Some(limit)) => s.sent + s.stale < limit,
-                    (None, None) => true,
+                    (None, None) => s.heard || s.in_flight == 0,
                 };
                 if allowed {
                     s.remaining = s.remaining.map(|n| n - 1);
@@ -152,6 +156,7 @@ impl RateBudget {
     fn release(&self, epoch: u64, headers: Option<RateHeaders>) {
         let mut s = self.state.lock().unwrap();
         s.in_flight = s.in_flight.saturating_sub(1);
+        s.heard = true;
         if epoch != s.epoch {
             s.stale = s.stale.saturating_sub(1);
             return;
@@ -213,12 +218,32 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn late_answers_of_a_window_do_not_raise_the_budget() {
         let budget = Arc::new(RateBudget::default());
+        let (first, _) = budget.acquire().await.unwrap();
+        budget.answered(first, headers(10, 5, 10));
         let (a, _) = budget.acquire().await.unwrap();
         let (b, _) = budget.acquire().await.unwrap();
         budget.answered(b, headers(10, 0, 10));
         budget.answered(a, headers(10, 1, 10));
         let (_, waited) = budget.acquire().await.unwrap();
         assert!(waited >= Duration::from_secs(9), "{waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_request_goes_alone_until_its_answer_tells_the_limit() {
+        let budget = Arc::new(RateBudget::default());
+        let (first, _) = budget.acquire().await.unwrap();
+        let second = tokio::spawn({
+            let budget = Arc::clone(&budget);
+            async move { budget.acquire().await.map(|(_, waited)| waited) }
+        });
+        tokio::time::advance(Duration::from_millis(50)).await;
+        assert!(!second.is_finished(), "a second request waits for the first answer");
+        budget.answered(first, None);
+        assert!(second.await.unwrap().is_ok(), "it goes once the first is answered");
+        // Without rate headers at all, nothing holds requests back after that.
+        let _a = budget.acquire().await.unwrap();
+        let (_, waited) = budget.acquire().await.unwrap();
+        assert_eq!(waited, Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]

@@ -552,6 +552,14 @@ impl Client {
         Ok(doc.data.attributes.evaluation_id)
     }
 
+    /// How many monitors `query` matches, and how many of those fail now: one page of one
+    /// monitor is enough, the counts cover them all.
+    pub(crate) async fn search_monitors(&self, query: &str) -> Result<crate::model::MonitorMatches, ApiError> {
+        let path = format!("api/v1/monitor/search?query={}&per_page=1", url_encode(query));
+        let answer: wire::MonitorSearch = self.json(Method::GET, &path, None).await?;
+        Ok(answer.matches())
+    }
+
     pub(crate) async fn get_evaluation(&self, id: &str) -> Result<wire::EvaluationResult, ApiError> {
         let path = format!("api/v2/deployments/gates/evaluation/{}", url_encode(id));
         let doc: Document<wire::Resource<wire::EvaluationResult>> = self.json(Method::GET, &path, None).await?;

@@ -266,3 +266,67 @@ mod tests {
         assert!(decode_rule(&serde_json::json!({"id": "r3", "name": "x", "type": "monitor", "options": {}})).is_err());
     }
 }
+
+/// `GET /api/v1/monitor/search`: only what the query check reads. Facets are read leniently:
+/// a name that is not a string, or a facet missing, counts nothing.
+#[derive(Debug, Deserialize)]
+pub(crate) struct MonitorSearch {
+    pub(crate) metadata: MonitorSearchMetadata,
+    #[serde(default)]
+    pub(crate) counts: Option<MonitorSearchCounts>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MonitorSearchMetadata {
+    pub(crate) total_count: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct MonitorSearchCounts {
+    #[serde(default)]
+    pub(crate) status: Option<Vec<FacetCount>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct FacetCount {
+    #[serde(default)]
+    pub(crate) name: Value,
+    #[serde(default)]
+    pub(crate) count: u64,
+}
+
+impl MonitorSearch {
+    pub(crate) fn matches(&self) -> crate::model::MonitorMatches {
+        let status = self.counts.as_ref().and_then(|c| c.status.as_deref()).unwrap_or_default();
+        let count = |wanted: &str| {
+            status
+                .iter()
+                .filter(|f| f.name.as_str().is_some_and(|n| n.to_ascii_lowercase().replace([' ', '_'], "") == wanted))
+                .map(|f| f.count)
+                .sum()
+        };
+        crate::model::MonitorMatches {
+            total: self.metadata.total_count,
+            alert: count("alert"),
+            no_data: count("nodata"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod monitor_search_tests {
+    use super::*;
+
+    #[test]
+    fn status_facets_are_read_leniently() {
+        let answer: MonitorSearch = serde_json::from_str(
+            r#"{"monitors": [], "metadata": {"total_count": 7, "page": 0, "per_page": 1, "page_count": 7},
+                "counts": {"status": [{"name": "Alert", "count": 2}, {"name": "No Data", "count": 1},
+                                      {"name": "NO_DATA", "count": 1}, {"name": 3, "count": 9}, {"name": "OK", "count": 3}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(answer.matches(), crate::model::MonitorMatches { total: 7, alert: 2, no_data: 2 });
+        let bare: MonitorSearch = serde_json::from_str(r#"{"metadata": {"total_count": 0}}"#).unwrap();
+        assert_eq!(bare.matches(), crate::model::MonitorMatches::default());
+    }
+}

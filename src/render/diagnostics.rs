@@ -1,21 +1,71 @@
 //! Configuration diagnostics as labelled source excerpts.
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
 
 use crate::config::ConfigDiagnostic;
 
 /// Config diagnostics as labelled source excerpts, in file and line order.
 pub fn render(diagnostics: &[ConfigDiagnostic], color: bool, width: usize) -> String {
+    render_capped(diagnostics, color, width, usize::MAX)
+}
+
+/// As [`render`], with at most `limit` excerpts: the others are counted by code (a plan of a
+/// large organisation may find thousands of queries matching nothing, say in a sandbox).
+pub(crate) fn render_capped(diagnostics: &[ConfigDiagnostic], color: bool, width: usize, limit: usize) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
-    let mut sorted: Vec<&ConfigDiagnostic> = diagnostics.iter().collect();
-    sorted.sort_by(|a, b| (a.file_name(), a.line()).cmp(&(b.file_name(), b.line())));
+    let mut locator = Locator::default();
+    let mut sorted: Vec<(String, usize, &ConfigDiagnostic)> =
+        diagnostics.iter().map(|d| (d.file_name().to_string(), locator.line(d), d)).collect();
+    sorted.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut out = String::new();
-    for d in sorted {
-        let _ = handler.render_report(&mut out, d);
+    for (_, _, d) in sorted.iter().take(limit) {
+        let _ = handler.render_report(&mut out, *d);
         out.push('\n');
     }
+    if sorted.len() > limit {
+        let mut by_code: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for (_, _, d) in &sorted[limit..] {
+            *by_code.entry(d.code.as_str()).or_default() += 1;
+        }
+        let counts: Vec<String> = by_code.iter().map(|(code, n)| format!("{n} × {code}")).collect();
+        out.push_str(&format!(
+            "… and {} more not shown: {} (--format json lists every one)\n\n",
+            sorted.len() - limit,
+            counts.join(", ")
+        ));
+    }
     out
+}
+
+/// Lines and columns of offsets, each file's line starts found once: thousands of findings in
+/// a large file must not each count lines from the top.
+#[derive(Default)]
+pub(crate) struct Locator {
+    starts: HashMap<*const NamedSource<String>, Vec<usize>>,
+}
+
+impl Locator {
+    pub(crate) fn locate(&mut self, source: &Arc<NamedSource<String>>, offset: usize) -> Location {
+        let text = source.inner();
+        let starts = self
+            .starts
+            .entry(Arc::as_ptr(source))
+            .or_insert_with(|| std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect());
+        let offset = offset.min(text.len());
+        let line = starts.partition_point(|s| *s <= offset);
+        let start = starts[line - 1];
+        let column = text.get(start..offset).map_or(0, |t| t.chars().count()) + 1;
+        Location { file: source.name().to_string(), line, column }
+    }
+
+    /// 1-based line of a diagnostic's first label.
+    pub(crate) fn line(&mut self, d: &ConfigDiagnostic) -> usize {
+        self.locate(&d.source, d.labels.first().map_or(0, |(s, _)| s.start)).line
+    }
 }
 
 /// The width diagnostics wrap at: `COLUMNS` when set to something usable.
@@ -24,25 +74,19 @@ pub fn terminal_width() -> usize {
 }
 
 /// Where a diagnostic points: 1-based line and column (in characters).
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct Location {
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Location {
     pub(crate) file: String,
     pub(crate) line: usize,
     pub(crate) column: usize,
 }
 
-fn locate(source: &miette::NamedSource<String>, offset: usize) -> Location {
-    let text = source.inner();
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Location { file: source.name().to_string(), line, column }
-}
-
 /// One diagnostic for machines: code, place, message, help.
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct DiagnosticDocument {
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct DiagnosticDocument {
+    /// Stable: `gates::…`.
     pub(crate) code: &'static str,
+    /// `error`, `warning` or `note`.
     pub(crate) severity: &'static str,
     #[serde(flatten)]
     pub(crate) location: Location,
@@ -54,33 +98,34 @@ pub(crate) struct DiagnosticDocument {
     pub(crate) related: Vec<Related>,
 }
 
-#[derive(Debug, serde::Serialize)]
-pub(crate) struct Related {
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Related {
     #[serde(flatten)]
     pub(crate) location: Location,
     pub(crate) message: String,
 }
 
-pub(crate) fn document(d: &ConfigDiagnostic) -> DiagnosticDocument {
+pub(crate) fn document(d: &ConfigDiagnostic, locator: &mut Locator) -> DiagnosticDocument {
     let (span, label) = d.labels.first().cloned().unwrap_or((0..0, String::new()));
+    let mut related: Vec<Related> = d
+        .labels
+        .iter()
+        .skip(1)
+        .map(|(s, l)| Related { location: locator.locate(&d.source, s.start), message: l.clone() })
+        .collect();
+    related.extend(d.related.iter().map(|r| Related {
+        location: locator.locate(&r.source, r.labels.first().map_or(0, |(s, _)| s.start)),
+        message: r.message.clone(),
+    }));
     DiagnosticDocument {
         code: d.code.as_str(),
-        severity: if d.is_warning() { "warning" } else { "error" },
-        location: locate(&d.source, span.start),
-        end: locate(&d.source, span.end),
+        severity: d.severity_name(),
+        location: locator.locate(&d.source, span.start),
+        end: locator.locate(&d.source, span.end),
         message: d.message.clone(),
         label,
         help: d.help.clone(),
-        related: d
-            .labels
-            .iter()
-            .skip(1)
-            .map(|(s, l)| Related { location: locate(&d.source, s.start), message: l.clone() })
-            .chain(d.related.iter().map(|r| Related {
-                location: locate(&r.source, r.labels.first().map_or(0, |(s, _)| s.start)),
-                message: r.message.clone(),
-            }))
-            .collect(),
+        related,
     }
 }
 
@@ -94,21 +139,27 @@ struct ValidationDocument<'a> {
     diagnostics: Vec<DiagnosticDocument>,
     /// An error that is not about a place in a file (a missing file, bytes that are not UTF-8).
     error: Option<&'a str>,
+    /// With `--online`: why some checks were not made (a missing permission).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unchecked: Option<&'a str>,
 }
 
 pub(crate) fn render_json(
     declared: Option<(usize, usize)>,
     diagnostics: &[ConfigDiagnostic],
     error: Option<&str>,
+    unchecked: Option<&str>,
 ) -> String {
-    let mut sorted: Vec<&ConfigDiagnostic> = diagnostics.iter().collect();
-    sorted.sort_by(|a, b| (a.file_name(), a.line()).cmp(&(b.file_name(), b.line())));
+    let mut locator = Locator::default();
+    let mut documents: Vec<DiagnosticDocument> = diagnostics.iter().map(|d| document(d, &mut locator)).collect();
+    documents.sort_by(|a, b| (&a.location.file, a.location.line).cmp(&(&b.location.file, b.location.line)));
     let doc = ValidationDocument {
-        valid: declared.is_some() && !sorted.iter().any(|d| !d.is_warning()),
+        valid: declared.is_some() && !diagnostics.iter().any(|d| d.severity_name() == "error"),
         gates: declared.map(|(g, _)| g),
         rules: declared.map(|(_, r)| r),
-        diagnostics: sorted.into_iter().map(document).collect(),
+        diagnostics: documents,
         error,
+        unchecked,
     };
     serde_json::to_string_pretty(&doc).expect("diagnostics serialise") + "\n"
 }

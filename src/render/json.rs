@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::config::ConfigDiagnostic;
 use crate::model::{AttrName, AttrValue, GateKey, Rule};
 use crate::plan::{GateAction, Plan, RuleAction, Summary};
 
@@ -25,6 +26,11 @@ pub struct PlanDocument {
     pub changes: Vec<Change>,
     /// Remote gates declared in no file, left untouched.
     pub unmanaged: Vec<GateRef>,
+    /// What the online checks of the files found (monitor queries matching no monitor, or too
+    /// many, or monitors failing now), located in the files. Empty for a saved plan shown.
+    pub diagnostics: Vec<super::diagnostics::DiagnosticDocument>,
+    /// Why the online checks were not made, in part or in all (a missing permission).
+    pub unchecked: Option<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -208,7 +214,7 @@ pub fn changes(plan: &Plan) -> Vec<Change> {
     out
 }
 
-pub fn document(plan: &Plan) -> PlanDocument {
+pub fn document(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>) -> PlanDocument {
     PlanDocument {
         format_version: crate::plan::FORMAT_VERSION.to_string(),
         gatesctl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -218,11 +224,16 @@ pub fn document(plan: &Plan) -> PlanDocument {
         summary: counts(&plan.summary()),
         changes: changes(plan),
         unmanaged: plan.unmanaged.iter().map(GateRef::from).collect(),
+        diagnostics: {
+            let mut locator = super::diagnostics::Locator::default();
+            found.iter().map(|d| super::diagnostics::document(d, &mut locator)).collect()
+        },
+        unchecked: unchecked.map(str::to_string),
     }
 }
 
-pub fn render_plan(plan: &Plan) -> String {
-    let mut text = serde_json::to_string_pretty(&document(plan)).expect("plan serialises");
+pub fn render_plan(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>) -> String {
+    let mut text = serde_json::to_string_pretty(&document(plan, found, unchecked)).expect("plan serialises");
     text.push('\n');
     text
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::config::ConfigDiagnostic;
 use crate::model::{AttrChange, AttrValue, GateKey, Rule};
 use crate::plan::{GateAction, Plan, RuleAction};
 
@@ -170,6 +171,30 @@ pub(crate) struct MarkdownOptions {
     pub(crate) details: Option<Details>,
 }
 
+/// What the online checks found, always visible: a reviewer must see that a rule can never
+/// pass before approving it.
+fn checks(found: &[ConfigDiagnostic], unchecked: Option<&str>) -> String {
+    let mut out = String::new();
+    let (problems, notes): (Vec<&ConfigDiagnostic>, Vec<&ConfigDiagnostic>) = found.iter().partition(|d| !d.note);
+    let line = |d: &ConfigDiagnostic| {
+        let help = d.help.as_deref().map(|h| format!(": {}", inline(h))).unwrap_or_default();
+        format!("{} {}:{}: {}{help}", code(d.code.as_str()), inline(d.file_name()), d.line(), inline(&d.message))
+    };
+    if !problems.is_empty() {
+        let severity = if problems.iter().all(|d| d.is_warning()) { "⚠️ **Warnings**" } else { "❌ **Errors**" };
+        writeln!(out, "\n{severity} ({}):\n", problems.len()).unwrap();
+        out.push_str(&capped_list(problems.into_iter().map(line)));
+    }
+    if !notes.is_empty() {
+        writeln!(out, "\nℹ️ **Notes** ({}):\n", notes.len()).unwrap();
+        out.push_str(&capped_list(notes.into_iter().map(line)));
+    }
+    if let Some(reason) = unchecked {
+        writeln!(out, "\n> ⚠️ {}", inline(reason)).unwrap();
+    }
+    out
+}
+
 pub(crate) const DEFAULT_MAX_CHARS: usize = 60_000;
 
 /// Lists in the always-visible part stop at this many entries.
@@ -187,7 +212,12 @@ fn capped_list(items: impl ExactSizeIterator<Item = String>) -> String {
 /// The comment: what is always visible (summary, targeting, destructive changes), then one
 /// collapsed section per service, unless the whole would pass `max_chars`: then the sections
 /// give way to a pointer to the full plan.
-pub(crate) fn render_plan(plan: &Plan, options: &MarkdownOptions) -> String {
+pub(crate) fn render_plan(
+    plan: &Plan,
+    options: &MarkdownOptions,
+    found: &[ConfigDiagnostic],
+    unchecked: Option<&str>,
+) -> String {
     let mut head = String::new();
     writeln!(head, "{MARKER}\n### gatesctl plan\n").unwrap();
     if plan.is_empty() {
@@ -231,6 +261,7 @@ pub(crate) fn render_plan(plan: &Plan, options: &MarkdownOptions) -> String {
         writeln!(head, "\n**Destructive changes** ({}):\n", destructive.len()).unwrap();
         head.push_str(&capped_list(destructive.into_iter()));
     }
+    head.push_str(&checks(found, unchecked));
 
     let mut body = String::new();
     let mut by_service: BTreeMap<&str, Vec<Change>> = BTreeMap::new();

@@ -14,6 +14,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+use super::monitors::Monitor;
 use super::store::{Store, StoredGate, StoredRule};
 
 /// A refused request: the status and the service's own `detail`.
@@ -95,10 +96,15 @@ const SCHEMA: &str = "
         updated_at TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS rules_of_gate ON rules (gate_id, seq);
+    CREATE TABLE IF NOT EXISTS monitors (
+        id INTEGER PRIMARY KEY,
+        monitor TEXT NOT NULL
+    );
 ";
 
-/// The state file's format; an older JSON state found beside it is imported once.
-const SCHEMA_VERSION: i64 = 1;
+/// The state file's format; an older JSON state found beside it is imported once. 2 added
+/// the monitors (a state of format 1 gets the example ones).
+const SCHEMA_VERSION: i64 = 2;
 
 fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     let conn = match path {
@@ -117,9 +123,15 @@ fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
 
 impl Database {
     /// Opens (or creates) the state at `path`, in memory without one. A fresh state is filled
-    /// from `legacy` (the JSON state of earlier versions) when given; `seed` replaces whatever
-    /// the state holds.
-    pub(crate) fn open(path: Option<&Path>, legacy: Option<Store>, seed: Option<Store>) -> Result<Database, String> {
+    /// from `legacy` (the JSON state of earlier versions) when given, and gets the example
+    /// organisation's monitors; `seed` replaces whatever the state holds (its monitors too,
+    /// when it has some), then `monitors` replace the monitors.
+    pub(crate) fn open(
+        path: Option<&Path>,
+        legacy: Option<Store>,
+        seed: Option<Store>,
+        monitors: Option<Vec<Monitor>>,
+    ) -> Result<Database, String> {
         if let Some(dir) = path.and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
@@ -132,14 +144,20 @@ impl Database {
             return Err(format!("{shown} was written by a newer gatesctl (state format {version}); upgrade gatesctl"));
         }
         tx.execute_batch(SCHEMA).map_err(fail)?;
-        if version == 0 {
-            if let Some(store) = legacy {
-                import(&tx, &store).map_err(|e| format!("cannot import the earlier JSON state: {}", e.detail))?;
+        if version < SCHEMA_VERSION {
+            if version == 0 {
+                if let Some(store) = legacy {
+                    import(&tx, &store).map_err(|e| format!("cannot import the earlier JSON state: {}", e.detail))?;
+                }
             }
+            replace_monitors(&tx, &super::monitors::example()).map_err(|e| e.detail)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
         }
         if let Some(store) = seed {
             import(&tx, &store).map_err(|e| format!("cannot load the sandbox fixture: {}", e.detail))?;
+        }
+        if let Some(monitors) = monitors {
+            replace_monitors(&tx, &monitors).map_err(|e| e.detail)?;
         }
         tx.commit().map_err(fail)?;
 
@@ -386,7 +404,7 @@ pub(crate) fn export(conn: &Connection) -> Result<Store, Refusal> {
             gates.push(gate);
         }
         if !more {
-            return Ok(Store { gates });
+            return Ok(Store { gates, monitors: Some(monitors(conn)?) });
         }
     }
 }
@@ -399,6 +417,32 @@ pub(crate) fn import(conn: &Connection, store: &Store) -> Result<(), Refusal> {
         for rule in &gate.rules {
             insert_rule(conn, &gate.id, rule)?;
         }
+    }
+    if let Some(monitors) = &store.monitors {
+        replace_monitors(conn, monitors)?;
+    }
+    Ok(())
+}
+
+/// The monitors, in id order.
+pub(crate) fn monitors(conn: &Connection) -> Result<Vec<Monitor>, Refusal> {
+    let mut statement = conn.prepare_cached("SELECT monitor FROM monitors ORDER BY id").map_err(db_error)?;
+    let rows = statement.query_map([], |row| row.get::<_, String>(0)).map_err(db_error)?;
+    let mut monitors = Vec::new();
+    for row in rows {
+        let text = row.map_err(db_error)?;
+        monitors.push(serde_json::from_str(&text).map_err(|e| Refusal::new(500, format!("damaged monitor: {e}")))?);
+    }
+    Ok(monitors)
+}
+
+pub(crate) fn replace_monitors(conn: &Connection, monitors: &[Monitor]) -> Result<(), Refusal> {
+    let monitors = super::monitors::checked(monitors.to_vec()).map_err(|e| Refusal::new(400, e))?;
+    conn.execute("DELETE FROM monitors", []).map_err(db_error)?;
+    let mut statement = conn.prepare_cached("INSERT INTO monitors (id, monitor) VALUES (?1, ?2)").map_err(db_error)?;
+    for m in &monitors {
+        let text = serde_json::to_string(m).expect("monitors serialise");
+        statement.execute(params![m.id as i64, text]).map_err(db_error)?;
     }
     Ok(())
 }

@@ -1,6 +1,9 @@
-//! Gate evaluations in the sandbox, with outcomes chosen by markers so tests and demos can
-//! exercise pass, fail and slow evaluations:
-//! - a monitor rule whose query contains `sandbox:fail` fails;
+//! Gate evaluations in the sandbox, decided as the service decides them where the sandbox
+//! knows enough, and by markers elsewhere, so tests and demos can exercise pass, fail and
+//! slow evaluations:
+//! - a monitor rule searches the sandbox's monitors with its query (see [`super::monitors`]):
+//!   it fails when no monitor or more than 50 match, or when a matching monitor is in ALERT or
+//!   NO_DATA, as Datadog documents, and passes otherwise;
 //! - a faulty-deployment-detection rule fails when the deployed `version` contains `faulty`,
 //!   or when no `version` is given (the service accepts the trigger, but the rule has nothing
 //!   to compare);
@@ -23,7 +26,9 @@ use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::db::{self, Refusal};
+use super::monitors::{Monitor, MonitorStatus, Search};
 use super::{attributes, bad, check_id, check_options, jsonapi, parse_body, Reply, Shared};
+use crate::model::MAX_MONITORS_PER_RULE;
 
 /// Evaluations remembered at most, and for at most this long.
 const KEPT: usize = 10_000;
@@ -81,8 +86,30 @@ impl Evaluations {
     }
 }
 
+/// A monitor rule's verdict over the sandbox's monitors, with the service's reasons.
+fn monitor_outcome(query: &str, monitors: &[Monitor]) -> (bool, String) {
+    let search = match Search::parse(query) {
+        Ok(search) => search,
+        Err(reason) => return (false, format!("Invalid monitor query: {reason}")),
+    };
+    let found = search.run(monitors);
+    if found.is_empty() {
+        return (false, "No monitors match the query".to_string());
+    }
+    if found.len() as u64 > MAX_MONITORS_PER_RULE {
+        return (false, format!("More than {MAX_MONITORS_PER_RULE} monitors match the query ({})", found.len()));
+    }
+    for (status, name) in [(MonitorStatus::Alert, "ALERT"), (MonitorStatus::NoData, "NO_DATA")] {
+        if found.iter().any(|m| m.status == status) {
+            return (false, format!("One or more monitors in {name} state"));
+        }
+    }
+    (true, "All monitors in OK state".to_string())
+}
+
 fn outcome(
     settings: &EvalSettings,
+    monitors: &[Monitor],
     name: &str,
     rule_type: &str,
     dry_run: bool,
@@ -92,12 +119,7 @@ fn outcome(
     let (pass, reason) = if settings.fail_rules.iter().any(|f| f == name) {
         (false, "Rule configured to fail in the sandbox (--fail-rule)".to_string())
     } else if rule_type == "monitor" {
-        let query = options.get("query").and_then(Value::as_str).unwrap_or_default();
-        if query.contains("sandbox:fail") {
-            (false, "One or more monitors in ALERT state".to_string())
-        } else {
-            (true, "All monitors in OK state".to_string())
-        }
+        monitor_outcome(options.get("query").and_then(Value::as_str).unwrap_or_default(), monitors)
     } else {
         match version {
             None => {
@@ -171,7 +193,10 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
                 .await?
         }
     };
-    let rules = rules.iter().map(|(name, t, d, o)| outcome(settings, name, t, *d, o, version.as_deref())).collect();
+    let rules = rules
+        .iter()
+        .map(|(name, t, d, o)| outcome(settings, &shared.monitors, name, t, *d, o, version.as_deref()))
+        .collect();
     let id = uuid::Uuid::new_v4().to_string();
     let evaluation = Evaluation { gate_id, dry_run, rules, polls: 0, started: Instant::now() };
     shared.evaluations.insert(id.clone(), evaluation);

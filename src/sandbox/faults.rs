@@ -27,6 +27,8 @@ pub struct Faults {
     /// Drop empty lists from rule options, as the service did in 2025 (it keeps them since
     /// 2026): keeps the plan's semantic comparison of options tested.
     pub drop_empty_lists: bool,
+    /// The application key lacks `monitors_read`: the monitor search answers 403.
+    pub no_monitors_read: bool,
 }
 
 #[derive(Clone, Copy, Debug)]

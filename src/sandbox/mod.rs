@@ -5,6 +5,7 @@
 mod db;
 mod evaluation;
 pub mod faults;
+pub mod monitors;
 pub mod store;
 
 use std::collections::{HashMap, VecDeque};
@@ -43,6 +44,9 @@ pub struct SandboxOptions {
     pub seed: Option<Store>,
     /// The JSON state of earlier versions, imported once into a new database.
     pub legacy: Option<Store>,
+    /// Monitors that replace those of the state at start (a new state has the example
+    /// organisation's).
+    pub monitors: Option<Vec<monitors::Monitor>>,
     pub eval: EvalSettings,
     pub faults: Faults,
 }
@@ -58,6 +62,8 @@ pub struct RecordedRequest {
 
 struct Shared {
     db: Database,
+    /// The monitors, read once at start: they change only when a sandbox starts with others.
+    monitors: Vec<monitors::Monitor>,
     evaluations: evaluation::Evaluations,
     options: SandboxOptions,
     requests: Mutex<VecDeque<RecordedRequest>>,
@@ -106,13 +112,16 @@ impl Drop for RunningSandbox {
 /// Starts serving on `listener`.
 pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -> Result<RunningSandbox, String> {
     let (path, legacy, seed) = (options.database.clone(), options.legacy.clone(), options.seed.clone());
+    let monitors = options.monitors.clone();
     // Opening may wait for another process holding the state: not on the async threads.
-    let db = tokio::task::spawn_blocking(move || Database::open(path.as_deref(), legacy, seed))
+    let db = tokio::task::spawn_blocking(move || Database::open(path.as_deref(), legacy, seed, monitors))
         .await
         .map_err(|e| e.to_string())??;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let monitors = db.run(db::monitors).await.map_err(|e| e.detail)?;
     let shared = Arc::new(Shared {
         db,
+        monitors,
         evaluations: evaluation::Evaluations::default(),
         options,
         requests: Mutex::new(VecDeque::new()),
@@ -139,6 +148,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v2/deployment_gates/{gate_id}/rules/{id}", get(get_rule).put(update_rule).delete(delete_rule))
         .route("/api/v2/deployments/gates/evaluation", post(evaluation::trigger))
         .route("/api/v2/deployments/gates/evaluation/{id}", get(evaluation::result))
+        .route("/api/v1/monitor/search", get(search_monitors))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })
         .layer(middleware::from_fn(body_limit))
         .layer(DefaultBodyLimit::max(READ_BEFORE_REFUSING))
@@ -150,8 +160,10 @@ fn router(shared: Arc<Shared>) -> Router {
 /// The server's own refusals (405, 413, 415, malformed paths) in the service's error shape.
 async fn as_jsonapi(response: Response) -> Response {
     let status = response.status();
-    let is_jsonapi = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == CONTENT_TYPE);
-    if is_jsonapi || !(status.is_client_error() || status.is_server_error()) {
+    // Answers already shaped by a handler (JSON:API, or the v1 API's plain JSON) stay as they are.
+    let shaped =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == CONTENT_TYPE || v == "application/json");
+    if shaped || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let detail = match status {
@@ -314,6 +326,72 @@ async fn list_gates(State(shared): State<Arc<Shared>>, Query(query): Query<HashM
     }
     let data: Vec<Value> = gates.iter().map(|(_, g)| g.to_json()).collect();
     Ok(jsonapi(StatusCode::OK, json!({"data": data, "meta": {"page": page}})))
+}
+
+/// An answer of the v1 API: plain JSON, errors as a list of strings.
+fn v1(status: StatusCode, body: Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// `GET /api/v1/monitor/search`: the monitors matching `query`, a page of them, and the
+/// counts of all of them by status, type and tag, as Datadog answers.
+async fn search_monitors(State(shared): State<Arc<Shared>>, Query(params): Query<HashMap<String, String>>) -> Response {
+    if shared.options.faults.no_monitors_read {
+        return v1(
+            StatusCode::FORBIDDEN,
+            json!({"errors": ["Forbidden: this application key lacks the monitors_read permission"]}),
+        );
+    }
+    let number = |name: &str, default: usize, max: usize| match params.get(name) {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| format!("Invalid {name}: {text:?} is not a number from 0 to {max}")),
+    };
+    let (page, per_page) = match (number("page", 0, 100_000), number("per_page", 30, 1000)) {
+        (Ok(p), Ok(n)) => (p, n.max(1)),
+        (Err(e), _) | (_, Err(e)) => return v1(StatusCode::BAD_REQUEST, json!({"errors": [e]})),
+    };
+    let search = match monitors::Search::parse(params.get("query").map_or("", String::as_str)) {
+        Ok(search) => search,
+        Err(reason) => return v1(StatusCode::BAD_REQUEST, json!({"errors": [format!("Invalid query: {reason}")]})),
+    };
+    let found = search.run(&shared.monitors);
+    let facet = |values: &mut dyn Iterator<Item = String>| {
+        let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        for v in values {
+            *counts.entry(v).or_default() += 1;
+        }
+        let mut items: Vec<(String, usize)> = counts.into_iter().collect();
+        items.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        items.into_iter().map(|(name, count)| json!({"name": name, "count": count})).collect::<Vec<_>>()
+    };
+    let counts = json!({
+        "status": facet(&mut found.iter().map(|m| m.status.as_str().to_string())),
+        "type": facet(&mut found.iter().map(|m| m.monitor_type.clone())),
+        "tag": facet(&mut found.iter().flat_map(|m| m.tags.iter().cloned())),
+        "muted": if found.is_empty() { json!([]) } else { json!([{"name": false, "count": found.len()}]) },
+    });
+    let monitors: Vec<Value> = found
+        .iter()
+        .skip(page.saturating_mul(per_page))
+        .take(per_page)
+        .map(|m| {
+            json!({
+                "id": m.id, "name": m.name, "status": m.status.as_str(), "overall_state": m.status.as_str(),
+                "tags": m.tags, "type": m.monitor_type, "query": m.query, "priority": m.priority,
+                "classification": "metric", "creator": {"name": "Sandbox User", "handle": "sandbox@example.com"},
+            })
+        })
+        .collect();
+    let metadata = json!({
+        "page": page, "per_page": per_page, "total_count": found.len(), "page_count": found.len().div_ceil(per_page),
+    });
+    v1(StatusCode::OK, json!({"monitors": monitors, "metadata": metadata, "counts": counts}))
 }
 
 async fn create_gate(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {

@@ -35,6 +35,10 @@ pub struct StoredRule {
 pub struct Store {
     /// In creation order, which is the list order.
     pub gates: Vec<StoredGate>,
+    /// The monitors the search and evaluations see; left as they are when a state to import
+    /// has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitors: Option<Vec<super::monitors::Monitor>>,
 }
 
 fn user() -> Value {

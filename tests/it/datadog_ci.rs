@@ -15,7 +15,7 @@ env = "prod"
   [[gates.rules]]
   name = "Errors"
   type = "monitor"
-  query = "service:payments-backend env:prod"
+  query = "service:payments-backend env:prod -latency"
 
 [[gates]]
 service = "ledger"
@@ -24,7 +24,24 @@ env = "prod"
   [[gates.rules]]
   name = "Latency"
   type = "monitor"
-  query = "service:ledger sandbox:fail"
+  query = "service:ledger env:prod"
+"#;
+
+/// Payments' monitors are fine, the ledger's are alerting.
+const MONITORS: &str = r#"
+[[monitors]]
+name = "Payments backend errors"
+tags = ["service:payments-backend", "env:prod", "team:payments"]
+
+[[monitors]]
+name = "Payments backend latency"
+status = "Alert"
+tags = ["service:payments-backend", "env:prod", "team:payments", "latency"]
+
+[[monitors]]
+name = "Ledger consistency"
+status = "Alert"
+tags = ["service:ledger", "env:prod"]
 "#;
 
 /// A sandbox holding GATES that answers an evaluation on its first poll: datadog-ci's
@@ -33,7 +50,8 @@ fn org() -> (tempfile::TempDir, TestSandbox) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("gates.toml"), GATES).unwrap();
     let eval = EvalSettings { pending_polls: 0, ..Default::default() };
-    let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { eval, ..Default::default() });
+    let monitors = Some(gatesctl::sandbox::monitors::parse_file(MONITORS).unwrap());
+    let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { eval, monitors, ..Default::default() });
     let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run:?}");
     (dir, sandbox)

@@ -28,7 +28,7 @@ env = "production"
   [[gates.rules]]
   name = "Latency"
   type = "monitor"
-  query = "service:search sandbox:fail"
+  query = "service:search env:production"
 
 [[gates]]
 service = "search"
@@ -38,14 +38,32 @@ dry_run = true
   [[gates.rules]]
   name = "Latency"
   type = "monitor"
-  query = "service:search sandbox:fail"
+  query = "service:search env:staging"
+"#;
+
+/// The organisation's monitors: checkout's are fine, search's are alerting.
+const MONITORS: &str = r#"
+[[monitors]]
+name = "Checkout errors"
+tags = ["service:checkout", "env:production"]
+
+[[monitors]]
+name = "Search latency"
+status = "Alert"
+tags = ["service:search", "env:production"]
+
+[[monitors]]
+name = "Search staging latency"
+status = "Alert"
+tags = ["service:search", "env:staging"]
 "#;
 
 /// A sandbox holding GATES, with the given evaluation behaviour and faults.
 fn sandbox(eval: EvalSettings, faults: Faults) -> (tempfile::TempDir, TestSandbox) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("gates.toml"), GATES).unwrap();
-    let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { eval, faults, ..Default::default() });
+    let monitors = Some(gatesctl::sandbox::monitors::parse_file(MONITORS).unwrap());
+    let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { eval, faults, monitors, ..Default::default() });
     let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run:?}");
     (dir, sandbox)

@@ -50,6 +50,7 @@ fn apply_converges_in_one_run_with_every_fault_on() {
         drop_every_create: Some(5),
         flaky_polls: None,
         drop_empty_lists: false,
+        no_monitors_read: false,
     };
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { faults, ..Default::default() });
 
@@ -98,6 +99,7 @@ fn no_request_is_sent_once_the_rate_limit_budget_is_spent() {
     // Seed the state directly, so the plan below is the only client the limit sees.
     let at = "2026-01-01T00:00:00Z".to_string();
     let store = Store {
+        monitors: None,
         gates: (0..12)
             .map(|i| StoredGate {
                 id: format!("00000000-0000-4000-8000-{i:012}"),
@@ -120,7 +122,9 @@ fn no_request_is_sent_once_the_rate_limit_budget_is_spent() {
     assert_eq!(plan.code, 0, "{plan:?}");
     assert!(plan.stdout.contains("rules 24 to create"), "{plan:?}");
     let requests = sandbox.requests();
-    // One list page and one rules read per gate, and not one of them refused.
-    assert_eq!(requests.len(), 13, "{requests:?}");
+    // One list page, one rules read per gate and one monitor search per query, all spending
+    // one budget: not one of them refused.
+    let searches = requests.iter().filter(|r| r.path == "/api/v1/monitor/search").count();
+    assert_eq!((requests.len(), searches), (13 + 12, 12), "{requests:?}");
     assert!(requests.iter().all(|r| r.status == 200), "{requests:?}");
 }

@@ -401,6 +401,7 @@ fn an_earlier_json_state_is_imported_once() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".gatesctl")).unwrap();
     let store = Store {
+        monitors: None,
         gates: vec![gatesctl::sandbox::store::StoredGate {
             id: "00000000-0000-4000-8000-000000000001".into(),
             service: "legacy".into(),
