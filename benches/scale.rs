@@ -15,6 +15,7 @@ use gatesctl::config::{self, source};
 use gatesctl::model::{GateKey, RemoteGate, RemoteRule, RemoteState};
 use gatesctl::plan::{self, PlanOptions};
 use gatesctl::render::{text, Palette};
+use gatesctl::sandbox::monitors::{Monitor, MonitorStatus};
 use gatesctl::sandbox::store::{Store, StoredGate, StoredRule};
 use gatesctl::sandbox::{self, Faults, RateLimit, SandboxOptions};
 
@@ -38,7 +39,20 @@ fn store(gates: usize) -> Store {
     let at = "2026-01-01T00:00:00Z".to_string();
     let id = |n: usize| format!("00000000-0000-4000-8000-{n:012}");
     Store {
-        monitors: None,
+        // One monitor per service, so that the monitor check finds each query fine.
+        monitors: Some(
+            (0..gates)
+                .map(|i| Monitor {
+                    id: 0,
+                    name: format!("svc{i:05} errors"),
+                    status: MonitorStatus::Ok,
+                    tags: vec![format!("service:svc{i:05}"), "env:production".into()],
+                    monitor_type: "metric alert".into(),
+                    query: String::new(),
+                    priority: None,
+                })
+                .collect(),
+        ),
         gates: (0..gates)
             .map(|i| StoredGate {
                 id: id(i),
@@ -94,7 +108,7 @@ struct NetworkRun {
     refused: usize,
 }
 
-fn plan_against_sandbox(gates: usize, rate: RateLimit, parallelism: usize) -> NetworkRun {
+fn plan_against_sandbox(gates: usize, rate: RateLimit, parallelism: usize, monitor_check: bool) -> NetworkRun {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("gates.toml"), config(gates)).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -109,8 +123,13 @@ fn plan_against_sandbox(gates: usize, rate: RateLimit, parallelism: usize) -> Ne
         sandbox::start(listener, options).await.unwrap()
     });
     let started = Instant::now();
+    let mut args =
+        vec!["plan".to_string(), "--detailed-exitcode".into(), "--parallelism".into(), parallelism.to_string()];
+    if !monitor_check {
+        args.push("--no-monitor-check".into());
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_gatesctl"))
-        .args(["plan", "--detailed-exitcode", "--parallelism", &parallelism.to_string()])
+        .args(&args)
         .current_dir(dir.path())
         .env("DD_API_URL", sandbox.url())
         .env("DD_API_KEY", "bench")
@@ -119,7 +138,9 @@ fn plan_against_sandbox(gates: usize, rate: RateLimit, parallelism: usize) -> Ne
         .output()
         .unwrap();
     let wall = started.elapsed();
-    assert_eq!(out.status.code(), Some(0), "plan must find no changes: {}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "plan must find no changes: {stderr}");
+    assert!(!stderr.contains("gates::"), "every query matches its monitor: {stderr}");
     let requests = sandbox.requests();
     let refused = requests.iter().filter(|r| r.status == 429).count();
     let _guard = runtime.enter();
@@ -185,26 +206,34 @@ fn main() {
         LATENCY.as_millis()
     );
 
-    // 1. Latency-bound.
+    // 1. Latency-bound, without and with the monitor check (one search per distinct query).
     let open = RateLimit { limit: 1_000_000, period: Duration::from_secs(1) };
-    let run = plan_against_sandbox(gates, open, parallelism);
-    let expected_requests = gates.div_ceil(1000) + gates;
-    let bound = LATENCY.mul_f64(run.requests as f64 / parallelism as f64);
-    println!("plan, rate limit not binding");
-    println!("  wall time        {:>8.2} s", run.wall.as_secs_f64());
-    println!(
-        "  requests         {:>8} (expected {expected_requests}: one list per 1000 gates + one rules read per gate)",
-        run.requests
-    );
-    println!("  peak memory      {:>8.1} MiB (gatesctl process)", children_peak_mib());
-    println!("  bound            {:>8.2} s (requests × latency ÷ parallelism)", bound.as_secs_f64());
-    println!("  ratio            {:>8.2} (target ≤ 1.30)", run.wall.as_secs_f64() / bound.as_secs_f64());
+    for monitor_check in [false, true] {
+        let run = plan_against_sandbox(gates, open, parallelism, monitor_check);
+        let searches = if monitor_check { gates } else { 0 };
+        let expected_requests = gates.div_ceil(1000) + gates + searches;
+        let bound = LATENCY.mul_f64(run.requests as f64 / parallelism as f64);
+        let what = if monitor_check { "with the monitor check (default)" } else { "--no-monitor-check" };
+        println!("plan, rate limit not binding, {what}");
+        println!("  wall time        {:>8.2} s", run.wall.as_secs_f64());
+        println!(
+            "  requests         {:>8} (expected {expected_requests}: one list per 1000 gates + one rules read per gate + {searches} monitor searches)",
+            run.requests
+        );
+        println!("  peak memory      {:>8.1} MiB (largest gatesctl process so far)", children_peak_mib());
+        println!("  bound            {:>8.2} s (requests × latency ÷ parallelism)", bound.as_secs_f64());
+        println!("  ratio            {:>8.2} (target ≤ 1.30)\n", run.wall.as_secs_f64() / bound.as_secs_f64());
+    }
 
     // 2. Rate-limit-bound: fewer requests a second than parallelism ÷ latency allows.
     let binding = RateLimit { limit: 500, period: Duration::from_secs(1) };
-    let run = plan_against_sandbox(gates, binding, parallelism);
+    let run = plan_against_sandbox(gates, binding, parallelism, true);
     let bound = Duration::from_secs_f64(run.requests as f64 / binding.limit as f64 * binding.period.as_secs_f64());
-    println!("\nplan, rate limit binding ({} requests / {} s)", binding.limit, binding.period.as_secs());
+    println!(
+        "plan, rate limit binding ({} requests / {} s), with the monitor check",
+        binding.limit,
+        binding.period.as_secs()
+    );
     println!("  wall time        {:>8.2} s", run.wall.as_secs_f64());
     println!("  requests         {:>8} ({} answered 429)", run.requests, run.refused);
     println!("  bound            {:>8.2} s (requests ÷ rate)", bound.as_secs_f64());

@@ -177,8 +177,8 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
     let ((plan, remote), check) = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
         let reading = progress::reading(&progress);
-        let client = &connection.client;
-        // One rate budget for both: the client's.
+        // One rate budget and one --parallelism for both.
+        let client = &connection.client.limited_to(args.flags.parallelism);
         let (computed, check) = tokio::join!(
             ops::plan::compute(client, &desired, &options, args.flags.parallelism, &reading),
             args.monitors.run(client, &desired, args.flags.parallelism),

@@ -271,6 +271,9 @@ pub struct Client {
     verbose: bool,
     /// Shared by every clone, so concurrent requests spend one budget.
     budget: Arc<RateBudget>,
+    /// At most this many requests in flight across clones, when set: a plan and its monitor
+    /// check run together under one `--parallelism`.
+    in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 struct Answer {
@@ -296,7 +299,13 @@ impl Client {
             builder = builder.no_proxy();
         }
         let http = builder.build().map_err(|e| SetupError::Http(e.to_string()))?;
-        Ok(Client { http, base, credentials, verbose, budget: Arc::new(RateBudget::default()) })
+        Ok(Client { http, base, credentials, verbose, budget: Arc::new(RateBudget::default()), in_flight: None })
+    }
+
+    /// A client (sharing this one's rate budget) whose clones together keep at most `n`
+    /// requests in flight.
+    pub(crate) fn limited_to(&self, n: usize) -> Client {
+        Client { in_flight: Some(Arc::new(tokio::sync::Semaphore::new(n.max(1)))), ..self.clone() }
     }
 
     fn trace(&self, line: impl FnOnce() -> String) {
@@ -335,6 +344,11 @@ impl Client {
         let (mut attempt, mut limited) = (0, 0);
         let mut rate_waited = Duration::ZERO;
         loop {
+            // Held until the answer is read; never closed, so acquiring cannot fail.
+            let slot = match &self.in_flight {
+                Some(slots) => slots.acquire().await.ok(),
+                None => None,
+            };
             let (permit, waited) = self
                 .budget
                 .acquire()
@@ -424,6 +438,7 @@ impl Client {
             }
             let wait = backoff(attempt);
             self.trace(|| format!("retrying {call} in {} ms after: {}", wait.as_millis(), failure.kind));
+            drop(slot);
             tokio::time::sleep(wait).await;
         }
     }
