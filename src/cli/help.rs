@@ -1,93 +1,113 @@
 //! The part of each command's `--help` that says which environment variables it reads and
 //! what its exit codes mean: what a CI author needs without opening the README.
 
-pub(super) const PLAN: &str = "\
-Environment:
-  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
-  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read (and monitors_read
-                                for the monitor check)
-  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
-  DD_API_URL, DD_HOST           A full API base URL instead of the site
-  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
-  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
-  GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID
-                                Where a capped Markdown comment points for the full plan
-  NO_COLOR                      No colour, whatever the terminal
+/// Environment lines several commands share, written once.
+macro_rules! api_key {
+    () => {
+        "  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)\n"
+    };
+}
 
-Exit codes:
-  0    no changes; with changes too, unless --detailed-exitcode (monitor check warnings, and a
-       key without monitors_read, do not change it)
-  2    changes (with --detailed-exitcode)
-  1    invalid files or flags, API or network error, refused by a safety threshold; with
-       --strict, a monitor query matching no monitor or more than 50
-  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
+macro_rules! site {
+    () => {
+        concat!(
+            "  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov\n",
+            "  DD_API_URL, DD_HOST           A full API base URL instead of the site\n"
+        )
+    };
+}
 
-pub(super) const APPLY: &str = "\
-Environment:
-  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
-  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read and _write
-  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
-  DD_API_URL, DD_HOST           A full API base URL instead of the site
-  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
-  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
-  NO_COLOR                      No colour, whatever the terminal
+macro_rules! network {
+    () => {
+        concat!(
+            "  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it\n",
+            "  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store\n"
+        )
+    };
+}
 
-Exit codes:
-  0    applied, or nothing to apply
-  1    an action failed, the plan was refused (threshold, stale saved plan, no confirmation),
-       invalid files or flags, API or network error
-  130  interrupted (Ctrl-C): the gates begun were finished, the rest not started
-  143  terminated (SIGTERM), as for 130";
+pub(super) const PLAN: &str = concat!(
+    "Environment:\n",
+    api_key!(),
+    "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read (and monitors_read\n",
+    "                                for the monitor check)\n",
+    site!(),
+    network!(),
+    "  GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID\n",
+    "                                Where a capped Markdown comment points for the full plan\n",
+    "  NO_COLOR                      No colour, whatever the terminal\n",
+    "\n",
+    "Exit codes:\n",
+    "  0    no changes; with changes too, unless --detailed-exitcode (monitor check warnings, and a\n",
+    "       key without monitors_read, do not change it)\n",
+    "  2    changes (with --detailed-exitcode)\n",
+    "  1    invalid files or flags, API or network error, refused by a safety threshold; with\n",
+    "       --strict, a monitor query matching no monitor or more than 50\n",
+    "  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)",
+);
 
-pub(super) const DRIFT: &str = "\
-Environment:
-  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
-  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read
-  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
-  DD_API_URL, DD_HOST           A full API base URL instead of the site
-  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
-  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
-  NO_COLOR                      No colour, whatever the terminal
+pub(super) const APPLY: &str = concat!(
+    "Environment:\n",
+    api_key!(),
+    "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read and _write\n",
+    site!(),
+    network!(),
+    "  NO_COLOR                      No colour, whatever the terminal\n",
+    "\n",
+    "Exit codes:\n",
+    "  0    applied, or nothing to apply\n",
+    "  1    an action failed, the plan was refused (threshold, stale saved plan, no confirmation),\n",
+    "       invalid files or flags, API or network error\n",
+    "  130  interrupted (Ctrl-C): the gates begun were finished, the rest not started\n",
+    "  143  terminated (SIGTERM), as for 130",
+);
 
-Exit codes:
-  0    in sync
-  2    drift found
-  1    invalid files or flags, API or network error
-  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
+pub(super) const DRIFT: &str = concat!(
+    "Environment:\n",
+    api_key!(),
+    "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read\n",
+    site!(),
+    network!(),
+    "  NO_COLOR                      No colour, whatever the terminal\n",
+    "\n",
+    "Exit codes:\n",
+    "  0    in sync\n",
+    "  2    drift found\n",
+    "  1    invalid files or flags, API or network error\n",
+    "  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)",
+);
 
-pub(super) const IMPORT: &str = "\
-Environment:
-  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
-  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read
-  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
-  DD_API_URL, DD_HOST           A full API base URL instead of the site
-  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
-  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
+pub(super) const IMPORT: &str = concat!(
+    "Environment:\n",
+    api_key!(),
+    "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read\n",
+    site!(),
+    network!(),
+    "\n",
+    "Exit codes:\n",
+    "  0    written (with --from-terraform, the way out of Terraform is printed too)\n",
+    "  1    the output file exists (without --force), a Terraform file that cannot be carried over\n",
+    "       exactly (the error names the resource), API or network error\n",
+    "  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)",
+);
 
-Exit codes:
-  0    written (with --from-terraform, the way out of Terraform is printed too)
-  1    the output file exists (without --force), a Terraform file that cannot be carried over
-       exactly (the error names the resource), API or network error
-  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
-
-pub(super) const EVALUATE: &str = "\
-Environment:
-  DD_API_KEY, DATADOG_API_KEY   API key (DATADOG_* wins when both are set; never printed)
-  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_evaluate
-  DD_SITE, DATADOG_SITE         Site: datadoghq.com (default), us3, us5, eu, ap1, ap2, uk1, gov
-  DD_API_URL, DD_HOST           A full API base URL instead of the site
-  DATADOG_FIPS, DATADOG_FIPS_IGNORE_ERROR
-                                As --fips and --fips-ignore-error
-  HTTPS_PROXY, NO_PROXY         Proxy for https requests, and hosts that bypass it
-  SSL_CERT_FILE                 CA certificates (PEM) to trust in place of the system's store
-  NO_COLOR                      No colour, whatever the terminal
-
-Exit codes (as datadog-ci deployment gate):
-  0    the gate passed, or no verdict could be had and --fail-on-error is not set (fail-open)
-  1    the gate failed; the API refused the evaluation (no such gate, 4xx); no verdict with
-       --fail-on-error; invalid flags
-  3    with --detailed-exitcode: no verdict could be had, or the API refused the evaluation
-  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)";
+pub(super) const EVALUATE: &str = concat!(
+    "Environment:\n",
+    api_key!(),
+    "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_evaluate\n",
+    site!(),
+    "  DATADOG_FIPS, DATADOG_FIPS_IGNORE_ERROR\n",
+    "                                As --fips and --fips-ignore-error\n",
+    network!(),
+    "  NO_COLOR                      No colour, whatever the terminal\n",
+    "\n",
+    "Exit codes (as datadog-ci deployment gate):\n",
+    "  0    the gate passed, or no verdict could be had and --fail-on-error is not set (fail-open)\n",
+    "  1    the gate failed; the API refused the evaluation (no such gate, 4xx); no verdict with\n",
+    "       --fail-on-error; invalid flags\n",
+    "  3    with --detailed-exitcode: no verdict could be had, or the API refused the evaluation\n",
+    "  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)",
+);
 
 pub(super) const VALIDATE: &str = "\
 Environment (with --online only, as for plan; the application key needs monitors_read):

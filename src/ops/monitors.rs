@@ -4,7 +4,6 @@
 //! query and say so on the query's line in the file.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::stream::{self, StreamExt};
 
@@ -182,45 +181,33 @@ pub(crate) async fn check(client: &Client, desired: &DesiredState, parallelism: 
     for source in &desired.queries {
         by_query.entry(source.query.as_str()).or_default().push(source);
     }
-    let forbidden = AtomicBool::new(false);
-    let forbidden = &forbidden;
     // The first search goes alone: without monitors_read, one 403 is all the API sees.
     let mut queries = by_query.keys().copied();
-    let mut results: Vec<(&str, Option<Result<MonitorMatches, ApiError>>)> = Vec::new();
+    let mut results: Vec<(&str, Result<MonitorMatches, ApiError>)> = Vec::new();
     if let Some(first) = queries.next() {
-        let found = client.search_monitors(first).await;
-        if matches!(&found, Err(e) if e.status() == Some(403)) {
-            forbidden.store(true, Ordering::SeqCst);
-        }
-        results.push((first, Some(found)));
+        results.push((first, client.search_monitors(first).await));
     }
-    let rest: Vec<(&str, Option<Result<MonitorMatches, ApiError>>)> = stream::iter(queries)
-        .map(|query| async move {
-            if forbidden.load(Ordering::SeqCst) {
-                return (query, None);
-            }
-            let found = client.search_monitors(query).await;
-            if matches!(&found, Err(e) if e.status() == Some(403)) {
-                forbidden.store(true, Ordering::SeqCst);
-            }
-            (query, Some(found))
-        })
-        .buffer_unordered(parallelism.max(1))
-        .collect()
-        .await;
-
+    let forbidden = matches!(results.first(), Some((_, Err(e))) if e.status() == Some(403));
+    let rest: Vec<(&str, Result<MonitorMatches, ApiError>)> = if forbidden {
+        Vec::new()
+    } else {
+        stream::iter(queries)
+            .map(|query| async move { (query, client.search_monitors(query).await) })
+            .buffer_unordered(parallelism.max(1))
+            .collect()
+            .await
+    };
     results.extend(rest);
     let mut report = MonitorCheck::default();
     let mut failures: Vec<ApiError> = Vec::new();
     results.sort_by(|a, b| a.0.cmp(b.0));
     for (query, found) in results {
         match found {
-            Some(Ok(found)) => {
+            Ok(found) => {
                 report.checked += 1;
                 report.diagnostics.extend(judge(query, &by_query[query], found));
             }
-            Some(Err(e)) => failures.push(e),
-            None => {}
+            Err(e) => failures.push(e),
         }
     }
     let total = by_query.len();

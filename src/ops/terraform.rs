@@ -117,15 +117,22 @@ pub(crate) fn without_keys(address: &str) -> String {
     out
 }
 
+/// Which of the two resource types a resource is, when it is a managed one of them (data
+/// sources and other types are skipped). Both document shapes name them alike.
+fn kind_of(resource: &Value) -> Option<&'static str> {
+    let text = |key: &str| resource.get(key).and_then(Value::as_str).unwrap_or_default();
+    match (text("mode"), text("type")) {
+        ("managed", GATE) => Some(GATE),
+        ("managed", RULE) => Some(RULE),
+        _ => None,
+    }
+}
+
 /// The resources of a `terraform show -json` module (`values.root_module`), recursively.
 fn show_module(module: &Value, found: &mut Vec<Instance>) -> Result<(), String> {
     for resource in module.get("resources").and_then(Value::as_array).into_iter().flatten() {
         let text = |key: &str| resource.get(key).and_then(Value::as_str).unwrap_or_default();
-        let kind = match (text("mode"), text("type")) {
-            ("managed", GATE) => GATE,
-            ("managed", RULE) => RULE,
-            _ => continue,
-        };
+        let Some(kind) = kind_of(resource) else { continue };
         let address = text("address").to_string();
         let values = match resource.get("values") {
             Some(Value::Object(values)) => values.clone(),
@@ -143,11 +150,7 @@ fn show_module(module: &Value, found: &mut Vec<Instance>) -> Result<(), String> 
 fn state_file(doc: &Value, found: &mut Vec<Instance>) -> Result<(), String> {
     for resource in doc.get("resources").and_then(Value::as_array).into_iter().flatten() {
         let text = |key: &str| resource.get(key).and_then(Value::as_str).unwrap_or_default();
-        let kind = match (text("mode"), text("type")) {
-            ("managed", GATE) => GATE,
-            ("managed", RULE) => RULE,
-            _ => continue,
-        };
+        let Some(kind) = kind_of(resource) else { continue };
         let module = text("module");
         let base = if module.is_empty() {
             format!("{kind}.{}", text("name"))

@@ -36,6 +36,22 @@ pub fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
+/// A sandbox holding what `config` declares, applied, in a fresh directory holding the file.
+pub fn applied(config: &str) -> (tempfile::TempDir, TestSandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", config);
+    let sandbox = TestSandbox::start(dir.path());
+    let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    (dir, sandbox)
+}
+
+/// The id of the first remote gate of `service`.
+pub fn gate_id(sandbox: &TestSandbox, service: &str) -> String {
+    let gates = sandbox.block_on(sandbox.client().list_gates()).unwrap();
+    gates.into_iter().find(|g| g.key.service == service).unwrap().id
+}
+
 pub struct TestSandbox {
     pub url: String,
     sandbox: Option<RunningSandbox>,

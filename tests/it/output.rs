@@ -3,18 +3,9 @@
 
 use std::path::Path;
 
-use crate::common::{gatesctl, gatesctl_all_on_terminal, write, TestSandbox, SMALL};
+use crate::common::{applied, gatesctl, gatesctl_all_on_terminal, write, TestSandbox, SMALL};
 use gatesctl::model::GateKey;
 use gatesctl::sandbox::{EvalSettings, Faults, SandboxOptions};
-
-fn applied(config: &str) -> (tempfile::TempDir, TestSandbox) {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "gates.toml", config);
-    let sandbox = TestSandbox::start(dir.path());
-    let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    (dir, sandbox)
-}
 
 /// `count` gates svc0000…, each with one monitor rule.
 fn many_gates(count: usize, header: &str) -> String {

@@ -120,18 +120,27 @@ fn the_release_matrix_is_read_from_cargo_toml() {
     assert_eq!(matrix.and_then(YamlOwned::as_str), Some("${{ fromJSON(needs.plan.outputs.matrix) }}"));
 }
 
-/// A local mirror of a release for this machine: the archive (holding the binary under test)
-/// and SHA256SUMS, made as the release workflow makes them.
-fn mirror(dir: &Path) -> String {
+/// A local mirror of a release for this machine in `dir/release`: the archive (holding the
+/// binary under test) and SHA256SUMS, made as the release workflow makes them.
+struct Mirror {
+    target: String,
+    folder: PathBuf,
+    /// What GATESCTL_DOWNLOAD_URL points at.
+    url: String,
+}
+
+fn mirror(dir: &Path) -> Mirror {
     let target = install_sh(&["--print-target"], &[]).stdout.trim().to_string();
-    let folder = dir.join(format!("gatesctl-{target}"));
+    let release = dir.join("release");
+    let folder = release.join(format!("gatesctl-{target}"));
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::copy(env!("CARGO_BIN_EXE_gatesctl"), folder.join("gatesctl")).unwrap();
     let script =
         format!("tar -czf gatesctl-{target}.tar.gz gatesctl-{target} && sha256sum gatesctl-*.tar.gz > SHA256SUMS");
-    let made = Command::new("bash").args(["-c", &script]).current_dir(dir).status().unwrap();
+    let made = Command::new("bash").args(["-c", &script]).current_dir(&release).status().unwrap();
     assert!(made.success());
-    target
+    let url = format!("file://{}", release.display());
+    Mirror { target, folder: release, url }
 }
 
 fn installs_here() -> bool {
@@ -148,10 +157,7 @@ fn install_sh_installs_a_verified_archive_and_refuses_a_tampered_one() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let release = dir.path().join("release");
-    std::fs::create_dir(&release).unwrap();
-    let target = mirror(&release);
-    let url = format!("file://{}", release.display());
+    let Mirror { target, folder: release, url } = mirror(dir.path());
     let bin = dir.path().join("bin");
     let bin_arg = bin.to_str().unwrap();
 
@@ -265,10 +271,7 @@ fn the_action_installs_the_release_of_its_ref_into_the_tool_cache() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let release = dir.path().join("release");
-    std::fs::create_dir(&release).unwrap();
-    let target = mirror(&release);
-    let url = format!("file://{}", release.display());
+    let Mirror { target, url, .. } = mirror(dir.path());
 
     // `uses: gatesctl/gatesctl@v0.1.0` with no inputs: the ref is the version.
     let (outputs, path, last) = run_action(&[], "v0.1.0", dir.path(), &url);

@@ -7,23 +7,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::common::{gatesctl, write, Proxy, Reply, TestSandbox, SMALL};
+use crate::common::{applied, gate_id, gatesctl, write, Proxy, Reply, TestSandbox, SMALL};
 use gatesctl::model::{GateKey, Rule, RuleOptions};
 use gatesctl::sandbox::{Faults, SandboxOptions};
-
-fn applied(config: &str) -> (tempfile::TempDir, TestSandbox) {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "gates.toml", config);
-    let sandbox = TestSandbox::start(dir.path());
-    let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    (dir, sandbox)
-}
-
-fn gate_id(sandbox: &TestSandbox, service: &str) -> String {
-    let gates = sandbox.block_on(sandbox.client().list_gates()).unwrap();
-    gates.into_iter().find(|g| g.key.service == service).unwrap().id
-}
 
 /// A Markdown line with its code spans (literal text) taken out, as CommonMark delimits them:
 /// a run of backticks closed by a run of the same length.

@@ -2,23 +2,8 @@
 
 use std::path::Path;
 
-use crate::common::{write, Run, TestSandbox, SMALL};
+use crate::common::{applied, gate_id, write, Run, TestSandbox, SMALL};
 use gatesctl::model::{GateKey, Rule, RuleOptions};
-
-/// A sandbox holding what `config` declares, applied.
-fn applied(config: &str) -> (tempfile::TempDir, TestSandbox) {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "gates.toml", config);
-    let sandbox = TestSandbox::start(dir.path());
-    let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    (dir, sandbox)
-}
-
-fn gate_id(sandbox: &TestSandbox, service: &str) -> String {
-    let gates = sandbox.block_on(sandbox.client().list_gates()).unwrap();
-    gates.into_iter().find(|g| g.key.service == service).unwrap().id
-}
 
 fn ui_rule() -> Rule {
     Rule {
