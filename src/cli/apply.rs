@@ -138,15 +138,15 @@ async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, ctx: &Context<'_>
     }
     let connection = ctx.connect(&args.flags.connect).await?;
     let palette = ctx.stdout_palette();
-    let (saved, warning) = {
+    let (plan, warning) = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
         let reading = progress::reading(&progress);
         ops::saved::verify(path, &connection.client, &connection.target, args.flags.parallelism, &reading).await?
     };
     super::plan::warn(warning);
-    out(&text::render_plan(&saved.plan, palette));
-    if saved.plan.is_empty() {
+    out(&text::render_plan(&plan, palette));
+    if plan.is_empty() {
         return Ok(ExitStatus::Success);
     }
-    execute(&connection.client, &saved.plan, args.flags.parallelism, palette).await
+    execute(&connection.client, &plan, args.flags.parallelism, palette).await
 }

@@ -199,12 +199,15 @@ impl SavedPlan {
             return vec![format!("the plan was made against {}, not {api}", self.api)];
         }
         let mut problems = self.config.changes_to(&DeclaredConfig::of(desired));
-        if problems.is_empty() {
+        if problems.is_empty() && (self.plan.gates != now.gates || self.plan.targets != now.targets) {
             problems = compare(&self.plan, now);
-            if !problems.is_empty() {
-                problems
-                    .push("the remote state changed since the plan was made, or the plan file was edited".to_string());
+            // Equal gate by gate yet not equal: entries repeated or reordered by hand, which a
+            // comparison by gate key cannot name but which would run twice or in another order.
+            if problems.is_empty() {
+                problems.push("the saved plan's actions were edited: they repeat, reorder or retarget the actions the files and the remote state call for".to_string());
             }
+            problems
+                .push("the remote state changed since the plan was made, or the plan file was edited".to_string());
         }
         problems
     }
@@ -252,9 +255,16 @@ fn saved_versus_now(saved: &Rule, now: &Rule) -> String {
 /// How the saved plan differs from the plan called for now, gate by gate.
 fn compare(saved: &Plan, now: &Plan) -> Vec<String> {
     let by_key = |plan: &Plan| plan.gates.iter().map(|g| (g.key.clone(), g.clone())).collect::<BTreeMap<_, _>>();
+    let mut out = Vec::new();
+    let mut listed: BTreeMap<&GateKey, usize> = BTreeMap::new();
+    for gate in &saved.gates {
+        *listed.entry(&gate.key).or_default() += 1;
+    }
+    for (key, times) in listed.into_iter().filter(|(_, times)| *times > 1) {
+        out.push(format!("gate {key}: the saved plan lists it {times} times"));
+    }
     let (saved, now) = (by_key(saved), by_key(now));
     let keys: BTreeSet<&GateKey> = saved.keys().chain(now.keys()).collect();
-    let mut out = Vec::new();
     for key in keys {
         match (saved.get(key), now.get(key)) {
             (Some(_), None) => {

@@ -119,7 +119,7 @@ fn edit_plan(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
 #[test]
 fn an_edited_saved_plan_is_refused_with_what_differs() {
     type Edit = fn(&mut serde_json::Value, &TestSandbox);
-    let cases: [(&str, Edit, &str); 5] = [
+    let cases: [(&str, Edit, &str); 7] = [
         (
             "a changed query",
             |plan, _| plan["plan"]["gates"][0]["rules"][0]["after"]["options"]["query"] = "service:*".into(),
@@ -173,6 +173,26 @@ fn an_edited_saved_plan_is_refused_with_what_differs() {
                 }))
             },
             "gate search/production/canary: the saved plan changes it",
+        ),
+        (
+            "a gate listed twice, its copy deleting it",
+            |plan, _| {
+                let gates = plan["plan"]["gates"].as_array_mut().unwrap();
+                let mut copy = gates[0].clone();
+                let id = copy["action"]["id"].clone();
+                copy["action"] = serde_json::json!({"action": "delete", "id": id, "dry_run": false});
+                copy["rules"] = serde_json::json!([]);
+                gates.insert(0, copy);
+            },
+            "gate checkout/production/default: the saved plan lists it 2 times",
+        ),
+        (
+            "a rule action repeated",
+            |plan, _| {
+                let rules = plan["plan"]["gates"][0]["rules"].as_array_mut().unwrap();
+                rules.push(rules[0].clone());
+            },
+            "the saved plan's actions were edited",
         ),
     ];
     for (what, edit, expected) in cases {
