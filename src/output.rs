@@ -59,6 +59,11 @@ pub(crate) fn stdout_broken() -> bool {
     STDOUT_BROKEN.load(Ordering::Relaxed)
 }
 
+/// `1 gate`, `2 gates`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `println!` to stdout through [`out`].
 macro_rules! outln {
     () => { $crate::output::out("\n") };

@@ -10,7 +10,7 @@ use crate::error::{Error, ExitStatus};
 use crate::model::{GateFilter, NamePatterns};
 use crate::ops::import::{self, FileFormat};
 use crate::ops::terraform;
-use crate::output::{errln, out};
+use crate::output::{errln, out, plural};
 
 #[derive(Debug, Args)]
 pub(super) struct ImportArgs {
@@ -86,7 +86,12 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
         Some(path) => {
             std::fs::write(path, text).map_err(|source| Error::Write { path: path.clone(), source })?;
             let rules: usize = remote.rules.values().map(Vec::len).sum();
-            errln!("Imported {} gates and {rules} rules into {}.", remote.gates.len(), path.display());
+            errln!(
+                "Imported {} and {} into {}.",
+                plural(remote.gates.len(), "gate", "gates"),
+                plural(rules, "rule", "rules"),
+                path.display()
+            );
         }
     }
     Ok(ExitStatus::Success)
@@ -121,21 +126,18 @@ fn from_terraform(
     let source = format!("{} ({})", path.display(), migration.source.describe());
     let text = import::serialise(&import::file_spec(&migration.remote), format, &source)
         .map_err(|e| Error::Usage(format!("cannot write the file: {e}")))?;
-    let rules: usize = migration.remote.rules.values().map(Vec::len).sum();
+    let gates = plural(migration.remote.gates.len(), "gate", "gates");
+    let rules = plural(migration.remote.rules.values().map(Vec::len).sum(), "rule", "rules");
     let removal = terraform::removal(&migration, &all, args.removed_blocks);
     match &args.output {
         None => {
             out(&text);
-            errln!("Imported {} gates and {rules} rules from {source}.\n", migration.remote.gates.len());
+            errln!("Imported {gates} and {rules} from {source}.\n");
             crate::output::err(&removal);
         }
         Some(output) => {
             std::fs::write(output, text).map_err(|source| Error::Write { path: output.clone(), source })?;
-            errln!(
-                "Imported {} gates and {rules} rules from {source} into {}.",
-                migration.remote.gates.len(),
-                output.display()
-            );
+            errln!("Imported {gates} and {rules} from {source} into {}.", output.display());
             out(&removal);
         }
     }

@@ -106,7 +106,9 @@ impl Drop for Progress {
 /// A progress display for reading the remote state.
 pub(super) fn reading(progress: &Progress) -> impl Fn(crate::remote::Fetched) + Sync + '_ {
     move |fetched| match fetched {
-        crate::remote::Fetched::Gates(n) => progress.message(format!("{n} remote gates listed")),
+        crate::remote::Fetched::Gates(n) => {
+            progress.message(format!("{} listed", crate::output::plural(n, "remote gate", "remote gates")))
+        }
         crate::remote::Fetched::Rules { done, total } => progress.set("reading rules", done, total),
     }
 }

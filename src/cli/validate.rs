@@ -4,7 +4,7 @@ use super::plan::{report_check, MonitorCheckArgs};
 use super::{ConnectArgs, Context, FileArgs};
 use crate::config::ConfigError;
 use crate::error::{Error, ExitStatus};
-use crate::output::{out, outln};
+use crate::output::{out, outln, plural};
 use crate::render::{diagnostics, Format};
 
 #[derive(Debug, Args)]
@@ -69,6 +69,6 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
     }
     report_check(&check, ctx.stderr_color(), sandbox);
     args.monitors.verdict(&check)?;
-    outln!("Configuration is valid: {} gates, {} rules.", counts.0, counts.1);
+    outln!("Configuration is valid: {}, {}.", plural(counts.0, "gate", "gates"), plural(counts.1, "rule", "rules"));
     Ok(ExitStatus::Success)
 }

@@ -206,8 +206,7 @@ impl SavedPlan {
             if problems.is_empty() {
                 problems.push("the saved plan's actions were edited: they repeat, reorder or retarget the actions the files and the remote state call for".to_string());
             }
-            problems
-                .push("the remote state changed since the plan was made, or the plan file was edited".to_string());
+            problems.push("the remote state changed since the plan was made, or the plan file was edited".to_string());
         }
         problems
     }

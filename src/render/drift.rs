@@ -10,6 +10,7 @@ use super::markdown::{cell, inline, plain};
 use super::Palette;
 use crate::escape::quoted;
 use crate::model::{AttrChange, AttrValue};
+use crate::output::plural;
 use crate::plan::drift::{Drift, DriftKind};
 
 /// The drift report's format: 2.0 named the kinds for what they are and listed differences
@@ -25,10 +26,6 @@ fn address(d: &Drift) -> String {
 
 fn side(value: &Option<AttrValue>) -> String {
     value.as_ref().map_or_else(|| "(none)".to_string(), |v| v.to_string())
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 pub(crate) const IN_SYNC: &str = "No drift. Remote gates match the configuration.";

@@ -69,7 +69,7 @@ fn it_prints_the_terraform_commands_that_stop_managing_exactly_what_was_imported
     // Only staging imported: a removed block would take production too, so commands it is.
     let some = import(dir.path(), &["show-state.json", "-o", "staging.toml", "--env", "staging", "--removed-blocks"]);
     assert_eq!(some.code, 0, "{some:?}");
-    assert!(some.stderr.contains("Imported 1 gates and 1 rules"), "{some:?}");
+    assert!(some.stderr.contains("Imported 1 gate and 1 rule"), "{some:?}");
     assert!(!some.stdout.contains("removed {"), "{some:?}");
     assert!(
         some.stdout.contains("terraform state rm 'module.payments.datadog_deployment_gate.gate[\"staging\"]'"),
