@@ -138,11 +138,18 @@ async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, ctx: &Context<'_>
     }
     let connection = ctx.connect(&args.flags.connect).await?;
     let palette = ctx.stdout_palette();
-    let (plan, warning) = {
+    let (plan, options, warning) = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
         let reading = progress::reading(&progress);
         ops::saved::verify(path, &connection.client, &connection.target, args.flags.parallelism, &reading).await?
     };
+    // The options are not signed: say them, so a log shows a plan saved with --prune for what it is.
+    let mut flags: Vec<String> = options.targets.iter().map(|t| format!("--target {t}")).collect();
+    flags.extend(options.prune.then(|| "--prune".to_string()));
+    flags.extend(options.force.then(|| "--force".to_string()));
+    if !flags.is_empty() {
+        errln!("The saved plan {} was made with {}.", path.display(), flags.join(" "));
+    }
     super::plan::warn(warning);
     out(&text::render_plan(&plan, palette));
     if plan.is_empty() {

@@ -30,16 +30,16 @@ fn bad(path: &Path, reason: impl Into<String>) -> Error {
 }
 
 /// Reads a saved plan, re-reads its files and the remote state, recomputes the plan with the
-/// saved options, and returns the recomputed plan only if it is exactly the saved one (with the
-/// warning of a plan made past the safety threshold with `--force`). What runs is the plan
-/// recomputed here, never the actions read from the file.
+/// saved options, and returns the recomputed plan only if it is exactly the saved one, with the
+/// options it was made with and the warning of a plan made past the safety threshold with
+/// `--force`. What runs is the plan recomputed here, never the actions read from the file.
 pub(crate) async fn verify(
     path: &Path,
     client: &Client,
     api: &str,
     parallelism: usize,
     progress: &(dyn Fn(Fetched) + Sync),
-) -> Result<(Plan, Option<String>), Error> {
+) -> Result<(Plan, SavedOptions, Option<String>), Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
     let saved = SavedPlan::parse(&text).map_err(|reason| bad(path, reason))?;
     let folder = path.parent().unwrap_or(Path::new(""));
@@ -68,5 +68,5 @@ pub(crate) async fn verify(
         return Err(Error::StalePlan { path: path.to_path_buf(), problems });
     }
     let warning = super::plan::check_safety(&now, &remote, &desired, &options, saved.options.force)?;
-    Ok((now, warning))
+    Ok((now, saved.options, warning))
 }

@@ -208,6 +208,22 @@ fn an_edited_saved_plan_is_refused_with_what_differs() {
 }
 
 #[test]
+fn a_saved_plan_names_the_options_it_was_made_with_when_applied() {
+    // The options cannot be signed, so the apply log must show a plan that prunes for one.
+    let managed = format!("{SMALL}\n[manage]\nservices = [\"*\"]\n\n[safety]\nmax_delete_percent = 100\n");
+    let (dir, sandbox) = applied(&managed);
+    let without_search =
+        managed.replacen("[[gates]]\nservice = \"search\"\nenv = \"production\"\nidentifier = \"canary\"\n", "", 1);
+    write(dir.path(), "gates.toml", &without_search);
+    let plan = sandbox.gatesctl(dir.path(), &["plan", "--prune", "--out", "plan.json"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let run = sandbox.gatesctl(dir.path(), &["apply", "plan.json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("The saved plan plan.json was made with --prune."), "{run:?}");
+    assert!(run.stdout.contains("delete gate"), "{run:?}");
+}
+
+#[test]
 fn the_safety_and_manage_settings_are_part_of_the_commitment() {
     for (edit, expected) in [
         ("\n[safety]\nmax_delete_percent = 100\n", "the [safety] settings changed"),
