@@ -63,8 +63,9 @@ pub(super) struct EvaluateArgs {
     #[arg(long)]
     fips_ignore_error: bool,
     /// Accepted so that datadog-ci's argument lists run unchanged; it is hidden there too
-    /// ("not available yet") and not part of the documented API, so it is not sent.
-    #[arg(long, hide = true, value_name = "VARIABLE")]
+    /// ("not available yet") and not part of the documented API, so it is not sent. Earlier
+    /// datadog-ci releases named it --monitor-variable.
+    #[arg(long, hide = true, alias = "monitor-variable", value_name = "VARIABLE")]
     monitors_query_variable: Option<String>,
     #[command(flatten)]
     files: FileArgs,

@@ -86,6 +86,8 @@ fn datadog_ci_examples_give_its_exit_codes() {
             "region:us-central-1",
         ],
         &["--service", "payments-backend", "--env", "prod", "--identifier", "default", "--monitors-query-variable", ""],
+        // As datadog-ci releases before the rename spelled it.
+        &["--service", "payments-backend", "--env", "prod", "--monitor-variable", "x"],
     ];
     for args in passing {
         let run = gate(&sandbox, dir, args);
