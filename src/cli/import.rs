@@ -123,6 +123,9 @@ fn from_terraform(
             migration.source.describe()
         )));
     }
+    for w in import::unprintable_names(&migration.remote) {
+        errln!("warning: {w}");
+    }
     let source = format!("{} ({})", path.display(), migration.source.describe());
     let text = import::serialise(&import::file_spec(&migration.remote), format, &source)
         .map_err(|e| Error::Usage(format!("cannot write the file: {e}")))?;

@@ -73,20 +73,19 @@ pub(crate) fn file_spec(remote: &RemoteState) -> FileSpec {
     }
 }
 
-/// A JSON value as a YAML node, keys in the order serde wrote them.
-fn yaml(value: &serde_json::Value) -> saphyr::Yaml<'_> {
+/// A TOML value as a YAML node, keys in the order serde wrote them (the fields' declaration
+/// order: service and env before rules, as in the TOML file).
+fn yaml(value: &toml::Value) -> saphyr::Yaml<'_> {
     use saphyr::{Scalar, Yaml};
-    use serde_json::Value;
+    use toml::Value;
     match value {
-        Value::Null => Yaml::Value(Scalar::Null),
-        Value::Bool(b) => Yaml::Value(Scalar::Boolean(*b)),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Yaml::Value(Scalar::Integer(i)),
-            None => Yaml::Value(Scalar::FloatingPoint(n.as_f64().unwrap_or(f64::NAN).into())),
-        },
+        Value::Boolean(b) => Yaml::Value(Scalar::Boolean(*b)),
+        Value::Integer(i) => Yaml::Value(Scalar::Integer(*i)),
+        Value::Float(f) => Yaml::Value(Scalar::FloatingPoint((*f).into())),
         Value::String(s) => Yaml::Value(Scalar::String(s.as_str().into())),
+        Value::Datetime(d) => Yaml::Value(Scalar::String(d.to_string().into())),
         Value::Array(items) => Yaml::Sequence(items.iter().map(yaml).collect()),
-        Value::Object(map) => {
+        Value::Table(map) => {
             Yaml::Mapping(map.iter().map(|(k, v)| (Yaml::Value(Scalar::String(k.as_str().into())), yaml(v))).collect())
         }
     }
@@ -100,7 +99,7 @@ pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Re
             Ok(format!("{header}{body}"))
         }
         FileFormat::Yaml => {
-            let value = serde_json::to_value(spec).map_err(|e| e.to_string())?;
+            let value = toml::Value::try_from(spec).map_err(|e| e.to_string())?;
             let mut body = String::new();
             saphyr::YamlEmitter::new(&mut body).dump(&yaml(&value)).map_err(|e| e.to_string())?;
             Ok(format!("{header}{body}\n"))
@@ -108,8 +107,27 @@ pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Re
     }
 }
 
+/// One warning per gate or rule whose name holds a control or invisible formatting character:
+/// it is written as it is, and `validate` refuses it until it is renamed.
+pub(crate) fn unprintable_names(remote: &RemoteState) -> Vec<String> {
+    let unsafe_text = |s: &str| s.chars().any(crate::escape::is_unsafe);
+    let mut warnings = Vec::new();
+    for key in remote.gates.keys() {
+        if [&key.service, &key.env, &key.identifier].into_iter().any(|s| unsafe_text(s)) {
+            warnings.push(format!("gate {key} has a name with a control or invisible character; `gatesctl validate` refuses it until the gate is recreated under a printable name"));
+        }
+        for rule in remote.rules_of(key).iter().filter(|r| unsafe_text(&r.rule.name)) {
+            warnings.push(format!(
+                "rule {} of gate {key} has a control or invisible character in its name; `gatesctl validate` refuses it until it is renamed in the file (apply then creates the renamed rule and deletes this one)",
+                crate::escape::quoted(&rule.rule.name)
+            ));
+        }
+    }
+    warnings
+}
+
 /// Remote gates of the filter, with all their rules, and one warning per gate holding several
-/// rules of one name (only one can be declared).
+/// rules of one name (only one can be declared) or a name validation refuses.
 pub(crate) async fn read(
     client: &Client,
     filter: &GateFilter,
@@ -129,5 +147,6 @@ pub(crate) async fn read(
             ));
         }
     }
+    warnings.extend(unprintable_names(&remote));
     Ok((remote, warnings))
 }

@@ -22,8 +22,9 @@ pub(crate) fn render_capped(diagnostics: &[ConfigDiagnostic], color: bool, width
         diagnostics.iter().map(|d| (d.file_name().to_string(), locator.line(d), d)).collect();
     sorted.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut out = String::new();
+    let mut shown = Printable::default();
     for (_, _, d) in sorted.iter().take(limit) {
-        let _ = handler.render_report(&mut out, *d);
+        let _ = handler.render_report(&mut out, &shown.diagnostic(d));
         out.push('\n');
     }
     if sorted.len() > limit {
@@ -37,6 +38,53 @@ pub(crate) fn render_capped(diagnostics: &[ConfigDiagnostic], color: bool, width
             sorted.len() - limit,
             counts.join(", ")
         ));
+    }
+    out
+}
+
+/// Diagnostics whose excerpts cannot drive a terminal: a file is shown as it is written, so
+/// its control and invisible characters (ESC, a lone CR, U+202E …) are replaced by visible
+/// ones of the same length in bytes, which keeps every span in place.
+#[derive(Default)]
+struct Printable {
+    sources: HashMap<*const NamedSource<String>, Arc<NamedSource<String>>>,
+}
+
+impl Printable {
+    fn diagnostic(&mut self, d: &ConfigDiagnostic) -> ConfigDiagnostic {
+        ConfigDiagnostic {
+            source: self.source(&d.source),
+            related: d.related.iter().map(|r| self.diagnostic(r)).collect(),
+            ..d.clone()
+        }
+    }
+
+    fn source(&mut self, source: &Arc<NamedSource<String>>) -> Arc<NamedSource<String>> {
+        let entry = self.sources.entry(Arc::as_ptr(source));
+        Arc::clone(entry.or_insert_with(|| {
+            let text = source.inner();
+            if !text.chars().any(crate::escape::is_unsafe) {
+                return Arc::clone(source);
+            }
+            Arc::new(NamedSource::new(source.name(), printable(text)))
+        }))
+    }
+}
+
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let line_end = c == '\n' || c == '\t' || (c == '\r' && chars.peek() == Some(&'\n'));
+        if line_end || !crate::escape::is_unsafe(c) {
+            out.push(c);
+            continue;
+        }
+        match c.len_utf8() {
+            2 => out.push('\u{bf}'),
+            3 => out.push('\u{fffd}'),
+            n => out.extend(std::iter::repeat_n('?', n)),
+        }
     }
     out
 }

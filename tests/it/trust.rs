@@ -262,6 +262,33 @@ fn a_saved_plan_applies_from_another_directory() {
 const HOSTILE: &str = "x | y </details>\n# HIJACK \u{1b}]8;;http://evil\u{7}click\u{1b}]8;;\u{7} \u{202e}txt.exe\0";
 
 #[test]
+fn import_writes_unprintable_names_as_they_are_and_warns_that_validate_refuses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    let client = sandbox.client();
+    let gate = sandbox.block_on(client.create_gate(&GateKey::new("checkout", "production", "default"), false)).unwrap();
+    let name = "x | y </details>\n# \u{202e}HIJACK";
+    let options = RuleOptions::Monitor { query: "service:checkout".into(), duration: Some(300) };
+    sandbox.block_on(client.create_rule(&gate.id, &Rule { name: name.into(), dry_run: false, options })).unwrap();
+    for file in ["gates.toml", "gates.yaml"] {
+        let run = sandbox.gatesctl(dir.path(), &["import", "-o", file]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            run.stderr.contains("warning: rule \"x | y </details>\\n# \\u{202e}HIJACK\" of gate checkout/production/default has a control or invisible character"),
+            "{run:?}"
+        );
+        assert_eq!(raw_control(&run.stderr), None, "{run:?}");
+        // The file holds the name itself, which validation then refuses by its code, not as a syntax error.
+        let check = sandbox.gatesctl(dir.path(), &["validate", "-f", file]);
+        assert_eq!(check.code, 1, "{check:?}");
+        assert!(check.stderr.contains("gates::invalid-character"), "{check:?}");
+        let written = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        let (service, rules) = (written.find("checkout").unwrap(), written.find("rules").unwrap());
+        assert!(service < rules, "a gate's service comes before its rules, in YAML as in TOML:\n{written}");
+    }
+}
+
+#[test]
 fn text_from_the_api_is_escaped_in_terminals_and_pull_request_comments() {
     let (dir, sandbox) = applied(SMALL);
     let client = sandbox.client();
@@ -318,6 +345,26 @@ fn validation_refuses_control_and_bidi_characters_in_names() {
     assert_eq!(run.stderr.matches("gates::invalid-character").count(), 2, "{run:?}");
     assert!(run.stderr.contains("gates.toml:4:"), "{run:?}");
     assert_eq!(raw_control(&run.stderr.replace("\u{1b}[", "")), None, "{run:?}");
+}
+
+#[test]
+fn source_excerpts_never_carry_a_files_control_characters_to_the_terminal() {
+    // Written raw into the file (not as escapes), in a comment and in a name: the excerpt
+    // shows the line, so the line must be made printable.
+    let dir = tempfile::tempdir().unwrap();
+    let yaml =
+        "version: 1\n# \u{1b}]0;pwned\u{7}\u{1b}[2J\ngates:\n  - service: \"a\u{202e}b\"\n    env: prod\n";
+    write(dir.path(), "gates.yaml", yaml);
+    let run = gatesctl(dir.path(), &["validate", "--color", "never"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("gates::invalid-character"), "{run:?}");
+    assert_eq!(raw_control(&run.stderr), None, "{run:?}");
+    let toml = "version = 1\n# \u{1b}]0;pwned\u{7}\rspoof\n";
+    std::fs::remove_file(dir.path().join("gates.yaml")).unwrap();
+    write(dir.path(), "gates.toml", toml);
+    let run = gatesctl(dir.path(), &["validate", "--color", "never"], &[]);
+    assert_eq!(run.code, 1, "a control character in a TOML comment is a syntax error: {run:?}");
+    assert_eq!(raw_control(&run.stderr), None, "{run:?}");
 }
 
 #[test]
