@@ -59,8 +59,6 @@ pub(crate) enum Error {
     BadSavedPlan { path: PathBuf, reason: String },
     #[error("apply finished with {failed} failed and {skipped} skipped action(s); see the failures above, fix them, then run `gatesctl apply` again")]
     ApplyFailed { failed: usize, skipped: usize },
-    #[error("cannot read {}: {source}", .path.display())]
-    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot write {}: {source}", .path.display())]
     Write { path: PathBuf, source: std::io::Error },
     #[error("the sandbox cannot start: {0}")]

@@ -22,7 +22,8 @@ pub(super) struct ShowArgs {
 
 /// Shows a saved plan as it would be applied; nothing is read from the API.
 pub(super) fn run(args: &ShowArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
-    let text = std::fs::read_to_string(&args.plan).map_err(|source| Error::Read { path: args.plan.clone(), source })?;
+    // Bounded, and refused unless a regular file: `show /dev/zero` must not read forever.
+    let text = crate::config::read_text(&args.plan)?;
     let saved = SavedPlan::parse(&text).map_err(|reason| Error::BadSavedPlan { path: args.plan.clone(), reason })?;
     let markdown = args.markdown.options(Some(&args.plan));
     let none = crate::ops::monitors::MonitorCheck::default();

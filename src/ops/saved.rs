@@ -40,7 +40,7 @@ pub(crate) async fn verify(
     parallelism: usize,
     progress: &(dyn Fn(Fetched) + Sync),
 ) -> Result<(Plan, SavedOptions, Option<String>), Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?;
+    let text = crate::config::read_text(path)?;
     let saved = SavedPlan::parse(&text).map_err(|reason| bad(path, reason))?;
     let folder = path.parent().unwrap_or(Path::new(""));
     let files: Vec<PathBuf> = saved.files.iter().map(|f| folder.join(f)).collect();

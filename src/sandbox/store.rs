@@ -85,7 +85,7 @@ impl StoredRule {
 impl Store {
     /// Reads a JSON state file.
     pub fn load(path: &Path) -> Result<Store, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = crate::config::read_text(path).map_err(|e| e.to_string())?;
         serde_json::from_str(&text).map_err(|e| format!("{} is not a sandbox state file: {e}", path.display()))
     }
 

@@ -74,6 +74,17 @@ fn a_fifo_or_a_device_is_not_read() {
     let run = validate(dir.path(), "zero.toml");
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("not a regular file (a device)"), "{run:?}");
+    // Saved plans and sandbox states are read the same way.
+    for args in [
+        &["show", "zero.toml"][..],
+        &["--sandbox", "apply", "zero.toml"],
+        &["--sandbox", "apply", "gates.yaml"],
+        &["sandbox", "--import", "gates.yaml", "--listen", "127.0.0.1:0"],
+    ] {
+        let run = gatesctl(dir.path(), args, &[]);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(run.stderr.contains("not a regular file"), "{args:?}: {run:?}");
+    }
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The sandbox speaks the contract of `shared/api/README.md`, checked over raw HTTP.
+//! The sandbox speaks the Deployment Gates API as the service does (its recorded traffic is in
+//! `fixtures/recorded`), checked over raw HTTP.
 
 use crate::common::TestSandbox;
 use gatesctl::sandbox::store::Store;

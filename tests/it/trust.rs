@@ -352,8 +352,7 @@ fn source_excerpts_never_carry_a_files_control_characters_to_the_terminal() {
     // Written raw into the file (not as escapes), in a comment and in a name: the excerpt
     // shows the line, so the line must be made printable.
     let dir = tempfile::tempdir().unwrap();
-    let yaml =
-        "version: 1\n# \u{1b}]0;pwned\u{7}\u{1b}[2J\ngates:\n  - service: \"a\u{202e}b\"\n    env: prod\n";
+    let yaml = "version: 1\n# \u{1b}]0;pwned\u{7}\u{1b}[2J\ngates:\n  - service: \"a\u{202e}b\"\n    env: prod\n";
     write(dir.path(), "gates.yaml", yaml);
     let run = gatesctl(dir.path(), &["validate", "--color", "never"], &[]);
     assert_eq!(run.code, 1, "{run:?}");
