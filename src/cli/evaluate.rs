@@ -41,7 +41,7 @@ pub(super) struct EvaluateArgs {
     #[arg(long)]
     fail_on_error: bool,
     /// Output format of the verdict
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = Format::text_or_json(), default_value = "text")]
     format: Format,
     /// Evaluate the rules the file declares for this gate, sent inline, instead of the stored gate's
     #[arg(long, conflicts_with = "config")]

@@ -12,7 +12,7 @@ pub(super) struct ValidateArgs {
     #[command(flatten)]
     files: FileArgs,
     /// Output format: text (labelled excerpts on stderr) or json (for editors and bots, on stdout)
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_parser = Format::text_or_json(), default_value = "text")]
     format: Format,
     /// Also check the files against the organisation: search the monitors of every monitor
     /// rule's query (needs the API keys, or --sandbox)

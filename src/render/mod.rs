@@ -18,6 +18,17 @@ pub enum Format {
     Markdown,
 }
 
+impl Format {
+    /// The `--format` of commands that have no Markdown output (validate, evaluate): markdown
+    /// is refused when parsed rather than silently printed as text.
+    pub(crate) fn text_or_json() -> impl clap::builder::TypedValueParser<Value = Format> {
+        use clap::builder::TypedValueParser;
+        use clap::ValueEnum;
+        clap::builder::PossibleValuesParser::new(["text", "json"])
+            .map(|s| Format::from_str(&s, false).unwrap_or(Format::Text))
+    }
+}
+
 /// Colours for one output stream; plain text when disabled.
 #[derive(Clone, Copy, Debug)]
 pub struct Palette {

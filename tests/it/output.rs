@@ -225,6 +225,12 @@ fn show_renders_a_saved_plan_as_plan_did() {
 #[test]
 fn validate_speaks_json_to_editors_and_bots() {
     let dir = tempfile::tempdir().unwrap();
+    // What it cannot speak is refused, not printed as text.
+    for command in [&["validate"][..], &["evaluate", "--service", "a", "--env", "b"]] {
+        let run = gatesctl(dir.path(), &[command, &["--format", "markdown"]].concat(), &[]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains("[possible values: text, json]"), "{run:?}");
+    }
     write(
         dir.path(),
         "gates.toml",
