@@ -59,6 +59,32 @@ pub(crate) fn stdout_broken() -> bool {
     STDOUT_BROKEN.load(Ordering::Relaxed)
 }
 
+/// Writes a file whole or not at all: to a temporary file beside it, flushed to disk, then
+/// renamed over it. A Ctrl-C or a full disk half-way through `import -o gates.toml --force`
+/// must not leave half a configuration where the old one was. A symbolic link is written
+/// through (it stays a link), and what is not a regular file (`-o /dev/stdout`) is written
+/// to directly.
+pub(crate) fn write_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    let path = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return std::fs::write(path, contents),
+        Ok(_) => std::fs::canonicalize(path)?,
+        Err(_) => path.to_path_buf(),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let written = std::fs::File::create(&tmp).and_then(|mut file| {
+        file.write_all(contents)?;
+        file.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&tmp, &path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
 /// `1 gate`, `2 gates`.
 pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -77,3 +103,25 @@ macro_rules! errln {
 }
 
 pub(crate) use {errln, outln};
+
+#[cfg(test)]
+mod tests {
+    use super::write_file;
+
+    #[test]
+    #[cfg(unix)]
+    fn files_are_replaced_whole_links_stay_links_and_nothing_is_left_beside() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, link) = (dir.path().join("gates.toml"), dir.path().join("link.toml"));
+        std::fs::write(&file, "old").unwrap();
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        write_file(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is kept");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
+        write_file(&dir.path().join("plan.json"), b"{}").unwrap();
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        names.sort();
+        assert_eq!(names, ["gates.toml", "link.toml", "plan.json"], "no temporary file left");
+    }
+}

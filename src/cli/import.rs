@@ -84,7 +84,8 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
     match &args.output {
         None => out(&text),
         Some(path) => {
-            std::fs::write(path, text).map_err(|source| Error::Write { path: path.clone(), source })?;
+            crate::output::write_file(path, text.as_bytes())
+                .map_err(|source| Error::Write { path: path.clone(), source })?;
             let rules: usize = remote.rules.values().map(Vec::len).sum();
             errln!(
                 "Imported {} and {} into {}.",
@@ -139,7 +140,8 @@ fn from_terraform(
             crate::output::err(&removal);
         }
         Some(output) => {
-            std::fs::write(output, text).map_err(|source| Error::Write { path: output.clone(), source })?;
+            crate::output::write_file(output, text.as_bytes())
+                .map_err(|source| Error::Write { path: output.clone(), source })?;
             errln!("Imported {gates} and {rules} from {source} into {}.", output.display());
             out(&removal);
         }

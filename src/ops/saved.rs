@@ -22,7 +22,7 @@ pub(crate) fn save(
     let files = files.iter().map(|f| Ok(relative_to(&absolute(f)?, &folder))).collect::<Result<Vec<_>, Error>>()?;
     let saved = SavedPlan::new(plan, desired, api, files, options);
     let text = serde_json::to_string_pretty(&saved).expect("saved plan serialises") + "\n";
-    std::fs::write(path, text).map_err(|source| Error::Write { path: path.to_path_buf(), source })
+    crate::output::write_file(path, text.as_bytes()).map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }
 
 fn bad(path: &Path, reason: impl Into<String>) -> Error {

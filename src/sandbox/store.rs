@@ -1,7 +1,7 @@
 //! The sandbox's data as JSON: the shapes the API answers with, and the state format of
 //! fixtures and `gatesctl sandbox --export/--import`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -95,10 +95,7 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let mut tmp = PathBuf::from(path);
-        tmp.set_extension(format!("json.tmp-{}", std::process::id()));
         let text = serde_json::to_vec_pretty(self).expect("store serialises");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, path)
+        crate::output::write_file(path, &text)
     }
 }
