@@ -65,15 +65,19 @@ pub(crate) fn stdout_broken() -> bool {
 /// through (it stays a link), and what is not a regular file (`-o /dev/stdout`) is written
 /// to directly.
 pub(crate) fn write_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
-    let path = match std::fs::metadata(path) {
+    let (path, permissions) = match std::fs::metadata(path) {
         Ok(meta) if !meta.is_file() => return std::fs::write(path, contents),
-        Ok(_) => std::fs::canonicalize(path)?,
-        Err(_) => path.to_path_buf(),
+        Ok(meta) => (std::fs::canonicalize(path)?, Some(meta.permissions())),
+        Err(_) => (path.to_path_buf(), None),
     };
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let written = std::fs::File::create(&tmp).and_then(|mut file| {
         file.write_all(contents)?;
+        // The file replaced keeps its mode.
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)?;
+        }
         file.sync_all()
     });
     match written.and_then(|()| std::fs::rename(&tmp, &path)) {
@@ -110,14 +114,17 @@ mod tests {
 
     #[test]
     #[cfg(unix)]
-    fn files_are_replaced_whole_links_stay_links_and_nothing_is_left_beside() {
+    fn files_are_replaced_whole_keeping_links_and_modes_and_leaving_nothing_beside() {
         let dir = tempfile::tempdir().unwrap();
         let (file, link) = (dir.path().join("gates.toml"), dir.path().join("link.toml"));
+        use std::os::unix::fs::PermissionsExt;
         std::fs::write(&file, "old").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::os::unix::fs::symlink(&file, &link).unwrap();
         write_file(&link, b"new").unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is kept");
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "and its mode");
         write_file(&dir.path().join("plan.json"), b"{}").unwrap();
         let mut names: Vec<String> =
             std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
