@@ -63,7 +63,8 @@ impl Printable {
         let entry = self.sources.entry(Arc::as_ptr(source));
         Arc::clone(entry.or_insert_with(|| {
             let text = source.inner();
-            if !text.chars().any(crate::escape::is_unsafe) {
+            // Newlines and tabs are shown as such; nearly every file has nothing else to replace.
+            if !text.chars().any(|c| crate::escape::is_unsafe(c) && c != '\n' && c != '\t') {
                 return Arc::clone(source);
             }
             Arc::new(NamedSource::new(source.name(), printable(text)))
