@@ -41,6 +41,32 @@ pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The text with every character that must not reach a terminal replaced by a visible one of
+/// the same length in bytes (`?`, `¿`, `�`), newlines, tabs and CRLF kept: for source
+/// excerpts, whose spans are byte offsets into the text. Borrowed when nothing is replaced.
+pub(crate) fn same_length_printable(text: &str) -> Cow<'_, str> {
+    let replaced = |(i, c): (usize, char)| {
+        let crlf = c == '\r' && text[i + 1..].starts_with('\n');
+        (is_unsafe(c) && c != '\n' && c != '\t' && !crlf).then(|| match c.len_utf8() {
+            1 => "?",
+            2 => "\u{bf}",
+            3 => "\u{fffd}",
+            _ => "????",
+        })
+    };
+    if !text.char_indices().any(|ic| replaced(ic).is_some()) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        match replaced((i, c)) {
+            Some(shown) => out.push_str(shown),
+            None => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// `"text"` with quotes, backslashes and unsafe characters escaped: the form of rule names and
 /// query values in plans (the same as Rust's `{:?}` for ordinary text).
 pub(crate) fn quoted(text: &str) -> String {
@@ -82,6 +108,15 @@ mod tests {
         assert_eq!(terminal("a\u{1b}[31mb\u{7}"), "a\\u{1b}[31mb\\u{7}");
         assert_eq!(terminal("x\u{202e}txt.exe\n"), "x\\u{202e}txt.exe\\n");
         assert_eq!(terminal("\u{9b}2J\0"), "\\u{9b}2J\\0");
+    }
+
+    #[test]
+    fn excerpts_keep_their_length_in_bytes_and_their_lines() {
+        assert!(matches!(same_length_printable("a\tb\r\nc\n"), Cow::Borrowed(_)));
+        let hostile = "# \u{1b}]0;x\u{7}\rspoof \u{9b} \u{202e}evil\r\n";
+        let shown = same_length_printable(hostile);
+        assert_eq!(shown, "# ?]0;x??spoof \u{bf} \u{fffd}evil\r\n");
+        assert_eq!(shown.len(), hostile.len());
     }
 
     #[test]

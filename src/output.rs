@@ -1,7 +1,7 @@
 //! Writing to stdout and stderr without ever panicking: `gatesctl -v plan 2>&1 | head -1`
 //! closes both pipes early, and `println!` would panic there, or kill an apply half-way.
 //! A failed write to stdout is remembered, so the command can end with a clear error instead
-//! of claiming output nobody received.
+//! of claiming output nobody received. Files are written whole or not at all ([`write_file`]).
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -61,33 +61,11 @@ impl Printable {
 
     fn source(&mut self, source: &Arc<NamedSource<String>>) -> Arc<NamedSource<String>> {
         let entry = self.sources.entry(Arc::as_ptr(source));
-        Arc::clone(entry.or_insert_with(|| {
-            let text = source.inner();
-            // Newlines and tabs are shown as such; nearly every file has nothing else to replace.
-            if !text.chars().any(|c| crate::escape::is_unsafe(c) && c != '\n' && c != '\t') {
-                return Arc::clone(source);
-            }
-            Arc::new(NamedSource::new(source.name(), printable(text)))
+        Arc::clone(entry.or_insert_with(|| match crate::escape::same_length_printable(source.inner()) {
+            std::borrow::Cow::Borrowed(_) => Arc::clone(source),
+            std::borrow::Cow::Owned(text) => Arc::new(NamedSource::new(source.name(), text)),
         }))
     }
-}
-
-fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let line_end = c == '\n' || c == '\t' || (c == '\r' && chars.peek() == Some(&'\n'));
-        if line_end || !crate::escape::is_unsafe(c) {
-            out.push(c);
-            continue;
-        }
-        match c.len_utf8() {
-            2 => out.push('\u{bf}'),
-            3 => out.push('\u{fffd}'),
-            n => out.extend(std::iter::repeat_n('?', n)),
-        }
-    }
-    out
 }
 
 /// Lines and columns of offsets, each file's line starts found once: thousands of findings in
