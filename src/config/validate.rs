@@ -632,7 +632,10 @@ impl<'a> Checker<'a> {
                     d.span.clone(),
                     format!("{v} is out of range"),
                     format!("`duration` of {what} must be between 0 and {MAX_DURATION} seconds"),
-                    Some("the API accepts 0 to 7200 seconds (two hours); 900 or more is advised for faulty deployment detection".into()),
+                    Some(match rule_type {
+                        Some(RuleType::FaultyDeploymentDetection) => "the API accepts 0 to 7200 seconds (two hours); 900 or more is advised for faulty deployment detection".into(),
+                        _ => "the API accepts 0 to 7200 seconds (two hours): how long the monitors must stay OK".into(),
+                    }),
                 );
                 None
             }
