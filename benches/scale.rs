@@ -39,6 +39,7 @@ fn store(gates: usize) -> Store {
     let at = "2026-01-01T00:00:00Z".to_string();
     let id = |n: usize| format!("00000000-0000-4000-8000-{n:012}");
     Store {
+        evaluations: None,
         // One monitor per service, so that the monitor check finds each query fine.
         monitors: Some(
             (0..gates)
@@ -50,6 +51,7 @@ fn store(gates: usize) -> Store {
                     monitor_type: "metric alert".into(),
                     query: String::new(),
                     priority: None,
+                    groups: Default::default(),
                 })
                 .collect(),
         ),

@@ -60,11 +60,6 @@ impl Report {
     }
 }
 
-/// The number of actions a plan runs: each rule action, and each gate action but "keep".
-pub fn action_count(plan: &Plan) -> usize {
-    plan.gates.iter().map(|g| g.rules.len() + usize::from(!matches!(g.action, GateAction::Keep { .. }))).sum()
-}
-
 /// Runs every action of `plan`, at most `parallelism` gates at once, calling `on_outcome` as
 /// each lands. A failure does not stop independent gates. Once `stop` is set no gate is
 /// begun, but a gate begun is finished (its requests are bounded by their timeout), so no gate

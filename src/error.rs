@@ -47,6 +47,9 @@ pub(crate) enum Error {
     Setup(#[from] SetupError),
     #[error("{0}")]
     Api(#[from] ApiError),
+    /// A datadog-ci `--config` file that cannot be used.
+    #[error(transparent)]
+    InlineConfig(#[from] crate::config::datadog_ci::InlineConfigError),
     /// Flags that do not fit together, or a value clap cannot check alone.
     #[error("{0}")]
     Usage(String),

@@ -87,6 +87,32 @@ pub(crate) fn quoted_inner(text: &str) -> String {
     out
 }
 
+/// JSON text whose strings cannot drive a terminal: every unsafe character is written as a
+/// `\uXXXX` escape (still the same JSON), where serde_json leaves DEL, C1 controls and U+202E
+/// raw.
+pub(crate) fn json_escaped(text: &str) -> Cow<'_, str> {
+    // serde_json escapes C0 controls inside strings: a raw newline or tab is layout.
+    let escaped = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\t' | '\r');
+    if !text.chars().any(escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            // Every unsafe character is in the Basic Multilingual Plane: one escape each.
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A JSON value as compact text, safe for a terminal.
+pub(crate) fn json(value: &serde_json::Value) -> String {
+    json_escaped(&value.to_string()).into_owned()
+}
+
 /// One part of a gate key: as is when it cannot be misread, quoted otherwise.
 pub(crate) fn key_part(part: &str) -> Cow<'_, str> {
     let plain = !part.is_empty()
@@ -125,6 +151,14 @@ mod tests {
             assert_eq!(quoted(s), format!("{s:?}"));
         }
         assert_eq!(quoted("a\u{202e}b"), "\"a\\u{202e}b\"");
+    }
+
+    #[test]
+    fn json_text_escapes_what_serde_json_leaves_raw() {
+        let v = serde_json::json!({"k": "a\u{202e}b\u{7f}\u{9b}\n"});
+        let shown = json(&v);
+        assert_eq!(shown, r#"{"k":"a\u202eb\u007f\u009b\n"}"#);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&shown).unwrap(), v, "still the same JSON");
     }
 
     #[test]

@@ -54,7 +54,7 @@ fn outcome_line(o: &Outcome, p: Palette) -> String {
 /// Runs the actions and reports them as they land, then every failure again at the end.
 async fn execute(client: &Client, plan: &Plan, parallelism: usize, palette: Palette) -> Result<ExitStatus, Error> {
     outln!("\nApplying…");
-    let total = apply::action_count(plan);
+    let total = plan.action_count();
     let landed = Mutex::new(0);
     let progress = Progress::bar(std::io::stderr().is_terminal());
     super::interrupt::graceful(true);

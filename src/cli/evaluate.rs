@@ -166,7 +166,7 @@ pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitSt
     }
     let configuration = match (&args.config, args.jit) {
         (Some(path), _) => {
-            let gate = crate::config::datadog_ci::read(path).map_err(Error::Usage)?;
+            let gate = crate::config::datadog_ci::read(path)?;
             let rules: Vec<serde_json::Value> = gate.rules.iter().map(wire::rule_attributes).collect();
             Some(serde_json::json!({"dry_run": gate.dry_run, "rules": rules}))
         }

@@ -116,7 +116,7 @@ pub(super) struct MonitorCheckArgs {
 impl MonitorCheckArgs {
     /// Searches the monitors of the declared queries, unless told not to.
     pub(super) async fn run(&self, client: &Client, desired: &DesiredState, parallelism: usize) -> MonitorCheck {
-        if self.no_monitor_check || desired.queries.is_empty() {
+        if self.no_monitor_check || desired.watched.is_empty() {
             return MonitorCheck::default();
         }
         let check = ops::monitors::check(client, desired, parallelism).await;

@@ -2,15 +2,20 @@
 //! inline to the evaluation instead of the stored gate's:
 //!
 //! ```json
-//! {"dryRun": false, "rules": [{"name": "Errors", "type": "monitor", "dry_run": false,
+//! {"dryRun": false, "rules": [{"name": "Errors", "type": "monitor", "dryRun": false,
 //!   "options": {"query": "service:checkout", "duration": 300}}]}
 //! ```
+//!
+//! `dryRun` is datadog-ci's key, at both levels; `dry_run` (the API's spelling) is read as
+//! its alias, and a file giving both is refused rather than read one way or the other. Rule
+//! options are read by the one options model, unknown keys refused with a "did you mean".
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::model::{Rule, RuleOptions, RuleType, MAX_DURATION};
+use crate::model::options::{self, Unknown, View};
+use crate::model::{Rule, RuleType};
 
 /// What the file asks for: the gate's dry run, and its rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,111 +24,130 @@ pub struct InlineGate {
     pub rules: Vec<Rule>,
 }
 
-/// A problem, located in the file: `FILE:LINE:COLUMN` for syntax, the JSON path otherwise.
-fn located(path: &Path, place: impl std::fmt::Display, what: impl std::fmt::Display) -> String {
-    format!("{}:{place}: {what}", path.display())
+/// Why a `--config` file cannot be used: each names its place in the file.
+#[derive(Debug, thiserror::Error)]
+pub enum InlineConfigError {
+    #[error(transparent)]
+    Read(#[from] super::ConfigError),
+    #[error("{}:{line}:{column}: invalid JSON: {message}", .path.display())]
+    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{}:{place}: {problem}", .path.display())]
+    Invalid { path: PathBuf, place: String, problem: String },
 }
 
-fn string_list(value: &Value, at: &str, path: &Path) -> Result<Vec<String>, String> {
-    value
-        .as_array()
-        .and_then(|items| items.iter().map(|i| i.as_str().map(str::to_string)).collect::<Option<Vec<_>>>())
-        .ok_or_else(|| located(path, at, "must be a list of strings"))
+const TOP_KEYS: [&str; 3] = ["dryRun", "dry_run", "rules"];
+const RULE_KEYS: [&str; 5] = ["name", "type", "dryRun", "dry_run", "options"];
+
+struct File<'p> {
+    path: &'p Path,
 }
 
-fn options(rule_type: RuleType, options: &Map<String, Value>, at: &str, path: &Path) -> Result<RuleOptions, String> {
-    let allowed: &[&str] = match rule_type {
-        RuleType::Monitor => &["query", "duration"],
-        RuleType::FaultyDeploymentDetection => &["duration", "excluded_resources", "allowed_resources"],
-    };
-    if let Some(key) = options.keys().find(|k| !allowed.contains(&k.as_str())) {
-        let hint = crate::suggest::suggest(key, allowed.iter().copied()).map_or_else(
-            || format!(" ({rule_type} options are: {})", allowed.join(", ")),
-            |s| format!(" (did you mean {s:?}?)"),
-        );
-        return Err(located(path, format!("{at}.{key}"), format!("unknown option{hint}")));
+impl File<'_> {
+    fn invalid(&self, place: impl std::fmt::Display, problem: impl std::fmt::Display) -> InlineConfigError {
+        InlineConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            place: place.to_string(),
+            problem: problem.to_string(),
+        }
     }
-    let duration = match options.get("duration") {
-        None | Some(Value::Null) => None,
-        Some(d) => match d.as_u64() {
-            Some(d) if d <= MAX_DURATION => Some(d),
-            _ => {
-                return Err(located(
-                    path,
-                    format!("{at}.duration"),
-                    format!("must be a whole number from 0 to {MAX_DURATION}"),
+
+    /// Refuses a key nobody reads, with the closest known one.
+    fn known_keys(
+        &self,
+        object: &serde_json::Map<String, Value>,
+        known: &[&str],
+        at: &str,
+    ) -> Result<(), InlineConfigError> {
+        match object.keys().find(|k| !known.contains(&k.as_str())) {
+            None => Ok(()),
+            Some(key) => {
+                let hint = crate::suggest::suggest(key, known.iter().copied()).map_or_else(
+                    || format!(" (known keys: {})", known.join(", ")),
+                    |s| format!(" (did you mean {s:?}?)"),
+                );
+                let place = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+                Err(self.invalid(place, format!("unknown key{hint}")))
+            }
+        }
+    }
+
+    /// `dryRun`, or its alias `dry_run`; never both.
+    fn dry_run(&self, object: &serde_json::Map<String, Value>, at: &str) -> Result<bool, InlineConfigError> {
+        let place = |key: &str| if at.is_empty() { key.to_string() } else { format!("{at}.{key}") };
+        let value = match (object.get("dryRun"), object.get("dry_run")) {
+            (Some(_), Some(_)) => {
+                return Err(self.invalid(
+                    place("dry_run"),
+                    "both dryRun and dry_run are given: keep dryRun (datadog-ci's key), or one of the two",
                 ))
             }
-        },
-    };
-    Ok(match rule_type {
-        RuleType::Monitor => {
-            let query = options.get("query").and_then(Value::as_str).filter(|q| !q.trim().is_empty());
-            let query = query.ok_or_else(|| located(path, format!("{at}.query"), "a monitor rule needs a query"))?;
-            RuleOptions::Monitor { query: query.to_string(), duration }
+            (Some(v), None) => (v, "dryRun"),
+            (None, Some(v)) => (v, "dry_run"),
+            (None, None) => return Ok(false),
+        };
+        match value.0 {
+            Value::Null => Ok(false),
+            Value::Bool(b) => Ok(*b),
+            _ => Err(self.invalid(place(value.1), "must be true or false")),
         }
-        RuleType::FaultyDeploymentDetection => {
-            let list =
-                |key: &str| options.get(key).map_or(Ok(Vec::new()), |v| string_list(v, &format!("{at}.{key}"), path));
-            let (excluded_resources, allowed_resources) = (list("excluded_resources")?, list("allowed_resources")?);
-            if !excluded_resources.is_empty() && !allowed_resources.is_empty() {
-                return Err(located(path, at, "excluded_resources and allowed_resources cannot both be given"));
-            }
-            RuleOptions::FaultyDeploymentDetection { duration, excluded_resources, allowed_resources }
-        }
-    })
-}
+    }
 
-/// Reads and checks the file; every problem names its place.
-pub fn read(path: &Path) -> Result<InlineGate, String> {
-    let text = super::read_text(path).map_err(|e| e.to_string())?;
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| located(path, format!("{}:{}", e.line(), e.column()), format!("invalid JSON: {e}")))?;
-    let top = value.as_object().ok_or_else(|| located(path, "1:1", "expected an object with \"rules\""))?;
-    if let Some(key) = top.keys().find(|k| !["dryRun", "rules"].contains(&k.as_str())) {
-        let hint = crate::suggest::suggest(key, ["dryRun", "rules"])
-            .map_or_else(String::new, |s| format!(" (did you mean {s:?}?)"));
-        return Err(located(path, key, format!("unknown key{hint}; the file has \"dryRun\" and \"rules\"")));
-    }
-    let dry_run = match top.get("dryRun") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(located(path, "dryRun", "must be true or false")),
-    };
-    let items =
-        top.get("rules").and_then(Value::as_array).ok_or_else(|| located(path, "rules", "must be a list of rules"))?;
-    if items.is_empty() {
-        return Err(located(path, "rules", "needs at least one rule"));
-    }
-    let mut rules: Vec<Rule> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let at = format!("rules[{i}]");
-        let rule = item.as_object().ok_or_else(|| located(path, &at, "must be an object"))?;
+    fn rule(&self, item: &Value, at: &str, taken: &[Rule]) -> Result<Rule, InlineConfigError> {
+        let rule = item.as_object().ok_or_else(|| self.invalid(at, "must be an object"))?;
+        self.known_keys(rule, &RULE_KEYS, at)?;
         let name = rule.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty());
-        let name = name.ok_or_else(|| located(path, format!("{at}.name"), "every rule needs a name"))?;
-        if rules.iter().any(|r| r.name == name) {
-            return Err(located(path, format!("{at}.name"), format!("{name:?} is used twice")));
+        let name = name.ok_or_else(|| self.invalid(format!("{at}.name"), "every rule needs a name"))?;
+        if taken.iter().any(|r| r.name == name) {
+            return Err(self.invalid(format!("{at}.name"), format!("{name:?} is used twice")));
         }
         let kind = rule.get("type").and_then(Value::as_str).unwrap_or_default();
         let rule_type = RuleType::parse(kind).ok_or_else(|| {
             let names: Vec<&str> = RuleType::ALL.iter().map(|t| t.as_str()).collect();
             let hint = crate::suggest::suggest(kind, names.iter().copied())
                 .map_or_else(|| format!("one of {}", names.join(", ")), |s| format!("did you mean {s:?}?"));
-            located(path, format!("{at}.type"), format!("unknown rule type {kind:?}: {hint}"))
+            self.invalid(format!("{at}.type"), format!("unknown rule type {kind:?}: {hint}"))
         })?;
-        let rule_dry_run = match rule.get("dry_run") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(located(path, format!("{at}.dry_run"), "must be true or false")),
+        let dry_run = self.dry_run(rule, at)?;
+        let options_at = format!("{at}.options");
+        let entries: Vec<(&str, &Value)> = match rule.get("options") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(o)) => o.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            Some(other) => {
+                return Err(self.invalid(&options_at, format!("must be an object, not {}", View::of(other).kind())))
+            }
         };
-        let empty = Map::new();
-        let opts = match rule.get("options") {
-            None | Some(Value::Null) => &empty,
-            Some(Value::Object(o)) => o,
-            Some(_) => return Err(located(path, format!("{at}.options"), "must be an object")),
-        };
-        let options = options(rule_type, opts, &format!("{at}.options"), path)?;
-        rules.push(Rule { name: name.to_string(), dry_run: rule_dry_run, options });
+        let (options, problems) = options::decode(rule_type, &entries, Unknown::Refuse);
+        if let Some(problem) = problems.first() {
+            let place = if problem.place.0.is_empty() { options_at } else { format!("{options_at}.{}", problem.place) };
+            return Err(self.invalid(place, problem.message()));
+        }
+        let options = options.expect("no problem means options");
+        Ok(Rule { name: name.to_string(), dry_run, options })
+    }
+}
+
+/// Reads and checks the file; every problem names its place.
+pub fn read(path: &Path) -> Result<InlineGate, InlineConfigError> {
+    let text = super::read_text(path)?;
+    let file = File { path };
+    let value: Value = serde_json::from_str(&text).map_err(|e| InlineConfigError::Syntax {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    let top = value.as_object().ok_or_else(|| file.invalid("1:1", "expected an object with \"rules\""))?;
+    file.known_keys(top, &TOP_KEYS, "")?;
+    let dry_run = file.dry_run(top, "")?;
+    let items =
+        top.get("rules").and_then(Value::as_array).ok_or_else(|| file.invalid("rules", "must be a list of rules"))?;
+    if items.is_empty() {
+        return Err(file.invalid("rules", "needs at least one rule"));
+    }
+    let mut rules: Vec<Rule> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let rule = file.rule(item, &format!("rules[{i}]"), &rules)?;
+        rules.push(rule);
     }
     Ok(InlineGate { dry_run, rules })
 }
@@ -136,16 +160,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.json");
         std::fs::write(&path, text).unwrap();
-        read(&path).map_err(|e| e.replace(&path.display().to_string(), "config.json"))
+        read(&path).map_err(|e| e.to_string().replace(&path.display().to_string(), "config.json"))
     }
 
     #[test]
     fn the_datadog_ci_fixture_reads() {
         let gate = read_text(r#"{"dryRun": false, "rules": [
-            {"type": "monitor", "name": "error rate monitors", "dry_run": false, "options": {"query": "service:transaction-backend env:production", "duration": 300}},
+            {"type": "monitor", "name": "error rate monitors", "dryRun": true, "options": {"query": "service:transaction-backend env:production", "duration": 300}},
             {"type": "faulty_deployment_detection", "name": "apm faulty deployment", "dry_run": false, "options": {"duration": 900, "excluded_resources": ["GET /healthcheck"]}}
         ]}"#).unwrap();
         assert_eq!(gate.rules.len(), 2);
+        assert!(gate.rules[0].dry_run, "a rule's dryRun is read, as datadog-ci reads it");
         assert_eq!(gate.rules[1].rule_type(), RuleType::FaultyDeploymentDetection);
     }
 
@@ -157,6 +182,13 @@ mod tests {
         assert_eq!(e, "config.json:rules[0].type: unknown rule type \"monitr\": did you mean \"monitor\"?");
         let e = read_text(r#"{"rules": [{"name": "a", "type": "monitor", "options": {"query": "x", "duratoin": 3}}]}"#)
             .unwrap_err();
-        assert_eq!(e, "config.json:rules[0].options.duratoin: unknown option (did you mean \"duration\"?)");
+        assert_eq!(e, "config.json:rules[0].options.duratoin: unknown key (did you mean `duration`?)");
+        let e =
+            read_text(r#"{"rules": [{"name": "a", "type": "monitor", "dryrun": true, "options": {"query": "x"}}]}"#)
+                .unwrap_err();
+        assert_eq!(e, "config.json:rules[0].dryrun: unknown key (did you mean \"dryRun\"?)");
+        let e = read_text(r#"{"dryRun": true, "dry_run": true, "rules": [{"name": "a", "type": "monitor", "options": {"query": "x"}}]}"#)
+            .unwrap_err();
+        assert!(e.starts_with("config.json:dry_run: both dryRun and dry_run"), "{e}");
     }
 }

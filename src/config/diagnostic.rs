@@ -7,100 +7,70 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
 use super::source::Span;
 
-/// Stable diagnostic codes: scripts and docs may rely on them, so never renumber or rename.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Code {
-    Syntax,
-    UnknownKey,
-    DuplicateKey,
-    MissingKey,
-    EmptyValue,
-    WrongType,
-    UnsupportedVersion,
-    UnknownRuleType,
-    MissingQuery,
-    QueryNotAllowed,
-    ResourcesNotAllowed,
-    ConflictingResources,
-    DurationOutOfRange,
-    DuplicateGate,
-    DuplicateRule,
-    EnvAndEnvs,
-    DuplicateEnv,
-    UnknownPlaceholder,
-    BadPattern,
-    OutOfRange,
-    MultipleDocuments,
-    UnsupportedTag,
-    LimitExceeded,
-    InvalidCharacter,
-    QueryMatchesNoMonitor,
-    QueryMatchesTooMany,
-    QueryMonitorsFailing,
+/// Declares the codes once: the enum, the list of all of them, and their stable names.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $code:ident => $name:literal,)*) => {
+        /// Stable diagnostic codes: scripts and docs may rely on them, so never renumber or rename.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum Code {
+            $($(#[$doc])* $code,)*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$code,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$code => $name,)*
+                }
+            }
+        }
+    };
 }
 
-impl Code {
-    pub const ALL: [Code; 27] = [
-        Code::Syntax,
-        Code::UnknownKey,
-        Code::DuplicateKey,
-        Code::MissingKey,
-        Code::EmptyValue,
-        Code::WrongType,
-        Code::UnsupportedVersion,
-        Code::UnknownRuleType,
-        Code::MissingQuery,
-        Code::QueryNotAllowed,
-        Code::ResourcesNotAllowed,
-        Code::ConflictingResources,
-        Code::DurationOutOfRange,
-        Code::DuplicateGate,
-        Code::DuplicateRule,
-        Code::EnvAndEnvs,
-        Code::DuplicateEnv,
-        Code::UnknownPlaceholder,
-        Code::BadPattern,
-        Code::OutOfRange,
-        Code::MultipleDocuments,
-        Code::UnsupportedTag,
-        Code::LimitExceeded,
-        Code::InvalidCharacter,
-        Code::QueryMatchesNoMonitor,
-        Code::QueryMatchesTooMany,
-        Code::QueryMonitorsFailing,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::Syntax => "gates::syntax",
-            Code::UnknownKey => "gates::unknown-key",
-            Code::DuplicateKey => "gates::duplicate-key",
-            Code::MissingKey => "gates::missing-key",
-            Code::EmptyValue => "gates::empty-value",
-            Code::WrongType => "gates::wrong-type",
-            Code::UnsupportedVersion => "gates::unsupported-version",
-            Code::UnknownRuleType => "gates::unknown-rule-type",
-            Code::MissingQuery => "gates::missing-query",
-            Code::QueryNotAllowed => "gates::query-not-allowed",
-            Code::ResourcesNotAllowed => "gates::resources-not-allowed",
-            Code::ConflictingResources => "gates::conflicting-resources",
-            Code::DurationOutOfRange => "gates::duration-out-of-range",
-            Code::DuplicateGate => "gates::duplicate-gate",
-            Code::DuplicateRule => "gates::duplicate-rule",
-            Code::EnvAndEnvs => "gates::env-and-envs",
-            Code::DuplicateEnv => "gates::duplicate-env",
-            Code::UnknownPlaceholder => "gates::unknown-placeholder",
-            Code::BadPattern => "gates::bad-pattern",
-            Code::OutOfRange => "gates::out-of-range",
-            Code::MultipleDocuments => "gates::multiple-documents",
-            Code::UnsupportedTag => "gates::unsupported-tag",
-            Code::LimitExceeded => "gates::limit-exceeded",
-            Code::InvalidCharacter => "gates::invalid-character",
-            Code::QueryMatchesNoMonitor => "gates::query-matches-no-monitor",
-            Code::QueryMatchesTooMany => "gates::query-matches-too-many",
-            Code::QueryMonitorsFailing => "gates::query-monitors-failing",
-        }
-    }
+codes! {
+    Syntax => "gates::syntax",
+    UnknownKey => "gates::unknown-key",
+    DuplicateKey => "gates::duplicate-key",
+    MissingKey => "gates::missing-key",
+    EmptyValue => "gates::empty-value",
+    WrongType => "gates::wrong-type",
+    UnsupportedVersion => "gates::unsupported-version",
+    UnknownRuleType => "gates::unknown-rule-type",
+    /// A monitor rule with neither `query` nor `monitor_ids`.
+    MissingQuery => "gates::missing-query",
+    QueryNotAllowed => "gates::query-not-allowed",
+    ResourcesNotAllowed => "gates::resources-not-allowed",
+    ConflictingResources => "gates::conflicting-resources",
+    DurationOutOfRange => "gates::duration-out-of-range",
+    DuplicateGate => "gates::duplicate-gate",
+    DuplicateRule => "gates::duplicate-rule",
+    EnvAndEnvs => "gates::env-and-envs",
+    DuplicateEnv => "gates::duplicate-env",
+    UnknownPlaceholder => "gates::unknown-placeholder",
+    BadPattern => "gates::bad-pattern",
+    OutOfRange => "gates::out-of-range",
+    MultipleDocuments => "gates::multiple-documents",
+    UnsupportedTag => "gates::unsupported-tag",
+    LimitExceeded => "gates::limit-exceeded",
+    InvalidCharacter => "gates::invalid-character",
+    QueryMatchesNoMonitor => "gates::query-matches-no-monitor",
+    QueryMatchesTooMany => "gates::query-matches-too-many",
+    QueryMonitorsFailing => "gates::query-monitors-failing",
+    /// A monitor rule with both `query` and `monitor_ids`.
+    QueryAndMonitorIds => "gates::query-and-monitor-ids",
+    BadMonitorId => "gates::bad-monitor-id",
+    DuplicateMonitorId => "gates::duplicate-monitor-id",
+    /// A monitor rule's option (`warmup`, `monitor_ids` …) on a faulty deployment detection rule.
+    OptionNotAllowed => "gates::option-not-allowed",
+    /// An option gatesctl models, written in `extra_options`.
+    KnownExtraOption => "gates::known-extra-option",
+    /// Online: a monitor of `monitor_ids` does not exist.
+    MonitorNotFound => "gates::monitor-not-found",
+    /// Online: a group of `monitor_ids` that the monitor does not have.
+    MonitorGroupNotFound => "gates::monitor-group-not-found",
+    /// Online: a monitor of `monitor_ids` is in ALERT or NO DATA right now.
+    MonitorFailing => "gates::monitor-failing",
 }
 
 /// One problem in a configuration file.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::model::{GateFilter, GateKey, Rule};
+use crate::model::{GateFilter, GateKey, Rule, Watch};
 pub use diagnostic::{Code, ConfigDiagnostic};
 use source::{Format, SourceFile, Span};
 
@@ -32,17 +32,27 @@ pub struct DesiredState {
     /// What the files own (their `[manage]` tables); empty when none has one.
     pub scope: Scope,
     pub safety: Safety,
-    /// Every monitor rule's query with where it is written, for the checks made online.
-    pub queries: Vec<QuerySource>,
+    /// What every monitor rule watches, with where it is written, for the checks made online.
+    pub watched: Vec<WatchSource>,
 }
 
-/// A monitor rule's query, placeholders replaced, and the place in a file it comes from (a
-/// template's query serves each of its envs).
+/// What a monitor rule watches: its query (placeholders replaced), or one monitor of its
+/// `monitor_ids`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Watched {
+    Query(String),
+    Monitor { id: u64, groups: Vec<String> },
+}
+
+/// One thing a monitor rule watches, and the place in a file it comes from (a template's query
+/// serves each of its envs).
 #[derive(Clone, Debug)]
-pub struct QuerySource {
+pub struct WatchSource {
     pub gate: GateKey,
     pub rule: String,
-    pub query: String,
+    pub watched: Watched,
+    /// The rule fails when nothing is found to watch (else it passes, watching nothing).
+    pub fail_on_no_groups_found: bool,
     pub source: Arc<miette::NamedSource<String>>,
     pub span: Span,
 }
@@ -262,14 +272,20 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
                 continue;
             }
             origins.insert(gate.key.clone(), (index, gate.span.clone()));
-            for (rule, span) in &gate.query_spans {
-                if let Some(Rule { options: crate::model::RuleOptions::Monitor { query, .. }, .. }) =
-                    gate.rules.get(rule)
-                {
-                    state.queries.push(QuerySource {
+            for (name, spans) in &gate.watch_spans {
+                let Some(settings) = gate.rules.get(name).and_then(|r| r.options.monitor_settings()) else { continue };
+                let watched: Vec<Watched> = match &settings.watch {
+                    Watch::Query(query) => vec![Watched::Query(query.clone())],
+                    Watch::Monitors(ids) => {
+                        ids.iter().map(|m| Watched::Monitor { id: m.id, groups: m.groups.clone() }).collect()
+                    }
+                };
+                for (watched, span) in watched.into_iter().zip(spans) {
+                    state.watched.push(WatchSource {
                         gate: gate.key.clone(),
-                        rule: rule.clone(),
-                        query: query.clone(),
+                        rule: name.clone(),
+                        watched,
+                        fail_on_no_groups_found: settings.fail_on_no_groups_found,
                         source: Arc::clone(&file.named),
                         span: span.clone(),
                     });

@@ -5,8 +5,11 @@ use std::collections::BTreeMap;
 
 use super::diagnostic::{Code, ConfigDiagnostic};
 use super::source::{Key, Node, SourceFile, Span, Value};
-use super::wire::{field_names, DefaultsSpec, FileSpec, GateSpec, ManageSpec, RuleSpec, SafetySpec};
-use crate::model::{GateFilter, GateKey, NamePatterns, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER, MAX_DURATION};
+use super::wire::{field_names, rule_keys, DefaultsSpec, FileSpec, GateSpec, ManageSpec, SafetySpec};
+use crate::model::options::{self, OptionName, Place, Problem, ProblemKind, Step, Unknown, View, EXTRA_OPTIONS};
+use crate::model::{
+    GateFilter, GateKey, NamePatterns, Rule, RuleOptions, RuleType, Watch, DEFAULT_IDENTIFIER, MAX_DURATION,
+};
 use crate::suggest::suggest;
 
 /// A gate as one file declares it, with where it was declared.
@@ -17,16 +20,49 @@ pub(crate) struct DeclaredGate {
     pub(crate) rules: BTreeMap<String, Rule>,
     /// The span that names the gate (its `service` value), for duplicate reports.
     pub(crate) span: Span,
-    /// Where each monitor rule's query is written, by rule name.
-    pub(crate) query_spans: BTreeMap<String, Span>,
+    /// Where what each monitor rule watches is written, by rule name: its query, or each
+    /// entry of its `monitor_ids`.
+    pub(crate) watch_spans: BTreeMap<String, Vec<Span>>,
 }
 
 pub(crate) const SUPPORTED_VERSION: i64 = 1;
 
-/// Where the value of `key` is written in a table node.
-fn value_span(table: &Node<'_>, key: &str) -> Option<Span> {
-    let Value::Table(entries) = &table.value else { return None };
-    entries.iter().find(|(k, _)| k.name == key).map(|(_, node)| node.span.clone())
+/// The node at `place` inside a table node, and the span of the key naming it (when the last
+/// step is a key).
+fn locate<'n>(table: &'n Node<'n>, place: &Place) -> Option<(&'n Node<'n>, Option<Span>)> {
+    let (mut node, mut key_span) = (table, None);
+    for step in &place.0 {
+        match (step, &node.value) {
+            (Step::Key(name), Value::Table(entries)) => {
+                let (key, value) = entries.iter().find(|(k, _)| k.name == name.as_str())?;
+                (node, key_span) = (value, Some(key.span.clone()));
+            }
+            (Step::Index(i), Value::Array(items)) => (node, key_span) = (items.get(*i)?, None),
+            _ => return None,
+        }
+    }
+    Some((node, key_span))
+}
+
+/// A file's value as the options decoder reads it. A null is a value of the wrong kind here
+/// (`duration:` left empty in YAML), not an option left out.
+impl options::OptionValue for Node<'_> {
+    fn view(&self) -> View<'_, Self> {
+        match &self.value {
+            Value::Null => View::Other("null"),
+            Value::Bool(b) => View::Bool(*b),
+            Value::Int(i) => View::Int(*i),
+            Value::Float(_) => View::Other("a float"),
+            Value::Str(s) => View::Str(s),
+            Value::Array(items) => View::List(items.iter().collect()),
+            Value::Table(entries) => View::Map(entries.iter().map(|(k, v)| (k.name.as_ref(), v)).collect()),
+            Value::Other(kind) => View::Other(kind),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        Node::to_json(self)
+    }
 }
 
 /// Placeholders replaced in rule queries, per gate.
@@ -58,7 +94,9 @@ fn placeholders(text: &str) -> Vec<&str> {
 /// A rule of a gate with its placeholders replaced.
 fn expand(rule: &Rule, key: &GateKey) -> Rule {
     let mut rule = rule.clone();
-    if let RuleOptions::Monitor { query, .. } = &mut rule.options {
+    if let options::Settings::Monitor(options::MonitorSettings { watch: Watch::Query(query), .. }) =
+        &mut rule.options.settings
+    {
         if query.contains('{') {
             *query = query
                 .replace("{service}", &key.service)
@@ -262,12 +300,6 @@ impl<'a> Checker<'a> {
             }
         }
         Some(out)
-    }
-
-    fn string_list(&mut self, node: &Node<'_>, key: &str, what: &str) -> Vec<String> {
-        let help = Some("name an APM resource, such as \"GET /healthz\"");
-        let items = self.strings(node, &format!("`{key}` of {what}"), "a list of strings", help);
-        items.unwrap_or_default().into_iter().map(|(s, _)| s).collect()
     }
 
     fn file_root(&mut self, root: &Node<'_>) -> FileOutcome {
@@ -489,7 +521,7 @@ impl<'a> Checker<'a> {
 
         let mut rules = BTreeMap::new();
         let mut rule_spans: BTreeMap<String, Span> = BTreeMap::new();
-        let mut query_spans: BTreeMap<String, Span> = BTreeMap::new();
+        let mut watch_spans: BTreeMap<String, Vec<Span>> = BTreeMap::new();
         if let Some((_, rules_node)) = table.get("rules") {
             match &rules_node.value {
                 Value::Array(items) => {
@@ -505,11 +537,24 @@ impl<'a> Checker<'a> {
                             );
                             continue;
                         }
-                        if let Some(Rule { options: RuleOptions::Monitor { query, .. }, .. }) = &rule {
+                        if let Some(query) = rule.as_ref().and_then(|r| r.options.query()) {
                             self.check_placeholders(item, query, templated);
-                            if let Some(span) = value_span(item, "query") {
-                                query_spans.insert(name.clone(), span);
+                        }
+                        let watched = [OptionName::Query, OptionName::MonitorIds]
+                            .map(|o| locate(item, &Place(vec![Step::Key(o.as_str().into())])));
+                        match rule.as_ref().and_then(|r| r.options.monitor_settings()).map(|m| &m.watch) {
+                            Some(Watch::Query(_)) => {
+                                watch_spans
+                                    .insert(name.clone(), watched[0].iter().map(|(n, _)| n.span.clone()).collect());
                             }
+                            Some(Watch::Monitors(_)) => {
+                                let entries = match watched[1].as_ref().map(|(n, _)| &n.value) {
+                                    Some(Value::Array(items)) => items.iter().map(|n| n.span.clone()).collect(),
+                                    _ => Vec::new(),
+                                };
+                                watch_spans.insert(name.clone(), entries);
+                            }
+                            None => {}
                         }
                         rule_spans.insert(name.clone(), span);
                         if let Some(rule) = rule {
@@ -534,7 +579,7 @@ impl<'a> Checker<'a> {
                 let rules = rules.values().map(|r| (r.name.clone(), expand(r, &key))).collect();
                 // A templated gate is reported at its env entry, the one thing telling it apart.
                 let span = if templated { env_span } else { service_span.clone() };
-                DeclaredGate { key, dry_run, rules, span, query_spans: query_spans.clone() }
+                DeclaredGate { key, dry_run, rules, span, watch_spans: watch_spans.clone() }
             })
             .collect()
     }
@@ -572,14 +617,14 @@ impl<'a> Checker<'a> {
         default_dry_run: bool,
     ) -> Option<(String, Span, Option<Rule>)> {
         let numbered = format!("rule #{} of {gate}", index + 1);
-        let table = self.table(node, &numbered, field_names::<RuleSpec>())?;
+        let table = self.table(node, &numbered, &rule_keys())?;
         let name = self.required_string(&table, "name", &numbered, "every rule needs a `name`, unique within its gate");
         let name = self.checked_name(name, "name", &numbered);
         let what = match &name {
             Some((n, _)) => format!("rule {n:?} of {gate}"),
             None => numbered,
         };
-        let rule = self.rule_body(&table, &what, gate, default_dry_run);
+        let rule = self.rule_body(node, &table, &what, gate, default_dry_run);
         let (name, span) = name?;
         let rule = rule.map(|(dry_run, options)| Rule { name: name.clone(), dry_run, options });
         Some((name, span, rule))
@@ -587,6 +632,7 @@ impl<'a> Checker<'a> {
 
     fn rule_body(
         &mut self,
+        node: &Node<'_>,
         table: &Table<'_>,
         what: &str,
         gate: &str,
@@ -623,85 +669,214 @@ impl<'a> Checker<'a> {
             },
         };
         let dry_run = self.boolean(table, "dry_run", what).unwrap_or(default_dry_run);
-
-        let duration = table.get("duration").and_then(|(_, d)| match d.value {
-            Value::Int(v) if (0..=MAX_DURATION as i64).contains(&v) => Some(v as u64),
-            Value::Int(v) => {
-                self.error(
-                    Code::DurationOutOfRange,
-                    d.span.clone(),
-                    format!("{v} is out of range"),
-                    format!("`duration` of {what} must be between 0 and {MAX_DURATION} seconds"),
-                    Some(match rule_type {
-                        Some(RuleType::FaultyDeploymentDetection) => "the API accepts 0 to 7200 seconds (two hours); 900 or more is advised for faulty deployment detection".into(),
-                        _ => "the API accepts 0 to 7200 seconds (two hours): how long the monitors must stay OK".into(),
-                    }),
-                );
-                None
-            }
-            _ => {
-                self.wrong_type(d, &format!("`duration` of {what}"), "a whole number of seconds");
-                None
-            }
-        });
-
-        let query = table.get("query").map(|(k, _)| k.span.clone());
-        let excluded = table.get("excluded_resources");
-        let allowed = table.get("allowed_resources");
-
-        let options = match rule_type? {
-            RuleType::Monitor => {
-                for (key, _) in [excluded, allowed].into_iter().flatten() {
-                    self.error(
-                        Code::ResourcesNotAllowed,
-                        key.span.clone(),
-                        "only for faulty_deployment_detection",
-                        format!("`{}` does not apply to a monitor rule", key.name),
-                        Some("remove it, or set `type = \"faulty_deployment_detection\"`".into()),
-                    );
-                }
-                if query.is_none() {
-                    let span = self.head(&table.span);
-                    self.error(
-                        Code::MissingQuery,
-                        span,
-                        "monitor rule without `query`",
-                        format!("{what} is a monitor rule but has no `query`"),
-                        Some(
-                            "add a monitor search query, such as `query = \"service:checkout env:production\"`".into(),
-                        ),
-                    );
-                    return None;
-                }
-                let (query, _) = self.string(table, "query", what)?;
-                RuleOptions::Monitor { query, duration }
-            }
-            RuleType::FaultyDeploymentDetection => {
-                if let Some(span) = query {
-                    self.error(
-                        Code::QueryNotAllowed,
-                        span,
-                        "only for monitor rules",
-                        format!("`query` does not apply to a faulty_deployment_detection rule of {gate}"),
-                        Some("remove `query`, or set `type = \"monitor\"`".into()),
-                    );
-                }
-                if let (Some((ek, _)), Some((ak, _))) = (excluded, allowed) {
-                    self.twice(
-                        Code::ConflictingResources,
-                        (ak.span.clone(), "allowed here"),
-                        (ek.span.clone(), "excluded here"),
-                        format!("{what} sets both `allowed_resources` and `excluded_resources`"),
-                        "the API takes one or the other: keep only the list you need",
-                    );
-                }
-                let excluded_resources =
-                    excluded.map(|(_, n)| self.string_list(n, "excluded_resources", what)).unwrap_or_default();
-                let allowed_resources =
-                    allowed.map(|(_, n)| self.string_list(n, "allowed_resources", what)).unwrap_or_default();
-                RuleOptions::FaultyDeploymentDetection { duration, excluded_resources, allowed_resources }
-            }
-        };
+        let extra = table.get(EXTRA_OPTIONS).map(|(_, n)| self.extra_options(n, what));
+        let entries: Vec<(&str, &Node<'_>)> = table
+            .entries
+            .iter()
+            .filter(|(k, _)| OptionName::parse(&k.name).is_some())
+            .map(|(k, v)| (k.name.as_ref(), v))
+            .collect();
+        // Without a type, the options cannot be checked against it: only that report is made.
+        let rule_type = rule_type?;
+        let (options, problems) = options::decode(rule_type, &entries, Unknown::Ignore);
+        for problem in &problems {
+            self.option_problem(node, table, problem, what, gate);
+        }
+        let mut options = options?;
+        if let Some(extra) = extra {
+            options.extra = extra?;
+        }
         Some((dry_run, options))
+    }
+
+    /// `extra_options`: options of the API gatesctl does not model, sent as they are.
+    fn extra_options(&mut self, node: &Node<'_>, what: &str) -> Option<BTreeMap<String, serde_json::Value>> {
+        let Value::Table(entries) = &node.value else {
+            self.wrong_type(
+                node,
+                &format!("`{EXTRA_OPTIONS}` of {what}"),
+                "a table of options the API takes and gatesctl does not know",
+            );
+            return None;
+        };
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for (key, value) in entries {
+            if let Some(known) = OptionName::parse(&key.name) {
+                self.error(
+                    Code::KnownExtraOption,
+                    key.span.clone(),
+                    "gatesctl knows this option",
+                    format!("`{known}` is an option gatesctl knows, so it does not belong in `{EXTRA_OPTIONS}` of {what}"),
+                    Some(format!("set it in the rule itself: `{known} = …`; `{EXTRA_OPTIONS}` is for options of the API that gatesctl does not model")),
+                );
+                ok = false;
+            } else if let Value::Other(kind) = value.value {
+                self.wrong_type(
+                    value,
+                    &format!("`{EXTRA_OPTIONS}.{}` of {what}", key.name),
+                    &format!("a JSON value, not {kind}"),
+                );
+                ok = false;
+            } else {
+                out.insert(key.name.to_string(), value.to_json());
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// One problem of a rule's options, located in the file.
+    fn option_problem(
+        &mut self,
+        rule: &Node<'_>,
+        table: &Table<'_>,
+        problem: &Problem<'_, Node<'_>>,
+        what: &str,
+        gate: &str,
+    ) {
+        let place = &problem.place;
+        let found = locate(rule, place);
+        let value_span = found.as_ref().map(|(n, _)| n.span.clone()).unwrap_or_else(|| self.head(&table.span));
+        let key_span = found.as_ref().and_then(|(_, k)| k.clone()).unwrap_or_else(|| value_span.clone());
+        let key = place.option().unwrap_or_default().to_string();
+        // `excluded_resources[2]` reads as "each entry of `excluded_resources`".
+        let subject = match place.0.last() {
+            Some(Step::Index(_)) => {
+                let parent = Place(place.0[..place.0.len() - 1].to_vec());
+                format!("each entry of `{parent}` of {what}")
+            }
+            _ => format!("`{place}` of {what}"),
+        };
+        match &problem.kind {
+            ProblemKind::WrongType { expected, found } => {
+                self.error(Code::WrongType, value_span, format!("this is {found}"), format!("{subject} must be {expected}"), None)
+            }
+            ProblemKind::Empty => {
+                let (message, help) = match (key.as_str(), place.is_option()) {
+                    ("monitor_ids", true) => (
+                        format!("`monitor_ids` of {what} is empty"),
+                        "list at least one monitor, such as `monitor_ids = [{ id = 123 }]`, or watch a `query` instead".to_string(),
+                    ),
+                    (_, true) => (format!("`{key}` of {what} is empty"), format!("give `{key}` a value, or remove the key if it is optional")),
+                    ("monitor_ids", false) => (
+                        format!("an entry of `{}` of {what} is empty", Place(place.0[..place.0.len() - 1].to_vec())),
+                        "name a group of the monitor, such as \"region:eu\"".to_string(),
+                    ),
+                    _ => (
+                        format!("an entry of `{key}` of {what} is empty"),
+                        "name an APM resource, such as \"GET /healthz\"".to_string(),
+                    ),
+                };
+                self.error(Code::EmptyValue, value_span, "empty", message, Some(help))
+            }
+            ProblemKind::OutOfRange { found, .. } if key == OptionName::Duration.as_str() => self.error(
+                Code::DurationOutOfRange,
+                value_span,
+                format!("{found} is out of range"),
+                format!("`duration` of {what} must be between 0 and {MAX_DURATION} seconds"),
+                Some(if table.get("type").is_some_and(|(_, t)| matches!(&t.value, Value::Str(s) if s == "faulty_deployment_detection")) {
+                    format!("the API accepts 0 to {MAX_DURATION} seconds (two hours); 900 or more is advised for faulty deployment detection")
+                } else {
+                    format!("the API accepts 0 to {MAX_DURATION} seconds (two hours): how long the monitors must stay OK")
+                }),
+            ),
+            ProblemKind::OutOfRange { found, .. } => self.error(
+                Code::OutOfRange,
+                value_span,
+                format!("{found} is out of range"),
+                format!("`{key}` of {what} must be 0 or more seconds"),
+                Some("how long to wait after the deployment starts before the monitors are looked at: 0 (the default) looks at once".into()),
+            ),
+            ProblemKind::NotForType(RuleType::FaultyDeploymentDetection) if key == OptionName::Query.as_str() => self.error(
+                Code::QueryNotAllowed,
+                key_span,
+                "only for monitor rules",
+                format!("`query` does not apply to a faulty_deployment_detection rule of {gate}"),
+                Some("remove `query`, or set `type = \"monitor\"`".into()),
+            ),
+            ProblemKind::NotForType(RuleType::FaultyDeploymentDetection) => self.error(
+                Code::OptionNotAllowed,
+                key_span,
+                "only for monitor rules",
+                format!("`{key}` does not apply to a faulty_deployment_detection rule of {gate}"),
+                Some("remove it, or set `type = \"monitor\"`".into()),
+            ),
+            ProblemKind::NotForType(RuleType::Monitor) => self.error(
+                Code::ResourcesNotAllowed,
+                key_span,
+                "only for faulty_deployment_detection",
+                format!("`{key}` does not apply to a monitor rule"),
+                Some("remove it, or set `type = \"faulty_deployment_detection\"`".into()),
+            ),
+            ProblemKind::Conflict(first, second) => {
+                let first_span = table.get(first.as_str()).map_or_else(|| key_span.clone(), |(k, _)| k.span.clone());
+                let (code, here, there, message, help) = match first {
+                    OptionName::ExcludedResources => (
+                        Code::ConflictingResources,
+                        "allowed here",
+                        "excluded here",
+                        format!("{what} sets both `{second}` and `{first}`"),
+                        "the API takes one or the other: keep only the list you need",
+                    ),
+                    _ => (
+                        Code::QueryAndMonitorIds,
+                        "monitor_ids here",
+                        "query here",
+                        format!("{what} sets both `{first}` and `{second}`"),
+                        "a monitor rule watches the monitors its query matches, or monitors by id: keep one of the two",
+                    ),
+                };
+                self.twice(code, (key_span, here), (first_span, there), message, help)
+            }
+            ProblemKind::NoMonitors => {
+                let span = self.head(&table.span);
+                self.error(
+                    Code::MissingQuery,
+                    span,
+                    "monitor rule without `query` or `monitor_ids`",
+                    format!("{what} is a monitor rule but has neither `query` nor `monitor_ids`"),
+                    Some("add a monitor search query, such as `query = \"service:checkout env:production\"`, or monitors by id, such as `monitor_ids = [{ id = 123 }]`".into()),
+                );
+            }
+            ProblemKind::BadMonitorId => self.error(
+                Code::BadMonitorId,
+                value_span,
+                "not a monitor id",
+                format!("{subject} is not a monitor id"),
+                Some("a monitor id is a whole number, as in the monitor's URL: `id = 123` (or `id = \"123\"`)".into()),
+            ),
+            ProblemKind::DuplicateMonitor { id, first } => {
+                let mut first_place = place.clone();
+                first_place.0.truncate(1);
+                first_place.0.push(Step::Index(*first));
+                let first_span = locate(rule, &first_place).map_or_else(|| value_span.clone(), |(n, _)| n.span.clone());
+                self.twice(
+                    Code::DuplicateMonitorId,
+                    (value_span, "listed again here"),
+                    (first_span, "first listed here"),
+                    format!("monitor {id} is listed twice in `monitor_ids` of {what}"),
+                    "list each monitor once, with all the groups it is watched for",
+                )
+            }
+            ProblemKind::MissingId => self.error(
+                Code::MissingKey,
+                value_span,
+                "`id` is missing here",
+                format!("`{place}` of {what} has no `id`"),
+                Some("give each monitor its id: `{ id = 123 }`, or `{ id = 123, groups = [\"region:eu\"] }`".into()),
+            ),
+            ProblemKind::UnknownKey { suggestion } => {
+                let help = match suggestion {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "a monitor of `monitor_ids` has `id` and `groups`".to_string(),
+                };
+                let name = match place.0.last() {
+                    Some(Step::Key(k)) => k.clone(),
+                    _ => key.clone(),
+                };
+                let parent = Place(place.0[..place.0.len().saturating_sub(1)].to_vec());
+                self.error(Code::UnknownKey, key_span, "unknown key", format!("unknown key `{name}` in `{parent}` of {what}"), Some(help))
+            }
+        }
     }
 }

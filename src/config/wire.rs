@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::model::options::{OptionName, EXTRA_OPTIONS};
 use crate::model::RuleType;
 
 /// A gatesctl configuration file (`gates.toml`, `gates.yaml`).
@@ -92,7 +93,7 @@ pub struct GateSpec {
     pub rules: Vec<RuleSpec>,
 }
 
-/// A rule of a gate. Which keys apply depends on `type`.
+/// A rule of a gate. Which options apply depends on `type`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
@@ -104,20 +105,65 @@ pub struct RuleSpec {
     /// Evaluate this rule in dry run. Defaults to `defaults.dry_run`, else false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
-    /// Monitor search query (monitor rules only, required there).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1))]
-    pub query: Option<String>,
-    /// Seconds to watch, 0 to 7200 (900 or more advised for faulty deployment detection).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(max = 7200))]
-    pub duration: Option<u64>,
-    /// APM resources ignored by faulty deployment detection. Not with `allowed_resources`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub excluded_resources: Option<Vec<String>>,
-    /// The only APM resources faulty deployment detection watches. Not with `excluded_resources`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_resources: Option<Vec<String>>,
+    /// The rule's options, flat in the rule.
+    #[serde(flatten)]
+    pub options: OptionsSpec,
+}
+
+/// The keys of a rule: its own, then every option gatesctl models, then `extra_options`.
+pub fn rule_keys() -> Vec<&'static str> {
+    let own = ["name", "type", "dry_run"];
+    own.into_iter().chain(OptionName::ALL.iter().map(|o| o.as_str())).chain([EXTRA_OPTIONS]).collect()
+}
+
+/// A rule's options as a file writes them (and the JSON plan shows them), in display order:
+/// the schema of every option comes from [`OptionName`], the one list of them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionsSpec(pub Vec<(String, serde_json::Value)>);
+
+impl Serialize for OptionsSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for OptionsSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        Ok(OptionsSpec(map.into_iter().collect()))
+    }
+}
+
+impl JsonSchema for OptionsSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleOptions".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut properties = serde_json::Map::new();
+        for option in OptionName::ALL {
+            properties.insert(option.as_str().to_string(), option.value_schema());
+        }
+        properties.insert(
+            EXTRA_OPTIONS.to_string(),
+            serde_json::json!({
+                "description": "Options of the API that gatesctl does not model, sent as they are (gatesctl keeps those it finds remotely too, and `import` writes them here).",
+                "type": "object",
+            }),
+        );
+        schemars::json_schema!({"type": "object", "properties": properties})
+    }
+}
+
+impl From<&crate::model::RuleOptions> for OptionsSpec {
+    fn from(options: &crate::model::RuleOptions) -> Self {
+        OptionsSpec(options.to_file())
+    }
 }
 
 /// The JSON Schema of the file, as committed in `schemas/gates.schema.json`.
@@ -215,7 +261,7 @@ mod tests {
     #[test]
     fn field_names_come_from_serde() {
         assert_eq!(field_names::<DefaultsSpec>(), ["dry_run"]);
-        assert!(field_names::<RuleSpec>().contains(&"type"));
+        assert!(rule_keys().contains(&"type") && rule_keys().contains(&"monitor_ids"));
         assert!(field_names::<GateSpec>().contains(&"identifier"));
     }
 }

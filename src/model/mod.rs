@@ -4,6 +4,7 @@
 mod evaluation;
 mod filter;
 mod monitor;
+pub mod options;
 mod remote;
 mod rule;
 
@@ -13,9 +14,12 @@ use serde::{Deserialize, Serialize};
 
 pub use evaluation::{Evaluation, RuleVerdict, Verdict};
 pub use filter::{GateFilter, NamePatterns};
-pub use monitor::{MonitorMatches, MAX_MONITORS_PER_RULE};
+pub use monitor::{MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
+pub use options::{
+    AttrName, AttrValue, Attribute, MonitorRef, MonitorSettings, OptionName, RuleOptions, Settings, Watch,
+};
 pub use remote::{RemoteGate, RemoteRule, RemoteState};
-pub use rule::{AttrChange, AttrName, AttrValue, Attribute, Rule, RuleOptions, RuleType};
+pub use rule::{AttrChange, Rule, RuleType};
 
 /// The identifier a gate gets when the file or the API leaves it out.
 pub const DEFAULT_IDENTIFIER: &str = "default";

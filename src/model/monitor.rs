@@ -13,3 +13,12 @@ pub struct MonitorMatches {
 /// A monitor rule fails every evaluation when its query matches more monitors than this
 /// (Datadog's documented rule semantics), or none.
 pub const MAX_MONITORS_PER_RULE: u64 = 50;
+
+/// A monitor looked up by id: its name, its overall state and the state of each of its groups
+/// (none for a simple alert), as the API names states (`OK`, `Alert`, `No Data`, `Warn`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonitorState {
+    pub name: String,
+    pub overall_state: String,
+    pub groups: std::collections::BTreeMap<String, String>,
+}

@@ -44,6 +44,48 @@ pub(crate) fn classify(plan: &Plan, remote: &RemoteState, desired: &DesiredState
             push(kind, key, Some(action.name()), AttrChange::between(remote_rule, declared_rule));
         }
     }
+    // Options gatesctl does not model, set remotely and declared in no `extra_options`: no plan
+    // changes them (every update keeps them), but the files do not say them.
+    for (key, gate) in &desired.gates {
+        for remote in remote.rules_of(key) {
+            let Some(declared) = gate.rules.get(&remote.rule.name) else { continue };
+            if declared.rule_type() != remote.rule.rule_type() {
+                continue;
+            }
+            let undeclared: Vec<AttrChange> = remote
+                .rule
+                .options
+                .extra
+                .iter()
+                .filter(|(k, _)| !declared.options.extra.contains_key(*k))
+                .map(|(k, v)| AttrChange {
+                    name: AttrName::Extra(k.clone()),
+                    before: Some(AttrValue::Json(v.clone())),
+                    after: None,
+                })
+                .collect();
+            if undeclared.is_empty() {
+                continue;
+            }
+            let existing = out.iter_mut().find(|d| {
+                d.kind == DriftKind::RuleChanged
+                    && d.gate == *key
+                    && d.rule.as_deref() == Some(remote.rule.name.as_str())
+            });
+            match existing {
+                Some(found) => found.differences.extend(undeclared),
+                None => out.push(Drift {
+                    kind: DriftKind::RuleChanged,
+                    gate: key.clone(),
+                    rule: Some(remote.rule.name.clone()),
+                    differences: undeclared,
+                }),
+            }
+        }
+    }
+    let mut push = |kind, gate: &GateKey, rule: Option<&str>, differences| {
+        out.push(Drift { kind, gate: gate.clone(), rule: rule.map(str::to_string), differences });
+    };
     for key in plan.unmanaged.iter().filter(|k| desired.scope.is_empty() || desired.scope.contains(k)) {
         let remote_dry_run = remote.gates.get(key).map(|g| g.dry_run);
         push(DriftKind::UndeclaredGate, key, None, dry_run(remote_dry_run, None));

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::wire::{DefaultsSpec, FileSpec, GateSpec, RuleSpec};
-use crate::model::{AttrName, AttrValue, GateFilter, RemoteState, Rule, DEFAULT_IDENTIFIER};
+use crate::model::{GateFilter, RemoteState, Rule, DEFAULT_IDENTIFIER};
 use crate::remote::{self, ApiError, Client, Fetched};
 
 /// The file formats import writes.
@@ -14,26 +14,12 @@ pub(crate) enum FileFormat {
 }
 
 fn rule_spec(rule: &Rule, default_dry_run: bool) -> RuleSpec {
-    let mut spec = RuleSpec {
+    RuleSpec {
         name: rule.name.clone(),
         rule_type: rule.rule_type(),
         dry_run: (rule.dry_run != default_dry_run).then_some(rule.dry_run),
-        query: None,
-        duration: None,
-        excluded_resources: None,
-        allowed_resources: None,
-    };
-    for attribute in rule.options.attributes() {
-        match (attribute.name, attribute.value) {
-            (AttrName::Query, AttrValue::Text(q)) => spec.query = Some(q),
-            (AttrName::Duration, AttrValue::Number(d)) => spec.duration = Some(d),
-            (AttrName::ExcludedResources, AttrValue::List(l)) => spec.excluded_resources = Some(l),
-            (AttrName::AllowedResources, AttrValue::List(l)) => spec.allowed_resources = Some(l),
-            // Type and dry_run are not options; no other pairing exists.
-            _ => {}
-        }
+        options: (&rule.options).into(),
     }
-    spec
 }
 
 /// The remote gates as a file: sorted, with the most common `dry_run` factored into [defaults].
@@ -91,12 +77,67 @@ fn yaml(value: &toml::Value) -> saphyr::Yaml<'_> {
     }
 }
 
+/// A TOML document as people write one: `[defaults]` and `[[gates]]`/`[[gates.rules]]` as
+/// tables, every other table inline (`monitor_ids = [{ id = 123 }]`), keys in the order serde
+/// wrote them.
+fn toml_text(value: &toml::Value) -> String {
+    use toml_edit::{ArrayOfTables, DocumentMut, Item, Table};
+
+    fn inline(value: &toml::Value) -> toml_edit::Value {
+        match value {
+            toml::Value::String(s) => s.as_str().into(),
+            toml::Value::Integer(i) => (*i).into(),
+            toml::Value::Float(f) => (*f).into(),
+            toml::Value::Boolean(b) => (*b).into(),
+            toml::Value::Datetime(d) => d.to_string().into(),
+            toml::Value::Array(items) => toml_edit::Value::Array(items.iter().map(inline).collect()),
+            toml::Value::Table(map) => {
+                toml_edit::Value::InlineTable(map.iter().map(|(k, v)| (k.as_str(), inline(v))).collect())
+            }
+        }
+    }
+
+    fn fill(table: &mut Table, map: &toml::Table, top: bool) {
+        for (key, value) in map {
+            let item = match value {
+                toml::Value::Table(sub) if top => {
+                    let mut t = Table::new();
+                    fill(&mut t, sub, false);
+                    Item::Table(t)
+                }
+                toml::Value::Array(items)
+                    if (key == "gates" || key == "rules")
+                        && items.iter().all(|i| matches!(i, toml::Value::Table(_))) =>
+                {
+                    let mut list = ArrayOfTables::new();
+                    for item in items {
+                        let mut t = Table::new();
+                        if let toml::Value::Table(sub) = item {
+                            fill(&mut t, sub, false);
+                        }
+                        list.push(t);
+                    }
+                    Item::ArrayOfTables(list)
+                }
+                other => Item::Value(inline(other)),
+            };
+            table.insert(key, item);
+        }
+    }
+
+    let mut doc = DocumentMut::new();
+    if let toml::Value::Table(map) = value {
+        fill(doc.as_table_mut(), map, true);
+    }
+    doc.to_string()
+}
+
 pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<String, String> {
     let header = format!("# Deployment gates imported by gatesctl from {source}.\n");
     match format {
         FileFormat::Toml => {
-            let body = toml::to_string_pretty(spec).map_err(|e| e.to_string())?;
-            Ok(format!("{header}{body}"))
+            let value = toml::Value::try_from(spec).map_err(|e| e.to_string())?;
+            Ok(format!("{header}{}", toml_text(&value)))
         }
         FileFormat::Yaml => {
             let value = toml::Value::try_from(spec).map_err(|e| e.to_string())?;
@@ -126,6 +167,29 @@ pub(crate) fn unprintable_names(remote: &RemoteState) -> Vec<String> {
     warnings
 }
 
+/// One warning per rule holding options gatesctl does not model: they are written under
+/// `extra_options`, and every apply sends them back as they are.
+pub(crate) fn extra_options(remote: &RemoteState) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (key, rules) in &remote.rules {
+        for rule in rules.iter().filter(|r| !r.rule.options.extra.is_empty()) {
+            let options: Vec<String> = rule
+                .rule
+                .options
+                .extra
+                .iter()
+                .map(|(k, v)| format!("{} = {}", crate::escape::terminal(k), crate::escape::json(v)))
+                .collect();
+            warnings.push(format!(
+                "rule {} of gate {key} has options gatesctl does not model ({}): written under `extra_options`, and kept as they are by every apply",
+                crate::escape::quoted(&rule.rule.name),
+                options.join(", ")
+            ));
+        }
+    }
+    warnings
+}
+
 /// Remote gates of the filter, with all their rules, and one warning per gate holding several
 /// rules of one name (only one can be declared) or a name validation refuses.
 pub(crate) async fn read(
@@ -148,5 +212,6 @@ pub(crate) async fn read(
         }
     }
     warnings.extend(unprintable_names(&remote));
+    warnings.extend(extra_options(&remote));
     Ok((remote, warnings))
 }

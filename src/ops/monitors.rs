@@ -1,32 +1,36 @@
-//! The monitor rules checked against the live organisation. A rule whose query matches no
-//! monitor, or more than 50, fails every evaluation (Datadog's rule semantics), and the API
-//! accepts any query: so `plan` and `validate --online` search the monitors of each distinct
-//! query and say so on the query's line in the file.
+//! The monitor rules checked against the live organisation. The API accepts any query and any
+//! monitor id, and a rule watching nothing passes without checking anything (or, with
+//! `fail_on_no_groups_found`, fails every evaluation): so `plan` and `validate --online`
+//! search the monitors of each distinct query, look up each monitor watched by id, and say
+//! what they found on the line of the file that asks for it.
 
 use std::collections::BTreeMap;
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::config::{Code, ConfigDiagnostic, DesiredState, QuerySource};
+use crate::config::{Code, ConfigDiagnostic, DesiredState, WatchSource, Watched};
 use crate::escape::quoted;
-use crate::model::{MonitorMatches, MAX_MONITORS_PER_RULE};
+use crate::model::{MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
 use crate::remote::{ApiError, Client};
 
 /// What the check found.
 #[derive(Debug, Default)]
 pub(crate) struct MonitorCheck {
-    /// Warnings (no monitor, too many) and notes (monitors failing now), on the queries.
+    /// Warnings (nothing watched, too many, a monitor or group missing) and notes (monitors
+    /// failing now), on the queries and ids.
     pub(crate) diagnostics: Vec<ConfigDiagnostic>,
-    /// Why some queries went unchecked, when some did.
+    /// Why some were not checked, when some were not.
     pub(crate) unchecked: Option<String>,
-    /// Distinct queries searched.
-    pub(crate) checked: usize,
+    /// Distinct queries searched, and distinct monitors looked up.
+    pub(crate) queries: usize,
+    pub(crate) monitors: usize,
 }
 
 impl MonitorCheck {
     /// One line saying what was checked and found, for the log.
     pub(crate) fn summary(&self) -> Option<String> {
-        if self.checked == 0 {
+        let checked = self.queries + self.monitors;
+        if checked == 0 {
             return None;
         }
         let count = |code: Code| self.diagnostics.iter().filter(|d| d.code == code).count();
@@ -35,6 +39,9 @@ impl MonitorCheck {
             (Code::QueryMatchesNoMonitor, "matches no monitor", "match no monitor"),
             (Code::QueryMatchesTooMany, "matches more than 50", "match more than 50"),
             (Code::QueryMonitorsFailing, "has monitors failing now", "have monitors failing now"),
+            (Code::MonitorNotFound, "monitor does not exist", "monitors do not exist"),
+            (Code::MonitorGroupNotFound, "monitor lacks a group watched", "monitors lack a group watched"),
+            (Code::MonitorFailing, "monitor is failing now", "monitors are failing now"),
         ] {
             match count(code) {
                 0 => {}
@@ -42,14 +49,20 @@ impl MonitorCheck {
                 n => found.push(format!("{n} {many}")),
             }
         }
-        let queries = if self.checked == 1 { "query" } else { "queries" };
-        Some(if found.is_empty() {
-            format!(
-                "Monitor check: the {} monitor {queries} each match 1 to 50 monitors, none failing now.",
-                self.checked
-            )
+        let mut what = Vec::new();
+        if self.queries > 0 {
+            what.push(crate::output::plural(self.queries, "monitor query", "monitor queries"));
+        }
+        if self.monitors > 0 {
+            what.push(crate::output::plural(self.monitors, "monitor watched by id", "monitors watched by id"));
+        }
+        let what = what.join(" and ");
+        Some(if found.is_empty() && self.monitors == 0 {
+            format!("Monitor check: the {what} each match 1 to 50 monitors, none failing now.")
+        } else if found.is_empty() {
+            format!("Monitor check of {what}: every query matches 1 to 50 monitors, every monitor exists, none failing now.")
         } else {
-            format!("Monitor check of {} monitor {queries}: {}.", self.checked, found.join(", "))
+            format!("Monitor check of {what}: {}.", found.join(", "))
         })
     }
 
@@ -68,7 +81,7 @@ impl MonitorCheck {
 }
 
 /// "rule "Errors" of gate checkout/production/default", or a count when several use it.
-fn users(uses: &[&QuerySource]) -> String {
+fn users(uses: &[&WatchSource]) -> String {
     match uses {
         [one] => format!("rule {} of gate {}", quoted(&one.rule), one.gate),
         [first, rest @ ..] => {
@@ -78,10 +91,10 @@ fn users(uses: &[&QuerySource]) -> String {
     }
 }
 
-fn located(code: Code, uses: &[&QuerySource], label: String, message: String, help: String) -> ConfigDiagnostic {
+fn located(code: Code, uses: &[&WatchSource], label: String, message: String, help: String) -> ConfigDiagnostic {
     let first = uses[0];
     let mut diagnostic = ConfigDiagnostic::new(code, &first.source, first.span.clone(), label, message).with_help(help);
-    // Other places with the same query: labelled in the same file, notes for other files.
+    // Other places asking the same: labelled in the same file, notes for other files.
     let mut seen = vec![(first.source.name().to_string(), first.span.clone())];
     for other in &uses[1..] {
         let place = (other.source.name().to_string(), other.span.clone());
@@ -97,7 +110,7 @@ fn located(code: Code, uses: &[&QuerySource], label: String, message: String, he
                 &other.source,
                 other.span.clone(),
                 "also here",
-                format!("the same query, in rule {} of gate {}", quoted(&other.rule), other.gate),
+                format!("the same, in rule {} of gate {}", quoted(&other.rule), other.gate),
             );
             diagnostic = diagnostic.with_related(note);
         }
@@ -105,21 +118,26 @@ fn located(code: Code, uses: &[&QuerySource], label: String, message: String, he
     diagnostic
 }
 
-/// The diagnostics of one query's search.
-fn judge(query: &str, uses: &[&QuerySource], found: MonitorMatches) -> Option<ConfigDiagnostic> {
+/// What a rule that finds nothing to watch does, in its own words.
+fn when_nothing_found(uses: &[&WatchSource], until: &str) -> String {
     let who = users(uses);
+    if uses.iter().all(|u| u.fail_on_no_groups_found) {
+        format!("{who} fails every evaluation {until}")
+    } else {
+        format!("{who} watches nothing {until}, and meanwhile passes every evaluation without checking anything (fail_on_no_groups_found is off)")
+    }
+}
+
+/// The diagnostics of one query's search.
+fn judge_query(query: &str, uses: &[&WatchSource], found: MonitorMatches) -> Option<ConfigDiagnostic> {
     if found.total == 0 {
+        let help = format!(
+            "{}: check the query's tags and spelling (search it in Monitors › Manage Monitors), or create the monitor first",
+            when_nothing_found(uses, "until a monitor matches")
+        );
+        let message = format!("monitor query {} matches no monitor", quoted(query));
         return Some(
-            located(
-                Code::QueryMatchesNoMonitor,
-                uses,
-                "matches no monitor".into(),
-                format!("monitor query {} matches no monitor", quoted(query)),
-                format!(
-                    "{who} fails every evaluation until a monitor matches: check the query's tags and spelling (search it in Monitors › Manage Monitors), or create the monitor first"
-                ),
-            )
-            .as_warning(),
+            located(Code::QueryMatchesNoMonitor, uses, "matches no monitor".into(), message, help).as_warning(),
         );
     }
     if found.total > MAX_MONITORS_PER_RULE {
@@ -133,93 +151,204 @@ fn judge(query: &str, uses: &[&QuerySource], found: MonitorMatches) -> Option<Co
                     quoted(query),
                     found.total
                 ),
-                format!("{who} fails every evaluation: narrow the query, e.g. with env:, service: or team: tags"),
+                format!(
+                    "{} fails every evaluation: narrow the query, e.g. with env:, service: or team: tags",
+                    users(uses)
+                ),
             )
             .as_warning(),
         );
     }
     let failing = found.alert + found.no_data;
-    if failing > 0 {
-        let mut states = Vec::new();
-        if found.alert > 0 {
-            states.push(format!("{} in ALERT", found.alert));
-        }
-        if found.no_data > 0 {
-            states.push(format!("{} in NO_DATA", found.no_data));
-        }
-        let (label, message) = match (found.total, failing) {
-            (1, _) => (
-                "failing now".to_string(),
-                format!("the monitor matching {} is failing now ({})", quoted(query), states.join(", ")),
-            ),
-            (total, failing) if total == failing => (
-                "all failing now".to_string(),
-                format!("all {total} monitors matching {} are failing now ({})", quoted(query), states.join(", ")),
-            ),
-            (total, failing) => (
-                format!("{failing} of {total} failing now"),
-                format!(
-                    "{failing} of the {total} monitors matching {} are failing now ({})",
-                    quoted(query),
-                    states.join(", ")
-                ),
-            ),
-        };
-        return Some(
-            located(Code::QueryMonitorsFailing, uses, label, message, format!("{who} would fail if evaluated now"))
-                .as_note(),
-        );
+    if failing == 0 {
+        return None;
     }
-    None
+    let mut states = Vec::new();
+    if found.alert > 0 {
+        states.push(format!("{} in ALERT", found.alert));
+    }
+    if found.no_data > 0 {
+        states.push(format!("{} in NO_DATA", found.no_data));
+    }
+    let (label, message) = match (found.total, failing) {
+        (1, _) => (
+            "failing now".to_string(),
+            format!("the monitor matching {} is failing now ({})", quoted(query), states.join(", ")),
+        ),
+        (total, failing) if total == failing => (
+            "all failing now".to_string(),
+            format!("all {total} monitors matching {} are failing now ({})", quoted(query), states.join(", ")),
+        ),
+        (total, failing) => (
+            format!("{failing} of {total} failing now"),
+            format!(
+                "{failing} of the {total} monitors matching {} are failing now ({})",
+                quoted(query),
+                states.join(", ")
+            ),
+        ),
+    };
+    let help = format!("{} would fail if evaluated now", users(uses));
+    Some(located(Code::QueryMonitorsFailing, uses, label, message, help).as_note())
 }
 
-/// Searches the monitors of every distinct monitor query declared, `parallelism` at a time
-/// and under the client's rate budget, and reports on each. A 403 (no `monitors_read`) stops
-/// the check with one line, not one per query.
-pub(crate) async fn check(client: &Client, desired: &DesiredState, parallelism: usize) -> MonitorCheck {
-    let mut by_query: BTreeMap<&str, Vec<&QuerySource>> = BTreeMap::new();
-    for source in &desired.queries {
-        by_query.entry(source.query.as_str()).or_default().push(source);
-    }
-    // The first search goes alone: without monitors_read, one 403 is all the API sees.
-    let mut queries = by_query.keys().copied();
-    let mut results: Vec<(&str, Result<MonitorMatches, ApiError>)> = Vec::new();
-    if let Some(first) = queries.next() {
-        results.push((first, client.search_monitors(first).await));
-    }
-    let forbidden = matches!(results.first(), Some((_, Err(e))) if e.status() == Some(403));
-    let rest: Vec<(&str, Result<MonitorMatches, ApiError>)> = if forbidden {
-        Vec::new()
-    } else {
-        stream::iter(queries)
-            .map(|query| async move { (query, client.search_monitors(query).await) })
-            .buffer_unordered(parallelism.max(1))
-            .collect()
-            .await
+/// The diagnostics of one monitor watched by id: it must exist, have the groups watched, and
+/// is worth a note when failing now.
+fn judge_monitor(id: u64, uses: &[&WatchSource], found: Option<&MonitorState>) -> Vec<ConfigDiagnostic> {
+    let Some(monitor) = found else {
+        let message = format!("monitor {id} does not exist");
+        let help = format!(
+            "{} fails every evaluation until it does: check the id (the number in the monitor's URL), or create the monitor first",
+            users(uses)
+        );
+        return vec![located(Code::MonitorNotFound, uses, "no such monitor".into(), message, help).as_warning()];
     };
-    results.extend(rest);
-    let mut report = MonitorCheck::default();
-    let mut failures: Vec<ApiError> = Vec::new();
-    results.sort_by(|a, b| a.0.cmp(b.0));
-    for (query, found) in results {
-        match found {
-            Ok(found) => {
-                report.checked += 1;
-                report.diagnostics.extend(judge(query, &by_query[query], found));
+    let named = format!("monitor {id} ({})", quoted(&monitor.name));
+    let mut out = Vec::new();
+    // Groups asked for by name that the monitor does not report.
+    let mut missing: BTreeMap<&str, Vec<&WatchSource>> = BTreeMap::new();
+    for source in uses {
+        if let Watched::Monitor { groups, .. } = &source.watched {
+            for group in groups.iter().filter(|g| !monitor.groups.contains_key(g.as_str())) {
+                missing.entry(group).or_default().push(source);
             }
-            Err(e) => failures.push(e),
         }
     }
-    let total = by_query.len();
+    for (group, users_of) in &missing {
+        let has = if monitor.groups.is_empty() {
+            "it reports no groups (a simple alert)".to_string()
+        } else {
+            let names: Vec<String> = monitor.groups.keys().take(5).map(|g| quoted(g)).collect();
+            format!("its groups: {}{}", names.join(", "), if monitor.groups.len() > 5 { ", …" } else { "" })
+        };
+        out.push(
+            located(
+                Code::MonitorGroupNotFound,
+                users_of,
+                format!("no group {}", quoted(group)),
+                format!("{named} has no group {}", quoted(group)),
+                format!("{has}: the group is watched only once the monitor reports it; check its exact name on the monitor's status page"),
+            )
+            .as_warning(),
+        );
+    }
+    let failing = |status: &str| matches!(status, "Alert" | "No Data");
+    let watched_failing: Vec<(&str, &str)> = match monitor.groups.is_empty() {
+        true if failing(&monitor.overall_state) => vec![("", monitor.overall_state.as_str())],
+        true => Vec::new(),
+        false => monitor.groups.iter().filter(|(_, s)| failing(s)).map(|(g, s)| (g.as_str(), s.as_str())).collect(),
+    };
+    if !watched_failing.is_empty() {
+        let states: Vec<String> = watched_failing
+            .iter()
+            .take(5)
+            .map(|(group, state)| {
+                if group.is_empty() {
+                    state.to_uppercase()
+                } else {
+                    format!("{} in {}", quoted(group), state.to_uppercase())
+                }
+            })
+            .collect();
+        out.push(
+            located(
+                Code::MonitorFailing,
+                uses,
+                "failing now".into(),
+                format!("{named} is failing now ({})", states.join(", ")),
+                format!("{} would fail if evaluated now (unless none of its failing groups is watched)", users(uses)),
+            )
+            .as_note(),
+        );
+    }
+    out
+}
+
+/// One lookup of the check.
+enum Lookup<'a> {
+    Query(&'a str),
+    Monitor(u64),
+}
+
+enum Found {
+    Query(MonitorMatches),
+    Monitor(Option<MonitorState>),
+}
+
+async fn look_up(client: &Client, lookup: &Lookup<'_>) -> Result<Found, ApiError> {
+    match lookup {
+        Lookup::Query(query) => client.search_monitors(query).await.map(Found::Query),
+        Lookup::Monitor(id) => client.get_monitor(*id).await.map(Found::Monitor),
+    }
+}
+
+/// Searches the monitors of every distinct query and looks up every distinct monitor watched
+/// by id, `parallelism` at a time and under the client's rate budget, and reports on each. A
+/// 403 (no `monitors_read`) stops the check with one line, not one per query.
+pub(crate) async fn check(client: &Client, desired: &DesiredState, parallelism: usize) -> MonitorCheck {
+    let mut by_query: BTreeMap<&str, Vec<&WatchSource>> = BTreeMap::new();
+    let mut by_monitor: BTreeMap<u64, Vec<&WatchSource>> = BTreeMap::new();
+    for source in &desired.watched {
+        match &source.watched {
+            Watched::Query(query) => by_query.entry(query.as_str()).or_default().push(source),
+            Watched::Monitor { id, .. } => by_monitor.entry(*id).or_default().push(source),
+        }
+    }
+    let lookups: Vec<Lookup<'_>> =
+        by_query.keys().map(|q| Lookup::Query(q)).chain(by_monitor.keys().map(|id| Lookup::Monitor(*id))).collect();
+    let mut lookups = lookups.iter();
+    // The first goes alone: without monitors_read, one 403 is all the API sees.
+    let mut results: Vec<(&Lookup<'_>, Result<Found, ApiError>)> = Vec::new();
+    if let Some(first) = lookups.next() {
+        results.push((first, look_up(client, first).await));
+    }
+    let forbidden = matches!(results.first(), Some((_, Err(e))) if e.status() == Some(403));
+    if !forbidden {
+        let rest: Vec<_> = stream::iter(lookups)
+            .map(|lookup| async move { (lookup, look_up(client, lookup).await) })
+            .buffer_unordered(parallelism.max(1))
+            .collect()
+            .await;
+        results.extend(rest);
+    }
+    let mut report = MonitorCheck::default();
+    let mut failures: Vec<ApiError> = Vec::new();
+    let mut query_findings: BTreeMap<&str, Vec<ConfigDiagnostic>> = BTreeMap::new();
+    let mut monitor_findings: BTreeMap<u64, Vec<ConfigDiagnostic>> = BTreeMap::new();
+    for (lookup, found) in results {
+        match (lookup, found) {
+            (Lookup::Query(query), Ok(Found::Query(found))) => {
+                report.queries += 1;
+                // Rules that fail on finding nothing and rules that pass are told apart.
+                let uses = &by_query[query];
+                let (failing, passing): (Vec<&WatchSource>, Vec<&WatchSource>) =
+                    uses.iter().partition(|u| u.fail_on_no_groups_found);
+                for group in [failing, passing].into_iter().filter(|g| !g.is_empty()) {
+                    query_findings.entry(query).or_default().extend(judge_query(query, &group, found));
+                }
+            }
+            (Lookup::Monitor(id), Ok(Found::Monitor(found))) => {
+                report.monitors += 1;
+                monitor_findings.insert(*id, judge_monitor(*id, &by_monitor[id], found.as_ref()));
+            }
+            (_, Err(e)) => failures.push(e),
+            _ => unreachable!("each lookup answers its own kind"),
+        }
+    }
+    // In the order of the lookups: queries, then monitors, each sorted.
+    report.diagnostics.extend(query_findings.into_values().flatten());
+    report.diagnostics.extend(monitor_findings.into_values().flatten());
+    let total = by_query.len() + by_monitor.len();
+    let checked = report.queries + report.monitors;
     report.unchecked = if let Some(e) = failures.iter().find(|e| e.status() == Some(403)) {
         Some(format!(
-            "monitor queries were not checked: the application key lacks the monitors_read permission (403: {}). Grant it to check that every monitor rule matches monitors, or pass --no-monitor-check",
+            "monitor queries and ids were not checked: the application key lacks the monitors_read permission (403: {}). Grant it to check that every monitor rule watches monitors, or pass --no-monitor-check",
             crate::escape::terminal(&e.detail())
         ))
     } else {
         failures
             .first()
-            .map(|e| format!("{} of {total} monitor queries could not be checked: {e}", total - report.checked))
+            .map(|e| format!("{} of {total} monitor queries and ids could not be checked: {e}", total - checked))
     };
     report
 }

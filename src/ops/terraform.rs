@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::model::{
-    GateKey, RemoteGate, RemoteRule, RemoteState, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER, MAX_DURATION,
-};
+use crate::model::options::{self, OptionName, ProblemKind, Unknown};
+use crate::model::{GateKey, RemoteGate, RemoteRule, RemoteState, Rule, RuleType, DEFAULT_IDENTIFIER};
 
 const GATE: &str = "datadog_deployment_gate";
 const RULE: &str = "datadog_deployment_rule";
@@ -22,7 +21,6 @@ const RULE: &str = "datadog_deployment_rule";
 const GATE_KEYS: [&str; 8] = ["id", "service", "env", "identifier", "dry_run", "rule", "created_at", "updated_at"];
 const RULE_BLOCK_KEYS: [&str; 5] = ["id", "name", "type", "dry_run", "options"];
 const RULE_RESOURCE_KEYS: [&str; 6] = ["id", "gate_id", "name", "type", "dry_run", "options"];
-const OPTION_KEYS: [&str; 3] = ["duration", "excluded_resources", "query"];
 
 /// Which kind of document the file was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,49 +237,29 @@ fn rule_of(address: &str, values: &Map<String, Value>, known: &[&str]) -> Result
     let dry_run = boolean(&at, values, "dry_run")?;
     let empty = Map::new();
     let options = options_of(&at, values)?.unwrap_or(&empty);
-    check_keys(&at, "`options`", options, &OPTION_KEYS)?;
-    let duration = match options.get("duration") {
-        None | Some(Value::Null) => None,
-        Some(d) => match d.as_u64() {
-            Some(d) if d <= MAX_DURATION => Some(d),
-            _ => {
-                return Err(error(
-                    &at,
-                    format!("`duration` {d} is not a whole number of seconds from 0 to {MAX_DURATION}"),
-                ))
-            }
-        },
-    };
-    let query = string(&at, options, "query")?.filter(|q| !q.is_empty());
-    let excluded =
-        match options.get("excluded_resources") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| error(&at, "`excluded_resources` holds something other than strings"))?,
-            Some(other) => return Err(error(&at, format!("`excluded_resources` is {other}, not a list"))),
+    // The provider writes every attribute of its schema, unset ones as null, "" or [].
+    let entries: Vec<(&str, &Value)> = options
+        .iter()
+        .filter(|(_, v)| {
+            !matches!(v, Value::Null) && v.as_str() != Some("") && v.as_array().is_none_or(|a| !a.is_empty())
+        })
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    let (options, problems) = options::decode(rule_type, &entries, Unknown::Refuse);
+    if let Some(problem) = problems.first() {
+        let what = match &problem.kind {
+            ProblemKind::UnknownKey { .. } => format!(
+                "`options` has `{}`, which the provider's schema gatesctl knows does not (it has {}); gatesctl cannot tell what it means, so nothing was imported: remove it from the resource, or import this gate with `gatesctl import` from the API instead",
+                problem.place,
+                OptionName::of(rule_type).map(OptionName::as_str).collect::<Vec<_>>().join(", ")
+            ),
+            ProblemKind::NotForType(t) => format!("a {t} rule has `{}`, which the API refuses", problem.place),
+            _ if problem.place.0.is_empty() => problem.message(),
+            _ => format!("`{}` {}", problem.place, problem.message()),
         };
-    let options = match rule_type {
-        RuleType::Monitor => {
-            if !excluded.is_empty() {
-                return Err(error(&at, "a monitor rule has `excluded_resources`, which the API refuses"));
-            }
-            let query = query.ok_or_else(|| error(&at, "a monitor rule without `query`"))?;
-            RuleOptions::Monitor { query, duration }
-        }
-        RuleType::FaultyDeploymentDetection => {
-            if query.is_some() {
-                return Err(error(&at, "a faulty_deployment_detection rule has a `query`, which the API refuses"));
-            }
-            RuleOptions::FaultyDeploymentDetection {
-                duration,
-                excluded_resources: excluded,
-                allowed_resources: Vec::new(),
-            }
-        }
-    };
+        return Err(error(&at, what));
+    }
+    let options = options.expect("no problem means options");
     Ok(Rule { name, dry_run, options })
 }
 
@@ -448,7 +426,7 @@ mod tests {
             let m = read(&text).unwrap();
             let key = GateKey::new("a", "prod", "default");
             let rules = m.remote.rules_of(&key);
-            assert_eq!(rules[0].rule.options, RuleOptions::Monitor { query: "service:a".into(), duration: Some(60) });
+            assert_eq!(rules[0].rule.options.to_api(), serde_json::json!({"query": "service:a", "duration": 60}));
             assert!(rules[0].rule.dry_run);
         }
     }

@@ -5,8 +5,10 @@ pub(crate) mod saved;
 
 /// The version of the plan documents gatesctl writes (the JSON plan and the saved plan),
 /// `MAJOR.MINOR`: additions bump the minor part, anything a reader could trip on the major.
-/// 1.2 added the monitor check's `diagnostics` and `unchecked` to the JSON plan.
-pub(crate) const FORMAT_VERSION: &str = "1.2";
+/// 1.2 added the monitor check's `diagnostics` and `unchecked` to the JSON plan; 1.3 the monitor
+/// options (`monitor_ids`, `warmup`, `fail_on_no_data`, `fail_on_no_groups_found`) and the
+/// options gatesctl does not model (`extra_options`).
+pub(crate) const FORMAT_VERSION: &str = "1.3";
 
 /// Whether a document of format `version` can be read by this gatesctl: the same major part,
 /// and a minor part no newer than its own.
@@ -121,6 +123,11 @@ pub struct Summary {
 impl Plan {
     pub fn is_empty(&self) -> bool {
         self.gates.is_empty()
+    }
+
+    /// The number of actions the plan runs: each rule action, and each gate action but "keep".
+    pub fn action_count(&self) -> usize {
+        self.gates.iter().map(|g| g.rules.len() + usize::from(!matches!(g.action, GateAction::Keep { .. }))).sum()
     }
 
     pub fn summary(&self) -> Summary {
@@ -304,12 +311,17 @@ fn diff_rules(want: &BTreeMap<String, Rule>, have: &[RemoteRule]) -> Vec<RuleAct
                 before: remote.rule.clone(),
                 after: rule.clone(),
             }),
-            Some(remote) if remote.rule != *rule => actions.push(RuleAction::Update {
-                id: remote.id.clone(),
-                before: remote.rule.clone(),
-                after: rule.clone(),
-            }),
-            Some(_) => {}
+            Some(remote) => {
+                // Options of the API that gatesctl does not model travel with every update.
+                let wanted = Rule { options: rule.options.keeping_extra_of(&remote.rule.options), ..rule.clone() };
+                if remote.rule != wanted {
+                    actions.push(RuleAction::Update {
+                        id: remote.id.clone(),
+                        before: remote.rule.clone(),
+                        after: wanted,
+                    });
+                }
+            }
         }
     }
     actions.sort_by(|a, b| a.name().cmp(b.name()));
@@ -329,13 +341,16 @@ mod tests {
 
     use super::*;
     use crate::config::DesiredGate;
-    use crate::model::{RemoteGate, RuleOptions};
+    use crate::model::{MonitorSettings, RemoteGate, RuleOptions, Watch};
 
     fn monitor(name: &str, query: &str) -> Rule {
         Rule {
             name: name.into(),
             dry_run: false,
-            options: RuleOptions::Monitor { query: query.into(), duration: Some(300) },
+            options: RuleOptions::monitor(MonitorSettings {
+                duration: Some(300),
+                ..MonitorSettings::watching(Watch::Query(query.into()))
+            }),
         }
     }
 
@@ -369,6 +384,20 @@ mod tests {
         remote.rules.get_mut(&key).unwrap().push(RemoteRule { id: "r2".into(), rule: monitor("a", "env:prod") });
         let plan = diff(&desired, &remote, &PlanOptions::default());
         assert_eq!(plan.gates[0].rules, vec![RuleAction::Delete { id: "r2".into(), before: monitor("a", "env:prod") }]);
+    }
+
+    #[test]
+    fn options_gatesctl_does_not_know_are_kept_in_updates_and_never_a_change_alone() {
+        let (desired, mut remote) = states();
+        let key = GateKey::new("checkout", "prod", "default");
+        let remote_rule = &mut remote.rules.get_mut(&key).unwrap()[0].rule;
+        remote_rule.options.extra.insert("future_knob".into(), serde_json::json!(7));
+        assert!(diff(&desired, &remote, &PlanOptions::default()).is_empty(), "an unknown option alone is no change");
+        let remote_rule = &mut remote.rules.get_mut(&key).unwrap()[0].rule;
+        remote_rule.dry_run = true;
+        let plan = diff(&desired, &remote, &PlanOptions::default());
+        let RuleAction::Update { after, .. } = &plan.gates[0].rules[0] else { panic!("an update: {plan:?}") };
+        assert_eq!(after.options.extra["future_knob"], serde_json::json!(7), "the update sends it back");
     }
 
     #[test]

@@ -575,6 +575,16 @@ impl Client {
         Ok(answer.matches())
     }
 
+    /// A monitor by id, with the state of each of its groups; `None` when it does not exist.
+    pub(crate) async fn get_monitor(&self, id: u64) -> Result<Option<crate::model::MonitorState>, ApiError> {
+        let path = format!("api/v1/monitor/{id}?group_states=all");
+        match self.json::<wire::MonitorAnswer>(Method::GET, &path, None).await {
+            Ok(answer) => Ok(Some(answer.into())),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub(crate) async fn get_evaluation(&self, id: &str) -> Result<wire::EvaluationResult, ApiError> {
         let path = format!("api/v2/deployments/gates/evaluation/{}", url_encode(id));
         let doc: Document<wire::Resource<wire::EvaluationResult>> = self.json(Method::GET, &path, None).await?;

@@ -96,40 +96,12 @@ pub(crate) fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
     Ok((id, Rule { name: attrs.name, dry_run: attrs.dry_run, options }))
 }
 
-/// Options are typed by the sibling `type`, which the official clients leave ambiguous.
+/// Options are typed by the sibling `type`, which the official clients leave ambiguous; keys
+/// gatesctl does not model are kept.
 pub(crate) fn decode_options(rule_type: &str, options: &Value) -> Result<RuleOptions, String> {
-    #[derive(Deserialize)]
-    struct Monitor {
-        query: String,
-        #[serde(default)]
-        duration: Option<u64>,
-    }
-    #[derive(Deserialize)]
-    struct Fdd {
-        #[serde(default)]
-        duration: Option<u64>,
-        #[serde(default)]
-        excluded_resources: Option<Vec<String>>,
-        #[serde(default)]
-        allowed_resources: Option<Vec<String>>,
-    }
-    let options = if options.is_null() { Value::Object(Default::default()) } else { options.clone() };
-    match RuleType::parse(rule_type) {
-        Some(RuleType::Monitor) => {
-            let m: Monitor = serde_json::from_value(options).map_err(|e| format!("monitor options: {e}"))?;
-            Ok(RuleOptions::Monitor { query: m.query, duration: m.duration })
-        }
-        Some(RuleType::FaultyDeploymentDetection) => {
-            let f: Fdd =
-                serde_json::from_value(options).map_err(|e| format!("faulty_deployment_detection options: {e}"))?;
-            Ok(RuleOptions::FaultyDeploymentDetection {
-                duration: f.duration,
-                excluded_resources: f.excluded_resources.unwrap_or_default(),
-                allowed_resources: f.allowed_resources.unwrap_or_default(),
-            })
-        }
-        None => Err(format!("unsupported rule type {rule_type:?}; upgrade gatesctl")),
-    }
+    let rule_type =
+        RuleType::parse(rule_type).ok_or_else(|| format!("unsupported rule type {rule_type:?}; upgrade gatesctl"))?;
+    RuleOptions::from_api(rule_type, options).map_err(|e| format!("{rule_type} options: {e}"))
 }
 
 pub(crate) fn create_gate_body(key: &GateKey, dry_run: bool) -> Value {
@@ -251,18 +223,12 @@ mod tests {
     fn options_are_typed_by_the_sibling_type() {
         let flat = serde_json::json!({"id": "r1", "name": "fdd", "type": "faulty_deployment_detection", "dry_run": false, "options": {}});
         let (_, rule) = decode_rule(&flat).unwrap();
-        assert_eq!(
-            rule.options,
-            RuleOptions::FaultyDeploymentDetection {
-                duration: None,
-                excluded_resources: vec![],
-                allowed_resources: vec![]
-            }
-        );
+        assert_eq!(rule.options, RuleOptions::fdd(Default::default()));
         let nested = serde_json::json!({"id": "r2", "type": "deployment_rule", "attributes": {"name": "m", "type": "monitor", "options": {"query": "env:prod", "duration": 60}}});
         let (id, rule) = decode_rule(&nested).unwrap();
         assert_eq!(id, "r2");
-        assert_eq!(rule.options, RuleOptions::Monitor { query: "env:prod".into(), duration: Some(60) });
+        assert_eq!(rule.options.query(), Some("env:prod"));
+        assert_eq!(rule.options.to_api(), serde_json::json!({"query": "env:prod", "duration": 60}));
         assert!(decode_rule(&serde_json::json!({"id": "r3", "name": "x", "type": "monitor", "options": {}})).is_err());
     }
 }
@@ -328,5 +294,45 @@ mod monitor_search_tests {
         assert_eq!(answer.matches(), crate::model::MonitorMatches { total: 7, alert: 2, no_data: 2 });
         let bare: MonitorSearch = serde_json::from_str(r#"{"metadata": {"total_count": 0}}"#).unwrap();
         assert_eq!(bare.matches(), crate::model::MonitorMatches::default());
+    }
+}
+
+/// `GET /api/v1/monitor/{id}?group_states=all`: only what the check of monitors watched by id
+/// reads, leniently.
+#[derive(Debug, Deserialize)]
+pub(crate) struct MonitorAnswer {
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) overall_state: Option<String>,
+    #[serde(default)]
+    pub(crate) state: Option<MonitorAnswerState>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct MonitorAnswerState {
+    #[serde(default)]
+    pub(crate) groups: Option<std::collections::BTreeMap<String, MonitorGroupAnswer>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MonitorGroupAnswer {
+    #[serde(default)]
+    pub(crate) status: Option<String>,
+}
+
+impl From<MonitorAnswer> for crate::model::MonitorState {
+    fn from(m: MonitorAnswer) -> Self {
+        crate::model::MonitorState {
+            name: m.name.unwrap_or_default(),
+            overall_state: m.overall_state.unwrap_or_default(),
+            groups: m
+                .state
+                .and_then(|s| s.groups)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(group, g)| (group, g.status.unwrap_or_default()))
+                .collect(),
+        }
     }
 }

@@ -188,5 +188,5 @@ pub(crate) fn render_json(
         error,
         unchecked,
     };
-    serde_json::to_string_pretty(&doc).expect("diagnostics serialise") + "\n"
+    super::json::pretty(&doc)
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::json::GateRef;
-use super::markdown::{cell, inline, plain};
+use super::markdown::{attribute_name, cell, inline, plain};
 use super::Palette;
 use crate::escape::quoted;
 use crate::model::{AttrChange, AttrValue};
@@ -43,10 +43,16 @@ pub(crate) fn render_text(items: &[Drift], p: Palette) -> String {
     writeln!(out, "{}", p.bold(&summary)).unwrap();
     for d in items {
         writeln!(out, "\n  {} {}: {}", p.update("!"), p.bold(&address(d)), d.kind.describe()).unwrap();
-        let width = d.differences.iter().map(|c| c.name.as_str().len()).max().unwrap_or(0);
+        let width = d.differences.iter().map(|c| c.name.to_string().chars().count()).max().unwrap_or(0);
         for c in &d.differences {
-            writeln!(out, "      {:width$}  remote {}, declared {}", c.name.as_str(), side(&c.before), side(&c.after))
-                .unwrap();
+            writeln!(
+                out,
+                "      {:width$}  remote {}, declared {}",
+                c.name.to_string(),
+                side(&c.before),
+                side(&c.after)
+            )
+            .unwrap();
         }
     }
     writeln!(out, "\nRun `gatesctl plan` to see the changes that would restore the configuration, or update the files to adopt the remote state.").unwrap();
@@ -55,7 +61,7 @@ pub(crate) fn render_text(items: &[Drift], p: Palette) -> String {
 
 #[derive(Debug, Serialize)]
 struct DifferenceDocument {
-    attribute: &'static str,
+    attribute: String,
     /// What the API holds; null when absent there.
     remote: serde_json::Value,
     /// What the files declare; null when absent there.
@@ -96,7 +102,7 @@ pub(crate) fn render_json(items: &[Drift]) -> String {
                 .differences
                 .iter()
                 .map(|c: &AttrChange| DifferenceDocument {
-                    attribute: c.name.as_str(),
+                    attribute: c.name.as_str().to_string(),
                     remote: json_value(&c.before),
                     declared: json_value(&c.after),
                 })
@@ -104,7 +110,7 @@ pub(crate) fn render_json(items: &[Drift]) -> String {
         })
         .collect();
     let doc = DriftDocument { format_version: FORMAT_VERSION, in_sync: items.is_empty(), drift };
-    serde_json::to_string_pretty(&doc).expect("drift serialises") + "\n"
+    super::json::pretty(&doc)
 }
 
 pub(crate) const MARKER: &str = "<!-- gatesctl:drift -->";
@@ -130,7 +136,14 @@ pub(crate) fn render_markdown(items: &[Drift]) -> String {
         };
         for (i, c) in d.differences.iter().enumerate() {
             let (what, kind) = if i == 0 { (what.as_str(), d.kind.describe()) } else { ("", "") };
-            writeln!(out, "| {what} | {kind} | {} | {} | {} |", c.name, value(&c.before), value(&c.after)).unwrap();
+            writeln!(
+                out,
+                "| {what} | {kind} | {} | {} | {} |",
+                attribute_name(&c.name),
+                value(&c.before),
+                value(&c.after)
+            )
+            .unwrap();
         }
     }
     out

@@ -35,7 +35,7 @@ pub(crate) fn render_json(e: &Evaluation) -> String {
         rules: &e.rules,
         error: e.reason.as_deref(),
     };
-    serde_json::to_string_pretty(&report).expect("report serialises") + "\n"
+    super::json::pretty(&report)
 }
 
 fn yes_no(b: bool) -> &'static str {

@@ -4,8 +4,9 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::config::wire::OptionsSpec;
 use crate::config::ConfigDiagnostic;
-use crate::model::{AttrName, AttrValue, GateKey, Rule};
+use crate::model::{GateKey, Rule};
 use crate::plan::{GateAction, Plan, RuleAction, Summary};
 
 /// A gatesctl plan.
@@ -111,39 +112,18 @@ pub struct RuleAttributes {
     #[serde(rename = "type")]
     pub rule_type: String,
     pub dry_run: bool,
-    pub options: RuleOptionsDocument,
-}
-
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
-pub struct RuleOptionsDocument {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub query: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub excluded_resources: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_resources: Option<Vec<String>>,
+    /// The options as a file writes them: those at their default left out, options of the API
+    /// that gatesctl does not model under `extra_options`.
+    pub options: OptionsSpec,
 }
 
 impl From<&Rule> for RuleAttributes {
     fn from(rule: &Rule) -> Self {
-        let mut options = RuleOptionsDocument::default();
-        for attribute in rule.options.attributes() {
-            match (attribute.name, attribute.value) {
-                (AttrName::Query, AttrValue::Text(q)) => options.query = Some(q),
-                (AttrName::Duration, AttrValue::Number(d)) => options.duration = Some(d),
-                (AttrName::ExcludedResources, AttrValue::List(l)) => options.excluded_resources = Some(l),
-                (AttrName::AllowedResources, AttrValue::List(l)) => options.allowed_resources = Some(l),
-                // Type and dry_run are not options; no other pairing exists.
-                _ => {}
-            }
-        }
         RuleAttributes {
             name: rule.name.clone(),
             rule_type: rule.rule_type().as_str().to_string(),
             dry_run: rule.dry_run,
-            options,
+            options: (&rule.options).into(),
         }
     }
 }
@@ -233,9 +213,13 @@ pub fn document(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>
 }
 
 pub fn render_plan(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>) -> String {
-    let mut text = serde_json::to_string_pretty(&document(plan, found, unchecked)).expect("plan serialises");
-    text.push('\n');
-    text
+    pretty(&document(plan, found, unchecked))
+}
+
+/// A document as indented JSON, with what could drive a terminal (U+202E, C1 controls) escaped.
+pub(crate) fn pretty(document: &impl Serialize) -> String {
+    let text = serde_json::to_string_pretty(document).expect("documents serialise");
+    crate::escape::json_escaped(&text).into_owned() + "\n"
 }
 
 pub fn schema_json() -> String {

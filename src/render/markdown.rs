@@ -38,7 +38,14 @@ pub(crate) fn inline(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    unlinked(&out)
+}
+
+/// Text that can neither mention (`@org/team` pings a team from a comment) nor autolink
+/// (`https://…`, `www.`): a zero-width space, written as an entity, breaks each.
+fn unlinked(text: &str) -> String {
+    const ZWSP: &str = "&#8203;";
+    text.replace('@', &format!("@{ZWSP}")).replace("://", &format!(":{ZWSP}//")).replace("www.", &format!("www{ZWSP}."))
 }
 
 /// Text inside raw HTML (`<summary>`), where Markdown escapes do not apply: entities only.
@@ -55,7 +62,7 @@ pub(crate) fn html(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    unlinked(&out)
 }
 
 /// A code span in a table cell: GFM splits cells on `|` even inside code, unless escaped.
@@ -68,6 +75,7 @@ pub(crate) fn plain(value: &AttrValue) -> String {
     match value {
         AttrValue::Text(s) => s.clone(),
         AttrValue::List(items) => serde_json::to_string(items).expect("strings serialise"),
+        AttrValue::Json(value) => value.to_string(),
         other => other.to_string(),
     }
 }
@@ -78,11 +86,22 @@ struct Change {
     heading: String,
     rows: Vec<(String, String, String)>,
     words: Option<String>,
+    /// Options of the API that gatesctl does not model, sent back unchanged.
+    kept: Option<String>,
+}
+
+/// An attribute's name in a table: an option of the API that gatesctl does not model comes from
+/// the API, so it sits in a code span.
+pub(crate) fn attribute_name(name: &crate::model::AttrName) -> String {
+    match name {
+        crate::model::AttrName::Extra(key) => code(key),
+        known => known.as_str().to_string(),
+    }
 }
 
 fn rows(changes: &[AttrChange]) -> Vec<(String, String, String)> {
     let side = |v: &Option<AttrValue>| v.as_ref().map_or_else(|| "–".to_string(), |v| cell(&plain(v)));
-    changes.iter().map(|c| (c.name.as_str().to_string(), side(&c.before), side(&c.after))).collect()
+    changes.iter().map(|c| (attribute_name(&c.name), side(&c.before), side(&c.after))).collect()
 }
 
 fn gate_rows(before: Option<bool>, after: Option<bool>) -> Vec<(String, String, String)> {
@@ -123,6 +142,7 @@ fn changes(key: &GateKey, action: &GateAction, rules: &[RuleAction]) -> Vec<Chan
         heading: format!("**{symbol}** gate {}", code(&key.to_string())),
         rows,
         words: None,
+        kept: None,
     };
     match action {
         GateAction::Create { dry_run } => out.push(gate("➕ create", gate_rows(None, Some(*dry_run)))),
@@ -135,14 +155,25 @@ fn changes(key: &GateKey, action: &GateAction, rules: &[RuleAction]) -> Vec<Chan
         let differences = AttrChange::between(before, after);
         let words = differences.iter().find_map(|c| match (&c.before, &c.after) {
             (Some(AttrValue::Text(a)), Some(AttrValue::Text(b))) if a.len().max(b.len()) > LONG_TEXT => {
-                Some(format!("{}, word by word: {}", c.name, highlighted_words(a, b)))
+                Some(format!("{}, word by word: {}", attribute_name(&c.name), highlighted_words(a, b)))
             }
             _ => None,
         });
+        let kept = match rule {
+            RuleAction::Update { before, after, .. } => {
+                let kept: Vec<String> = super::text::kept_as_is(before, after)
+                    .into_iter()
+                    .map(|(k, v)| format!("{} = {}", code(&k), code(&v)))
+                    .collect();
+                (!kept.is_empty()).then(|| format!("Kept as is (options gatesctl does not model): {}", kept.join(", ")))
+            }
+            _ => None,
+        };
         out.push(Change {
             heading: format!("**{symbol}** rule **{}** on {}", inline(rule.name()), code(&key.to_string())),
             rows: rows(&differences),
             words,
+            kept,
         });
     }
     out
@@ -289,6 +320,9 @@ pub(crate) fn render_plan(
             if let Some(words) = change.words {
                 writeln!(body, "{words}\n").unwrap();
             }
+            if let Some(kept) = change.kept {
+                writeln!(body, "{kept}\n").unwrap();
+            }
         }
         writeln!(body, "</details>").unwrap();
     }
@@ -314,11 +348,37 @@ pub(crate) fn render_plan(
     let total = length(&head) + length(&body) + length(&tail);
     let note = format!(
         "\n> 📄 The details of the {} changes do not fit in one comment ({total} characters, over {}); they are in {}.\n",
-        plan.gates.iter().map(|g| g.rules.len() + usize::from(!matches!(g.action, GateAction::Keep { .. }))).sum::<usize>(),
+        plan.action_count(),
         options.max_chars,
         pointer(options)
     );
-    head + &note + &tail
+    fit(&(head + &note + &tail), options.max_chars, &pointer(options))
+}
+
+/// The text whole when it holds in `max` characters; otherwise the lines that fit, in order
+/// (the marker first), and a line saying how many were left out: the cap holds whatever the
+/// names in the plan.
+fn fit(text: &str, max: usize, pointer: &str) -> String {
+    let length = |s: &str| s.chars().count();
+    if length(text) <= max {
+        return text.to_string();
+    }
+    let footer = |n: usize| {
+        format!("\n> ✂️ {n} more lines left out to stay under {max} characters; the full plan is in {pointer}.\n")
+    };
+    let room = max.saturating_sub(length(&footer(usize::MAX)));
+    let (mut out, mut used, mut left_out) = (String::new(), 0, 0);
+    for line in text.lines() {
+        let cost = length(line) + 1;
+        if used + cost <= room {
+            out.push_str(line);
+            out.push('\n');
+            used += cost;
+        } else {
+            left_out += 1;
+        }
+    }
+    out + &footer(left_out)
 }
 
 #[cfg(test)]
@@ -335,9 +395,27 @@ mod tests {
     }
 
     #[test]
+    fn names_can_neither_mention_nor_link() {
+        assert_eq!(inline("ping @acme/sre"), "ping @&#8203;acme/sre");
+        assert_eq!(
+            inline("see https://evil.example and www.evil.example"),
+            "see https:&#8203;//evil.example and www&#8203;.evil.example"
+        );
+        assert_eq!(html("@team"), "@&#8203;team");
+    }
+
+    #[test]
+    fn a_comment_keeps_under_its_cap_whatever_its_lines() {
+        let text = format!("{MARKER}\nshort\n{}\nlast\n", "x".repeat(5000));
+        let shown = fit(&text, 1000, "the job log");
+        assert!(shown.chars().count() <= 1000, "{}", shown.chars().count());
+        assert!(shown.starts_with(MARKER) && shown.contains("last") && shown.contains("1 more lines left out"));
+    }
+
+    #[test]
     fn inline_and_html_text_cannot_open_anything() {
         assert_eq!(inline("x | y </details>\n# HIJACK"), "x \\| y &lt;/details&gt;\\\\n\\# HIJACK");
-        assert_eq!(inline("[a](http://x) *b* $c$"), "\\[a\\](http://x) \\*b\\* \\$c\\$");
+        assert_eq!(inline("[a](http://x) *b* $c$"), "\\[a\\](http:&#8203;//x) \\*b\\* \\$c\\$");
         assert_eq!(html("<b>x</b> & \"y\""), "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;");
     }
 }

@@ -90,8 +90,24 @@ pub fn summary_line(s: &Summary) -> String {
 }
 
 /// The attributes a rule line lists: its type is in the line itself.
-fn rule_attrs(rule: &Rule) -> Vec<(AttrName, String)> {
-    rule.attributes().into_iter().filter(|a| a.name != AttrName::Type).map(|a| (a.name, a.value.to_string())).collect()
+fn rule_attrs(rule: &Rule) -> Vec<(String, String)> {
+    rule.attributes()
+        .into_iter()
+        .filter(|a| a.name != AttrName::Type)
+        .map(|a| (a.name.to_string(), a.value.to_string()))
+        .collect()
+}
+
+/// The options of the API that gatesctl does not model that an update sends back unchanged, as
+/// `key` and value shown.
+pub(crate) fn kept_as_is(before: &Rule, after: &Rule) -> Vec<(String, String)> {
+    after
+        .options
+        .extra
+        .iter()
+        .filter(|(key, value)| before.options.extra.get(*key) == Some(value))
+        .map(|(key, value)| (crate::escape::terminal(key).into_owned(), crate::escape::json(value)))
+        .collect()
 }
 
 fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
@@ -99,25 +115,29 @@ fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
         RuleAction::Create { after } => {
             writeln!(out, "      {} rule {} ({})", p.create("+"), quoted(&after.name), after.rule_type()).unwrap();
             for (k, v) in rule_attrs(after) {
-                attr_line(out, p, 10, "+", k.as_str(), &v, None);
+                attr_line(out, p, 10, "+", &k, &v, None);
             }
         }
         RuleAction::Delete { before, .. } => {
             writeln!(out, "      {} rule {} ({})", p.delete("-"), quoted(&before.name), before.rule_type()).unwrap();
             for (k, v) in rule_attrs(before) {
-                attr_line(out, p, 10, "-", k.as_str(), &v, None);
+                attr_line(out, p, 10, "-", &k, &v, None);
             }
         }
         RuleAction::Update { before, after, .. } => {
             writeln!(out, "      {} rule {} ({})", p.update("~"), quoted(&after.name), after.rule_type()).unwrap();
             for change in AttrChange::between(Some(before), Some(after)) {
-                let key = change.name.as_str();
+                let key = change.name.to_string();
                 match (change.before, change.after) {
-                    (Some(b), Some(a)) => attr_change(out, p, 10, key, &b, &a),
-                    (None, Some(a)) => attr_line(out, p, 10, "+", key, &a.to_string(), None),
-                    (Some(b), None) => attr_line(out, p, 10, "-", key, &b.to_string(), None),
+                    (Some(b), Some(a)) => attr_change(out, p, 10, &key, &b, &a),
+                    (None, Some(a)) => attr_line(out, p, 10, "+", &key, &a.to_string(), None),
+                    (Some(b), None) => attr_line(out, p, 10, "-", &key, &b.to_string(), None),
                     (None, None) => {}
                 }
+            }
+            // Options gatesctl does not model go back unchanged: say so, since they are not the file's.
+            for (key, value) in kept_as_is(before, after) {
+                writeln!(out, "            {}", p.dim(&format!("kept as is: {key} = {value}"))).unwrap();
             }
         }
         RuleAction::Replace { before, after, .. } => {
@@ -132,10 +152,10 @@ fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
             )
             .unwrap();
             for (k, v) in rule_attrs(before) {
-                attr_line(out, p, 10, "-", k.as_str(), &v, None);
+                attr_line(out, p, 10, "-", &k, &v, None);
             }
             for (k, v) in rule_attrs(after) {
-                attr_line(out, p, 10, "+", k.as_str(), &v, None);
+                attr_line(out, p, 10, "+", &k, &v, None);
             }
         }
     }

@@ -1,9 +1,13 @@
 //! Gate evaluations in the sandbox, decided as the service decides them where the sandbox
 //! knows enough, and by markers elsewhere, so tests and demos can exercise pass, fail and
 //! slow evaluations:
-//! - a monitor rule searches the sandbox's monitors with its query (see [`super::monitors`]):
-//!   it fails when no monitor or more than 50 match, or when a matching monitor is in ALERT or
-//!   NO_DATA, as Datadog documents, and passes otherwise;
+//! - a monitor rule watches the monitors its query matches (see [`super::monitors`]), or those
+//!   its `monitor_ids` name (and of them the groups named, none meaning every group). It fails
+//!   when more than 50 monitors match, when a monitor named by id does not exist, when a
+//!   watched group is in ALERT, or in NO DATA with `fail_on_no_data` (the default); when it
+//!   finds no group to watch it fails only with `fail_on_no_groups_found`, and otherwise
+//!   passes, watching nothing. Its monitors are looked at once `warmup` seconds have passed:
+//!   until then the rule is in progress;
 //! - a faulty-deployment-detection rule fails when the deployed `version` contains `faulty`,
 //!   or when no `version` is given (the service accepts the trigger, but the rule has nothing
 //!   to compare);
@@ -14,11 +18,9 @@
 //! was recorded answering `in_progress` at once, and was seen answering 404 for a few
 //! seconds), then `in_progress` for `pending_polls` polls, then its result. A gate in dry run
 //! always answers `pass`, with the real result of each rule, as the service does.
-//! Evaluations are kept in memory, at most [`KEPT`] of them and for at most [`KEPT_FOR`].
+//! Every evaluation is kept in the state's history (see [`super::history`]).
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -26,13 +28,13 @@ use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::db::{self, Refusal};
+use super::jsonapi::{attributes, bad, check_id, jsonapi, parse_body, Reply};
 use super::monitors::{Monitor, MonitorStatus, Search};
-use super::{attributes, bad, check_id, check_options, jsonapi, parse_body, Reply, Shared};
-use crate::model::MAX_MONITORS_PER_RULE;
-
-/// Evaluations remembered at most, and for at most this long.
-const KEPT: usize = 10_000;
-const KEPT_FOR: Duration = Duration::from_secs(3600);
+use super::rules::check_options;
+use super::store::{StoredEvaluation, StoredRuleEvaluation};
+use super::Shared;
+use crate::model::options::{RuleOptions, Watch};
+use crate::model::{RuleType, MAX_MONITORS_PER_RULE};
 
 #[derive(Clone, Debug)]
 pub struct EvalSettings {
@@ -50,92 +52,120 @@ impl Default for EvalSettings {
     }
 }
 
-struct Evaluation {
-    gate_id: String,
-    dry_run: bool,
-    rules: Vec<RuleOutcome>,
-    polls: u32,
-    started: Instant,
-}
-
-struct RuleOutcome {
-    name: String,
-    dry_run: bool,
+/// A rule's verdict: pass or not, why, and what failed.
+struct Outcome {
     pass: bool,
     reason: String,
+    failures: Value,
 }
 
-/// The evaluations of this process, oldest first for eviction.
-#[derive(Default)]
-pub(super) struct Evaluations {
-    inner: Mutex<(HashMap<String, Evaluation>, VecDeque<String>)>,
-}
-
-impl Evaluations {
-    fn insert(&self, id: String, evaluation: Evaluation) {
-        let mut guard = self.inner.lock().unwrap();
-        let (map, order) = &mut *guard;
-        while order.len() >= KEPT
-            || order.front().and_then(|oldest| map.get(oldest)).is_some_and(|e| e.started.elapsed() > KEPT_FOR)
-        {
-            let Some(oldest) = order.pop_front() else { break };
-            map.remove(&oldest);
-        }
-        order.push_back(id.clone());
-        map.insert(id, evaluation);
+impl Outcome {
+    fn new(pass: bool, reason: impl Into<String>) -> Outcome {
+        Outcome { pass, reason: reason.into(), failures: db::evaluations::empty_failures() }
     }
 }
 
 /// A monitor rule's verdict over the sandbox's monitors, with the service's reasons.
-fn monitor_outcome(query: &str, monitors: &[Monitor]) -> (bool, String) {
-    let search = match Search::parse(query) {
-        Ok(search) => search,
-        Err(reason) => return (false, format!("Invalid monitor query: {reason}")),
-    };
-    let found = search.run(monitors);
-    if found.is_empty() {
-        return (false, "No monitors match the query".to_string());
-    }
-    if found.len() as u64 > MAX_MONITORS_PER_RULE {
-        return (false, format!("More than {MAX_MONITORS_PER_RULE} monitors match the query ({})", found.len()));
-    }
-    for (status, name) in [(MonitorStatus::Alert, "ALERT"), (MonitorStatus::NoData, "NO_DATA")] {
-        if found.iter().any(|m| m.status == status) {
-            return (false, format!("One or more monitors in {name} state"));
+fn monitor_outcome(base_url: &str, options: &RuleOptions, monitors: &[Monitor]) -> Outcome {
+    let Some(settings) = options.monitor_settings() else { return Outcome::new(false, "Not a monitor rule") };
+    // Every (monitor, group, state) watched.
+    let mut watched: Vec<(&Monitor, &str, MonitorStatus)> = Vec::new();
+    match &settings.watch {
+        Watch::Query(query) => {
+            let search = match Search::parse(query) {
+                Ok(search) => search,
+                Err(reason) => return Outcome::new(false, format!("Invalid monitor query: {reason}")),
+            };
+            let found = search.run(monitors);
+            if found.len() as u64 > MAX_MONITORS_PER_RULE {
+                return Outcome::new(
+                    false,
+                    format!("More than {MAX_MONITORS_PER_RULE} monitors match the query ({})", found.len()),
+                );
+            }
+            if found.is_empty() {
+                return if settings.fail_on_no_groups_found {
+                    Outcome::new(false, "No monitors match the query")
+                } else {
+                    Outcome::new(true, "No monitors match the query; nothing to watch (fail_on_no_groups_found is off)")
+                };
+            }
+            for m in found {
+                watched.extend(m.group_states().into_iter().map(|(g, s)| (m, g, s)));
+            }
+        }
+        Watch::Monitors(ids) => {
+            for wanted in ids {
+                let Some(m) = monitors.iter().find(|m| m.id == wanted.id) else {
+                    return Outcome::new(false, format!("Monitor {} not found", wanted.id));
+                };
+                watched.extend(
+                    m.group_states()
+                        .into_iter()
+                        .filter(|(g, _)| wanted.groups.is_empty() || wanted.groups.iter().any(|w| w == g))
+                        .map(|(g, s)| (m, g, s)),
+                );
+            }
+            if watched.is_empty() {
+                return if settings.fail_on_no_groups_found {
+                    Outcome::new(false, "No monitor groups found")
+                } else {
+                    Outcome::new(true, "No monitor groups found; nothing to watch (fail_on_no_groups_found is off)")
+                };
+            }
         }
     }
-    (true, "All monitors in OK state".to_string())
+    for (status, name, counts) in
+        [(MonitorStatus::Alert, "ALERT", true), (MonitorStatus::NoData, "NO_DATA", settings.fail_on_no_data)]
+    {
+        let failing: Vec<&(&Monitor, &str, MonitorStatus)> = watched.iter().filter(|(_, _, s)| *s == status).collect();
+        if counts && !failing.is_empty() {
+            let mut outcome = Outcome::new(false, format!("One or more monitors in {name} state"));
+            outcome.failures["monitors"] = failing
+                .iter()
+                .map(|(m, group, s)| {
+                    let mut entry =
+                        json!({"id": m.id, "state": s.as_str(), "url": format!("{base_url}/monitors/{}", m.id)});
+                    if !group.is_empty() {
+                        entry["group"] = Value::from(*group);
+                    }
+                    entry
+                })
+                .collect();
+            return outcome;
+        }
+    }
+    Outcome::new(true, "All monitors in OK state")
 }
 
-fn outcome(
-    settings: &EvalSettings,
-    monitors: &[Monitor],
-    name: &str,
-    rule_type: &str,
-    dry_run: bool,
-    options: &Value,
-    version: Option<&str>,
-) -> RuleOutcome {
-    let (pass, reason) = if settings.fail_rules.iter().any(|f| f == name) {
-        (false, "Rule configured to fail in the sandbox (--fail-rule)".to_string())
-    } else if rule_type == "monitor" {
-        monitor_outcome(options.get("query").and_then(Value::as_str).unwrap_or_default(), monitors)
-    } else {
-        match version {
+fn outcome(shared: &Shared, name: &str, rule_type: RuleType, options: &RuleOptions, version: Option<&str>) -> Outcome {
+    if shared.options.eval.fail_rules.iter().any(|f| f == name) {
+        return Outcome::new(false, "Rule configured to fail in the sandbox (--fail-rule)");
+    }
+    match rule_type {
+        RuleType::Monitor => monitor_outcome(&shared.base_url, options, &shared.monitors),
+        RuleType::FaultyDeploymentDetection => match version {
             None => {
-                (false, "No version was given: faulty deployment detection compares the version deployed".to_string())
+                Outcome::new(false, "No version was given: faulty deployment detection compares the version deployed")
             }
             Some(v) if v.contains("faulty") => {
-                (false, "Faulty deployment detected: error rate increased on 1 resource".to_string())
+                let mut outcome = Outcome::new(false, "Faulty deployment detected: error rate increased on 1 resource");
+                outcome.failures["faulty_apm_resources"] = json!(["GET /checkout"]);
+                outcome
             }
-            Some(_) => (true, "No faulty deployment detected".to_string()),
-        }
-    };
-    RuleOutcome { name: name.to_string(), dry_run, pass, reason }
+            Some(_) => Outcome::new(true, "No faulty deployment detected"),
+        },
+    }
 }
 
-/// A rule to evaluate: its name, type, dry run and options.
-type RuleToEvaluate = (String, String, bool, Value);
+/// A rule to evaluate: its id (none inline), name, type, dry run and options as stored.
+struct RuleToEvaluate {
+    id: Option<String>,
+    name: String,
+    rule_type: String,
+    dry_run: bool,
+    options: Value,
+}
 
 /// The rules of an inline `configuration`, checked as a rule create would be.
 fn inline_rules(config: &Value, drop_empty_lists: bool) -> Result<(bool, Vec<RuleToEvaluate>), Refusal> {
@@ -152,8 +182,14 @@ fn inline_rules(config: &Value, drop_empty_lists: bool) -> Result<(bool, Vec<Rul
         let name = item.get("name").and_then(Value::as_str).ok_or_else(|| bad("attribute \"name\" is required"))?;
         let rule_type = item.get("type").and_then(Value::as_str).unwrap_or_default();
         let options = check_options(rule_type, item.get("options"), drop_empty_lists)?;
-        let rule_dry_run = item.get("dry_run").and_then(Value::as_bool).unwrap_or(false);
-        rules.push((name.to_string(), rule_type.to_string(), rule_dry_run, options));
+        let dry_run = item.get("dry_run").and_then(Value::as_bool).unwrap_or(false);
+        rules.push(RuleToEvaluate {
+            id: None,
+            name: name.to_string(),
+            rule_type: rule_type.to_string(),
+            dry_run,
+            options,
+        });
     }
     Ok((dry_run, rules))
 }
@@ -166,15 +202,15 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
     let env = text("env").ok_or_else(|| bad("required env field is missing"))?.to_string();
     let identifier = text("identifier").unwrap_or(crate::model::DEFAULT_IDENTIFIER).to_string();
     let version = text("version").map(str::to_string);
-    let settings = &shared.options.eval;
 
     let (gate_id, dry_run, rules) = match attrs.get("configuration").filter(|c| !c.is_null()) {
         // Just-in-time: the rules come with the request instead of from a stored gate.
         Some(config) => {
             let (dry_run, rules) = inline_rules(config, shared.options.faults.drop_empty_lists)?;
-            (String::new(), dry_run, rules)
+            (None, dry_run, rules)
         }
         None => {
+            let (service, env, identifier) = (service.clone(), env.clone(), identifier.clone());
             shared
                 .db
                 .run(move |conn| {
@@ -186,20 +222,65 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
                     })?;
                     let rules = db::rules_of(conn, &gate.id)?
                         .into_iter()
-                        .map(|r| (r.name, r.rule_type, r.dry_run, r.options))
-                        .collect();
-                    Ok((gate.id, gate.dry_run, rules))
+                        .map(|r| RuleToEvaluate {
+                            id: Some(r.id),
+                            name: r.name,
+                            rule_type: r.rule_type,
+                            dry_run: r.dry_run,
+                            options: r.options,
+                        })
+                        .collect::<Vec<_>>();
+                    Ok((Some(gate.id), gate.dry_run, rules))
                 })
                 .await?
         }
     };
-    let rules = rules
-        .iter()
-        .map(|(name, t, d, o)| outcome(settings, &shared.monitors, name, t, *d, o, version.as_deref()))
+    let started = db::evaluations::now_ms();
+    let mut longest_warmup = 0;
+    let rules: Vec<StoredRuleEvaluation> = rules
+        .into_iter()
+        .map(|r| {
+            let rule_type = RuleType::parse(&r.rule_type).unwrap_or(RuleType::Monitor);
+            let (verdict, warmup) = match RuleOptions::from_api(rule_type, &r.options) {
+                Ok(options) => {
+                    let warmup = options.monitor_settings().map_or(0, |m| m.warmup);
+                    (outcome(&shared, &r.name, rule_type, &options, version.as_deref()), warmup)
+                }
+                Err(e) => (Outcome::new(false, format!("Invalid rule options: {e}")), 0),
+            };
+            longest_warmup = longest_warmup.max(warmup);
+            StoredRuleEvaluation {
+                id: String::new(),
+                rule_id: r.id,
+                name: r.name,
+                rule_type: r.rule_type,
+                dry_run: r.dry_run,
+                configuration: r.options,
+                status: if verdict.pass { "pass" } else { "fail" }.to_string(),
+                reason: verdict.reason,
+                failures: verdict.failures,
+                warmup,
+            }
+        })
         .collect();
+    // A rule in dry run reports its result but never fails the gate; a gate in dry run never fails.
+    let failed = rules.iter().any(|r| r.status == "fail" && !r.dry_run);
     let id = uuid::Uuid::new_v4().to_string();
-    let evaluation = Evaluation { gate_id, dry_run, rules, polls: 0, started: Instant::now() };
-    shared.evaluations.insert(id.clone(), evaluation);
+    let finished = started.saturating_add(i64::try_from(longest_warmup.saturating_mul(1000)).unwrap_or(i64::MAX / 2));
+    let evaluation = StoredEvaluation {
+        id: id.clone(),
+        gate_id,
+        service,
+        env,
+        identifier,
+        version: version.unwrap_or_default(),
+        dry_run,
+        started_at: db::evaluations::rfc3339(started),
+        finished_at: Some(db::evaluations::rfc3339(finished)),
+        status: if failed && !dry_run { "fail" } else { "pass" }.to_string(),
+        rules,
+    };
+    shared.db.run(move |conn| db::insert_evaluation(conn, &evaluation)).await?;
     Ok(jsonapi(
         StatusCode::ACCEPTED,
         json!({"data": {"id": id, "type": "deployment_gates_evaluation_response", "attributes": {"evaluation_id": id}}}),
@@ -210,28 +291,35 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
     check_id(&id, "id")?;
     let settings = &shared.options.eval;
     let not_found = || Refusal::new(404, format!("gate evaluation with id {id} not found"));
-    let mut guard = shared.evaluations.inner.lock().unwrap();
-    let eval = guard.0.get_mut(&id).ok_or_else(not_found)?;
-    eval.polls += 1;
-    if eval.polls <= settings.not_found_polls {
+    let key = id.clone();
+    let (eval, polls) = shared.db.run(move |conn| db::evaluation(conn, &key)).await?.ok_or_else(not_found)?;
+    if polls <= settings.not_found_polls {
         return Err(not_found());
     }
-    let progress = eval.polls - settings.not_found_polls;
-    let pending = progress <= settings.pending_polls;
+    let now = db::evaluations::now_ms();
+    let started = db::evaluations::millis(&eval.started_at).unwrap_or(now);
+    let progress = polls - settings.not_found_polls;
     let total = eval.rules.len();
-    // Rules complete one share per poll, so a waiting client can show progress.
-    let done = if pending { total * progress as usize / (settings.pending_polls as usize + 1) } else { total };
+    // Rules complete one share per poll, so a waiting client can show progress, and none
+    // before its warmup has passed.
+    let share = if progress <= settings.pending_polls {
+        total * progress as usize / (settings.pending_polls as usize + 1)
+    } else {
+        total
+    };
+    let warmed = |r: &StoredRuleEvaluation| now >= started.saturating_add(r.warmup as i64 * 1000);
+    let done: Vec<bool> = eval.rules.iter().enumerate().map(|(i, r)| i < share && warmed(r)).collect();
     let rules: Vec<Value> = eval
         .rules
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
+        .zip(&done)
+        .map(|(r, done)| {
             let mut rule = Map::new();
             rule.insert("name".into(), Value::from(r.name.clone()));
             rule.insert("dry_run".into(), Value::from(r.dry_run));
             // Unfinished rules carry no reason at all, as the service answers them.
-            if i < done {
-                rule.insert("status".into(), Value::from(if r.pass { "pass" } else { "fail" }));
+            if *done {
+                rule.insert("status".into(), Value::from(r.status.clone()));
                 rule.insert("reason".into(), Value::from(r.reason.clone()));
             } else {
                 rule.insert("status".into(), Value::from("in_progress"));
@@ -239,15 +327,8 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
             Value::Object(rule)
         })
         .collect();
-    // A rule in dry run reports its result but never fails the gate; a gate in dry run never fails.
-    let failed = eval.rules.iter().any(|r| !r.pass && !r.dry_run);
-    let status = if pending {
-        "in_progress"
-    } else if failed && !eval.dry_run {
-        "fail"
-    } else {
-        "pass"
-    };
+    let pending = progress <= settings.pending_polls || !done.iter().all(|d| *d);
+    let status = if pending { "in_progress" } else { eval.status.as_str() };
     let url = format!(
         "{}/ci/deployment-gates/evaluations?index=cdgates&query=level%3Agate+%40evaluation_id%3A{id}",
         shared.base_url
@@ -255,26 +336,8 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
     Ok(jsonapi(
         StatusCode::OK,
         json!({"data": {"id": id, "type": "deployment_gates_evaluation_result_response", "attributes": {
-            "dry_run": eval.dry_run, "evaluation_id": id, "evaluation_url": url, "gate_id": eval.gate_id,
-            "gate_status": status, "rules": rules,
+            "dry_run": eval.dry_run, "evaluation_id": id, "evaluation_url": url,
+            "gate_id": eval.gate_id.unwrap_or_default(), "gate_status": status, "rules": rules,
         }}}),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn evaluations_kept_are_bounded() {
-        let evaluations = Evaluations::default();
-        for i in 0..KEPT + 5 {
-            let e =
-                Evaluation { gate_id: String::new(), dry_run: false, rules: vec![], polls: 0, started: Instant::now() };
-            evaluations.insert(format!("e{i}"), e);
-        }
-        let guard = evaluations.inner.lock().unwrap();
-        assert_eq!((guard.0.len(), guard.1.len()), (KEPT, KEPT));
-        assert!(!guard.0.contains_key("e0") && guard.0.contains_key(&format!("e{}", KEPT + 4)), "the oldest go first");
-    }
 }

@@ -38,6 +38,16 @@ impl MonitorStatus {
         }
     }
 
+    /// How bad the state is, for a multi-alert monitor's overall state.
+    fn severity(self) -> u8 {
+        match self {
+            MonitorStatus::Ok => 0,
+            MonitorStatus::Warn => 1,
+            MonitorStatus::NoData => 2,
+            MonitorStatus::Alert => 3,
+        }
+    }
+
     /// `ok`, `alert`, `warn`, and `no data` / `no_data` / `nodata`, in any case.
     fn parse(text: &str) -> Option<MonitorStatus> {
         match text.to_ascii_lowercase().replace(['_', ' '], "").as_str() {
@@ -89,6 +99,22 @@ pub struct Monitor {
     /// 1 (highest) to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<u8>,
+    /// A multi-alert monitor's groups and the state of each (`{ "region:eu" = "Alert" }`);
+    /// none for a simple alert. The monitor's `status` is then the worst of them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub groups: std::collections::BTreeMap<String, MonitorStatus>,
+}
+
+impl Monitor {
+    /// The groups a rule can watch, each with its state: the monitor's own groups, or the
+    /// monitor as its one group (named "") when it has none.
+    pub fn group_states(&self) -> Vec<(&str, MonitorStatus)> {
+        if self.groups.is_empty() {
+            vec![("", self.status)]
+        } else {
+            self.groups.iter().map(|(g, s)| (g.as_str(), *s)).collect()
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -112,6 +138,9 @@ pub fn checked(mut monitors: Vec<Monitor>) -> Result<Vec<Monitor>, String> {
         if m.id == 0 {
             m.id = next;
             next += 1;
+        }
+        if let Some(worst) = m.groups.values().max_by_key(|s| s.severity()) {
+            m.status = *worst;
         }
         if !seen.insert(m.id) {
             return Err(format!("monitor {:?}: id {} is used twice", m.name, m.id));
@@ -292,6 +321,7 @@ mod tests {
             monitor_type: default_type(),
             query: String::new(),
             priority: Some(1),
+            groups: Default::default(),
         }
     }
 

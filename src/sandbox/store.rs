@@ -39,6 +39,72 @@ pub struct Store {
     /// has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitors: Option<Vec<super::monitors::Monitor>>,
+    /// The evaluation history, newest first; left as it is when a state to import has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluations: Option<Vec<StoredEvaluation>>,
+}
+
+/// A gate evaluation as the history keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StoredEvaluation {
+    /// The evaluation id (given when left empty).
+    #[serde(default)]
+    pub id: String,
+    /// The gate evaluated; none for a just-in-time evaluation.
+    #[serde(default)]
+    pub gate_id: Option<String>,
+    pub service: String,
+    pub env: String,
+    #[serde(default = "default_identifier")]
+    pub identifier: String,
+    /// The version deployed; "" when none was given.
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339; the same as `started_at` when left out.
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// What the gate answered once finished: `pass` or `fail` (a gate in dry run always
+    /// answers `pass`).
+    pub status: String,
+    #[serde(default)]
+    pub rules: Vec<StoredRuleEvaluation>,
+}
+
+/// One rule's part of a gate evaluation.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StoredRuleEvaluation {
+    /// Given when left empty.
+    #[serde(default)]
+    pub id: String,
+    /// The rule evaluated; none for a just-in-time rule.
+    #[serde(default)]
+    pub rule_id: Option<String>,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rule_type: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// The rule's options as evaluated.
+    #[serde(default)]
+    pub configuration: Value,
+    /// The rule's real result, `pass` or `fail`, in dry run too.
+    pub status: String,
+    #[serde(default)]
+    pub reason: String,
+    /// `{faulty_apm_resources, monitors, narratives}`.
+    #[serde(default)]
+    pub failures: Value,
+    /// Seconds after the start before the rule's monitors were looked at.
+    #[serde(default)]
+    pub warmup: u64,
+}
+
+fn default_identifier() -> String {
+    crate::model::DEFAULT_IDENTIFIER.to_string()
 }
 
 fn user() -> Value {

@@ -276,6 +276,75 @@ fn on_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)], stderr_too: bool
     }
 }
 
+/// Raw HTTP to the sandbox, as the UI or another client would send it.
+pub struct Http<'a> {
+    sandbox: &'a TestSandbox,
+    client: reqwest::Client,
+}
+
+impl Http<'_> {
+    pub fn new(sandbox: &TestSandbox) -> Http<'_> {
+        Http { sandbox, client: reqwest::Client::new() }
+    }
+
+    pub fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        keys: bool,
+    ) -> (u16, String, serde_json::Value) {
+        let url = format!("{}{path}", self.sandbox.url);
+        self.sandbox.block_on(async {
+            let mut req = self.client.request(method, url);
+            if keys {
+                req = req.header("DD-API-KEY", "a").header("DD-APPLICATION-KEY", "b");
+            }
+            if let Some(body) = body {
+                req = req.header("Content-Type", "application/json").body(body.to_string());
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            let text = resp.text().await.unwrap();
+            (
+                status,
+                ctype,
+                if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap() },
+            )
+        })
+    }
+
+    pub fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let (s, _, v) = self.send(reqwest::Method::POST, path, Some(body), true);
+        (s, v)
+    }
+
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let (s, _, v) = self.send(reqwest::Method::GET, path, None, true);
+        (s, v)
+    }
+
+    pub fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let (s, _, v) = self.send(reqwest::Method::PUT, path, Some(body), true);
+        (s, v)
+    }
+
+    /// The ids of the first gate of `service` and of its rule `name`, as the sandbox holds them.
+    pub fn rule_path(&self, service: &str, name: &str) -> (String, String) {
+        let store = self.sandbox.store();
+        let gate = store.gates.iter().find(|g| g.service == service).unwrap();
+        let rule = gate.rules.iter().find(|r| r.name == name).unwrap();
+        (gate.id.clone(), rule.id.clone())
+    }
+
+    /// Replaces a rule's name, dry run and options, as the UI does.
+    pub fn put_rule(&self, (gate, rule): &(String, String), name: &str, options: serde_json::Value) -> u16 {
+        let body = serde_json::json!({"data": {"type": "deployment_rule", "attributes": {"name": name, "dry_run": false, "options": options}}});
+        self.put(&format!("/api/v2/deployment_gates/{gate}/rules/{rule}"), body).0
+    }
+}
+
 /// A request as the hostile proxy saw it.
 #[derive(Clone, Debug)]
 pub struct Seen {

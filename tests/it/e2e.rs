@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::common::{gatesctl, write, TestSandbox, SMALL};
-use gatesctl::model::{GateKey, Rule, RuleOptions};
+use gatesctl::model::{GateKey, Rule, RuleOptions, RuleType};
 use gatesctl::plan::{GateAction, GatePlan, Plan, RuleAction};
 
 const NO_CHANGES: &str = "No changes. Remote gates match the configuration.";
@@ -121,7 +121,7 @@ fn a_rule_added_out_of_band_is_planned_for_deletion() {
     let ui_rule = Rule {
         name: "Added in the UI".into(),
         dry_run: true,
-        options: RuleOptions::Monitor { query: "service:checkout".into(), duration: None },
+        options: RuleOptions::from_api(RuleType::Monitor, &serde_json::json!({"query": "service:checkout"})).unwrap(),
     };
     sandbox.block_on(client.create_rule(&gate.id, &ui_rule)).unwrap();
 
@@ -218,7 +218,7 @@ fn apply_goes_on_after_a_failure_and_skips_what_depends_on_it() {
     let rule = Rule {
         name: "Errors".into(),
         dry_run: false,
-        options: RuleOptions::Monitor { query: "env:production".into(), duration: None },
+        options: RuleOptions::from_api(RuleType::Monitor, &serde_json::json!({"query": "env:production"})).unwrap(),
     };
     let plan = Plan {
         gates: vec![

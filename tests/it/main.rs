@@ -9,6 +9,7 @@ mod evaluate;
 mod help;
 mod monitors;
 mod network;
+mod options;
 mod output;
 mod plan;
 mod release;

@@ -32,10 +32,12 @@ fn the_quickstart_warns_about_the_example_query_that_matches_nothing() {
         "{run:?}"
     );
     // Located on the query in the file.
-    assert!(run.stderr.contains("gates.toml:152:11"), "{run:?}");
+    assert!(run.stderr.contains("gates.toml:154:11"), "{run:?}");
     assert!(run.stderr.contains("gates::query-monitors-failing"), "{run:?}");
     assert!(
-        run.stderr.contains("Monitor check of 12 monitor queries: 1 matches no monitor, 1 has monitors failing now."),
+        run.stderr.contains(
+            "Monitor check of 10 monitor queries and 3 monitors watched by id: 1 matches no monitor, 1 has monitors failing now."
+        ),
         "{run:?}"
     );
 
@@ -43,7 +45,7 @@ fn the_quickstart_warns_about_the_example_query_that_matches_nothing() {
     let yaml = examples_dir().join("gates.yaml");
     let run = gatesctl(dir.path(), &["--sandbox", "validate", "--online", "-f", yaml.to_str().unwrap()], &[]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("gates.yaml:117:16"), "{run:?}");
+    assert!(run.stderr.contains("gates.yaml:120:16"), "{run:?}");
     assert!(run.stdout.contains("Configuration is valid: 12 gates, 16 rules."), "{run:?}");
 }
 
@@ -72,6 +74,7 @@ envs = ["staging", "production"]
   name = "Errors"
   type = "monitor"
   query = "service:checkout env:{env}"
+  fail_on_no_groups_found = true
 
 [[gates]]
 service = "search"

@@ -142,7 +142,11 @@ fn drift_reports_name_each_kind_and_show_attribute_differences() {
     let rules = sandbox.block_on(client.list_rules(&checkout.id)).unwrap();
     let errors = rules.iter().find(|r| r.rule.name == "Errors").unwrap();
     let mut changed = errors.rule.clone();
-    changed.options = gatesctl::model::RuleOptions::Monitor { query: "service:checkout".into(), duration: Some(60) };
+    changed.options = gatesctl::model::RuleOptions::from_api(
+        gatesctl::model::RuleType::Monitor,
+        &serde_json::json!({"query": "service:checkout", "duration": 60}),
+    )
+    .unwrap();
     sandbox.block_on(client.update_rule(&checkout.id, &errors.id, &changed)).unwrap();
     sandbox.block_on(client.create_gate(&GateKey::new("legacy", "production", "default"), true)).unwrap();
     let mut reports = String::new();

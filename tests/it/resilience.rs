@@ -112,6 +112,7 @@ fn no_request_is_sent_once_the_rate_limit_budget_is_spent() {
                 rules: vec![],
             })
             .collect(),
+        evaluations: None,
     };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let faults =

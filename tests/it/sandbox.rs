@@ -1,48 +1,9 @@
 //! The sandbox speaks the Deployment Gates API as the service does (its recorded traffic is in
 //! `fixtures/recorded`), checked over raw HTTP.
 
-use crate::common::TestSandbox;
+use crate::common::{Http, TestSandbox};
 use gatesctl::sandbox::store::Store;
 use serde_json::{json, Value};
-
-struct Http<'a> {
-    sandbox: &'a TestSandbox,
-    client: reqwest::Client,
-}
-
-impl Http<'_> {
-    fn new(sandbox: &TestSandbox) -> Http<'_> {
-        Http { sandbox, client: reqwest::Client::new() }
-    }
-
-    fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>, keys: bool) -> (u16, String, Value) {
-        let url = format!("{}{path}", self.sandbox.url);
-        self.sandbox.block_on(async {
-            let mut req = self.client.request(method, url);
-            if keys {
-                req = req.header("DD-API-KEY", "a").header("DD-APPLICATION-KEY", "b");
-            }
-            if let Some(body) = body {
-                req = req.header("Content-Type", "application/json").body(body.to_string());
-            }
-            let resp = req.send().await.unwrap();
-            let status = resp.status().as_u16();
-            let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-            let text = resp.text().await.unwrap();
-            (status, ctype, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
-        })
-    }
-
-    fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let (s, _, v) = self.send(reqwest::Method::POST, path, Some(body), true);
-        (s, v)
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        let (s, _, v) = self.send(reqwest::Method::GET, path, None, true);
-        (s, v)
-    }
-}
 
 fn gate_body(service: &str) -> Value {
     json!({"data": {"type": "deployment_gate", "attributes": {"service": service, "env": "prod"}}})
@@ -413,6 +374,7 @@ fn an_earlier_json_state_is_imported_once() {
             updated_at: "2026-01-01T00:00:00.000000Z".into(),
             rules: vec![],
         }],
+        evaluations: None,
     };
     store.save(&dir.path().join(".gatesctl/sandbox.json")).unwrap();
     crate::common::write(dir.path(), "gates.toml", "version = 1\n");

@@ -36,6 +36,9 @@ fn every_terraform_document_imports_to_a_file_that_plans_no_changes() {
     let written = std::fs::read_to_string(dir.join("gates.toml")).unwrap();
     assert!(written.contains("excluded_resources = [\"GET /healthz\"]"), "{written}");
     assert!(written.contains("name = \"Latency\""), "the separate datadog_deployment_rule is on its gate: {written}");
+    // The provider's monitor options of 2026 are carried over.
+    assert!(written.contains("monitor_ids = [{ id = 1201, groups = [\"region:eu\"] }]"), "{written}");
+    assert!(written.contains("warmup = 60") && written.contains("fail_on_no_data = false"), "{written}");
     // Nothing was asked of the API to import.
     let sent = sandbox.requests().into_iter().filter(|r| r.path.contains("deployment_gates")).count();
     assert_eq!(sent, 3 * (1 + 3), "only the three plans read the API: {sent}");
@@ -99,16 +102,25 @@ fn what_cannot_be_carried_over_exactly_is_refused_naming_the_resource() {
     let dir = dir.path();
     let root = |doc: &mut serde_json::Value| doc["values"]["root_module"].clone();
 
-    // An option the provider's schema does not have.
+    // An option the provider's schema does not have (a newer provider's, or a typo).
     let file = edited(dir, |doc| {
-        doc["values"]["root_module"]["resources"][0]["values"]["rule"][1]["options"]["allowed_resources"] =
-            serde_json::json!(["POST /pay"]);
+        doc["values"]["root_module"]["resources"][0]["values"]["rule"][1]["options"]["future_knob"] =
+            serde_json::json!(7);
     });
     let run = import(dir, &[&file]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("datadog_deployment_gate.checkout, rule \"Faulty deployment detection\""), "{run:?}");
-    assert!(run.stderr.contains("`allowed_resources`"), "{run:?}");
+    assert!(run.stderr.contains("`future_knob`"), "{run:?}");
     assert!(run.stdout.is_empty(), "nothing written: {run:?}");
+
+    // Both targets of a monitor rule, which the provider refuses too.
+    let file = edited(dir, |doc| {
+        doc["values"]["root_module"]["resources"][0]["values"]["rule"][0]["options"]["monitor_ids"] =
+            serde_json::json!([{"id": "1", "groups": []}]);
+    });
+    let run = import(dir, &[&file]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("`query` and `monitor_ids` cannot both be given"), "{run:?}");
 
     // The same gate in two modules.
     let file = edited(dir, |doc| {

@@ -268,7 +268,11 @@ fn import_writes_unprintable_names_as_they_are_and_warns_that_validate_refuses_t
     let client = sandbox.client();
     let gate = sandbox.block_on(client.create_gate(&GateKey::new("checkout", "production", "default"), false)).unwrap();
     let name = "x | y </details>\n# \u{202e}HIJACK";
-    let options = RuleOptions::Monitor { query: "service:checkout".into(), duration: Some(300) };
+    let options = RuleOptions::from_api(
+        gatesctl::model::RuleType::Monitor,
+        &serde_json::json!({"query": "service:checkout", "duration": 300}),
+    )
+    .unwrap();
     sandbox.block_on(client.create_rule(&gate.id, &Rule { name: name.into(), dry_run: false, options })).unwrap();
     for file in ["gates.toml", "gates.yaml"] {
         let run = sandbox.gatesctl(dir.path(), &["import", "-o", file]);
@@ -296,7 +300,11 @@ fn text_from_the_api_is_escaped_in_terminals_and_pull_request_comments() {
     let rule = Rule {
         name: HOSTILE.into(),
         dry_run: false,
-        options: RuleOptions::Monitor { query: format!("service:{HOSTILE}"), duration: None },
+        options: gatesctl::model::RuleOptions::from_api(
+            gatesctl::model::RuleType::Monitor,
+            &serde_json::json!({"query": format!("service:{HOSTILE}")}),
+        )
+        .unwrap(),
     };
     sandbox.block_on(client.create_rule(&id, &rule)).unwrap();
     sandbox.block_on(client.create_gate(&GateKey::new(HOSTILE, "production", "default"), false)).unwrap();

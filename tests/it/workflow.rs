@@ -3,13 +3,17 @@
 use std::path::Path;
 
 use crate::common::{applied, gate_id, write, Run, TestSandbox, SMALL};
-use gatesctl::model::{GateKey, Rule, RuleOptions};
+use gatesctl::model::{GateKey, Rule};
 
 fn ui_rule() -> Rule {
     Rule {
         name: "Added in the UI".into(),
         dry_run: false,
-        options: RuleOptions::Monitor { query: "env:production".into(), duration: None },
+        options: gatesctl::model::RuleOptions::from_api(
+            gatesctl::model::RuleType::Monitor,
+            &serde_json::json!({"query": "env:production"}),
+        )
+        .unwrap(),
     }
 }
 
@@ -120,7 +124,11 @@ fn drift_names_every_kind_with_exit_code_2() {
                 let rules = s.block_on(s.client().list_rules(&id)).unwrap();
                 let errors = rules.iter().find(|r| r.rule.name == "Errors").unwrap();
                 let mut changed = errors.rule.clone();
-                changed.options = RuleOptions::Monitor { query: "service:checkout".into(), duration: Some(60) };
+                changed.options = gatesctl::model::RuleOptions::from_api(
+                    gatesctl::model::RuleType::Monitor,
+                    &serde_json::json!({"query": "service:checkout", "duration": 60}),
+                )
+                .unwrap();
                 s.block_on(s.client().update_rule(&id, &errors.id, &changed)).unwrap();
             },
             "rule changed out of band",

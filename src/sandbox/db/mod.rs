@@ -14,6 +14,10 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+pub(crate) mod evaluations;
+
+pub(crate) use evaluations::{evaluation, insert_evaluation};
+
 use super::monitors::Monitor;
 use super::store::{Store, StoredGate, StoredRule};
 
@@ -100,11 +104,44 @@ const SCHEMA: &str = "
         id INTEGER PRIMARY KEY,
         monitor TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS evaluations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        gate_id TEXT,
+        service TEXT NOT NULL,
+        env TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        version TEXT NOT NULL,
+        dry_run INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        finished_at TEXT NOT NULL,
+        finished_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        polls INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS evaluations_by_time ON evaluations (started_ms, seq);
+    CREATE TABLE IF NOT EXISTS rule_evaluations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        evaluation_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+        rule_id TEXT,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        dry_run INTEGER NOT NULL,
+        configuration TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        failures TEXT NOT NULL,
+        warmup INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS rule_evaluations_of ON rule_evaluations (evaluation_id, seq);
 ";
 
 /// The state file's format; an older JSON state found beside it is imported once. 2 added
-/// the monitors (a state of format 1 gets the example ones).
-const SCHEMA_VERSION: i64 = 2;
+/// the monitors (a state of format 1 gets the example ones), 3 the evaluation history (a new
+/// state gets the example organisation's).
+const SCHEMA_VERSION: i64 = 3;
 
 fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     let conn = match path {
@@ -150,7 +187,12 @@ impl Database {
                     import(&tx, &store).map_err(|e| format!("cannot import the earlier JSON state: {}", e.detail))?;
                 }
             }
-            replace_monitors(&tx, &super::monitors::example()).map_err(|e| e.detail)?;
+            if version < 2 {
+                replace_monitors(&tx, &super::monitors::example()).map_err(|e| e.detail)?;
+            }
+            if version == 0 {
+                replace_evaluations(&tx, &evaluations::example()).map_err(|e| e.detail)?;
+            }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
         }
         if let Some(store) = seed {
@@ -227,7 +269,7 @@ pub(crate) fn now() -> String {
     humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string()
 }
 
-fn db_error(e: rusqlite::Error) -> Refusal {
+pub(crate) fn db_error(e: rusqlite::Error) -> Refusal {
     Refusal::new(500, format!("sandbox storage error: {e}"))
 }
 
@@ -268,18 +310,40 @@ pub(crate) fn rule_not_found() -> Refusal {
     Refusal::new(404, "Rule does not exist")
 }
 
+/// Exact filters of the gate list.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GateFilters {
+    pub(crate) service: Option<String>,
+    pub(crate) env: Option<String>,
+    pub(crate) identifier: Option<String>,
+    pub(crate) dry_run: Option<bool>,
+}
+
 /// Gates in creation order after the gate of sequence number `after`, at most `limit`, and
 /// whether more follow: a cursor that stays right while other clients create and delete.
 pub(crate) fn list_gates(
     conn: &Connection,
     after: i64,
     limit: usize,
+    filters: &GateFilters,
 ) -> Result<(Vec<(i64, StoredGate)>, bool), Refusal> {
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT seq, {GATE_COLUMNS} FROM gates WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
-        .map_err(db_error)?;
+    let mut sql = format!("SELECT seq, {GATE_COLUMNS} FROM gates WHERE seq > ?");
+    let mut values: Vec<rusqlite::types::Value> = vec![after.into()];
+    for (column, value) in [("service", &filters.service), ("env", &filters.env), ("identifier", &filters.identifier)] {
+        if let Some(v) = value {
+            sql.push_str(&format!(" AND {column} = ?"));
+            values.push(v.clone().into());
+        }
+    }
+    if let Some(d) = filters.dry_run {
+        sql.push_str(" AND dry_run = ?");
+        values.push(i64::from(d).into());
+    }
+    sql.push_str(" ORDER BY seq LIMIT ?");
+    values.push((limit as i64 + 1).into());
+    let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
     let rows = stmt
-        .query_map(params![after, limit as i64 + 1], |row| Ok((row.get::<_, i64>("seq")?, gate_row(row)?)))
+        .query_map(rusqlite::params_from_iter(values), |row| Ok((row.get::<_, i64>("seq")?, gate_row(row)?)))
         .map_err(db_error)?;
     let mut gates = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_error)?;
     let more = gates.len() > limit;
@@ -397,14 +461,15 @@ pub(crate) fn delete_rule(conn: &Connection, gate_id: &str, id: &str) -> Result<
 pub(crate) fn export(conn: &Connection) -> Result<Store, Refusal> {
     let (mut gates, mut after) = (Vec::new(), 0);
     loop {
-        let (page, more) = list_gates(conn, after, 1000)?;
+        let (page, more) = list_gates(conn, after, 1000, &GateFilters::default())?;
         after = page.last().map_or(after, |(seq, _)| *seq);
         for (_, mut gate) in page {
             gate.rules = rules_of(conn, &gate.id)?;
             gates.push(gate);
         }
         if !more {
-            return Ok(Store { gates, monitors: Some(monitors(conn)?) });
+            let evaluations = evaluations::export(conn)?;
+            return Ok(Store { gates, monitors: Some(monitors(conn)?), evaluations: Some(evaluations) });
         }
     }
 }
@@ -420,6 +485,24 @@ pub(crate) fn import(conn: &Connection, store: &Store) -> Result<(), Refusal> {
     }
     if let Some(monitors) = &store.monitors {
         replace_monitors(conn, monitors)?;
+    }
+    if let Some(history) = &store.evaluations {
+        replace_evaluations(conn, history)?;
+    }
+    Ok(())
+}
+
+/// Replaces the evaluation history.
+pub(crate) fn replace_evaluations(
+    conn: &Connection,
+    history: &[super::store::StoredEvaluation],
+) -> Result<(), Refusal> {
+    conn.execute_batch("DELETE FROM rule_evaluations; DELETE FROM evaluations;").map_err(db_error)?;
+    // Oldest first, so that the order of sequence numbers is the order of time.
+    let mut sorted: Vec<&super::store::StoredEvaluation> = history.iter().collect();
+    sorted.sort_by_key(|e| evaluations::millis(&e.started_at).unwrap_or(0));
+    for evaluation in sorted {
+        insert_evaluation(conn, evaluation)?;
     }
     Ok(())
 }
