@@ -8,7 +8,7 @@ use futures_util::stream::{self, StreamExt};
 
 use crate::model::GateKey;
 use crate::plan::{GateAction, GatePlan, Plan, RuleAction};
-use crate::remote::{ApiError, Client};
+use crate::remote::{ApiError, Client, Created};
 
 /// What happened to one action.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,12 +21,74 @@ pub enum Status {
     NotStarted,
 }
 
+/// What an action does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verb {
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+/// One action of an apply and what became of it.
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub gate: GateKey,
-    /// What was done, in the user's words: `create rule "Errors"`.
+    /// The rule acted on; none for the gate itself.
+    pub rule: Option<String>,
+    pub verb: Verb,
+    /// What was done, in the user's words: `create rule "Errors"`, `update gate dry_run → true`.
     pub action: String,
     pub status: Status,
+    /// Worth knowing besides the status: a rule found made already, a twin taken back.
+    pub note: Option<String>,
+}
+
+impl Outcome {
+    fn of_gate(gate: &GatePlan) -> Option<Outcome> {
+        let (verb, action) = match &gate.action {
+            GateAction::Create { .. } => (Verb::Create, "create gate".to_string()),
+            GateAction::Update { after, .. } => (Verb::Update, format!("update gate dry_run → {after}")),
+            GateAction::Delete { .. } => (Verb::Delete, "delete gate".to_string()),
+            GateAction::Keep { .. } => return None,
+        };
+        Some(Outcome { gate: gate.key.clone(), rule: None, verb, action, status: Status::Done, note: None })
+    }
+
+    fn of_rule(key: &GateKey, rule: &RuleAction) -> Outcome {
+        let verb = match rule {
+            RuleAction::Create { .. } => Verb::Create,
+            RuleAction::Update { .. } => Verb::Update,
+            RuleAction::Replace { .. } => Verb::Replace,
+            RuleAction::Delete { .. } => Verb::Delete,
+        };
+        let words = match rule {
+            RuleAction::Delete { duplicate: true, .. } => "delete extra",
+            RuleAction::Create { .. } => "create",
+            RuleAction::Update { .. } => "update",
+            RuleAction::Replace { .. } => "replace",
+            RuleAction::Delete { .. } => "delete",
+        };
+        Outcome {
+            gate: key.clone(),
+            rule: Some(rule.name().to_string()),
+            verb,
+            action: format!("{words} rule {}", crate::escape::quoted(rule.name())),
+            status: Status::Done,
+            note: None,
+        }
+    }
+
+    fn with(mut self, status: Status) -> Outcome {
+        self.status = status;
+        self
+    }
+
+    fn noting(mut self, note: Option<String>) -> Outcome {
+        self.note = note;
+        self
+    }
 }
 
 #[derive(Debug, Default)]
@@ -82,8 +144,8 @@ pub async fn apply(
                     outcomes.push(o);
                 };
                 if stop.load(Ordering::SeqCst) {
-                    for action in descriptions(gate) {
-                        emit(Outcome { gate: gate.key.clone(), action, status: Status::NotStarted });
+                    for outcome in outcomes_of(gate) {
+                        emit(outcome.with(Status::NotStarted));
                     }
                 } else {
                     apply_gate(client, gate, emit).await;
@@ -114,34 +176,55 @@ fn gone_is_fine(result: Result<(), ApiError>) -> Result<(), ApiError> {
     }
 }
 
-/// Every action of a gate, as its outcomes name them.
-fn descriptions(gate: &GatePlan) -> Vec<String> {
+/// Every action of a gate, in the order they run, as outcomes not yet had.
+fn outcomes_of(gate: &GatePlan) -> Vec<Outcome> {
     let mut out = Vec::new();
-    match &gate.action {
-        GateAction::Create { .. } => out.push("create gate".to_string()),
-        GateAction::Update { after, .. } => out.push(format!("update gate dry_run → {after}")),
-        GateAction::Keep { .. } | GateAction::Delete { .. } => {}
+    let gate_outcome = Outcome::of_gate(gate);
+    let deleted = matches!(gate.action, GateAction::Delete { .. });
+    if !deleted {
+        out.extend(gate_outcome.clone());
     }
-    out.extend(gate.rules.iter().map(describe));
-    if matches!(gate.action, GateAction::Delete { .. }) {
-        out.push("delete gate".to_string());
+    out.extend(gate.rules.iter().map(|r| Outcome::of_rule(&gate.key, r)));
+    if deleted {
+        out.extend(gate_outcome);
     }
     out
 }
 
+/// After a create, a twin made at the same moment by another apply is taken back (one of the
+/// two, the same one whichever run looks): said in the outcome, never left silently.
+async fn settle(
+    client: &Client,
+    gate_id: &str,
+    rule: &crate::model::Rule,
+    created: &Created,
+    not: &[&str],
+) -> Option<String> {
+    let Created::New(id) = created else {
+        return Some("it was there already (another apply?): adopted as it is, made as the file says".to_string());
+    };
+    match client.settle_twins(gate_id, rule, id, not).await {
+        Ok(Some(_)) => Some("another apply created it at the same moment: the twin this run made was deleted".into()),
+        Ok(None) => None,
+        Err(e) => {
+            Some(format!("another rule of this name may have been created at the same moment; checking failed: {e}"))
+        }
+    }
+}
+
 async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outcome)) {
     let key = &gate.key;
-    let mut out = |action: String, status: Status| emit(Outcome { gate: key.clone(), action, status });
+    let rule_outcome = |rule: &RuleAction| Outcome::of_rule(key, rule);
 
     let gate_id = match &gate.action {
         GateAction::Create { dry_run } => {
             let result = client.create_gate_once(key, *dry_run).await;
-            out("create gate".into(), status(&result));
+            emit(Outcome::of_gate(gate).expect("a create").with(status(&result)));
             match result {
                 Ok(id) => id,
                 Err(_) => {
                     for rule in &gate.rules {
-                        out(describe(rule), Status::Skipped("its gate was not created".into()));
+                        emit(rule_outcome(rule).with(Status::Skipped("its gate was not created".into())));
                     }
                     return;
                 }
@@ -149,7 +232,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
         }
         GateAction::Update { id, after, .. } => {
             let result = client.update_gate(id, *after).await;
-            out(format!("update gate dry_run → {after}"), status(&result));
+            emit(Outcome::of_gate(gate).expect("an update").with(status(&result)));
             id.clone()
         }
         GateAction::Keep { id } | GateAction::Delete { id, .. } => id.clone(),
@@ -161,7 +244,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
         if let RuleAction::Delete { id, .. } = rule {
             let result = gone_is_fine(client.delete_rule(&gate_id, id).await);
             rules_failed |= result.is_err();
-            out(describe(rule), status(&result));
+            emit(rule_outcome(rule).with(status(&result)));
         }
     }
     for rule in &gate.rules {
@@ -169,43 +252,42 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
             // The API lets two rules share a name: the new rule is created first, so a failed
             // create never leaves the gate without the rule.
             RuleAction::Replace { id, after, .. } => match client.create_rule_once(&gate_id, after, &[id]).await {
-                Err(e) => out(describe(rule), Status::Failed(format!("{e}; the old rule is kept, unchanged"))),
-                Ok(_) => match gone_is_fine(client.delete_rule(&gate_id, id).await) {
-                    Ok(()) => out(describe(rule), Status::Done),
-                    Err(e) => out(
-                        describe(rule),
-                        Status::Failed(format!("the new rule was created, but deleting the old one failed: {e}")),
-                    ),
-                },
+                Err(e) => {
+                    emit(rule_outcome(rule).with(Status::Failed(format!("{e}; the old rule is kept, unchanged"))))
+                }
+                Ok(created) => {
+                    let note = settle(client, &gate_id, after, &created, &[id]).await;
+                    let status = match gone_is_fine(client.delete_rule(&gate_id, id).await) {
+                        Ok(()) => Status::Done,
+                        Err(e) => {
+                            Status::Failed(format!("the new rule was created, but deleting the old one failed: {e}"))
+                        }
+                    };
+                    emit(rule_outcome(rule).with(status).noting(note));
+                }
             },
             RuleAction::Update { id, after, .. } => {
                 let result = client.update_rule(&gate_id, id, after).await;
-                out(describe(rule), status(&result));
+                emit(rule_outcome(rule).with(status(&result)));
             }
-            RuleAction::Create { after } => {
-                let result = client.create_rule_once(&gate_id, after, &[]).await;
-                out(describe(rule), status(&result));
-            }
+            RuleAction::Create { after } => match client.create_rule_once(&gate_id, after, &[]).await {
+                Err(e) => emit(rule_outcome(rule).with(Status::Failed(e.to_string()))),
+                Ok(created) => {
+                    let note = settle(client, &gate_id, after, &created, &[]).await;
+                    emit(rule_outcome(rule).noting(note));
+                }
+            },
             RuleAction::Delete { .. } => {}
         }
     }
     // A gate is deleted only once its rules are gone.
     if let GateAction::Delete { id, .. } = &gate.action {
+        let outcome = Outcome::of_gate(gate).expect("a delete");
         if rules_failed {
-            out("delete gate".into(), Status::Skipped("some of its rules could not be deleted".into()));
+            emit(outcome.with(Status::Skipped("some of its rules could not be deleted".into())));
         } else {
             let result = gone_is_fine(client.delete_gate(id).await);
-            out("delete gate".into(), status(&result));
+            emit(outcome.with(status(&result)));
         }
     }
-}
-
-pub fn describe(rule: &RuleAction) -> String {
-    let verb = match rule {
-        RuleAction::Create { .. } => "create",
-        RuleAction::Update { .. } => "update",
-        RuleAction::Replace { .. } => "replace",
-        RuleAction::Delete { .. } => "delete",
-    };
-    format!("{verb} rule {}", crate::escape::quoted(rule.name()))
 }

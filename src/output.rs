@@ -3,7 +3,7 @@
 //! A failed write to stdout is remembered, so the command can end with a clear error instead
 //! of claiming output nobody received. Files are written whole or not at all ([`write_file`]).
 
-use std::io::Write;
+use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -59,34 +59,67 @@ pub(crate) fn stdout_broken() -> bool {
     STDOUT_BROKEN.load(Ordering::Relaxed)
 }
 
+/// Who may read a file gatesctl creates (a file it replaces keeps its mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Readers {
+    /// The owner only (0600): saved plans, uploaded as CI artifacts, hold the whole configuration.
+    Owner,
+    /// Everyone may read it (0644): configuration files meant for git.
+    Everyone,
+}
+
 /// Writes a file whole or not at all: to a temporary file beside it, flushed to disk, then
 /// renamed over it. A Ctrl-C or a full disk half-way through `import -o gates.toml --force`
-/// must not leave half a configuration where the old one was. A symbolic link is written
-/// through (it stays a link), and what is not a regular file (`-o /dev/stdout`) is written
-/// to directly.
-pub(crate) fn write_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
-    let (path, permissions) = match std::fs::metadata(path) {
+/// must not leave half a configuration where the old one was. The temporary file has a random
+/// name and is created exclusively (`O_EXCL`, so a symbolic link planted in its place is never
+/// followed); a symbolic link at the destination is written through (it stays a link) only when
+/// it belongs to whoever runs gatesctl, and what is not a regular file (`-o /dev/stdout`) is
+/// written to directly.
+pub(crate) fn write_file(path: &std::path::Path, contents: &[u8], readers: Readers) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    let link = std::fs::symlink_metadata(path).ok().filter(|m| m.file_type().is_symlink());
+    let (target, permissions) = match std::fs::metadata(path) {
         Ok(meta) if !meta.is_file() => return std::fs::write(path, contents),
         Ok(meta) => (std::fs::canonicalize(path)?, Some(meta.permissions())),
+        Err(_) if link.is_some() => {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "it is a symbolic link to nothing: remove it, or name another file",
+            ))
+        }
         Err(_) => (path.to_path_buf(), None),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let written = std::fs::File::create(&tmp).and_then(|mut file| {
-        file.write_all(contents)?;
-        // The file replaced keeps its mode.
-        if let Some(permissions) = permissions {
-            file.set_permissions(permissions)?;
-        }
-        file.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&tmp, &path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut file = tempfile::Builder::new().prefix(".gatesctl-").suffix(".tmp").tempfile_in(&dir)?;
+    #[cfg(unix)]
+    if let Some(link) = &link {
+        use std::os::unix::fs::MetadataExt;
+        // The temporary file is ours: a link owned by someone else was planted, not made by us.
+        if link.uid() != file.as_file().metadata()?.uid() {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                "it is a symbolic link owned by another user: gatesctl does not write through it (remove it, or name another file)",
+            ));
         }
     }
+    file.write_all(contents)?;
+    match permissions {
+        // The file replaced keeps its mode.
+        Some(permissions) => file.as_file().set_permissions(permissions)?,
+        None =>
+        {
+            #[cfg(unix)]
+            if readers == Readers::Everyone {
+                use std::os::unix::fs::PermissionsExt;
+                file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            }
+        }
+    }
+    file.as_file().sync_all()?;
+    file.persist(&target).map(|_| ()).map_err(|e| e.error)
 }
 
 /// `1 gate`, `2 gates`.
@@ -110,7 +143,7 @@ pub(crate) use {errln, outln};
 
 #[cfg(test)]
 mod tests {
-    use super::write_file;
+    use super::{write_file, Readers};
 
     #[test]
     #[cfg(unix)]
@@ -119,16 +152,21 @@ mod tests {
         let (file, link) = (dir.path().join("gates.toml"), dir.path().join("link.toml"));
         use std::os::unix::fs::PermissionsExt;
         std::fs::write(&file, "old").unwrap();
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
         std::os::unix::fs::symlink(&file, &link).unwrap();
-        write_file(&link, b"new").unwrap();
+        write_file(&link, b"new", Readers::Everyone).unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is kept");
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
-        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "and its mode");
-        write_file(&dir.path().join("plan.json"), b"{}").unwrap();
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o640, "and its mode");
+        write_file(&dir.path().join("plan.json"), b"{}", Readers::Owner).unwrap();
+        let mode = std::fs::metadata(dir.path().join("plan.json")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a saved plan is for its owner only");
+        write_file(&dir.path().join("new.toml"), b"x", Readers::Everyone).unwrap();
+        let mode = std::fs::metadata(dir.path().join("new.toml")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
         let mut names: Vec<String> =
             std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
         names.sort();
-        assert_eq!(names, ["gates.toml", "link.toml", "plan.json"], "no temporary file left");
+        assert_eq!(names, ["gates.toml", "link.toml", "new.toml", "plan.json"], "no temporary file left");
     }
 }

@@ -43,11 +43,15 @@ fn confirm() -> Result<bool, Error> {
 }
 
 fn outcome_line(o: &Outcome, p: Palette) -> String {
-    match &o.status {
+    let line = match &o.status {
         Status::Done => format!("  {} {}: {}", p.create("✓"), o.gate, o.action),
         Status::Failed(e) => format!("  {} {}: {}: {e}", p.delete("✗"), o.gate, o.action),
         Status::Skipped(why) => format!("  {} {}: {} skipped: {why}", p.dim("-"), o.gate, o.action),
         Status::NotStarted => format!("  {} {}: {} not started", p.dim("-"), o.gate, o.action),
+    };
+    match &o.note {
+        Some(note) => format!("{line} ({note})"),
+        None => line,
     }
 }
 
@@ -110,7 +114,7 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
         ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism, &reading).await?
     };
     out(&text::render_plan(&plan, palette));
-    super::plan::warn(ops::plan::check_safety(&plan, &remote, &desired, &options, args.force)?);
+    super::plan::warn(ops::plan::check_safety(&plan, &remote, &desired, args.force)?);
     if plan.is_empty() {
         return Ok(ExitStatus::Success);
     }

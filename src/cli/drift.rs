@@ -25,8 +25,19 @@ pub(super) async fn run(args: &DriftArgs, ctx: &Context<'_>) -> Result<ExitStatu
     let (plan, remote) = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
         let reading = progress::reading(&progress);
-        ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism, &reading).await?
+        let query = if options.targets.is_empty() {
+            crate::remote::GateQuery::default()
+        } else {
+            crate::plan::list_query(&desired, &options)
+        };
+        ops::plan::compute_over(&connection.client, &desired, &options, &query, args.flags.parallelism, &reading)
+            .await?
     };
+    for key in &plan.vanished {
+        crate::output::errln!(
+            "note: gate {key} was deleted by someone else while gatesctl read it: it counts as missing"
+        );
+    }
     let items = ops::drift::classify(&plan, &remote, &desired);
     out(&match args.format {
         Format::Text => drift::render_text(&items, ctx.stdout_palette()),

@@ -20,9 +20,9 @@ pub(super) struct EvaluateArgs {
     /// The environment deployed to
     #[arg(long)]
     env: String,
-    /// The gate's identifier
-    #[arg(long, default_value = DEFAULT_IDENTIFIER)]
-    identifier: String,
+    /// The gate's identifier [default: default]
+    #[arg(long)]
+    identifier: Option<String>,
     /// The version being deployed (required by faulty deployment detection rules)
     #[arg(long)]
     version: Option<String>,
@@ -67,6 +67,9 @@ pub(super) struct EvaluateArgs {
     /// datadog-ci releases named it --monitor-variable.
     #[arg(long, hide = true, alias = "monitor-variable", value_name = "VARIABLE")]
     monitors_query_variable: Option<String>,
+    /// As datadog-ci's hidden flag: `json` prints the verdict as JSON (as --format json)
+    #[arg(long, hide = true, env = "DD_LOG_FORMAT", value_name = "FORMAT", value_parser = ["text", "json"])]
+    log_format: Option<String>,
     #[command(flatten)]
     files: FileArgs,
     #[command(flatten)]
@@ -155,8 +158,16 @@ fn show(progress: &Progress, started: Instant, event: &WaitEvent) {
     }
 }
 
+/// A flag given empty (`--version ""`, as a pipeline with an unset variable writes it) is left
+/// out, as datadog-ci leaves it out.
+fn given(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.is_empty())
+}
+
 pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
-    let key = GateKey::new(&args.service, &args.env, &args.identifier);
+    let identifier = given(&args.identifier);
+    let key = GateKey::new(&args.service, &args.env, identifier.as_deref().unwrap_or(DEFAULT_IDENTIFIER));
+    let format = if args.log_format.as_deref() == Some("json") { Format::Json } else { args.format };
     if !args.jit && !args.files.files.is_empty() {
         errln!("note: -f is read only with --jit; evaluating the gate as stored in Datadog");
     }
@@ -187,9 +198,9 @@ pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitSt
     let request = EvaluationRequest {
         service: args.service.clone(),
         env: args.env.clone(),
-        identifier: Some(args.identifier.clone()),
-        version: args.version.clone(),
-        primary_tag: args.primary_tag.clone(),
+        identifier,
+        version: given(&args.version),
+        primary_tag: given(&args.primary_tag),
         configuration,
     };
     let connection = ctx.connect(&args.connect).await?;
@@ -202,14 +213,14 @@ pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitSt
     drop(progress);
 
     if outcome.verdict == Verdict::Error {
-        if args.format == Format::Json {
+        if format == Format::Json {
             out(&evaluation::render_json(&outcome));
         }
         let reason = outcome.reason.as_deref().unwrap_or("refused");
         errln!("error: the gate cannot be evaluated: {reason}");
         return Ok(if args.detailed_exitcode { ExitStatus::Unavailable } else { ExitStatus::Failure });
     }
-    match args.format {
+    match format {
         Format::Json => out(&evaluation::render_json(&outcome)),
         _ => out(&evaluation::render_text(&outcome, ctx.stdout_palette())),
     }

@@ -84,7 +84,7 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
     match &args.output {
         None => out(&text),
         Some(path) => {
-            crate::output::write_file(path, text.as_bytes())
+            crate::output::write_file(path, text.as_bytes(), crate::output::Readers::Everyone)
                 .map_err(|source| Error::Write { path: path.clone(), source })?;
             let rules: usize = remote.rules.values().map(Vec::len).sum();
             errln!(
@@ -124,7 +124,9 @@ fn from_terraform(
             migration.source.describe()
         )));
     }
-    for w in import::unprintable_names(&migration.remote) {
+    for w in
+        import::unprintable_names(&migration.remote).into_iter().chain(import::unprintable_options(&migration.remote))
+    {
         errln!("warning: {w}");
     }
     let source = format!("{} ({})", path.display(), migration.source.describe());
@@ -140,7 +142,7 @@ fn from_terraform(
             crate::output::err(&removal);
         }
         Some(output) => {
-            crate::output::write_file(output, text.as_bytes())
+            crate::output::write_file(output, text.as_bytes(), crate::output::Readers::Everyone)
                 .map_err(|source| Error::Write { path: output.clone(), source })?;
             errln!("Imported {gates} and {rules} from {source} into {}.", output.display());
             out(&removal);

@@ -21,7 +21,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, ExitStatus};
 use crate::output::errln;
-use crate::remote::{client, Client, Credentials};
+use crate::remote::{site, Client, Credentials};
 use crate::render::Palette;
 use crate::sandbox::{RunningSandbox, SandboxOptions};
 
@@ -263,7 +263,7 @@ impl Context<'_> {
             let options = SandboxOptions { database: Some(PathBuf::from(SANDBOX_STATE)), legacy, ..Default::default() };
             let sandbox = crate::sandbox::start(listener, options).await.map_err(Error::Sandbox)?;
             errln!("Using the built-in sandbox at {} (state in {SANDBOX_STATE}).", sandbox.url());
-            let base = client::base_url(None, Some(&sandbox.url()))?;
+            let base = site::base_url(None, Some(&sandbox.url()))?;
             let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), verbose)?;
             let target = format!("the built-in sandbox ({SANDBOX_STATE})");
             return Ok(Connection { client, target, _sandbox: Some(sandbox) });
@@ -272,8 +272,12 @@ impl Context<'_> {
         let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()));
         let api_url = flags.api_url.clone().or_else(|| env(&["DD_API_URL", "DD_HOST"]));
         let site = flags.site.clone().or_else(|| env(&["DATADOG_SITE", "DD_SITE"]));
-        let base = client::base_url(site.as_deref(), api_url.as_deref())?;
-        let target = base.to_string();
+        let base = site::base_url(site.as_deref(), api_url.as_deref())?;
+        if let Some(warning) = site::site_warning(site.as_deref(), api_url.as_deref()) {
+            errln!("warning: {warning}");
+        }
+        // Saved plans and `import` store it: never with a proxy's password.
+        let target = site::redacted(&base);
         let client = Client::new(base, Credentials::from_env()?, verbose)?;
         Ok(Connection { client, target, _sandbox: None })
     }

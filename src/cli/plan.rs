@@ -190,7 +190,7 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
     out(&render(&plan, args.format, ctx.stdout_palette(), &markdown, &check));
     report_check(&check, ctx.stderr_color(), connection.is_sandbox());
     args.monitors.verdict(&check)?;
-    warn(ops::plan::check_safety(&plan, &remote, &desired, &options, args.force)?);
+    warn(ops::plan::check_safety(&plan, &remote, &desired, args.force)?);
     if let Some(path) = &args.out {
         let saved_options = SavedOptions {
             prune: args.prune,

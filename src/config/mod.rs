@@ -229,18 +229,16 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
         let (outcome, diags) = validate::validate_file(file, &root);
         diagnostics.extend(diags);
         state.scope.tables.extend(outcome.manage);
-        if let Some(safety) = outcome.safety {
-            // Several files: the strictest limit set wins.
-            if let Some(pct) = safety.max_delete_percent {
-                max_delete_percent = Some(max_delete_percent.map_or(pct, |m: u32| m.min(pct)));
-            }
-            if let Some(pct) = safety.max_update_percent {
-                max_update_percent = Some(max_update_percent.map_or(pct, |m: u32| m.min(pct)));
-            }
-            if let Some(min) = safety.min_existing {
-                min_existing = Some(min_existing.map_or(min, |m: u32| m.min(min)));
-            }
+        // Several files: the strictest limit wins, and a file that sets none contributes the
+        // defaults (a three-line file with `max_delete_percent = 100` does not lift another's).
+        let safety = outcome.safety.unwrap_or_default();
+        let pct = safety.max_delete_percent.unwrap_or(Safety::default().max_delete_percent);
+        max_delete_percent = Some(max_delete_percent.map_or(pct, |m: u32| m.min(pct)));
+        if let Some(pct) = safety.max_update_percent {
+            max_update_percent = Some(max_update_percent.map_or(pct, |m: u32| m.min(pct)));
         }
+        let min = safety.min_existing.unwrap_or(Safety::default().min_existing as u32);
+        min_existing = Some(min_existing.map_or(min, |m: u32| m.min(min)));
         for gate in outcome.gates {
             if let Some((first_file, first_span)) = origins.get(&gate.key) {
                 let same_file = *first_file == index;

@@ -29,6 +29,14 @@ impl NamePatterns {
         self.0.is_empty()
     }
 
+    /// The one exact name these patterns match, when they are one name without a glob.
+    pub fn exact(&self) -> Option<&str> {
+        match self.0.as_slice() {
+            [one] if !one.as_str().contains(['*', '?', '[', ']']) => Some(one.as_str()),
+            _ => None,
+        }
+    }
+
     pub fn texts(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(glob::Pattern::as_str)
     }

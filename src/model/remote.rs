@@ -22,9 +22,15 @@ pub struct RemoteRule {
 /// Every remote gate, and the rules of the gates whose rules were read.
 #[derive(Clone, Debug, Default)]
 pub struct RemoteState {
+    /// The first gate listed under each key.
     pub gates: BTreeMap<GateKey, RemoteGate>,
     /// Rules by gate, sorted by name then id; only for gates whose rules were fetched.
     pub rules: BTreeMap<GateKey, Vec<RemoteRule>>,
+    /// Gates listed under a key already taken (races, the UI): one key, several ids. With
+    /// their rules, when read.
+    pub duplicates: Vec<(RemoteGate, Vec<RemoteRule>)>,
+    /// Gates listed, then gone when their rules were read: deleted meanwhile by someone else.
+    pub vanished: Vec<GateKey>,
 }
 
 impl RemoteState {

@@ -36,6 +36,7 @@ pub(crate) fn classify(plan: &Plan, remote: &RemoteState, desired: &DesiredState
         for action in &gate.rules {
             let (kind, remote_rule, declared_rule) = match action {
                 RuleAction::Create { after } => (DriftKind::DeclaredRuleMissing, None, Some(after)),
+                RuleAction::Delete { before, duplicate: true, .. } => (DriftKind::DuplicateRule, Some(before), None),
                 RuleAction::Delete { before, .. } => (DriftKind::RuleAddedRemotely, Some(before), None),
                 RuleAction::Update { before, after, .. } | RuleAction::Replace { before, after, .. } => {
                     (DriftKind::RuleChanged, Some(before), Some(after))

@@ -75,8 +75,16 @@ fn no_verdict(gate: &GateKey, id: Option<String>, result: Option<EvaluationResul
     Evaluation { reason: Some(reason), ..evaluation(gate, Verdict::Unavailable, id, result) }
 }
 
+/// How long triggering may take in all, retries included, as datadog-ci allows it: past this,
+/// waiting for a verdict has no point.
+pub(crate) const TRIGGER_BUDGET: Duration = Duration::from_secs(60);
+/// The poll made at the deadline may take this long to answer.
+const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
+
 /// Runs one evaluation to its verdict. A permanent refusal (400, 401, 403, 404 no such gate)
-/// is `Verdict::Error` at once: waiting longer cannot help, whatever `--fail-on-error` says.
+/// is `Verdict::Error` at once; an API that cannot be reached until someone acts (an untrusted
+/// certificate, a name that does not resolve) is no verdict at once: waiting cannot help.
+/// The timeout bounds the whole wait: the last poll is made at the deadline, not skipped.
 pub(crate) async fn evaluate(
     client: &Client,
     request: &EvaluationRequest,
@@ -91,13 +99,18 @@ pub(crate) async fn evaluate(
     let started = Instant::now();
     let deadline = started + options.timeout;
     let remaining = || deadline.saturating_duration_since(Instant::now());
+    let trigger_deadline = started + TRIGGER_BUDGET.min(options.timeout);
+    let trigger_remaining = || trigger_deadline.saturating_duration_since(Instant::now());
 
-    // Trigger, retrying what is transient.
+    // Trigger, retrying what is transient, within its own budget.
     let mut failures = 0;
     let evaluation_id = loop {
-        let attempt = tokio::time::timeout(remaining(), client.trigger_evaluation(request)).await;
+        let attempt = tokio::time::timeout(trigger_remaining(), client.trigger_evaluation(request)).await;
         match attempt {
             Ok(Ok(id)) => break id,
+            Ok(Err(e)) if e.is_unreachable() => {
+                return no_verdict(&gate, None, None, format!("the API cannot be reached: {e}"));
+            }
             Ok(Err(e)) if !e.is_transient() => {
                 return Evaluation { reason: Some(e.to_string()), ..evaluation(&gate, Verdict::Error, None, None) }
             }
@@ -105,14 +118,18 @@ pub(crate) async fn evaluate(
                 failures += 1;
                 progress(WaitEvent::Retrying { error: e.to_string() });
                 let pause = retry_pause(failures, options.interval);
-                if pause >= remaining() {
-                    let reason = format!("could not trigger the evaluation before the timeout: {e}");
+                if pause >= trigger_remaining() {
+                    let reason = format!(
+                        "could not trigger the evaluation within {}: {e}",
+                        human(TRIGGER_BUDGET.min(options.timeout))
+                    );
                     return no_verdict(&gate, None, None, reason);
                 }
                 tokio::time::sleep(pause).await;
             }
             Err(_) => {
-                let reason = format!("timed out after {} triggering the evaluation", human(options.timeout));
+                let reason =
+                    format!("timed out after {} triggering the evaluation", human(TRIGGER_BUDGET.min(options.timeout)));
                 return no_verdict(&gate, None, None, reason);
             }
         }
@@ -124,14 +141,19 @@ pub(crate) async fn evaluate(
     let mut failures = 0;
     let mut pause = Duration::ZERO;
     loop {
-        if pause >= remaining() {
-            let reason = format!("no verdict within the timeout of {}", human(options.timeout));
-            return no_verdict(&gate, Some(evaluation_id), last, reason);
-        }
-        tokio::time::sleep(pause).await;
+        // Sleep until the next poll or the deadline, whichever is first; at the deadline, one
+        // last poll still reads a verdict that has come.
+        let last_poll = pause >= remaining();
+        tokio::time::sleep(pause.min(remaining())).await;
         pause = options.interval;
-        let Ok(answer) = tokio::time::timeout(remaining(), client.get_evaluation(&evaluation_id)).await else {
-            continue;
+        let allowed = if last_poll { LAST_POLL_GRACE } else { remaining() };
+        let answer = match tokio::time::timeout(allowed, client.get_evaluation(&evaluation_id)).await {
+            Ok(answer) => answer,
+            Err(_) if last_poll || remaining().is_zero() => {
+                let reason = format!("no verdict within the timeout of {}", human(options.timeout));
+                return no_verdict(&gate, Some(evaluation_id), last, reason);
+            }
+            Err(_) => continue,
         };
         match answer {
             Ok(result) => {
@@ -155,6 +177,10 @@ pub(crate) async fn evaluate(
                     }
                 }
             }
+            Err(e) if e.is_unreachable() => {
+                let reason = format!("the API cannot be reached: {e}");
+                return no_verdict(&gate, Some(evaluation_id), last, reason);
+            }
             // The result is not readable for a few seconds after the trigger: expected.
             Err(e) if e.status() == Some(404) && triggered.elapsed() < not_found_grace(options.interval) => {
                 progress(WaitEvent::NotReady)
@@ -174,6 +200,10 @@ pub(crate) async fn evaluate(
                     ..evaluation(&gate, Verdict::Error, Some(evaluation_id), last)
                 }
             }
+        }
+        if last_poll || remaining().is_zero() {
+            let reason = format!("no verdict within the timeout of {}", human(options.timeout));
+            return no_verdict(&gate, Some(evaluation_id), last, reason);
         }
     }
 }

@@ -132,20 +132,78 @@ fn toml_text(value: &toml::Value) -> String {
     doc.to_string()
 }
 
-pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<String, String> {
-    let header = format!("# Deployment gates imported by gatesctl from {source}.\n");
-    match format {
-        FileFormat::Toml => {
-            let value = toml::Value::try_from(spec).map_err(|e| e.to_string())?;
-            Ok(format!("{header}{}", toml_text(&value)))
-        }
-        FileFormat::Yaml => {
-            let value = toml::Value::try_from(spec).map_err(|e| e.to_string())?;
-            let mut body = String::new();
-            saphyr::YamlEmitter::new(&mut body).dump(&yaml(&value)).map_err(|e| e.to_string())?;
-            Ok(format!("{header}{body}\n"))
+/// Text that must not reach a terminal raw (U+202E, C1 controls), in strings and keys, set
+/// aside: each is replaced by a placeholder both emitters write as `"\u0000gatesctl-N"`, and the
+/// emitted file gets the text back written with escapes (`"a\u202eb"`), the same value in TOML
+/// and YAML alike. A string holding a NUL is set aside itself, so no placeholder can collide.
+struct SetAside(Vec<String>);
+
+impl SetAside {
+    fn walk(&mut self, value: &mut toml::Value) {
+        match value {
+            toml::Value::String(s) => self.take(s),
+            toml::Value::Array(items) => items.iter_mut().for_each(|v| self.walk(v)),
+            toml::Value::Table(map) => {
+                let entries: Vec<(String, toml::Value)> = std::mem::take(map).into_iter().collect();
+                for (mut key, mut v) in entries {
+                    self.take(&mut key);
+                    self.walk(&mut v);
+                    map.insert(key, v);
+                }
+            }
+            _ => {}
         }
     }
+
+    fn take(&mut self, text: &mut String) {
+        if text.chars().any(crate::escape::is_unsafe) {
+            let json = serde_json::to_string(text.as_str()).expect("strings serialise");
+            let escaped = crate::escape::json_escaped(&json).into_owned();
+            *text = format!("\0gatesctl-{}", self.0.len());
+            self.0.push(escaped);
+        }
+    }
+
+    fn restore(&self, mut emitted: String) -> String {
+        for (i, escaped) in self.0.iter().enumerate().rev() {
+            emitted = emitted.replace(&format!("\"\\u0000gatesctl-{i}\""), escaped);
+        }
+        emitted
+    }
+}
+
+pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<String, String> {
+    let header = format!("# Deployment gates imported by gatesctl from {}.\n", crate::escape::terminal(source));
+    let mut value = toml::Value::try_from(spec).map_err(|e| e.to_string())?;
+    let mut aside = SetAside(Vec::new());
+    aside.walk(&mut value);
+    let body = match format {
+        FileFormat::Toml => toml_text(&value),
+        FileFormat::Yaml => {
+            let mut body = String::new();
+            saphyr::YamlEmitter::new(&mut body).dump(&yaml(&value)).map_err(|e| e.to_string())?;
+            body + "\n"
+        }
+    };
+    Ok(header + &aside.restore(body))
+}
+
+/// One warning per query or option holding a control or invisible formatting character: it is
+/// written escaped (`\u202e`), the same value, so the file cannot drive a terminal.
+pub(crate) fn unprintable_options(remote: &RemoteState) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (key, rules) in &remote.rules {
+        for rule in rules {
+            let options = rule.rule.options.to_api().to_string();
+            if options.chars().any(crate::escape::is_unsafe) {
+                warnings.push(format!(
+                    "rule {} of gate {key} has control or invisible characters in its options: written escaped (\\u…), check them before you trust this rule",
+                    crate::escape::quoted(&rule.rule.name)
+                ));
+            }
+        }
+    }
+    warnings
 }
 
 /// One warning per gate or rule whose name holds a control or invisible formatting character:
@@ -198,7 +256,12 @@ pub(crate) async fn read(
     parallelism: usize,
     progress: &(dyn Fn(Fetched) + Sync),
 ) -> Result<(RemoteState, Vec<String>), ApiError> {
-    let mut remote = remote::fetch(client, parallelism, |k| filter.matches(k), progress).await?;
+    let query = remote::GateQuery {
+        service: filter.services.exact().map(str::to_string),
+        env: filter.envs.exact().map(str::to_string),
+        identifier: None,
+    };
+    let mut remote = remote::fetch(client, parallelism, &query, |k| filter.matches(k), progress).await?;
     remote.gates.retain(|k, _| filter.matches(k));
     let mut warnings = Vec::new();
     for (key, rules) in &remote.rules {
@@ -212,6 +275,19 @@ pub(crate) async fn read(
         }
     }
     warnings.extend(unprintable_names(&remote));
+    warnings.extend(unprintable_options(&remote));
     warnings.extend(extra_options(&remote));
+    for (extra, _) in &remote.duplicates {
+        let first = remote.gates.get(&extra.key).map(|g| g.id.as_str()).unwrap_or_default();
+        warnings.push(format!(
+            "2 remote gates are {} (ids {}, {}): the first is imported; the other is not in the file, and a plan with --prune deletes it",
+            extra.key,
+            crate::escape::terminal(first),
+            crate::escape::terminal(&extra.id)
+        ));
+    }
+    for key in &remote.vanished {
+        warnings.push(format!("gate {key} was deleted by someone else while it was read: not imported"));
+    }
     Ok((remote, warnings))
 }

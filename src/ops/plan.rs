@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::model::GateKey;
 use crate::model::RemoteState;
 use crate::plan::{self, Plan, PlanOptions};
-use crate::remote::{self, Client, Fetched};
+use crate::remote::{self, Client, Fetched, GateQuery};
 
 /// Reads the remote state the plan needs and diffs it. Shared by plan, apply, drift and the
 /// check of saved plans.
@@ -16,7 +16,21 @@ pub(crate) async fn compute(
     parallelism: usize,
     progress: &(dyn Fn(Fetched) + Sync),
 ) -> Result<(Plan, RemoteState), Error> {
-    let remote = remote::fetch(client, parallelism, plan::needs_rules(desired, options), progress).await?;
+    let query = plan::list_query(desired, options);
+    compute_over(client, desired, options, &query, parallelism, progress).await
+}
+
+/// As [`compute`], over the gates `query` lists (drift reads the whole organisation: a gate
+/// no file declares is drift wherever it is).
+pub(crate) async fn compute_over(
+    client: &Client,
+    desired: &DesiredState,
+    options: &PlanOptions,
+    query: &GateQuery,
+    parallelism: usize,
+    progress: &(dyn Fn(Fetched) + Sync),
+) -> Result<(Plan, RemoteState), Error> {
+    let remote = remote::fetch(client, parallelism, query, plan::needs_rules(desired, options), progress).await?;
     check_targets_remote(options, desired, &remote)?;
     let plan = plan::diff(desired, &remote, options);
     Ok((plan, remote))
@@ -28,10 +42,9 @@ pub(crate) fn check_safety(
     plan: &Plan,
     remote: &RemoteState,
     desired: &DesiredState,
-    options: &PlanOptions,
     force: bool,
 ) -> Result<Option<String>, Error> {
-    match plan::safety_check(plan, remote, desired, options) {
+    match plan::safety_check(plan, remote, desired) {
         Err(message) if !force => Err(Error::Refused(message)),
         Err(message) => Ok(Some(format!("{message} (going ahead: --force)"))),
         Ok(()) => Ok(None),

@@ -22,7 +22,8 @@ pub(crate) fn save(
     let files = files.iter().map(|f| Ok(relative_to(&absolute(f)?, &folder))).collect::<Result<Vec<_>, Error>>()?;
     let saved = SavedPlan::new(plan, desired, api, files, options);
     let text = serde_json::to_string_pretty(&saved).expect("saved plan serialises") + "\n";
-    crate::output::write_file(path, text.as_bytes()).map_err(|source| Error::Write { path: path.to_path_buf(), source })
+    crate::output::write_file(path, text.as_bytes(), crate::output::Readers::Owner)
+        .map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }
 
 fn bad(path: &Path, reason: impl Into<String>) -> Error {
@@ -67,6 +68,6 @@ pub(crate) async fn verify(
     if !problems.is_empty() {
         return Err(Error::StalePlan { path: path.to_path_buf(), problems });
     }
-    let warning = super::plan::check_safety(&now, &remote, &desired, &options, saved.options.force)?;
+    let warning = super::plan::check_safety(&now, &remote, &desired, saved.options.force)?;
     Ok((now, saved.options, warning))
 }

@@ -364,9 +364,25 @@ pub(crate) fn read(text: &str) -> Result<Migration, String> {
     Ok(Migration { source, remote, instances })
 }
 
-/// Single quotes for a POSIX shell: addresses with instance keys hold `"` and `[`.
+/// Single quotes for a POSIX shell: addresses with instance keys hold `"` and `[`. An address
+/// holding a control or invisible character is written `$'…'` with escapes (bash, zsh), so the
+/// command still names it and the terminal never receives it raw.
 fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
+    if !text.chars().any(crate::escape::is_unsafe) {
+        return format!("'{}'", text.replace('\'', r"'\''"));
+    }
+    let mut out = String::from("$'");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c if crate::escape::is_unsafe(c) && c.is_ascii() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if crate::escape::is_unsafe(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// What stops Terraform from managing the imported resources without destroying them. `all`
@@ -380,7 +396,8 @@ pub(crate) fn removal(migration: &Migration, all: &[(String, GateKey)], removed_
         out.push_str("# instead, and run `terraform apply`: Terraform forgets the gates and destroys nothing.\n");
         for resource in &whole {
             out.push_str(&format!(
-                "removed {{\n  from = {resource}\n\n  lifecycle {{\n    destroy = false\n  }}\n}}\n\n"
+                "removed {{\n  from = {}\n\n  lifecycle {{\n    destroy = false\n  }}\n}}\n\n",
+                crate::escape::terminal(resource)
             ));
         }
     }
@@ -414,6 +431,7 @@ mod tests {
         assert_eq!(without_keys(r#"module.a["x"].datadog_deployment_gate.b[0]"#), "module.a.datadog_deployment_gate.b");
         assert_eq!(without_keys(r#"datadog_deployment_gate.b["a]b\"["]"#), "datadog_deployment_gate.b");
         assert_eq!(shell_quote(r#"x["it's"]"#), r#"'x["it'\''s"]'"#);
+        assert_eq!(shell_quote("x[\"\u{1b}]0;t\u{7}\u{202e}'\"]"), r#"$'x["\x1b]0;t\x07\u202e\'"]'"#);
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub(crate) enum DriftKind {
     GateChanged,
     /// A rule exists remotely that the files do not declare (added in the UI).
     RuleAddedRemotely,
+    /// A second remote rule of a name the files declare (two applies at once, the UI).
+    DuplicateRule,
     /// A declared rule that does not exist remotely: not applied yet, or deleted out of band.
     DeclaredRuleMissing,
     /// A declared rule's attributes differ remotely.
@@ -29,6 +31,7 @@ impl DriftKind {
             }
             DriftKind::GateChanged => "gate changed out of band",
             DriftKind::RuleAddedRemotely => "rule added remotely, declared nowhere",
+            DriftKind::DuplicateRule => "a second remote rule of this declared name",
             DriftKind::DeclaredRuleMissing => {
                 "declared rule missing remotely (not applied yet, or deleted out of band)"
             }

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::DesiredState;
 use crate::model::{GateFilter, GateKey, NamePatterns, RemoteRule, RemoteState, Rule};
+use crate::remote::GateQuery;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -74,6 +75,9 @@ pub enum RuleAction {
     Delete {
         id: String,
         before: Rule,
+        /// A second remote rule of a name the files declare: the one matching the file stays.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        duplicate: bool,
     },
 }
 
@@ -107,6 +111,22 @@ pub struct Plan {
     /// configuration, and other changes may be pending.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Keys under which the API holds several gates (races, the UI), with every id, the one
+    /// managed first; the others are deleted only with `--prune`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicate_gates: Vec<DuplicateGates>,
+    /// Gates listed, then deleted by someone else before their rules were read: planned as
+    /// absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vanished: Vec<GateKey>,
+}
+
+/// One key, several remote gates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateGates {
+    pub key: GateKey,
+    /// The gate managed (the first listed), then the extra ones.
+    pub ids: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -201,6 +221,38 @@ impl PlanOptions {
     }
 }
 
+/// The list a plan reads: filtered server-side to one service or one env when every gate the
+/// plan can touch (the targets', or the declared gates and the pruned scope) has the same one,
+/// so a plan of one team's gates does not list the whole organisation.
+pub fn list_query(desired: &DesiredState, options: &PlanOptions) -> GateQuery {
+    let (mut services, mut envs): (Vec<Option<&str>>, Vec<Option<&str>>) = (Vec::new(), Vec::new());
+    // The safety thresholds count the whole scope, not the targeted slice: a targeted plan
+    // that may delete, or is held to an update threshold, reads everything they count.
+    let counts_scope = options.prune || desired.safety.max_update_percent.is_some();
+    if options.targets.is_empty() || counts_scope {
+        for key in desired.gates.keys() {
+            services.push(Some(&key.service));
+            envs.push(Some(&key.env));
+        }
+        if options.prune {
+            for table in &desired.scope.tables {
+                services.push(table.services.exact());
+                envs.push(table.envs.exact());
+            }
+        }
+    } else {
+        for target in &options.targets {
+            services.push(target.filter.services.exact());
+            envs.push(target.filter.envs.exact());
+        }
+    }
+    let one = |values: Vec<Option<&str>>| -> Option<String> {
+        let first = values.first().copied().flatten()?;
+        values.iter().all(|v| *v == Some(first)).then(|| first.to_string())
+    };
+    GateQuery { service: one(services), env: one(envs), identifier: None }
+}
+
 /// Which remote gates need their rules read: declared ones, and those a prune deletes.
 pub fn needs_rules<'a>(desired: &'a DesiredState, options: &'a PlanOptions) -> impl Fn(&GateKey) -> bool + 'a {
     move |key| options.in_target(key) && (desired.gates.contains_key(key) || options.prunes(desired, key))
@@ -234,30 +286,60 @@ pub fn diff(desired: &DesiredState, remote: &RemoteState, options: &PlanOptions)
             plan.gates.push(GatePlan {
                 key: key.clone(),
                 action: GateAction::Delete { id: have.id.clone(), dry_run: have.dry_run },
-                rules: rules.iter().map(|r| RuleAction::Delete { id: r.id.clone(), before: r.rule.clone() }).collect(),
+                rules: rules
+                    .iter()
+                    .map(|r| RuleAction::Delete { id: r.id.clone(), before: r.rule.clone(), duplicate: false })
+                    .collect(),
             });
         } else {
             plan.unmanaged.push(key.clone());
         }
     }
-    plan.gates.sort_by(|a, b| a.key.cmp(&b.key));
+    // One key, several gates: named, and the extra ones deleted with --prune (rules first).
+    for (extra, rules) in remote.duplicates.iter().filter(|(g, _)| options.in_target(&g.key)) {
+        match plan.duplicate_gates.iter_mut().find(|d| d.key == extra.key) {
+            Some(found) => found.ids.push(extra.id.clone()),
+            None => {
+                let first = remote.gates.get(&extra.key).map(|g| g.id.clone()).unwrap_or_default();
+                plan.duplicate_gates
+                    .push(DuplicateGates { key: extra.key.clone(), ids: vec![first, extra.id.clone()] });
+            }
+        }
+        let ours = desired.gates.contains_key(&extra.key) || desired.scope.contains(&extra.key);
+        if options.prune && ours {
+            plan.gates.push(GatePlan {
+                key: extra.key.clone(),
+                action: GateAction::Delete { id: extra.id.clone(), dry_run: extra.dry_run },
+                rules: rules
+                    .iter()
+                    .map(|r| RuleAction::Delete { id: r.id.clone(), before: r.rule.clone(), duplicate: false })
+                    .collect(),
+            });
+        }
+    }
+    plan.vanished = remote.vanished.iter().filter(|k| options.in_target(k)).cloned().collect();
+    plan.vanished.sort();
+    // By key; the gate managed before its extra twins.
+    plan.gates.sort_by(|a, b| {
+        let extra = |g: &GatePlan| matches!(&g.action, GateAction::Delete { id, .. } if remote.gates.get(&g.key).is_some_and(|r| r.id != *id));
+        a.key.cmp(&b.key).then(extra(a).cmp(&extra(b)))
+    });
     plan
 }
 
 /// octoDNS's safety thresholds: a plan deleting too large a share of the gates in the managed
 /// scope, or (when `max_update_percent` is set) changing too large a share of the existing
-/// gates it covers, is refused unless forced. Below `min_existing` gates, any plan goes.
-pub fn safety_check(
-    plan: &Plan,
-    remote: &RemoteState,
-    desired: &DesiredState,
-    options: &PlanOptions,
-) -> Result<(), String> {
+/// gates the files cover, is refused unless forced; shares of the whole scope, whatever
+/// `--target` selects. Below `min_existing` gates, any plan goes.
+pub fn safety_check(plan: &Plan, remote: &RemoteState, desired: &DesiredState) -> Result<(), String> {
     let safety = desired.safety;
     let percent = |part: usize, whole: usize| part * 100 / whole.max(1);
     let mut refusals = Vec::new();
     let deleted = plan.gates.iter().filter(|g| matches!(g.action, GateAction::Delete { .. })).count();
-    let in_scope = remote.gates.keys().filter(|k| options.in_target(k) && desired.scope.contains(k)).count();
+    // Over the whole scope, whatever `--target` selects: four targeted slices of a scope must
+    // not delete it all without --force.
+    let in_scope = remote.gates.keys().filter(|k| desired.scope.contains(k)).count()
+        + remote.duplicates.iter().filter(|(g, _)| desired.scope.contains(&g.key)).count();
     if deleted > 0 && in_scope >= safety.min_existing && deleted * 100 > in_scope * safety.max_delete_percent as usize {
         refusals.push(format!(
             "delete {deleted} of the {in_scope} gates in the managed scope ({}%), above the {}% of `max_delete_percent`",
@@ -271,11 +353,8 @@ pub fn safety_check(
             .iter()
             .filter(|g| matches!(g.action, GateAction::Update { .. } | GateAction::Keep { .. }))
             .count();
-        let covered = remote
-            .gates
-            .keys()
-            .filter(|k| options.in_target(k) && (desired.gates.contains_key(*k) || desired.scope.contains(k)))
-            .count();
+        let covered =
+            remote.gates.keys().filter(|k| desired.gates.contains_key(*k) || desired.scope.contains(k)).count();
         if updated > 0 && covered >= safety.min_existing && updated * 100 > covered * max as usize {
             refusals.push(format!(
                 "change {updated} of the {covered} existing gates it covers ({}%), above the {max}% of `max_update_percent`",
@@ -294,17 +373,39 @@ pub fn safety_check(
 
 fn diff_rules(want: &BTreeMap<String, Rule>, have: &[RemoteRule]) -> Vec<RuleAction> {
     let mut actions = Vec::new();
-    // The API does not stop two rules sharing a name: the first one is matched, the rest deleted.
-    let mut by_name: BTreeMap<&str, &RemoteRule> = BTreeMap::new();
+    // The API does not stop two rules sharing a name: of the remote rules of a declared name,
+    // the one matching the file (else one of its type, else the first) stays; the others are
+    // deleted as duplicates.
+    let mut kept: BTreeMap<&str, &RemoteRule> = BTreeMap::new();
+    for (name, rule) in want {
+        let twins: Vec<&RemoteRule> = have.iter().filter(|r| r.rule.name == *name).collect();
+        let wanted = |r: &&&RemoteRule| {
+            Rule { options: rule.options.keeping_extra_of(&r.rule.options), ..rule.clone() } == r.rule
+        };
+        let choice = twins
+            .iter()
+            .find(wanted)
+            .or_else(|| twins.iter().find(|r| r.rule.rule_type() == rule.rule_type()))
+            .or(twins.first());
+        if let Some(choice) = choice {
+            kept.insert(name, choice);
+        }
+    }
     for remote in have {
-        if by_name.contains_key(remote.rule.name.as_str()) || !want.contains_key(&remote.rule.name) {
-            actions.push(RuleAction::Delete { id: remote.id.clone(), before: remote.rule.clone() });
-        } else {
-            by_name.insert(&remote.rule.name, remote);
+        match kept.get(remote.rule.name.as_str()) {
+            Some(k) if k.id == remote.id => {}
+            Some(_) => {
+                actions.push(RuleAction::Delete { id: remote.id.clone(), before: remote.rule.clone(), duplicate: true })
+            }
+            None => actions.push(RuleAction::Delete {
+                id: remote.id.clone(),
+                before: remote.rule.clone(),
+                duplicate: false,
+            }),
         }
     }
     for (name, rule) in want {
-        match by_name.get(name.as_str()) {
+        match kept.get(name.as_str()) {
             None => actions.push(RuleAction::Create { after: rule.clone() }),
             Some(remote) if remote.rule.rule_type() != rule.rule_type() => actions.push(RuleAction::Replace {
                 id: remote.id.clone(),
@@ -383,7 +484,10 @@ mod tests {
         let key = GateKey::new("checkout", "prod", "default");
         remote.rules.get_mut(&key).unwrap().push(RemoteRule { id: "r2".into(), rule: monitor("a", "env:prod") });
         let plan = diff(&desired, &remote, &PlanOptions::default());
-        assert_eq!(plan.gates[0].rules, vec![RuleAction::Delete { id: "r2".into(), before: monitor("a", "env:prod") }]);
+        assert_eq!(
+            plan.gates[0].rules,
+            vec![RuleAction::Delete { id: "r2".into(), before: monitor("a", "env:prod"), duplicate: true }]
+        );
     }
 
     #[test]

@@ -1,10 +1,19 @@
-//! The API's rate limit, learnt from the `X-RateLimit-*` headers of every answer, so that no
+//! The API's rate limits, learnt from the `X-RateLimit-*` headers of every answer, so that no
 //! request is sent once the budget of the current window is spent.
+//!
+//! Datadog limits endpoints separately and names each limit in `X-RateLimit-Name`: the gates
+//! endpoints and the monitor search each have theirs. [`Budgets`] keeps one [`RateBudget`] per
+//! name, learnt from the answers; an endpoint whose limit is not known yet sends one request at
+//! a time until its first answer says which limit it counts against.
 //!
 //! The reset comes in whole seconds (rounded up), so each answer bounds the end of its window
 //! from above; the smallest bound seen within one window is the one waited for. Only then does
 //! a new window begin, with the last known limit, less the requests still in flight.
+//!
+//! A command gives up on the rate limit once [`Patience`] runs out: so long without any request
+//! getting an answer that is not a 429, whatever the server says about its windows.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,18 +22,21 @@ use tokio::time::Instant;
 
 /// The longest a single wait for a window to reset may last, whatever the server says.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(60);
-/// The longest one request may wait for the rate limit in all, before giving up.
-pub(crate) const MAX_TOTAL_WAIT: Duration = Duration::from_secs(300);
+/// How long a command waits for the rate limit without a single request getting through before
+/// it gives up.
+pub(crate) const PATIENCE: Duration = Duration::from_secs(300);
 /// Waits longer than this are announced on stderr.
 const ANNOUNCE_AFTER: Duration = Duration::from_secs(2);
 
 /// What one answer said about the rate limit.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct RateHeaders {
     pub(crate) limit: Option<u32>,
     pub(crate) remaining: u32,
     /// Time until the window resets, at most [`MAX_WAIT`].
     pub(crate) reset: Duration,
+    /// Which limit the answer counts against (`X-RateLimit-Name`).
+    pub(crate) name: Option<String>,
 }
 
 impl RateHeaders {
@@ -37,7 +49,103 @@ impl RateHeaders {
         let remaining = number(remaining)?.min(f64::from(u32::MAX)) as u32;
         let reset = number(reset)?.min(MAX_WAIT.as_secs_f64());
         let limit = number(limit).map(|l| l.min(f64::from(u32::MAX)) as u32).filter(|l| *l > 0);
-        Some(RateHeaders { limit, remaining, reset: Duration::from_secs_f64(reset) })
+        Some(RateHeaders { limit, remaining, reset: Duration::from_secs_f64(reset), name: None })
+    }
+
+    /// With the limit's name, when it is printable text of a sensible length.
+    pub(crate) fn named(mut self, name: Option<&str>) -> RateHeaders {
+        self.name = name
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && n.len() <= 100 && n.chars().all(|c| c.is_ascii_graphic()))
+            .map(str::to_string);
+        self
+    }
+}
+
+/// How long a command has gone without any request getting through the rate limit: shared by
+/// every request of the command, reset by every answer that is not a 429.
+#[derive(Debug)]
+pub(crate) struct Patience {
+    last_progress: Mutex<Instant>,
+    limit: Duration,
+}
+
+impl Patience {
+    pub(crate) fn new(limit: Duration) -> Patience {
+        Patience { last_progress: Mutex::new(Instant::now()), limit }
+    }
+
+    /// A request got through.
+    pub(crate) fn progress(&self) {
+        *self.last_progress.lock().unwrap() = Instant::now();
+    }
+
+    /// How long without progress, when that is past the limit.
+    pub(crate) fn exhausted(&self) -> Option<Duration> {
+        let since = self.last_progress.lock().unwrap().elapsed();
+        (since >= self.limit).then_some(since)
+    }
+
+    /// Time left before giving up.
+    pub(crate) fn left(&self) -> Duration {
+        self.limit.saturating_sub(self.last_progress.lock().unwrap().elapsed())
+    }
+}
+
+impl Default for Patience {
+    fn default() -> Self {
+        Patience::new(PATIENCE)
+    }
+}
+
+/// The budgets of one command: one per rate limit the answers named, and for each endpoint
+/// family (the path without its ids) the budget its answers said it counts against.
+#[derive(Debug, Default)]
+pub(crate) struct Budgets {
+    state: Mutex<BudgetMap>,
+    pub(crate) patience: Patience,
+}
+
+#[derive(Debug, Default)]
+struct BudgetMap {
+    by_name: HashMap<String, Arc<RateBudget>>,
+    /// An endpoint family's budget: learnt, or the probe that waits for its first answer.
+    by_family: HashMap<String, Arc<RateBudget>>,
+    /// Families whose answers named no limit (or carried no headers): they share one budget.
+    unnamed: Option<Arc<RateBudget>>,
+}
+
+impl Budgets {
+    pub(crate) fn with_patience(limit: Duration) -> Budgets {
+        Budgets { state: Mutex::default(), patience: Patience::new(limit) }
+    }
+
+    /// The budget a request of `family` spends: the one its answers named, or, before any
+    /// answer, a budget of its own that lets one request go at a time until one comes back.
+    pub(crate) fn of(&self, family: &str) -> Arc<RateBudget> {
+        let mut map = self.state.lock().unwrap();
+        Arc::clone(map.by_family.entry(family.to_string()).or_default())
+    }
+
+    /// Learns from an answer to a request of `family` which limit it counts against; returns
+    /// the budget the answer's figures belong to, when another than the one the request spent.
+    pub(crate) fn learn(
+        &self,
+        family: &str,
+        spent: &Arc<RateBudget>,
+        headers: Option<&RateHeaders>,
+    ) -> Option<Arc<RateBudget>> {
+        let mut map = self.state.lock().unwrap();
+        let current = map.by_family.get(family).cloned();
+        if current.as_ref().is_some_and(|c| !c.is_probe()) {
+            return None;
+        }
+        let target = match headers.and_then(|h| h.name.clone()) {
+            Some(name) => Arc::clone(map.by_name.entry(name).or_insert_with(|| Arc::new(RateBudget::learnt()))),
+            None => Arc::clone(map.unnamed.get_or_insert_with(|| Arc::new(RateBudget::learnt()))),
+        };
+        map.by_family.insert(family.to_string(), Arc::clone(&target));
+        (!Arc::ptr_eq(&target, spent)).then_some(target)
     }
 }
 
@@ -64,12 +172,13 @@ struct State {
     /// The end of window last announced on stderr, so concurrent waiters say it once.
     announced: Option<Instant>,
     /// Whether any request has finished: until then one request goes at a time, so that the
-    /// first answer's headers tell the limit before a burst of requests (a plan and its
-    /// monitor check start together) can overrun it.
+    /// first answer's headers tell the limit before a burst of requests can overrun it.
     heard: bool,
+    /// A budget standing in for an endpoint family until its first answer names its limit.
+    probe: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RateBudget {
     state: Mutex<State>,
 }
@@ -92,14 +201,41 @@ impl Drop for Permit {
     }
 }
 
-/// The rate limit left no room for [`MAX_TOTAL_WAIT`].
+/// The rate limit let no request through for the whole [`Patience`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct WaitedTooLong(pub(crate) Duration);
 
+impl Default for RateBudget {
+    /// A probe: one request at a time until an answer comes.
+    fn default() -> Self {
+        RateBudget { state: Mutex::new(State { probe: true, ..State::default() }) }
+    }
+}
+
 impl RateBudget {
+    /// A budget of a limit learnt from an answer: its figures come with the next answers.
+    fn learnt() -> RateBudget {
+        RateBudget { state: Mutex::new(State { heard: true, ..State::default() }) }
+    }
+
+    fn is_probe(&self) -> bool {
+        self.state.lock().unwrap().probe
+    }
+
+    /// Takes an answer's figures that were counted against another budget (the probe of its
+    /// endpoint family), as a first answer of this one.
+    pub(crate) fn observe(&self, headers: &RateHeaders) {
+        let mut s = self.state.lock().unwrap();
+        s.limit = headers.limit.or(s.limit);
+        let reset_at = Instant::now() + headers.reset;
+        let server_view = headers.remaining.saturating_sub(s.in_flight);
+        s.remaining = Some(s.remaining.map_or(server_view, |r| r.min(server_view)));
+        s.reset_at = Some(s.reset_at.map_or(reset_at, |r| r.min(reset_at)));
+    }
+
     /// Waits until a request may be sent, and counts it; returns the permit and the time
-    /// waited, or gives up after [`MAX_TOTAL_WAIT`].
-    pub(crate) async fn acquire(self: &Arc<Self>) -> Result<(Permit, Duration), WaitedTooLong> {
+    /// waited, or gives up once `patience` has run out.
+    pub(crate) async fn acquire(self: &Arc<Self>, patience: &Patience) -> Result<(Permit, Duration), WaitedTooLong> {
         let mut waited = Duration::ZERO;
         loop {
             let (wait, announce) = {
@@ -125,11 +261,11 @@ impl RateBudget {
                     let permit = Permit { budget: Arc::clone(self), epoch: s.epoch, returned: false };
                     return Ok((permit, waited));
                 }
-                if waited >= MAX_TOTAL_WAIT {
-                    return Err(WaitedTooLong(waited));
+                if let Some(since) = patience.exhausted() {
+                    return Err(WaitedTooLong(since));
                 }
                 // Spent: wait for the reset, or, before this window's first answer, for news.
-                let wait = s.reset_at.map_or(POLL, |r| r - now).min(MAX_WAIT);
+                let wait = s.reset_at.map_or(POLL, |r| r - now).min(MAX_WAIT).min(patience.left().max(POLL));
                 let announce = wait >= ANNOUNCE_AFTER && s.announced != s.reset_at;
                 if announce {
                     s.announced = s.reset_at;
@@ -186,93 +322,96 @@ mod tests {
     use super::*;
 
     fn headers(limit: u32, remaining: u32, reset: u64) -> Option<RateHeaders> {
-        Some(RateHeaders { limit: Some(limit), remaining, reset: Duration::from_secs(reset) })
+        Some(RateHeaders { limit: Some(limit), remaining, reset: Duration::from_secs(reset), name: None })
     }
 
     #[tokio::test(start_paused = true)]
     async fn waits_for_the_reset_once_the_budget_is_spent() {
         let budget = Arc::new(RateBudget::default());
-        let (p, waited) = budget.acquire().await.unwrap();
+        let (p, waited) = budget.acquire(&Patience::default()).await.unwrap();
         assert_eq!(waited, Duration::ZERO);
         budget.answered(p, headers(3, 1, 10));
         // One left: it goes at once; the next one must wait for the window to reset.
-        let (p, waited) = budget.acquire().await.unwrap();
+        let (p, waited) = budget.acquire(&Patience::default()).await.unwrap();
         assert_eq!(waited, Duration::ZERO);
         budget.answered(p, headers(3, 0, 10));
-        let (_, waited) = budget.acquire().await.unwrap();
+        let (_, waited) = budget.acquire(&Patience::default()).await.unwrap();
         assert!(waited >= Duration::from_secs(9), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn requests_in_flight_spend_the_budget() {
         let budget = Arc::new(RateBudget::default());
-        let (p, _) = budget.acquire().await.unwrap();
+        let (p, _) = budget.acquire(&Patience::default()).await.unwrap();
         budget.answered(p, headers(3, 2, 10));
-        let _a = budget.acquire().await.unwrap();
-        let _b = budget.acquire().await.unwrap();
+        let _a = budget.acquire(&Patience::default()).await.unwrap();
+        let _b = budget.acquire(&Patience::default()).await.unwrap();
         // Two in flight, none answered, none left: the third waits for the reset.
-        let (_, waited) = budget.acquire().await.unwrap();
+        let (_, waited) = budget.acquire(&Patience::default()).await.unwrap();
         assert!(waited >= Duration::from_secs(9), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn late_answers_of_a_window_do_not_raise_the_budget() {
         let budget = Arc::new(RateBudget::default());
-        let (first, _) = budget.acquire().await.unwrap();
+        let (first, _) = budget.acquire(&Patience::default()).await.unwrap();
         budget.answered(first, headers(10, 5, 10));
-        let (a, _) = budget.acquire().await.unwrap();
-        let (b, _) = budget.acquire().await.unwrap();
+        let (a, _) = budget.acquire(&Patience::default()).await.unwrap();
+        let (b, _) = budget.acquire(&Patience::default()).await.unwrap();
         budget.answered(b, headers(10, 0, 10));
         budget.answered(a, headers(10, 1, 10));
-        let (_, waited) = budget.acquire().await.unwrap();
+        let (_, waited) = budget.acquire(&Patience::default()).await.unwrap();
         assert!(waited >= Duration::from_secs(9), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_first_request_goes_alone_until_its_answer_tells_the_limit() {
         let budget = Arc::new(RateBudget::default());
-        let (first, _) = budget.acquire().await.unwrap();
+        let (first, _) = budget.acquire(&Patience::default()).await.unwrap();
         let second = tokio::spawn({
             let budget = Arc::clone(&budget);
-            async move { budget.acquire().await.map(|(_, waited)| waited) }
+            async move { budget.acquire(&Patience::default()).await.map(|(_, waited)| waited) }
         });
         tokio::time::advance(Duration::from_millis(50)).await;
         assert!(!second.is_finished(), "a second request waits for the first answer");
         budget.answered(first, None);
         assert!(second.await.unwrap().is_ok(), "it goes once the first is answered");
         // Without rate headers at all, nothing holds requests back after that.
-        let _a = budget.acquire().await.unwrap();
-        let (_, waited) = budget.acquire().await.unwrap();
+        let _a = budget.acquire(&Patience::default()).await.unwrap();
+        let (_, waited) = budget.acquire(&Patience::default()).await.unwrap();
         assert_eq!(waited, Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]
     async fn the_earliest_reset_of_a_window_is_the_one_waited_for() {
         let budget = Arc::new(RateBudget::default());
-        let (a, _) = budget.acquire().await.unwrap();
+        let (a, _) = budget.acquire(&Patience::default()).await.unwrap();
         budget.answered(a, headers(10, 9, 1));
         tokio::time::advance(Duration::from_millis(600)).await;
         // Rounded up, a later answer of the same window says 1 s again: the window still ends at 1 s.
-        let (b, _) = budget.acquire().await.unwrap();
-        budget.answered(b, Some(RateHeaders { limit: Some(10), remaining: 0, reset: Duration::from_secs(1) }));
-        let (_, waited) = budget.acquire().await.unwrap();
+        let (b, _) = budget.acquire(&Patience::default()).await.unwrap();
+        budget.answered(
+            b,
+            Some(RateHeaders { limit: Some(10), remaining: 0, reset: Duration::from_secs(1), name: None }),
+        );
+        let (_, waited) = budget.acquire(&Patience::default()).await.unwrap();
         assert!(waited <= Duration::from_millis(400), "{waited:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_new_window_allows_only_the_limit() {
         let budget = Arc::new(RateBudget::default());
-        let (p, _) = budget.acquire().await.unwrap();
+        let (p, _) = budget.acquire(&Patience::default()).await.unwrap();
         budget.answered(p, headers(2, 0, 1));
         // Spent: the next two wait for the reset, then go; a third waits for an answer of the new window.
         let start = Instant::now();
-        let (p1, _) = budget.acquire().await.unwrap();
-        let (p2, _) = budget.acquire().await.unwrap();
+        let (p1, _) = budget.acquire(&Patience::default()).await.unwrap();
+        let (p2, _) = budget.acquire(&Patience::default()).await.unwrap();
         assert!(start.elapsed() >= Duration::from_secs(1));
         budget.answered(p1, headers(2, 1, 1));
         budget.answered(p2, headers(2, 0, 1));
         let before_third = Instant::now();
-        budget.acquire().await.unwrap();
+        budget.acquire(&Patience::default()).await.unwrap();
         assert!(before_third.elapsed() >= Duration::from_millis(900), "{:?}", before_third.elapsed());
     }
 }
@@ -286,6 +425,8 @@ mod hostile_tests {
         let parse = RateHeaders::parse;
         let h = parse(Some("100"), Some("7"), Some("1e20")).unwrap();
         assert_eq!((h.limit, h.remaining, h.reset), (Some(100), 7, MAX_WAIT), "a huge reset is capped");
+        assert_eq!(h.clone().named(Some("deployment_gates")).name.as_deref(), Some("deployment_gates"));
+        assert_eq!(h.named(Some("a\u{1b}[31m")).name, None, "a name that could drive a terminal is not kept");
         assert_eq!(parse(Some("0"), Some("0"), Some("3")).unwrap().limit, None, "a limit of 0 is no limit");
         assert_eq!(parse(None, Some("5"), Some("86400")).unwrap().reset, MAX_WAIT);
         assert!(parse(None, Some("-1"), Some("3")).is_none());
@@ -297,10 +438,13 @@ mod hostile_tests {
     #[tokio::test(start_paused = true)]
     async fn a_permit_dropped_unanswered_gives_its_place_back() {
         let budget = Arc::new(RateBudget::default());
-        let (p, _) = budget.acquire().await.unwrap();
-        budget.answered(p, Some(RateHeaders { limit: Some(2), remaining: 1, reset: Duration::from_secs(30) }));
+        let (p, _) = budget.acquire(&Patience::default()).await.unwrap();
+        budget.answered(
+            p,
+            Some(RateHeaders { limit: Some(2), remaining: 1, reset: Duration::from_secs(30), name: None }),
+        );
         // A request whose future is dropped (evaluate's timeout) before its answer.
-        let (cancelled, _) = budget.acquire().await.unwrap();
+        let (cancelled, _) = budget.acquire(&Patience::default()).await.unwrap();
         drop(cancelled);
         assert_eq!(budget.state.lock().unwrap().in_flight, 0, "nothing stays in flight");
     }
@@ -308,13 +452,58 @@ mod hostile_tests {
     #[tokio::test(start_paused = true)]
     async fn a_budget_that_never_makes_room_is_given_up_on() {
         let budget = Arc::new(RateBudget::default());
-        let (p, _) = budget.acquire().await.unwrap();
-        budget.answered(p, Some(RateHeaders { limit: Some(1), remaining: 0, reset: Duration::from_secs(1) }));
+        let (p, _) = budget.acquire(&Patience::default()).await.unwrap();
+        budget
+            .answered(p, Some(RateHeaders { limit: Some(1), remaining: 0, reset: Duration::from_secs(1), name: None }));
         // The new window's only place goes to a request that never comes back.
-        let (_hung, _) = budget.acquire().await.unwrap();
+        let (_hung, _) = budget.acquire(&Patience::default()).await.unwrap();
         let started = Instant::now();
-        let Err(WaitedTooLong(waited)) = budget.acquire().await else { panic!("no room can ever come") };
-        assert!(waited >= MAX_TOTAL_WAIT && started.elapsed() < MAX_TOTAL_WAIT * 2, "{waited:?}");
+        let Err(WaitedTooLong(waited)) = budget.acquire(&Patience::default()).await else {
+            panic!("no room can ever come")
+        };
+        assert!(waited >= PATIENCE && started.elapsed() < PATIENCE * 2, "{waited:?}");
+    }
+}
+
+#[cfg(test)]
+mod budgets_tests {
+    use super::*;
+
+    fn named(limit: u32, remaining: u32, name: &str) -> RateHeaders {
+        RateHeaders { limit: Some(limit), remaining, reset: Duration::from_secs(10), name: Some(name.into()) }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_named_limit_has_its_own_budget_learnt_from_the_answers() {
+        let budgets = Budgets::default();
+        let gates = budgets.of("v2/deployment_gates");
+        let (p, _) = gates.acquire(&budgets.patience).await.unwrap();
+        let learnt = budgets.learn("v2/deployment_gates", &gates, Some(&named(100, 0, "deployment_gates"))).unwrap();
+        learnt.observe(&named(100, 0, "deployment_gates"));
+        gates.answered(p, None);
+        // The gates' budget is spent; the monitor search, another limit, is not held back by it.
+        let monitors = budgets.of("v1/monitor");
+        let (p, waited) = monitors.acquire(&budgets.patience).await.unwrap();
+        assert_eq!(waited, Duration::ZERO);
+        let other = budgets.learn("v1/monitor", &monitors, Some(&named(100, 99, "monitors"))).unwrap();
+        assert!(!Arc::ptr_eq(&other, &learnt), "two names, two budgets");
+        monitors.answered(p, None);
+        let (_, waited) = budgets.of("v2/deployment_gates").acquire(&budgets.patience).await.unwrap();
+        assert!(waited >= Duration::from_secs(9), "the gates' own window must reset: {waited:?}");
+        // A family learnt once keeps its budget: another answer's name does not move it.
+        assert!(budgets.learn("v2/deployment_gates", &learnt, Some(&named(5, 5, "other"))).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn patience_is_for_the_whole_command_and_progress_renews_it() {
+        let patience = Patience::new(Duration::from_secs(300));
+        tokio::time::advance(Duration::from_secs(200)).await;
+        assert!(patience.exhausted().is_none());
+        patience.progress();
+        tokio::time::advance(Duration::from_secs(200)).await;
+        assert!(patience.exhausted().is_none(), "progress renews it");
+        tokio::time::advance(Duration::from_secs(101)).await;
+        assert!(patience.exhausted().is_some());
     }
 }
 
@@ -327,21 +516,27 @@ mod stale_tests {
     #[tokio::test(start_paused = true)]
     async fn requests_of_the_last_window_still_in_flight_count_until_answered() {
         let budget = Arc::new(RateBudget::default());
-        let (first, _) = budget.acquire().await.unwrap();
-        budget.answered(first, Some(RateHeaders { limit: Some(2), remaining: 1, reset: Duration::from_secs(1) }));
-        let (late, _) = budget.acquire().await.unwrap();
+        let (first, _) = budget.acquire(&Patience::default()).await.unwrap();
+        budget.answered(
+            first,
+            Some(RateHeaders { limit: Some(2), remaining: 1, reset: Duration::from_secs(1), name: None }),
+        );
+        let (late, _) = budget.acquire(&Patience::default()).await.unwrap();
         // The window resets while `late` is unanswered: it may land in the new one, so one is left.
         tokio::time::advance(Duration::from_secs(1)).await;
-        let (_held, waited) = budget.acquire().await.unwrap();
+        let (_held, waited) = budget.acquire(&Patience::default()).await.unwrap();
         assert_eq!(waited, Duration::ZERO);
         let waiter = tokio::spawn({
             let budget = Arc::clone(&budget);
-            async move { budget.acquire().await.unwrap() }
+            async move { budget.acquire(&Patience::default()).await.unwrap() }
         });
         tokio::time::advance(Duration::from_millis(50)).await;
         assert!(!waiter.is_finished(), "the budget is spent while `late` is in flight");
         // Once `late` is answered (its stale figures ignored), the new window has room again.
-        budget.answered(late, Some(RateHeaders { limit: Some(2), remaining: 0, reset: Duration::from_secs(1) }));
+        budget.answered(
+            late,
+            Some(RateHeaders { limit: Some(2), remaining: 0, reset: Duration::from_secs(1), name: None }),
+        );
         let (_, waited) = waiter.await.unwrap();
         assert!(waited < Duration::from_millis(200), "{waited:?}");
     }

@@ -1,12 +1,21 @@
 //! Remote: the API client and the actual state it reads.
 
 pub(crate) mod budget;
-pub mod client;
+mod create_once;
+mod credentials;
+mod endpoints;
+mod error;
+pub mod site;
+mod transport;
 pub(crate) mod wire;
 
 use futures_util::stream::{self, StreamExt};
 
-pub use client::{ApiError, Client, Credentials, SetupError};
+pub(crate) use create_once::Created;
+pub use credentials::{Credentials, API_KEY_VARS, APP_KEY_VARS};
+pub use endpoints::GateQuery;
+pub use error::{ApiError, ApiErrorKind, ConnectionCause, SetupError};
+pub use transport::Client;
 
 use crate::model::{GateKey, RemoteGate, RemoteState};
 
@@ -22,31 +31,70 @@ pub enum Fetched {
     Rules { done: usize, total: usize },
 }
 
-/// Lists every gate, then fetches rules for the gates `needs_rules` selects, at most
-/// `parallelism` requests at a time, telling `progress` how far it got.
+/// Lists the gates `query` selects, then fetches rules for those `needs_rules` selects, at
+/// most `parallelism` requests at a time, telling `progress` how far it got. A gate listed
+/// twice under one key keeps the first listed; the others are kept apart as duplicates. A gate
+/// deleted by someone else between the list and its rules is absent, and named so.
 pub async fn fetch(
     client: &Client,
     parallelism: usize,
+    query: &GateQuery,
     needs_rules: impl Fn(&GateKey) -> bool,
     progress: &(dyn Fn(Fetched) + Sync),
 ) -> Result<RemoteState, ApiError> {
-    let gates: std::collections::BTreeMap<GateKey, RemoteGate> =
-        client.list_gates().await?.into_iter().map(|g| (g.key.clone(), g)).collect();
-    progress(Fetched::Gates(gates.len()));
-    let jobs: Vec<&RemoteGate> = gates.values().filter(|g| needs_rules(&g.key)).collect();
-    let total = jobs.len();
-    let mut rules = std::collections::BTreeMap::new();
-    {
-        let mut fetched = stream::iter(jobs)
-            .map(|gate| async move { (gate.key.clone(), client.list_rules(&gate.id).await) })
-            .buffer_unordered(parallelism.max(1));
-        progress(Fetched::Rules { done: 0, total });
-        while let Some((key, result)) = fetched.next().await {
-            let mut list = result?;
-            list.sort_by(|a, b| a.rule.name.cmp(&b.rule.name).then(a.id.cmp(&b.id)));
-            rules.insert(key, list);
-            progress(Fetched::Rules { done: rules.len(), total });
+    let mut state = RemoteState::default();
+    for gate in client.list_gates(query).await? {
+        if state.gates.contains_key(&gate.key) {
+            state.duplicates.push((gate, Vec::new()));
+        } else {
+            state.gates.insert(gate.key.clone(), gate);
         }
     }
-    Ok(RemoteState { gates, rules })
+    progress(Fetched::Gates(state.gates.len() + state.duplicates.len()));
+    let jobs: Vec<RemoteGate> = state
+        .gates
+        .values()
+        .chain(state.duplicates.iter().map(|(g, _)| g))
+        .filter(|g| needs_rules(&g.key))
+        .cloned()
+        .collect();
+    let total = jobs.len();
+    let mut done = 0;
+    {
+        let mut fetched = stream::iter(jobs)
+            .map(|gate| async move {
+                let rules = client.list_rules(&gate.id).await;
+                (gate, rules)
+            })
+            .buffer_unordered(parallelism.max(1));
+        progress(Fetched::Rules { done: 0, total });
+        while let Some((gate, result)) = fetched.next().await {
+            let mut list = match result {
+                Ok(list) => list,
+                // Deleted since it was listed? Asked again by id, once, before it counts as gone.
+                Err(e) if e.status() == Some(404) => match client.get_gate(&gate.id).await {
+                    Err(again) if again.status() == Some(404) => {
+                        state.vanished.push(gate.key.clone());
+                        state.gates.retain(|_, g| g.id != gate.id);
+                        state.duplicates.retain(|(g, _)| g.id != gate.id);
+                        done += 1;
+                        progress(Fetched::Rules { done, total });
+                        continue;
+                    }
+                    _ => return Err(e),
+                },
+                Err(e) => return Err(e),
+            };
+            list.sort_by(|a, b| a.rule.name.cmp(&b.rule.name).then(a.id.cmp(&b.id)));
+            match state.duplicates.iter_mut().find(|(g, _)| g.id == gate.id) {
+                Some((_, rules)) => *rules = list,
+                None => {
+                    state.rules.insert(gate.key.clone(), list);
+                }
+            }
+            done += 1;
+            progress(Fetched::Rules { done, total });
+        }
+    }
+    Ok(state)
 }

@@ -32,6 +32,16 @@ pub struct PlanDocument {
     pub diagnostics: Vec<super::diagnostics::DiagnosticDocument>,
     /// Why the online checks were not made, in part or in all (a missing permission).
     pub unchecked: Option<String>,
+    /// Keys under which the API holds several gates: the ids, the one managed first.
+    pub duplicate_gates: Vec<DuplicateGatesDocument>,
+    /// Gates deleted by someone else while the plan read them: planned as absent.
+    pub vanished: Vec<GateRef>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DuplicateGatesDocument {
+    pub gate: GateRef,
+    pub ids: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -92,6 +102,9 @@ pub struct Change {
     pub before: Option<Attributes>,
     /// The state after apply; null for a delete.
     pub after: Option<Attributes>,
+    /// A rule deleted as the extra of two remote rules of one declared name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -162,6 +175,7 @@ pub fn changes(plan: &Plan) -> Vec<Change> {
             actions,
             before,
             after,
+            duplicate: false,
         };
         match &gate.action {
             GateAction::Create { dry_run } => out.push(gate_change(vec![Create], None, gate_attrs(*dry_run))),
@@ -188,6 +202,7 @@ pub fn changes(plan: &Plan) -> Vec<Change> {
                 actions,
                 before,
                 after,
+                duplicate: matches!(rule, RuleAction::Delete { duplicate: true, .. }),
             });
         }
     }
@@ -209,6 +224,12 @@ pub fn document(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>
             found.iter().map(|d| super::diagnostics::document(d, &mut locator)).collect()
         },
         unchecked: unchecked.map(str::to_string),
+        duplicate_gates: plan
+            .duplicate_gates
+            .iter()
+            .map(|d| DuplicateGatesDocument { gate: (&d.key).into(), ids: d.ids.clone() })
+            .collect(),
+        vanished: plan.vanished.iter().map(GateRef::from).collect(),
     }
 }
 

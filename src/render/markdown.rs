@@ -114,6 +114,7 @@ fn rule_sides(action: &RuleAction) -> (&'static str, Option<&Rule>, Option<&Rule
         RuleAction::Create { after } => ("➕ create", None, Some(after)),
         RuleAction::Update { before, after, .. } => ("🔄 update", Some(before), Some(after)),
         RuleAction::Replace { before, after, .. } => ("♻️ replace", Some(before), Some(after)),
+        RuleAction::Delete { before, duplicate: true, .. } => ("➖ delete extra", Some(before), None),
         RuleAction::Delete { before, .. } => ("➖ delete", Some(before), None),
     }
 }
@@ -121,10 +122,10 @@ fn rule_sides(action: &RuleAction) -> (&'static str, Option<&Rule>, Option<&Rule
 /// Texts longer than this also get their changed words highlighted.
 const LONG_TEXT: usize = 60;
 
-/// `service:checkout <del>env:prod</del> <ins>env:staging</ins>`
-fn highlighted_words(old: &str, new: &str) -> String {
+/// `service:checkout <del>env:prod</del> <ins>env:staging</ins>`; none for texts too long to diff.
+fn highlighted_words(old: &str, new: &str) -> Option<String> {
     let mut out = String::new();
-    for (tag, text) in super::words(old, new) {
+    for (tag, text) in super::words(old, new)? {
         let text = inline(&text);
         match tag {
             similar::ChangeTag::Equal => out.push_str(&text),
@@ -132,7 +133,7 @@ fn highlighted_words(old: &str, new: &str) -> String {
             similar::ChangeTag::Insert => out.push_str(&format!("<ins>{text}</ins>")),
         }
     }
-    out
+    Some(out)
 }
 
 /// Every changed gate and rule of a gate, in plan order.
@@ -155,7 +156,7 @@ fn changes(key: &GateKey, action: &GateAction, rules: &[RuleAction]) -> Vec<Chan
         let differences = AttrChange::between(before, after);
         let words = differences.iter().find_map(|c| match (&c.before, &c.after) {
             (Some(AttrValue::Text(a)), Some(AttrValue::Text(b))) if a.len().max(b.len()) > LONG_TEXT => {
-                Some(format!("{}, word by word: {}", attribute_name(&c.name), highlighted_words(a, b)))
+                highlighted_words(a, b).map(|words| format!("{}, word by word: {words}", attribute_name(&c.name)))
             }
             _ => None,
         });
@@ -279,6 +280,7 @@ pub(crate) fn render_plan(
                 .then(|| format!("➖ delete gate {}", code(&g.key.to_string())));
             let rules = g.rules.iter().filter_map(|r| {
                 match r {
+                    RuleAction::Delete { duplicate: true, .. } => Some("➖ delete extra (duplicate)"),
                     RuleAction::Delete { .. } => Some("➖ delete"),
                     RuleAction::Replace { .. } => Some("♻️ replace"),
                     _ => None,
@@ -291,6 +293,25 @@ pub(crate) fn render_plan(
     if !destructive.is_empty() {
         writeln!(head, "\n**Destructive changes** ({}):\n", destructive.len()).unwrap();
         head.push_str(&capped_list(destructive.into_iter()));
+    }
+    for duplicate in &plan.duplicate_gates {
+        let ids: Vec<String> = duplicate.ids.iter().map(|id| code(id)).collect();
+        writeln!(
+            head,
+            "\n> ⚠️ {} remote gates are {} (ids {}): gatesctl manages the first; the extra ones are deleted only with `--prune`.",
+            duplicate.ids.len(),
+            code(&duplicate.key.to_string()),
+            ids.join(", ")
+        )
+        .unwrap();
+    }
+    for key in &plan.vanished {
+        writeln!(
+            head,
+            "\n> ℹ️ Gate {} was deleted by someone else while gatesctl read it: planned as absent.",
+            code(&key.to_string())
+        )
+        .unwrap();
     }
     head.push_str(&checks(found, unchecked));
 

@@ -67,11 +67,19 @@ impl Palette {
     }
 }
 
+/// Texts of more words than this get no word diff, only their old and new values: a diff's
+/// cost grows with the square of the words changed, and no reader follows a longer one.
+const MAX_DIFF_WORDS: usize = 1000;
+
 /// The words of two texts, each equal, removed or added: the word diff of long queries in
-/// text and Markdown plans. Runs of one kind are joined, and blanks between words are shown
-/// as kept, so a change reads as whole words (`a {+b c+}`, not `a{+ b c+}`).
-pub(crate) fn words(old: &str, new: &str) -> Vec<(similar::ChangeTag, String)> {
+/// text and Markdown plans, none for texts over [`MAX_DIFF_WORDS`] words. Runs of one kind are
+/// joined, and blanks between words are shown as kept, so a change reads as whole words
+/// (`a {+b c+}`, not `a{+ b c+}`).
+pub(crate) fn words(old: &str, new: &str) -> Option<Vec<(similar::ChangeTag, String)>> {
     use similar::{ChangeTag, TextDiff};
+    if old.split_whitespace().nth(MAX_DIFF_WORDS).is_some() || new.split_whitespace().nth(MAX_DIFF_WORDS).is_some() {
+        return None;
+    }
     let diff = TextDiff::from_words(old, new);
     let mut out: Vec<(ChangeTag, String)> = Vec::new();
     for change in diff.iter_all_changes() {
@@ -85,5 +93,5 @@ pub(crate) fn words(old: &str, new: &str) -> Vec<(similar::ChangeTag, String)> {
             _ => out.push((tag, text.to_string())),
         }
     }
-    out
+    Some(out)
 }

@@ -51,7 +51,7 @@ pub fn render_plan(plan: &Plan, p: Palette) -> String {
                 GateAction::Keep { .. } => {}
             }
             for rule in &gate.rules {
-                render_rule(&mut out, p, rule);
+                render_rule(&mut out, p, rule, &gate.rules);
             }
         }
         out.push('\n');
@@ -63,6 +63,26 @@ pub fn render_plan(plan: &Plan, p: Palette) -> String {
             "\n{} targeting is in effect (--target {}): this plan covers only the gates matched.\nChanges to other gates may be pending: use --target for emergencies, then plan without it.",
             p.update("Warning:"),
             plan.targets.join(", --target ")
+        )
+        .unwrap();
+    }
+    for duplicate in &plan.duplicate_gates {
+        writeln!(
+            out,
+            "\n{} {} remote gates are {} (ids {}): gatesctl manages the first; the extra {} deleted only with --prune.",
+            p.update("Warning:"),
+            duplicate.ids.len(),
+            duplicate.key,
+            duplicate.ids.iter().map(|id| crate::escape::terminal(id).into_owned()).collect::<Vec<_>>().join(", "),
+            if duplicate.ids.len() == 2 { "one is" } else { "ones are" }
+        )
+        .unwrap();
+    }
+    for key in &plan.vanished {
+        writeln!(
+            out,
+            "\n{} gate {key} was deleted by someone else while gatesctl read it: planned as absent.",
+            p.update("Note:")
         )
         .unwrap();
     }
@@ -110,8 +130,29 @@ pub(crate) fn kept_as_is(before: &Rule, after: &Rule) -> Vec<(String, String)> {
         .collect()
 }
 
-fn render_rule(out: &mut String, p: Palette, action: &RuleAction) {
+/// How many remote rules share the name of a duplicate being deleted: the one kept, and each
+/// deleted.
+pub(crate) fn twins(action: &RuleAction, all: &[RuleAction]) -> usize {
+    1 + all
+        .iter()
+        .filter(|a| matches!(a, RuleAction::Delete { duplicate: true, .. }) && a.name() == action.name())
+        .count()
+}
+
+fn render_rule(out: &mut String, p: Palette, action: &RuleAction, all: &[RuleAction]) {
     match action {
+        RuleAction::Delete { before, duplicate: true, .. } => {
+            let name = quoted(&before.name);
+            let why = format!(
+                "({} remote rules named {name}: deleting the extra one, keeping the one the file matches)",
+                twins(action, all)
+            );
+            writeln!(out, "      {} extra rule {name} ({}) {}", p.delete("-"), before.rule_type(), p.dim(&why))
+                .unwrap();
+            for (k, v) in rule_attrs(before) {
+                attr_line(out, p, 10, "-", &k, &v, None);
+            }
+        }
         RuleAction::Create { after } => {
             writeln!(out, "      {} rule {} ({})", p.create("+"), quoted(&after.name), after.rule_type()).unwrap();
             for (k, v) in rule_attrs(after) {
@@ -179,18 +220,20 @@ fn attr_change(out: &mut String, p: Palette, indent: usize, key: &str, old: &Att
             writeln!(out, "{pad}{} {key}:", p.update("~")).unwrap();
             writeln!(out, "{pad}    {} {old_text}", p.delete("-")).unwrap();
             writeln!(out, "{pad}    {} {new_text}", p.create("+")).unwrap();
-            writeln!(out, "{pad}    {} \"{}\"", p.dim("words:"), word_diff(a, b, p)).unwrap();
+            if let Some(words) = word_diff(a, b, p) {
+                writeln!(out, "{pad}    {} \"{words}\"", p.dim("words:")).unwrap();
+            }
         }
         _ => writeln!(out, "{pad}{} {key} = {old_text} → {new_text}", p.update("~")).unwrap(),
     }
 }
 
-/// A word-level diff of two texts, git's `--word-diff=plain` style: `[-removed-]{+added+}`.
-/// The words of the values are compared, then escaped: quotes around the value are not part
-/// of its first and last words.
-pub fn word_diff(old: &str, new: &str, p: Palette) -> String {
+/// A word-level diff of two texts, git's `--word-diff=plain` style: `[-removed-]{+added+}`;
+/// none for texts too long to diff. The words of the values are compared, then escaped: quotes
+/// around the value are not part of its first and last words.
+pub fn word_diff(old: &str, new: &str, p: Palette) -> Option<String> {
     let mut out = String::new();
-    for (tag, text) in super::words(old, new) {
+    for (tag, text) in super::words(old, new)? {
         let text = quoted_inner(&text);
         match tag {
             ChangeTag::Equal => out.push_str(&text),
@@ -198,7 +241,7 @@ pub fn word_diff(old: &str, new: &str, p: Palette) -> String {
             ChangeTag::Insert => out.push_str(&p.create(&format!("{{+{text}+}}"))),
         }
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -208,13 +251,22 @@ mod tests {
     #[test]
     fn word_diff_marks_only_changed_words() {
         let d = word_diff("service:a env:prod status:alert", "service:a env:staging status:alert", Palette::PLAIN);
-        assert_eq!(d, "service:a [-env:prod-]{+env:staging+} status:alert");
+        assert_eq!(d.as_deref(), Some("service:a [-env:prod-]{+env:staging+} status:alert"));
     }
 
     #[test]
     fn words_added_at_the_end_leave_the_last_word_alone() {
         let old = "service:checkout env:production tag:deployment-gate";
         let d = word_diff(old, &format!("{old} team:payments priority:p1"), Palette::PLAIN);
-        assert_eq!(d, "service:checkout env:production tag:deployment-gate {+team:payments priority:p1+}");
+        assert_eq!(
+            d.as_deref(),
+            Some("service:checkout env:production tag:deployment-gate {+team:payments priority:p1+}")
+        );
+    }
+
+    #[test]
+    fn texts_too_long_to_diff_get_no_word_diff() {
+        let long = "a ".repeat(5000);
+        assert_eq!(word_diff(&long, &format!("{long} b"), Palette::PLAIN), None);
     }
 }

@@ -16,7 +16,8 @@ use super::error;
 pub struct Faults {
     /// Added before every answer.
     pub latency: Duration,
-    /// At most this many requests per period; more get 429 until the window resets.
+    /// At most this many requests per period, for each rate limit (the deployment gates', the
+    /// monitors'); more get 429 until the window resets.
     pub rate_limit: Option<RateLimit>,
     /// Every Nth mutating request answers 500 without changing anything.
     pub fail_every: Option<u32>,
@@ -58,11 +59,22 @@ struct Counters {
     mutations: u32,
     creates: u32,
     polls: u32,
-    window_start: Option<Instant>,
-    window_count: u32,
+    /// Each rate limit's window: when it started, and the requests counted in it.
+    windows: std::collections::HashMap<&'static str, (Instant, u32)>,
+}
+
+/// The rate limit a path counts against, named as Datadog names its limits in
+/// `X-RateLimit-Name`: the monitor endpoints have theirs, the deployment gates theirs.
+pub fn limit_name(path: &str) -> &'static str {
+    if path.starts_with("/api/v1/monitor") {
+        "monitors"
+    } else {
+        "deployment_gates"
+    }
 }
 
 pub struct RateHeaders {
+    name: &'static str,
     limit: u32,
     period: Duration,
     remaining: u32,
@@ -77,33 +89,32 @@ impl RateHeaders {
         h.insert("x-ratelimit-period", secs(self.period));
         h.insert("x-ratelimit-remaining", HeaderValue::from(self.remaining));
         h.insert("x-ratelimit-reset", secs(self.reset));
-        h.insert("x-ratelimit-name", HeaderValue::from_static("deployment_gates"));
+        h.insert("x-ratelimit-name", HeaderValue::from_static(self.name));
     }
 }
 
 impl FaultState {
-    /// Counts the request against the rate limit window and returns the headers to send.
-    pub fn rate(&self, faults: &Faults) -> Option<(RateHeaders, bool)> {
+    /// Counts the request against the window of its rate limit (each limit has its own) and
+    /// returns the headers to send.
+    pub fn rate(&self, faults: &Faults, path: &str) -> Option<(RateHeaders, bool)> {
         let limit = faults.rate_limit?;
+        let name = limit_name(path);
         let mut c = self.counters.lock().unwrap();
         let now = Instant::now();
-        let start = match c.window_start {
-            Some(s) if now.duration_since(s) < limit.period => s,
-            _ => {
-                c.window_count = 0;
-                c.window_start = Some(now);
-                now
-            }
-        };
-        let allowed = c.window_count < limit.limit;
+        let window = c.windows.entry(name).or_insert((now, 0));
+        if now.duration_since(window.0) >= limit.period {
+            *window = (now, 0);
+        }
+        let allowed = window.1 < limit.limit;
         if allowed {
-            c.window_count += 1;
+            window.1 += 1;
         }
         let headers = RateHeaders {
+            name,
             limit: limit.limit,
             period: limit.period,
-            remaining: limit.limit - c.window_count,
-            reset: limit.period.saturating_sub(now.duration_since(start)),
+            remaining: limit.limit - window.1,
+            reset: limit.period.saturating_sub(now.duration_since(window.0)),
         };
         Some((headers, allowed))
     }

@@ -233,7 +233,7 @@ async fn gatekeeper(State(shared): State<Arc<Shared>>, request: Request, next: N
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
-    let rate = shared.faults.rate(faults);
+    let rate = shared.faults.rate(faults, &path);
     let mut dropped = false;
     let mut response = match (&rate, authenticated) {
         (_, false) => error(StatusCode::FORBIDDEN, "Forbidden"),

@@ -162,6 +162,6 @@ impl Store {
             std::fs::create_dir_all(dir)?;
         }
         let text = serde_json::to_vec_pretty(self).expect("store serialises");
-        crate::output::write_file(path, &text)
+        crate::output::write_file(path, &text, crate::output::Readers::Owner)
     }
 }

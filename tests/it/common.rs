@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use gatesctl::remote::{client, Client, Credentials};
+use gatesctl::remote::{site, Client, Credentials};
 use gatesctl::sandbox::{self, RecordedRequest, RunningSandbox, SandboxOptions};
 
 /// Two gates, three kinds of rule settings: the configuration most end-to-end tests start from.
@@ -47,8 +47,33 @@ pub fn applied(config: &str) -> (tempfile::TempDir, TestSandbox) {
 }
 
 /// The id of the first remote gate of `service`.
+/// A sandbox holding `count` gates `svcNN/production` (and `others`), and `file` owning `svc*`
+/// (plus the `manage` lines) that declares the first `declared` of them.
+pub fn fleet(
+    count: usize,
+    declared: usize,
+    others: &[&str],
+    file: &str,
+    manage: &str,
+) -> (tempfile::TempDir, TestSandbox) {
+    use gatesctl::model::GateKey;
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    let client = sandbox.client();
+    let services = (0..count).map(|i| format!("svc{i:02}")).chain(others.iter().map(|s| s.to_string()));
+    for service in services {
+        sandbox.block_on(client.create_gate(&GateKey::new(service, "production", "default"), false)).unwrap();
+    }
+    let mut config = format!("version = 1\n\n[manage]\nservices = [\"svc*\"]\n{manage}");
+    for i in 0..declared {
+        config.push_str(&format!("\n[[gates]]\nservice = \"svc{i:02}\"\nenv = \"production\"\n"));
+    }
+    write(dir.path(), file, &config);
+    (dir, sandbox)
+}
+
 pub fn gate_id(sandbox: &TestSandbox, service: &str) -> String {
-    let gates = sandbox.block_on(sandbox.client().list_gates()).unwrap();
+    let gates = sandbox.block_on(sandbox.client().list_gates(&Default::default())).unwrap();
     gates.into_iter().find(|g| g.key.service == service).unwrap().id
 }
 
@@ -95,7 +120,7 @@ impl TestSandbox {
 
     /// A library client for out-of-band changes, as someone clicking in the UI would make.
     pub fn client(&self) -> Client {
-        Client::new(client::base_url(None, Some(&self.url)).unwrap(), Credentials::new("k", "k"), false).unwrap()
+        Client::new(site::base_url(None, Some(&self.url)).unwrap(), Credentials::new("k", "k"), false).unwrap()
     }
 
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
@@ -351,6 +376,7 @@ pub struct Seen {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    pub body: String,
 }
 
 /// What the hostile proxy does with one request.
@@ -409,6 +435,7 @@ impl Proxy {
                             .iter()
                             .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                             .collect(),
+                        body: String::from_utf8_lossy(&body).into_owned(),
                     };
                     seen.lock().unwrap().push(request.clone());
                     let reply = decide(&request);

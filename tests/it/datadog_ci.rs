@@ -196,3 +196,153 @@ fn fips_is_refused_with_a_statement_unless_its_error_is_ignored() {
     let by_env = gatesctl(dir.path(), &[&["deployment", "gate"], &args[..]].concat(), &env);
     assert_eq!(by_env.code, 0, "{by_env:?}");
 }
+
+/// The ledger's rule fails; `dryRun` at the rule or the gate level makes it report and pass.
+#[test]
+fn dry_run_in_a_config_file_is_read_as_datadog_ci_reads_it() {
+    let (dir, sandbox) = org();
+    let rule = |dry_run_key: &str, dry_run: bool| {
+        format!(
+            r#"{{"name": "ledger", "type": "monitor", "{dry_run_key}": {dry_run}, "options": {{"query": "service:ledger env:prod"}}}}"#
+        )
+    };
+    let cases = [
+        // datadog-ci's own key, at the rule's level and at the gate's: 0 where it fails, as datadog-ci.
+        (format!(r#"{{"rules": [{}]}}"#, rule("dryRun", true)), 0),
+        (format!(r#"{{"dryRun": true, "rules": [{}]}}"#, rule("dryRun", false)), 0),
+        (format!(r#"{{"dryRun": false, "rules": [{}]}}"#, rule("dryRun", false)), 1),
+        // The API's spelling, read as its alias.
+        (format!(r#"{{"rules": [{}]}}"#, rule("dry_run", true)), 0),
+    ];
+    for (i, (text, code)) in cases.iter().enumerate() {
+        let file = format!("case{i}.json");
+        std::fs::write(dir.path().join(&file), text).unwrap();
+        let run = gate(&sandbox, dir.path(), &["--service", "ledger", "--env", "prod", "--config", &file]);
+        assert_eq!(run.code, *code, "{text}: {run:?}");
+    }
+    // Both spellings at once, or a typo in a rule: refused with the place, nothing sent.
+    let triggers =
+        || sandbox.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/evaluation")).count();
+    let before = triggers();
+    for (text, expected) in [
+        (
+            r#"{"rules": [{"name": "a", "type": "monitor", "dryRun": true, "dry_run": true, "options": {"query": "x"}}]}"#,
+            "both.json:rules[0].dry_run: both dryRun and dry_run are given",
+        ),
+        (
+            r#"{"rules": [{"name": "a", "type": "monitor", "dryrun": true, "options": {"query": "x"}}]}"#,
+            "typo.json:rules[0].dryrun: unknown key (did you mean \"dryRun\"?)",
+        ),
+    ] {
+        let file = if expected.starts_with("both") { "both.json" } else { "typo.json" };
+        std::fs::write(dir.path().join(file), text).unwrap();
+        let run = gate(&sandbox, dir.path(), &["--service", "ledger", "--env", "prod", "--config", file]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains(expected), "{expected}: {run:?}");
+    }
+    assert_eq!(triggers(), before, "nothing sent for a file refused");
+}
+
+#[test]
+fn the_poll_at_the_deadline_is_made_and_its_verdict_read() {
+    // The verdict comes on the second poll, exactly at the timeout: datadog-ci reads it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gates.toml"), GATES).unwrap();
+    let eval = EvalSettings { pending_polls: 1, ..Default::default() };
+    let monitors = Some(gatesctl::sandbox::monitors::parse_file(MONITORS).unwrap());
+    let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { eval, monitors, ..Default::default() });
+    assert_eq!(sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]).code, 0);
+    let run =
+        gate(&sandbox, dir.path(), &["--service", "ledger", "--env", "prod", "--timeout", "2", "--interval", "2s"]);
+    assert_eq!(run.code, 1, "the failing verdict of the last poll decides: {run:?}");
+    assert!(run.stdout.contains("FAIL"), "{run:?}");
+    assert!(!run.stderr.contains("SKIPPED"), "{run:?}");
+}
+
+#[test]
+fn permanent_errors_end_the_wait_at_once_and_name_their_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    // A TLS server whose certificate no trusted CA signed (no SSL_CERT_FILE given).
+    let port = crate::network::tls_terminator(&sandbox, &sandbox.url);
+    let url = format!("https://localhost:{port}");
+    let env = [("DD_API_URL", url.as_str()), ("DATADOG_API_KEY", "k"), ("DATADOG_APP_KEY", "k")];
+    let args = ["deployment", "gate", "--service", "payments-backend", "--env", "prod"];
+    let started = std::time::Instant::now();
+    let open = gatesctl(dir.path(), &args, &env);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "not retried for hours: {open:?}");
+    assert_eq!(open.code, 0, "fail-open, as documented: {open:?}");
+    assert!(open.stderr.contains("SSL_CERT_FILE"), "{open:?}");
+    let closed = gatesctl(dir.path(), &[&args[..], &["--fail-on-error"]].concat(), &env);
+    assert_eq!(closed.code, 1, "{closed:?}");
+
+    // A name that does not resolve (.invalid never does).
+    let env = [("DD_API_URL", "https://gatesctl-test.invalid"), ("DATADOG_API_KEY", "k"), ("DATADOG_APP_KEY", "k")];
+    let started = std::time::Instant::now();
+    let run = gatesctl(dir.path(), &[&args[..], &["--fail-on-error"]].concat(), &env);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{run:?}");
+    assert_eq!(run.code, 1, "{run:?}");
+
+    // An authentication refusal: 1 at once, as datadog-ci's client errors.
+    let refusing = crate::common::Proxy::start(&sandbox, &sandbox.url, |_| crate::common::Reply::Answer {
+        status: 403,
+        headers: vec![("content-type", "application/json".into())],
+        body: r#"{"errors":["Forbidden"]}"#.into(),
+    });
+    let run = refusing.gatesctl(dir.path(), &args);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(refusing.seen().len(), 1, "never retried: {:?}", refusing.seen());
+}
+
+#[test]
+fn empty_flags_are_left_out_of_the_request_as_datadog_ci_leaves_them() {
+    let (dir, sandbox) = org();
+    let watching = crate::common::Proxy::start(&sandbox, &sandbox.url, |_| crate::common::Reply::Forward);
+    let run = watching.gatesctl(
+        dir.path(),
+        &[
+            "deployment",
+            "gate",
+            "--service",
+            "payments-backend",
+            "--env",
+            "prod",
+            "--identifier",
+            "",
+            "--version",
+            "",
+            "--apm-primary-tag",
+            "",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let trigger = watching.seen().into_iter().find(|s| s.method == "POST").unwrap();
+    let body: serde_json::Value = serde_json::from_str(&trigger.body).unwrap();
+    let attributes = body["data"]["attributes"].as_object().unwrap();
+    let mut keys: Vec<&str> = attributes.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["env", "service"], "{body}");
+}
+
+#[test]
+fn flags_datadog_ci_accepts_are_accepted() {
+    let (dir, sandbox) = org();
+    let args = ["--service", "payments-backend", "--env", "prod"];
+    let run = gate(&sandbox, dir.path(), &[&args[..], &["--log-format", "json"]].concat());
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["outcome"], "pass");
+    let url = sandbox.url.clone();
+    let env = [("DD_API_URL", url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k"), ("DD_LOG_FORMAT", "json")];
+    let run = gatesctl(dir.path(), &[&["deployment", "gate"], &args[..]].concat(), &env);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(serde_json::from_str::<serde_json::Value>(&run.stdout).is_ok(), "{run:?}");
+
+    // A site gatesctl does not know is used as datadog-ci uses it, with a warning: here it does
+    // not resolve, so the gate is skipped, fail-open.
+    let env = [("DATADOG_SITE", "datad0g.invalid"), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
+    let run = gatesctl(dir.path(), &[&["deployment", "gate"], &args[..], &["--timeout", "5"]].concat(), &env);
+    assert!(run.stderr.contains("\"datad0g.invalid\" is not a Datadog site gatesctl knows"), "{run:?}");
+    assert!(run.stderr.contains("api.datad0g.invalid"), "{run:?}");
+    assert_eq!(run.code, 0, "{run:?}");
+}

@@ -43,7 +43,7 @@ fn example_organisation_applies_then_settles() {
     assert_settled(&sandbox, dir.path());
 
     // The state really is on the server.
-    let gates = sandbox.block_on(sandbox.client().list_gates()).unwrap();
+    let gates = sandbox.block_on(sandbox.client().list_gates(&Default::default())).unwrap();
     assert_eq!(gates.len(), 12);
 
     // Running apply again converges: nothing is sent.
@@ -116,8 +116,12 @@ fn a_rule_added_out_of_band_is_planned_for_deletion() {
     let (dir, sandbox) = setup(SMALL);
     apply_ok(&sandbox, dir.path());
     let client = sandbox.client();
-    let gate =
-        sandbox.block_on(client.list_gates()).unwrap().into_iter().find(|g| g.key.service == "checkout").unwrap();
+    let gate = sandbox
+        .block_on(client.list_gates(&Default::default()))
+        .unwrap()
+        .into_iter()
+        .find(|g| g.key.service == "checkout")
+        .unwrap();
     let ui_rule = Rule {
         name: "Added in the UI".into(),
         dry_run: true,
@@ -233,8 +237,7 @@ fn apply_goes_on_after_a_failure_and_skips_what_depends_on_it() {
                 rules: vec![RuleAction::Create { after: rule }],
             },
         ],
-        unmanaged: vec![],
-        targets: vec![],
+        ..Plan::default()
     };
     let stop = std::sync::atomic::AtomicBool::new(false);
     let report = sandbox.block_on(gatesctl::apply::apply(&client, &plan, 1, &stop, |_| {}));

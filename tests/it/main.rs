@@ -1,5 +1,6 @@
 //! The integration tests, in one binary so they link once.
 
+mod adversary;
 mod architecture;
 mod common;
 mod conformance;

@@ -15,7 +15,7 @@ fn tls() -> PathBuf {
 }
 
 /// A TLS server on loopback with the test CA's certificate, passing the clear bytes to `to`.
-fn tls_terminator(sandbox: &TestSandbox, to: &str) -> u16 {
+pub(crate) fn tls_terminator(sandbox: &TestSandbox, to: &str) -> u16 {
     let certs =
         CertificateDer::pem_file_iter(tls().join("server.pem")).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
     let key = PrivateKeyDer::from_pem_file(tls().join("server.key")).unwrap();

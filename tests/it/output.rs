@@ -137,7 +137,7 @@ fn drift_reports_name_each_kind_and_show_attribute_differences() {
     let client = sandbox.client();
     // A declared gate never applied, a rule changed in the UI, a remote gate nobody declares.
     write(dir.path(), "gates.toml", &config);
-    let gates = sandbox.block_on(client.list_gates()).unwrap();
+    let gates = sandbox.block_on(client.list_gates(&Default::default())).unwrap();
     let checkout = gates.iter().find(|g| g.key.service == "checkout").unwrap();
     let rules = sandbox.block_on(client.list_rules(&checkout.id)).unwrap();
     let errors = rules.iter().find(|r| r.rule.name == "Errors").unwrap();

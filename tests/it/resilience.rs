@@ -123,8 +123,8 @@ fn no_request_is_sent_once_the_rate_limit_budget_is_spent() {
     assert_eq!(plan.code, 0, "{plan:?}");
     assert!(plan.stdout.contains("rules 24 to create"), "{plan:?}");
     let requests = sandbox.requests();
-    // One list page, one rules read per gate and one monitor search per query, all spending
-    // one budget: not one of them refused.
+    // One list page, one rules read per gate and one monitor search per query, each limit
+    // (the gates', the monitors') spending its own budget: not one of them refused.
     let searches = requests.iter().filter(|r| r.path == "/api/v1/monitor/search").count();
     assert_eq!((requests.len(), searches), (13 + 12, 12), "{requests:?}");
     assert!(requests.iter().all(|r| r.status == 200), "{requests:?}");

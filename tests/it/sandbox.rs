@@ -57,7 +57,7 @@ fn the_gate_list_pages_with_next_cursor() {
     assert!(last["meta"]["page"].get("next_cursor").is_none(), "no next_cursor on the last page");
     assert_eq!(http.get("/api/v2/deployment_gates?page[size]=1001").0, 400);
     // The client reads every page.
-    assert_eq!(sandbox.block_on(sandbox.client().list_gates()).unwrap().len(), 5);
+    assert_eq!(sandbox.block_on(sandbox.client().list_gates(&Default::default())).unwrap().len(), 5);
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn state_persists_across_restarts() {
         assert_eq!(Http::new(&sandbox).post("/api/v2/deployment_gates", gate_body("checkout")).0, 200);
     }
     let sandbox = TestSandbox::start(dir.path());
-    let gates = sandbox.block_on(sandbox.client().list_gates()).unwrap();
+    let gates = sandbox.block_on(sandbox.client().list_gates(&Default::default())).unwrap();
     assert_eq!(gates.len(), 1);
     assert_eq!(gates[0].key.service, "checkout");
 }

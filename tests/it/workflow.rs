@@ -211,21 +211,7 @@ fn import_filters_by_service_and_env() {
 
 /// 20 gates svc00..svc19 exist; the file declares the first `declared` of them.
 fn fleet(declared: usize) -> (tempfile::TempDir, TestSandbox) {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = TestSandbox::start(dir.path());
-    let client = sandbox.client();
-    for i in 0..20 {
-        sandbox
-            .block_on(client.create_gate(&GateKey::new(format!("svc{i:02}"), "production", "default"), false))
-            .unwrap();
-    }
-    sandbox.block_on(client.create_gate(&GateKey::new("other-team", "production", "default"), false)).unwrap();
-    let mut config = String::from("version = 1\n\n[manage]\nservices = [\"svc*\"]\nenvs = [\"production\"]\n");
-    for i in 0..declared {
-        config.push_str(&format!("\n[[gates]]\nservice = \"svc{i:02}\"\nenv = \"production\"\n"));
-    }
-    write(dir.path(), "gates.toml", &config);
-    (dir, sandbox)
+    crate::common::fleet(20, declared, &["other-team"], "gates.toml", "envs = [\"production\"]\n")
 }
 
 #[test]
@@ -248,8 +234,12 @@ fn pruning_half_the_gates_is_refused_unless_forced() {
     let forced = sandbox.gatesctl(dir.path(), &["apply", "--prune", "--force", "--auto-approve"]);
     assert_eq!(forced.code, 0, "{forced:?}");
     assert!(forced.stdout.contains("gates 0 to create, 0 to update, 10 to delete"), "{forced:?}");
-    let left: Vec<String> =
-        sandbox.block_on(sandbox.client().list_gates()).unwrap().into_iter().map(|g| g.key.service).collect();
+    let left: Vec<String> = sandbox
+        .block_on(sandbox.client().list_gates(&Default::default()))
+        .unwrap()
+        .into_iter()
+        .map(|g| g.key.service)
+        .collect();
     assert_eq!(left.len(), 11, "{left:?}");
     assert!(left.contains(&"other-team".to_string()), "out of scope: never touched");
 }
