@@ -16,8 +16,9 @@ pub mod config;
 pub mod sandbox;
 // Layer 2: the API.
 pub mod remote;
-// Layer 3: the diff.
+// Layer 3: the diff, and the judged history.
 pub mod plan;
+pub mod report;
 // Layer 4: its outputs.
 pub mod apply;
 pub mod render;

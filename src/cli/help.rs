@@ -26,6 +26,32 @@ macro_rules! network {
     };
 }
 
+macro_rules! no_color {
+    () => {
+        "  NO_COLOR                      No colour, whatever the terminal\n"
+    };
+}
+
+macro_rules! signals {
+    () => {
+        "  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)"
+    };
+}
+
+/// The environment of a command that only reads gates.
+macro_rules! reading_environment {
+    () => {
+        concat!(
+            "Environment:\n",
+            api_key!(),
+            "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read\n",
+            site!(),
+            network!(),
+            no_color!(),
+        )
+    };
+}
+
 pub(super) const PLAN: &str = concat!(
     "Environment:\n",
     api_key!(),
@@ -35,7 +61,7 @@ pub(super) const PLAN: &str = concat!(
     network!(),
     "  GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID\n",
     "                                Where a capped Markdown comment points for the full plan\n",
-    "  NO_COLOR                      No colour, whatever the terminal\n",
+    no_color!(),
     "\n",
     "Exit codes:\n",
     "  0    no changes; with changes too, unless --detailed-exitcode (monitor check warnings, and a\n",
@@ -43,7 +69,17 @@ pub(super) const PLAN: &str = concat!(
     "  2    changes (with --detailed-exitcode)\n",
     "  1    invalid files or flags, API or network error, refused by a safety threshold; with\n",
     "       --strict, a monitor query matching no monitor or more than 50\n",
-    "  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)",
+    signals!(),
+);
+
+pub(super) const REPORT: &str = concat!(
+    reading_environment!(),
+    "\n",
+    "Exit codes:\n",
+    "  0    reported (and with --write, the files written), whatever the recommendations\n",
+    "  1    invalid files or flags, --since over 30 days, API or network error, a file that\n",
+    "       cannot be written (nothing is written then)\n",
+    signals!(),
 );
 
 pub(super) const APPLY: &str = concat!(
@@ -52,7 +88,7 @@ pub(super) const APPLY: &str = concat!(
     "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read and _write\n",
     site!(),
     network!(),
-    "  NO_COLOR                      No colour, whatever the terminal\n",
+    no_color!(),
     "\n",
     "Exit codes:\n",
     "  0    applied, or nothing to apply\n",
@@ -63,18 +99,13 @@ pub(super) const APPLY: &str = concat!(
 );
 
 pub(super) const DRIFT: &str = concat!(
-    "Environment:\n",
-    api_key!(),
-    "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read\n",
-    site!(),
-    network!(),
-    "  NO_COLOR                      No colour, whatever the terminal\n",
+    reading_environment!(),
     "\n",
     "Exit codes:\n",
     "  0    in sync\n",
     "  2    drift found\n",
     "  1    invalid files or flags, API or network error\n",
-    "  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)",
+    signals!(),
 );
 
 pub(super) const IMPORT: &str = concat!(
@@ -88,7 +119,7 @@ pub(super) const IMPORT: &str = concat!(
     "  0    written (with --from-terraform, the way out of Terraform is printed too)\n",
     "  1    the output file exists (without --force), a Terraform file that cannot be carried over\n",
     "       exactly (the error names the resource), API or network error\n",
-    "  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)",
+    signals!(),
 );
 
 pub(super) const EVALUATE: &str = concat!(
@@ -99,14 +130,14 @@ pub(super) const EVALUATE: &str = concat!(
     "  DATADOG_FIPS, DATADOG_FIPS_IGNORE_ERROR\n",
     "                                As --fips and --fips-ignore-error\n",
     network!(),
-    "  NO_COLOR                      No colour, whatever the terminal\n",
+    no_color!(),
     "\n",
     "Exit codes (as datadog-ci deployment gate):\n",
     "  0    the gate passed, or no verdict could be had and --fail-on-error is not set (fail-open)\n",
     "  1    the gate failed; the API refused the evaluation (no such gate, 4xx); no verdict with\n",
     "       --fail-on-error; invalid flags\n",
     "  3    with --detailed-exitcode: no verdict could be had, or the API refused the evaluation\n",
-    "  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)",
+    signals!(),
 );
 
 pub(super) const VALIDATE: &str = "\

@@ -9,6 +9,7 @@ mod import;
 mod interrupt;
 mod plan;
 mod progress;
+mod report;
 mod sandbox;
 mod schema;
 mod show;
@@ -119,6 +120,9 @@ enum Command {
     /// Write the remote gates to a configuration file
     #[command(after_help = help::IMPORT)]
     Import(import::ImportArgs),
+    /// Which dry-run gates and rules to promote, from their evaluation history
+    #[command(after_help = help::REPORT)]
+    Report(report::ReportArgs),
     /// Trigger a gate evaluation and wait for pass or fail (for deploy pipelines)
     #[command(after_help = help::EVALUATE)]
     Evaluate(evaluate::EvaluateArgs),
@@ -128,7 +132,7 @@ enum Command {
     /// Serve a local Datadog-compatible Deployment Gates API
     #[command(after_help = help::SANDBOX)]
     Sandbox(sandbox::SandboxArgs),
-    /// Print the JSON Schema of the configuration file, or of `plan --format json`
+    /// Print the JSON Schema of the configuration file, or of `plan` or `report --format json`
     #[command(after_help = help::SCHEMA)]
     Schema(schema::SchemaArgs),
 }
@@ -337,7 +341,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
     };
     if let (Some(command), true) = (offline, cli.connect.is_set()) {
         return Err(Error::Usage(format!(
-            "--sandbox, --site and --api-url are for the commands that call the API (plan, apply, drift, import, evaluate, validate --online), not for {command}"
+            "--sandbox, --site and --api-url are for the commands that call the API (plan, apply, drift, import, report, evaluate, validate --online), not for {command}"
         )));
     }
     match &cli.command {
@@ -347,6 +351,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Show(args) => show::run(args, &ctx),
         Command::Drift(args) => drift::run(args, &ctx).await,
         Command::Import(args) => import::run(args, &ctx).await,
+        Command::Report(args) => report::run(args, &ctx).await,
         Command::Evaluate(args) | Command::Deployment(Deployment::Gate(args)) => evaluate::run(args, &ctx).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),

@@ -55,7 +55,7 @@ pub(super) struct MarkdownArgs {
     details_url: Option<String>,
 }
 
-fn parse_comment_limit(s: &str) -> Result<usize, String> {
+pub(super) fn parse_comment_limit(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if (1000..=1_000_000).contains(&n) => Ok(n),
         _ => Err("expected a number of characters from 1000 to 1000000".into()),

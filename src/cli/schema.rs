@@ -5,7 +5,7 @@ use crate::output::out;
 
 #[derive(Debug, Args)]
 pub(super) struct SchemaArgs {
-    /// Which schema: of the configuration file, or of `plan --format json`
+    /// Which schema: of the configuration file, of `plan --format json`, or of `report --format json`
     #[arg(value_enum, default_value_t = Which::Config)]
     which: Which,
 }
@@ -14,12 +14,14 @@ pub(super) struct SchemaArgs {
 enum Which {
     Config,
     Plan,
+    Report,
 }
 
 pub(super) fn run(args: &SchemaArgs) -> Result<ExitStatus, Error> {
     match args.which {
         Which::Config => out(&crate::config::wire::schema_json()),
         Which::Plan => out(&crate::render::json::schema_json()),
+        Which::Report => out(&crate::render::report::schema_json()),
     }
     Ok(ExitStatus::Success)
 }

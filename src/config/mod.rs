@@ -2,6 +2,7 @@
 
 pub(crate) mod datadog_ci;
 pub(crate) mod diagnostic;
+pub mod edit;
 pub mod source;
 pub(crate) mod validate;
 pub mod wire;
@@ -34,6 +35,29 @@ pub struct DesiredState {
     pub safety: Safety,
     /// What every monitor rule watches, with where it is written, for the checks made online.
     pub watched: Vec<WatchSource>,
+    /// The files read, in order.
+    pub files: Vec<SourceFile>,
+    /// Where each gate's (rule `None`) and rule's `dry_run` is decided, for `report --write`.
+    pub dry_run_places: BTreeMap<(GateKey, Option<String>), DryRunPlace>,
+}
+
+/// Where a gate's or a rule's table sits in its file, the `dry_run` value it writes, and the
+/// entry (`service = …`, `name = …`) after whose line a new `dry_run` line would go (none for
+/// an inline table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DryRunSpans {
+    /// The whole table: one declaration serves every gate of an `envs` template.
+    pub declaration: Span,
+    /// The `dry_run` value; none when it is inherited from `[defaults]`.
+    pub value: Option<Span>,
+    pub anchor: Option<Span>,
+}
+
+/// [`DryRunSpans`] in one of [`DesiredState::files`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DryRunPlace {
+    pub file: usize,
+    pub spans: DryRunSpans,
 }
 
 /// What a monitor rule watches: its query (placeholders replaced), or one monitor of its
@@ -289,12 +313,18 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
                     });
                 }
             }
+            let place = |spans: DryRunSpans| DryRunPlace { file: index, spans };
+            state.dry_run_places.insert((gate.key.clone(), None), place(gate.dry_run_spans));
+            for (name, spans) in gate.rule_dry_run_spans {
+                state.dry_run_places.insert((gate.key.clone(), Some(name)), place(spans));
+            }
             state
                 .gates
                 .insert(gate.key.clone(), DesiredGate { key: gate.key, dry_run: gate.dry_run, rules: gate.rules });
         }
     }
 
+    state.files = files.to_vec();
     let defaults = Safety::default();
     state.safety = Safety {
         max_delete_percent: max_delete_percent.unwrap_or(defaults.max_delete_percent),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::diagnostic::{Code, ConfigDiagnostic};
 use super::source::{Key, Node, SourceFile, Span, Value};
 use super::wire::{field_names, rule_keys, DefaultsSpec, FileSpec, GateSpec, ManageSpec, SafetySpec};
+use super::DryRunSpans;
 use crate::model::options::{self, OptionName, Place, Problem, ProblemKind, Step, Unknown, View, EXTRA_OPTIONS};
 use crate::model::{
     GateFilter, GateKey, NamePatterns, Rule, RuleOptions, RuleType, Watch, DEFAULT_IDENTIFIER, MAX_DURATION,
@@ -23,6 +24,24 @@ pub(crate) struct DeclaredGate {
     /// Where what each monitor rule watches is written, by rule name: its query, or each
     /// entry of its `monitor_ids`.
     pub(crate) watch_spans: BTreeMap<String, Vec<Span>>,
+    /// Where the gate's `dry_run` is decided, and each rule's, by rule name.
+    pub(crate) dry_run_spans: DryRunSpans,
+    pub(crate) rule_dry_run_spans: BTreeMap<String, DryRunSpans>,
+}
+
+/// Where a gate's or a rule's table sits, the `dry_run` it writes, and the key a new `dry_run`
+/// line would follow (none for an inline table, which has no lines of its own).
+fn spans_of_dry_run(text: &str, node: &Node<'_>, anchor_key: &str) -> DryRunSpans {
+    let Value::Table(entries) = &node.value else {
+        return DryRunSpans { declaration: node.span.clone(), value: None, anchor: None };
+    };
+    let find = |name: &str| entries.iter().find(|(k, _)| k.name == name);
+    let inline = text.get(node.span.clone()).is_some_and(|t| t.trim_start().starts_with('{'));
+    DryRunSpans {
+        declaration: node.span.clone(),
+        value: find("dry_run").map(|(_, v)| v.span.clone()),
+        anchor: if inline { None } else { find(anchor_key).map(|(k, v)| k.span.start..v.span.end) },
+    }
 }
 
 pub(crate) const SUPPORTED_VERSION: i64 = 1;
@@ -518,6 +537,8 @@ impl<'a> Checker<'a> {
         };
         let dry_run = self.boolean(&table, "dry_run", &what).unwrap_or(default_dry_run);
         let templated = table.get("envs").is_some();
+        let dry_run_spans = spans_of_dry_run(self.file.text(), node, "service");
+        let mut rule_dry_run_spans = BTreeMap::new();
 
         let mut rules = BTreeMap::new();
         let mut rule_spans: BTreeMap<String, Span> = BTreeMap::new();
@@ -557,6 +578,7 @@ impl<'a> Checker<'a> {
                             None => {}
                         }
                         rule_spans.insert(name.clone(), span);
+                        rule_dry_run_spans.insert(name.clone(), spans_of_dry_run(self.file.text(), item, "name"));
                         if let Some(rule) = rule {
                             rules.insert(name, rule);
                         }
@@ -579,7 +601,15 @@ impl<'a> Checker<'a> {
                 let rules = rules.values().map(|r| (r.name.clone(), expand(r, &key))).collect();
                 // A templated gate is reported at its env entry, the one thing telling it apart.
                 let span = if templated { env_span } else { service_span.clone() };
-                DeclaredGate { key, dry_run, rules, span, watch_spans: watch_spans.clone() }
+                DeclaredGate {
+                    key,
+                    dry_run,
+                    rules,
+                    span,
+                    watch_spans: watch_spans.clone(),
+                    dry_run_spans: dry_run_spans.clone(),
+                    rule_dry_run_spans: rule_dry_run_spans.clone(),
+                }
             })
             .collect()
     }

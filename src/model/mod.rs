@@ -3,10 +3,12 @@
 
 mod evaluation;
 mod filter;
+mod history;
 mod monitor;
 pub mod options;
 mod remote;
 mod rule;
+pub mod time;
 
 use std::fmt;
 
@@ -14,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use evaluation::{Evaluation, RuleVerdict, Verdict};
 pub use filter::{GateFilter, NamePatterns};
+pub use history::{EvaluationStatus, FailedMonitor, GateEvaluation, RuleEvaluation, RuleFailures};
 pub use monitor::{MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
 pub use options::{
     AttrName, AttrValue, Attribute, MonitorRef, MonitorSettings, OptionName, RuleOptions, Settings, Watch,

@@ -1,5 +1,5 @@
 //! Operations: the work several commands share (computing a plan, checking it against the
-//! safety limits, verifying a saved plan, classifying drift, importing, evaluating, checking monitor queries), so that
+//! safety limits, verifying a saved plan, classifying drift, importing, evaluating, checking monitor queries, judging evaluation history), so that
 //! `cli/` only parses arguments, calls one operation and prints.
 
 pub(crate) mod drift;
@@ -7,5 +7,6 @@ pub(crate) mod evaluate;
 pub(crate) mod import;
 pub(crate) mod monitors;
 pub(crate) mod plan;
+pub(crate) mod report;
 pub(crate) mod saved;
 pub(crate) mod terraform;

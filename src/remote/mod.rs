@@ -5,6 +5,7 @@ mod create_once;
 mod credentials;
 mod endpoints;
 mod error;
+mod history;
 pub mod site;
 mod transport;
 pub(crate) mod wire;
@@ -15,6 +16,7 @@ pub(crate) use create_once::Created;
 pub use credentials::{Credentials, API_KEY_VARS, APP_KEY_VARS};
 pub use endpoints::GateQuery;
 pub use error::{ApiError, ApiErrorKind, ConnectionCause, SetupError};
+pub use history::{HistoryQuery, Unreadable, MAX_WINDOW_MS};
 pub use transport::Client;
 
 use crate::model::{GateKey, RemoteGate, RemoteState};

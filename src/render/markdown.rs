@@ -379,7 +379,7 @@ pub(crate) fn render_plan(
 /// The text whole when it holds in `max` characters; otherwise the lines that fit, in order
 /// (the marker first), and a line saying how many were left out: the cap holds whatever the
 /// names in the plan.
-fn fit(text: &str, max: usize, pointer: &str) -> String {
+pub(crate) fn fit(text: &str, max: usize, pointer: &str) -> String {
     let length = |s: &str| s.chars().count();
     if length(text) <= max {
         return text.to_string();

@@ -1,4 +1,4 @@
-//! Output: plans, drift reports, evaluation verdicts and diagnostics as text (with colour only
+//! Output: plans, drift reports, history reports, evaluation verdicts and diagnostics as text (with colour only
 //! where asked for), Markdown and JSON, each from one model.
 
 pub mod diagnostics;
@@ -6,6 +6,7 @@ pub(crate) mod drift;
 pub(crate) mod evaluation;
 pub mod json;
 pub(crate) mod markdown;
+pub mod report;
 pub mod text;
 
 use anstyle::{AnsiColor, Style};

@@ -60,6 +60,8 @@ pub struct SandboxOptions {
 pub struct RecordedRequest {
     pub method: String,
     pub path: String,
+    /// The query string, as sent (percent-encoded); empty when none.
+    pub query: String,
     /// 0 when the connection was dropped instead of answering.
     pub status: u16,
 }
@@ -226,6 +228,7 @@ async fn body_limit(State(shared): State<Arc<Shared>>, request: Request, next: N
 async fn gatekeeper(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let query = request.uri().query().unwrap_or_default().to_string();
     let headers = request.headers();
     let has = |name: &str| headers.get(name).is_some_and(|v| !v.is_empty());
     let authenticated = has("dd-api-key") && has("dd-application-key");
@@ -262,6 +265,7 @@ async fn gatekeeper(State(shared): State<Arc<Shared>>, request: Request, next: N
     log.push_back(RecordedRequest {
         method: method.to_string(),
         path,
+        query,
         status: if dropped { 0 } else { response.status().as_u16() },
     });
     response

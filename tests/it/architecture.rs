@@ -9,6 +9,7 @@ const LAYERS: &[&str] = &[
     "config", "sandbox", // the files, the local API
     "remote",  // the API
     "plan",    // the diff
+    "report",  // the judged history
     "render", "apply", // its outputs
     "error", // how commands end
     "ops",   // shared work

@@ -14,6 +14,7 @@ mod options;
 mod output;
 mod plan;
 mod release;
+mod report;
 mod resilience;
 mod robustness;
 mod sandbox;

@@ -13,22 +13,12 @@ use crate::sandbox::store::{StoredEvaluation, StoredRuleEvaluation};
 /// Evaluations kept at most; the oldest go first.
 const KEPT: i64 = 100_000;
 
-/// Milliseconds since the epoch of an RFC 3339 time.
-pub(crate) fn millis(text: &str) -> Result<i64, String> {
-    let at = humantime::parse_rfc3339_weak(text).map_err(|e| format!("{text:?} is not an RFC 3339 time: {e}"))?;
-    let ms = at.duration_since(std::time::UNIX_EPOCH).map_err(|_| format!("{text:?} is before 1970"))?.as_millis();
-    i64::try_from(ms).map_err(|_| format!("{text:?} is too far in the future"))
-}
+pub(crate) use crate::model::time::{now_ms, parse_rfc3339 as millis};
 
 /// An RFC 3339 time, with microseconds as the service writes them.
 pub(crate) fn rfc3339(ms: i64) -> String {
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
     humantime::format_rfc3339_micros(at).to_string()
-}
-
-pub(crate) fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    since.as_millis() as i64
 }
 
 /// Stores one evaluation and its rules; ids left empty are given.
@@ -350,6 +340,9 @@ struct ExampleRule {
     status: String,
     #[serde(default)]
     reason: String,
+    /// The monitors in ALERT that failed it.
+    #[serde(default)]
+    monitors: Vec<u64>,
 }
 
 fn monitor() -> String {
@@ -392,7 +385,13 @@ pub(crate) fn example() -> Vec<StoredEvaluation> {
                         configuration: Value::Null,
                         status: r.status,
                         reason: r.reason,
-                        failures: Value::Null,
+                        failures: serde_json::json!({
+                            "faulty_apm_resources": [],
+                            "monitors": r.monitors.iter().map(|id| serde_json::json!({
+                                "id": id.to_string(), "state": "Alert", "url": format!("/monitors/{id}"),
+                            })).collect::<Vec<_>>(),
+                            "narratives": [],
+                        }),
                         warmup: 0,
                     })
                     .collect(),

@@ -1,0 +1,514 @@
+//! The report of `gatesctl report`: text for a terminal, Markdown for a pull request or a job
+//! summary, and a versioned JSON document (`schemas/report.schema.json`).
+
+use std::fmt::Write;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::markdown::{code, inline};
+use super::Palette;
+use crate::config::edit::Promoted;
+use crate::escape::{quoted, terminal};
+use crate::model::time::format_rfc3339;
+use crate::model::GateKey;
+use crate::report::{Day, Failure, GateReport, Recommendation, Report, RuleReport};
+
+/// Version of the JSON report's format, `MAJOR.MINOR`: additions bump the minor part.
+pub const FORMAT_VERSION: &str = "1.0";
+/// Lets a CI job find its own earlier comment or description.
+pub(crate) const MARKER: &str = "<!-- gatesctl:report -->";
+/// Failures and blocks shown per gate or rule in text and Markdown; JSON has them all.
+const SHOWN: usize = 5;
+
+/// A gatesctl report: the evaluation history of declared gates, judged.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "gatesctl report")]
+pub struct ReportDocument<'a> {
+    /// Version of this document's format, `MAJOR.MINOR`: additions bump the minor part.
+    pub format_version: String,
+    pub gatesctl_version: String,
+    pub window: WindowDocument,
+    /// The bar a gate or rule in dry run must pass to be recommended for promotion.
+    pub min_evaluations: usize,
+    pub max_block_percent: u32,
+    /// Gates and rules per recommendation.
+    pub summary: SummaryDocument,
+    /// Every declared gate covered, in key order.
+    pub gates: &'a [GateReport],
+    /// History items the API answered that could not be read: not counted.
+    pub unreadable: usize,
+    /// What `--write` changed in the files; absent without `--write`.
+    pub written: Option<WrittenDocument>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WindowDocument {
+    /// Start, inclusive (RFC 3339).
+    pub from: String,
+    /// End, exclusive (RFC 3339).
+    pub to: String,
+    /// Days in the window: the length of each gate's `days`.
+    pub days: usize,
+}
+
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct SummaryDocument {
+    pub promote: Tally,
+    pub keep_dry_run: Tally,
+    pub too_few_evaluations: Tally,
+    pub enforced: Tally,
+}
+
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct Tally {
+    pub gates: usize,
+    pub rules: usize,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WrittenDocument {
+    /// Files changed.
+    pub files: Vec<String>,
+    /// Gates and rules switched to enforcing.
+    pub promoted: Vec<SubjectDocument>,
+    /// Gates and rules recommended for promotion but left as they are, with why.
+    pub left: Vec<SubjectDocument>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SubjectDocument {
+    pub gate: String,
+    /// The rule; absent for the gate itself.
+    pub rule: Option<String>,
+    pub reason: Option<String>,
+}
+
+fn key_text(key: &GateKey) -> String {
+    format!("{}/{}/{}", key.service, key.env, key.identifier)
+}
+
+fn subject((gate, rule): &crate::config::edit::Subject, reason: Option<&str>) -> SubjectDocument {
+    SubjectDocument { gate: key_text(gate), rule: rule.clone(), reason: reason.map(str::to_string) }
+}
+
+pub(crate) fn document<'a>(report: &'a Report, written: Option<&Promoted>) -> ReportDocument<'a> {
+    let mut summary = SummaryDocument::default();
+    for (recommendation, (gates, rules)) in report.tally() {
+        let tally = match recommendation {
+            Recommendation::Promote => &mut summary.promote,
+            Recommendation::KeepDryRun => &mut summary.keep_dry_run,
+            Recommendation::TooFewEvaluations => &mut summary.too_few_evaluations,
+            Recommendation::Enforced => &mut summary.enforced,
+        };
+        *tally = Tally { gates, rules };
+    }
+    let s = &report.settings;
+    ReportDocument {
+        format_version: FORMAT_VERSION.into(),
+        gatesctl_version: env!("CARGO_PKG_VERSION").into(),
+        window: WindowDocument { from: format_rfc3339(s.from_ms), to: format_rfc3339(s.to_ms), days: s.days() },
+        min_evaluations: s.min_evaluations,
+        max_block_percent: s.max_block_percent,
+        summary,
+        gates: &report.gates,
+        unreadable: report.unreadable,
+        written: written.map(|w| WrittenDocument {
+            files: w.files.iter().map(|f| f.path.display().to_string()).collect(),
+            promoted: w.written.iter().map(|s| subject(s, None)).collect(),
+            left: w.left.iter().map(|(s, why)| subject(s, Some(why))).collect(),
+        }),
+    }
+}
+
+pub(crate) fn render_json(report: &Report, written: Option<&Promoted>) -> String {
+    super::json::pretty(&document(report, written))
+}
+
+pub fn schema_json() -> String {
+    let mut text =
+        serde_json::to_string_pretty(&schemars::schema_for!(ReportDocument<'static>)).expect("schema serialises");
+    text.push('\n');
+    text
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    crate::output::plural(n, one, many)
+}
+
+/// "2 gates and 1 rule", "1 gate", "3 rules".
+fn gates_and_rules(gates: usize, rules: usize) -> String {
+    match (gates, rules) {
+        (0, r) => plural(r, "rule", "rules"),
+        (g, 0) => plural(g, "gate", "gates"),
+        (g, r) => format!("{} and {}", plural(g, "gate", "gates"), plural(r, "rule", "rules")),
+    }
+}
+
+/// The summary, the same words in text and Markdown.
+fn summary_parts(report: &Report) -> Vec<(Recommendation, String)> {
+    report
+        .tally()
+        .into_iter()
+        .map(|(r, (g, n))| {
+            let words = gates_and_rules(g, n);
+            let text = match r {
+                Recommendation::Promote => format!("promote {words}"),
+                Recommendation::KeepDryRun => format!("keep {words} in dry run"),
+                Recommendation::TooFewEvaluations => format!("{words} with too few evaluations"),
+                Recommendation::Enforced => format!("{words} enforced"),
+            };
+            (r, text)
+        })
+        .collect()
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn window_words(report: &Report) -> String {
+    let days = report.settings.days();
+    let span = report.settings.to_ms - report.settings.from_ms;
+    if span % (24 * 3600 * 1000) == 0 {
+        format!("the last {}", plural(days, "day", "days"))
+    } else {
+        format!("the last {}", humantime::format_duration(std::time::Duration::from_secs((span / 1000) as u64)))
+    }
+}
+
+fn strip_text(days: &[Day]) -> String {
+    days.iter()
+        .map(|d| match d {
+            Day::None => '·',
+            Day::Pass => '✓',
+            Day::Block => '✗',
+        })
+        .collect()
+}
+
+fn strip_markdown(days: &[Day]) -> String {
+    days.iter()
+        .map(|d| match d {
+            Day::None => "⬜",
+            Day::Pass => "🟩",
+            Day::Block => "🟥",
+        })
+        .collect()
+}
+
+/// What made a rule fail: its monitors and their states, or its faulty resources.
+fn causes(f: &Failure) -> Vec<String> {
+    let monitors = f.failures.monitors.iter().map(|m| {
+        if m.state.is_empty() {
+            format!("monitor {}", m.id)
+        } else {
+            format!("monitor {} {}", m.id, m.state)
+        }
+    });
+    let resources = f.failures.faulty_apm_resources.iter().map(|r| format!("faulty resource {r}"));
+    monitors.chain(resources).collect()
+}
+
+fn version_words(version: &str) -> String {
+    if version.is_empty() {
+        "an unversioned deploy".into()
+    } else {
+        format!("version {}", quoted(version))
+    }
+}
+
+fn paint_recommendation(p: Palette, r: Recommendation) -> String {
+    match r {
+        Recommendation::Promote => p.create(r.as_str()),
+        Recommendation::KeepDryRun => p.update(r.as_str()),
+        Recommendation::TooFewEvaluations => p.dim(r.as_str()),
+        Recommendation::Enforced => r.as_str().to_string(),
+    }
+}
+
+fn mode(dry_run: bool) -> &'static str {
+    if dry_run {
+        "dry run"
+    } else {
+        "enforced"
+    }
+}
+
+/// Rules worth a line of their own: in dry run, failing, or known only from history; an
+/// enforced rule that never failed says nothing its gate does not.
+fn worth_a_line(r: &RuleReport) -> bool {
+    r.dry_run || r.failures > 0 || !r.declared
+}
+
+fn failure_line_text(f: &Failure) -> String {
+    let mut line =
+        format!("rule {}: {}", quoted(&f.rule), terminal(if f.reason.is_empty() { "failed" } else { &f.reason }));
+    let causes = causes(f);
+    if !causes.is_empty() {
+        line.push_str(&format!(" ({})", terminal(&causes.join(", "))));
+    }
+    line
+}
+
+fn gate_text(out: &mut String, g: &GateReport, p: Palette) {
+    writeln!(out, "{}: {}", p.bold(&g.gate.to_string()), paint_recommendation(p, g.recommendation)).unwrap();
+    let blocks =
+        if g.dry_run { format!("{} would have blocked", g.would_block) } else { format!("{} blocked", g.blocked) };
+    let running = if g.in_progress > 0 { format!(", {} in progress", g.in_progress) } else { String::new() };
+    if g.evaluations == 0 {
+        writeln!(out, "  {} · never evaluated in the window{running}", mode(g.dry_run)).unwrap();
+    } else {
+        writeln!(
+            out,
+            "  {} · {}{running} · {blocks} · {}",
+            mode(g.dry_run),
+            plural(g.evaluations, "evaluation", "evaluations"),
+            strip_text(&g.days)
+        )
+        .unwrap();
+    }
+    let verb = if g.dry_run { "would have blocked" } else { "blocked" };
+    for b in g.blocks.iter().take(SHOWN) {
+        let rules: Vec<String> = b.rules.iter().map(failure_line_text).collect();
+        let why = if rules.is_empty() { String::new() } else { format!(": {}", rules.join("; ")) };
+        writeln!(out, "  {verb} {} at {}{why}", version_words(&b.version), format_rfc3339(b.started_ms)).unwrap();
+    }
+    if g.blocks.len() > SHOWN {
+        writeln!(out, "  … and {} earlier", g.blocks.len() - SHOWN).unwrap();
+    }
+    for r in g.rules.iter().filter(|r| worth_a_line(r)) {
+        let judged = match r.recommendation {
+            Some(rec) => paint_recommendation(p, rec),
+            None => p.dim("no longer declared (renamed or removed)"),
+        };
+        let blocked = if r.blocked > 0 { format!(", {} blocked", r.blocked) } else { String::new() };
+        writeln!(
+            out,
+            "  rule {}: {judged} ({} · {} · {} failed{blocked})",
+            quoted(&r.name),
+            mode(r.dry_run),
+            plural(r.evaluations, "evaluation", "evaluations"),
+            r.failures
+        )
+        .unwrap();
+        if r.recommendation == Some(Recommendation::KeepDryRun) {
+            for f in r.failed.iter().take(SHOWN) {
+                let causes = causes(f);
+                let causes =
+                    if causes.is_empty() { String::new() } else { format!(" ({})", terminal(&causes.join(", "))) };
+                let reason = terminal(if f.reason.is_empty() { "failed" } else { &f.reason }).into_owned();
+                writeln!(
+                    out,
+                    "    failed on {} at {}: {reason}{causes}",
+                    version_words(&f.version),
+                    format_rfc3339(f.started_ms)
+                )
+                .unwrap();
+            }
+            if r.failed.len() > SHOWN {
+                writeln!(out, "    … and {} earlier", r.failed.len() - SHOWN).unwrap();
+            }
+        }
+    }
+}
+
+pub(crate) fn render_text(report: &Report, p: Palette) -> String {
+    let mut out = String::new();
+    let s = &report.settings;
+    writeln!(
+        out,
+        "Evaluation history of {} over {}: to be promoted, a gate or rule in dry run needs {} and may have blocked at most {}% of them.",
+        plural(report.gates.len(), "declared gate", "declared gates"),
+        window_words(report),
+        plural(s.min_evaluations, "evaluation", "evaluations"),
+        s.max_block_percent
+    )
+    .unwrap();
+    writeln!(out, "Days, oldest first: ✓ every evaluation passed, ✗ blocked (or would have, in dry run), · none.\n")
+        .unwrap();
+    for g in &report.gates {
+        gate_text(&mut out, g, p);
+        out.push('\n');
+    }
+    if report.unreadable > 0 {
+        writeln!(
+            out,
+            "{} of the history could not be read and was not counted.",
+            plural(report.unreadable, "item", "items")
+        )
+        .unwrap();
+    }
+    let parts: Vec<String> = summary_parts(report).into_iter().map(|(_, t)| t).collect();
+    if parts.is_empty() {
+        writeln!(out, "No declared gate to report on.").unwrap();
+    } else {
+        writeln!(out, "{}.", capitalized(&parts.join(", "))).unwrap();
+    }
+    out
+}
+
+/// What `--write` did, for stderr (text and Markdown keep stdout for the report).
+pub(crate) fn render_written(written: &Promoted) -> String {
+    let mut out = String::new();
+    for (subject, why) in &written.left {
+        let what = match &subject.1 {
+            None => format!("gate {}", subject.0),
+            Some(rule) => format!("rule {} of {}", quoted(rule), subject.0),
+        };
+        writeln!(out, "note: {what} is recommended for promotion but was not written: {why}").unwrap();
+    }
+    if written.files.is_empty() {
+        writeln!(out, "Nothing to write: no gate or rule is recommended for promotion.").unwrap();
+    } else {
+        let files: Vec<String> = written.files.iter().map(|f| f.path.display().to_string()).collect();
+        writeln!(
+            out,
+            "Wrote {} in {}: `gatesctl plan` shows the change; review it, then apply.",
+            gates_and_rules(
+                written.written.iter().filter(|s| s.1.is_none()).count(),
+                written.written.iter().filter(|s| s.1.is_some()).count()
+            ),
+            files.join(", ")
+        )
+        .unwrap();
+    }
+    out
+}
+
+fn md_failure(f: &Failure) -> String {
+    let reason = if f.reason.is_empty() { "failed".to_string() } else { inline(&f.reason) };
+    let causes: Vec<String> = causes(f).iter().map(|c| inline(c)).collect();
+    let causes = if causes.is_empty() { String::new() } else { format!(" ({})", causes.join(", ")) };
+    format!("rule {}: {reason}{causes}", code(&f.rule))
+}
+
+fn md_version(version: &str) -> String {
+    if version.is_empty() {
+        "an unversioned deploy".into()
+    } else {
+        code(version)
+    }
+}
+
+pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
+    let mut out = String::new();
+    writeln!(out, "{MARKER}\n### gatesctl report: {}\n", window_words(report)).unwrap();
+    let parts = summary_parts(report);
+    if parts.is_empty() {
+        writeln!(out, "No declared gate to report on.").unwrap();
+        return out;
+    }
+    let line: Vec<String> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (r, t))| {
+            let t = if i == 0 { capitalized(&t) } else { t };
+            if r == Recommendation::Promote {
+                format!("**{t}**")
+            } else {
+                t
+            }
+        })
+        .collect();
+    writeln!(out, "{}\n", line.join(" · ")).unwrap();
+    let s = &report.settings;
+    writeln!(
+        out,
+        "To be promoted, a gate or rule in dry run needs {} in the window and may have blocked at most {}% of them. Days run oldest to newest: 🟩 every evaluation passed, 🟥 blocked (or would have, in dry run), ⬜ none.\n",
+        plural(s.min_evaluations, "evaluation", "evaluations"),
+        s.max_block_percent
+    )
+    .unwrap();
+    writeln!(out, "| Gate | Mode | Evaluations | Blocks | Days | Recommendation |\n|---|---|---:|---:|---|---|")
+        .unwrap();
+    for g in &report.gates {
+        let blocks = if g.dry_run { format!("{} would have", g.would_block) } else { g.blocked.to_string() };
+        let recommendation = match g.recommendation {
+            Recommendation::Promote => "✅ **promote**".to_string(),
+            Recommendation::KeepDryRun => "⚠️ keep-dry-run".to_string(),
+            other => other.as_str().to_string(),
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {blocks} | {} | {recommendation} |",
+            code(&g.gate.to_string().replace('|', "\\|")),
+            mode(g.dry_run),
+            g.evaluations,
+            strip_markdown(&g.days)
+        )
+        .unwrap();
+    }
+    let blocking: Vec<&GateReport> = report.gates.iter().filter(|g| !g.blocks.is_empty()).collect();
+    if !blocking.is_empty() {
+        writeln!(out, "\n#### Blocks and would-be blocks\n").unwrap();
+        for g in blocking {
+            let verb = if g.dry_run { "would have blocked" } else { "blocked" };
+            for b in g.blocks.iter().take(SHOWN) {
+                let rules: Vec<String> = b.rules.iter().map(md_failure).collect();
+                let why = if rules.is_empty() { String::new() } else { format!(": {}", rules.join("; ")) };
+                writeln!(
+                    out,
+                    "- {} {verb} {} at {}{why}",
+                    code(&g.gate.to_string()),
+                    md_version(&b.version),
+                    format_rfc3339(b.started_ms)
+                )
+                .unwrap();
+            }
+            if g.blocks.len() > SHOWN {
+                writeln!(out, "- {}: … and {} earlier", code(&g.gate.to_string()), g.blocks.len() - SHOWN).unwrap();
+            }
+        }
+    }
+    let rules: Vec<(&GateReport, &RuleReport)> = report
+        .gates
+        .iter()
+        .flat_map(|g| g.rules.iter().map(move |r| (g, r)))
+        .filter(|(_, r)| worth_a_line(r))
+        .collect();
+    if !rules.is_empty() {
+        writeln!(out, "\n#### Rules\n\n| Gate | Rule | Mode | Evaluations | Failures | Recommendation |\n|---|---|---|---:|---:|---|")
+            .unwrap();
+        for (g, r) in rules {
+            let recommendation = match r.recommendation {
+                Some(Recommendation::Promote) => "✅ **promote**".to_string(),
+                Some(Recommendation::KeepDryRun) => "⚠️ keep-dry-run".to_string(),
+                Some(other) => other.as_str().to_string(),
+                None => "no longer declared".to_string(),
+            };
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {recommendation} |",
+                code(&g.gate.to_string().replace('|', "\\|")),
+                code(&r.name.replace('|', "\\|")),
+                mode(r.dry_run),
+                r.evaluations,
+                r.failures
+            )
+            .unwrap();
+        }
+    }
+    if report.unreadable > 0 {
+        writeln!(
+            out,
+            "\n{} of the history could not be read and was not counted.",
+            plural(report.unreadable, "item", "items")
+        )
+        .unwrap();
+    }
+    super::markdown::fit(&out, max_chars, "the JSON report (`gatesctl report --format json`)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_read_the_same_in_text_and_markdown() {
+        let days = [Day::None, Day::Pass, Day::Block];
+        assert_eq!(strip_text(&days), "·✓✗");
+        assert_eq!(strip_markdown(&days), "⬜🟩🟥");
+    }
+}

@@ -1,0 +1,450 @@
+//! `gatesctl report` against a sandbox with a seeded history: exact counts, the window's
+//! edges, paging, each recommendation, and `--write` changing exactly the promoted lines.
+
+use std::path::Path;
+
+use gatesctl::sandbox::store::{Store, StoredEvaluation, StoredRuleEvaluation};
+use serde_json::{json, Value};
+
+use crate::common::{write, Run, TestSandbox};
+
+const DAY: i64 = 24 * 3600 * 1000;
+const MINUTE: i64 = 60 * 1000;
+
+fn now() -> i64 {
+    gatesctl::model::time::now_ms()
+}
+
+fn at(ms: i64) -> String {
+    gatesctl::model::time::format_rfc3339(ms)
+}
+
+/// A rule's part: name, its mode then, its result, and the monitors that failed it.
+struct Part<'a>(&'a str, bool, &'a str, &'a [u64]);
+
+/// One finished evaluation of `service/env` that started `ago` ms before now. The gate answers
+/// `fail` when a rule that is not in dry run fails and the gate is not in dry run, as the
+/// service does.
+fn evaluation(
+    service: &str,
+    env: &str,
+    ago: i64,
+    version: &str,
+    gate_dry_run: bool,
+    parts: &[Part],
+) -> StoredEvaluation {
+    let started = now() - ago;
+    let failed = parts.iter().any(|p| p.2 == "fail" && !p.1);
+    StoredEvaluation {
+        id: String::new(),
+        gate_id: None,
+        service: service.into(),
+        env: env.into(),
+        identifier: "default".into(),
+        version: version.into(),
+        dry_run: gate_dry_run,
+        started_at: at(started),
+        finished_at: Some(at(started + 90_000)),
+        status: if failed && !gate_dry_run { "fail" } else { "pass" }.into(),
+        rules: parts
+            .iter()
+            .map(|Part(name, dry_run, status, monitors)| StoredRuleEvaluation {
+                id: String::new(),
+                rule_id: None,
+                name: name.to_string(),
+                rule_type: if name.starts_with("Faulty") { "faulty_deployment_detection" } else { "monitor" }.into(),
+                dry_run: *dry_run,
+                configuration: if name.starts_with("Faulty") {
+                    json!({"duration": 900})
+                } else {
+                    json!({"query": format!("service:{service}"), "warmup": 60})
+                },
+                status: status.to_string(),
+                reason: if *status == "fail" {
+                    "One or more monitors in ALERT state"
+                } else {
+                    "All monitors in OK state"
+                }
+                .into(),
+                failures: json!({"faulty_apm_resources": [], "narratives": [],
+                    "monitors": monitors.iter().map(|id| json!({"id": id, "state": "Alert"})).collect::<Vec<_>>()}),
+                warmup: 0,
+            })
+            .collect(),
+    }
+}
+
+const GATES_TOML: &str = r#"# Gates of the shop team.
+version = 1
+
+[[gates]]
+service = "cart"        # 13 clean evaluations: promote
+env = "staging"
+dry_run = true          # watching it first
+
+  [[gates.rules]]
+  name = "Errors"
+  type = "monitor"
+  query = "service:cart"
+
+[[gates]]
+service = "stock"       # two would-be blocks: keep in dry run
+env = "staging"
+dry_run = true
+
+  [[gates.rules]]
+  name = "Sync lag"
+  type = "monitor"
+  query = "service:stock"
+
+[[gates]]
+service = "web"         # three evaluations: too few
+env = "qa"
+dry_run = true
+
+[[gates]]
+service = "search"      # enforced; its new rule has earned it
+env = "production"
+
+  [[gates.rules]]
+  name = "Latency"
+  type = "monitor"
+  query = "service:search"
+
+  [[gates.rules]]
+  name = "Faulty deployment detection"
+  type = "faulty_deployment_detection"
+  duration = 900
+  dry_run = true   # new
+
+[[gates]]
+service = "auth"        # never evaluated
+env = "production"
+dry_run = true
+"#;
+
+const GATES_YAML: &str = r#"# Gates of the shop team.
+version: 1
+gates:
+  - service: cart        # 13 clean evaluations: promote
+    env: staging
+    dry_run: true        # watching it first
+    rules:
+      - name: Errors
+        type: monitor
+        query: "service:cart"
+
+  - service: stock       # two would-be blocks: keep in dry run
+    env: staging
+    dry_run: true
+    rules:
+      - name: Sync lag
+        type: monitor
+        query: "service:stock"
+
+  - service: web         # three evaluations: too few
+    env: qa
+    dry_run: true
+
+  - service: search      # enforced; its new rule has earned it
+    env: production
+    rules:
+      - name: Latency
+        type: monitor
+        query: "service:search"
+      - name: Faulty deployment detection
+        type: faulty_deployment_detection
+        duration: 900
+        dry_run: true    # new
+
+  - service: auth        # never evaluated
+    env: production
+    dry_run: true
+"#;
+
+/// The history of the shop team's gates over the last fortnight, and just outside it.
+fn history() -> Vec<StoredEvaluation> {
+    let mut out = Vec::new();
+    for i in 0..12 {
+        out.push(evaluation(
+            "cart",
+            "staging",
+            i * DAY + 60 * MINUTE,
+            &format!("v1.{i}"),
+            true,
+            &[Part("Errors", false, "pass", &[])],
+        ));
+    }
+    // Just inside the window: counted. Just outside: a failure that must not count.
+    out.push(evaluation(
+        "cart",
+        "staging",
+        14 * DAY - 10 * MINUTE,
+        "v0.9",
+        true,
+        &[Part("Errors", false, "pass", &[])],
+    ));
+    out.push(evaluation(
+        "cart",
+        "staging",
+        14 * DAY + 10 * MINUTE,
+        "v0.8",
+        true,
+        &[Part("Errors", false, "fail", &[7])],
+    ));
+    // Still running: not counted.
+    let mut running = evaluation("cart", "staging", MINUTE, "v1.12", true, &[Part("Errors", false, "pass", &[])]);
+    running.finished_at = Some(at(now() + 3600 * 1000));
+    out.push(running);
+    for i in 0..12 {
+        let status = if i == 3 || i == 7 { "fail" } else { "pass" };
+        out.push(evaluation(
+            "stock",
+            "staging",
+            i * DAY + 2 * 3600 * 1000,
+            &format!("v5.{i}"),
+            true,
+            &[Part("Sync lag", false, status, &[1302])],
+        ));
+    }
+    for i in 0..3 {
+        out.push(evaluation("web", "qa", i * DAY + 3 * 3600 * 1000, "", true, &[]));
+    }
+    for i in 0..12 {
+        let status = if i == 5 { "fail" } else { "pass" };
+        let mut parts =
+            vec![Part("Latency", false, status, &[1201]), Part("Faulty deployment detection", true, "pass", &[])];
+        if i >= 10 {
+            parts.push(Part("Old latency", false, "pass", &[]));
+        }
+        out.push(evaluation("search", "production", i * DAY + 4 * 3600 * 1000, &format!("v3.{i}"), false, &parts));
+    }
+    out
+}
+
+fn seeded(file: &str, text: &str, evaluations: Vec<StoredEvaluation>) -> (tempfile::TempDir, TestSandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), file, text);
+    let store = Store { gates: Vec::new(), monitors: None, evaluations: Some(evaluations) };
+    store.save(&dir.path().join("sandbox.json")).unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    (dir, sandbox)
+}
+
+fn run_ok(sandbox: &TestSandbox, dir: &Path, args: &[&str]) -> Run {
+    let run = sandbox.gatesctl(dir, args);
+    assert_eq!(run.code, 0, "{args:?}: {run:?}");
+    run
+}
+
+fn report_json(sandbox: &TestSandbox, dir: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["report", "--format", "json"];
+    args.extend_from_slice(extra);
+    let run = run_ok(sandbox, dir, &args);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+fn gate<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["gates"].as_array().unwrap().iter().find(|g| g["gate"] == name).unwrap_or_else(|| panic!("{name} in {doc:#}"))
+}
+
+fn rule<'a>(gate: &'a Value, name: &str) -> &'a Value {
+    gate["rules"].as_array().unwrap().iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("{name} in {gate:#}"))
+}
+
+#[test]
+fn each_gate_and_rule_is_counted_exactly_and_judged() {
+    let (dir, sandbox) = seeded("gates.toml", GATES_TOML, history());
+    let doc = report_json(&sandbox, dir.path(), &[]);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!(
+        (&cart["evaluations"], &cart["in_progress"], &cart["would_block"], &cart["recommendation"]),
+        (&json!(13), &json!(1), &json!(0), &json!("promote")),
+        "the evaluation 10 minutes past the window does not count, nor the one running: {cart:#}"
+    );
+    assert_eq!(rule(cart, "Errors")["recommendation"], "enforced");
+
+    let stock = gate(&doc, "stock/staging/default");
+    assert_eq!((&stock["evaluations"], &stock["would_block"]), (&json!(12), &json!(2)));
+    assert_eq!(stock["recommendation"], "keep-dry-run");
+    let blocks = stock["blocks"].as_array().unwrap();
+    assert_eq!(
+        blocks.iter().map(|b| b["version"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["v5.3", "v5.7"],
+        "newest first"
+    );
+    assert_eq!(blocks[0]["rules"][0]["monitors"], json!([{"id": "1302", "state": "Alert"}]));
+    assert_eq!(blocks[0]["rules"][0]["configuration"], json!({"query": "service:stock", "warmup": 60}));
+    let lag = rule(stock, "Sync lag");
+    assert_eq!((&lag["failures"], &lag["blocked"]), (&json!(2), &json!(0)), "its gate was in dry run: nothing blocked");
+
+    let web = gate(&doc, "web/qa/default");
+    assert_eq!((&web["evaluations"], &web["recommendation"]), (&json!(3), &json!("too-few-evaluations")));
+
+    let search = gate(&doc, "search/production/default");
+    assert_eq!(
+        (&search["evaluations"], &search["blocked"], &search["recommendation"]),
+        (&json!(12), &json!(1), &json!("enforced"))
+    );
+    let fdd = rule(search, "Faulty deployment detection");
+    assert_eq!(
+        (&fdd["evaluations"], &fdd["failures"], &fdd["recommendation"]),
+        (&json!(12), &json!(0), &json!("promote"))
+    );
+    let latency = rule(search, "Latency");
+    assert_eq!(
+        (&latency["failures"], &latency["blocked"], &latency["recommendation"]),
+        (&json!(1), &json!(1), &json!("enforced"))
+    );
+    let old = rule(search, "Old latency");
+    assert_eq!(
+        (&old["declared"], &old["evaluations"], &old["recommendation"]),
+        (&json!(false), &json!(2), &Value::Null)
+    );
+
+    let auth = gate(&doc, "auth/production/default");
+    assert_eq!((&auth["evaluations"], &auth["recommendation"]), (&json!(0), &json!("too-few-evaluations")));
+    assert_eq!(auth["days"].as_array().unwrap().len(), 14);
+
+    assert_eq!(doc["summary"]["promote"], json!({"gates": 1, "rules": 1}));
+    assert_eq!(doc["summary"]["keep_dry_run"], json!({"gates": 1, "rules": 0}));
+    assert_eq!(doc["written"], Value::Null);
+}
+
+#[test]
+fn the_bar_is_set_by_the_flags() {
+    let (dir, sandbox) = seeded("gates.toml", GATES_TOML, history());
+    let doc = report_json(&sandbox, dir.path(), &["--min-evaluations", "3", "--max-block-percent", "20"]);
+    assert_eq!(gate(&doc, "web/qa/default")["recommendation"], "promote");
+    assert_eq!(gate(&doc, "stock/staging/default")["recommendation"], "promote", "2 of 12 is under 20%");
+    let narrow = report_json(&sandbox, dir.path(), &["--since", "5d", "--target", "cart/*"]);
+    assert_eq!(narrow["gates"].as_array().unwrap().len(), 1);
+    assert_eq!(gate(&narrow, "cart/staging/default")["evaluations"], 5);
+    assert_eq!(narrow["window"]["days"], 5);
+    let asked: Vec<String> = sandbox.requests().into_iter().map(|r| format!("{}?{}", r.path, r.query)).collect();
+    assert!(
+        asked.iter().any(|p| p.contains("evaluations?")
+            && p.contains("filter%5Bservice%5D=cart")
+            && p.contains("filter%5Benv%5D=staging")),
+        "the history of one gate is filtered on the server: {asked:#?}"
+    );
+}
+
+#[test]
+fn text_and_markdown_show_the_days_and_the_reasons() {
+    let mut evaluations = history();
+    evaluations[14].rules[0].reason = "cc @acme/sre see https://evil.example </details> \u{1b}[2J".into();
+    let (dir, sandbox) = seeded("gates.toml", GATES_TOML, evaluations);
+    let text = run_ok(&sandbox, dir.path(), &["report"]).stdout;
+    assert!(text.contains("cart/staging/default: promote\n  dry run · 13 evaluations, 1 in progress · 0 would have blocked · ✓·✓✓✓✓✓✓✓✓✓✓✓✓\n"), "{text}");
+    assert!(text.contains("stock/staging/default: keep-dry-run"), "{text}");
+    assert!(text.contains("would have blocked version \"v5.3\" at "), "{text}");
+    assert!(text.contains("(monitor 1302 Alert)"), "{text}");
+    assert!(text.contains("rule \"Old latency\": no longer declared"), "{text}");
+    assert!(!text.contains('\u{1b}'), "API text is escaped on a terminal");
+
+    let markdown = run_ok(&sandbox, dir.path(), &["report", "--format", "markdown"]).stdout;
+    assert!(markdown.starts_with("<!-- gatesctl:report -->"), "{markdown}");
+    assert!(markdown.contains("| `stock/staging/default` | dry run | 12 | 2 would have | "), "{markdown}");
+    assert!(markdown.contains("🟥"), "{markdown}");
+    assert!(markdown.contains("would have blocked `v5.3`"), "reasons are visible without expanding: {markdown}");
+    assert!(
+        !markdown.contains("@acme") && !markdown.contains("https://evil") && !markdown.contains("</details>"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn history_is_read_across_pages() {
+    let evaluations: Vec<StoredEvaluation> = (0..130)
+        .map(|i| {
+            evaluation(
+                "cart",
+                "staging",
+                i * 60 * MINUTE + 10 * MINUTE,
+                "v",
+                true,
+                &[Part("Errors", false, "pass", &[])],
+            )
+        })
+        .collect();
+    let (dir, sandbox) = seeded("gates.toml", GATES_TOML, evaluations);
+    let doc = report_json(&sandbox, dir.path(), &["--target", "cart/staging"]);
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!(cart["evaluations"], 130);
+    assert_eq!(rule(cart, "Errors")["evaluations"], 130);
+    let paged: Vec<String> = sandbox
+        .requests()
+        .into_iter()
+        .map(|r| format!("{}?{}", r.path, r.query))
+        .filter(|p| p.contains("page%5Bcursor%5D"))
+        .collect();
+    assert!(paged.iter().any(|p| p.contains("evaluations/rules?")), "{paged:#?}");
+    assert!(paged.iter().any(|p| p.contains("evaluations?")), "{paged:#?}");
+}
+
+#[test]
+fn a_window_longer_than_the_api_serves_is_refused() {
+    let (dir, sandbox) = seeded("gates.toml", GATES_TOML, history());
+    let run = sandbox.gatesctl(dir.path(), &["report", "--since", "31d"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("longer than the 30 days"), "{run:?}");
+    assert!(sandbox.requests().is_empty(), "nothing was asked");
+}
+
+/// `--write` changes exactly the promoted lines; the next plan shows exactly those updates.
+fn writes_exactly_the_promotions(file: &str, text: &str, expected: &str) {
+    let (dir, sandbox) = seeded(file, text, history());
+    run_ok(&sandbox, dir.path(), &["apply", "--auto-approve"]);
+    let run = run_ok(&sandbox, dir.path(), &["report", "--write"]);
+    assert!(run.stderr.contains(&format!("Wrote 1 gate and 1 rule in {file}")), "{run:?}");
+    assert_eq!(std::fs::read_to_string(dir.path().join(file)).unwrap(), expected);
+    let plan = run_ok(&sandbox, dir.path(), &["plan", "--format", "json", "--no-monitor-check"]);
+    let plan: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let changes: Vec<String> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            if c["kind"] == "rule" {
+                assert_eq!(c["before"]["options"], c["after"]["options"], "only dry_run changes: {c:#}");
+            }
+            format!("{} {} dry_run {} -> {}", c["actions"], c["address"], c["before"]["dry_run"], c["after"]["dry_run"])
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            r#"["update"] "cart/staging/default" dry_run true -> false"#,
+            r#"["update"] "search/production/default/rules/Faulty deployment detection" dry_run true -> false"#
+        ]
+    );
+    // Written again: nothing more to promote, nothing changes.
+    let again = run_ok(&sandbox, dir.path(), &["report", "--write"]);
+    assert!(again.stderr.contains("Nothing to write"), "{again:?}");
+    assert_eq!(std::fs::read_to_string(dir.path().join(file)).unwrap(), expected);
+}
+
+#[test]
+fn write_changes_exactly_the_promoted_lines_of_a_commented_toml_file() {
+    let expected = GATES_TOML
+        .replace("dry_run = true          # watching it first", "dry_run = false          # watching it first")
+        .replace("dry_run = true   # new", "dry_run = false   # new");
+    writes_exactly_the_promotions("gates.toml", GATES_TOML, &expected);
+}
+
+#[test]
+fn write_changes_exactly_the_promoted_lines_of_a_yaml_file() {
+    let expected = GATES_YAML
+        .replace("dry_run: true        # watching it first", "dry_run: false        # watching it first")
+        .replace("dry_run: true    # new", "dry_run: false    # new");
+    writes_exactly_the_promotions("gates.yaml", GATES_YAML, &expected);
+}
