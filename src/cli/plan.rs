@@ -115,11 +115,17 @@ pub(super) struct MonitorCheckArgs {
 
 impl MonitorCheckArgs {
     /// Searches the monitors of the declared queries, unless told not to.
-    pub(super) async fn run(&self, client: &Client, desired: &DesiredState, parallelism: usize) -> MonitorCheck {
+    pub(super) async fn run(
+        &self,
+        client: &Client,
+        desired: &DesiredState,
+        parallelism: usize,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> MonitorCheck {
         if self.no_monitor_check || desired.watched.is_empty() {
             return MonitorCheck::default();
         }
-        let check = ops::monitors::check(client, desired, parallelism).await;
+        let check = ops::monitors::check(client, desired, parallelism, progress).await;
         if self.strict {
             check.strict()
         } else {
@@ -176,12 +182,13 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
     let connection = ctx.connect(&args.flags.connect).await?;
     let ((plan, remote), check) = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
-        let reading = progress::reading(&progress);
-        // One rate budget and one --parallelism for both.
+        let reads = progress::Reads::new(&progress);
+        let (reading, checking) = (reads.reading(), reads.checking());
+        // Side by side, each under the budget of its own rate limit, within one --parallelism.
         let client = &connection.client.limited_to(args.flags.parallelism);
         let (computed, check) = tokio::join!(
             ops::plan::compute(client, &desired, &options, args.flags.parallelism, &reading),
-            args.monitors.run(client, &desired, args.flags.parallelism),
+            args.monitors.run(client, &desired, args.flags.parallelism, &checking),
         );
         (computed?, check)
     };

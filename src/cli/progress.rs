@@ -112,3 +112,77 @@ pub(super) fn reading(progress: &Progress) -> impl Fn(crate::remote::Fetched) + 
         crate::remote::Fetched::Rules { done, total } => progress.set("reading rules", done, total),
     }
 }
+
+/// Reading the remote state and checking the monitors side by side, on one line: the bar
+/// counts the rules read, the message the monitor lookups.
+pub(super) struct Reads<'a> {
+    progress: &'a Progress,
+    counts: Mutex<ReadCounts>,
+}
+
+#[derive(Default)]
+struct ReadCounts {
+    listed: Option<usize>,
+    rules: Option<(usize, usize)>,
+    monitors: Option<(usize, usize)>,
+    /// In CI: the phases begun and ended when a line was last printed, so that each start
+    /// and end is said once.
+    stage: [bool; 5],
+}
+
+impl<'a> Reads<'a> {
+    pub(super) fn new(progress: &'a Progress) -> Reads<'a> {
+        Reads { progress, counts: Mutex::default() }
+    }
+
+    pub(super) fn reading(&self) -> impl Fn(crate::remote::Fetched) + Sync + '_ {
+        move |fetched| {
+            let mut c = self.counts.lock().unwrap();
+            match fetched {
+                crate::remote::Fetched::Gates(n) => c.listed = Some(n),
+                crate::remote::Fetched::Rules { done, total } => c.rules = Some((done, total)),
+            }
+            self.show(&mut c);
+        }
+    }
+
+    pub(super) fn checking(&self) -> impl Fn(usize, usize) + Sync + '_ {
+        move |done, total| {
+            let mut c = self.counts.lock().unwrap();
+            c.monitors = Some((done, total));
+            self.show(&mut c);
+        }
+    }
+
+    fn show(&self, c: &mut ReadCounts) {
+        let monitors = c.monitors.filter(|(_, t)| *t > 0).map(|(d, t)| format!("monitor check {d}/{t}"));
+        let rules = c.rules.filter(|(_, t)| *t > 0);
+        let listed = c.listed.map(|n| format!("{} listed", crate::output::plural(n, "remote gate", "remote gates")));
+        match &self.progress.bar {
+            Some(bar) => {
+                if let Some((done, total)) = rules {
+                    bar.set_prefix("reading rules");
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                    bar.set_message(monitors.unwrap_or_default());
+                } else {
+                    bar.set_message([listed, monitors].into_iter().flatten().collect::<Vec<_>>().join(" · "));
+                }
+            }
+            None => {
+                let rules_text = rules.map(|(d, t)| format!("reading rules {d}/{t}"));
+                let line = [rules_text.or(listed), monitors].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+                let finished = |p: Option<(usize, usize)>| p.is_some_and(|(d, t)| d == t);
+                let stage =
+                    [c.listed.is_some(), rules.is_some(), c.monitors.is_some(), finished(rules), finished(c.monitors)];
+                let mut ci = self.progress.ci.lock().unwrap();
+                let due = ci.1.is_none_or(|at| at.elapsed() >= CI_EVERY);
+                if !line.is_empty() && (due || stage != c.stage) {
+                    ci.1 = Some(Instant::now());
+                    errln!("{line}");
+                }
+                c.stage = stage;
+            }
+        }
+    }
+}

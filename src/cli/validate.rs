@@ -1,4 +1,5 @@
 use clap::Args;
+use std::io::IsTerminal;
 
 use super::plan::{report_check, MonitorCheckArgs};
 use super::{ConnectArgs, Context, FileArgs};
@@ -55,10 +56,11 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
     };
     let (check, sandbox) = if args.online {
         let connection = ctx.connect(&args.connect).await?;
-        (
-            args.monitors.run(&connection.client, &desired, crate::remote::DEFAULT_PARALLELISM).await,
-            connection.is_sandbox(),
-        )
+        let progress = super::progress::Progress::bar(std::io::stderr().is_terminal());
+        let reads = super::progress::Reads::new(&progress);
+        let parallelism = crate::remote::DEFAULT_PARALLELISM;
+        let check = args.monitors.run(&connection.client, &desired, parallelism, &reads.checking()).await;
+        (check, connection.is_sandbox())
     } else {
         Default::default()
     };

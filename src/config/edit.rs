@@ -33,12 +33,32 @@ struct Splice {
     replace: String,
 }
 
-/// Where `subject` is declared, and every other subject the same declaration serves (the
-/// gates of an `envs` template, or one of its rules in each).
-fn sharers<'a>(desired: &'a DesiredState, place: &DryRunPlace, rule: &Option<String>) -> Vec<&'a Subject> {
-    desired
-        .dry_run_places
-        .iter()
+/// Where every gate's and rule's `dry_run` is decided, read again from the files: only
+/// `--write` needs it, so loading does not keep it.
+fn places(desired: &DesiredState) -> BTreeMap<Subject, DryRunPlace> {
+    let mut out = BTreeMap::new();
+    for (index, file) in desired.files.iter().enumerate() {
+        let Ok(root) = super::source::parse(file) else { continue };
+        let (outcome, _) = super::validate::validate_file(file, &root);
+        for gate in outcome.gates {
+            let place = |spans| DryRunPlace { file: index, spans };
+            out.insert((gate.key.clone(), None), place(gate.dry_run_spans));
+            for (name, spans) in gate.rule_dry_run_spans {
+                out.insert((gate.key.clone(), Some(name)), place(spans));
+            }
+        }
+    }
+    out
+}
+
+/// Every subject the declaration of `place` serves (the gates of an `envs` template, or one
+/// of its rules in each).
+fn sharers<'a>(
+    all: &'a BTreeMap<Subject, DryRunPlace>,
+    place: &DryRunPlace,
+    rule: &Option<String>,
+) -> Vec<&'a Subject> {
+    all.iter()
         .filter(|((_, r), p)| {
             r.is_some() == rule.is_some() && p.file == place.file && p.spans.declaration == place.spans.declaration
         })
@@ -62,15 +82,16 @@ fn describe((gate, rule): &Subject) -> String {
 /// returned but the reason.
 pub fn promote(desired: &DesiredState, wanted: &[Subject]) -> Result<Promoted, String> {
     let wanted_set: BTreeSet<&Subject> = wanted.iter().collect();
+    let all = places(desired);
     let mut out = Promoted::default();
     let mut splices: BTreeMap<usize, Vec<Splice>> = BTreeMap::new();
     let mut done: BTreeSet<(usize, usize, usize)> = BTreeSet::new();
     for subject in wanted {
-        let Some(place) = desired.dry_run_places.get(subject) else {
+        let Some(place) = all.get(subject) else {
             out.left.push((subject.clone(), "not declared in the files".into()));
             continue;
         };
-        let shared = sharers(desired, place, &subject.1);
+        let shared = sharers(&all, place, &subject.1);
         let others: Vec<String> = shared.iter().filter(|s| !wanted_set.contains(*s)).map(|s| describe(s)).collect();
         if !others.is_empty() {
             let why = format!(

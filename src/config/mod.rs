@@ -35,10 +35,8 @@ pub struct DesiredState {
     pub safety: Safety,
     /// What every monitor rule watches, with where it is written, for the checks made online.
     pub watched: Vec<WatchSource>,
-    /// The files read, in order.
+    /// The files read, in order: what `report --write` edits.
     pub files: Vec<SourceFile>,
-    /// Where each gate's (rule `None`) and rule's `dry_run` is decided, for `report --write`.
-    pub dry_run_places: BTreeMap<(GateKey, Option<String>), DryRunPlace>,
 }
 
 /// Where a gate's or a rule's table sits in its file, the `dry_run` value it writes, and the
@@ -223,7 +221,9 @@ pub fn load(paths: &[PathBuf]) -> Result<DesiredState, ConfigError> {
     let unique: Vec<&PathBuf> =
         paths.iter().filter(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))).collect();
     let files = unique.into_iter().map(|p| read_file(p)).collect::<Result<Vec<_>, _>>()?;
-    load_sources(&files)
+    let loaded = load_sources(&files);
+    crate::output::release_freed_memory();
+    loaded
 }
 
 pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
@@ -312,11 +312,6 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
                         span: span.clone(),
                     });
                 }
-            }
-            let place = |spans: DryRunSpans| DryRunPlace { file: index, spans };
-            state.dry_run_places.insert((gate.key.clone(), None), place(gate.dry_run_spans));
-            for (name, spans) in gate.rule_dry_run_spans {
-                state.dry_run_places.insert((gate.key.clone(), Some(name)), place(spans));
             }
             state
                 .gates

@@ -153,32 +153,47 @@ fn parse_toml(text: &str) -> Result<Node<'_>, Vec<SyntaxError>> {
             .collect());
     }
 
-    fn table<'a>(t: &DeTable<'a>) -> Value<'a> {
-        let mut entries: Vec<(Key, Node)> =
-            t.iter().map(|(k, v)| (Key { name: k.get_ref().clone(), span: k.span() }, value(v))).collect();
+    fn without_underscores(digits: &str) -> Cow<'_, str> {
+        if digits.contains('_') {
+            Cow::Owned(digits.replace('_', ""))
+        } else {
+            Cow::Borrowed(digits)
+        }
+    }
+
+    // By value: the parser's tree is handed over piece by piece, never held twice.
+    fn table(t: DeTable<'_>) -> Value<'_> {
+        let mut entries: Vec<(Key, Node)> = t
+            .into_iter()
+            .map(|(k, v)| {
+                let span = k.span();
+                (Key { name: k.into_inner(), span }, value(v))
+            })
+            .collect();
         // DeTable keeps keys sorted; source order reads better in diagnostics.
         entries.sort_by_key(|(k, _)| k.span.start);
         Value::Table(entries)
     }
 
-    fn value<'a>(v: &Spanned<DeValue<'a>>) -> Node<'a> {
+    fn value(v: Spanned<DeValue<'_>>) -> Node<'_> {
         let span = v.span();
-        let value = match v.get_ref() {
-            DeValue::String(s) => Value::Str(s.clone()),
-            DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+        let value = match v.into_inner() {
+            DeValue::String(s) => Value::Str(s),
+            DeValue::Integer(i) => match i64::from_str_radix(&without_underscores(i.as_str()), i.radix()) {
                 Ok(n) => Value::Int(n),
                 Err(_) => Value::Other("an integer too large"),
             },
-            DeValue::Float(f) => Value::Float(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN)),
-            DeValue::Boolean(b) => Value::Bool(*b),
+            DeValue::Float(f) => Value::Float(without_underscores(f.as_str()).parse().unwrap_or(f64::NAN)),
+            DeValue::Boolean(b) => Value::Bool(b),
             DeValue::Datetime(_) => Value::Other("a datetime"),
-            DeValue::Array(items) => Value::Array(items.iter().map(value).collect()),
+            DeValue::Array(items) => Value::Array(items.into_iter().map(value).collect()),
             DeValue::Table(t) => table(t),
         };
         Node { span, value }
     }
 
-    Ok(Node { span: doc.span(), value: table(doc.get_ref()) })
+    let span = doc.span();
+    Ok(Node { span, value: table(doc.into_inner()) })
 }
 
 /// Maps the YAML parser's character offsets to byte offsets.

@@ -111,8 +111,7 @@ fn placeholders(text: &str) -> Vec<&str> {
 }
 
 /// A rule of a gate with its placeholders replaced.
-fn expand(rule: &Rule, key: &GateKey) -> Rule {
-    let mut rule = rule.clone();
+fn expand(mut rule: Rule, key: &GateKey) -> Rule {
     if let options::Settings::Monitor(options::MonitorSettings { watch: Watch::Query(query), .. }) =
         &mut rule.options.settings
     {
@@ -561,15 +560,17 @@ impl<'a> Checker<'a> {
                         if let Some(query) = rule.as_ref().and_then(|r| r.options.query()) {
                             self.check_placeholders(item, query, templated);
                         }
-                        let watched = [OptionName::Query, OptionName::MonitorIds]
-                            .map(|o| locate(item, &Place(vec![Step::Key(o.as_str().into())])));
+                        let option = |o: OptionName| match &item.value {
+                            Value::Table(entries) => entries.iter().find(|(k, _)| k.name == o.as_str()).map(|(_, v)| v),
+                            _ => None,
+                        };
                         match rule.as_ref().and_then(|r| r.options.monitor_settings()).map(|m| &m.watch) {
                             Some(Watch::Query(_)) => {
-                                watch_spans
-                                    .insert(name.clone(), watched[0].iter().map(|(n, _)| n.span.clone()).collect());
+                                let spans = option(OptionName::Query).map(|n| n.span.clone()).into_iter().collect();
+                                watch_spans.insert(name.clone(), spans);
                             }
                             Some(Watch::Monitors(_)) => {
-                                let entries = match watched[1].as_ref().map(|(n, _)| &n.value) {
+                                let entries = match option(OptionName::MonitorIds).map(|n| &n.value) {
                                     Some(Value::Array(items)) => items.iter().map(|n| n.span.clone()).collect(),
                                     _ => Vec::new(),
                                 };
@@ -595,23 +596,35 @@ impl<'a> Checker<'a> {
         let (Some((service, service_span)), Some(envs), Some(identifier)) = (service, envs, identifier) else {
             return Vec::new();
         };
-        envs.into_iter()
-            .map(|(env, env_span)| {
-                let key = GateKey { service: service.clone(), env, identifier: identifier.clone() };
-                let rules = rules.values().map(|r| (r.name.clone(), expand(r, &key))).collect();
-                // A templated gate is reported at its env entry, the one thing telling it apart.
-                let span = if templated { env_span } else { service_span.clone() };
-                DeclaredGate {
-                    key,
-                    dry_run,
-                    rules,
-                    span,
-                    watch_spans: watch_spans.clone(),
-                    dry_run_spans: dry_run_spans.clone(),
-                    rule_dry_run_spans: rule_dry_run_spans.clone(),
+        // Each env but the last gets copies; the last takes the originals (most gates have one).
+        let mut out = Vec::with_capacity(envs.len());
+        let mut envs = envs.into_iter().peekable();
+        let mut rules = Some(rules);
+        let (mut watch_spans, mut rule_dry_run_spans) = (Some(watch_spans), Some(rule_dry_run_spans));
+        while let Some((env, env_span)) = envs.next() {
+            let last = envs.peek().is_none();
+            let key = GateKey { service: service.clone(), env, identifier: identifier.clone() };
+            fn share<T: Clone>(value: &mut Option<T>, last: bool) -> T {
+                if last {
+                    value.take().expect("taken once, by the last")
+                } else {
+                    value.clone().expect("there until the last")
                 }
-            })
-            .collect()
+            }
+            let rules = share(&mut rules, last).into_iter().map(|(name, r)| (name, expand(r, &key))).collect();
+            // A templated gate is reported at its env entry, the one thing telling it apart.
+            let span = if templated { env_span } else { service_span.clone() };
+            out.push(DeclaredGate {
+                key,
+                dry_run,
+                rules,
+                span,
+                watch_spans: share(&mut watch_spans, last),
+                dry_run_spans: dry_run_spans.clone(),
+                rule_dry_run_spans: share(&mut rule_dry_run_spans, last),
+            });
+        }
+        out
     }
 
     /// `{word}` in a query must be one of the known placeholders.

@@ -285,7 +285,12 @@ async fn look_up(client: &Client, lookup: &Lookup<'_>) -> Result<Found, ApiError
 /// Searches the monitors of every distinct query and looks up every distinct monitor watched
 /// by id, `parallelism` at a time and under the client's rate budget, and reports on each. A
 /// 403 (no `monitors_read`) stops the check with one line, not one per query.
-pub(crate) async fn check(client: &Client, desired: &DesiredState, parallelism: usize) -> MonitorCheck {
+pub(crate) async fn check(
+    client: &Client,
+    desired: &DesiredState,
+    parallelism: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> MonitorCheck {
     let mut by_query: BTreeMap<&str, Vec<&WatchSource>> = BTreeMap::new();
     let mut by_monitor: BTreeMap<u64, Vec<&WatchSource>> = BTreeMap::new();
     for source in &desired.watched {
@@ -296,20 +301,24 @@ pub(crate) async fn check(client: &Client, desired: &DesiredState, parallelism: 
     }
     let lookups: Vec<Lookup<'_>> =
         by_query.keys().map(|q| Lookup::Query(q)).chain(by_monitor.keys().map(|id| Lookup::Monitor(*id))).collect();
+    let total = lookups.len();
     let mut lookups = lookups.iter();
     // The first goes alone: without monitors_read, one 403 is all the API sees.
-    let mut results: Vec<(&Lookup<'_>, Result<Found, ApiError>)> = Vec::new();
+    let mut results: Vec<(&Lookup<'_>, Result<Found, ApiError>)> = Vec::with_capacity(total);
+    progress(0, total);
     if let Some(first) = lookups.next() {
         results.push((first, look_up(client, first).await));
+        progress(1, total);
     }
     let forbidden = matches!(results.first(), Some((_, Err(e))) if e.status() == Some(403));
     if !forbidden {
-        let rest: Vec<_> = stream::iter(lookups)
+        let mut rest = stream::iter(lookups)
             .map(|lookup| async move { (lookup, look_up(client, lookup).await) })
-            .buffer_unordered(parallelism.max(1))
-            .collect()
-            .await;
-        results.extend(rest);
+            .buffer_unordered(parallelism.max(1));
+        while let Some(result) = rest.next().await {
+            results.push(result);
+            progress(results.len(), total);
+        }
     }
     let mut report = MonitorCheck::default();
     let mut failures: Vec<ApiError> = Vec::new();
@@ -338,7 +347,6 @@ pub(crate) async fn check(client: &Client, desired: &DesiredState, parallelism: 
     // In the order of the lookups: queries, then monitors, each sorted.
     report.diagnostics.extend(query_findings.into_values().flatten());
     report.diagnostics.extend(monitor_findings.into_values().flatten());
-    let total = by_query.len() + by_monitor.len();
     let checked = report.queries + report.monitors;
     report.unchecked = if let Some(e) = failures.iter().find(|e| e.status() == Some(403)) {
         Some(format!(

@@ -165,8 +165,10 @@ fn progress_is_drawn_on_a_terminal_and_printed_as_lines_in_ci() {
     let sandbox = TestSandbox::start(dir.path());
     assert_eq!(sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]).code, 0);
     let ci = sandbox.gatesctl(dir.path(), &["plan"]);
-    assert!(ci.stderr.contains("40 remote gates listed\nreading rules 0/40\n"), "{ci:?}");
-    assert!(ci.stderr.contains("reading rules 40/40"), "{ci:?}");
+    // The rules read and the monitor check run side by side, on one line.
+    for said in ["40 remote gates listed", "reading rules 0/40", "monitor check 40/40", "reading rules 40/40 · "] {
+        assert!(ci.stderr.contains(said), "{said}: {ci:?}");
+    }
     let env = [("DD_API_URL", sandbox.url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
     let terminal = gatesctl_all_on_terminal(dir.path(), &["plan", "--parallelism", "1"], &env);
     assert_eq!(terminal.code, 0, "{terminal:?}");

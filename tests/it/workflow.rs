@@ -323,3 +323,44 @@ envs = ["staging", "production"]
     assert!(run.stdout.contains("query = \"service:checkout env:staging gate:default\""), "{run:?}");
     assert!(run.stdout.contains("gates 2 to create"), "{run:?}");
 }
+
+#[test]
+fn a_plan_of_one_service_lists_only_its_gates() {
+    let (dir, sandbox) = applied(SMALL);
+    let lists = |sandbox: &TestSandbox| -> Vec<String> {
+        sandbox
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "GET" && r.path == "/api/v2/deployment_gates")
+            .map(|r| r.query)
+            .collect()
+    };
+    let before = lists(&sandbox).len();
+    let run = sandbox.gatesctl(dir.path(), &["plan", "--target", "checkout/production", "--no-monitor-check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let asked = lists(&sandbox);
+    assert!(
+        asked[before..]
+            .iter()
+            .all(|q| q.contains("filter%5Bservice%5D=checkout") && q.contains("filter%5Benv%5D=production")),
+        "{asked:?}"
+    );
+    // Two services of one env, no target: filtered by the env alone.
+    let before = asked.len();
+    let run = sandbox.gatesctl(dir.path(), &["plan", "--no-monitor-check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let asked = lists(&sandbox);
+    assert!(
+        asked[before..].iter().all(|q| !q.contains("filter%5Bservice") && q.contains("filter%5Benv%5D=production")),
+        "{asked:?}"
+    );
+    // A glob cannot be a server-side filter.
+    let before = lists(&sandbox).len();
+    run_ok_plan(&sandbox, dir.path(), &["plan", "--target", "check*/production", "--no-monitor-check"]);
+    assert!(lists(&sandbox)[before..].iter().all(|q| !q.contains("filter%5Bservice")), "{:?}", lists(&sandbox));
+}
+
+fn run_ok_plan(sandbox: &TestSandbox, dir: &Path, args: &[&str]) {
+    let run = sandbox.gatesctl(dir, args);
+    assert_eq!(run.code, 0, "{run:?}");
+}
