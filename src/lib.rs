@@ -19,7 +19,7 @@ pub mod remote;
 // Layer 3: the diff, and the judged history.
 pub mod plan;
 pub mod report;
-// Layer 4: its outputs.
+// Layer 4: executing it, then every output (of plans and applies alike).
 pub mod apply;
 pub mod render;
 // Layer 5: how commands end.

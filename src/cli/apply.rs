@@ -12,7 +12,7 @@ use crate::ops;
 use crate::output::{errln, out, outln};
 use crate::plan::Plan;
 use crate::remote::Client;
-use crate::render::{text, Palette};
+use crate::render::{text, Format, Palette};
 
 #[derive(Debug, Args)]
 pub(super) struct ApplyArgs {
@@ -30,10 +30,20 @@ pub(super) struct ApplyArgs {
     /// Go past the deletion safety threshold
     #[arg(long)]
     force: bool,
+    /// Output format: text, or json (what was done, once done, on stdout; the plan and the
+    /// progress go to stderr)
+    #[arg(long, value_parser = Format::text_or_json(), default_value = "text")]
+    format: Format,
 }
 
-fn confirm() -> Result<bool, Error> {
-    out("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+/// Asks on the terminal; beside a JSON document, on stderr.
+fn confirm(json: bool) -> Result<bool, Error> {
+    let question = "\nDo you want to perform these actions? Only 'yes' will be accepted: ";
+    if json {
+        crate::output::err(question);
+    } else {
+        out(question);
+    }
     let mut answer = String::new();
     std::io::stdin()
         .lock()
@@ -55,16 +65,49 @@ fn outcome_line(o: &Outcome, p: Palette) -> String {
     }
 }
 
+/// How an apply speaks: the text for people as it goes, or one JSON document at the end.
+struct Speech<'a> {
+    format: Format,
+    palette: Palette,
+    /// The API applied to, for the JSON document.
+    api: &'a str,
+}
+
+impl Speech<'_> {
+    /// The plan: on stdout in text, on stderr beside a JSON document.
+    fn plan(&self, plan: &Plan) {
+        match self.format {
+            Format::Json => crate::output::err(&text::render_plan(plan, Palette::PLAIN)),
+            _ => out(&text::render_plan(plan, self.palette)),
+        }
+    }
+
+    /// Nothing to apply: the JSON document says so too.
+    fn nothing(&self) {
+        if self.format == Format::Json {
+            out(&crate::render::apply::render_json(&apply::Report::default(), self.api, false));
+        }
+    }
+}
+
 /// Runs the actions and reports them as they land, then every failure again at the end.
-async fn execute(client: &Client, plan: &Plan, parallelism: usize, palette: Palette) -> Result<ExitStatus, Error> {
-    outln!("\nApplying…");
+async fn execute(client: &Client, plan: &Plan, parallelism: usize, speech: &Speech<'_>) -> Result<ExitStatus, Error> {
+    let json = speech.format == Format::Json;
+    let palette = speech.palette;
+    if !json {
+        outln!("\nApplying…");
+    }
     let total = plan.action_count();
     let landed = Mutex::new(0);
     let progress = Progress::bar(std::io::stderr().is_terminal());
     super::interrupt::graceful(true);
     let report = apply::apply(client, plan, parallelism, &super::interrupt::STOP, |o| {
-        // Each result as it lands on stdout; the count on stderr.
-        progress.stdout_line(&outcome_line(o, palette));
+        // Each result as it lands on stdout (stderr beside JSON); the count on stderr.
+        if json {
+            crate::output::err(&format!("{}\n", outcome_line(o, Palette::PLAIN)));
+        } else {
+            progress.stdout_line(&outcome_line(o, palette));
+        }
         let mut done = landed.lock().unwrap();
         *done += 1;
         progress.set("applying", *done, total);
@@ -73,25 +116,32 @@ async fn execute(client: &Client, plan: &Plan, parallelism: usize, palette: Pale
     super::interrupt::graceful(false);
     drop(progress);
     let stopped = super::interrupt::received();
-    let verdict = match (stopped, report.is_success()) {
-        (Some(_), _) => "stopped",
-        (None, true) => "complete",
-        (None, false) => "incomplete",
-    };
-    let not_started = report.not_started();
-    outln!(
-        "\nApply {verdict}: {} succeeded, {} failed, {} skipped{}.",
-        report.succeeded(),
-        report.failed(),
-        report.skipped(),
-        if not_started > 0 { format!(", {not_started} not started") } else { String::new() }
-    );
+    if json {
+        out(&crate::render::apply::render_json(&report, speech.api, stopped.is_some()));
+    } else {
+        let verdict = match (stopped, report.is_success()) {
+            (Some(_), _) => "stopped",
+            (None, true) => "complete",
+            (None, false) => "incomplete",
+        };
+        let not_started = report.not_started();
+        outln!(
+            "\nApply {verdict}: {} succeeded, {} failed, {} skipped{}.",
+            report.succeeded(),
+            report.failed(),
+            report.skipped(),
+            if not_started > 0 { format!(", {not_started} not started") } else { String::new() }
+        );
+        outln!("  {}.", crate::render::apply::by_kind(&report));
+    }
     if report.is_success() {
         return Ok(ExitStatus::Success);
     }
-    outln!("\nNot done:");
-    for o in report.outcomes.iter().filter(|o| !matches!(o.status, Status::Done)) {
-        outln!("{}", outcome_line(o, palette));
+    if !json {
+        outln!("\nNot done:");
+        for o in report.outcomes.iter().filter(|o| !matches!(o.status, Status::Done)) {
+            outln!("{}", outcome_line(o, palette));
+        }
     }
     if let Some(status) = stopped {
         errln!("Stopped before the end: run `gatesctl apply` again to finish; nothing done is done twice.");
@@ -107,15 +157,16 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
     let desired = args.flags.files.load()?;
     let options = ops::plan::options(&desired, args.flags.targets.clone(), args.prune)?;
     let connection = ctx.connect(&args.flags.connect).await?;
-    let palette = ctx.stdout_palette();
+    let speech = Speech { format: args.format, palette: ctx.stdout_palette(), api: &connection.target };
     let (plan, remote) = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
         let reading = progress::reading(&progress);
         ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism, &reading).await?
     };
-    out(&text::render_plan(&plan, palette));
+    speech.plan(&plan);
     super::plan::warn(ops::plan::check_safety(&plan, &remote, &desired, args.force)?);
     if plan.is_empty() {
+        speech.nothing();
         return Ok(ExitStatus::Success);
     }
     if !args.auto_approve {
@@ -124,12 +175,12 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
                 "refusing to apply without confirmation: stdin is not a terminal; review the plan and pass --auto-approve".into(),
             ));
         }
-        if !confirm()? {
-            outln!("Apply cancelled; nothing was changed.");
+        if !confirm(args.format == Format::Json)? {
+            errln!("Apply cancelled; nothing was changed.");
             return Ok(ExitStatus::Failure);
         }
     }
-    execute(&connection.client, &plan, args.flags.parallelism, palette).await
+    execute(&connection.client, &plan, args.flags.parallelism, &speech).await
 }
 
 /// Applies a saved plan after checking that neither the files nor the remote state it was
@@ -141,7 +192,7 @@ async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, ctx: &Context<'_>
         ));
     }
     let connection = ctx.connect(&args.flags.connect).await?;
-    let palette = ctx.stdout_palette();
+    let speech = Speech { format: args.format, palette: ctx.stdout_palette(), api: &connection.target };
     let (plan, options, warning) = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
         let reading = progress::reading(&progress);
@@ -155,9 +206,10 @@ async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, ctx: &Context<'_>
         errln!("The saved plan {} was made with {}.", path.display(), flags.join(" "));
     }
     super::plan::warn(warning);
-    out(&text::render_plan(&plan, palette));
+    speech.plan(&plan);
     if plan.is_empty() {
+        speech.nothing();
         return Ok(ExitStatus::Success);
     }
-    execute(&connection.client, &plan, args.flags.parallelism, palette).await
+    execute(&connection.client, &plan, args.flags.parallelism, &speech).await
 }

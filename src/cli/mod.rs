@@ -2,6 +2,8 @@
 //! connection to the API or the built-in sandbox.
 
 mod apply;
+mod ci;
+mod completions;
 mod drift;
 mod evaluate;
 mod help;
@@ -18,13 +20,17 @@ mod validate;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, ExitStatus};
 use crate::output::errln;
 use crate::remote::{site, Client, Credentials};
 use crate::render::Palette;
 use crate::sandbox::{RunningSandbox, SandboxOptions};
+
+/// `gatesctl --version`: the release, the target it was built for and the commit.
+pub const VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (", env!("GATESCTL_TARGET"), ", commit ", env!("GATESCTL_COMMIT"), ")");
 
 /// Where `--sandbox` keeps its state, under the working directory.
 const SANDBOX_STATE: &str = ".gatesctl/sandbox.db";
@@ -34,7 +40,7 @@ const LEGACY_SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
 #[derive(Debug, Parser)]
 #[command(
     name = "gatesctl",
-    version,
+    version = VERSION,
     about = "Datadog Deployment Gates as code: validate, plan, apply",
     max_term_width = 100
 )]
@@ -132,9 +138,13 @@ enum Command {
     /// Serve a local Datadog-compatible Deployment Gates API
     #[command(after_help = help::SANDBOX)]
     Sandbox(sandbox::SandboxArgs),
-    /// Print the JSON Schema of the configuration file, or of `plan` or `report --format json`
+    /// Print a JSON Schema: of the configuration file, or of a JSON output
     #[command(after_help = help::SCHEMA)]
     Schema(schema::SchemaArgs),
+    /// Print a completion script for a shell (see the README to enable it)
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff): `gatesctl man > gatesctl.1`
+    Man,
 }
 
 /// The commands of `datadog-ci deployment` that gatesctl takes over.
@@ -148,9 +158,12 @@ enum Deployment {
 /// The configuration files a command reads.
 #[derive(Debug, Args)]
 struct FileArgs {
-    /// Configuration file (.toml, .yaml, .yml); repeat for several. Default: gates.toml, gates.yaml or gates.yml
+    /// Configuration file (.toml, .yaml, .yml, or - for standard input); repeat for several. Default: gates.toml, gates.yaml or gates.yml
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// The format of standard input (-f -) [default: sniffed from its first line]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format_in: Option<crate::config::source::Format>,
 }
 
 impl FileArgs {
@@ -165,7 +178,18 @@ impl FileArgs {
     }
 
     fn load(&self) -> Result<crate::config::DesiredState, Error> {
-        Ok(crate::config::load(&self.paths()?)?)
+        self.load_with(&[])
+    }
+
+    /// The files given, and `more` (positional files, as pre-commit passes them).
+    fn load_with(&self, more: &[PathBuf]) -> Result<crate::config::DesiredState, Error> {
+        let paths = if more.is_empty() { self.paths()? } else { self.files.iter().chain(more).cloned().collect() };
+        Ok(crate::config::load_files(&paths, self.format_in)?)
+    }
+
+    /// Whether standard input is one of the files.
+    fn reads_stdin(&self) -> bool {
+        self.files.iter().any(|f| crate::config::is_stdin(f))
     }
 }
 
@@ -219,6 +243,19 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e}; use e.g. 90s, 15m, 3h or a number of seconds"))
 }
 
+/// Creates the sandbox's state folder with a `.gitignore` of its own, so that `git add .` in a
+/// repository never commits a sandbox's state; a folder that exists is left as it is.
+pub(super) fn ignore_state_dir(state: &Path) -> Result<(), Error> {
+    let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) else { return Ok(()) };
+    if dir.exists() {
+        return Ok(());
+    }
+    let fail = |e: std::io::Error| Error::Sandbox(format!("cannot create {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let ignore = "# Made by gatesctl: the built-in sandbox's state, not for version control.\n*\n";
+    std::fs::write(dir.join(".gitignore"), ignore).map_err(fail)
+}
+
 /// A client, and the sandbox it talks to when `--sandbox` is given (kept alive with it).
 struct Connection {
     client: Client,
@@ -255,6 +292,7 @@ impl Context<'_> {
         let flags = flags.merged(self.connect)?;
         let verbose = self.global.verbose;
         if flags.sandbox {
+            ignore_state_dir(Path::new(SANDBOX_STATE))?;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .map_err(|e| Error::Sandbox(format!("no loopback port: {e}")))?;
@@ -326,6 +364,7 @@ fn report(e: &Error, color: bool) {
     use crate::render::diagnostics;
     if let Error::Config(crate::config::ConfigError::Invalid { diagnostics: found }) = e {
         crate::output::err(&diagnostics::render(found, color, diagnostics::terminal_width()));
+        ci::annotate(found);
     }
     errln!("error: {e}");
 }
@@ -337,6 +376,8 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Show(_) => Some("show"),
         Command::Sandbox(_) => Some("sandbox"),
         Command::Schema(_) => Some("schema"),
+        Command::Completions(_) => Some("completions"),
+        Command::Man => Some("man"),
         _ => None,
     };
     if let (Some(command), true) = (offline, cli.connect.is_set()) {
@@ -355,6 +396,8 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Evaluate(args) | Command::Deployment(Deployment::Gate(args)) => evaluate::run(args, &ctx).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => completions::run(args, Cli::command()),
+        Command::Man => completions::man(Cli::command()),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::config::DesiredState;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::ops::monitors::MonitorCheck;
-use crate::output::{errln, out};
+use crate::output::{errln, out, outln};
 use crate::plan::saved::SavedOptions;
 use crate::plan::Plan;
 use crate::remote::Client;
@@ -146,16 +146,32 @@ impl MonitorCheckArgs {
 /// Excerpts of the monitor check shown in full; the rest are counted.
 const SHOWN_FINDINGS: usize = 20;
 
-/// What the monitor check found, on stderr: labelled excerpts of the files, then a line for
-/// queries left unchecked.
-pub(super) fn report_check(check: &MonitorCheck, color: bool, sandbox: bool) {
+/// Where the monitor check's findings go: with a text plan, into it (`plan > plan.txt` keeps
+/// them); otherwise to stderr.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Findings {
+    Stdout,
+    Stderr,
+}
+
+/// What the monitor check found: labelled excerpts of the files, then a line for queries left
+/// unchecked.
+pub(super) fn report_check(check: &MonitorCheck, color: bool, sandbox: bool, to: Findings) {
     use crate::render::diagnostics;
+    let say = |text: &str| match to {
+        Findings::Stdout => out(text),
+        Findings::Stderr => crate::output::err(text),
+    };
     if !check.diagnostics.is_empty() {
         let width = diagnostics::terminal_width();
-        crate::output::err(&diagnostics::render_capped(&check.diagnostics, color, width, SHOWN_FINDINGS));
+        if to == Findings::Stdout {
+            say("\n");
+        }
+        say(&diagnostics::render_capped(&check.diagnostics, color, width, SHOWN_FINDINGS));
+        super::ci::annotate(&check.diagnostics);
     }
     if let Some(summary) = check.summary() {
-        errln!("{summary}");
+        say(&format!("{summary}\n"));
     }
     if let Some(reason) = &check.unchecked {
         errln!("warning: {reason}");
@@ -176,8 +192,13 @@ pub(super) fn warn(warning: Option<String>) {
 
 pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     // Validate before any network access: an invalid file never reaches the API.
+    if args.out.is_some() && args.flags.files.reads_stdin() {
+        return Err(Error::Usage(
+            "--out saves a plan to apply against the files it was made from, and standard input cannot be read again: write the configuration to a file first".into(),
+        ));
+    }
     let files = args.flags.files.paths()?;
-    let desired = crate::config::load(&files)?;
+    let desired = args.flags.files.load()?;
     let options = ops::plan::options(&desired, args.flags.targets.clone(), args.prune)?;
     let connection = ctx.connect(&args.flags.connect).await?;
     let ((plan, remote), check) = {
@@ -195,7 +216,14 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
     // The whole plan first, then a refusal naming --force, as octoDNS does.
     let markdown = args.markdown.options(args.out.as_deref());
     out(&render(&plan, args.format, ctx.stdout_palette(), &markdown, &check));
-    report_check(&check, ctx.stderr_color(), connection.is_sandbox());
+    if args.format == Format::Text {
+        outln!("\nPlanned against {}.", crate::escape::terminal(&connection.target));
+        report_check(&check, ctx.stdout_palette().enabled, connection.is_sandbox(), Findings::Stdout);
+    } else {
+        report_check(&check, ctx.stderr_color(), connection.is_sandbox(), Findings::Stderr);
+    }
+    // The job's summary page gets the plan as a pull-request comment would show it.
+    super::ci::step_summary(|| markdown::render_plan(&plan, &markdown, &check.diagnostics, check.unchecked.as_deref()));
     args.monitors.verdict(&check)?;
     warn(ops::plan::check_safety(&plan, &remote, &desired, args.force)?);
     if let Some(path) = &args.out {

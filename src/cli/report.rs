@@ -37,6 +37,9 @@ pub(super) struct ReportArgs {
 }
 
 pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
+    if args.write && args.flags.files.reads_stdin() {
+        return Err(Error::Usage("--write changes the files in place, and standard input is not a file: write the configuration to a file first".into()));
+    }
     let desired = args.flags.files.load()?;
     let gates = ops::report::covered(&desired, &args.flags.targets)?;
     let settings =

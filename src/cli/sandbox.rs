@@ -86,6 +86,9 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
         Some(path) => Some(crate::sandbox::monitors::load(path).map_err(Error::Sandbox)?),
         None => None,
     };
+    if args.state == std::path::Path::new(super::SANDBOX_STATE) {
+        super::ignore_state_dir(&args.state)?;
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Error::Sandbox(format!("cannot listen on {}: {e}", args.listen)))?;

@@ -5,7 +5,7 @@ use crate::output::out;
 
 #[derive(Debug, Args)]
 pub(super) struct SchemaArgs {
-    /// Which schema: of the configuration file, of `plan --format json`, or of `report --format json`
+    /// Which schema: of the configuration file, or of the JSON output of `plan`, `report` or `apply`
     #[arg(value_enum, default_value_t = Which::Config)]
     which: Which,
 }
@@ -15,6 +15,7 @@ enum Which {
     Config,
     Plan,
     Report,
+    Apply,
 }
 
 pub(super) fn run(args: &SchemaArgs) -> Result<ExitStatus, Error> {
@@ -22,6 +23,7 @@ pub(super) fn run(args: &SchemaArgs) -> Result<ExitStatus, Error> {
         Which::Config => out(&crate::config::wire::schema_json()),
         Which::Plan => out(&crate::render::json::schema_json()),
         Which::Report => out(&crate::render::report::schema_json()),
+        Which::Apply => out(&crate::render::apply::schema_json()),
     }
     Ok(ExitStatus::Success)
 }

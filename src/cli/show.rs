@@ -28,5 +28,8 @@ pub(super) fn run(args: &ShowArgs, ctx: &Context<'_>) -> Result<ExitStatus, Erro
     let markdown = args.markdown.options(Some(&args.plan));
     let none = crate::ops::monitors::MonitorCheck::default();
     out(&super::plan::render(&saved.plan, args.format, ctx.stdout_palette(), &markdown, &none));
+    if args.format == Format::Text {
+        crate::output::outln!("\nPlanned against {}.", crate::escape::terminal(&saved.api));
+    }
     Ok(ExitStatus::Success)
 }

@@ -12,6 +12,9 @@ use crate::render::{diagnostics, Format};
 pub(super) struct ValidateArgs {
     #[command(flatten)]
     files: FileArgs,
+    /// Files to validate, as -f takes them (pre-commit passes the files it checks this way)
+    #[arg(value_name = "FILE")]
+    more_files: Vec<std::path::PathBuf>,
     /// Output format: text (labelled excerpts on stderr) or json (for editors and bots, on stdout)
     #[arg(long, value_parser = Format::text_or_json(), default_value = "text")]
     format: Format,
@@ -41,18 +44,18 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
     if !args.online && (args.monitors.strict || args.monitors.no_monitor_check) {
         return Err(Error::Usage("--strict and --no-monitor-check are about the monitor check: add --online".into()));
     }
-    let loaded = args.files.paths().and_then(|paths| crate::config::load(&paths));
-    let desired = match loaded {
+    let desired = match args.files.load_with(&args.more_files) {
         Ok(desired) => desired,
-        Err(e) if args.format == Format::Json => {
+        Err(Error::Config(e)) if args.format == Format::Json => {
             let (found, error) = match &e {
                 ConfigError::Invalid { diagnostics } => (diagnostics.as_slice(), None),
                 other => (&[][..], Some(other.to_string())),
             };
+            super::ci::annotate(found);
             out(&diagnostics::render_json(None, found, error.as_deref(), None));
             return Ok(ExitStatus::Error);
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
     let (check, sandbox) = if args.online {
         let connection = ctx.connect(&args.connect).await?;
@@ -69,7 +72,7 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
         out(&diagnostics::render_json(Some(counts), &check.diagnostics, None, check.unchecked.as_deref()));
         return Ok(if args.monitors.verdict(&check).is_ok() { ExitStatus::Success } else { ExitStatus::Error });
     }
-    report_check(&check, ctx.stderr_color(), sandbox);
+    report_check(&check, ctx.stderr_color(), sandbox, super::plan::Findings::Stderr);
     args.monitors.verdict(&check)?;
     outln!("Configuration is valid: {}, {}.", plural(counts.0, "gate", "gates"), plural(counts.1, "rule", "rules"));
     Ok(ExitStatus::Success)

@@ -132,6 +132,10 @@ pub enum ConfigError {
     TooLarge { path: PathBuf },
     #[error("{}: not UTF-8 text: invalid byte at line {line}, byte {column} (offset {offset}); save the file as UTF-8", .path.display())]
     NotUtf8 { path: PathBuf, line: usize, column: usize, offset: usize },
+    #[error("standard input is named twice (-f -): it can be read once")]
+    StdinTwice,
+    #[error("cannot tell whether standard input is TOML or YAML: pass --format-in toml or --format-in yaml")]
+    UnknownStdinFormat,
     #[error("{} problem{} found in the configuration", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
     Invalid { diagnostics: Vec<ConfigDiagnostic> },
 }
@@ -201,6 +205,11 @@ pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(ConfigError::TooLarge { path: path.to_path_buf() });
     }
+    utf8(path, bytes)
+}
+
+/// The text of a file's bytes, without a leading byte order mark.
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..offset];
@@ -217,13 +226,67 @@ pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
 /// Reads, parses and validates every file, reporting all problems of all files at once. A
 /// file named twice (`-f a.toml -f ./a.toml`) is read once.
 pub fn load(paths: &[PathBuf]) -> Result<DesiredState, ConfigError> {
+    load_files(paths, None)
+}
+
+/// As [`load`], where the path `-` is standard input, in `stdin_format` (sniffed from the text
+/// when not given).
+pub fn load_files(paths: &[PathBuf], stdin_format: Option<Format>) -> Result<DesiredState, ConfigError> {
+    if paths.iter().filter(|p| is_stdin(p)).count() > 1 {
+        return Err(ConfigError::StdinTwice);
+    }
     let mut seen = std::collections::BTreeSet::new();
     let unique: Vec<&PathBuf> =
         paths.iter().filter(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))).collect();
-    let files = unique.into_iter().map(|p| read_file(p)).collect::<Result<Vec<_>, _>>()?;
+    let files = unique
+        .into_iter()
+        .map(|p| if is_stdin(p) { read_stdin(stdin_format) } else { read_file(p) })
+        .collect::<Result<Vec<_>, _>>()?;
     let loaded = load_sources(&files);
     crate::output::release_freed_memory();
     loaded
+}
+
+/// `-f -`: the configuration comes from standard input.
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// The configuration piped in (`generate | gatesctl validate -f -`): UTF-8, at most
+/// [`MAX_FILE_SIZE`], TOML or YAML as told, or as its first meaningful line shows.
+pub fn read_stdin(format: Option<Format>) -> Result<SourceFile, ConfigError> {
+    use std::io::Read;
+    let path = PathBuf::from("-");
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(ConfigError::TooLarge { path });
+    }
+    let text = utf8(&path, bytes)?;
+    let format = format.or_else(|| sniff(&text)).ok_or(ConfigError::UnknownStdinFormat)?;
+    Ok(SourceFile::new(path, format, text))
+}
+
+/// TOML or YAML, from the first line that is neither blank nor a comment: `key = …` and
+/// `[table]` are TOML, `key: …`, `- …` and `---` are YAML.
+fn sniff(text: &str) -> Option<Format> {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    if line == "---" || line == "-" || line.starts_with("- ") {
+        return Some(Format::Yaml);
+    }
+    if line.starts_with('[') {
+        return Some(Format::Toml);
+    }
+    match (line.find('='), line.find(':')) {
+        (Some(e), Some(c)) if e < c => Some(Format::Toml),
+        (Some(_), None) => Some(Format::Toml),
+        (_, Some(_)) => Some(Format::Yaml),
+        (None, None) => None,
+    }
 }
 
 pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {

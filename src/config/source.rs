@@ -10,7 +10,7 @@ use miette::NamedSource;
 
 use super::diagnostic::Code;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Toml,
     Yaml,
@@ -36,7 +36,8 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: PathBuf, format: Format, text: String) -> Self {
-        let named = Arc::new(NamedSource::new(path.display().to_string(), text).with_language(match format {
+        let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
+        let named = Arc::new(NamedSource::new(name, text).with_language(match format {
             Format::Toml => "toml",
             Format::Yaml => "yaml",
         }));

@@ -166,13 +166,37 @@ impl From<&crate::model::RuleOptions> for OptionsSpec {
     }
 }
 
-/// The JSON Schema of the file, as committed in `schemas/gates.schema.json`.
-pub fn schema_json() -> String {
-    let mut schema = serde_json::to_value(schemars::schema_for!(FileSpec)).expect("schema serialises");
-    drop_null(&mut schema);
-    let mut text = serde_json::to_string_pretty(&schema).expect("schema serialises");
+/// Where the committed schemas are published: their `$id`, and what the files gatesctl writes
+/// point editors at.
+pub const SCHEMAS_URL: &str = "https://raw.githubusercontent.com/gatesctl/gatesctl/main/schemas";
+
+/// A schema document with its `$id`, `SCHEMAS_URL/name`, first among its keys after `$schema`.
+pub fn with_id(schema: serde_json::Value, name: &str) -> serde_json::Value {
+    let serde_json::Value::Object(map) = schema else { return schema };
+    let mut out = serde_json::Map::new();
+    let mut rest = map.into_iter().peekable();
+    if let Some((k, v)) = rest.next_if(|(k, _)| k == "$schema") {
+        out.insert(k, v);
+    }
+    out.insert("$id".into(), serde_json::Value::from(format!("{SCHEMAS_URL}/{name}")));
+    out.extend(rest);
+    serde_json::Value::Object(out)
+}
+
+/// A schema as `schemas/NAME` holds it: with its `$id`, indented, ending in a newline.
+pub fn published(schema: schemars::Schema, name: &str) -> String {
+    let mut value = with_id(serde_json::to_value(schema).expect("schema serialises"), name);
+    if name == "gates.schema.json" {
+        drop_null(&mut value);
+    }
+    let mut text = serde_json::to_string_pretty(&value).expect("schema serialises");
     text.push('\n');
     text
+}
+
+/// The JSON Schema of the file, as committed in `schemas/gates.schema.json`.
+pub fn schema_json() -> String {
+    published(schemars::schema_for!(FileSpec), "gates.schema.json")
 }
 
 /// TOML has no null, so an optional key means "may be left out", never "may be null":

@@ -173,7 +173,14 @@ impl SetAside {
 }
 
 pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<String, String> {
-    let header = format!("# Deployment gates imported by gatesctl from {}.\n", crate::escape::terminal(source));
+    // Editors (taplo, the YAML language server) complete and check the file from its schema.
+    let schema = format!("{}/gates.schema.json", crate::config::wire::SCHEMAS_URL);
+    let modeline = match format {
+        FileFormat::Toml => format!("#:schema {schema}\n"),
+        FileFormat::Yaml => format!("# yaml-language-server: $schema={schema}\n"),
+    };
+    let header =
+        format!("{modeline}# Deployment gates imported by gatesctl from {}.\n", crate::escape::terminal(source));
     let mut value = toml::Value::try_from(spec).map_err(|e| e.to_string())?;
     let mut aside = SetAside(Vec::new());
     aside.walk(&mut value);

@@ -57,7 +57,9 @@ impl MonitorCheck {
             what.push(crate::output::plural(self.monitors, "monitor watched by id", "monitors watched by id"));
         }
         let what = what.join(" and ");
-        Some(if found.is_empty() && self.monitors == 0 {
+        Some(if found.is_empty() && self.monitors == 0 && self.queries == 1 {
+            "Monitor check: the monitor query matches 1 to 50 monitors, none failing now.".to_string()
+        } else if found.is_empty() && self.monitors == 0 {
             format!("Monitor check: the {what} each match 1 to 50 monitors, none failing now.")
         } else if found.is_empty() {
             format!("Monitor check of {what}: every query matches 1 to 50 monitors, every monitor exists, none failing now.")

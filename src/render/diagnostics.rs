@@ -190,3 +190,59 @@ pub(crate) fn render_json(
     };
     super::json::pretty(&doc)
 }
+
+/// A workflow-command property value (`file=…`): `%`, CR, LF, `:` and `,` are escaped, as the
+/// runner expects.
+fn property(text: &str) -> String {
+    message(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A workflow-command message: `%`, CR and LF escaped, so one command stays one line.
+fn message(text: &str) -> String {
+    // Line by line: the breaks become the runner's escapes, what is inside a line the terminal's.
+    text.split('\n').map(|line| crate::escape::terminal(line).replace('%', "%25")).collect::<Vec<_>>().join("%0A")
+}
+
+/// The diagnostics as GitHub Actions workflow commands (`::error file=…,line=…::message`), so
+/// each shows on the pull request's diff at its line. `file` is the path from the repository
+/// root when `workspace` (GITHUB_WORKSPACE) holds it; standard input gets no place.
+pub(crate) fn github_annotations(diagnostics: &[ConfigDiagnostic], workspace: Option<&std::path::Path>) -> String {
+    let mut locator = Locator::default();
+    let mut out = String::new();
+    for d in diagnostics {
+        let doc = document(d, &mut locator);
+        let command = match doc.severity {
+            "error" => "error",
+            "warning" => "warning",
+            _ => "notice",
+        };
+        let mut properties = Vec::new();
+        if doc.location.file != "<stdin>" {
+            properties.push(format!("file={}", property(&from_workspace(&doc.location.file, workspace))));
+            properties.push(format!("line={}", doc.location.line));
+            properties.push(format!("col={}", doc.location.column));
+            if doc.end.line > doc.location.line {
+                properties.push(format!("endLine={}", doc.end.line));
+            } else {
+                properties.push(format!("endColumn={}", doc.end.column));
+            }
+        }
+        properties.push(format!("title={}", property(&format!("gatesctl {}", doc.code))));
+        let mut text = doc.message.clone();
+        if let Some(help) = &doc.help {
+            text.push_str(&format!("\nhelp: {help}"));
+        }
+        out.push_str(&format!("::{command} {}::{}\n", properties.join(","), message(&text)));
+    }
+    out
+}
+
+/// A file's path from the repository root, when the workspace holds it; as given otherwise.
+fn from_workspace(file: &str, workspace: Option<&std::path::Path>) -> String {
+    let relative = workspace.and_then(|root| {
+        let root = std::fs::canonicalize(root).ok()?;
+        let file = std::fs::canonicalize(file).ok()?;
+        file.strip_prefix(root).ok().map(|p| p.to_string_lossy().replace('\\', "/"))
+    });
+    relative.unwrap_or_else(|| file.to_string())
+}

@@ -244,7 +244,5 @@ pub(crate) fn pretty(document: &impl Serialize) -> String {
 }
 
 pub fn schema_json() -> String {
-    let mut text = serde_json::to_string_pretty(&schemars::schema_for!(PlanDocument)).expect("schema serialises");
-    text.push('\n');
-    text
+    crate::config::wire::published(schemars::schema_for!(PlanDocument), "plan.schema.json")
 }

@@ -1,6 +1,7 @@
 //! Output: plans, drift reports, history reports, evaluation verdicts and diagnostics as text (with colour only
 //! where asked for), Markdown and JSON, each from one model.
 
+pub mod apply;
 pub mod diagnostics;
 pub(crate) mod drift;
 pub(crate) mod evaluation;

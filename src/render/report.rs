@@ -126,10 +126,7 @@ pub(crate) fn render_json(report: &Report, written: Option<&Promoted>) -> String
 }
 
 pub fn schema_json() -> String {
-    let mut text =
-        serde_json::to_string_pretty(&schemars::schema_for!(ReportDocument<'static>)).expect("schema serialises");
-    text.push('\n');
-    text
+    crate::config::wire::published(schemars::schema_for!(ReportDocument<'static>), "report.schema.json")
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -56,6 +56,7 @@ pub fn render_plan(plan: &Plan, p: Palette) -> String {
         }
         out.push('\n');
         writeln!(out, "{}", summary_line(&plan.summary())).unwrap();
+        deletions(&mut out, plan, p);
     }
     if !plan.targets.is_empty() {
         writeln!(
@@ -100,6 +101,36 @@ pub fn render_plan(plan: &Plan, p: Palette) -> String {
         }
     }
     out
+}
+
+/// What the plan destroys, by address, after the counts: the lines a reviewer must not miss.
+fn deletions(out: &mut String, plan: &Plan, p: Palette) {
+    let mut lines = Vec::new();
+    for gate in &plan.gates {
+        if matches!(gate.action, GateAction::Delete { .. }) {
+            let rules = gate.rules.len();
+            let with = if rules > 0 {
+                format!(" (gate, with its {})", crate::output::plural(rules, "rule", "rules"))
+            } else {
+                " (gate)".into()
+            };
+            lines.push(format!("{}{with}", gate.key));
+            continue;
+        }
+        for rule in &gate.rules {
+            if let RuleAction::Delete { duplicate, .. } = rule {
+                let what = if *duplicate { "extra rule of a declared name" } else { "rule" };
+                lines.push(format!("{}/rules/{} ({what})", gate.key, crate::escape::quoted(rule.name())));
+            }
+        }
+    }
+    if lines.is_empty() {
+        return;
+    }
+    writeln!(out, "{}", p.delete("Deleted by this plan:")).unwrap();
+    for line in lines {
+        writeln!(out, "  {} {line}", p.delete("-")).unwrap();
+    }
 }
 
 pub fn summary_line(s: &Summary) -> String {

@@ -10,10 +10,10 @@ const LAYERS: &[&str] = &[
     "remote",  // the API
     "plan",    // the diff
     "report",  // the judged history
-    "render", "apply", // its outputs
-    "error", // how commands end
-    "ops",   // shared work
-    "cli",   // the command line
+    "apply", "render", // executing it, and every output
+    "error",  // how commands end
+    "ops",    // shared work
+    "cli",    // the command line
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

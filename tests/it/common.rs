@@ -191,16 +191,32 @@ const HERMETIC_REMOVE: [&str; 17] = [
 
 /// The binary with a hermetic environment: no colour, fixed width, no inherited Datadog settings.
 pub fn gatesctl(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = hermetic(dir, args, env);
+    cmd.stdin(Stdio::null());
+    run_bounded(cmd)
+}
+
+/// As [`gatesctl`], with `input` on standard input.
+pub fn gatesctl_with_stdin(dir: &Path, args: &[&str], env: &[(&str, &str)], input: &str) -> Run {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), input).unwrap();
+    let mut cmd = hermetic(dir, args, env);
+    cmd.stdin(std::fs::File::open(file.path()).unwrap());
+    run_bounded(cmd)
+}
+
+fn hermetic(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatesctl"));
-    cmd.args(args).current_dir(dir).stdin(Stdio::null());
-    for var in HERMETIC_REMOVE {
+    cmd.args(args).current_dir(dir);
+    // GitHub Actions' own settings too: the tests that want them set them.
+    for var in HERMETIC_REMOVE.iter().chain(&["GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE"]) {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1").env("COLUMNS", "100");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    run_bounded(cmd)
+    cmd
 }
 
 /// No run may hang the suite: past this, the process is killed and the test fails.

@@ -4,6 +4,7 @@ mod adversary;
 mod architecture;
 mod common;
 mod conformance;
+mod conventions;
 mod datadog_ci;
 mod e2e;
 mod evaluate;

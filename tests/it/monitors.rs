@@ -26,16 +26,16 @@ fn the_quickstart_warns_about_the_example_query_that_matches_nothing() {
     let run = gatesctl(dir.path(), &["--sandbox", "plan", "-f", examples.to_str().unwrap()], &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("Plan: gates 12 to create"), "{run:?}");
-    assert!(run.stderr.contains("gates::query-matches-no-monitor"), "{run:?}");
+    assert!(run.stdout.contains("gates::query-matches-no-monitor"), "{run:?}");
     assert!(
-        run.stderr.contains("monitor query \"service:web-frontend env:qa source:rum\" matches no monitor"),
+        run.stdout.contains("monitor query \"service:web-frontend env:qa source:rum\" matches no monitor"),
         "{run:?}"
     );
     // Located on the query in the file.
-    assert!(run.stderr.contains("gates.toml:154:11"), "{run:?}");
-    assert!(run.stderr.contains("gates::query-monitors-failing"), "{run:?}");
+    assert!(run.stdout.contains("gates.toml:154:11"), "{run:?}");
+    assert!(run.stdout.contains("gates::query-monitors-failing"), "{run:?}");
     assert!(
-        run.stderr.contains(
+        run.stdout.contains(
             "Monitor check of 10 monitor queries and 3 monitors watched by id: 1 matches no monitor, 1 has monitors failing now."
         ),
         "{run:?}"
@@ -106,18 +106,18 @@ fn templates_are_expanded_and_each_distinct_query_is_searched_once() {
     // Three distinct queries once expanded: staging, production, and search's (used twice).
     assert_eq!(searches(&sandbox).len(), 3, "{:?}", searches(&sandbox));
     // The staging expansion matches nothing, reported at the template's query.
-    assert!(run.stderr.contains("monitor query \"service:checkout env:staging\" matches no monitor"), "{run:?}");
-    assert!(run.stderr.contains("gates.toml:10:11"), "{run:?}");
-    assert!(run.stderr.contains("rule \"Errors\" of gate checkout/staging/default fails every evaluation"), "{run:?}");
+    assert!(run.stdout.contains("monitor query \"service:checkout env:staging\" matches no monitor"), "{run:?}");
+    assert!(run.stdout.contains("gates.toml:10:11"), "{run:?}");
+    assert!(run.stdout.contains("rule \"Errors\" of gate checkout/staging/default fails every evaluation"), "{run:?}");
     // Production matches two monitors, one without data: a note, not a warning.
     assert!(
-        run.stderr.contains(
+        run.stdout.contains(
             "1 of the 2 monitors matching \"service:checkout env:production\" are failing now (1 in NO_DATA)"
         ),
         "{run:?}"
     );
     // The search query serves two gates: no problem, nothing said.
-    assert!(!run.stderr.contains("service:search env:production\" "), "{run:?}");
+    assert!(!run.stdout.contains("service:search env:production\" "), "{run:?}");
 
     // Markdown and JSON carry the same findings, for the pull request and for bots.
     let markdown = sandbox.gatesctl(dir.path(), &["plan", "--format", "markdown"]);
@@ -147,7 +147,7 @@ fn strict_makes_the_warnings_errors_and_saves_no_plan() {
     let run = sandbox.gatesctl(dir.path(), &["plan", "--strict", "--out", "plan.json"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("Plan: gates 4 to create"), "the plan is still shown: {run:?}");
-    assert!(run.stderr.contains("× monitor query \"service:checkout env:staging\" matches no monitor"), "{run:?}");
+    assert!(run.stdout.contains("× monitor query \"service:checkout env:staging\" matches no monitor"), "{run:?}");
     assert!(run.stderr.contains("1 monitor query would fail every evaluation (--strict)"), "{run:?}");
     assert!(!dir.path().join("plan.json").exists(), "a plan refused is not saved");
 
@@ -181,8 +181,8 @@ fn a_query_matching_more_than_fifty_monitors_is_reported_with_its_count() {
     let sandbox = sandbox_with(dir.path(), &many, Faults::default());
     let run = sandbox.gatesctl(dir.path(), &["plan"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("gates::query-matches-too-many"), "{run:?}");
-    assert!(run.stderr.contains("matches 51 monitors, more than the 50 a rule allows"), "{run:?}");
+    assert!(run.stdout.contains("gates::query-matches-too-many"), "{run:?}");
+    assert!(run.stdout.contains("matches 51 monitors, more than the 50 a rule allows"), "{run:?}");
 
     // The sandbox's evaluation agrees: the rule fails.
     let apply = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
@@ -279,9 +279,9 @@ fn many_findings_show_twenty_excerpts_and_count_the_rest() {
     write(dir.path(), "gates.toml", &format!("version = 1\n{gates}"));
     let run = gatesctl(dir.path(), &["--sandbox", "plan"], &[]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(run.stderr.matches("╭─[gates.toml:").count(), 20, "{run:?}");
+    assert_eq!(run.stdout.matches("╭─[gates.toml:").count(), 20, "{run:?}");
     assert!(
-        run.stderr
+        run.stdout
             .contains("… and 5 more not shown: 5 × gates::query-matches-no-monitor (--format json lists every one)"),
         "{run:?}"
     );

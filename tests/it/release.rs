@@ -165,7 +165,8 @@ fn install_sh_installs_a_verified_archive_and_refuses_a_tampered_one() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stderr.contains(&format!("gatesctl v0.1.0 for {target}")), "{run:?}");
     let installed = Command::new(bin.join("gatesctl")).arg("--version").output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&installed.stdout).trim(), format!("gatesctl {}", env!("CARGO_PKG_VERSION")));
+    let version = String::from_utf8_lossy(&installed.stdout).into_owned();
+    assert!(version.starts_with(&format!("gatesctl {} (", env!("CARGO_PKG_VERSION"))), "{version}");
 
     // One byte changed in transit: refused, and nothing installed.
     let archive = release.join(format!("gatesctl-{target}.tar.gz"));
@@ -200,6 +201,19 @@ fn run_action(
     runner: &Path,
     mirror_url: &str,
 ) -> (BTreeMap<String, String>, String, Run) {
+    run_action_in(inputs, action_ref, runner, mirror_url, &[], &[])
+}
+
+/// As [`run_action`], with more of the `github` context (`github.repository` …) and more
+/// environment for every step (a stand-in `gh` first on PATH).
+fn run_action_in(
+    inputs: &[(&str, &str)],
+    action_ref: &str,
+    runner: &Path,
+    mirror_url: &str,
+    context: &[(&str, &str)],
+    env: &[(&str, String)],
+) -> (BTreeMap<String, String>, String, Run) {
     let action = load_yaml(&repo().join("action.yml"));
     let mut outputs: BTreeMap<String, String> = BTreeMap::new();
     let path_file = runner.join("github_path");
@@ -217,12 +231,23 @@ fn run_action(
                 let end = rest[start..].find("}}").unwrap() + start;
                 let expr = rest[start + 3..end].trim();
                 let value = if let Some(name) = expr.strip_prefix("inputs.") {
-                    inputs.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| v).to_string()
+                    match inputs.iter().find(|(k, _)| *k == name) {
+                        Some((_, v)) => v.to_string(),
+                        // The input's default, as the runner fills it in.
+                        None => match default_of(&action, name).as_str() {
+                            "${{ github.token }}" => "the-job-token".to_string(),
+                            other => other.to_string(),
+                        },
+                    }
                 } else if let Some(output) = expr.strip_prefix("steps.") {
                     let (id, key) = output.split_once(".outputs.").unwrap();
                     outputs.get(&format!("{id}.{key}")).cloned().unwrap_or_default()
                 } else {
                     match expr {
+                        _ if context.iter().any(|(k, _)| *k == expr) => {
+                            context.iter().find(|(k, _)| *k == expr).unwrap().1.to_string()
+                        }
+                        "github.token" => "the-job-token".to_string(),
                         "github.action_ref" => action_ref.to_string(),
                         "github.action_repository" => "gatesctl/gatesctl".to_string(),
                         "github.action_path" => repo().display().to_string(),
@@ -240,20 +265,33 @@ fn run_action(
             continue;
         }
         if let Some(condition) = get("if") {
-            assert_eq!(condition, "steps.cache.outputs.cache-hit != 'true'", "a condition this test cannot decide");
+            let comment = inputs.iter().find(|(k, _)| *k == "comment").map_or("", |(_, v)| v);
+            match condition.as_str() {
+                "steps.cache.outputs.cache-hit != 'true'" => {}
+                "inputs.comment != ''" if comment.is_empty() => continue,
+                "inputs.comment != ''" => {}
+                other => panic!("a condition this test cannot decide: {other}"),
+            }
         }
         let output_file = runner.join("github_output");
         std::fs::write(&output_file, "").unwrap();
         let mut cmd = Command::new("bash");
         cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &get("run").unwrap()]);
         cmd.env("GITHUB_OUTPUT", &output_file).env("GITHUB_PATH", &path_file).env("GATESCTL_DOWNLOAD_URL", mirror_url);
+        cmd.current_dir(runner);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         if let Some(env) = step.as_mapping_get("env").and_then(YamlOwned::as_mapping) {
             for (k, v) in env {
                 cmd.env(k.as_str().unwrap(), expand(v.as_str().unwrap()));
             }
         }
         let run = run_bounded(cmd);
-        assert_eq!(run.code, 0, "step {:?}: {run:?}", get("id"));
+        if run.code != 0 {
+            // A failing step ends the job, as on the runner.
+            return (outputs, std::fs::read_to_string(&path_file).unwrap(), run);
+        }
         if let Some(id) = get("id") {
             for line in std::fs::read_to_string(&output_file).unwrap().lines() {
                 let (k, v) = line.split_once('=').unwrap();
@@ -280,7 +318,8 @@ fn the_action_installs_the_release_of_its_ref_into_the_tool_cache() {
     let folder = dir.path().join("tool-cache/gatesctl/v0.1.0").join(&target);
     assert_eq!(path.trim(), folder.display().to_string(), "on PATH");
     assert!(folder.join("gatesctl").is_file());
-    assert_eq!(last.stdout.trim(), format!("gatesctl {}", env!("CARGO_PKG_VERSION")), "{last:?}");
+    assert_eq!(last.code, 0, "{last:?}");
+    assert!(last.stdout.starts_with(&format!("gatesctl {} (", env!("CARGO_PKG_VERSION"))), "{last:?}");
 
     // A version input wins over the ref, and a bare number is a tag.
     let (outputs, _, _) = run_action(&[("version", "0.1.0")], "main", dir.path(), &url);
@@ -328,6 +367,42 @@ fn every_workflow_passes_actionlint() {
         lint
     });
     assert_eq!(run.code, 0, "actionlint found problems:\n{}{}", run.stdout, run.stderr);
+}
+
+/// zizmor (PATH, or `$ZIZMOR`), else the copy `.ci/run` installs from PyPI under
+/// `target/ci-tools/python`.
+fn zizmor() -> Option<Command> {
+    let named = std::env::var("ZIZMOR").unwrap_or_else(|_| "zizmor".to_string());
+    let local = repo().join("target/ci-tools/python/bin/zizmor");
+    [PathBuf::from(named), local]
+        .into_iter()
+        .find(|z| Command::new(z).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .map(Command::new)
+}
+
+#[test]
+fn every_workflow_and_the_action_pass_zizmor() {
+    let mut files: Vec<PathBuf> = vec![repo().join("action.yml")];
+    for (folder, prefix) in [(".github/workflows", ""), ("examples/ci", "github-")] {
+        for entry in std::fs::read_dir(repo().join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap();
+            if name.starts_with(prefix) && name.ends_with(".yml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let Some(mut audit) = zizmor() else {
+        eprintln!("skipped: zizmor is not installed (.ci/run installs it: pip install zizmor)");
+        return;
+    };
+    // Offline: the audits that need the GitHub API are for a maintainer's machine.
+    let run = run_bounded({
+        audit.arg("--offline").arg("--config").arg(repo().join(".github/zizmor.yml")).args(&files).current_dir(repo());
+        audit
+    });
+    assert_eq!(run.code, 0, "zizmor found problems:\n{}{}", run.stdout, run.stderr);
 }
 
 /// The `gatesctl …` command lines of a CI example, one per line (a trailing `\` continues it).
@@ -387,4 +462,81 @@ fn the_ci_examples_call_commands_and_flags_that_exist() {
         }
     }
     assert!(seen >= 8, "found only {seen} gatesctl commands in examples/ci");
+}
+
+/// An input's default in action.yml, as written.
+fn default_of(action: &YamlOwned, input: &str) -> String {
+    action
+        .as_mapping_get("inputs")
+        .and_then(|i| i.as_mapping_get(input))
+        .and_then(|i| i.as_mapping_get("default"))
+        .and_then(YamlOwned::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A stand-in for `gh` that logs its arguments and answers the comment lookup with
+/// `$EXISTING` (empty: no earlier comment).
+fn fake_gh(dir: &Path) -> (PathBuf, PathBuf) {
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = dir.join("gh.log");
+    let script = format!(
+        "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" \"marker=$MARKER token=$GH_TOKEN\" >> '{}'\ncase \"$*\" in *--paginate*) [ -n \"$EXISTING\" ] && echo \"$EXISTING\" ;; esac\nexit 0\n",
+        log.display()
+    );
+    let gh = bin.join("gh");
+    std::fs::write(&gh, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (bin, log)
+}
+
+#[test]
+fn the_action_posts_the_plan_comment_once_and_updates_it_after() {
+    if !installs_here() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Mirror { url, .. } = mirror(dir.path());
+    let (bin, log) = fake_gh(dir.path());
+    std::fs::write(dir.path().join("plan.md"), "<!-- gatesctl:plan -->\n### gatesctl plan\n").unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let context = [("github.event.pull_request.number", "7"), ("github.repository", "acme/gates")];
+    let inputs = [("version", "v0.1.0"), ("comment", "plan.md")];
+
+    // The action, with the stand-in gh answering `existing` for an earlier comment.
+    let post = |existing: &str| {
+        let env = [("PATH", path.clone()), ("EXISTING", existing.to_string())];
+        let (_, _, last) = run_action_in(&inputs, "v0.1.0", dir.path(), &url, &context, &env);
+        assert_eq!(last.code, 0, "{last:?}");
+    };
+    post("");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(calls.contains("api --paginate repos/acme/gates/issues/7/comments"), "{calls}");
+    assert!(calls.contains("marker=<!-- gatesctl:plan --> token=the-job-token"), "{calls}");
+    assert!(calls.contains("api --method POST repos/acme/gates/issues/7/comments -F body=@plan.md"), "{calls}");
+
+    std::fs::write(&log, "").unwrap();
+    post("42");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(calls.contains("api --method PATCH repos/acme/gates/issues/comments/42 -F body=@plan.md"), "{calls}");
+    assert!(!calls.contains("POST"), "{calls}");
+
+    // Not a pull request: a warning, nothing posted.
+    std::fs::write(&log, "").unwrap();
+    let push = [("github.event.pull_request.number", ""), ("github.repository", "acme/gates")];
+    let (_, _, last) = run_action_in(&inputs, "v0.1.0", dir.path(), &url, &push, &[("PATH", path.clone())]);
+    assert_eq!(last.code, 0, "{last:?}");
+    assert!(last.stdout.contains("::warning::gatesctl: not a pull request"), "{last:?}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "");
+
+    // A file gatesctl did not write is refused rather than posted.
+    std::fs::write(dir.path().join("plan.md"), "hello\n").unwrap();
+    let (_, _, last) = run_action_in(&inputs, "v0.1.0", dir.path(), &url, &context, &[("PATH", path)]);
+    assert_eq!(last.code, 1, "{last:?}");
+    assert!(last.stdout.contains("does not start with a <!-- gatesctl:"), "{last:?}");
 }

@@ -19,6 +19,7 @@ fn committed_schemas_are_up_to_date() {
     assert_fresh("gates.schema.json", wire::schema_json(), "cargo run -q -- schema config");
     assert_fresh("plan.schema.json", gatesctl::render::json::schema_json(), "cargo run -q -- schema plan");
     assert_fresh("report.schema.json", gatesctl::render::report::schema_json(), "cargo run -q -- schema report");
+    assert_fresh("apply.schema.json", gatesctl::render::apply::schema_json(), "cargo run -q -- schema apply");
 }
 
 #[test]

@@ -83,7 +83,8 @@ fn it_prints_the_terraform_commands_that_stop_managing_exactly_what_was_imported
     // Without -o the file is on stdout and the commands on stderr.
     let piped = import(dir.path(), &["terraform.tfstate"]);
     assert_eq!(piped.code, 0, "{piped:?}");
-    assert!(piped.stdout.starts_with("# Deployment gates imported by gatesctl from terraform.tfstate"), "{piped:?}");
+    assert!(piped.stdout.starts_with("#:schema https://"), "{piped:?}");
+    assert!(piped.stdout.contains("\n# Deployment gates imported by gatesctl from terraform.tfstate"), "{piped:?}");
     assert!(piped.stderr.contains("terraform state rm 'datadog_deployment_gate.checkout'"), "{piped:?}");
 }
 
