@@ -10,6 +10,9 @@
 //!
 //! `GATESCTL_BENCH_GATES` overrides the 5,000 of case 3 (for a quick run).
 
+// A report for a person: it prints.
+#![allow(clippy::print_stdout)]
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -93,6 +96,7 @@ fn store(gates: usize) -> Store {
 
 /// Peak resident memory of the largest child process so far, in MiB.
 fn children_peak_mib() -> f64 {
+    // SAFETY: rusage is plain old data: all zeroes is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage only writes into the struct it is given.
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
@@ -100,6 +104,7 @@ fn children_peak_mib() -> f64 {
 }
 
 fn thread_cpu() -> Duration {
+    // SAFETY: timespec is plain old data: all zeroes is a valid value.
     let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
     // SAFETY: clock_gettime only writes into the struct it is given.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };

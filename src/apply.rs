@@ -24,7 +24,7 @@ pub enum Status {
 /// What an action does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Verb {
+pub(crate) enum Verb {
     Create,
     Update,
     Replace,
@@ -34,25 +34,38 @@ pub enum Verb {
 /// One action of an apply and what became of it.
 #[derive(Clone, Debug)]
 pub struct Outcome {
-    pub gate: GateKey,
+    pub(crate) gate: GateKey,
     /// The rule acted on; none for the gate itself.
-    pub rule: Option<String>,
-    pub verb: Verb,
+    pub(crate) rule: Option<String>,
+    pub(crate) verb: Verb,
     /// What was done, in the user's words: `create rule "Errors"`, `update gate dry_run → true`.
-    pub action: String,
+    pub(crate) action: String,
     pub status: Status,
     /// Worth knowing besides the status: a rule found made already, a twin taken back.
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
+}
+
+impl Verb {
+    /// The verb as a person reads it in an action: `create`, `update` …
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Verb::Create => "create",
+            Verb::Update => "update",
+            Verb::Replace => "replace",
+            Verb::Delete => "delete",
+        }
+    }
 }
 
 impl Outcome {
     fn of_gate(gate: &GatePlan) -> Option<Outcome> {
-        let (verb, action) = match &gate.action {
-            GateAction::Create { .. } => (Verb::Create, "create gate".to_string()),
-            GateAction::Update { after, .. } => (Verb::Update, format!("update gate dry_run → {after}")),
-            GateAction::Delete { .. } => (Verb::Delete, "delete gate".to_string()),
+        let (verb, detail) = match &gate.action {
+            GateAction::Create { .. } => (Verb::Create, String::new()),
+            GateAction::Update { after, .. } => (Verb::Update, format!(" dry_run → {after}")),
+            GateAction::Delete { .. } => (Verb::Delete, String::new()),
             GateAction::Keep { .. } => return None,
         };
+        let action = format!("{} gate{detail}", verb.as_str());
         Some(Outcome { gate: gate.key.clone(), rule: None, verb, action, status: Status::Done, note: None })
     }
 
@@ -63,18 +76,12 @@ impl Outcome {
             RuleAction::Replace { .. } => Verb::Replace,
             RuleAction::Delete { .. } => Verb::Delete,
         };
-        let words = match rule {
-            RuleAction::Delete { duplicate: true, .. } => "delete extra",
-            RuleAction::Create { .. } => "create",
-            RuleAction::Update { .. } => "update",
-            RuleAction::Replace { .. } => "replace",
-            RuleAction::Delete { .. } => "delete",
-        };
+        let extra = if matches!(rule, RuleAction::Delete { duplicate: true, .. }) { " extra" } else { "" };
         Outcome {
             gate: key.clone(),
             rule: Some(rule.name().to_string()),
             verb,
-            action: format!("{words} rule {}", crate::escape::quoted(rule.name())),
+            action: format!("{}{extra} rule {}", verb.as_str(), crate::escape::quoted(rule.name())),
             status: Status::Done,
             note: None,
         }
@@ -113,11 +120,11 @@ impl Report {
         self.count(|s| matches!(s, Status::Skipped(_)))
     }
 
-    pub fn not_started(&self) -> usize {
+    pub(crate) fn not_started(&self) -> usize {
         self.count(|s| *s == Status::NotStarted)
     }
 
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         self.failed() == 0 && self.skipped() == 0 && self.not_started() == 0
     }
 }

@@ -38,7 +38,8 @@ impl ExitStatus {
     }
 }
 
-/// Why a command stopped early.
+/// Why a command stopped early: each failure a variant, its message and exit status decided
+/// here, once.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
     #[error(transparent)]
@@ -53,9 +54,12 @@ pub(crate) enum Error {
     /// Flags that do not fit together, or a value clap cannot check alone.
     #[error("{0}")]
     Usage(String),
-    /// A safety check said no: the deletion threshold, a missing confirmation.
+    /// A missing confirmation, a file that would be overwritten.
     #[error("{0}")]
     Refused(String),
+    /// The plan goes past the thresholds of `[safety]`.
+    #[error(transparent)]
+    Unsafe(#[from] crate::plan::Unsafe),
     #[error("the saved plan {} is stale and was not applied (was it applied already?):\n{}\nRun `gatesctl plan --out {}` again and review the new plan.", .path.display(), .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"), .path.display())]
     StalePlan { path: PathBuf, problems: Vec<String> },
     #[error("{}: {reason}", .path.display())]
@@ -65,9 +69,22 @@ pub(crate) enum Error {
     #[error("cannot write {}: {source}", .path.display())]
     Write { path: PathBuf, source: std::io::Error },
     #[error("the sandbox cannot start: {0}")]
-    Sandbox(String),
-    #[error("{0}")]
-    Terminal(String),
+    Sandbox(#[from] crate::sandbox::SandboxError),
+    /// A Terraform document `import --from-terraform` cannot migrate.
+    #[error("{}: {source}", .path.display())]
+    Terraform { path: PathBuf, source: crate::config::terraform::TerraformError },
+    /// The files `--write` would produce do not say what they should.
+    #[error(transparent)]
+    Edit(#[from] crate::config::edit::EditError),
+    /// `import` could not write the gates as a file (a value TOML or YAML cannot hold).
+    #[error("cannot write the imported gates as {format}: {detail}")]
+    Serialise { format: &'static str, detail: String },
+    #[error("cannot read the answer from the terminal: {0}")]
+    Answer(std::io::Error),
+    #[error("cannot render the man page: {0}")]
+    ManPage(std::io::Error),
+    #[error("FIPS mode was asked for, but gatesctl's TLS (rustls with the ring provider) is not a FIPS 140-validated module: use datadog-ci where FIPS is required, or pass --fips-ignore-error to go ahead without it")]
+    FipsUnavailable,
     #[error("{problems} monitor {} would fail every evaluation (--strict): fix {} above, or drop --strict to keep {} as warnings", if *.problems == 1 { "query" } else { "queries" }, if *.problems == 1 { "it" } else { "them" }, if *.problems == 1 { "it" } else { "them" })]
     Strict { problems: usize },
 }
@@ -75,7 +92,9 @@ pub(crate) enum Error {
 impl Error {
     pub(crate) fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Refused(_) | Error::StalePlan { .. } | Error::ApplyFailed { .. } => ExitStatus::Failure,
+            Error::Refused(_) | Error::Unsafe(_) | Error::StalePlan { .. } | Error::ApplyFailed { .. } => {
+                ExitStatus::Failure
+            }
             _ => ExitStatus::Error,
         }
     }

@@ -6,12 +6,10 @@ use clap::Args;
 
 use super::progress::{self, Progress};
 use super::{Context, PlanFlags};
-use crate::apply::{self, Outcome, Status};
 use crate::error::{Error, ExitStatus};
-use crate::ops;
-use crate::output::{errln, out, outln};
-use crate::plan::Plan;
-use crate::remote::Client;
+use crate::ops::{self, apply::Source};
+use crate::output::{err, errln, out};
+use crate::render::apply::{outcome_line, render_json, render_text_summary};
 use crate::render::{text, Format, Palette};
 
 #[derive(Debug, Args)]
@@ -40,73 +38,75 @@ pub(super) struct ApplyArgs {
 fn confirm(json: bool) -> Result<bool, Error> {
     let question = "\nDo you want to perform these actions? Only 'yes' will be accepted: ";
     if json {
-        crate::output::err(question);
+        err(question);
     } else {
         out(question);
     }
     let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::Terminal(format!("cannot read the answer: {e}")))?;
+    std::io::stdin().lock().read_line(&mut answer).map_err(Error::Answer)?;
     Ok(answer.trim() == "yes")
 }
 
-fn outcome_line(o: &Outcome, p: Palette) -> String {
-    let line = match &o.status {
-        Status::Done => format!("  {} {}: {}", p.create("✓"), o.gate, o.action),
-        Status::Failed(e) => format!("  {} {}: {}: {e}", p.delete("✗"), o.gate, o.action),
-        Status::Skipped(why) => format!("  {} {}: {} skipped: {why}", p.dim("-"), o.gate, o.action),
-        Status::NotStarted => format!("  {} {}: {} not started", p.dim("-"), o.gate, o.action),
+pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
+    let json = args.format == Format::Json;
+    // Text for people on stdout; beside a JSON document, everything else on stderr.
+    let palette = if json { Palette::PLAIN } else { ctx.stdout_palette() };
+    let say = |text: &str| if json { err(text) } else { out(text) };
+    let desired = match &args.plan {
+        Some(_) if !args.flags.files.files.is_empty() || !args.flags.targets.is_empty() || args.prune => {
+            return Err(Error::Usage(
+                "a saved plan carries its own files, targets and --prune: do not pass them with PLAN".into(),
+            ))
+        }
+        Some(_) => None,
+        None => Some(args.flags.files.load()?),
     };
-    match &o.note {
-        Some(note) => format!("{line} ({note})"),
-        None => line,
+    let options = match &desired {
+        Some(desired) => Some(ops::plan::options(desired, args.flags.targets.clone(), args.prune)?),
+        None => None,
+    };
+    let source = match (&args.plan, &desired, &options) {
+        (Some(path), _, _) => Source::Saved(path),
+        (None, Some(desired), Some(options)) => Source::Files { desired, options, force: args.force },
+        _ => unreachable!("files are read unless a saved plan is given"),
+    };
+    let connection = ctx.connect(&args.flags.connect).await?;
+    let ready = {
+        let progress = Progress::bar(std::io::stderr().is_terminal());
+        let reading = progress::reading(&progress);
+        ops::apply::prepare(&connection.client, &connection.target, source, args.flags.parallelism, &reading).await?
+    };
+    say(&text::render_plan(&ready.plan, palette));
+    for note in &ready.notes {
+        errln!("{note}");
     }
-}
-
-/// How an apply speaks: the text for people as it goes, or one JSON document at the end.
-struct Speech<'a> {
-    format: Format,
-    palette: Palette,
-    /// The API applied to, for the JSON document.
-    api: &'a str,
-}
-
-impl Speech<'_> {
-    /// The plan: on stdout in text, on stderr beside a JSON document.
-    fn plan(&self, plan: &Plan) {
-        match self.format {
-            Format::Json => crate::output::err(&text::render_plan(plan, Palette::PLAIN)),
-            _ => out(&text::render_plan(plan, self.palette)),
+    if let Some(refusal) = ready.refused {
+        return Err(refusal);
+    }
+    if ready.plan.is_empty() {
+        if json {
+            out(&render_json(&crate::apply::Report::default(), &connection.target, false));
         }
+        return Ok(ExitStatus::Success);
+    }
+    if ops::apply::must_ask(&ready, args.auto_approve, std::io::stdin().is_terminal())? && !confirm(json)? {
+        errln!("Apply cancelled; nothing was changed.");
+        return Ok(ExitStatus::Failure);
     }
 
-    /// Nothing to apply: the JSON document says so too.
-    fn nothing(&self) {
-        if self.format == Format::Json {
-            out(&crate::render::apply::render_json(&apply::Report::default(), self.api, false));
-        }
-    }
-}
-
-/// Runs the actions and reports them as they land, then every failure again at the end.
-async fn execute(client: &Client, plan: &Plan, parallelism: usize, speech: &Speech<'_>) -> Result<ExitStatus, Error> {
-    let json = speech.format == Format::Json;
-    let palette = speech.palette;
-    if !json {
-        outln!("\nApplying…");
-    }
-    let total = plan.action_count();
+    say("\nApplying…\n");
+    let total = ready.plan.action_count();
     let landed = Mutex::new(0);
     let progress = Progress::bar(std::io::stderr().is_terminal());
     super::interrupt::graceful(true);
-    let report = apply::apply(client, plan, parallelism, &super::interrupt::STOP, |o| {
-        // Each result as it lands on stdout (stderr beside JSON); the count on stderr.
+    let stop = &super::interrupt::STOP;
+    let report = crate::apply::apply(&connection.client, &ready.plan, args.flags.parallelism, stop, |o| {
+        // Each result as it lands; the count on stderr.
+        let line = outcome_line(o, palette);
         if json {
-            crate::output::err(&format!("{}\n", outcome_line(o, Palette::PLAIN)));
+            err(&format!("{line}\n"));
         } else {
-            progress.stdout_line(&outcome_line(o, palette));
+            progress.stdout_line(&line);
         }
         let mut done = landed.lock().unwrap();
         *done += 1;
@@ -117,99 +117,12 @@ async fn execute(client: &Client, plan: &Plan, parallelism: usize, speech: &Spee
     drop(progress);
     let stopped = super::interrupt::received();
     if json {
-        out(&crate::render::apply::render_json(&report, speech.api, stopped.is_some()));
+        out(&render_json(&report, &connection.target, stopped.is_some()));
     } else {
-        let verdict = match (stopped, report.is_success()) {
-            (Some(_), _) => "stopped",
-            (None, true) => "complete",
-            (None, false) => "incomplete",
-        };
-        let not_started = report.not_started();
-        outln!(
-            "\nApply {verdict}: {} succeeded, {} failed, {} skipped{}.",
-            report.succeeded(),
-            report.failed(),
-            report.skipped(),
-            if not_started > 0 { format!(", {not_started} not started") } else { String::new() }
-        );
-        outln!("  {}.", crate::render::apply::by_kind(&report));
+        out(&render_text_summary(&report, stopped.is_some(), palette));
     }
-    if report.is_success() {
-        return Ok(ExitStatus::Success);
-    }
-    if !json {
-        outln!("\nNot done:");
-        for o in report.outcomes.iter().filter(|o| !matches!(o.status, Status::Done)) {
-            outln!("{}", outcome_line(o, palette));
-        }
-    }
-    if let Some(status) = stopped {
+    if stopped.is_some() && !report.is_success() {
         errln!("Stopped before the end: run `gatesctl apply` again to finish; nothing done is done twice.");
-        return Ok(status);
     }
-    Err(Error::ApplyFailed { failed: report.failed(), skipped: report.skipped() })
-}
-
-pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
-    if let Some(path) = &args.plan {
-        return apply_saved(path, args, ctx).await;
-    }
-    let desired = args.flags.files.load()?;
-    let options = ops::plan::options(&desired, args.flags.targets.clone(), args.prune)?;
-    let connection = ctx.connect(&args.flags.connect).await?;
-    let speech = Speech { format: args.format, palette: ctx.stdout_palette(), api: &connection.target };
-    let (plan, remote) = {
-        let progress = Progress::bar(std::io::stderr().is_terminal());
-        let reading = progress::reading(&progress);
-        ops::plan::compute(&connection.client, &desired, &options, args.flags.parallelism, &reading).await?
-    };
-    speech.plan(&plan);
-    super::plan::warn(ops::plan::check_safety(&plan, &remote, &desired, args.force)?);
-    if plan.is_empty() {
-        speech.nothing();
-        return Ok(ExitStatus::Success);
-    }
-    if !args.auto_approve {
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::Refused(
-                "refusing to apply without confirmation: stdin is not a terminal; review the plan and pass --auto-approve".into(),
-            ));
-        }
-        if !confirm(args.format == Format::Json)? {
-            errln!("Apply cancelled; nothing was changed.");
-            return Ok(ExitStatus::Failure);
-        }
-    }
-    execute(&connection.client, &plan, args.flags.parallelism, &speech).await
-}
-
-/// Applies a saved plan after checking that neither the files nor the remote state it was
-/// computed from have moved. It was reviewed when it was made, so nothing is asked.
-async fn apply_saved(path: &std::path::Path, args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
-    if !args.flags.files.files.is_empty() || !args.flags.targets.is_empty() || args.prune {
-        return Err(Error::Usage(
-            "a saved plan carries its own files, targets and --prune: do not pass them with PLAN".into(),
-        ));
-    }
-    let connection = ctx.connect(&args.flags.connect).await?;
-    let speech = Speech { format: args.format, palette: ctx.stdout_palette(), api: &connection.target };
-    let (plan, options, warning) = {
-        let progress = Progress::bar(std::io::stderr().is_terminal());
-        let reading = progress::reading(&progress);
-        ops::saved::verify(path, &connection.client, &connection.target, args.flags.parallelism, &reading).await?
-    };
-    // The options are not signed: say them, so a log shows a plan saved with --prune for what it is.
-    let mut flags: Vec<String> = options.targets.iter().map(|t| format!("--target {t}")).collect();
-    flags.extend(options.prune.then(|| "--prune".to_string()));
-    flags.extend(options.force.then(|| "--force".to_string()));
-    if !flags.is_empty() {
-        errln!("The saved plan {} was made with {}.", path.display(), flags.join(" "));
-    }
-    super::plan::warn(warning);
-    speech.plan(&plan);
-    if plan.is_empty() {
-        speech.nothing();
-        return Ok(ExitStatus::Success);
-    }
-    execute(&connection.client, &plan, args.flags.parallelism, &speech).await
+    ops::apply::conclude(&report, stopped)
 }

@@ -23,9 +23,7 @@ pub(super) fn run(args: &CompletionsArgs, mut command: clap::Command) -> Result<
 pub(super) fn man(command: clap::Command) -> Result<ExitStatus, Error> {
     let mut page = Vec::new();
     // The release alone: the page is the same for every target and commit.
-    clap_mangen::Man::new(command.version(env!("CARGO_PKG_VERSION")))
-        .render(&mut page)
-        .map_err(|e| Error::Terminal(format!("cannot render the man page: {e}")))?;
+    clap_mangen::Man::new(command.version(env!("CARGO_PKG_VERSION"))).render(&mut page).map_err(Error::ManPage)?;
     out(&String::from_utf8_lossy(&page));
     Ok(ExitStatus::Success)
 }

@@ -6,10 +6,9 @@ use clap::Args;
 use super::progress::Progress;
 use super::{ConnectArgs, Context, FileArgs};
 use crate::error::{Error, ExitStatus};
-use crate::model::{GateKey, Verdict, DEFAULT_IDENTIFIER};
-use crate::ops::evaluate::{self, WaitEvent, WaitOptions};
+use crate::model::Verdict;
+use crate::ops::evaluate::{self, Policy, Rules, WaitEvent};
 use crate::output::{errln, out};
-use crate::remote::wire::{self, EvaluationRequest};
 use crate::render::{evaluation, Format};
 
 #[derive(Debug, Args)]
@@ -97,44 +96,14 @@ fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
-/// What `--fips` means here: gatesctl cannot offer FIPS-validated cryptography, so it says so
-/// and stops, unless told to go ahead anyway, as datadog-ci does when FIPS cannot be enabled.
-fn check_fips(args: &EvaluateArgs) -> Result<(), Error> {
-    if !(args.fips || env_flag("DATADOG_FIPS")) {
-        return Ok(());
-    }
-    let statement = "FIPS mode was asked for, but gatesctl's TLS (rustls with the ring provider) is not a FIPS 140-validated module";
-    if args.fips_ignore_error || env_flag("DATADOG_FIPS_IGNORE_ERROR") {
-        errln!("warning: {statement}; going ahead without it (--fips-ignore-error)");
-        return Ok(());
-    }
-    Err(Error::Usage(format!(
-        "{statement}: use datadog-ci where FIPS is required, or pass --fips-ignore-error to go ahead without it"
-    )))
-}
-
-/// datadog-ci's polling interval.
-const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
-
 fn parse_interval(s: &str) -> Result<Duration, String> {
     bounded(s, Duration::from_millis(10), Duration::from_secs(3600))
 }
 
-/// The inline configuration of `--jit`: the declared gate's rules in the API's shape.
-fn jit_configuration(args: &EvaluateArgs, key: &GateKey) -> Result<serde_json::Value, Error> {
-    let desired = args.files.load()?;
-    let Some(gate) = desired.gates.get(key) else {
-        let same_service: Vec<String> =
-            desired.gates.keys().filter(|k| k.service == key.service).map(|k| k.to_string()).collect();
-        let hint = if same_service.is_empty() {
-            format!("no gate of service {:?} is declared", key.service)
-        } else {
-            format!("gates declared for {:?}: {}", key.service, same_service.join(", "))
-        };
-        return Err(Error::Usage(format!("--jit: gate {key} is not declared in the configuration ({hint})")));
-    };
-    let rules: Vec<serde_json::Value> = gate.rules.values().map(wire::rule_attributes).collect();
-    Ok(serde_json::json!({"dry_run": gate.dry_run, "rules": rules}))
+/// `[hh:mm:ss] text`: the time since the wait began, for a log.
+fn stamped(started: Instant, text: &str) -> String {
+    let secs = started.elapsed().as_secs();
+    format!("[{:02}:{:02}:{:02}] {text}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 /// What a waiting user is told: the live status line on a terminal (its elapsed time ticks
@@ -146,15 +115,11 @@ fn show(progress: &Progress, started: Instant, event: &WaitEvent) {
         WaitEvent::InProgress { done, total } => format!("in progress: {done}/{total} rules completed"),
         WaitEvent::Retrying { error } => format!("transient error, retrying: {error}"),
     };
-    if let WaitEvent::Retrying { .. } = event {
+    match event {
         // Kept in the log on a terminal too: the live line would overwrite it.
-        let secs = started.elapsed().as_secs();
-        errln!("[{:02}:{:02}:{:02}] {text}", secs / 3600, secs / 60 % 60, secs % 60);
-    } else if progress.is_live() {
-        progress.message(text);
-    } else {
-        let secs = started.elapsed().as_secs();
-        progress.message(format!("[{:02}:{:02}:{:02}] {text}", secs / 3600, secs / 60 % 60, secs % 60));
+        WaitEvent::Retrying { .. } => errln!("{}", stamped(started, &text)),
+        _ if progress.is_live() => progress.message(text),
+        _ => progress.message(stamped(started, &text)),
     }
 }
 
@@ -165,76 +130,50 @@ fn given(value: &Option<String>) -> Option<String> {
 }
 
 pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
-    let identifier = given(&args.identifier);
-    let key = GateKey::new(&args.service, &args.env, identifier.as_deref().unwrap_or(DEFAULT_IDENTIFIER));
     let format = if args.log_format.as_deref() == Some("json") { Format::Json } else { args.format };
     if !args.jit && !args.files.files.is_empty() {
         errln!("note: -f is read only with --jit; evaluating the gate as stored in Datadog");
     }
-    check_fips(args)?;
+    let fips = args.fips || env_flag("DATADOG_FIPS");
+    if let Some(warning) = evaluate::fips(fips, args.fips_ignore_error || env_flag("DATADOG_FIPS_IGNORE_ERROR"))? {
+        errln!("warning: {warning}");
+    }
     if args.monitors_query_variable.as_deref().is_some_and(|v| !v.is_empty()) {
         errln!("note: --monitors-query-variable is not part of the documented API; it is ignored");
     }
-    let configuration = match (&args.config, args.jit) {
-        (Some(path), _) => {
-            let gate = crate::config::datadog_ci::read(path)?;
-            let rules: Vec<serde_json::Value> = gate.rules.iter().map(wire::rule_attributes).collect();
-            Some(serde_json::json!({"dry_run": gate.dry_run, "rules": rules}))
-        }
-        (None, true) => Some(jit_configuration(args, &key)?),
-        (None, false) => None,
-    };
-    let interval = match args.interval {
-        Some(interval) if interval > args.timeout => {
-            return Err(Error::Usage(format!(
-                "--interval {} is longer than --timeout {}: the result would never be polled; shorten the interval",
-                humantime::format_duration(interval),
-                humantime::format_duration(args.timeout)
-            )))
-        }
-        Some(interval) => interval,
-        None => DEFAULT_INTERVAL.min(args.timeout),
-    };
-    let request = EvaluationRequest {
+    let desired = if args.jit && args.config.is_none() { Some(args.files.load()?) } else { None };
+    let asked = evaluate::Asked {
         service: args.service.clone(),
         env: args.env.clone(),
-        identifier,
+        identifier: given(&args.identifier),
         version: given(&args.version),
         primary_tag: given(&args.primary_tag),
-        configuration,
+        rules: match (&args.config, &desired) {
+            (Some(path), _) => Rules::DatadogCi(path),
+            (None, Some(desired)) => Rules::Declared(desired),
+            (None, None) => Rules::Stored,
+        },
+        timeout: args.timeout,
+        interval: args.interval,
     };
+    let (request, wait) = asked.request()?;
     let connection = ctx.connect(&args.connect).await?;
-    let inline = if args.jit || args.config.is_some() { " (rules given inline, just in time)" } else { "" };
-    errln!("Evaluating gate {key}{inline}…");
-    let options = WaitOptions { timeout: args.timeout, interval };
+    let inline = if request.configuration.is_some() { " (rules given inline, just in time)" } else { "" };
+    errln!("Evaluating gate {}{inline}…", asked.gate());
     let started = Instant::now();
     let progress = Progress::status(std::io::stderr().is_terminal());
-    let outcome = evaluate::evaluate(&connection.client, &request, options, |e| show(&progress, started, &e)).await;
+    let outcome = evaluate::evaluate(&connection.client, &request, wait, |e| show(&progress, started, &e)).await;
     drop(progress);
-
-    if outcome.verdict == Verdict::Error {
-        if format == Format::Json {
-            out(&evaluation::render_json(&outcome));
-        }
-        let reason = outcome.reason.as_deref().unwrap_or("refused");
-        errln!("error: the gate cannot be evaluated: {reason}");
-        return Ok(if args.detailed_exitcode { ExitStatus::Unavailable } else { ExitStatus::Failure });
-    }
+    let policy = Policy { detailed_exitcode: args.detailed_exitcode, fail_on_error: args.fail_on_error };
+    let (status, said) = evaluate::decide(&outcome, policy);
     match format {
         Format::Json => out(&evaluation::render_json(&outcome)),
+        // A refusal is no verdict to show: its reason is said below.
+        _ if outcome.verdict == Verdict::Error => {}
         _ => out(&evaluation::render_text(&outcome, ctx.stdout_palette())),
     }
-    Ok(match outcome.verdict {
-        Verdict::Pass => ExitStatus::Success,
-        Verdict::Fail | Verdict::Error => ExitStatus::Failure,
-        Verdict::Unavailable if args.detailed_exitcode => ExitStatus::Unavailable,
-        Verdict::Unavailable if args.fail_on_error => ExitStatus::Failure,
-        Verdict::Unavailable => {
-            errln!("WARNING: gate {key} was SKIPPED: {}", outcome.reason.as_deref().unwrap_or("no verdict"));
-            errln!(
-                "WARNING: the deployment goes ahead unchecked (fail-open). Pass --fail-on-error to block it instead."
-            );
-            ExitStatus::Success
-        }
-    })
+    for line in said {
+        errln!("{line}");
+    }
+    Ok(status)
 }

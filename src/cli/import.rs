@@ -9,7 +9,6 @@ use super::{ConnectArgs, Context};
 use crate::error::{Error, ExitStatus};
 use crate::model::{GateFilter, NamePatterns};
 use crate::ops::import::{self, FileFormat};
-use crate::ops::terraform;
 use crate::output::{errln, out, plural};
 
 #[derive(Debug, Args)]
@@ -51,12 +50,7 @@ fn patterns(list: &[String], flag: &str) -> Result<NamePatterns, Error> {
 }
 
 pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
-    let format = args.format.unwrap_or_else(|| {
-        match args.output.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()) {
-            Some("yaml" | "yml") => FileFormat::Yaml,
-            _ => FileFormat::Toml,
-        }
-    });
+    let format = FileFormat::resolve(args.format, args.output.as_deref());
     if let Some(path) = &args.output {
         if path.exists() && !args.force {
             return Err(Error::Refused(format!("{} exists; pass --force to overwrite it", path.display())));
@@ -67,85 +61,44 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
         envs: patterns(&args.envs, "env")?,
         identifiers: NamePatterns::default(),
     };
-    if let Some(path) = &args.from_terraform {
-        return from_terraform(path, args, ctx, format, &filter);
-    }
-    let connection = ctx.connect(&args.connect).await?;
-    let (remote, warnings) = {
-        let progress = Progress::bar(std::io::stderr().is_terminal());
-        let reading = progress::reading(&progress);
-        import::read(&connection.client, &filter, args.parallelism, &reading).await?
-    };
-    for w in warnings {
-        errln!("warning: {w}");
-    }
-    let text = import::serialise(&import::file_spec(&remote), format, &connection.target)
-        .map_err(|e| Error::Usage(format!("cannot write the file: {e}")))?;
-    match &args.output {
-        None => out(&text),
+    let imported = match &args.from_terraform {
         Some(path) => {
-            crate::output::write_file(path, text.as_bytes(), crate::output::Readers::Everyone)
-                .map_err(|source| Error::Write { path: path.clone(), source })?;
-            let rules: usize = remote.rules.values().map(Vec::len).sum();
-            errln!(
-                "Imported {} and {} into {}.",
-                plural(remote.gates.len(), "gate", "gates"),
-                plural(rules, "rule", "rules"),
-                path.display()
-            );
+            if args.connect.merged(ctx.connect)?.is_set() {
+                return Err(Error::Usage(
+                    "--from-terraform reads the Terraform file only: drop --sandbox, --site and --api-url (run `gatesctl plan` against the organisation afterwards)".into(),
+                ));
+            }
+            import::from_terraform(path, &filter, format, args.removed_blocks)?
         }
-    }
-    Ok(ExitStatus::Success)
-}
-
-/// `--from-terraform`: no API call; the gates of the Terraform file, then the way out of
-/// Terraform for exactly those (on stdout when the file went to `-o`, else on stderr).
-fn from_terraform(
-    path: &std::path::Path,
-    args: &ImportArgs,
-    ctx: &Context<'_>,
-    format: FileFormat,
-    filter: &GateFilter,
-) -> Result<ExitStatus, Error> {
-    if args.connect.merged(ctx.connect)?.is_set() {
-        return Err(Error::Usage(
-            "--from-terraform reads the Terraform file only: drop --sandbox, --site and --api-url (run `gatesctl plan` against the organisation afterwards)".into(),
-        ));
-    }
-    let text = crate::config::read_text(path).map_err(Error::Config)?;
-    let mut migration = terraform::read(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    let all = migration.instances.clone();
-    migration.retain(|k| filter.matches(k));
-    if migration.remote.gates.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: no datadog_deployment_gate resource{} in this {}",
-            path.display(),
-            if args.services.is_empty() && args.envs.is_empty() { "" } else { " matching --service/--env" },
-            migration.source.describe()
-        )));
-    }
-    for w in
-        import::unprintable_names(&migration.remote).into_iter().chain(import::unprintable_options(&migration.remote))
-    {
+        None => {
+            let connection = ctx.connect(&args.connect).await?;
+            let progress = Progress::bar(std::io::stderr().is_terminal());
+            let reading = progress::reading(&progress);
+            import::from_api(&connection.client, &connection.target, &filter, format, args.parallelism, &reading)
+                .await?
+        }
+    };
+    for w in &imported.warnings {
         errln!("warning: {w}");
     }
-    let source = format!("{} ({})", path.display(), migration.source.describe());
-    let text = import::serialise(&import::file_spec(&migration.remote), format, &source)
-        .map_err(|e| Error::Usage(format!("cannot write the file: {e}")))?;
-    let gates = plural(migration.remote.gates.len(), "gate", "gates");
-    let rules = plural(migration.remote.rules.values().map(Vec::len).sum(), "rule", "rules");
-    let removal = terraform::removal(&migration, &all, args.removed_blocks);
+    let what = format!("{} and {}", plural(imported.gates, "gate", "gates"), plural(imported.rules, "rule", "rules"));
+    let from = if imported.removal.is_some() { format!(" from {}", imported.source) } else { String::new() };
+    // The file goes to stdout unless written to -o; Terraform's way out then takes stdout.
     match &args.output {
         None => {
-            out(&text);
-            errln!("Imported {gates} and {rules} from {source}.\n");
-            crate::output::err(&removal);
+            out(&imported.text);
+            if let Some(removal) = &imported.removal {
+                errln!("Imported {what}{from}.\n");
+                crate::output::err(removal);
+            }
         }
-        Some(output) => {
-            crate::output::write_file(output, text.as_bytes(), crate::output::Readers::Everyone)
-                .map_err(|source| Error::Write { path: output.clone(), source })?;
-            errln!("Imported {gates} and {rules} from {source} into {}.", output.display());
-            out(&removal);
+        Some(path) => {
+            crate::output::write_file(path, imported.text.as_bytes(), crate::output::Readers::Everyone)
+                .map_err(|source| Error::Write { path: path.clone(), source })?;
+            errln!("Imported {what}{from} into {}.", path.display());
+            if let Some(removal) = &imported.removal {
+                out(removal);
+            }
         }
     }
     Ok(ExitStatus::Success)

@@ -12,10 +12,9 @@ use crate::ops;
 use crate::ops::monitors::MonitorCheck;
 use crate::output::{errln, out, outln};
 use crate::plan::saved::SavedOptions;
-use crate::plan::Plan;
 use crate::remote::Client;
-use crate::render::markdown::{self, Details};
-use crate::render::{json, text, Format, Palette};
+use crate::render::markdown;
+use crate::render::Format;
 
 #[derive(Debug, Args)]
 pub(super) struct PlanArgs {
@@ -63,41 +62,8 @@ pub(super) fn parse_comment_limit(s: &str) -> Result<usize, String> {
 }
 
 impl MarkdownArgs {
-    /// The pointer of a capped comment: the URL given, the GitHub Actions run, or the saved plan.
     pub(super) fn options(&self, saved: Option<&std::path::Path>) -> markdown::MarkdownOptions {
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let run = match (env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY"), env("GITHUB_RUN_ID")) {
-            (Some(server), Some(repo), Some(id)) => Some(format!("{server}/{repo}/actions/runs/{id}")),
-            _ => None,
-        };
-        let details = match (&self.details_url, run, saved) {
-            (Some(url), _, _) => Some(Details::Url(url.clone())),
-            (None, Some(run), _) => Some(Details::Url(run)),
-            (None, None, Some(path)) => Some(Details::Text(format!(
-                "the job log, and in the saved plan {} (gatesctl show {})",
-                path.display(),
-                path.display()
-            ))),
-            (None, None, None) => None,
-        };
-        markdown::MarkdownOptions { max_chars: self.comment_limit, details }
-    }
-}
-
-/// The plan in `format`, with what the monitor check found in JSON and Markdown (in text,
-/// that goes to stderr as labelled excerpts: see [`report_check`]).
-pub(super) fn render(
-    plan: &Plan,
-    format: Format,
-    palette: Palette,
-    markdown: &markdown::MarkdownOptions,
-    check: &MonitorCheck,
-) -> String {
-    let unchecked = check.unchecked.as_deref();
-    match format {
-        Format::Text => text::render_plan(plan, palette),
-        Format::Json => json::render_plan(plan, &check.diagnostics, unchecked),
-        Format::Markdown => markdown::render_plan(plan, markdown, &check.diagnostics, unchecked),
+        markdown::MarkdownOptions::for_run(self.comment_limit, self.details_url.clone(), saved)
     }
 }
 
@@ -122,24 +88,15 @@ impl MonitorCheckArgs {
         parallelism: usize,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> MonitorCheck {
-        if self.no_monitor_check || desired.watched.is_empty() {
+        if self.no_monitor_check {
             return MonitorCheck::default();
         }
-        let check = ops::monitors::check(client, desired, parallelism, progress).await;
-        if self.strict {
-            check.strict()
-        } else {
-            check
-        }
+        ops::monitors::check(client, desired, parallelism, progress).await.strict_if(self.strict)
     }
 
     /// With --strict, the problems found end the command.
     pub(super) fn verdict(&self, check: &MonitorCheck) -> Result<(), Error> {
-        let problems = check.problems();
-        if self.strict && problems > 0 {
-            return Err(Error::Strict { problems });
-        }
-        Ok(())
+        check.verdict(self.strict)
     }
 }
 
@@ -215,7 +172,14 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
     };
     // The whole plan first, then a refusal naming --force, as octoDNS does.
     let markdown = args.markdown.options(args.out.as_deref());
-    out(&render(&plan, args.format, ctx.stdout_palette(), &markdown, &check));
+    out(&crate::render::plan(
+        &plan,
+        args.format,
+        ctx.stdout_palette(),
+        &markdown,
+        &check.diagnostics,
+        check.unchecked.as_deref(),
+    ));
     if args.format == Format::Text {
         outln!("\nPlanned against {}.", crate::escape::terminal(&connection.target));
         report_check(&check, ctx.stdout_palette().enabled, connection.is_sandbox(), Findings::Stdout);

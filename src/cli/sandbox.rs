@@ -15,7 +15,7 @@ pub(super) struct SandboxArgs {
     #[arg(long, default_value = "127.0.0.1:8126")]
     listen: SocketAddr,
     /// SQLite file holding the state; several sandboxes may share one
-    #[arg(long, default_value = super::SANDBOX_STATE)]
+    #[arg(long, default_value = super::context::SANDBOX_STATE)]
     state: PathBuf,
     /// Replace the state with this JSON state (as --export writes it) before serving
     #[arg(long, value_name = "FILE")]
@@ -79,19 +79,19 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
         )));
     }
     let seed = match &args.import {
-        Some(path) => Some(Store::load(path).map_err(Error::Sandbox)?),
+        Some(path) => Some(Store::load(path)?),
         None => None,
     };
     let monitors = match &args.monitors {
-        Some(path) => Some(crate::sandbox::monitors::load(path).map_err(Error::Sandbox)?),
+        Some(path) => Some(crate::sandbox::monitors::load(path)?),
         None => None,
     };
-    if args.state == std::path::Path::new(super::SANDBOX_STATE) {
-        super::ignore_state_dir(&args.state)?;
+    if args.state == std::path::Path::new(super::context::SANDBOX_STATE) {
+        super::context::ignore_state_dir(&args.state)?;
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|e| Error::Sandbox(format!("cannot listen on {}: {e}", args.listen)))?;
+        .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}; pick another --listen address", args.listen)))?;
     let options = SandboxOptions {
         database: Some(args.state.clone()),
         seed,
@@ -112,7 +112,7 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
             no_monitors_read: args.no_monitors_read,
         },
     };
-    let sandbox = crate::sandbox::start(listener, options).await.map_err(Error::Sandbox)?;
+    let sandbox = crate::sandbox::start(listener, options).await?;
     if let Some(path) = &args.export {
         let store = sandbox.store().await;
         store.save(path).map_err(|source| Error::Write { path: path.clone(), source })?;

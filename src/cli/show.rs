@@ -26,8 +26,7 @@ pub(super) fn run(args: &ShowArgs, ctx: &Context<'_>) -> Result<ExitStatus, Erro
     let text = crate::config::read_text(&args.plan)?;
     let saved = SavedPlan::parse(&text).map_err(|reason| Error::BadSavedPlan { path: args.plan.clone(), reason })?;
     let markdown = args.markdown.options(Some(&args.plan));
-    let none = crate::ops::monitors::MonitorCheck::default();
-    out(&super::plan::render(&saved.plan, args.format, ctx.stdout_palette(), &markdown, &none));
+    out(&crate::render::plan(&saved.plan, args.format, ctx.stdout_palette(), &markdown, &[], None));
     if args.format == Format::Text {
         crate::output::outln!("\nPlanned against {}.", crate::escape::terminal(&saved.api));
     }

@@ -19,14 +19,14 @@ use crate::model::{Rule, RuleType};
 
 /// What the file asks for: the gate's dry run, and its rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InlineGate {
-    pub dry_run: bool,
-    pub rules: Vec<Rule>,
+pub(crate) struct InlineGate {
+    pub(crate) dry_run: bool,
+    pub(crate) rules: Vec<Rule>,
 }
 
 /// Why a `--config` file cannot be used: each names its place in the file.
 #[derive(Debug, thiserror::Error)]
-pub enum InlineConfigError {
+pub(crate) enum InlineConfigError {
     #[error(transparent)]
     Read(#[from] super::ConfigError),
     #[error("{}:{line}:{column}: invalid JSON: {message}", .path.display())]
@@ -127,7 +127,7 @@ impl File<'_> {
 }
 
 /// Reads and checks the file; every problem names its place.
-pub fn read(path: &Path) -> Result<InlineGate, InlineConfigError> {
+pub(crate) fn read(path: &Path) -> Result<InlineGate, InlineConfigError> {
     let text = super::read_text(path)?;
     let file = File { path };
     let value: Value = serde_json::from_str(&text).map_err(|e| InlineConfigError::Syntax {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 
-use super::source::Span;
+/// A byte range in a file's text.
+pub(crate) type Span = std::ops::Range<usize>;
 
 /// Declares the codes once: the enum, the list of all of them, and their stable names.
 macro_rules! codes {
@@ -17,7 +18,8 @@ macro_rules! codes {
         }
 
         impl Code {
-            pub const ALL: &'static [Code] = &[$(Code::$code,)*];
+            #[cfg(test)]
+            pub(crate) const ALL: &'static [Code] = &[$(Code::$code,)*];
 
             pub fn as_str(self) -> &'static str {
                 match self {
@@ -77,22 +79,22 @@ codes! {
 #[derive(Clone, Debug)]
 pub struct ConfigDiagnostic {
     pub code: Code,
-    pub message: String,
-    pub help: Option<String>,
-    pub source: Arc<NamedSource<String>>,
-    pub labels: Vec<(Span, String)>,
+    pub(crate) message: String,
+    pub(crate) help: Option<String>,
+    pub(crate) source: Arc<NamedSource<String>>,
+    pub(crate) labels: Vec<(Span, String)>,
     /// Further places, possibly in other files (the first of two duplicate gates).
-    pub related: Vec<ConfigDiagnostic>,
+    pub(crate) related: Vec<ConfigDiagnostic>,
     /// Related entries are notes, not errors of their own.
-    pub advice: bool,
+    pub(crate) advice: bool,
     /// A warning rather than an error.
-    pub warning: bool,
+    pub(crate) warning: bool,
     /// A note: worth knowing, not a problem of the file.
-    pub note: bool,
+    pub(crate) note: bool,
 }
 
 impl ConfigDiagnostic {
-    pub fn new(
+    pub(crate) fn new(
         code: Code,
         source: &Arc<NamedSource<String>>,
         span: Span,
@@ -112,39 +114,39 @@ impl ConfigDiagnostic {
         }
     }
 
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
-    pub fn with_label(mut self, span: Span, label: impl Into<String>) -> Self {
+    pub(crate) fn with_label(mut self, span: Span, label: impl Into<String>) -> Self {
         self.labels.push((span, label.into()));
         self
     }
 
-    pub fn with_related(mut self, mut note: ConfigDiagnostic) -> Self {
+    pub(crate) fn with_related(mut self, mut note: ConfigDiagnostic) -> Self {
         note.advice = true;
         self.related.push(note);
         self
     }
 
     /// A warning (from the online checks), not an error of the file.
-    pub fn is_warning(&self) -> bool {
+    pub(crate) fn is_warning(&self) -> bool {
         self.warning
     }
 
-    pub fn as_warning(mut self) -> Self {
+    pub(crate) fn into_warning(mut self) -> Self {
         self.warning = true;
         self
     }
 
-    pub fn as_note(mut self) -> Self {
+    pub(crate) fn into_note(mut self) -> Self {
         self.note = true;
         self
     }
 
     /// "error", "warning" or "note", for machines.
-    pub fn severity_name(&self) -> &'static str {
+    pub(crate) fn severity_name(&self) -> &'static str {
         if self.note {
             "note"
         } else if self.warning {

@@ -10,22 +10,34 @@ use super::{load_sources, DesiredState, DryRunPlace};
 use crate::model::GateKey;
 
 /// A gate (rule `None`) or one of its rules.
-pub type Subject = (GateKey, Option<String>);
+pub(crate) type Subject = (GateKey, Option<String>);
 
 /// A file's new text.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EditedFile {
-    pub path: PathBuf,
-    pub text: String,
+pub(crate) struct EditedFile {
+    pub(crate) path: PathBuf,
+    pub(crate) text: String,
 }
 
 /// What an edit changed, and what it left for a person, with why.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Promoted {
-    pub files: Vec<EditedFile>,
-    pub written: Vec<Subject>,
-    pub left: Vec<(Subject, String)>,
+pub(crate) struct Promoted {
+    pub(crate) files: Vec<EditedFile>,
+    pub(crate) written: Vec<Subject>,
+    pub(crate) left: Vec<(Subject, String)>,
 }
+
+/// Why the edited files were not written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EditError {
+    #[error("the edited files would not load ({0}); nothing was written")]
+    WouldNotLoad(Box<super::ConfigError>),
+    #[error("editing the files would change more than the promoted `dry_run` switches; nothing was written (please report this)")]
+    MoreThanDryRun,
+}
+
+/// Why a declaration is left for a person.
+const INLINE: &str = "written as an inline table: set `dry_run = false` in it by hand";
 
 /// One change to a text: `replace` at `at` (an empty span inserts).
 struct Splice {
@@ -80,7 +92,7 @@ fn describe((gate, rule): &Subject) -> String {
 /// so is an inline table; each is named with the reason. The edited files are loaded again
 /// and must declare the same gates and rules with only those switches changed, or nothing is
 /// returned but the reason.
-pub fn promote(desired: &DesiredState, wanted: &[Subject]) -> Result<Promoted, String> {
+pub(crate) fn promote(desired: &DesiredState, wanted: &[Subject]) -> Result<Promoted, EditError> {
     let wanted_set: BTreeSet<&Subject> = wanted.iter().collect();
     let all = places(desired);
     let mut out = Promoted::default();
@@ -107,11 +119,11 @@ pub fn promote(desired: &DesiredState, wanted: &[Subject]) -> Result<Promoted, S
         }
         let file = &desired.files[place.file];
         match splice(file, place) {
-            Ok(s) => {
+            Some(s) => {
                 splices.entry(place.file).or_default().push(s);
                 out.written.push(subject.clone());
             }
-            Err(why) => out.left.push((subject.clone(), why)),
+            None => out.left.push((subject.clone(), INLINE.into())),
         }
     }
     if splices.is_empty() {
@@ -132,15 +144,13 @@ pub fn promote(desired: &DesiredState, wanted: &[Subject]) -> Result<Promoted, S
     Ok(out)
 }
 
-/// The change that makes one declaration enforce.
-fn splice(file: &SourceFile, place: &DryRunPlace) -> Result<Splice, String> {
+/// The change that makes one declaration enforce; none for an inline table.
+fn splice(file: &SourceFile, place: &DryRunPlace) -> Option<Splice> {
     let text = file.text();
     if let Some(value) = &place.spans.value {
-        return Ok(Splice { at: value.clone(), replace: "false".into() });
+        return Some(Splice { at: value.clone(), replace: "false".into() });
     }
-    let Some(anchor) = &place.spans.anchor else {
-        return Err("written as an inline table: set `dry_run = false` in it by hand".into());
-    };
+    let anchor = place.spans.anchor.as_ref()?;
     // After the line the anchor entry ends on, at the anchor's column.
     let line_end = text[anchor.end..].find('\n').map_or(text.len(), |i| anchor.end + i);
     let line_start = text[..anchor.start].rfind('\n').map_or(0, |i| i + 1);
@@ -152,13 +162,12 @@ fn splice(file: &SourceFile, place: &DryRunPlace) -> Result<Splice, String> {
         Format::Yaml => "dry_run: false",
     };
     // A last line without a newline gets one before the new entry only.
-    Ok(Splice { at: at..at, replace: format!("{newline}{indent}{entry}") })
+    Some(Splice { at: at..at, replace: format!("{newline}{indent}{entry}") })
 }
 
 /// The edited files must read, and declare what they did with exactly `written` enforcing.
-fn check(before: &DesiredState, files: &[SourceFile], written: &[Subject]) -> Result<(), String> {
-    let after =
-        load_sources(files).map_err(|e| format!("the edited files would not load ({e}); nothing was written"))?;
+fn check(before: &DesiredState, files: &[SourceFile], written: &[Subject]) -> Result<(), EditError> {
+    let after = load_sources(files).map_err(|e| EditError::WouldNotLoad(Box::new(e)))?;
     let mut expected = before.gates.clone();
     for (gate, rule) in written {
         let Some(g) = expected.get_mut(gate) else { continue };
@@ -172,7 +181,7 @@ fn check(before: &DesiredState, files: &[SourceFile], written: &[Subject]) -> Re
         }
     }
     if after.gates != expected {
-        return Err("editing the files would change more than the promoted `dry_run` switches; nothing was written (please report this)".into());
+        return Err(EditError::MoreThanDryRun);
     }
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! Configuration: files → spanned tree (`source`) → validated desired state (`validate`).
 
+mod checker;
 pub(crate) mod datadog_ci;
 pub(crate) mod diagnostic;
-pub mod edit;
+pub(crate) mod edit;
 pub mod source;
+pub(crate) mod terraform;
 pub(crate) mod validate;
 pub mod wire;
 
@@ -12,16 +14,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::model::{GateFilter, GateKey, Rule, Watch};
-pub use diagnostic::{Code, ConfigDiagnostic};
+pub(crate) use diagnostic::{Code, ConfigDiagnostic};
 use source::{Format, SourceFile, Span};
 
 /// Files looked for, in order, when no `-f` is given.
-pub const DEFAULT_FILES: [&str; 3] = ["gates.toml", "gates.yaml", "gates.yml"];
+pub(crate) const DEFAULT_FILES: [&str; 3] = ["gates.toml", "gates.yaml", "gates.yml"];
 
 /// A gate as the configuration wants it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredGate {
-    pub key: GateKey,
+    pub(crate) key: GateKey,
     pub dry_run: bool,
     pub rules: BTreeMap<String, Rule>,
 }
@@ -31,37 +33,37 @@ pub struct DesiredGate {
 pub struct DesiredState {
     pub gates: BTreeMap<GateKey, DesiredGate>,
     /// What the files own (their `[manage]` tables); empty when none has one.
-    pub scope: Scope,
-    pub safety: Safety,
+    pub(crate) scope: Scope,
+    pub(crate) safety: Safety,
     /// What every monitor rule watches, with where it is written, for the checks made online.
-    pub watched: Vec<WatchSource>,
+    pub(crate) watched: Vec<WatchSource>,
     /// The files read, in order: what `report --write` edits.
-    pub files: Vec<SourceFile>,
+    pub(crate) files: Vec<SourceFile>,
 }
 
 /// Where a gate's or a rule's table sits in its file, the `dry_run` value it writes, and the
 /// entry (`service = …`, `name = …`) after whose line a new `dry_run` line would go (none for
 /// an inline table).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DryRunSpans {
+pub(crate) struct DryRunSpans {
     /// The whole table: one declaration serves every gate of an `envs` template.
-    pub declaration: Span,
+    pub(crate) declaration: Span,
     /// The `dry_run` value; none when it is inherited from `[defaults]`.
-    pub value: Option<Span>,
-    pub anchor: Option<Span>,
+    pub(crate) value: Option<Span>,
+    pub(crate) anchor: Option<Span>,
 }
 
 /// [`DryRunSpans`] in one of [`DesiredState::files`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DryRunPlace {
-    pub file: usize,
-    pub spans: DryRunSpans,
+pub(crate) struct DryRunPlace {
+    pub(crate) file: usize,
+    pub(crate) spans: DryRunSpans,
 }
 
 /// What a monitor rule watches: its query (placeholders replaced), or one monitor of its
 /// `monitor_ids`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Watched {
+pub(crate) enum Watched {
     Query(String),
     Monitor { id: u64, groups: Vec<String> },
 }
@@ -69,46 +71,46 @@ pub enum Watched {
 /// One thing a monitor rule watches, and the place in a file it comes from (a template's query
 /// serves each of its envs).
 #[derive(Clone, Debug)]
-pub struct WatchSource {
-    pub gate: GateKey,
-    pub rule: String,
-    pub watched: Watched,
+pub(crate) struct WatchSource {
+    pub(crate) gate: GateKey,
+    pub(crate) rule: String,
+    pub(crate) watched: Watched,
     /// The rule fails when nothing is found to watch (else it passes, watching nothing).
-    pub fail_on_no_groups_found: bool,
-    pub source: Arc<miette::NamedSource<String>>,
-    pub span: Span,
+    pub(crate) fail_on_no_groups_found: bool,
+    pub(crate) source: Arc<miette::NamedSource<String>>,
+    pub(crate) span: Span,
 }
 
 impl DesiredState {
     /// Rules declared in all, over every gate.
-    pub fn rule_count(&self) -> usize {
+    pub(crate) fn rule_count(&self) -> usize {
         self.gates.values().map(|g| g.rules.len()).sum()
     }
 }
 
 /// The union of the files' `[manage]` tables, each services × envs (no envs: every env).
 #[derive(Clone, Debug, Default)]
-pub struct Scope {
-    pub tables: Vec<GateFilter>,
+pub(crate) struct Scope {
+    pub(crate) tables: Vec<GateFilter>,
 }
 
 impl Scope {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.tables.is_empty()
     }
 
-    pub fn contains(&self, key: &GateKey) -> bool {
+    pub(crate) fn contains(&self, key: &GateKey) -> bool {
         self.tables.iter().any(|t| t.matches(key))
     }
 }
 
 /// Deletion limits, as octoDNS has them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Safety {
-    pub max_delete_percent: u32,
+pub(crate) struct Safety {
+    pub(crate) max_delete_percent: u32,
     /// Off unless set, as in octoDNS.
-    pub max_update_percent: Option<u32>,
-    pub min_existing: usize,
+    pub(crate) max_update_percent: Option<u32>,
+    pub(crate) min_existing: usize,
 }
 
 impl Default for Safety {
@@ -142,7 +144,7 @@ pub enum ConfigError {
 
 /// The largest configuration file read: far above any real one, and a bound for `-f
 /// /dev/zero`-like mistakes.
-pub const MAX_FILE_SIZE: u64 = 64 << 20;
+pub(crate) const MAX_FILE_SIZE: u64 = 64 << 20;
 
 /// What a path that is not a regular file is, for the message.
 fn file_kind(meta: &std::fs::Metadata) -> &'static str {
@@ -168,7 +170,7 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
 }
 
 /// The files to read: the ones named, or the first default file in `dir`.
-pub fn resolve_paths(named: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+pub(crate) fn resolve_paths(named: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
     if !named.is_empty() {
         return Ok(named.to_vec());
     }
@@ -231,7 +233,7 @@ pub fn load(paths: &[PathBuf]) -> Result<DesiredState, ConfigError> {
 
 /// As [`load`], where the path `-` is standard input, in `stdin_format` (sniffed from the text
 /// when not given).
-pub fn load_files(paths: &[PathBuf], stdin_format: Option<Format>) -> Result<DesiredState, ConfigError> {
+pub(crate) fn load_files(paths: &[PathBuf], stdin_format: Option<Format>) -> Result<DesiredState, ConfigError> {
     if paths.iter().filter(|p| is_stdin(p)).count() > 1 {
         return Err(ConfigError::StdinTwice);
     }
@@ -248,13 +250,13 @@ pub fn load_files(paths: &[PathBuf], stdin_format: Option<Format>) -> Result<Des
 }
 
 /// `-f -`: the configuration comes from standard input.
-pub fn is_stdin(path: &std::path::Path) -> bool {
+pub(crate) fn is_stdin(path: &std::path::Path) -> bool {
     path.as_os_str() == "-"
 }
 
 /// The configuration piped in (`generate | gatesctl validate -f -`): UTF-8, at most
 /// [`MAX_FILE_SIZE`], TOML or YAML as told, or as its first meaningful line shows.
-pub fn read_stdin(format: Option<Format>) -> Result<SourceFile, ConfigError> {
+pub(crate) fn read_stdin(format: Option<Format>) -> Result<SourceFile, ConfigError> {
     use std::io::Read;
     let path = PathBuf::from("-");
     let mut bytes = Vec::new();

@@ -2,13 +2,13 @@
 //! so that validation can point at the offending key or value in either format.
 
 use std::borrow::Cow;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use miette::NamedSource;
 
 use super::diagnostic::Code;
+pub(crate) use super::diagnostic::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -29,9 +29,9 @@ impl Format {
 /// One configuration file as read from disk.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
-    pub path: PathBuf,
-    pub format: Format,
-    pub named: Arc<NamedSource<String>>,
+    pub(crate) path: PathBuf,
+    pub(crate) format: Format,
+    pub(crate) named: Arc<NamedSource<String>>,
 }
 
 impl SourceFile {
@@ -44,24 +44,22 @@ impl SourceFile {
         SourceFile { path, format, named }
     }
 
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         self.named.inner()
     }
 }
 
-pub type Span = Range<usize>;
-
 /// Keys and strings borrow from the source where they can: a large file is mostly strings.
 #[derive(Clone, Debug)]
 pub struct Key<'a> {
-    pub name: Cow<'a, str>,
-    pub span: Span,
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) span: Span,
 }
 
 #[derive(Clone, Debug)]
 pub struct Node<'a> {
-    pub span: Span,
-    pub value: Value<'a>,
+    pub(crate) span: Span,
+    pub(crate) value: Value<'a>,
 }
 
 #[derive(Clone, Debug)]
@@ -79,7 +77,7 @@ pub enum Value<'a> {
 }
 
 impl Value<'_> {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
@@ -114,12 +112,12 @@ impl Node<'_> {
 /// A problem found while reading the file's structure, with the place it was found.
 #[derive(Clone, Debug)]
 pub struct SyntaxError {
-    pub code: Code,
-    pub message: String,
-    pub span: Span,
-    pub label: &'static str,
+    pub(crate) code: Code,
+    pub(crate) message: String,
+    pub(crate) span: Span,
+    pub(crate) label: &'static str,
     /// How to fix it, when the format's general advice does not fit.
-    pub help: Option<&'static str>,
+    pub(crate) help: Option<&'static str>,
 }
 
 impl SyntaxError {
@@ -130,7 +128,7 @@ impl SyntaxError {
 
 /// Nesting deeper than this is refused: a configuration is four levels deep, and a deeper
 /// tree (130,000 nested lists) would overflow the stack when dropped.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// YAML aliases may add at most this many nodes beyond the file's own size in bytes: a file
 /// without aliases never comes near, and a 388-byte "billion laughs" is stopped early.
 const ALIAS_ALLOWANCE: usize = 100_000;

@@ -6,7 +6,7 @@ use super::GateKey;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Pass,
     /// The gate's rules said no.
     Fail,
@@ -19,23 +19,23 @@ pub enum Verdict {
 
 /// One rule's result.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RuleVerdict {
-    pub name: String,
-    pub status: String,
-    pub dry_run: bool,
-    pub reason: Option<String>,
+pub(crate) struct RuleVerdict {
+    pub(crate) name: String,
+    pub(crate) status: String,
+    pub(crate) dry_run: bool,
+    pub(crate) reason: Option<String>,
 }
 
 #[derive(Clone, Debug)]
-pub struct Evaluation {
-    pub gate: GateKey,
-    pub verdict: Verdict,
-    pub evaluation_id: Option<String>,
-    pub url: Option<String>,
+pub(crate) struct Evaluation {
+    pub(crate) gate: GateKey,
+    pub(crate) verdict: Verdict,
+    pub(crate) evaluation_id: Option<String>,
+    pub(crate) url: Option<String>,
     /// The last `gate_status` the API answered.
-    pub gate_status: Option<String>,
-    pub dry_run: Option<bool>,
-    pub rules: Vec<RuleVerdict>,
+    pub(crate) gate_status: Option<String>,
+    pub(crate) dry_run: Option<bool>,
+    pub(crate) rules: Vec<RuleVerdict>,
     /// Why there is no verdict, or why the API refused.
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }

@@ -8,7 +8,7 @@ use super::{GateKey, RuleOptions};
 /// Where an evaluation stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum EvaluationStatus {
+pub(crate) enum EvaluationStatus {
     Pass,
     Fail,
     InProgress,
@@ -16,7 +16,7 @@ pub enum EvaluationStatus {
 
 impl EvaluationStatus {
     /// The API's word; one gatesctl does not know reads as in progress: no verdict yet.
-    pub fn parse(text: &str) -> EvaluationStatus {
+    pub(crate) fn parse(text: &str) -> EvaluationStatus {
         match text {
             "pass" => EvaluationStatus::Pass,
             "fail" => EvaluationStatus::Fail,
@@ -27,53 +27,48 @@ impl EvaluationStatus {
 
 /// One past evaluation of a gate.
 #[derive(Clone, Debug)]
-pub struct GateEvaluation {
-    pub evaluation_id: String,
-    pub gate: GateKey,
-    /// None for a just-in-time evaluation (rules given inline).
-    pub gate_id: Option<String>,
+pub(crate) struct GateEvaluation {
+    pub(crate) evaluation_id: String,
+    pub(crate) gate: GateKey,
     /// The gate's mode when it was evaluated.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// What the gate answered; always `pass` for a gate in dry run.
-    pub status: EvaluationStatus,
+    pub(crate) status: EvaluationStatus,
     /// The version deployed; empty when none was given.
-    pub version: String,
-    pub started_ms: i64,
+    pub(crate) version: String,
+    pub(crate) started_ms: i64,
 }
 
 /// One rule's part of a past gate evaluation.
 #[derive(Clone, Debug)]
-pub struct RuleEvaluation {
-    pub gate_evaluation_id: String,
-    pub gate: GateKey,
-    pub rule_id: Option<String>,
-    pub name: String,
-    /// The rule type, as the API names it.
-    pub rule_type: String,
+pub(crate) struct RuleEvaluation {
+    pub(crate) gate_evaluation_id: String,
+    pub(crate) gate: GateKey,
+    pub(crate) name: String,
     /// The rule's mode when it was evaluated.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Its gate's mode when it was evaluated.
-    pub gate_dry_run: bool,
+    pub(crate) gate_dry_run: bool,
     /// The rule's real result, in dry run too.
-    pub status: EvaluationStatus,
-    pub reason: String,
-    pub version: String,
-    pub started_ms: i64,
+    pub(crate) status: EvaluationStatus,
+    pub(crate) reason: String,
+    pub(crate) version: String,
+    pub(crate) started_ms: i64,
     /// The options it was evaluated with, when they read as a rule's options.
-    pub configuration: Option<RuleOptions>,
-    pub failures: RuleFailures,
+    pub(crate) configuration: Option<RuleOptions>,
+    pub(crate) failures: RuleFailures,
 }
 
 /// What made a rule fail.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct RuleFailures {
-    pub monitors: Vec<FailedMonitor>,
-    pub faulty_apm_resources: Vec<String>,
+pub(crate) struct RuleFailures {
+    pub(crate) monitors: Vec<FailedMonitor>,
+    pub(crate) faulty_apm_resources: Vec<String>,
 }
 
 /// A monitor that made a rule fail, and its state then.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
-pub struct FailedMonitor {
-    pub id: String,
-    pub state: String,
+pub(crate) struct FailedMonitor {
+    pub(crate) id: String,
+    pub(crate) state: String,
 }

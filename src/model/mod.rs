@@ -5,7 +5,7 @@ mod evaluation;
 mod filter;
 mod history;
 mod monitor;
-pub mod options;
+pub(crate) mod options;
 mod remote;
 mod rule;
 pub mod time;
@@ -14,10 +14,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use evaluation::{Evaluation, RuleVerdict, Verdict};
-pub use filter::{GateFilter, NamePatterns};
-pub use history::{EvaluationStatus, FailedMonitor, GateEvaluation, RuleEvaluation, RuleFailures};
-pub use monitor::{MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
+pub(crate) use evaluation::{Evaluation, RuleVerdict, Verdict};
+pub(crate) use filter::{GateFilter, NamePatterns};
+pub(crate) use history::{EvaluationStatus, FailedMonitor, GateEvaluation, RuleEvaluation, RuleFailures};
+pub(crate) use monitor::{MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
 pub use options::{
     AttrName, AttrValue, Attribute, MonitorRef, MonitorSettings, OptionName, RuleOptions, Settings, Watch,
 };
@@ -25,16 +25,16 @@ pub use remote::{RemoteGate, RemoteRule, RemoteState};
 pub use rule::{AttrChange, Rule, RuleType};
 
 /// The identifier a gate gets when the file or the API leaves it out.
-pub const DEFAULT_IDENTIFIER: &str = "default";
+pub(crate) const DEFAULT_IDENTIFIER: &str = "default";
 /// Upper bound of a rule's `duration`, in seconds, as the API enforces it.
-pub const MAX_DURATION: u64 = 7200;
+pub(crate) const MAX_DURATION: u64 = 7200;
 
 /// The natural key of a gate: the API refuses two gates with the same three.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct GateKey {
     pub service: String,
-    pub env: String,
-    pub identifier: String,
+    pub(crate) env: String,
+    pub(crate) identifier: String,
 }
 
 impl GateKey {

@@ -22,13 +22,13 @@ use serde_json::{Map, Value};
 use super::{RuleType, MAX_DURATION};
 
 /// `warmup` when left out: the monitors are looked at as soon as the deployment starts.
-pub const DEFAULT_WARMUP: u64 = 0;
+pub(crate) const DEFAULT_WARMUP: u64 = 0;
 /// `fail_on_no_data` when left out.
-pub const DEFAULT_FAIL_ON_NO_DATA: bool = true;
+pub(crate) const DEFAULT_FAIL_ON_NO_DATA: bool = true;
 /// `fail_on_no_groups_found` when left out.
-pub const DEFAULT_FAIL_ON_NO_GROUPS_FOUND: bool = false;
+pub(crate) const DEFAULT_FAIL_ON_NO_GROUPS_FOUND: bool = false;
 /// The file's key for options of the API that gatesctl does not model.
-pub const EXTRA_OPTIONS: &str = "extra_options";
+pub(crate) const EXTRA_OPTIONS: &str = "extra_options";
 
 /// The options gatesctl models, in the order every output lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,7 +44,7 @@ pub enum OptionName {
 }
 
 impl OptionName {
-    pub const ALL: [OptionName; 8] = [
+    pub(crate) const ALL: [OptionName; 8] = [
         OptionName::Query,
         OptionName::MonitorIds,
         OptionName::Duration,
@@ -55,7 +55,7 @@ impl OptionName {
         OptionName::AllowedResources,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             OptionName::Query => "query",
             OptionName::MonitorIds => "monitor_ids",
@@ -68,12 +68,12 @@ impl OptionName {
         }
     }
 
-    pub fn parse(text: &str) -> Option<OptionName> {
+    pub(crate) fn parse(text: &str) -> Option<OptionName> {
         OptionName::ALL.into_iter().find(|o| o.as_str() == text)
     }
 
     /// Whether rules of type `t` take this option.
-    pub fn applies_to(self, t: RuleType) -> bool {
+    pub(crate) fn applies_to(self, t: RuleType) -> bool {
         match self {
             OptionName::Duration => true,
             OptionName::Query
@@ -86,16 +86,16 @@ impl OptionName {
     }
 
     /// The options rules of type `t` take, in display order.
-    pub fn of(t: RuleType) -> impl Iterator<Item = OptionName> {
+    pub(crate) fn of(t: RuleType) -> impl Iterator<Item = OptionName> {
         OptionName::ALL.into_iter().filter(move |o| o.applies_to(t))
     }
 
     /// What the option means, for the schema and `--help`-like listings.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             OptionName::Query => "Monitor search query: the monitors it matches are watched (monitor rules; this or `monitor_ids`).",
             OptionName::MonitorIds => "The monitors watched, by id, each with the groups watched (none: every group) (monitor rules; this or `query`).",
-            OptionName::Duration => "Seconds to watch, 0 to 7200 (900 or more advised for faulty deployment detection).",
+            OptionName::Duration => "Seconds to watch, at most the API's limit (900 or more advised for faulty deployment detection).",
             OptionName::Warmup => "Seconds to wait after the deployment starts before the monitors are looked at (monitor rules). Default 0.",
             OptionName::FailOnNoData => "Fail when a watched monitor group is in NO DATA (monitor rules). Default true.",
             OptionName::FailOnNoGroupsFound => "Fail when the query or ids find no monitor group (monitor rules). Default false: such a rule watches nothing and passes.",
@@ -107,7 +107,7 @@ impl OptionName {
 
 impl OptionName {
     /// The JSON Schema of the option's value, as a file writes it.
-    pub fn value_schema(self) -> Value {
+    pub(crate) fn value_schema(self) -> Value {
         let seconds = |max: Option<u64>| match max {
             Some(max) => serde_json::json!({"type": "integer", "minimum": 0, "maximum": max}),
             None => serde_json::json!({"type": "integer", "minimum": 0}),
@@ -154,8 +154,8 @@ impl fmt::Display for OptionName {
 /// A monitor a rule watches by id, and which of its groups (none: every group).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MonitorRef {
-    pub id: u64,
-    pub groups: Vec<String>,
+    pub(crate) id: u64,
+    pub(crate) groups: Vec<String>,
 }
 
 /// What a monitor rule watches: the monitors a search query matches, or monitors by id.
@@ -167,16 +167,17 @@ pub enum Watch {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MonitorSettings {
-    pub watch: Watch,
-    pub duration: Option<u64>,
-    pub warmup: u64,
-    pub fail_on_no_data: bool,
-    pub fail_on_no_groups_found: bool,
+    pub(crate) watch: Watch,
+    pub(crate) duration: Option<u64>,
+    pub(crate) warmup: u64,
+    pub(crate) fail_on_no_data: bool,
+    pub(crate) fail_on_no_groups_found: bool,
 }
 
+#[cfg(test)]
 impl MonitorSettings {
     /// A rule watching `watch`, every other option at its default.
-    pub fn watching(watch: Watch) -> MonitorSettings {
+    pub(crate) fn watching(watch: Watch) -> MonitorSettings {
         MonitorSettings {
             watch,
             duration: None,
@@ -191,9 +192,9 @@ impl MonitorSettings {
 /// them in others, and a plan must settle either way.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FddSettings {
-    pub duration: Option<u64>,
-    pub excluded_resources: Vec<String>,
-    pub allowed_resources: Vec<String>,
+    pub(crate) duration: Option<u64>,
+    pub(crate) excluded_resources: Vec<String>,
+    pub(crate) allowed_resources: Vec<String>,
 }
 
 /// The options gatesctl models, typed by the rule's type.
@@ -206,21 +207,24 @@ pub enum Settings {
 /// A rule's options: those gatesctl models, and those of the API it does not, kept as they are.
 #[derive(Clone, Debug)]
 pub struct RuleOptions {
-    pub settings: Settings,
+    pub(crate) settings: Settings,
     /// Options gatesctl does not model, by key: never dropped, sent back unchanged.
-    pub extra: BTreeMap<String, Value>,
+    pub(crate) extra: BTreeMap<String, Value>,
 }
 
+#[cfg(test)]
 impl RuleOptions {
-    pub fn monitor(settings: MonitorSettings) -> RuleOptions {
+    pub(crate) fn monitor(settings: MonitorSettings) -> RuleOptions {
         RuleOptions { settings: Settings::Monitor(settings), extra: BTreeMap::new() }
     }
 
-    pub fn fdd(settings: FddSettings) -> RuleOptions {
+    pub(crate) fn fdd(settings: FddSettings) -> RuleOptions {
         RuleOptions { settings: Settings::FaultyDeploymentDetection(settings), extra: BTreeMap::new() }
     }
+}
 
-    pub fn rule_type(&self) -> RuleType {
+impl RuleOptions {
+    pub(crate) fn rule_type(&self) -> RuleType {
         match self.settings {
             Settings::Monitor(_) => RuleType::Monitor,
             Settings::FaultyDeploymentDetection(_) => RuleType::FaultyDeploymentDetection,
@@ -228,14 +232,14 @@ impl RuleOptions {
     }
 
     /// The query of a monitor rule that watches a query.
-    pub fn query(&self) -> Option<&str> {
+    pub(crate) fn query(&self) -> Option<&str> {
         match &self.settings {
             Settings::Monitor(MonitorSettings { watch: Watch::Query(q), .. }) => Some(q),
             _ => None,
         }
     }
 
-    pub fn monitor_settings(&self) -> Option<&MonitorSettings> {
+    pub(crate) fn monitor_settings(&self) -> Option<&MonitorSettings> {
         match &self.settings {
             Settings::Monitor(m) => Some(m),
             Settings::FaultyDeploymentDetection(_) => None,
@@ -244,7 +248,7 @@ impl RuleOptions {
 
     /// Every option, modelled ones in display order (those at their default marked so), then
     /// the extra ones by key.
-    pub fn attributes(&self) -> Vec<Attribute> {
+    pub(crate) fn attributes(&self) -> Vec<Attribute> {
         let mut out = Vec::new();
         let mut push = |name: OptionName, value: AttrValue, default: bool| {
             out.push(Attribute { name: AttrName::Option(name), value, default })
@@ -293,7 +297,7 @@ impl RuleOptions {
 
     /// The options in the API's shape: options at their default and empty lists left out,
     /// monitor ids as decimal strings, extra options as they came.
-    pub fn to_api(&self) -> Value {
+    pub(crate) fn to_api(&self) -> Value {
         let mut map: Map<String, Value> = Map::new();
         for attribute in self.attributes().into_iter().filter(|a| !a.default) {
             let value = match attribute.value {
@@ -309,7 +313,7 @@ impl RuleOptions {
 
     /// The options as a file writes them, flat in the rule: options at their default left out,
     /// monitor ids as numbers, extra options under `extra_options`.
-    pub fn to_file(&self) -> Vec<(String, Value)> {
+    pub(crate) fn to_file(&self) -> Vec<(String, Value)> {
         let mut out = Vec::new();
         let mut extra = Map::new();
         for attribute in self.attributes().into_iter().filter(|a| !a.default) {
@@ -358,7 +362,7 @@ impl RuleOptions {
 
     /// These options with the extra options of `remote` that these do not set: what an update
     /// of that remote rule sends, so that nothing gatesctl does not know is erased.
-    pub fn keeping_extra_of(&self, remote: &RuleOptions) -> RuleOptions {
+    pub(crate) fn keeping_extra_of(&self, remote: &RuleOptions) -> RuleOptions {
         let mut kept = self.clone();
         if self.rule_type() == remote.rule_type() {
             for (key, value) in &remote.extra {
@@ -445,7 +449,7 @@ pub enum AttrName {
 }
 
 impl AttrName {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             AttrName::Type => "type",
             AttrName::DryRun => "dry_run",
@@ -477,7 +481,7 @@ pub enum AttrValue {
 
 impl AttrValue {
     /// The value as JSON; monitor ids as the file writes them (numbers).
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             AttrValue::Type(t) => Value::from(t.as_str()),
             AttrValue::Bool(b) => Value::Bool(*b),
@@ -492,7 +496,7 @@ impl AttrValue {
     }
 
     /// Equal as the API means it: lists are sets.
-    pub fn same_as(&self, other: &AttrValue) -> bool {
+    pub(crate) fn same_as(&self, other: &AttrValue) -> bool {
         match (self, other) {
             (AttrValue::List(a), AttrValue::List(b)) => as_set(a) == as_set(b),
             (AttrValue::Monitors(a), AttrValue::Monitors(b)) => monitor_set(a) == monitor_set(b),
@@ -543,17 +547,17 @@ impl fmt::Display for AttrValue {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attribute {
-    pub name: AttrName,
-    pub value: AttrValue,
+    pub(crate) name: AttrName,
+    pub(crate) value: AttrValue,
     /// The option is at its default: the same as left out.
-    pub default: bool,
+    pub(crate) default: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reading options from any document.
 
 /// A value of a document, as the decoder sees it.
-pub enum View<'a, N: ?Sized> {
+pub(crate) enum View<'a, N: ?Sized> {
     /// Absent (JSON null): the same as a key left out.
     Null,
     Bool(bool),
@@ -566,7 +570,7 @@ pub enum View<'a, N: ?Sized> {
 }
 
 impl<N: ?Sized> View<'_, N> {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             View::Null => "null",
             View::Bool(_) => "a boolean",
@@ -580,7 +584,7 @@ impl<N: ?Sized> View<'_, N> {
 }
 
 impl View<'_, Value> {
-    pub fn of(value: &Value) -> View<'_, Value> {
+    pub(crate) fn of(value: &Value) -> View<'_, Value> {
         match value {
             Value::Null => View::Null,
             Value::Bool(b) => View::Bool(*b),
@@ -597,7 +601,7 @@ impl View<'_, Value> {
 }
 
 /// A document's value that may hold rule options.
-pub trait OptionValue {
+pub(crate) trait OptionValue {
     fn view(&self) -> View<'_, Self>;
     /// The value as JSON, for options kept as they are.
     fn to_json(&self) -> Value;
@@ -615,7 +619,7 @@ impl OptionValue for Value {
 
 /// What to do with a key that is no option gatesctl models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unknown {
+pub(crate) enum Unknown {
     /// Keep it, as the API's answers must be kept.
     Keep,
     /// Refuse it, with a "did you mean" (datadog-ci and Terraform files).
@@ -626,14 +630,14 @@ pub enum Unknown {
 
 /// One step of the way to a value inside the options.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     Key(String),
     Index(usize),
 }
 
 /// Where a problem is: `monitor_ids[1].id`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Place(pub Vec<Step>);
+pub(crate) struct Place(pub Vec<Step>);
 
 impl Place {
     fn key(key: &str) -> Place {
@@ -647,7 +651,7 @@ impl Place {
     }
 
     /// The option the problem is about.
-    pub fn option(&self) -> Option<&str> {
+    pub(crate) fn option(&self) -> Option<&str> {
         match self.0.first() {
             Some(Step::Key(k)) => Some(k),
             _ => None,
@@ -655,7 +659,7 @@ impl Place {
     }
 
     /// Whether the problem is about the option as a whole, not a part of its value.
-    pub fn is_option(&self) -> bool {
+    pub(crate) fn is_option(&self) -> bool {
         self.0.len() == 1
     }
 }
@@ -675,7 +679,7 @@ impl fmt::Display for Place {
 
 /// What is wrong with options.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ProblemKind {
+pub(crate) enum ProblemKind {
     WrongType {
         expected: &'static str,
         found: &'static str,
@@ -709,22 +713,21 @@ pub enum ProblemKind {
     },
 }
 
-/// A problem with options, where it is, and the value at fault when there is one.
-pub struct Problem<'a, N: ?Sized> {
-    pub kind: ProblemKind,
-    pub place: Place,
-    pub value: Option<&'a N>,
+/// A problem with options, and where it is.
+pub(crate) struct Problem {
+    pub(crate) kind: ProblemKind,
+    pub(crate) place: Place,
 }
 
-impl<N: ?Sized> fmt::Debug for Problem<'_, N> {
+impl fmt::Debug for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self)
     }
 }
 
-impl<N: ?Sized> Problem<'_, N> {
+impl Problem {
     /// What is wrong, without where: readers say where in their own way.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match &self.kind {
             ProblemKind::WrongType { expected, found } => format!("must be {expected}, not {found}"),
             ProblemKind::Empty
@@ -757,7 +760,7 @@ impl<N: ?Sized> Problem<'_, N> {
 }
 
 /// `place: message`, or the message alone for a problem of the options as a whole.
-impl<N: ?Sized> fmt::Display for Problem<'_, N> {
+impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.place.0.is_empty() {
             f.write_str(&self.message())
@@ -767,26 +770,27 @@ impl<N: ?Sized> fmt::Display for Problem<'_, N> {
     }
 }
 
-/// Collects problems while reading.
+/// Collects problems while reading values of one kind (file nodes, API JSON).
 struct Reader<'a, N: ?Sized> {
-    problems: Vec<Problem<'a, N>>,
+    problems: Vec<Problem>,
+    values: std::marker::PhantomData<&'a N>,
 }
 
 impl<'a, N: OptionValue + ?Sized> Reader<'a, N> {
-    fn report(&mut self, kind: ProblemKind, place: Place, value: Option<&'a N>) {
-        self.problems.push(Problem { kind, place, value });
+    fn report(&mut self, kind: ProblemKind, place: Place) {
+        self.problems.push(Problem { kind, place });
     }
 
     fn wrong(&mut self, expected: &'static str, place: Place, value: &'a N) {
         let found = value.view().kind();
-        self.report(ProblemKind::WrongType { expected, found }, place, Some(value));
+        self.report(ProblemKind::WrongType { expected, found }, place);
     }
 
     fn seconds(&mut self, place: Place, value: &'a N, max: Option<u64>) -> Option<u64> {
         match value.view() {
             View::Int(n) if n >= 0 && max.is_none_or(|m| n as u64 <= m) => Some(n as u64),
             View::Int(n) => {
-                self.report(ProblemKind::OutOfRange { min: 0, max, found: n }, place, Some(value));
+                self.report(ProblemKind::OutOfRange { min: 0, max, found: n }, place);
                 None
             }
             _ => {
@@ -809,7 +813,7 @@ impl<'a, N: OptionValue + ?Sized> Reader<'a, N> {
     fn text(&mut self, place: Place, value: &'a N) -> Option<String> {
         match value.view() {
             View::Str(s) if s.trim().is_empty() => {
-                self.report(ProblemKind::Empty, place, Some(value));
+                self.report(ProblemKind::Empty, place);
                 None
             }
             View::Str(s) => Some(s.to_string()),
@@ -848,7 +852,7 @@ impl<'a, N: OptionValue + ?Sized> Reader<'a, N> {
             }
         };
         if id.is_none() {
-            self.report(ProblemKind::BadMonitorId, place, Some(value));
+            self.report(ProblemKind::BadMonitorId, place);
         }
         id
     }
@@ -859,7 +863,7 @@ impl<'a, N: OptionValue + ?Sized> Reader<'a, N> {
             return None;
         };
         if items.is_empty() {
-            self.report(ProblemKind::Empty, place, Some(value));
+            self.report(ProblemKind::Empty, place);
             return None;
         }
         let mut out: Vec<MonitorRef> = Vec::new();
@@ -871,7 +875,7 @@ impl<'a, N: OptionValue + ?Sized> Reader<'a, N> {
             let (id, groups) = match item.view() {
                 // A bare id stands for the whole monitor.
                 View::Int(_) | View::Str(_) => (self.monitor_id(at.clone(), item), Some(Vec::new())),
-                View::Map(fields) => self.monitor_entry(&at, item, &fields),
+                View::Map(fields) => self.monitor_entry(&at, &fields),
                 _ => {
                     self.wrong("a monitor ({ id = 123, groups = [\"region:eu\"] })", at.clone(), item);
                     (None, None)
@@ -879,7 +883,7 @@ impl<'a, N: OptionValue + ?Sized> Reader<'a, N> {
             };
             if let Some(id) = id {
                 if let Some(first) = firsts.get(&id) {
-                    self.report(ProblemKind::DuplicateMonitor { id, first: *first }, at, Some(item));
+                    self.report(ProblemKind::DuplicateMonitor { id, first: *first }, at);
                     ok = false;
                     continue;
                 }
@@ -894,18 +898,13 @@ impl<'a, N: OptionValue + ?Sized> Reader<'a, N> {
     }
 
     /// The id and groups of one `{ id, groups }` entry, each when readable.
-    fn monitor_entry(
-        &mut self,
-        at: &Place,
-        item: &'a N,
-        fields: &[(&'a str, &'a N)],
-    ) -> (Option<u64>, Option<Vec<String>>) {
+    fn monitor_entry(&mut self, at: &Place, fields: &[(&'a str, &'a N)]) -> (Option<u64>, Option<Vec<String>>) {
         const FIELDS: [&str; 2] = ["id", "groups"];
         let mut ok = true;
-        for (key, value) in fields {
+        for (key, _) in fields {
             if !FIELDS.contains(key) {
                 let suggestion = crate::suggest::suggest(key, FIELDS);
-                self.report(ProblemKind::UnknownKey { suggestion }, at.then(Step::Key(key.to_string())), Some(*value));
+                self.report(ProblemKind::UnknownKey { suggestion }, at.then(Step::Key(key.to_string())));
                 ok = false;
             }
         }
@@ -914,7 +913,7 @@ impl<'a, N: OptionValue + ?Sized> Reader<'a, N> {
         let id = match field("id") {
             Some(value) => self.monitor_id(at.then(Step::Key("id".into())), value),
             None => {
-                self.report(ProblemKind::MissingId, at.clone(), Some(item));
+                self.report(ProblemKind::MissingId, at.clone());
                 None
             }
         };
@@ -929,21 +928,19 @@ impl<'a, N: OptionValue + ?Sized> Reader<'a, N> {
 /// Reads the options of a rule of type `rule_type` from a document's `entries` (its options
 /// object, or the option keys of a file's rule). Returns the options when nothing is wrong,
 /// and every problem found, each with its place, so that one reading reports them all.
-pub fn decode<'a, N: OptionValue + ?Sized>(
+pub(crate) fn decode<'a, N: OptionValue + ?Sized>(
     rule_type: RuleType,
     entries: &[(&'a str, &'a N)],
     unknown: Unknown,
-) -> (Option<RuleOptions>, Vec<Problem<'a, N>>) {
-    let mut r = Reader { problems: Vec::new() };
+) -> (Option<RuleOptions>, Vec<Problem>) {
+    let mut r: Reader<'a, N> = Reader { problems: Vec::new(), values: std::marker::PhantomData };
     let mut extra = BTreeMap::new();
     // Present options: a null is the same as left out (Terraform writes unset attributes so).
     let mut given: BTreeMap<OptionName, &'a N> = BTreeMap::new();
     for (key, value) in entries {
         match OptionName::parse(key) {
             Some(_) if matches!(value.view(), View::Null) => {}
-            Some(name) if !name.applies_to(rule_type) => {
-                r.report(ProblemKind::NotForType(rule_type), Place::key(key), Some(*value))
-            }
+            Some(name) if !name.applies_to(rule_type) => r.report(ProblemKind::NotForType(rule_type), Place::key(key)),
             Some(name) => {
                 given.insert(name, *value);
             }
@@ -954,7 +951,7 @@ pub fn decode<'a, N: OptionValue + ?Sized>(
                 Unknown::Refuse => {
                     let names = OptionName::of(rule_type).map(OptionName::as_str);
                     let suggestion = crate::suggest::suggest(key, names);
-                    r.report(ProblemKind::UnknownKey { suggestion }, Place::key(key), Some(*value));
+                    r.report(ProblemKind::UnknownKey { suggestion }, Place::key(key));
                 }
                 Unknown::Ignore => {}
             },
@@ -973,16 +970,14 @@ pub fn decode<'a, N: OptionValue + ?Sized>(
                 given.get(&OptionName::FailOnNoGroupsFound).map(|v| r.flag(at(OptionName::FailOnNoGroupsFound), v));
             let watch = match (query, ids) {
                 (Some(_), Some(_)) => {
-                    let value = given.get(&OptionName::MonitorIds).copied();
                     r.report(
                         ProblemKind::Conflict(OptionName::Query, OptionName::MonitorIds),
                         at(OptionName::MonitorIds),
-                        value,
                     );
                     None
                 }
                 (None, None) => {
-                    r.report(ProblemKind::NoMonitors, Place::default(), None);
+                    r.report(ProblemKind::NoMonitors, Place::default());
                     None
                 }
                 (Some(query), None) => query.map(Watch::Query),
@@ -1003,11 +998,9 @@ pub fn decode<'a, N: OptionValue + ?Sized>(
             let excluded_resources = list(OptionName::ExcludedResources);
             let allowed_resources = list(OptionName::AllowedResources);
             if !excluded_resources.is_empty() && !allowed_resources.is_empty() {
-                let value = given.get(&OptionName::AllowedResources).copied();
                 r.report(
                     ProblemKind::Conflict(OptionName::ExcludedResources, OptionName::AllowedResources),
                     at(OptionName::AllowedResources),
-                    value,
                 );
             }
             Some(Settings::FaultyDeploymentDetection(FddSettings { duration, excluded_resources, allowed_resources }))

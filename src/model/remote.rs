@@ -28,13 +28,13 @@ pub struct RemoteState {
     pub rules: BTreeMap<GateKey, Vec<RemoteRule>>,
     /// Gates listed under a key already taken (races, the UI): one key, several ids. With
     /// their rules, when read.
-    pub duplicates: Vec<(RemoteGate, Vec<RemoteRule>)>,
+    pub(crate) duplicates: Vec<(RemoteGate, Vec<RemoteRule>)>,
     /// Gates listed, then gone when their rules were read: deleted meanwhile by someone else.
-    pub vanished: Vec<GateKey>,
+    pub(crate) vanished: Vec<GateKey>,
 }
 
 impl RemoteState {
-    pub fn rules_of(&self, key: &GateKey) -> &[RemoteRule] {
+    pub(crate) fn rules_of(&self, key: &GateKey) -> &[RemoteRule] {
         self.rules.get(key).map(Vec::as_slice).unwrap_or_default()
     }
 }

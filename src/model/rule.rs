@@ -19,16 +19,16 @@ pub enum RuleType {
 }
 
 impl RuleType {
-    pub const ALL: [RuleType; 2] = [RuleType::Monitor, RuleType::FaultyDeploymentDetection];
+    pub(crate) const ALL: [RuleType; 2] = [RuleType::Monitor, RuleType::FaultyDeploymentDetection];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RuleType::Monitor => "monitor",
             RuleType::FaultyDeploymentDetection => "faulty_deployment_detection",
         }
     }
 
-    pub fn parse(s: &str) -> Option<RuleType> {
+    pub(crate) fn parse(s: &str) -> Option<RuleType> {
         RuleType::ALL.into_iter().find(|t| t.as_str() == s)
     }
 }
@@ -47,13 +47,13 @@ pub struct Rule {
 }
 
 impl Rule {
-    pub fn rule_type(&self) -> RuleType {
+    pub(crate) fn rule_type(&self) -> RuleType {
         self.options.rule_type()
     }
 
     /// Every attribute of the rule but its name, in display order: type, dry_run, options
     /// (those at their default marked so).
-    pub fn all_attributes(&self) -> Vec<Attribute> {
+    pub(crate) fn all_attributes(&self) -> Vec<Attribute> {
         let mut out = vec![
             Attribute { name: AttrName::Type, value: AttrValue::Type(self.rule_type()), default: false },
             Attribute { name: AttrName::DryRun, value: AttrValue::Bool(self.dry_run), default: false },
@@ -63,7 +63,7 @@ impl Rule {
     }
 
     /// The attributes a listing of the rule shows: options at their default are left out.
-    pub fn attributes(&self) -> Vec<Attribute> {
+    pub(crate) fn attributes(&self) -> Vec<Attribute> {
         self.all_attributes().into_iter().filter(|a| !a.default).collect()
     }
 }
@@ -71,15 +71,15 @@ impl Rule {
 /// One attribute that differs between two versions of a rule (or a rule and nothing).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttrChange {
-    pub name: AttrName,
-    pub before: Option<AttrValue>,
-    pub after: Option<AttrValue>,
+    pub(crate) name: AttrName,
+    pub(crate) before: Option<AttrValue>,
+    pub(crate) after: Option<AttrValue>,
 }
 
 impl AttrChange {
     /// The attributes that differ, in display order; either side may be absent (a create or
     /// a delete lists every attribute of the other side).
-    pub fn between(before: Option<&Rule>, after: Option<&Rule>) -> Vec<AttrChange> {
+    pub(crate) fn between(before: Option<&Rule>, after: Option<&Rule>) -> Vec<AttrChange> {
         let side = |rule: Option<&Rule>| -> BTreeMap<AttrName, Attribute> {
             rule.map(Rule::all_attributes).unwrap_or_default().into_iter().map(|a| (a.name.clone(), a)).collect()
         };

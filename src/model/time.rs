@@ -3,7 +3,7 @@
 
 /// Milliseconds since the epoch of an RFC 3339 time: `Z` or a numeric offset, with or without
 /// fractional seconds (the service writes microseconds; other tools write offsets).
-pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_rfc3339(text: &str) -> Result<i64, String> {
     let bad = |why: &str| format!("{} is not an RFC 3339 time: {why}", crate::escape::quoted(text));
     let (local, offset_ms) = split_offset(text).ok_or_else(|| bad("no time zone"))?;
     let at = humantime::parse_rfc3339_weak(local).map_err(|e| bad(&e.to_string()))?;

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::error::{Error, ExitStatus};
 use crate::model::{Evaluation, GateKey, RuleVerdict, Verdict};
 use crate::remote::wire::{EvaluationRequest, EvaluationResult};
 use crate::remote::Client;
@@ -212,4 +213,134 @@ pub(crate) async fn evaluate(
 pub(crate) fn human(d: Duration) -> String {
     // Whole seconds, rounded up, so that a short timeout never reads "0s".
     humantime::format_duration(Duration::from_secs(d.as_secs_f64().ceil() as u64)).to_string()
+}
+
+/// Where the rules evaluated come from.
+pub(crate) enum Rules<'a> {
+    /// The gate's rules, as stored in Datadog.
+    Stored,
+    /// `--jit`: the rules the files declare for the gate, sent inline.
+    Declared(&'a crate::config::DesiredState),
+    /// `--config FILE`: the JSON datadog-ci reads, sent inline.
+    DatadogCi(&'a std::path::Path),
+}
+
+/// What to evaluate, as the flags say it (empty flags already left out).
+pub(crate) struct Asked<'a> {
+    pub(crate) service: String,
+    pub(crate) env: String,
+    pub(crate) identifier: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) primary_tag: Option<String>,
+    pub(crate) rules: Rules<'a>,
+    pub(crate) timeout: Duration,
+    pub(crate) interval: Option<Duration>,
+}
+
+/// datadog-ci's polling interval.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
+
+/// The inline `configuration` of a just-in-time evaluation: the mode and the rules in the
+/// API's shape, whichever file they come from.
+fn inline<'r>(dry_run: bool, rules: impl Iterator<Item = &'r crate::model::Rule>) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = rules.map(crate::remote::wire::rule_attributes).collect();
+    serde_json::json!({"dry_run": dry_run, "rules": rules})
+}
+
+impl Asked<'_> {
+    pub(crate) fn gate(&self) -> GateKey {
+        GateKey::new(&self.service, &self.env, self.identifier.as_deref().unwrap_or(crate::model::DEFAULT_IDENTIFIER))
+    }
+
+    /// The trigger's body and the wait, checked before any request.
+    pub(crate) fn request(&self) -> Result<(EvaluationRequest, WaitOptions), Error> {
+        let key = self.gate();
+        let configuration = match &self.rules {
+            Rules::Stored => None,
+            Rules::DatadogCi(path) => {
+                let gate = crate::config::datadog_ci::read(path)?;
+                Some(inline(gate.dry_run, gate.rules.iter()))
+            }
+            Rules::Declared(desired) => {
+                let Some(gate) = desired.gates.get(&key) else {
+                    let same: Vec<String> =
+                        desired.gates.keys().filter(|k| k.service == key.service).map(|k| k.to_string()).collect();
+                    let hint = if same.is_empty() {
+                        format!("no gate of service {:?} is declared", key.service)
+                    } else {
+                        format!("gates declared for {:?}: {}", key.service, same.join(", "))
+                    };
+                    return Err(Error::Usage(format!(
+                        "--jit: gate {key} is not declared in the configuration ({hint})"
+                    )));
+                };
+                Some(inline(gate.dry_run, gate.rules.values()))
+            }
+        };
+        let interval = match self.interval {
+            Some(interval) if interval > self.timeout => {
+                return Err(Error::Usage(format!(
+                    "--interval {} is longer than --timeout {}: the result would never be polled; shorten the interval",
+                    humantime::format_duration(interval),
+                    humantime::format_duration(self.timeout)
+                )))
+            }
+            Some(interval) => interval,
+            None => DEFAULT_INTERVAL.min(self.timeout),
+        };
+        let request = EvaluationRequest {
+            service: self.service.clone(),
+            env: self.env.clone(),
+            identifier: self.identifier.clone(),
+            version: self.version.clone(),
+            primary_tag: self.primary_tag.clone(),
+            configuration,
+        };
+        Ok((request, WaitOptions { timeout: self.timeout, interval }))
+    }
+}
+
+/// `--fips`: gatesctl cannot offer FIPS-validated cryptography, so it refuses, unless told to
+/// go ahead anyway (then the warning to print), as datadog-ci does when FIPS cannot be enabled.
+pub(crate) fn fips(asked: bool, ignore_error: bool) -> Result<Option<&'static str>, Error> {
+    match (asked, ignore_error) {
+        (false, _) => Ok(None),
+        (true, true) => Ok(Some(
+            "FIPS mode was asked for, but gatesctl's TLS (rustls with the ring provider) is not a FIPS 140-validated module; going ahead without it (--fips-ignore-error)",
+        )),
+        (true, false) => Err(Error::FipsUnavailable),
+    }
+}
+
+/// How a verdict ends the command.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Policy {
+    /// Exit 3 for "could not evaluate", apart from 1 for "the gate failed".
+    pub(crate) detailed_exitcode: bool,
+    /// No verdict fails the deploy instead of letting it through.
+    pub(crate) fail_on_error: bool,
+}
+
+/// The exit status of an evaluation, and what to say on stderr: a refusal, or the loud
+/// warning of a gate skipped (fail-open).
+pub(crate) fn decide(outcome: &Evaluation, policy: Policy) -> (ExitStatus, Vec<String>) {
+    let reason = outcome.reason.as_deref();
+    match outcome.verdict {
+        Verdict::Pass => (ExitStatus::Success, Vec::new()),
+        Verdict::Fail => (ExitStatus::Failure, Vec::new()),
+        Verdict::Error => {
+            let said = vec![format!("error: the gate cannot be evaluated: {}", reason.unwrap_or("refused"))];
+            (if policy.detailed_exitcode { ExitStatus::Unavailable } else { ExitStatus::Failure }, said)
+        }
+        Verdict::Unavailable if policy.detailed_exitcode => (ExitStatus::Unavailable, Vec::new()),
+        Verdict::Unavailable if policy.fail_on_error => (ExitStatus::Failure, Vec::new()),
+        Verdict::Unavailable => (
+            ExitStatus::Success,
+            vec![
+                format!("WARNING: gate {} was SKIPPED: {}", outcome.gate, reason.unwrap_or("no verdict")),
+                "WARNING: the deployment goes ahead unchecked (fail-open). Pass --fail-on-error to block it instead."
+                    .to_string(),
+            ],
+        ),
+    }
 }

@@ -1,8 +1,11 @@
 //! Import: the remote gates written as a configuration file.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use crate::config::terraform;
 use crate::config::wire::{DefaultsSpec, FileSpec, GateSpec, RuleSpec};
+use crate::error::Error;
 use crate::model::{GateFilter, RemoteState, Rule, DEFAULT_IDENTIFIER};
 use crate::remote::{self, ApiError, Client, Fetched};
 
@@ -11,6 +14,89 @@ use crate::remote::{self, ApiError, Client, Fetched};
 pub(crate) enum FileFormat {
     Toml,
     Yaml,
+}
+
+impl FileFormat {
+    fn name(self) -> &'static str {
+        match self {
+            FileFormat::Toml => "TOML",
+            FileFormat::Yaml => "YAML",
+        }
+    }
+
+    /// The format asked for; else the one the output file's extension names; else TOML.
+    pub(crate) fn resolve(asked: Option<FileFormat>, output: Option<&Path>) -> FileFormat {
+        asked.unwrap_or_else(|| match output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
+            Some("yaml" | "yml") => FileFormat::Yaml,
+            _ => FileFormat::Toml,
+        })
+    }
+}
+
+/// What an import made: the file's text, how much it holds, and what to say about it.
+pub(crate) struct Imported {
+    pub(crate) text: String,
+    pub(crate) gates: usize,
+    pub(crate) rules: usize,
+    /// Where it came from, in the user's words.
+    pub(crate) source: String,
+    pub(crate) warnings: Vec<String>,
+    /// From Terraform: what stops Terraform managing the gates imported.
+    pub(crate) removal: Option<String>,
+}
+
+/// The remote gates the filter selects, as a file.
+pub(crate) async fn from_api(
+    client: &Client,
+    api: &str,
+    filter: &GateFilter,
+    format: FileFormat,
+    parallelism: usize,
+    progress: &(dyn Fn(Fetched) + Sync),
+) -> Result<Imported, Error> {
+    let (remote, warnings) = read(client, filter, parallelism, progress).await?;
+    Ok(Imported {
+        text: serialise(&file_spec(&remote), format, api)?,
+        gates: remote.gates.len(),
+        rules: remote.rules.values().map(Vec::len).sum(),
+        source: api.to_string(),
+        warnings,
+        removal: None,
+    })
+}
+
+/// The gates of a Terraform state or saved plan the filter selects, as a file, and the way out
+/// of Terraform for exactly those. No API call.
+pub(crate) fn from_terraform(
+    path: &Path,
+    filter: &GateFilter,
+    format: FileFormat,
+    removed_blocks: bool,
+) -> Result<Imported, Error> {
+    let text = crate::config::read_text(path)?;
+    let mut migration =
+        terraform::read(&text).map_err(|source| Error::Terraform { path: path.to_path_buf(), source })?;
+    let all = migration.instances.clone();
+    migration.retain(|k| filter.matches(k));
+    if migration.remote.gates.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no datadog_deployment_gate resource{} in this {}",
+            path.display(),
+            if filter.is_everything() { "" } else { " matching --service/--env" },
+            migration.source.describe()
+        )));
+    }
+    let warnings =
+        unprintable_names(&migration.remote).into_iter().chain(unprintable_options(&migration.remote)).collect();
+    let source = format!("{} ({})", path.display(), migration.source.describe());
+    Ok(Imported {
+        text: serialise(&file_spec(&migration.remote), format, &source)?,
+        gates: migration.remote.gates.len(),
+        rules: migration.remote.rules.values().map(Vec::len).sum(),
+        source,
+        warnings,
+        removal: Some(terraform::removal(&migration, &all, removed_blocks)),
+    })
 }
 
 fn rule_spec(rule: &Rule, default_dry_run: bool) -> RuleSpec {
@@ -172,7 +258,8 @@ impl SetAside {
     }
 }
 
-pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<String, String> {
+pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<String, Error> {
+    let failed = |detail: String| Error::Serialise { format: format.name(), detail };
     // Editors (taplo, the YAML language server) complete and check the file from its schema.
     let schema = format!("{}/gates.schema.json", crate::config::wire::SCHEMAS_URL);
     let modeline = match format {
@@ -181,14 +268,14 @@ pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Re
     };
     let header =
         format!("{modeline}# Deployment gates imported by gatesctl from {}.\n", crate::escape::terminal(source));
-    let mut value = toml::Value::try_from(spec).map_err(|e| e.to_string())?;
+    let mut value = toml::Value::try_from(spec).map_err(|e| failed(e.to_string()))?;
     let mut aside = SetAside(Vec::new());
     aside.walk(&mut value);
     let body = match format {
         FileFormat::Toml => toml_text(&value),
         FileFormat::Yaml => {
             let mut body = String::new();
-            saphyr::YamlEmitter::new(&mut body).dump(&yaml(&value)).map_err(|e| e.to_string())?;
+            saphyr::YamlEmitter::new(&mut body).dump(&yaml(&value)).map_err(|e| failed(e.to_string()))?;
             body + "\n"
         }
     };

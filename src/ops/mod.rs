@@ -2,6 +2,7 @@
 //! safety limits, verifying a saved plan, classifying drift, importing, evaluating, checking monitor queries, judging evaluation history), so that
 //! `cli/` only parses arguments, calls one operation and prints.
 
+pub(crate) mod apply;
 pub(crate) mod drift;
 pub(crate) mod evaluate;
 pub(crate) mod import;
@@ -9,4 +10,3 @@ pub(crate) mod monitors;
 pub(crate) mod plan;
 pub(crate) mod report;
 pub(crate) mod saved;
-pub(crate) mod terraform;

@@ -74,11 +74,21 @@ impl MonitorCheck {
     }
 
     /// With `--strict`, the warnings become errors.
-    pub(crate) fn strict(mut self) -> Self {
-        for d in &mut self.diagnostics {
-            d.warning = false;
+    pub(crate) fn strict_if(mut self, strict: bool) -> Self {
+        if strict {
+            for d in &mut self.diagnostics {
+                d.warning = false;
+            }
         }
         self
+    }
+
+    /// With `--strict`, the problems found end the command.
+    pub(crate) fn verdict(&self, strict: bool) -> Result<(), crate::error::Error> {
+        match self.problems() {
+            problems if strict && problems > 0 => Err(crate::error::Error::Strict { problems }),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -139,7 +149,7 @@ fn judge_query(query: &str, uses: &[&WatchSource], found: MonitorMatches) -> Opt
         );
         let message = format!("monitor query {} matches no monitor", quoted(query));
         return Some(
-            located(Code::QueryMatchesNoMonitor, uses, "matches no monitor".into(), message, help).as_warning(),
+            located(Code::QueryMatchesNoMonitor, uses, "matches no monitor".into(), message, help).into_warning(),
         );
     }
     if found.total > MAX_MONITORS_PER_RULE {
@@ -158,7 +168,7 @@ fn judge_query(query: &str, uses: &[&WatchSource], found: MonitorMatches) -> Opt
                     users(uses)
                 ),
             )
-            .as_warning(),
+            .into_warning(),
         );
     }
     let failing = found.alert + found.no_data;
@@ -191,7 +201,7 @@ fn judge_query(query: &str, uses: &[&WatchSource], found: MonitorMatches) -> Opt
         ),
     };
     let help = format!("{} would fail if evaluated now", users(uses));
-    Some(located(Code::QueryMonitorsFailing, uses, label, message, help).as_note())
+    Some(located(Code::QueryMonitorsFailing, uses, label, message, help).into_note())
 }
 
 /// The diagnostics of one monitor watched by id: it must exist, have the groups watched, and
@@ -203,7 +213,7 @@ fn judge_monitor(id: u64, uses: &[&WatchSource], found: Option<&MonitorState>) -
             "{} fails every evaluation until it does: check the id (the number in the monitor's URL), or create the monitor first",
             users(uses)
         );
-        return vec![located(Code::MonitorNotFound, uses, "no such monitor".into(), message, help).as_warning()];
+        return vec![located(Code::MonitorNotFound, uses, "no such monitor".into(), message, help).into_warning()];
     };
     let named = format!("monitor {id} ({})", quoted(&monitor.name));
     let mut out = Vec::new();
@@ -231,7 +241,7 @@ fn judge_monitor(id: u64, uses: &[&WatchSource], found: Option<&MonitorState>) -
                 format!("{named} has no group {}", quoted(group)),
                 format!("{has}: the group is watched only once the monitor reports it; check its exact name on the monitor's status page"),
             )
-            .as_warning(),
+            .into_warning(),
         );
     }
     let failing = |status: &str| matches!(status, "Alert" | "No Data");
@@ -260,7 +270,7 @@ fn judge_monitor(id: u64, uses: &[&WatchSource], found: Option<&MonitorState>) -
                 format!("{named} is failing now ({})", states.join(", ")),
                 format!("{} would fail if evaluated now (unless none of its failing groups is watched)", users(uses)),
             )
-            .as_note(),
+            .into_note(),
         );
     }
     out
@@ -293,6 +303,9 @@ pub(crate) async fn check(
     parallelism: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> MonitorCheck {
+    if desired.watched.is_empty() {
+        return MonitorCheck::default();
+    }
     let mut by_query: BTreeMap<&str, Vec<&WatchSource>> = BTreeMap::new();
     let mut by_monitor: BTreeMap<u64, Vec<&WatchSource>> = BTreeMap::new();
     for source in &desired.watched {

@@ -45,8 +45,8 @@ pub(crate) fn check_safety(
     force: bool,
 ) -> Result<Option<String>, Error> {
     match plan::safety_check(plan, remote, desired) {
-        Err(message) if !force => Err(Error::Refused(message)),
-        Err(message) => Ok(Some(format!("{message} (going ahead: --force)"))),
+        Err(past) if !force => Err(Error::Unsafe(past)),
+        Err(past) => Ok(Some(format!("{past} (going ahead: --force)"))),
         Ok(()) => Ok(None),
     }
 }

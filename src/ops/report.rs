@@ -114,7 +114,7 @@ pub(crate) fn judge(
 /// The files with the promoted gates and rules enforcing, written in place (each whole or not
 /// at all, keeping its mode).
 pub(crate) fn write(desired: &DesiredState, report: &Report) -> Result<Promoted, Error> {
-    let promoted = edit::promote(desired, &report.promotions()).map_err(Error::Refused)?;
+    let promoted = edit::promote(desired, &report.promotions())?;
     for file in &promoted.files {
         crate::output::write_file(&file.path, file.text.as_bytes(), crate::output::Readers::Everyone)
             .map_err(|source| Error::Write { path: file.path.clone(), source })?;

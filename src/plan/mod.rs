@@ -82,7 +82,7 @@ pub enum RuleAction {
 }
 
 impl RuleAction {
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             RuleAction::Create { after: r }
             | RuleAction::Update { after: r, .. }
@@ -124,33 +124,33 @@ pub struct Plan {
 /// One key, several remote gates.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DuplicateGates {
-    pub key: GateKey,
+    pub(crate) key: GateKey,
     /// The gate managed (the first listed), then the extra ones.
-    pub ids: Vec<String>,
+    pub(crate) ids: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub gates_create: usize,
-    pub gates_update: usize,
-    pub gates_delete: usize,
-    pub rules_create: usize,
-    pub rules_update: usize,
-    pub rules_replace: usize,
-    pub rules_delete: usize,
+pub(crate) struct Summary {
+    pub(crate) gates_create: usize,
+    pub(crate) gates_update: usize,
+    pub(crate) gates_delete: usize,
+    pub(crate) rules_create: usize,
+    pub(crate) rules_update: usize,
+    pub(crate) rules_replace: usize,
+    pub(crate) rules_delete: usize,
 }
 
 impl Plan {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.gates.is_empty()
     }
 
     /// The number of actions the plan runs: each rule action, and each gate action but "keep".
-    pub fn action_count(&self) -> usize {
+    pub(crate) fn action_count(&self) -> usize {
         self.gates.iter().map(|g| g.rules.len() + usize::from(!matches!(g.action, GateAction::Keep { .. }))).sum()
     }
 
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for gate in &self.gates {
             match gate.action {
@@ -174,13 +174,13 @@ impl Plan {
 
 /// `--target service/env[/identifier]`: each part an exact name or a glob.
 #[derive(Clone, Debug)]
-pub struct Target {
-    pub text: String,
+pub(crate) struct Target {
+    pub(crate) text: String,
     filter: GateFilter,
 }
 
 impl Target {
-    pub fn parse(text: &str) -> Result<Target, String> {
+    pub(crate) fn parse(text: &str) -> Result<Target, String> {
         let parts: Vec<&str> = text.split('/').collect();
         let (service, env, identifier) = match parts[..] {
             [s, e] => (s, e, "*"),
@@ -197,7 +197,7 @@ impl Target {
         Ok(Target { text: text.to_string(), filter })
     }
 
-    pub fn matches(&self, key: &GateKey) -> bool {
+    pub(crate) fn matches(&self, key: &GateKey) -> bool {
         self.filter.matches(key)
     }
 }
@@ -206,13 +206,13 @@ impl Target {
 #[derive(Clone, Debug, Default)]
 pub struct PlanOptions {
     /// Delete remote gates in the managed scope that no file declares.
-    pub prune: bool,
+    pub(crate) prune: bool,
     /// Only gates matching one of these, when given.
-    pub targets: Vec<Target>,
+    pub(crate) targets: Vec<Target>,
 }
 
 impl PlanOptions {
-    pub fn in_target(&self, key: &GateKey) -> bool {
+    pub(crate) fn in_target(&self, key: &GateKey) -> bool {
         self.targets.is_empty() || self.targets.iter().any(|t| t.matches(key))
     }
 
@@ -224,7 +224,7 @@ impl PlanOptions {
 /// The list a plan reads: filtered server-side to one service or one env when every gate the
 /// plan can touch (the targets', or the declared gates and the pruned scope) has the same one,
 /// so a plan of one team's gates does not list the whole organisation.
-pub fn list_query(desired: &DesiredState, options: &PlanOptions) -> GateQuery {
+pub(crate) fn list_query(desired: &DesiredState, options: &PlanOptions) -> GateQuery {
     let (mut services, mut envs): (Vec<Option<&str>>, Vec<Option<&str>>) = (Vec::new(), Vec::new());
     // The safety thresholds count the whole scope, not the targeted slice: a targeted plan
     // that may delete, or is held to an update threshold, reads everything they count.
@@ -254,7 +254,7 @@ pub fn list_query(desired: &DesiredState, options: &PlanOptions) -> GateQuery {
 }
 
 /// Which remote gates need their rules read: declared ones, and those a prune deletes.
-pub fn needs_rules<'a>(desired: &'a DesiredState, options: &'a PlanOptions) -> impl Fn(&GateKey) -> bool + 'a {
+pub(crate) fn needs_rules<'a>(desired: &'a DesiredState, options: &'a PlanOptions) -> impl Fn(&GateKey) -> bool + 'a {
     move |key| options.in_target(key) && (desired.gates.contains_key(key) || options.prunes(desired, key))
 }
 
@@ -331,21 +331,46 @@ pub fn diff(desired: &DesiredState, remote: &RemoteState, options: &PlanOptions)
 /// scope, or (when `max_update_percent` is set) changing too large a share of the existing
 /// gates the files cover, is refused unless forced; shares of the whole scope, whatever
 /// `--target` selects. Below `min_existing` gates, any plan goes.
-pub fn safety_check(plan: &Plan, remote: &RemoteState, desired: &DesiredState) -> Result<(), String> {
+/// A threshold of `[safety]` a plan goes past.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Threshold {
+    Delete { deleted: usize, in_scope: usize, max_percent: u32 },
+    Update { updated: usize, covered: usize, max_percent: u32 },
+}
+
+impl std::fmt::Display for Threshold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let percent = |part: usize, whole: usize| part * 100 / whole.max(1);
+        match self {
+            Threshold::Delete { deleted, in_scope, max_percent } => write!(
+                f,
+                "delete {deleted} of the {in_scope} gates in the managed scope ({}%), above the {max_percent}% of `max_delete_percent`",
+                percent(*deleted, *in_scope)
+            ),
+            Threshold::Update { updated, covered, max_percent } => write!(
+                f,
+                "change {updated} of the {covered} existing gates it covers ({}%), above the {max_percent}% of `max_update_percent`",
+                percent(*updated, *covered)
+            ),
+        }
+    }
+}
+
+/// The thresholds a plan goes past, every one of them.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("refusing the plan above: it would {} (thresholds of [safety]); check [manage], [safety] and the files, then re-run with --force if this is intended", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(", and "))]
+pub(crate) struct Unsafe(pub(crate) Vec<Threshold>);
+
+pub(crate) fn safety_check(plan: &Plan, remote: &RemoteState, desired: &DesiredState) -> Result<(), Unsafe> {
     let safety = desired.safety;
-    let percent = |part: usize, whole: usize| part * 100 / whole.max(1);
-    let mut refusals = Vec::new();
+    let mut past = Vec::new();
     let deleted = plan.gates.iter().filter(|g| matches!(g.action, GateAction::Delete { .. })).count();
     // Over the whole scope, whatever `--target` selects: four targeted slices of a scope must
     // not delete it all without --force.
     let in_scope = remote.gates.keys().filter(|k| desired.scope.contains(k)).count()
         + remote.duplicates.iter().filter(|(g, _)| desired.scope.contains(&g.key)).count();
     if deleted > 0 && in_scope >= safety.min_existing && deleted * 100 > in_scope * safety.max_delete_percent as usize {
-        refusals.push(format!(
-            "delete {deleted} of the {in_scope} gates in the managed scope ({}%), above the {}% of `max_delete_percent`",
-            percent(deleted, in_scope),
-            safety.max_delete_percent
-        ));
+        past.push(Threshold::Delete { deleted, in_scope, max_percent: safety.max_delete_percent });
     }
     if let Some(max) = safety.max_update_percent {
         let updated = plan
@@ -356,19 +381,14 @@ pub fn safety_check(plan: &Plan, remote: &RemoteState, desired: &DesiredState) -
         let covered =
             remote.gates.keys().filter(|k| desired.gates.contains_key(*k) || desired.scope.contains(k)).count();
         if updated > 0 && covered >= safety.min_existing && updated * 100 > covered * max as usize {
-            refusals.push(format!(
-                "change {updated} of the {covered} existing gates it covers ({}%), above the {max}% of `max_update_percent`",
-                percent(updated, covered)
-            ));
+            past.push(Threshold::Update { updated, covered, max_percent: max });
         }
     }
-    if refusals.is_empty() {
-        return Ok(());
+    if past.is_empty() {
+        Ok(())
+    } else {
+        Err(Unsafe(past))
     }
-    Err(format!(
-        "refusing the plan above: it would {} (thresholds of [safety]); check [manage], [safety] and the files, then re-run with --force if this is intended",
-        refusals.join(", and ")
-    ))
 }
 
 fn diff_rules(want: &BTreeMap<String, Rule>, have: &[RemoteRule]) -> Vec<RuleAction> {

@@ -27,7 +27,7 @@ impl Credentials {
     }
 
     /// Keys from the environment only: never from a file, so they never land in git.
-    pub fn from_env() -> Result<Self, SetupError> {
+    pub(crate) fn from_env() -> Result<Self, SetupError> {
         let get = |vars: &[&str]| vars.iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()));
         let api = get(&API_KEY_VARS);
         let app = get(&APP_KEY_VARS);

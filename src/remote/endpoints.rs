@@ -61,14 +61,14 @@ impl PathBuilder {
 /// Exact filters of the gate list: the server lists only what matches.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GateQuery {
-    pub service: Option<String>,
-    pub env: Option<String>,
-    pub identifier: Option<String>,
+    pub(crate) service: Option<String>,
+    pub(crate) env: Option<String>,
+    pub(crate) identifier: Option<String>,
 }
 
 impl GateQuery {
     /// The gate of one key, and only it.
-    pub fn key(key: &GateKey) -> GateQuery {
+    pub(crate) fn key(key: &GateKey) -> GateQuery {
         GateQuery {
             service: Some(key.service.clone()),
             env: Some(key.env.clone()),

@@ -30,7 +30,7 @@ pub enum SetupError {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{call} failed: {kind}")]
 pub struct ApiError {
-    pub call: String,
+    pub(crate) call: String,
     pub kind: ApiErrorKind,
 }
 
@@ -153,7 +153,7 @@ impl fmt::Display for ApiErrorKind {
 }
 
 impl ApiError {
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self.kind {
             ApiErrorKind::Status { status, .. } => Some(status),
             _ => None,
@@ -162,7 +162,7 @@ impl ApiError {
 
     /// Worth another try: the server did not refuse the request itself, and nothing on this side
     /// (a certificate, a host name) stands in the way until someone acts.
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         match &self.kind {
             ApiErrorKind::Status { status, .. } => *status == 429 || *status >= 500,
             ApiErrorKind::Timeout => true,
@@ -176,7 +176,7 @@ impl ApiError {
     }
 
     /// No answer came, and none will until someone acts: a certificate, a host name.
-    pub fn is_unreachable(&self) -> bool {
+    pub(crate) fn is_unreachable(&self) -> bool {
         matches!(&self.kind, ApiErrorKind::Connection { cause, .. } if *cause != ConnectionCause::Other)
     }
 
@@ -186,7 +186,7 @@ impl ApiError {
         self.is_transient() || matches!(self.kind, ApiErrorKind::Decode(_))
     }
 
-    pub fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match &self.kind {
             ApiErrorKind::Status { detail, .. } => detail.clone(),
             other => other.to_string(),

@@ -19,16 +19,16 @@ const PAGE_SIZE: usize = 100;
 const MAX_ITEMS: usize = 2_000_000;
 
 /// The longest window the API serves.
-pub const MAX_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
+pub(crate) const MAX_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// Which history to read: `[from, to)`, and the services and envs wanted (none: all). Values
 /// of one filter are ORed by the API.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HistoryQuery {
-    pub from_ms: i64,
-    pub to_ms: i64,
-    pub services: Vec<String>,
-    pub envs: Vec<String>,
+pub(crate) struct HistoryQuery {
+    pub(crate) from_ms: i64,
+    pub(crate) to_ms: i64,
+    pub(crate) services: Vec<String>,
+    pub(crate) envs: Vec<String>,
 }
 
 impl HistoryQuery {
@@ -49,9 +49,9 @@ impl HistoryQuery {
 
 /// An item the history answered that gatesctl could not read, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unreadable {
-    pub id: String,
-    pub why: String,
+pub(crate) struct Unreadable {
+    pub(crate) id: String,
+    pub(crate) why: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,15 +136,12 @@ fn gate_evaluation(item: &Value) -> Result<GateEvaluation, Unreadable> {
         common: Common,
         #[serde(default)]
         evaluation_id: Option<String>,
-        #[serde(default)]
-        gate_id: Option<String>,
     }
     let (id, a): (String, Attributes) = parts(item)?;
     let started_ms = parse_rfc3339(&a.common.started_at).map_err(|why| Unreadable { id: id.clone(), why })?;
     Ok(GateEvaluation {
         evaluation_id: a.evaluation_id.unwrap_or(id),
         gate: a.common.gate(),
-        gate_id: a.gate_id,
         dry_run: a.common.dry_run,
         status: a.common.status(),
         version: a.common.version.clone().unwrap_or_default(),
@@ -161,8 +158,6 @@ fn rule_evaluation(item: &Value) -> Result<RuleEvaluation, Unreadable> {
         gate_evaluation_id: Option<String>,
         #[serde(default)]
         evaluation_id: Option<String>,
-        #[serde(default)]
-        rule_id: Option<String>,
         name: String,
         #[serde(rename = "type")]
         rule_type: String,
@@ -189,9 +184,7 @@ fn rule_evaluation(item: &Value) -> Result<RuleEvaluation, Unreadable> {
     Ok(RuleEvaluation {
         gate_evaluation_id,
         gate: a.common.gate(),
-        rule_id: a.rule_id,
         name: a.name,
-        rule_type: a.rule_type,
         dry_run: a.common.dry_run,
         gate_dry_run: a.gate_dry_run,
         status: a.common.status(),
@@ -254,7 +247,7 @@ impl Client {
     }
 
     /// Every gate evaluation `query` selects.
-    pub async fn gate_evaluations(
+    pub(crate) async fn gate_evaluations(
         &self,
         query: &HistoryQuery,
     ) -> Result<(Vec<GateEvaluation>, Vec<Unreadable>), ApiError> {
@@ -262,7 +255,7 @@ impl Client {
     }
 
     /// Every rule evaluation `query` selects.
-    pub async fn rule_evaluations(
+    pub(crate) async fn rule_evaluations(
         &self,
         query: &HistoryQuery,
     ) -> Result<(Vec<RuleEvaluation>, Vec<Unreadable>), ApiError> {

@@ -16,7 +16,7 @@ pub(crate) use create_once::Created;
 pub use credentials::{Credentials, API_KEY_VARS, APP_KEY_VARS};
 pub use endpoints::GateQuery;
 pub use error::{ApiError, ApiErrorKind, ConnectionCause, SetupError};
-pub use history::{HistoryQuery, Unreadable, MAX_WINDOW_MS};
+pub(crate) use history::{HistoryQuery, Unreadable, MAX_WINDOW_MS};
 pub use transport::Client;
 
 use crate::model::{GateKey, RemoteGate, RemoteState};
@@ -26,7 +26,7 @@ pub const DEFAULT_PARALLELISM: usize = 16;
 
 /// How far a [`fetch`] has got, for a progress display.
 #[derive(Clone, Copy, Debug)]
-pub enum Fetched {
+pub(crate) enum Fetched {
     /// Every gate listed.
     Gates(usize),
     /// Rules read for `done` of the `total` gates that need them.
@@ -37,7 +37,7 @@ pub enum Fetched {
 /// most `parallelism` requests at a time, telling `progress` how far it got. A gate listed
 /// twice under one key keeps the first listed; the others are kept apart as duplicates. A gate
 /// deleted by someone else between the list and its rules is absent, and named so.
-pub async fn fetch(
+pub(crate) async fn fetch(
     client: &Client,
     parallelism: usize,
     query: &GateQuery,

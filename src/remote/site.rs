@@ -8,7 +8,7 @@ use reqwest::Url;
 use super::error::SetupError;
 
 /// Sites of the API, as `DD_SITE` names them.
-pub const SITES: [&str; 9] = [
+pub(crate) const SITES: [&str; 9] = [
     "datadoghq.com",
     "us3.datadoghq.com",
     "us5.datadoghq.com",
@@ -21,7 +21,7 @@ pub const SITES: [&str; 9] = [
 ];
 
 /// Short names of the sites, as people say them.
-pub const SHORT_SITES: [(&str, &str); 10] = [
+pub(crate) const SHORT_SITES: [(&str, &str); 10] = [
     ("us1", "datadoghq.com"),
     ("us", "datadoghq.com"),
     ("us3", "us3.datadoghq.com"),
@@ -71,7 +71,7 @@ fn is_dns_name(host: &str) -> bool {
 }
 
 /// The warning for a site gatesctl does not know, when the site is used (no explicit URL).
-pub fn site_warning(site: Option<&str>, api_url: Option<&str>) -> Option<String> {
+pub(crate) fn site_warning(site: Option<&str>, api_url: Option<&str>) -> Option<String> {
     if api_url.is_some_and(|u| !u.trim().is_empty()) {
         return None;
     }
@@ -112,7 +112,7 @@ pub(crate) fn is_loopback(host: &str) -> bool {
 
 /// A URL as gatesctl prints or stores it: user and password (`https://user:PASS@proxy/`) never
 /// shown, `***` in their place.
-pub fn redacted(url: &Url) -> String {
+pub(crate) fn redacted(url: &Url) -> String {
     if url.username().is_empty() && url.password().is_none() {
         return url.to_string();
     }

@@ -78,11 +78,6 @@ impl Client {
         Client { in_flight: Some(Arc::new(tokio::sync::Semaphore::new(n.max(1)))), ..self.clone() }
     }
 
-    /// The API this client calls, as it is shown: never with a proxy's password.
-    pub fn shown_url(&self) -> String {
-        redacted(&self.base)
-    }
-
     fn trace(&self, line: impl FnOnce() -> String) {
         if self.verbose {
             crate::output::errln!("http: {}", line());

@@ -8,27 +8,27 @@ use super::json::GateRef;
 use crate::apply::{Outcome, Report, Status, Verb};
 
 /// Version of this document's format, `MAJOR.MINOR`: additions bump the minor part.
-pub const FORMAT_VERSION: &str = "1.0";
+pub(crate) const FORMAT_VERSION: &str = "1.0";
 
 /// A gatesctl apply.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "gatesctl apply")]
-pub struct ApplyDocument {
-    pub format_version: String,
-    pub gatesctl_version: String,
+pub(crate) struct ApplyDocument {
+    pub(crate) format_version: String,
+    pub(crate) gatesctl_version: String,
     /// The API applied to: a base URL (without credentials), or the built-in sandbox.
-    pub api: String,
+    pub(crate) api: String,
     /// `complete` (every action done, or nothing to do), `incomplete` (some failed or were
     /// skipped) or `stopped` (interrupted; the rest not started).
-    pub outcome: ApplyOutcome,
-    pub summary: ApplySummary,
+    pub(crate) outcome: ApplyOutcome,
+    pub(crate) summary: ApplySummary,
     /// Every action of the plan, in plan order.
-    pub actions: Vec<ActionDocument>,
+    pub(crate) actions: Vec<ActionDocument>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ApplyOutcome {
+pub(crate) enum ApplyOutcome {
     Complete,
     Incomplete,
     Stopped,
@@ -36,44 +36,44 @@ pub enum ApplyOutcome {
 
 /// Actions by what they did: done ones by verb, the others by status.
 #[derive(Debug, Default, Serialize, JsonSchema)]
-pub struct ApplySummary {
-    pub gates: KindCounts,
-    pub rules: KindCounts,
+pub(crate) struct ApplySummary {
+    pub(crate) gates: KindCounts,
+    pub(crate) rules: KindCounts,
 }
 
 #[derive(Debug, Default, Serialize, JsonSchema)]
-pub struct KindCounts {
-    pub created: usize,
-    pub updated: usize,
-    pub replaced: usize,
-    pub deleted: usize,
-    pub failed: usize,
-    pub skipped: usize,
-    pub not_started: usize,
+pub(crate) struct KindCounts {
+    pub(crate) created: usize,
+    pub(crate) updated: usize,
+    pub(crate) replaced: usize,
+    pub(crate) deleted: usize,
+    pub(crate) failed: usize,
+    pub(crate) skipped: usize,
+    pub(crate) not_started: usize,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct ActionDocument {
+pub(crate) struct ActionDocument {
     /// `service/env/identifier` for a gate, `service/env/identifier/rules/NAME` for a rule, as
     /// in the plan.
-    pub address: String,
-    pub kind: super::json::ResourceKind,
-    pub gate: GateRef,
+    pub(crate) address: String,
+    pub(crate) kind: super::json::ResourceKind,
+    pub(crate) gate: GateRef,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    pub action: Verb,
-    pub status: ActionStatus,
+    pub(crate) rule: Option<String>,
+    pub(crate) action: Verb,
+    pub(crate) status: ActionStatus,
     /// Why it failed, was skipped, or was not started.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// Worth knowing besides the status: a rule found made already, a twin taken back.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ActionStatus {
+pub(crate) enum ActionStatus {
     Done,
     Failed,
     Skipped,
@@ -147,6 +147,46 @@ pub(crate) fn render_json(report: &Report, api: &str, stopped: bool) -> String {
 
 pub fn schema_json() -> String {
     crate::config::wire::published(schemars::schema_for!(ApplyDocument), "apply.schema.json")
+}
+
+/// One action's line, as it lands and again in the list of what was not done.
+pub(crate) fn outcome_line(o: &Outcome, p: super::Palette) -> String {
+    let line = match &o.status {
+        Status::Done => format!("  {} {}: {}", p.create("✓"), o.gate, o.action),
+        Status::Failed(e) => format!("  {} {}: {}: {e}", p.delete("✗"), o.gate, o.action),
+        Status::Skipped(why) => format!("  {} {}: {} skipped: {why}", p.dim("-"), o.gate, o.action),
+        Status::NotStarted => format!("  {} {}: {} not started", p.dim("-"), o.gate, o.action),
+    };
+    match &o.note {
+        Some(note) => format!("{line} ({note})"),
+        None => line,
+    }
+}
+
+/// The text's end: the verdict, the counts, and what the apply did by kind.
+pub(crate) fn render_text_summary(report: &Report, stopped: bool, p: super::Palette) -> String {
+    let verdict = match (stopped, report.is_success()) {
+        (true, _) => "stopped",
+        (false, true) => "complete",
+        (false, false) => "incomplete",
+    };
+    let not_started = report.not_started();
+    let mut out = format!(
+        "\nApply {verdict}: {} succeeded, {} failed, {} skipped{}.\n  {}.\n",
+        report.succeeded(),
+        report.failed(),
+        report.skipped(),
+        if not_started > 0 { format!(", {not_started} not started") } else { String::new() },
+        by_kind(report)
+    );
+    if !report.is_success() {
+        out.push_str("\nNot done:\n");
+        for o in report.outcomes.iter().filter(|o| !matches!(o.status, Status::Done)) {
+            out.push_str(&outcome_line(o, p));
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// "12 gates created, 16 rules created, 1 rule failed": what the apply did, by kind.

@@ -96,13 +96,13 @@ impl Locator {
 }
 
 /// The width diagnostics wrap at: `COLUMNS` when set to something usable.
-pub fn terminal_width() -> usize {
+pub(crate) fn terminal_width() -> usize {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100)
 }
 
 /// Where a diagnostic points: 1-based line and column (in characters).
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
-pub struct Location {
+pub(crate) struct Location {
     pub(crate) file: String,
     pub(crate) line: usize,
     pub(crate) column: usize,
@@ -110,7 +110,7 @@ pub struct Location {
 
 /// One diagnostic for machines: code, place, message, help.
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
-pub struct DiagnosticDocument {
+pub(crate) struct DiagnosticDocument {
     /// Stable: `gates::…`.
     pub(crate) code: &'static str,
     /// `error`, `warning` or `note`.
@@ -126,7 +126,7 @@ pub struct DiagnosticDocument {
 }
 
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
-pub struct Related {
+pub(crate) struct Related {
     #[serde(flatten)]
     pub(crate) location: Location,
     pub(crate) message: String,

@@ -12,57 +12,57 @@ use crate::plan::{GateAction, Plan, RuleAction, Summary};
 /// A gatesctl plan.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "gatesctl plan")]
-pub struct PlanDocument {
+pub(crate) struct PlanDocument {
     /// Version of this document's format, `MAJOR.MINOR`, shared with saved plans: additions
     /// bump the minor part.
-    pub format_version: String,
-    pub gatesctl_version: String,
-    pub has_changes: bool,
+    pub(crate) format_version: String,
+    pub(crate) gatesctl_version: String,
+    pub(crate) has_changes: bool,
     /// The plan covers only the gates matching `targets` (`--target`): changes to others may
     /// be pending.
-    pub partial: bool,
-    pub targets: Vec<String>,
-    pub summary: SummaryDocument,
+    pub(crate) partial: bool,
+    pub(crate) targets: Vec<String>,
+    pub(crate) summary: SummaryDocument,
     /// Every changed gate and rule, in plan order (service, env, identifier, rule name).
-    pub changes: Vec<Change>,
+    pub(crate) changes: Vec<Change>,
     /// Remote gates declared in no file, left untouched.
-    pub unmanaged: Vec<GateRef>,
+    pub(crate) unmanaged: Vec<GateRef>,
     /// What the online checks of the files found (monitor queries matching no monitor, or too
     /// many, or monitors failing now), located in the files. Empty for a saved plan shown.
-    pub diagnostics: Vec<super::diagnostics::DiagnosticDocument>,
+    pub(crate) diagnostics: Vec<super::diagnostics::DiagnosticDocument>,
     /// Why the online checks were not made, in part or in all (a missing permission).
-    pub unchecked: Option<String>,
+    pub(crate) unchecked: Option<String>,
     /// Keys under which the API holds several gates: the ids, the one managed first.
-    pub duplicate_gates: Vec<DuplicateGatesDocument>,
+    pub(crate) duplicate_gates: Vec<DuplicateGatesDocument>,
     /// Gates deleted by someone else while the plan read them: planned as absent.
-    pub vanished: Vec<GateRef>,
+    pub(crate) vanished: Vec<GateRef>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct DuplicateGatesDocument {
-    pub gate: GateRef,
-    pub ids: Vec<String>,
+pub(crate) struct DuplicateGatesDocument {
+    pub(crate) gate: GateRef,
+    pub(crate) ids: Vec<String>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct SummaryDocument {
-    pub gates: Counts,
-    pub rules: Counts,
+pub(crate) struct SummaryDocument {
+    pub(crate) gates: Counts,
+    pub(crate) rules: Counts,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct Counts {
-    pub create: usize,
-    pub update: usize,
-    pub replace: usize,
-    pub delete: usize,
+pub(crate) struct Counts {
+    pub(crate) create: usize,
+    pub(crate) update: usize,
+    pub(crate) replace: usize,
+    pub(crate) delete: usize,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct GateRef {
-    pub service: String,
-    pub env: String,
-    pub identifier: String,
+pub(crate) struct GateRef {
+    pub(crate) service: String,
+    pub(crate) env: String,
+    pub(crate) identifier: String,
 }
 
 impl From<&GateKey> for GateRef {
@@ -73,14 +73,14 @@ impl From<&GateKey> for GateRef {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ResourceKind {
+pub(crate) enum ResourceKind {
     Gate,
     Rule,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ActionKind {
+pub(crate) enum ActionKind {
     Create,
     Update,
     Delete,
@@ -89,45 +89,45 @@ pub enum ActionKind {
 /// One changed resource. A replace is `["create", "delete"]`: as Terraform writes a
 /// create-before-destroy replacement.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct Change {
+pub(crate) struct Change {
     /// `service/env/identifier` for a gate, `service/env/identifier/rules/NAME` for a rule.
-    pub address: String,
-    pub kind: ResourceKind,
-    pub gate: GateRef,
+    pub(crate) address: String,
+    pub(crate) kind: ResourceKind,
+    pub(crate) gate: GateRef,
     /// The rule's name, for rule changes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    pub actions: Vec<ActionKind>,
+    pub(crate) rule: Option<String>,
+    pub(crate) actions: Vec<ActionKind>,
     /// The remote state; null for a create.
-    pub before: Option<Attributes>,
+    pub(crate) before: Option<Attributes>,
     /// The state after apply; null for a delete.
-    pub after: Option<Attributes>,
+    pub(crate) after: Option<Attributes>,
     /// A rule deleted as the extra of two remote rules of one declared name.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub duplicate: bool,
+    pub(crate) duplicate: bool,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
-pub enum Attributes {
+pub(crate) enum Attributes {
     Gate(GateAttributes),
     Rule(RuleAttributes),
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct GateAttributes {
-    pub dry_run: bool,
+pub(crate) struct GateAttributes {
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct RuleAttributes {
-    pub name: String,
+pub(crate) struct RuleAttributes {
+    pub(crate) name: String,
     #[serde(rename = "type")]
-    pub rule_type: String,
-    pub dry_run: bool,
+    pub(crate) rule_type: String,
+    pub(crate) dry_run: bool,
     /// The options as a file writes them: those at their default left out, options of the API
     /// that gatesctl does not model under `extra_options`.
-    pub options: OptionsSpec,
+    pub(crate) options: OptionsSpec,
 }
 
 impl From<&Rule> for RuleAttributes {
@@ -149,7 +149,7 @@ fn gate_attrs(dry_run: bool) -> Option<Attributes> {
     Some(Attributes::Gate(GateAttributes { dry_run }))
 }
 
-pub fn counts(s: &Summary) -> SummaryDocument {
+pub(crate) fn counts(s: &Summary) -> SummaryDocument {
     SummaryDocument {
         gates: Counts { create: s.gates_create, update: s.gates_update, replace: 0, delete: s.gates_delete },
         rules: Counts {
@@ -162,7 +162,7 @@ pub fn counts(s: &Summary) -> SummaryDocument {
 }
 
 /// Every changed resource of a plan, shared by the JSON and Markdown renderings.
-pub fn changes(plan: &Plan) -> Vec<Change> {
+pub(crate) fn changes(plan: &Plan) -> Vec<Change> {
     use ActionKind::*;
     let mut out = Vec::new();
     for gate in &plan.gates {
@@ -209,7 +209,7 @@ pub fn changes(plan: &Plan) -> Vec<Change> {
     out
 }
 
-pub fn document(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>) -> PlanDocument {
+pub(crate) fn document(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>) -> PlanDocument {
     PlanDocument {
         format_version: crate::plan::FORMAT_VERSION.to_string(),
         gatesctl_version: env!("CARGO_PKG_VERSION").to_string(),

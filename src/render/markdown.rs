@@ -203,6 +203,29 @@ pub(crate) struct MarkdownOptions {
     pub(crate) details: Option<Details>,
 }
 
+impl MarkdownOptions {
+    /// Where a capped comment points for the full plan: the URL given, else the GitHub Actions
+    /// run (from `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`), else the saved plan.
+    pub(crate) fn for_run(max_chars: usize, details_url: Option<String>, saved: Option<&std::path::Path>) -> Self {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let run = match (env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY"), env("GITHUB_RUN_ID")) {
+            (Some(server), Some(repo), Some(id)) => Some(format!("{server}/{repo}/actions/runs/{id}")),
+            _ => None,
+        };
+        let details = match (details_url, run, saved) {
+            (Some(url), _, _) => Some(Details::Url(url)),
+            (None, Some(run), _) => Some(Details::Url(run)),
+            (None, None, Some(path)) => Some(Details::Text(format!(
+                "the job log, and in the saved plan {} (gatesctl show {})",
+                path.display(),
+                path.display()
+            ))),
+            (None, None, None) => None,
+        };
+        MarkdownOptions { max_chars, details }
+    }
+}
+
 /// What the online checks found, always visible: a reviewer must see that a rule can never
 /// pass before approving it.
 fn checks(found: &[ConfigDiagnostic], unchecked: Option<&str>) -> String {

@@ -14,7 +14,7 @@ use anstyle::{AnsiColor, Style};
 
 /// The output formats; a command offers those that make sense for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     Markdown,
@@ -31,16 +31,33 @@ impl Format {
     }
 }
 
+/// A plan in `format`, with what the monitor check found in JSON and Markdown (a text plan
+/// gets them after it, as labelled excerpts).
+pub(crate) fn plan(
+    plan: &crate::plan::Plan,
+    format: Format,
+    palette: Palette,
+    markdown: &markdown::MarkdownOptions,
+    found: &[crate::config::ConfigDiagnostic],
+    unchecked: Option<&str>,
+) -> String {
+    match format {
+        Format::Text => text::render_plan(plan, palette),
+        Format::Json => json::render_plan(plan, found, unchecked),
+        Format::Markdown => markdown::render_plan(plan, markdown, found, unchecked),
+    }
+}
+
 /// Colours for one output stream; plain text when disabled.
 #[derive(Clone, Copy, Debug)]
 pub struct Palette {
-    pub enabled: bool,
+    pub(crate) enabled: bool,
 }
 
 impl Palette {
     pub const PLAIN: Palette = Palette { enabled: false };
 
-    pub fn paint(&self, style: Style, text: &str) -> String {
+    pub(crate) fn paint(&self, style: Style, text: &str) -> String {
         if self.enabled && !text.is_empty() {
             format!("{}{text}{}", style.render(), style.render_reset())
         } else {
@@ -48,23 +65,23 @@ impl Palette {
         }
     }
 
-    pub fn create(&self, text: &str) -> String {
+    pub(crate) fn create(&self, text: &str) -> String {
         self.paint(AnsiColor::Green.on_default(), text)
     }
 
-    pub fn update(&self, text: &str) -> String {
+    pub(crate) fn update(&self, text: &str) -> String {
         self.paint(AnsiColor::Yellow.on_default(), text)
     }
 
-    pub fn delete(&self, text: &str) -> String {
+    pub(crate) fn delete(&self, text: &str) -> String {
         self.paint(AnsiColor::Red.on_default(), text)
     }
 
-    pub fn bold(&self, text: &str) -> String {
+    pub(crate) fn bold(&self, text: &str) -> String {
         self.paint(Style::new().bold(), text)
     }
 
-    pub fn dim(&self, text: &str) -> String {
+    pub(crate) fn dim(&self, text: &str) -> String {
         self.paint(Style::new().dimmed(), text)
     }
 }

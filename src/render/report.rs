@@ -15,7 +15,7 @@ use crate::model::GateKey;
 use crate::report::{Day, Failure, GateReport, Recommendation, Report, RuleReport};
 
 /// Version of the JSON report's format, `MAJOR.MINOR`: additions bump the minor part.
-pub const FORMAT_VERSION: &str = "1.0";
+pub(crate) const FORMAT_VERSION: &str = "1.0";
 /// Lets a CI job find its own earlier comment or description.
 pub(crate) const MARKER: &str = "<!-- gatesctl:report -->";
 /// Failures and blocks shown per gate or rule in text and Markdown; JSON has them all.
@@ -24,64 +24,64 @@ const SHOWN: usize = 5;
 /// A gatesctl report: the evaluation history of declared gates, judged.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "gatesctl report")]
-pub struct ReportDocument<'a> {
+pub(crate) struct ReportDocument<'a> {
     /// Version of this document's format, `MAJOR.MINOR`: additions bump the minor part.
-    pub format_version: String,
-    pub gatesctl_version: String,
-    pub window: WindowDocument,
+    pub(crate) format_version: String,
+    pub(crate) gatesctl_version: String,
+    pub(crate) window: WindowDocument,
     /// The bar a gate or rule in dry run must pass to be recommended for promotion.
-    pub min_evaluations: usize,
-    pub max_block_percent: u32,
+    pub(crate) min_evaluations: usize,
+    pub(crate) max_block_percent: u32,
     /// Gates and rules per recommendation.
-    pub summary: SummaryDocument,
+    pub(crate) summary: SummaryDocument,
     /// Every declared gate covered, in key order.
-    pub gates: &'a [GateReport],
+    pub(crate) gates: &'a [GateReport],
     /// History items the API answered that could not be read: not counted.
-    pub unreadable: usize,
+    pub(crate) unreadable: usize,
     /// What `--write` changed in the files; absent without `--write`.
-    pub written: Option<WrittenDocument>,
+    pub(crate) written: Option<WrittenDocument>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct WindowDocument {
+pub(crate) struct WindowDocument {
     /// Start, inclusive (RFC 3339).
-    pub from: String,
+    pub(crate) from: String,
     /// End, exclusive (RFC 3339).
-    pub to: String,
+    pub(crate) to: String,
     /// Days in the window: the length of each gate's `days`.
-    pub days: usize,
+    pub(crate) days: usize,
 }
 
 #[derive(Debug, Default, Serialize, JsonSchema)]
-pub struct SummaryDocument {
-    pub promote: Tally,
-    pub keep_dry_run: Tally,
-    pub too_few_evaluations: Tally,
-    pub enforced: Tally,
+pub(crate) struct SummaryDocument {
+    pub(crate) promote: Tally,
+    pub(crate) keep_dry_run: Tally,
+    pub(crate) too_few_evaluations: Tally,
+    pub(crate) enforced: Tally,
 }
 
 #[derive(Debug, Default, Serialize, JsonSchema)]
-pub struct Tally {
-    pub gates: usize,
-    pub rules: usize,
+pub(crate) struct Tally {
+    pub(crate) gates: usize,
+    pub(crate) rules: usize,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct WrittenDocument {
+pub(crate) struct WrittenDocument {
     /// Files changed.
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
     /// Gates and rules switched to enforcing.
-    pub promoted: Vec<SubjectDocument>,
+    pub(crate) promoted: Vec<SubjectDocument>,
     /// Gates and rules recommended for promotion but left as they are, with why.
-    pub left: Vec<SubjectDocument>,
+    pub(crate) left: Vec<SubjectDocument>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct SubjectDocument {
-    pub gate: String,
+pub(crate) struct SubjectDocument {
+    pub(crate) gate: String,
     /// The rule; absent for the gate itself.
-    pub rule: Option<String>,
-    pub reason: Option<String>,
+    pub(crate) rule: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 fn key_text(key: &GateKey) -> String {

@@ -12,7 +12,7 @@ use crate::plan::{GateAction, Plan, RuleAction, Summary};
 /// Queries longer than this are shown as a word diff rather than old → new.
 const LONG_TEXT: usize = 60;
 
-pub const NO_CHANGES: &str = "No changes. Remote gates match the configuration.";
+pub(crate) const NO_CHANGES: &str = "No changes. Remote gates match the configuration.";
 
 pub fn render_plan(plan: &Plan, p: Palette) -> String {
     let mut out = String::new();
@@ -133,7 +133,7 @@ fn deletions(out: &mut String, plan: &Plan, p: Palette) {
     }
 }
 
-pub fn summary_line(s: &Summary) -> String {
+pub(crate) fn summary_line(s: &Summary) -> String {
     format!(
         "Plan: gates {} to create, {} to update, {} to delete; rules {} to create, {} to update, {} to replace, {} to delete.",
         s.gates_create, s.gates_update, s.gates_delete, s.rules_create, s.rules_update, s.rules_replace, s.rules_delete
@@ -262,7 +262,7 @@ fn attr_change(out: &mut String, p: Palette, indent: usize, key: &str, old: &Att
 /// A word-level diff of two texts, git's `--word-diff=plain` style: `[-removed-]{+added+}`;
 /// none for texts too long to diff. The words of the values are compared, then escaped: quotes
 /// around the value are not part of its first and last words.
-pub fn word_diff(old: &str, new: &str, p: Palette) -> Option<String> {
+pub(crate) fn word_diff(old: &str, new: &str, p: Palette) -> Option<String> {
     let mut out = String::new();
     for (tag, text) in super::words(old, new)? {
         let text = quoted_inner(&text);

@@ -30,21 +30,21 @@ fn as_file_options<S: Serializer>(options: &Option<RuleOptions>, s: S) -> Result
 
 /// What the report covers and the bar for promotion.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReportSettings {
+pub(crate) struct ReportSettings {
     /// The window, `[from, to)`, in milliseconds since the epoch.
-    pub from_ms: i64,
-    pub to_ms: i64,
+    pub(crate) from_ms: i64,
+    pub(crate) to_ms: i64,
     /// Evaluations a gate or rule needs before it is judged.
-    pub min_evaluations: usize,
+    pub(crate) min_evaluations: usize,
     /// The share of evaluations, in percent, a gate or rule may have blocked and still be
     /// promoted.
-    pub max_block_percent: u32,
+    pub(crate) max_block_percent: u32,
 }
 
 impl ReportSettings {
     /// Days the window spans, each a column of the strip: the last is the 24 hours before
     /// `to`, whatever the time of day.
-    pub fn days(&self) -> usize {
+    pub(crate) fn days(&self) -> usize {
         usize::try_from((self.to_ms - self.from_ms + DAY_MS - 1) / DAY_MS).unwrap_or(0).max(1)
     }
 
@@ -78,7 +78,7 @@ impl ReportSettings {
 /// What to do with a gate or a rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum Recommendation {
+pub(crate) enum Recommendation {
     /// In dry run, evaluated enough, and it would have blocked no more than allowed: enforce it.
     Promote,
     /// In dry run, and it would have blocked more than allowed: see when and why.
@@ -90,7 +90,7 @@ pub enum Recommendation {
 }
 
 impl Recommendation {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Recommendation::Promote => "promote",
             Recommendation::KeepDryRun => "keep-dry-run",
@@ -104,7 +104,7 @@ impl Recommendation {
 /// passed, or one with a block (would-be, for a gate in dry run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Day {
+pub(crate) enum Day {
     None,
     Pass,
     Block,
@@ -112,89 +112,89 @@ pub enum Day {
 
 /// One rule's failure in one evaluation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Failure {
-    pub rule: String,
-    pub version: String,
+pub(crate) struct Failure {
+    pub(crate) rule: String,
+    pub(crate) version: String,
     #[serde(rename = "started_at", serialize_with = "as_rfc3339")]
     #[schemars(rename = "started_at", with = "String")]
-    pub started_ms: i64,
-    pub reason: String,
+    pub(crate) started_ms: i64,
+    pub(crate) reason: String,
     /// Its failing monitors and faulty APM resources.
     #[serde(flatten)]
-    pub failures: RuleFailures,
+    pub(crate) failures: RuleFailures,
     /// The options it was evaluated with, as a file writes them; null when they did not read.
     #[serde(serialize_with = "as_file_options")]
     #[schemars(with = "Option<OptionsSpec>")]
-    pub configuration: Option<RuleOptions>,
+    pub(crate) configuration: Option<RuleOptions>,
 }
 
 /// A gate evaluation that blocked a deploy, or would have had the gate been enforcing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct Block {
-    pub evaluation_id: String,
-    pub version: String,
+pub(crate) struct Block {
+    pub(crate) evaluation_id: String,
+    pub(crate) version: String,
     #[serde(rename = "started_at", serialize_with = "as_rfc3339")]
     #[schemars(rename = "started_at", with = "String")]
-    pub started_ms: i64,
+    pub(crate) started_ms: i64,
     /// The rules that made it block.
-    pub rules: Vec<Failure>,
+    pub(crate) rules: Vec<Failure>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct RuleReport {
-    pub name: String,
+pub(crate) struct RuleReport {
+    pub(crate) name: String,
     /// Declared in the files now; otherwise only its history knows it (renamed or removed).
-    pub declared: bool,
+    pub(crate) declared: bool,
     /// As declared; for a rule no longer declared, as last evaluated.
-    pub dry_run: bool,
-    pub evaluations: usize,
-    pub failures: usize,
+    pub(crate) dry_run: bool,
+    pub(crate) evaluations: usize,
+    pub(crate) failures: usize,
     /// Failures that blocked a deploy: the rule and its gate were enforcing.
-    pub blocked: usize,
+    pub(crate) blocked: usize,
     /// None for a rule no longer declared: nothing to change in the files.
-    pub recommendation: Option<Recommendation>,
+    pub(crate) recommendation: Option<Recommendation>,
     /// Its failures, newest first.
-    pub failed: Vec<Failure>,
+    pub(crate) failed: Vec<Failure>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
-pub struct GateReport {
+pub(crate) struct GateReport {
     /// `service/env/identifier`.
     #[serde(serialize_with = "as_key")]
     #[schemars(with = "String")]
-    pub gate: GateKey,
+    pub(crate) gate: GateKey,
     /// As declared.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Finished evaluations in the window.
-    pub evaluations: usize,
+    pub(crate) evaluations: usize,
     /// Evaluations still running: not counted.
-    pub in_progress: usize,
+    pub(crate) in_progress: usize,
     /// Evaluations in which a rule the files enforce failed: what the gate would have
     /// blocked enforcing.
-    pub would_block: usize,
+    pub(crate) would_block: usize,
     /// Evaluations the gate failed while enforcing: deploys it stopped.
-    pub blocked: usize,
-    pub recommendation: Recommendation,
+    pub(crate) blocked: usize,
+    pub(crate) recommendation: Recommendation,
     /// One per day of the window, oldest first; the last is the 24 hours before its end.
-    pub days: Vec<Day>,
+    pub(crate) days: Vec<Day>,
     /// Would-be blocks for a gate in dry run, real ones for an enforced gate; newest first.
-    pub blocks: Vec<Block>,
+    pub(crate) blocks: Vec<Block>,
     /// Declared rules by name, then the rules only the history knows (`declared: false`).
-    pub rules: Vec<RuleReport>,
+    pub(crate) rules: Vec<RuleReport>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
-    pub settings: ReportSettings,
+    pub(crate) settings: ReportSettings,
     /// The declared gates the report covers, in key order.
-    pub gates: Vec<GateReport>,
+    pub(crate) gates: Vec<GateReport>,
     /// History items that could not be read, not counted.
-    pub unreadable: usize,
+    pub(crate) unreadable: usize,
 }
 
 impl Report {
     /// The gates (rule `None`) and rules recommended for promotion, in report order.
-    pub fn promotions(&self) -> Vec<(GateKey, Option<String>)> {
+    pub(crate) fn promotions(&self) -> Vec<(GateKey, Option<String>)> {
         let mut out = Vec::new();
         for gate in &self.gates {
             if gate.recommendation == Recommendation::Promote {
@@ -208,7 +208,7 @@ impl Report {
     }
 
     /// How many gates and rules each recommendation went to.
-    pub fn tally(&self) -> BTreeMap<Recommendation, (usize, usize)> {
+    pub(crate) fn tally(&self) -> BTreeMap<Recommendation, (usize, usize)> {
         let mut out: BTreeMap<Recommendation, (usize, usize)> = BTreeMap::new();
         for gate in &self.gates {
             out.entry(gate.recommendation).or_default().0 += 1;
@@ -224,14 +224,19 @@ impl Report {
 
 /// The history read for a report.
 #[derive(Clone, Debug, Default)]
-pub struct History {
-    pub gates: Vec<GateEvaluation>,
-    pub rules: Vec<RuleEvaluation>,
-    pub unreadable: usize,
+pub(crate) struct History {
+    pub(crate) gates: Vec<GateEvaluation>,
+    pub(crate) rules: Vec<RuleEvaluation>,
+    pub(crate) unreadable: usize,
 }
 
 /// Judges the history of `gates` (declared gates, already narrowed to the targets).
-pub fn build(desired: &DesiredState, gates: &[&GateKey], history: &History, settings: &ReportSettings) -> Report {
+pub(crate) fn build(
+    desired: &DesiredState,
+    gates: &[&GateKey],
+    history: &History,
+    settings: &ReportSettings,
+) -> Report {
     let wanted: BTreeSet<&GateKey> = gates.iter().copied().collect();
     let in_window = |at: i64| at >= settings.from_ms && at < settings.to_ms;
     let mut gate_history: HashMap<&GateKey, Vec<&GateEvaluation>> = HashMap::new();

@@ -3,6 +3,7 @@
 //! `tests/it/conformance.rs`), with its state in SQLite.
 
 mod db;
+mod error;
 mod evaluation;
 pub mod faults;
 mod gates;
@@ -25,6 +26,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use db::Database;
+pub(crate) use error::SandboxError;
 pub use evaluation::EvalSettings;
 pub use faults::{Faults, RateLimit};
 use jsonapi::{error, CONTENT_TYPE};
@@ -102,7 +104,7 @@ impl RunningSandbox {
 
     /// Stops accepting connections, lets the requests in flight finish, then returns. Every
     /// write answered is already on disk.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -117,15 +119,15 @@ impl Drop for RunningSandbox {
 }
 
 /// Starts serving on `listener`.
-pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -> Result<RunningSandbox, String> {
+pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
     let (path, legacy, seed) = (options.database.clone(), options.legacy.clone(), options.seed.clone());
     let monitors = options.monitors.clone();
     // Opening may wait for another process holding the state: not on the async threads.
     let db = tokio::task::spawn_blocking(move || Database::open(path.as_deref(), legacy, seed, monitors))
         .await
-        .map_err(|e| e.to_string())??;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let monitors = db.run(db::monitors).await.map_err(|e| e.detail)?;
+        .map_err(|e| SandboxError::State(e.to_string()))??;
+    let addr = listener.local_addr().map_err(SandboxError::Listen)?;
+    let monitors = db.run(db::monitors).await.map_err(|e| SandboxError::State(e.detail))?;
     let shared = Arc::new(Shared {
         db,
         monitors,

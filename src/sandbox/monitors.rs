@@ -13,6 +13,7 @@
 //! - `-term` or `NOT term` excludes;
 //! - `OR` and parentheses are not supported: such a search is answered 400, saying so.
 
+use super::SandboxError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The example organisation's monitors, which a new sandbox state starts with.
@@ -29,7 +30,7 @@ pub enum MonitorStatus {
 }
 
 impl MonitorStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MonitorStatus::Ok => "OK",
             MonitorStatus::Warn => "Warn",
@@ -108,7 +109,7 @@ pub struct Monitor {
 impl Monitor {
     /// The groups a rule can watch, each with its state: the monitor's own groups, or the
     /// monitor as its one group (named "") when it has none.
-    pub fn group_states(&self) -> Vec<(&str, MonitorStatus)> {
+    pub(crate) fn group_states(&self) -> Vec<(&str, MonitorStatus)> {
         if self.groups.is_empty() {
             vec![("", self.status)]
         } else {
@@ -125,15 +126,15 @@ struct MonitorFile {
 }
 
 /// Gives monitors without an id the next free one, and checks what a file may get wrong.
-pub fn checked(mut monitors: Vec<Monitor>) -> Result<Vec<Monitor>, String> {
+pub(crate) fn checked(mut monitors: Vec<Monitor>) -> Result<Vec<Monitor>, SandboxError> {
     let mut next = monitors.iter().map(|m| m.id).max().unwrap_or(0).max(1_000_000) + 1;
     let mut seen = std::collections::BTreeSet::new();
     for (i, m) in monitors.iter_mut().enumerate() {
         if m.name.trim().is_empty() {
-            return Err(format!("monitor #{} has no name", i + 1));
+            return Err(SandboxError::Monitors(format!("monitor #{} has no name", i + 1)));
         }
         if let Some(p) = m.priority.filter(|p| !(1..=5).contains(p)) {
-            return Err(format!("monitor {:?}: priority {p} is not from 1 to 5", m.name));
+            return Err(SandboxError::Monitors(format!("monitor {:?}: priority {p} is not from 1 to 5", m.name)));
         }
         if m.id == 0 {
             m.id = next;
@@ -143,25 +144,26 @@ pub fn checked(mut monitors: Vec<Monitor>) -> Result<Vec<Monitor>, String> {
             m.status = *worst;
         }
         if !seen.insert(m.id) {
-            return Err(format!("monitor {:?}: id {} is used twice", m.name, m.id));
+            return Err(SandboxError::Monitors(format!("monitor {:?}: id {} is used twice", m.name, m.id)));
         }
     }
     Ok(monitors)
 }
 
 /// Monitors from a TOML file of `[[monitors]]` tables.
-pub fn parse_file(text: &str) -> Result<Vec<Monitor>, String> {
-    let file: MonitorFile = toml::from_str(text).map_err(|e| e.to_string())?;
+pub fn parse_file(text: &str) -> Result<Vec<Monitor>, SandboxError> {
+    let file: MonitorFile = toml::from_str(text).map_err(|e| SandboxError::Monitors(e.to_string()))?;
     checked(file.monitors)
 }
 
-pub fn load(path: &std::path::Path) -> Result<Vec<Monitor>, String> {
-    let text = crate::config::read_text(path).map_err(|e| e.to_string())?;
-    parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))
+pub(crate) fn load(path: &std::path::Path) -> Result<Vec<Monitor>, SandboxError> {
+    let file = |detail: String| SandboxError::File { path: path.to_path_buf(), detail };
+    let text = crate::config::read_text(path).map_err(|e| file(e.to_string()))?;
+    parse_file(&text).map_err(|e| file(e.to_string()))
 }
 
 /// The example organisation's monitors.
-pub fn example() -> Vec<Monitor> {
+pub(crate) fn example() -> Vec<Monitor> {
     parse_file(EXAMPLE).expect("examples/monitors.toml is valid")
 }
 
@@ -186,7 +188,7 @@ struct Term {
 
 /// A parsed monitor search.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Search {
+pub(crate) struct Search {
     terms: Vec<Term>,
 }
 
@@ -232,7 +234,7 @@ fn same(pattern: &str, value: &str) -> bool {
 }
 
 impl Search {
-    pub fn parse(query: &str) -> Result<Search, String> {
+    pub(crate) fn parse(query: &str) -> Result<Search, String> {
         let unsupported = |what: &str| {
             Err(format!(
                 "{what} is not supported by the sandbox's monitor search (terms joined by AND, key:value tags, status:, type:, id:, priority:, -term)"
@@ -283,7 +285,7 @@ impl Search {
         Ok(Search { terms })
     }
 
-    pub fn matches(&self, monitor: &Monitor) -> bool {
+    pub(crate) fn matches(&self, monitor: &Monitor) -> bool {
         self.terms.iter().all(|term| {
             let holds = match &term.test {
                 Test::Tag(tag) => monitor.tags.iter().any(|t| same(tag, t)),
@@ -301,7 +303,7 @@ impl Search {
     }
 
     /// The monitors matching, in id order.
-    pub fn run<'a>(&self, monitors: &'a [Monitor]) -> Vec<&'a Monitor> {
+    pub(crate) fn run<'a>(&self, monitors: &'a [Monitor]) -> Vec<&'a Monitor> {
         let mut found: Vec<&Monitor> = monitors.iter().filter(|m| self.matches(m)).collect();
         found.sort_by_key(|m| m.id);
         found
@@ -364,8 +366,14 @@ mod tests {
                 .unwrap();
         assert_eq!(monitors[0].status, MonitorStatus::NoData);
         assert_eq!((monitors[0].id > 1_000_000, monitors[1].id), (true, 7));
-        assert!(parse_file("[[monitors]]\nname = \"A\"\nstatsu = \"ok\"\n").unwrap_err().contains("statsu"));
-        assert!(parse_file("[[monitors]]\nname = \"A\"\nstatus = \"red\"\n").unwrap_err().contains("OK, Warn, Alert"));
+        assert!(parse_file("[[monitors]]\nname = \"A\"\nstatsu = \"ok\"\n")
+            .unwrap_err()
+            .to_string()
+            .contains("statsu"));
+        assert!(parse_file("[[monitors]]\nname = \"A\"\nstatus = \"red\"\n")
+            .unwrap_err()
+            .to_string()
+            .contains("OK, Warn, Alert"));
         assert!(parse_file("[[monitors]]\nname = \"A\"\nid = 3\n[[monitors]]\nname = \"B\"\nid = 3\n").is_err());
         assert!(!example().is_empty());
     }

@@ -72,7 +72,7 @@ pub(crate) fn check_options(
 }
 
 /// A refusal's `detail`, worded as the service words them.
-fn detail(problem: &options::Problem<'_, Value>) -> String {
+fn detail(problem: &options::Problem) -> String {
     let place = &problem.place;
     match &problem.kind {
         ProblemKind::NoMonitors => "attribute \"query\" or \"monitor_ids\" is required".to_string(),

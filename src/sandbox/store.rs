@@ -112,7 +112,7 @@ fn user() -> Value {
 }
 
 impl StoredGate {
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "id": self.id,
             "type": "deployment_gate",
@@ -136,12 +136,12 @@ impl StoredRule {
         }
     }
 
-    pub fn to_json(&self, gate_id: &str) -> Value {
+    pub(crate) fn to_json(&self, gate_id: &str) -> Value {
         json!({"id": self.id, "type": "deployment_rule", "attributes": self.attributes(gate_id)})
     }
 
     /// Items of the list-rules answer are flat and carry their `id`, as the real service does.
-    pub fn to_list_item(&self, gate_id: &str) -> Value {
+    pub(crate) fn to_list_item(&self, gate_id: &str) -> Value {
         let mut map = self.attributes(gate_id);
         map.insert("id".into(), Value::from(self.id.clone()));
         Value::Object(map)
@@ -150,9 +150,10 @@ impl StoredRule {
 
 impl Store {
     /// Reads a JSON state file.
-    pub fn load(path: &Path) -> Result<Store, String> {
-        let text = crate::config::read_text(path).map_err(|e| e.to_string())?;
-        serde_json::from_str(&text).map_err(|e| format!("{} is not a sandbox state file: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Store, super::SandboxError> {
+        let file = |detail: String| super::SandboxError::File { path: path.to_path_buf(), detail };
+        let text = crate::config::read_text(path).map_err(|e| file(e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| file(format!("not a sandbox state file: {e}")))
     }
 
     /// Writes a JSON state file: to a sibling temporary file, then renamed over the old one, so

@@ -33,7 +33,9 @@ fn saved_plans_never_write_through_planted_links() {
     let victim = dir.path().join("victim");
     std::fs::write(&victim, "precious").unwrap();
     // The names a temporary file of the next few processes would have had: `.plan.json.tmp-PID`.
-    let next_pid = std::process::Command::new("true").spawn().unwrap().id();
+    let mut probe = crate::common::spawn_bounded(std::process::Command::new("true")).unwrap();
+    let next_pid = probe.process().id();
+    probe.wait();
     for pid in next_pid..next_pid + 3000 {
         std::os::unix::fs::symlink(&victim, dir.path().join(format!(".plan.json.tmp-{pid}"))).unwrap();
     }

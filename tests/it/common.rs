@@ -205,7 +205,9 @@ pub fn gatesctl_with_stdin(dir: &Path, args: &[&str], env: &[(&str, &str)], inpu
     run_bounded(cmd)
 }
 
-fn hermetic(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+/// The binary as [`gatesctl`] runs it, for a test that must hold the process (signals, pipes):
+/// start it with [`spawn_bounded`].
+pub fn hermetic(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatesctl"));
     cmd.args(args).current_dir(dir);
     // GitHub Actions' own settings too: the tests that want them set them.
@@ -223,9 +225,29 @@ fn hermetic(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Runs `cmd` to its end, or kills it at [`DEADLINE`].
-pub fn run_bounded(mut cmd: Command) -> Run {
+pub fn run_bounded(cmd: Command) -> Run {
+    try_run_bounded(cmd).expect("the program runs")
+}
+
+/// As [`run_bounded`]; `None` when the program cannot be started (a tool not installed).
+pub fn try_run_bounded(mut cmd: Command) -> Option<Run> {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = cmd.spawn().expect("gatesctl runs");
+    let child = spawn_bounded(cmd)?;
+    let output = child.finish();
+    Some(Run::from(output))
+}
+
+/// A child process that cannot outlive [`DEADLINE`]: a watchdog kills it then, and the test
+/// fails; dropped before it ends, it is killed.
+pub struct BoundedChild {
+    child: Option<std::process::Child>,
+    done: Option<std::sync::mpsc::Sender<()>>,
+    watchdog: Option<std::thread::JoinHandle<bool>>,
+}
+
+/// Starts `cmd` under a watchdog; `None` when it cannot be started.
+pub fn spawn_bounded(mut cmd: Command) -> Option<BoundedChild> {
+    let child = cmd.spawn().ok()?;
     let pid = child.id();
     let (done, finished) = std::sync::mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
@@ -236,11 +258,49 @@ pub fn run_bounded(mut cmd: Command) -> Run {
         }
         false
     });
-    let output = child.wait_with_output().expect("gatesctl runs");
-    let _ = done.send(());
-    let killed = watchdog.join().unwrap();
-    assert!(!killed, "gatesctl ran past {DEADLINE:?} and was killed: {:?}", Run::from(output));
-    Run::from(output)
+    Some(BoundedChild { child: Some(child), done: Some(done), watchdog: Some(watchdog) })
+}
+
+impl BoundedChild {
+    /// The process, for its pipes and its id.
+    pub fn process(&mut self) -> &mut std::process::Child {
+        self.child.as_mut().expect("not finished")
+    }
+
+    /// Waits for the end, with its output when it was piped.
+    pub fn finish(mut self) -> Output {
+        let output = self.child.take().expect("not finished").wait_with_output().expect("the program runs");
+        self.stop_watchdog(&output);
+        output
+    }
+
+    /// Waits for the end.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        let status = self.process().wait().expect("the program runs");
+        self.child = None;
+        self.stop_watchdog(&Output { status, stdout: Vec::new(), stderr: Vec::new() });
+        status
+    }
+
+    fn stop_watchdog(&mut self, output: &Output) {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
+        let killed = self.watchdog.take().is_some_and(|w| w.join().unwrap());
+        assert!(!killed, "a process ran past {DEADLINE:?} and was killed: {:?}", Run::from(output.clone()));
+    }
+}
+
+impl Drop for BoundedChild {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
+    }
 }
 
 pub fn examples_dir() -> PathBuf {

@@ -28,9 +28,11 @@ fn completions_load_in_bash_and_complete_commands_and_the_man_page_renders() {
             "source '{}' && COMP_WORDS=({words}) && COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)) && _gatesctl gatesctl \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\" && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
             script.display()
         );
-        let out = std::process::Command::new("bash").args(["--noprofile", "--norc", "-c", &program]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        let mut bash = std::process::Command::new("bash");
+        bash.args(["--noprofile", "--norc", "-c", &program]).stdin(std::process::Stdio::null());
+        let run = crate::common::run_bounded(bash);
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stdout
     };
     assert_eq!(complete("gatesctl rep").trim(), "report");
     assert!(complete("gatesctl plan --for").lines().any(|l| l == "--force"));

@@ -1,5 +1,8 @@
 //! The integration tests, in one binary so they link once.
 
+// A test crate: its helpers are `pub` for its modules, and a skipped test says why on stderr.
+#![allow(unreachable_pub, clippy::print_stderr, clippy::print_stdout)]
+
 mod adversary;
 mod architecture;
 mod common;

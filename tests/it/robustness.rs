@@ -241,20 +241,14 @@ fn a_closed_pipe_is_not_a_crash() {
     let sandbox = TestSandbox::start(dir.path());
     // `gatesctl -v plan 2>&1 | head -1`: stdout and stderr share one pipe, closed after a line.
     let (reader, writer) = std::io::pipe().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatesctl"))
-        .args(["-v", "plan"])
-        .current_dir(dir.path())
-        .env("DD_API_URL", &sandbox.url)
-        .env("DD_API_KEY", "k")
-        .env("DD_APP_KEY", "k")
-        .stdout(writer.try_clone().unwrap())
-        .stderr(writer)
-        .spawn()
-        .unwrap();
+    let env = [("DD_API_URL", sandbox.url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
+    let mut cmd = crate::common::hermetic(dir.path(), &["-v", "plan"], &env);
+    cmd.stdin(std::process::Stdio::null()).stdout(writer.try_clone().unwrap()).stderr(writer);
+    let child = crate::common::spawn_bounded(cmd).unwrap();
     let mut first = String::new();
     BufReader::new(reader).read_line(&mut first).unwrap();
     // The reader is dropped here: every later write meets a closed pipe.
-    let code = child.wait().unwrap().code();
+    let code = child.wait().code();
     assert!(matches!(code, Some(0) | Some(1)), "exit {code:?} after {first:?}");
 }
 

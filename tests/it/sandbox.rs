@@ -159,7 +159,7 @@ fn refusals_of_the_server_itself_use_the_json_api_shape() {
 
 /// `gatesctl sandbox` as its own process, on a state file, with the URL it prints.
 struct SandboxProcess {
-    child: std::process::Child,
+    child: Option<crate::common::BoundedChild>,
     url: String,
     drain: Option<std::thread::JoinHandle<String>>,
 }
@@ -167,14 +167,13 @@ struct SandboxProcess {
 impl SandboxProcess {
     fn start(state: &std::path::Path) -> SandboxProcess {
         use std::io::{BufRead, BufReader, Read};
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatesctl"))
-            .args(["sandbox", "--listen", "127.0.0.1:0", "--state", state.to_str().unwrap()])
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let dir = state.parent().unwrap();
+        let args = ["sandbox", "--listen", "127.0.0.1:0", "--state", state.to_str().unwrap()];
+        let mut cmd = crate::common::hermetic(dir, &args, &[]);
+        cmd.stdin(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+        let mut child = crate::common::spawn_bounded(cmd).unwrap();
         // Its first line names the address it took.
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut stderr = BufReader::new(child.process().stderr.take().unwrap());
         let mut first = String::new();
         stderr.read_line(&mut first).unwrap();
         let url = first.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")).map(str::to_string);
@@ -185,13 +184,14 @@ impl SandboxProcess {
             let _ = stderr.read_to_string(&mut rest);
             rest
         });
-        SandboxProcess { child, url, drain: Some(drain) }
+        SandboxProcess { child: Some(child), url, drain: Some(drain) }
     }
 
     fn signal(&mut self, signal: i32) -> (Option<i32>, String) {
+        let mut child = self.child.take().expect("signalled once");
         // SAFETY: kill only sends a signal to the child spawned above.
-        unsafe { libc::kill(self.child.id() as i32, signal) };
-        let status = self.child.wait().unwrap();
+        unsafe { libc::kill(child.process().id() as i32, signal) };
+        let status = child.wait();
         (status.code(), self.drain.take().unwrap().join().unwrap())
     }
 }
@@ -341,8 +341,8 @@ fn two_sandbox_applies_at_once_in_one_directory_lose_nothing() {
     crate::common::write(dir.path(), "a.toml", &team(TEAM_A, "a", 0..25));
     crate::common::write(dir.path(), "b.toml", &team(TEAM_B, "b", 0..25));
     let spawn = |file: &str| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gatesctl"));
-        cmd.args(["--sandbox", "apply", "--auto-approve", "-f", file]).current_dir(dir.path()).env("NO_COLOR", "1");
+        let mut cmd = crate::common::hermetic(dir.path(), &["--sandbox", "apply", "--auto-approve", "-f", file], &[]);
+        cmd.stdin(std::process::Stdio::null());
         std::thread::spawn(move || crate::common::run_bounded(cmd))
     };
     let (a, b) = (spawn("a.toml"), spawn("b.toml"));

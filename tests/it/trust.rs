@@ -518,19 +518,11 @@ fn interrupted_apply(signal: i32) -> (i32, String, TestSandbox, tempfile::TempDi
     write(dir.path(), "gates.toml", &config);
     let faults = Faults { latency: std::time::Duration::from_millis(50), ..Default::default() };
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { faults, ..Default::default() });
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatesctl"))
-        .args(["apply", "--auto-approve", "--parallelism", "2"])
-        .current_dir(dir.path())
-        .env("DD_API_URL", &sandbox.url)
-        .env("DD_API_KEY", "k")
-        .env("DD_APP_KEY", "k")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let env = [("DD_API_URL", sandbox.url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
+    let mut cmd = crate::common::hermetic(dir.path(), &["apply", "--auto-approve", "--parallelism", "2"], &env);
+    cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+    let mut child = crate::common::spawn_bounded(cmd).unwrap();
+    let mut stdout = BufReader::new(child.process().stdout.take().unwrap());
     let mut shown = String::new();
     // Bounded by the end of the output.
     for line in stdout.by_ref().lines() {
@@ -542,9 +534,9 @@ fn interrupted_apply(signal: i32) -> (i32, String, TestSandbox, tempfile::TempDi
         }
     }
     // SAFETY: kill only sends a signal to the child spawned above.
-    unsafe { libc::kill(child.id() as i32, signal) };
+    unsafe { libc::kill(child.process().id() as i32, signal) };
     stdout.read_to_string(&mut shown).unwrap();
-    let code = child.wait().unwrap().code().unwrap_or(-1);
+    let code = child.wait().code().unwrap_or(-1);
     (code, shown, sandbox, dir)
 }
 

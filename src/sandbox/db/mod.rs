@@ -20,6 +20,7 @@ pub(crate) use evaluations::{evaluation, insert_evaluation};
 
 use super::monitors::Monitor;
 use super::store::{Store, StoredGate, StoredRule};
+use super::SandboxError;
 
 /// A refused request: the status and the service's own `detail`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,38 +169,41 @@ impl Database {
         legacy: Option<Store>,
         seed: Option<Store>,
         monitors: Option<Vec<Monitor>>,
-    ) -> Result<Database, String> {
+    ) -> Result<Database, SandboxError> {
         if let Some(dir) = path.and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|source| SandboxError::Folder { path: dir.to_path_buf(), source })?;
         }
         let shown = path.map_or("memory".to_string(), |p| p.display().to_string());
-        let fail = |e: rusqlite::Error| format!("cannot open the sandbox state {shown}: {e}");
+        let fail = |e: rusqlite::Error| SandboxError::State(format!("cannot open the sandbox state {shown}: {e}"));
         let mut conn = open(path).map_err(fail)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
         let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
         if version > SCHEMA_VERSION {
-            return Err(format!("{shown} was written by a newer gatesctl (state format {version}); upgrade gatesctl"));
+            return Err(SandboxError::NewerState { path: shown, version });
         }
         tx.execute_batch(SCHEMA).map_err(fail)?;
         if version < SCHEMA_VERSION {
             if version == 0 {
                 if let Some(store) = legacy {
-                    import(&tx, &store).map_err(|e| format!("cannot import the earlier JSON state: {}", e.detail))?;
+                    import(&tx, &store).map_err(|e| {
+                        SandboxError::State(format!("cannot import the earlier JSON state: {}", e.detail))
+                    })?;
                 }
             }
             if version < 2 {
-                replace_monitors(&tx, &super::monitors::example()).map_err(|e| e.detail)?;
+                replace_monitors(&tx, &super::monitors::example()).map_err(|e| SandboxError::State(e.detail))?;
             }
             if version == 0 {
-                replace_evaluations(&tx, &evaluations::example()).map_err(|e| e.detail)?;
+                replace_evaluations(&tx, &evaluations::example()).map_err(|e| SandboxError::State(e.detail))?;
             }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
         }
         if let Some(store) = seed {
-            import(&tx, &store).map_err(|e| format!("cannot load the sandbox fixture: {}", e.detail))?;
+            import(&tx, &store)
+                .map_err(|e| SandboxError::State(format!("cannot load the sandbox fixture: {}", e.detail)))?;
         }
         if let Some(monitors) = monitors {
-            replace_monitors(&tx, &monitors).map_err(|e| e.detail)?;
+            replace_monitors(&tx, &monitors).map_err(|e| SandboxError::State(e.detail))?;
         }
         tx.commit().map_err(fail)?;
 
@@ -207,7 +211,7 @@ impl Database {
         let thread = std::thread::Builder::new()
             .name("sandbox-db".into())
             .spawn(move || write_loop(conn, queue))
-            .map_err(|e| format!("cannot start the sandbox's storage thread: {e}"))?;
+            .map_err(|e| SandboxError::State(format!("cannot start the sandbox's storage thread: {e}")))?;
         Ok(Database { jobs: Some(jobs), thread: Some(thread) })
     }
 
@@ -520,7 +524,7 @@ pub(crate) fn monitors(conn: &Connection) -> Result<Vec<Monitor>, Refusal> {
 }
 
 pub(crate) fn replace_monitors(conn: &Connection, monitors: &[Monitor]) -> Result<(), Refusal> {
-    let monitors = super::monitors::checked(monitors.to_vec()).map_err(|e| Refusal::new(400, e))?;
+    let monitors = super::monitors::checked(monitors.to_vec()).map_err(|e| Refusal::new(400, e.to_string()))?;
     conn.execute("DELETE FROM monitors", []).map_err(db_error)?;
     let mut statement = conn.prepare_cached("INSERT INTO monitors (id, monitor) VALUES (?1, ?2)").map_err(db_error)?;
     for m in &monitors {

@@ -85,8 +85,20 @@ struct Instance {
     values: Map<String, Value>,
 }
 
-fn error(address: &str, what: impl std::fmt::Display) -> String {
-    format!("{address}: {what}")
+/// Why a Terraform document cannot be migrated.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TerraformError {
+    #[error("not JSON ({0}): give the output of `terraform show -json > state.json` (or of `terraform show -json PLANFILE`), or a terraform.tfstate file")]
+    NotJson(serde_json::Error),
+    #[error("neither `terraform show -json` output nor a Terraform state file (version 4)")]
+    NotTerraform,
+    /// A resource gatesctl cannot read as a gate or a rule, and why.
+    #[error("{address}: {problem}")]
+    Resource { address: String, problem: String },
+}
+
+fn error(address: &str, what: impl std::fmt::Display) -> TerraformError {
+    TerraformError::Resource { address: address.to_string(), problem: what.to_string() }
 }
 
 /// `module.a["x"].datadog_deployment_gate.b[0]` → `module.a.datadog_deployment_gate.b`: the
@@ -127,7 +139,7 @@ fn kind_of(resource: &Value) -> Option<&'static str> {
 }
 
 /// The resources of a `terraform show -json` module (`values.root_module`), recursively.
-fn show_module(module: &Value, found: &mut Vec<Instance>) -> Result<(), String> {
+fn show_module(module: &Value, found: &mut Vec<Instance>) -> Result<(), TerraformError> {
     for resource in module.get("resources").and_then(Value::as_array).into_iter().flatten() {
         let text = |key: &str| resource.get(key).and_then(Value::as_str).unwrap_or_default();
         let Some(kind) = kind_of(resource) else { continue };
@@ -145,7 +157,7 @@ fn show_module(module: &Value, found: &mut Vec<Instance>) -> Result<(), String> 
 }
 
 /// The resources of a raw state file (format version 4).
-fn state_file(doc: &Value, found: &mut Vec<Instance>) -> Result<(), String> {
+fn state_file(doc: &Value, found: &mut Vec<Instance>) -> Result<(), TerraformError> {
     for resource in doc.get("resources").and_then(Value::as_array).into_iter().flatten() {
         let text = |key: &str| resource.get(key).and_then(Value::as_str).unwrap_or_default();
         let Some(kind) = kind_of(resource) else { continue };
@@ -173,7 +185,7 @@ fn state_file(doc: &Value, found: &mut Vec<Instance>) -> Result<(), String> {
 }
 
 /// Keys the provider's schema does not have: refused, never dropped.
-fn check_keys(address: &str, what: &str, values: &Map<String, Value>, known: &[&str]) -> Result<(), String> {
+fn check_keys(address: &str, what: &str, values: &Map<String, Value>, known: &[&str]) -> Result<(), TerraformError> {
     match values.keys().find(|k| !known.contains(&k.as_str())) {
         None => Ok(()),
         Some(key) => Err(error(
@@ -186,7 +198,7 @@ fn check_keys(address: &str, what: &str, values: &Map<String, Value>, known: &[&
     }
 }
 
-fn string(address: &str, values: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+fn string(address: &str, values: &Map<String, Value>, key: &str) -> Result<Option<String>, TerraformError> {
     match values.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -194,13 +206,13 @@ fn string(address: &str, values: &Map<String, Value>, key: &str) -> Result<Optio
     }
 }
 
-fn required(address: &str, values: &Map<String, Value>, key: &str) -> Result<String, String> {
+fn required(address: &str, values: &Map<String, Value>, key: &str) -> Result<String, TerraformError> {
     string(address, values, key)?.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
         error(address, format!("`{key}` is missing or unknown (a saved plan knows it only after apply)"))
     })
 }
 
-fn boolean(address: &str, values: &Map<String, Value>, key: &str) -> Result<bool, String> {
+fn boolean(address: &str, values: &Map<String, Value>, key: &str) -> Result<bool, TerraformError> {
     match values.get(key) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
@@ -211,7 +223,10 @@ fn boolean(address: &str, values: &Map<String, Value>, key: &str) -> Result<bool
 }
 
 /// `options`: an object (plugin framework) or a list of at most one (SDKv2 blocks).
-fn options_of<'a>(address: &str, rule: &'a Map<String, Value>) -> Result<Option<&'a Map<String, Value>>, String> {
+fn options_of<'a>(
+    address: &str,
+    rule: &'a Map<String, Value>,
+) -> Result<Option<&'a Map<String, Value>>, TerraformError> {
     match rule.get("options") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o)),
@@ -225,7 +240,7 @@ fn options_of<'a>(address: &str, rule: &'a Map<String, Value>) -> Result<Option<
 }
 
 /// A rule block or resource as a gatesctl rule.
-fn rule_of(address: &str, values: &Map<String, Value>, known: &[&str]) -> Result<Rule, String> {
+fn rule_of(address: &str, values: &Map<String, Value>, known: &[&str]) -> Result<Rule, TerraformError> {
     check_keys(address, "a rule", values, known)?;
     let name = required(address, values, "name")?;
     let at = format!("{address}, rule {}", crate::escape::quoted(&name));
@@ -264,10 +279,8 @@ fn rule_of(address: &str, values: &Map<String, Value>, known: &[&str]) -> Result
 }
 
 /// Reads a `terraform show -json` document (state or saved plan) or a raw state file.
-pub(crate) fn read(text: &str) -> Result<Migration, String> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| {
-        format!("not JSON ({e}): give the output of `terraform show -json > state.json` (or of `terraform show -json PLANFILE`), or a terraform.tfstate file")
-    })?;
+pub(crate) fn read(text: &str) -> Result<Migration, TerraformError> {
+    let doc: Value = serde_json::from_str(text).map_err(TerraformError::NotJson)?;
     let mut found = Vec::new();
     let source = if let Some(planned) = doc.get("planned_values") {
         show_module(planned.get("root_module").unwrap_or(&Value::Null), &mut found)?;
@@ -282,7 +295,7 @@ pub(crate) fn read(text: &str) -> Result<Migration, String> {
         // `terraform show -json` of an empty state has no `values`.
         Source::State
     } else {
-        return Err("neither `terraform show -json` output nor a Terraform state file (version 4)".into());
+        return Err(TerraformError::NotTerraform);
     };
 
     let mut remote = RemoteState::default();
