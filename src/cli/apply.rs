@@ -52,28 +52,26 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
     // Text for people on stdout; beside a JSON document, everything else on stderr.
     let palette = if json { Palette::PLAIN } else { ctx.stdout_palette() };
     let say = |text: &str| if json { err(text) } else { out(text) };
-    let desired = match &args.plan {
+    // Read only when the plan is computed here: a saved plan carries its own.
+    let (desired, options);
+    let source = match &args.plan {
         Some(_) if !args.flags.files.files.is_empty() || !args.flags.targets.is_empty() || args.prune => {
             return Err(Error::Usage(
                 "a saved plan carries its own files, targets and --prune: do not pass them with PLAN".into(),
             ))
         }
-        Some(_) => None,
-        None => Some(args.flags.files.load()?),
-    };
-    let options = match &desired {
-        Some(desired) => Some(ops::plan::options(desired, args.flags.targets.clone(), args.prune)?),
-        None => None,
-    };
-    let source = match (&args.plan, &desired, &options) {
-        (Some(path), _, _) => Source::Saved(path),
-        (None, Some(desired), Some(options)) => Source::Files { desired, options, force: args.force },
-        _ => unreachable!("files are read unless a saved plan is given"),
+        Some(path) => Source::Saved(path),
+        None => {
+            desired = args.flags.files.load()?;
+            options = ops::plan::options(&desired, args.flags.targets.clone(), args.prune)?;
+            Source::Files { desired: &desired, options: &options, force: args.force }
+        }
     };
     let connection = ctx.connect(&args.flags.connect).await?;
     let ready = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
-        let reading = progress::reading(&progress);
+        let reads = progress::Reads::new(&progress);
+        let reading = reads.reading();
         ops::apply::prepare(&connection.client, &connection.target, source, args.flags.parallelism, &reading).await?
     };
     say(&text::render_plan(&ready.plan, palette));

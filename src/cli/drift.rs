@@ -24,7 +24,8 @@ pub(super) async fn run(args: &DriftArgs, ctx: &Context<'_>) -> Result<ExitStatu
     let connection = ctx.connect(&args.flags.connect).await?;
     let (plan, remote) = {
         let progress = Progress::bar(std::io::stderr().is_terminal());
-        let reading = progress::reading(&progress);
+        let reads = progress::Reads::new(&progress);
+        let reading = reads.reading();
         let query = if options.targets.is_empty() {
             crate::remote::GateQuery::default()
         } else {

@@ -73,7 +73,8 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
         None => {
             let connection = ctx.connect(&args.connect).await?;
             let progress = Progress::bar(std::io::stderr().is_terminal());
-            let reading = progress::reading(&progress);
+            let reads = progress::Reads::new(&progress);
+            let reading = reads.reading();
             import::from_api(&connection.client, &connection.target, &filter, format, args.parallelism, &reading)
                 .await?
         }

@@ -103,18 +103,8 @@ impl Drop for Progress {
     }
 }
 
-/// A progress display for reading the remote state.
-pub(super) fn reading(progress: &Progress) -> impl Fn(crate::remote::Fetched) + Sync + '_ {
-    move |fetched| match fetched {
-        crate::remote::Fetched::Gates(n) => {
-            progress.message(format!("{} listed", crate::output::plural(n, "remote gate", "remote gates")))
-        }
-        crate::remote::Fetched::Rules { done, total } => progress.set("reading rules", done, total),
-    }
-}
-
-/// Reading the remote state and checking the monitors side by side, on one line: the bar
-/// counts the rules read, the message the monitor lookups.
+/// Reading the remote state, and the monitor check beside it when there is one, on one line:
+/// the bar counts the rules read, the message the gates listed or the monitor lookups.
 pub(super) struct Reads<'a> {
     progress: &'a Progress,
     counts: Mutex<ReadCounts>,

@@ -62,7 +62,7 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
             crate::escape::terminal(&item.why)
         );
     }
-    let judged = ops::report::judge(&desired, &gates, &history, &settings);
+    let judged = crate::report::build(&desired, &gates, &history, &settings);
     let written = if args.write { Some(ops::report::write(&desired, &judged)?) } else { None };
     out(&match args.format {
         Format::Text => report::render_text(&judged, ctx.stdout_palette()),

@@ -9,6 +9,8 @@ use crate::suggest::suggest;
 pub(super) struct Checker<'a> {
     pub(super) file: &'a SourceFile,
     pub(super) diags: Vec<ConfigDiagnostic>,
+    /// Note where each `dry_run` is decided (for `report --write`).
+    pub(super) places: bool,
 }
 
 /// A table's entries with its span, looked up by key.

@@ -51,10 +51,12 @@ fn places(desired: &DesiredState) -> BTreeMap<Subject, DryRunPlace> {
     let mut out = BTreeMap::new();
     for (index, file) in desired.files.iter().enumerate() {
         let Ok(root) = super::source::parse(file) else { continue };
-        let (outcome, _) = super::validate::validate_file(file, &root);
+        let (outcome, _) = super::validate::validate_file(file, &root, super::validate::Places::Keep);
         for gate in outcome.gates {
             let place = |spans| DryRunPlace { file: index, spans };
-            out.insert((gate.key.clone(), None), place(gate.dry_run_spans));
+            if let Some(spans) = gate.dry_run_spans {
+                out.insert((gate.key.clone(), None), place(spans));
+            }
             for (name, spans) in gate.rule_dry_run_spans {
                 out.insert((gate.key.clone(), Some(name)), place(spans));
             }

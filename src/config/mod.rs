@@ -315,7 +315,7 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
                 continue;
             }
         };
-        let (outcome, diags) = validate::validate_file(file, &root);
+        let (outcome, diags) = validate::validate_file(file, &root, validate::Places::Skip);
         diagnostics.extend(diags);
         state.scope.tables.extend(outcome.manage);
         // Several files: the strictest limit wins, and a file that sets none contributes the

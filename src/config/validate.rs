@@ -26,7 +26,8 @@ pub(crate) struct DeclaredGate {
     /// entry of its `monitor_ids`.
     pub(crate) watch_spans: BTreeMap<String, Vec<Span>>,
     /// Where the gate's `dry_run` is decided, and each rule's, by rule name.
-    pub(crate) dry_run_spans: DryRunSpans,
+    /// Found only when asked for ([`Places::Keep`]): `report --write` needs them, a load does not.
+    pub(crate) dry_run_spans: Option<DryRunSpans>,
     pub(crate) rule_dry_run_spans: BTreeMap<String, DryRunSpans>,
 }
 
@@ -126,8 +127,19 @@ fn expand(mut rule: Rule, key: &GateKey) -> Rule {
     rule
 }
 
-pub(crate) fn validate_file(file: &SourceFile, root: &Node<'_>) -> (FileOutcome, Vec<ConfigDiagnostic>) {
-    let mut c = Checker { file, diags: Vec::new() };
+/// Whether validation also notes where each `dry_run` is decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Places {
+    Keep,
+    Skip,
+}
+
+pub(crate) fn validate_file(
+    file: &SourceFile,
+    root: &Node<'_>,
+    places: Places,
+) -> (FileOutcome, Vec<ConfigDiagnostic>) {
+    let mut c = Checker { file, diags: Vec::new(), places: places == Places::Keep };
     let outcome = c.file_root(root);
     (outcome, c.diags)
 }
@@ -349,7 +361,7 @@ impl<'a> Checker<'a> {
         };
         let dry_run = self.boolean(&table, "dry_run", &what).unwrap_or(default_dry_run);
         let templated = table.get("envs").is_some();
-        let dry_run_spans = spans_of_dry_run(self.file.text(), node, "service");
+        let dry_run_spans = self.places.then(|| spans_of_dry_run(self.file.text(), node, "service"));
         let mut rule_dry_run_spans = BTreeMap::new();
 
         let mut rules = BTreeMap::new();
@@ -392,7 +404,9 @@ impl<'a> Checker<'a> {
                             None => {}
                         }
                         rule_spans.insert(name.clone(), span);
-                        rule_dry_run_spans.insert(name.clone(), spans_of_dry_run(self.file.text(), item, "name"));
+                        if self.places {
+                            rule_dry_run_spans.insert(name.clone(), spans_of_dry_run(self.file.text(), item, "name"));
+                        }
                         if let Some(rule) = rule {
                             rules.insert(name, rule);
                         }

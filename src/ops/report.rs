@@ -101,16 +101,6 @@ pub(crate) async fn read_history(
     Ok((history, unreadable))
 }
 
-/// The report over `gates`.
-pub(crate) fn judge(
-    desired: &DesiredState,
-    gates: &[&GateKey],
-    history: &History,
-    settings: &ReportSettings,
-) -> Report {
-    crate::report::build(desired, gates, history, settings)
-}
-
 /// The files with the promoted gates and rules enforcing, written in place (each whole or not
 /// at all, keeping its mode).
 pub(crate) fn write(desired: &DesiredState, report: &Report) -> Result<Promoted, Error> {

@@ -12,6 +12,7 @@ use crate::config::edit::Promoted;
 use crate::escape::{quoted, terminal};
 use crate::model::time::format_rfc3339;
 use crate::model::GateKey;
+use crate::output::plural;
 use crate::report::{Day, Failure, GateReport, Recommendation, Report, RuleReport};
 
 /// Version of the JSON report's format, `MAJOR.MINOR`: additions bump the minor part.
@@ -127,10 +128,6 @@ pub(crate) fn render_json(report: &Report, written: Option<&Promoted>) -> String
 
 pub fn schema_json() -> String {
     crate::config::wire::published(schemars::schema_for!(ReportDocument<'static>), "report.schema.json")
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    crate::output::plural(n, one, many)
 }
 
 /// "2 gates and 1 rule", "1 gate", "3 rules".

@@ -235,7 +235,7 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
                 .await?
         }
     };
-    let started = db::evaluations::now_ms();
+    let started = crate::model::time::now_ms();
     let mut longest_warmup = 0;
     let rules: Vec<StoredRuleEvaluation> = rules
         .into_iter()
@@ -296,8 +296,8 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
     if polls <= settings.not_found_polls {
         return Err(not_found());
     }
-    let now = db::evaluations::now_ms();
-    let started = db::evaluations::millis(&eval.started_at).unwrap_or(now);
+    let now = crate::model::time::now_ms();
+    let started = crate::model::time::parse_rfc3339(&eval.started_at).unwrap_or(now);
     let progress = polls - settings.not_found_polls;
     let total = eval.rules.len();
     // Rules complete one share per poll, so a waiting client can show progress, and none

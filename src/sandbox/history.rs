@@ -15,6 +15,7 @@ use super::db::Refusal;
 use super::gates::{page_size, single};
 use super::jsonapi::{bad, jsonapi, Reply};
 use super::Shared;
+use crate::model::time;
 
 /// The longest window one request may ask for.
 const MAX_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -36,10 +37,10 @@ fn values(query: &[(String, String)], name: &str) -> Vec<String> {
 fn window(query: &[(String, String)]) -> Result<Window, Refusal> {
     let time = |name: &str| -> Result<Option<i64>, Refusal> {
         single(query, name)?
-            .map(|text| history::millis(text).map_err(|e| bad(format!("invalid {name}: {e}"))))
+            .map(|text| time::parse_rfc3339(text).map_err(|e| bad(format!("invalid {name}: {e}"))))
             .transpose()
     };
-    let now = history::now_ms();
+    let now = time::now_ms();
     let to = time("filter[to]")?.unwrap_or(now);
     let from = time("filter[from]")?.unwrap_or(to - DAY_MS);
     if to <= from {
@@ -87,9 +88,9 @@ fn cursor(query: &[(String, String)]) -> Result<Option<Cursor>, Refusal> {
 
 /// What an evaluation's status reads now: in progress until it has finished.
 fn status(finished_at: &Option<String>, outcome: &str) -> (Value, Value, &'static str) {
-    let finished = finished_at.as_deref().and_then(|f| history::millis(f).ok());
+    let finished = finished_at.as_deref().and_then(|f| time::parse_rfc3339(f).ok());
     match finished {
-        Some(ms) if ms <= history::now_ms() => {
+        Some(ms) if ms <= time::now_ms() => {
             (Value::from(finished_at.clone()), Value::Null, if outcome == "fail" { "fail" } else { "pass" })
         }
         _ => (Value::Null, Value::Null, "in_progress"),
@@ -98,7 +99,7 @@ fn status(finished_at: &Option<String>, outcome: &str) -> (Value, Value, &'stati
 
 fn gate_attributes(e: &super::store::StoredEvaluation) -> serde_json::Map<String, Value> {
     let (finished_at, _, status) = status(&e.finished_at, &e.status);
-    let duration = match (history::millis(&e.started_at), finished_at.as_str().map(history::millis)) {
+    let duration = match (time::parse_rfc3339(&e.started_at), finished_at.as_str().map(time::parse_rfc3339)) {
         (Ok(started), Some(Ok(finished))) => Value::from((finished - started) as f64 / 1000.0),
         _ => Value::Null,
     };

@@ -13,7 +13,7 @@ use crate::sandbox::store::{StoredEvaluation, StoredRuleEvaluation};
 /// Evaluations kept at most; the oldest go first.
 const KEPT: i64 = 100_000;
 
-pub(crate) use crate::model::time::{now_ms, parse_rfc3339 as millis};
+use crate::model::time::{now_ms, parse_rfc3339};
 
 /// An RFC 3339 time, with microseconds as the service writes them.
 pub(crate) fn rfc3339(ms: i64) -> String {
@@ -24,9 +24,9 @@ pub(crate) fn rfc3339(ms: i64) -> String {
 /// Stores one evaluation and its rules; ids left empty are given.
 pub(crate) fn insert_evaluation(conn: &Connection, e: &StoredEvaluation) -> Result<(), Refusal> {
     let bad = |what: String| Refusal::new(400, format!("evaluation {}: {what}", e.id));
-    let started = millis(&e.started_at).map_err(bad)?;
+    let started = parse_rfc3339(&e.started_at).map_err(bad)?;
     let finished_at = e.finished_at.clone().unwrap_or_else(|| e.started_at.clone());
-    let finished = millis(&finished_at).map_err(bad)?;
+    let finished = parse_rfc3339(&finished_at).map_err(bad)?;
     if !matches!(e.status.as_str(), "pass" | "fail") {
         return Err(bad(format!("status {:?} is not pass or fail", e.status)));
     }
@@ -410,7 +410,7 @@ mod tests {
         assert!(history.len() > 40);
         let now = now_ms();
         for e in &history {
-            let started = millis(&e.started_at).unwrap();
+            let started = parse_rfc3339(&e.started_at).unwrap();
             assert!(started <= now && now - started < 14 * 24 * 3600 * 1000, "{e:?}");
         }
     }

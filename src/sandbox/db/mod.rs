@@ -504,7 +504,7 @@ pub(crate) fn replace_evaluations(
     conn.execute_batch("DELETE FROM rule_evaluations; DELETE FROM evaluations;").map_err(db_error)?;
     // Oldest first, so that the order of sequence numbers is the order of time.
     let mut sorted: Vec<&super::store::StoredEvaluation> = history.iter().collect();
-    sorted.sort_by_key(|e| evaluations::millis(&e.started_at).unwrap_or(0));
+    sorted.sort_by_key(|e| crate::model::time::parse_rfc3339(&e.started_at).unwrap_or(0));
     for evaluation in sorted {
         insert_evaluation(conn, evaluation)?;
     }
