@@ -43,7 +43,14 @@ pub(crate) fn settings(
     if since_ms > MAX_WINDOW_MS {
         return Err(Error::Usage(format!(
             "--since {} is longer than the 30 days of history the API serves in one window; use --since 30d or less",
-            humantime::format_duration(since)
+            // In the largest unit that holds it whole, as it was most likely typed (humantime
+            // counts months of 30.44 days: "1month 14days 13h 26m 24s" for 45d).
+            match since.as_secs() {
+                s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+                s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+                s if s % 60 == 0 => format!("{}m", s / 60),
+                s => format!("{s}s"),
+            }
         )));
     }
     Ok(ReportSettings { from_ms: now_ms - since_ms, to_ms: now_ms, min_evaluations, max_block_percent })
