@@ -358,6 +358,36 @@ fn two_sandbox_applies_at_once_in_one_directory_lose_nothing() {
     assert_eq!(services_in(&dir.path().join(".gatesctl/sandbox.db")).len(), 50);
 }
 
+/// Seen in CI: two sandboxes creating one state at once, one of them refused "database is
+/// locked", because SQLite does not wait when both ask to switch a new file's journal mode.
+/// Threads lined up on a barrier open it closer together than processes can be started.
+#[test]
+fn sandboxes_started_together_on_a_new_state_all_start() {
+    const TOGETHER: usize = 4;
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("sandbox.db");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(TOGETHER));
+        let starts: Vec<_> = (0..TOGETHER)
+            .map(|_| {
+                let (state, barrier) = (state.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    runtime.block_on(async {
+                        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                        let options = gatesctl::sandbox::SandboxOptions { database: Some(state), ..Default::default() };
+                        barrier.wait();
+                        gatesctl::sandbox::start(listener, options).await.map(|_| ()).map_err(|e| e.to_string())
+                    })
+                })
+            })
+            .collect();
+        for start in starts {
+            assert_eq!(start.join().unwrap(), Ok(()), "round {round}");
+        }
+    }
+}
+
 #[test]
 fn an_earlier_json_state_is_imported_once() {
     let dir = tempfile::tempdir().unwrap();

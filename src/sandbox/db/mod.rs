@@ -151,12 +151,32 @@ fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     };
     conn.busy_timeout(BUSY_TIMEOUT)?;
     if path.is_some() {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        switch_to_wal(&conn)?;
     }
     // Full: each commit reaches the disk before it is acknowledged.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
     Ok(conn)
+}
+
+/// Two processes creating one state at once both read it, then both ask to write the journal
+/// mode: SQLite answers one of them "busy" at once rather than wait (waiting could deadlock),
+/// so the switch is retried here within the same patience as any other write.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
+                if std::time::Instant::now() + pause > deadline {
+                    return Err(e);
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            done => return done,
+        }
+    }
 }
 
 impl Database {
