@@ -368,15 +368,20 @@ fn sandboxes_started_together_on_a_new_state_all_start() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("sandbox.db");
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(TOGETHER));
+        // Whatever can fail is done here, before any thread waits: a thread that panicked
+        // before the barrier would leave the others waiting for ever.
         let starts: Vec<_> = (0..TOGETHER)
             .map(|_| {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                listener.set_nonblocking(true).unwrap();
                 let (state, barrier) = (state.clone(), barrier.clone());
                 std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                     runtime.block_on(async {
-                        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                        let options = gatesctl::sandbox::SandboxOptions { database: Some(state), ..Default::default() };
+                        let listener = tokio::net::TcpListener::from_std(listener);
                         barrier.wait();
+                        let listener = listener.map_err(|e| e.to_string())?;
+                        let options = gatesctl::sandbox::SandboxOptions { database: Some(state), ..Default::default() };
                         gatesctl::sandbox::start(listener, options).await.map(|_| ()).map_err(|e| e.to_string())
                     })
                 })
