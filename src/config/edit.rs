@@ -80,7 +80,8 @@ fn sharers<'a>(
         .collect()
 }
 
-fn describe((gate, rule): &Subject) -> String {
+/// "gate a/prod/default", "rule \"Errors\" of a/prod/default".
+pub(crate) fn describe((gate, rule): &Subject) -> String {
     match rule {
         None => format!("gate {gate}"),
         Some(name) => format!("rule {} of {gate}", crate::escape::quoted(name)),

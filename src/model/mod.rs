@@ -41,6 +41,12 @@ impl GateKey {
     pub fn new(service: impl Into<String>, env: impl Into<String>, identifier: impl Into<String>) -> Self {
         GateKey { service: service.into(), env: env.into(), identifier: identifier.into() }
     }
+
+    /// `service/env/identifier` as is, unquoted: for documents with escaping of their own
+    /// (JSON) and for matching what a person types; a terminal gets the `Display` form.
+    pub(crate) fn joined(&self) -> String {
+        format!("{}/{}/{}", self.service, self.env, self.identifier)
+    }
 }
 
 /// `service/env/identifier`. A part that could be misread (it holds a `/`, a quote, blanks or

@@ -80,10 +80,8 @@ fn check_targets<'a>(options: &PlanOptions, keys: impl Iterator<Item = &'a GateK
         if keys.clone().any(|k| target.matches(k)) {
             continue;
         }
-        let candidates: Vec<String> = keys
-            .clone()
-            .flat_map(|k| [format!("{}/{}", k.service, k.env), format!("{}/{}/{}", k.service, k.env, k.identifier)])
-            .collect();
+        let candidates: Vec<String> =
+            keys.clone().flat_map(|k| [format!("{}/{}", k.service, k.env), k.joined()]).collect();
         let hint = match crate::suggest::suggest(&target.text, candidates.iter().map(String::as_str)) {
             Some(close) => format!("; did you mean {close:?}?"),
             None => "; --target takes service/env[/identifier], each an exact name or a glob".to_string(),

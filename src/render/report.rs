@@ -6,12 +6,11 @@ use std::fmt::Write;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::markdown::{code, inline};
+use super::markdown::{cell, code, inline};
 use super::Palette;
 use crate::config::edit::Promoted;
 use crate::escape::{quoted, terminal};
 use crate::model::time::format_rfc3339;
-use crate::model::GateKey;
 use crate::output::plural;
 use crate::report::{Day, Failure, GateReport, Recommendation, Report, RuleReport};
 
@@ -85,12 +84,8 @@ pub(crate) struct SubjectDocument {
     pub(crate) reason: Option<String>,
 }
 
-fn key_text(key: &GateKey) -> String {
-    format!("{}/{}/{}", key.service, key.env, key.identifier)
-}
-
 fn subject((gate, rule): &crate::config::edit::Subject, reason: Option<&str>) -> SubjectDocument {
-    SubjectDocument { gate: key_text(gate), rule: rule.clone(), reason: reason.map(str::to_string) }
+    SubjectDocument { gate: gate.joined(), rule: rule.clone(), reason: reason.map(str::to_string) }
 }
 
 pub(crate) fn document<'a>(report: &'a Report, written: Option<&Promoted>) -> ReportDocument<'a> {
@@ -236,14 +231,18 @@ fn worth_a_line(r: &RuleReport) -> bool {
     r.dry_run || r.failures > 0 || !r.declared
 }
 
-fn failure_line_text(f: &Failure) -> String {
-    let mut line =
-        format!("rule {}: {}", quoted(&f.rule), terminal(if f.reason.is_empty() { "failed" } else { &f.reason }));
+/// Why a rule failed, for a terminal: its reason, then its causes.
+fn why_text(f: &Failure) -> String {
+    let mut why = terminal(if f.reason.is_empty() { "failed" } else { &f.reason }).into_owned();
     let causes = causes(f);
     if !causes.is_empty() {
-        line.push_str(&format!(" ({})", terminal(&causes.join(", "))));
+        why.push_str(&format!(" ({})", terminal(&causes.join(", "))));
     }
-    line
+    why
+}
+
+fn failure_line_text(f: &Failure) -> String {
+    format!("rule {}: {}", quoted(&f.rule), why_text(f))
 }
 
 fn gate_text(out: &mut String, g: &GateReport, p: Palette) {
@@ -289,15 +288,12 @@ fn gate_text(out: &mut String, g: &GateReport, p: Palette) {
         .unwrap();
         if r.recommendation == Some(Recommendation::KeepDryRun) {
             for f in r.failed.iter().take(SHOWN) {
-                let causes = causes(f);
-                let causes =
-                    if causes.is_empty() { String::new() } else { format!(" ({})", terminal(&causes.join(", "))) };
-                let reason = terminal(if f.reason.is_empty() { "failed" } else { &f.reason }).into_owned();
                 writeln!(
                     out,
-                    "    failed on {} at {}: {reason}{causes}",
+                    "    failed on {} at {}: {}",
                     version_words(&f.version),
-                    format_rfc3339(f.started_ms)
+                    format_rfc3339(f.started_ms),
+                    why_text(f)
                 )
                 .unwrap();
             }
@@ -347,10 +343,7 @@ pub(crate) fn render_text(report: &Report, p: Palette) -> String {
 pub(crate) fn render_written(written: &Promoted) -> String {
     let mut out = String::new();
     for (subject, why) in &written.left {
-        let what = match &subject.1 {
-            None => format!("gate {}", subject.0),
-            Some(rule) => format!("rule {} of {}", quoted(rule), subject.0),
-        };
+        let what = crate::config::edit::describe(subject);
         writeln!(out, "note: {what} is recommended for promotion but was not written: {why}").unwrap();
     }
     if written.files.is_empty() {
@@ -376,6 +369,15 @@ fn md_failure(f: &Failure) -> String {
     let causes: Vec<String> = causes(f).iter().map(|c| inline(c)).collect();
     let causes = if causes.is_empty() { String::new() } else { format!(" ({})", causes.join(", ")) };
     format!("rule {}: {reason}{causes}", code(&f.rule))
+}
+
+fn md_recommendation(r: Option<Recommendation>) -> String {
+    match r {
+        Some(Recommendation::Promote) => "✅ **promote**".to_string(),
+        Some(Recommendation::KeepDryRun) => "⚠️ keep-dry-run".to_string(),
+        Some(other) => other.as_str().to_string(),
+        None => "no longer declared".to_string(),
+    }
 }
 
 fn md_version(version: &str) -> String {
@@ -419,18 +421,14 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
         .unwrap();
     for g in &report.gates {
         let blocks = if g.dry_run { format!("{} would have", g.would_block) } else { g.blocked.to_string() };
-        let recommendation = match g.recommendation {
-            Recommendation::Promote => "✅ **promote**".to_string(),
-            Recommendation::KeepDryRun => "⚠️ keep-dry-run".to_string(),
-            other => other.as_str().to_string(),
-        };
         writeln!(
             out,
-            "| {} | {} | {} | {blocks} | {} | {recommendation} |",
-            code(&g.gate.to_string().replace('|', "\\|")),
+            "| {} | {} | {} | {blocks} | {} | {} |",
+            cell(&g.gate.to_string()),
             mode(g.dry_run),
             g.evaluations,
-            strip_markdown(&g.days)
+            strip_markdown(&g.days),
+            md_recommendation(Some(g.recommendation))
         )
         .unwrap();
     }
@@ -466,20 +464,15 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
         writeln!(out, "\n#### Rules\n\n| Gate | Rule | Mode | Evaluations | Failures | Recommendation |\n|---|---|---|---:|---:|---|")
             .unwrap();
         for (g, r) in rules {
-            let recommendation = match r.recommendation {
-                Some(Recommendation::Promote) => "✅ **promote**".to_string(),
-                Some(Recommendation::KeepDryRun) => "⚠️ keep-dry-run".to_string(),
-                Some(other) => other.as_str().to_string(),
-                None => "no longer declared".to_string(),
-            };
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {recommendation} |",
-                code(&g.gate.to_string().replace('|', "\\|")),
-                code(&r.name.replace('|', "\\|")),
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&g.gate.to_string()),
+                cell(&r.name),
                 mode(r.dry_run),
                 r.evaluations,
-                r.failures
+                r.failures,
+                md_recommendation(r.recommendation)
             )
             .unwrap();
         }

@@ -21,7 +21,7 @@ fn as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
 }
 
 fn as_key<S: Serializer>(key: &GateKey, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("{}/{}/{}", key.service, key.env, key.identifier))
+    s.serialize_str(&key.joined())
 }
 
 fn as_file_options<S: Serializer>(options: &Option<RuleOptions>, s: S) -> Result<S::Ok, S::Error> {
@@ -271,10 +271,10 @@ fn failure(e: &RuleEvaluation) -> Failure {
 }
 
 /// Newest first, then by id: the order the API lists, made total.
-fn newest_first<T>(items: &mut [T], at: impl Fn(&T) -> (i64, String)) {
+fn newest_first<T>(items: &mut [T], at: impl Fn(&T) -> (i64, &str)) {
     items.sort_by(|a, b| {
         let (a, b) = (at(a), at(b));
-        b.0.cmp(&a.0).then(a.1.cmp(&b.1))
+        b.0.cmp(&a.0).then(a.1.cmp(b.1))
     });
 }
 
@@ -284,7 +284,7 @@ fn gate_report(
     rules: Vec<&RuleEvaluation>,
     settings: &ReportSettings,
 ) -> GateReport {
-    newest_first(&mut evaluations, |e| (e.started_ms, e.evaluation_id.clone()));
+    newest_first(&mut evaluations, |e| (e.started_ms, e.evaluation_id.as_str()));
     let mut by_evaluation: HashMap<&str, Vec<&RuleEvaluation>> = HashMap::new();
     for r in &rules {
         by_evaluation.entry(r.gate_evaluation_id.as_str()).or_default().push(r);
@@ -351,7 +351,9 @@ fn gate_report(
     }
 }
 
-fn rule_reports(gate: &DesiredGate, rules: Vec<&RuleEvaluation>, settings: &ReportSettings) -> Vec<RuleReport> {
+fn rule_reports(gate: &DesiredGate, mut rules: Vec<&RuleEvaluation>, settings: &ReportSettings) -> Vec<RuleReport> {
+    // Sorted once: each rule's history keeps the order.
+    newest_first(&mut rules, |e| (e.started_ms, e.gate_evaluation_id.as_str()));
     let mut by_name: BTreeMap<&str, Vec<&RuleEvaluation>> = BTreeMap::new();
     for r in rules.into_iter().filter(|r| r.status != EvaluationStatus::InProgress) {
         by_name.entry(r.name.as_str()).or_default().push(r);
@@ -364,22 +366,21 @@ fn rule_reports(gate: &DesiredGate, rules: Vec<&RuleEvaluation>, settings: &Repo
             rule_report(&rule.name, true, rule.dry_run, history, settings)
         })
         .collect();
-    for (name, mut history) in by_name {
-        newest_first(&mut history, |e| (e.started_ms, e.gate_evaluation_id.clone()));
+    for (name, history) in by_name {
         let dry_run = history.first().is_some_and(|e| e.dry_run);
         out.push(rule_report(name, false, dry_run, history, settings));
     }
     out
 }
 
+/// One rule's report; `history` is newest first.
 fn rule_report(
     name: &str,
     declared: bool,
     dry_run: bool,
-    mut history: Vec<&RuleEvaluation>,
+    history: Vec<&RuleEvaluation>,
     settings: &ReportSettings,
 ) -> RuleReport {
-    newest_first(&mut history, |e| (e.started_ms, e.gate_evaluation_id.clone()));
     let failed: Vec<&&RuleEvaluation> = history.iter().filter(|e| e.status == EvaluationStatus::Fail).collect();
     let blocked = failed.iter().filter(|e| !e.dry_run && !e.gate_dry_run).count();
     RuleReport {

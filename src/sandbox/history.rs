@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use rusqlite::types::Value as Sql;
 use serde_json::{json, Value};
 
-use super::db::evaluations::{self as history, Cursor, HistoryFilters, HistoryItem, Window};
+use super::db::evaluations::{self as history, Cursor, HistoryFilters, HistoryItem, HistoryPage, Listing, Window};
 use super::db::Refusal;
 use super::gates::{page_size, single};
 use super::jsonapi::{bad, jsonapi, Reply};
@@ -86,19 +86,19 @@ fn cursor(query: &[(String, String)]) -> Result<Option<Cursor>, Refusal> {
     single(query, "page[cursor]")?.map(|c| Cursor::parse(c).ok_or_else(|| bad("invalid page[cursor]"))).transpose()
 }
 
-/// What an evaluation's status reads now: in progress until it has finished.
-fn status(finished_at: &Option<String>, outcome: &str) -> (Value, Value, &'static str) {
+/// What an evaluation's status reads now, and when it finished: in progress until then.
+fn status(finished_at: &Option<String>, outcome: &str) -> (Value, &'static str) {
     let finished = finished_at.as_deref().and_then(|f| time::parse_rfc3339(f).ok());
     match finished {
         Some(ms) if ms <= time::now_ms() => {
-            (Value::from(finished_at.clone()), Value::Null, if outcome == "fail" { "fail" } else { "pass" })
+            (Value::from(finished_at.clone()), if outcome == "fail" { "fail" } else { "pass" })
         }
-        _ => (Value::Null, Value::Null, "in_progress"),
+        _ => (Value::Null, "in_progress"),
     }
 }
 
 fn gate_attributes(e: &super::store::StoredEvaluation) -> serde_json::Map<String, Value> {
-    let (finished_at, _, status) = status(&e.finished_at, &e.status);
+    let (finished_at, status) = status(&e.finished_at, &e.status);
     let duration = match (time::parse_rfc3339(&e.started_at), finished_at.as_str().map(time::parse_rfc3339)) {
         (Ok(started), Some(Ok(finished))) => Value::from((finished - started) as f64 / 1000.0),
         _ => Value::Null,
@@ -113,7 +113,21 @@ fn gate_attributes(e: &super::store::StoredEvaluation) -> serde_json::Map<String
     map
 }
 
-fn page(items: &[HistoryItem], more: bool, size: usize, asked: Option<Cursor>) -> Value {
+/// One page of a history list the query asks for, and the `meta` that names the next page.
+async fn read(
+    shared: &Shared,
+    query: &[(String, String)],
+    known: &[(&str, &'static str, bool)],
+    list: fn(&rusqlite::Connection, &Listing) -> Result<HistoryPage, Refusal>,
+) -> Result<(Vec<HistoryItem>, Value), Refusal> {
+    let listing = Listing {
+        window: window(query)?,
+        filters: filters(query, known)?,
+        size: page_size(query, 50, 100)?,
+        after: cursor(query)?,
+    };
+    let (size, asked) = (listing.size, listing.after);
+    let (items, more) = shared.db.run(move |conn| list(conn, &listing)).await?;
     let mut page = json!({"size": size});
     if let Some(c) = asked {
         page["cursor"] = Value::from(c.to_string());
@@ -123,7 +137,7 @@ fn page(items: &[HistoryItem], more: bool, size: usize, asked: Option<Cursor>) -
             page["next_cursor"] = Value::from(last.cursor.to_string());
         }
     }
-    json!({"page": page})
+    Ok((items, json!({"page": page})))
 }
 
 const GATE_FILTERS: [(&str, &str, bool); 7] = [
@@ -151,26 +165,16 @@ const RULE_FILTERS: [(&str, &str, bool); 11] = [
 ];
 
 pub(super) async fn gates(State(shared): State<Arc<Shared>>, Query(query): Query<Vec<(String, String)>>) -> Reply {
-    let window = window(&query)?;
-    let filters = filters(&query, &GATE_FILTERS)?;
-    let size = page_size(&query, 50, 100)?;
-    let after = cursor(&query)?;
-    let (items, more) =
-        shared.db.run(move |conn| history::list_evaluations(conn, window, &filters, after, size)).await?;
+    let (items, meta) = read(&shared, &query, &GATE_FILTERS, history::list_evaluations).await?;
     let data: Vec<Value> = items
         .iter()
         .map(|item| json!({"id": item.evaluation.id, "type": "deployment_gate_evaluation", "attributes": gate_attributes(&item.evaluation)}))
         .collect();
-    Ok(jsonapi(StatusCode::OK, json!({"data": data, "meta": page(&items, more, size, after)})))
+    Ok(jsonapi(StatusCode::OK, json!({"data": data, "meta": meta})))
 }
 
 pub(super) async fn rules(State(shared): State<Arc<Shared>>, Query(query): Query<Vec<(String, String)>>) -> Reply {
-    let window = window(&query)?;
-    let filters = filters(&query, &RULE_FILTERS)?;
-    let size = page_size(&query, 50, 100)?;
-    let after = cursor(&query)?;
-    let (items, more) =
-        shared.db.run(move |conn| history::list_rule_evaluations(conn, window, &filters, after, size)).await?;
+    let (items, meta) = read(&shared, &query, &RULE_FILTERS, history::list_rule_evaluations).await?;
     let data: Vec<Value> = items
         .iter()
         .filter_map(|item| {
@@ -197,5 +201,5 @@ pub(super) async fn rules(State(shared): State<Arc<Shared>>, Query(query): Query
             Some(json!({"id": rule.id, "type": "deployment_gate_rule_evaluation", "attributes": attributes}))
         })
         .collect();
-    Ok(jsonapi(StatusCode::OK, json!({"data": data, "meta": page(&items, more, size, after)})))
+    Ok(jsonapi(StatusCode::OK, json!({"data": data, "meta": meta})))
 }

@@ -216,14 +216,21 @@ pub(crate) struct HistoryItem {
     pub(crate) rule: Option<StoredRuleEvaluation>,
 }
 
+/// A page of a history list, and whether more follow.
+pub(crate) type HistoryPage = (Vec<HistoryItem>, bool);
+
+/// What one history list asks for: the window, the filters, and the page.
+#[derive(Clone, Debug)]
+pub(crate) struct Listing {
+    pub(crate) window: Window,
+    pub(crate) filters: HistoryFilters,
+    pub(crate) after: Option<Cursor>,
+    pub(crate) size: usize,
+}
+
 /// `WHERE` clauses of a history list, and their values.
-fn conditions(
-    window: Window,
-    filters: &HistoryFilters,
-    status_column: &str,
-    after: Option<Cursor>,
-    seq: &str,
-) -> (String, Vec<Sql>) {
+fn conditions(listing: &Listing, status_column: &str, seq: &str) -> (String, Vec<Sql>) {
+    let Listing { window, filters, after, .. } = listing;
     let mut sql = String::from(" WHERE e.started_ms >= ? AND e.started_ms < ?");
     let mut values: Vec<Sql> = vec![window.from.into(), window.to.into()];
     for (column, wanted) in &filters.columns {
@@ -252,57 +259,47 @@ fn conditions(
     (sql, values)
 }
 
-/// Gate evaluations of the window, newest first, at most `size`, and whether more follow.
-pub(crate) fn list_evaluations(
+/// One page of a history list: `sql` ends in `LIMIT ?`, one more than the page holds, so
+/// that whether more follow is known without a second query.
+fn page(
     conn: &Connection,
-    window: Window,
-    filters: &HistoryFilters,
-    after: Option<Cursor>,
+    sql: &str,
+    mut values: Vec<Sql>,
     size: usize,
-) -> Result<(Vec<HistoryItem>, bool), Refusal> {
-    let (conditions, mut values) = conditions(window, filters, "e.status", after, "e.seq");
-    let sql = format!(
-        "SELECT {EVALUATION_COLUMNS} FROM evaluations e{conditions} ORDER BY e.started_ms DESC, e.seq DESC LIMIT ?"
-    );
+    item: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<HistoryItem>,
+) -> Result<HistoryPage, Refusal> {
     values.push((size as i64 + 1).into());
-    let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(values), |row| {
-            let cursor = Cursor { ms: row.get("started_ms")?, seq: row.get("seq")? };
-            Ok(HistoryItem { cursor, evaluation: evaluation_row(row)?, rule: None })
-        })
-        .map_err(db_error)?;
+    let mut stmt = conn.prepare_cached(sql).map_err(db_error)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), item).map_err(db_error)?;
     let mut items = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_error)?;
     let more = items.len() > size;
     items.truncate(size);
     Ok((items, more))
 }
 
-/// Rule evaluations of the window, newest first, at most `size`, and whether more follow.
-pub(crate) fn list_rule_evaluations(
-    conn: &Connection,
-    window: Window,
-    filters: &HistoryFilters,
-    after: Option<Cursor>,
-    size: usize,
-) -> Result<(Vec<HistoryItem>, bool), Refusal> {
-    let (conditions, mut values) = conditions(window, filters, "r.status", after, "r.seq");
+/// Gate evaluations of the window, newest first, at most a page, and whether more follow.
+pub(crate) fn list_evaluations(conn: &Connection, listing: &Listing) -> Result<HistoryPage, Refusal> {
+    let (conditions, values) = conditions(listing, "e.status", "e.seq");
+    let sql = format!(
+        "SELECT {EVALUATION_COLUMNS} FROM evaluations e{conditions} ORDER BY e.started_ms DESC, e.seq DESC LIMIT ?"
+    );
+    page(conn, &sql, values, listing.size, |row| {
+        let cursor = Cursor { ms: row.get("started_ms")?, seq: row.get("seq")? };
+        Ok(HistoryItem { cursor, evaluation: evaluation_row(row)?, rule: None })
+    })
+}
+
+/// Rule evaluations of the window, newest first, at most a page, and whether more follow.
+pub(crate) fn list_rule_evaluations(conn: &Connection, listing: &Listing) -> Result<HistoryPage, Refusal> {
+    let (conditions, values) = conditions(listing, "r.status", "r.seq");
     let sql = format!(
         "SELECT {EVALUATION_COLUMNS}, {RULE_COLUMNS} FROM rule_evaluations r JOIN evaluations e ON e.id = r.evaluation_id{conditions}
          ORDER BY e.started_ms DESC, r.seq DESC LIMIT ?"
     );
-    values.push((size as i64 + 1).into());
-    let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(values), |row| {
-            let cursor = Cursor { ms: row.get("started_ms")?, seq: row.get("rseq")? };
-            Ok(HistoryItem { cursor, evaluation: evaluation_row(row)?, rule: Some(rule_row(row)?) })
-        })
-        .map_err(db_error)?;
-    let mut items = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_error)?;
-    let more = items.len() > size;
-    items.truncate(size);
-    Ok((items, more))
+    page(conn, &sql, values, listing.size, |row| {
+        let cursor = Cursor { ms: row.get("started_ms")?, seq: row.get("rseq")? };
+        Ok(HistoryItem { cursor, evaluation: evaluation_row(row)?, rule: Some(rule_row(row)?) })
+    })
 }
 
 /// The example organisation's history (`examples/history.toml`), its times counted back from
