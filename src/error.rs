@@ -60,18 +60,18 @@ pub(crate) enum Error {
     /// The plan goes past the thresholds of `[safety]`.
     #[error(transparent)]
     Unsafe(#[from] crate::plan::Unsafe),
-    #[error("the saved plan {} is stale and was not applied (was it applied already?):\n{}\nRun `gatesctl plan --out {}` again and review the new plan.", .path.display(), .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"), .path.display())]
+    #[error("the saved plan {} is stale and was not applied (was it applied already?):\n{}\nRun `gatesctl plan --out {}` again and review the new plan.", crate::escape::path(.path), .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"), crate::escape::path(.path))]
     StalePlan { path: PathBuf, problems: Vec<String> },
-    #[error("{}: {reason}", .path.display())]
+    #[error("{}: {reason}", crate::escape::path(.path))]
     BadSavedPlan { path: PathBuf, reason: String },
     #[error("apply finished with {failed} failed and {skipped} skipped action(s); see the failures above, fix them, then run `gatesctl apply` again")]
     ApplyFailed { failed: usize, skipped: usize },
-    #[error("cannot write {}: {source}", .path.display())]
+    #[error("cannot write {}: {source}", crate::escape::path(.path))]
     Write { path: PathBuf, source: std::io::Error },
     #[error("the sandbox cannot start: {0}")]
     Sandbox(#[from] crate::sandbox::SandboxError),
     /// A Terraform document `import --from-terraform` cannot migrate.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}: {source}", crate::escape::path(.path))]
     Terraform { path: PathBuf, source: crate::config::terraform::TerraformError },
     /// The files `--write` would produce do not say what they should.
     #[error(transparent)]

@@ -113,6 +113,13 @@ pub(crate) fn json(value: &serde_json::Value) -> String {
     json_escaped(&value.to_string()).into_owned()
 }
 
+/// A path as a terminal, a log or a CI runner may see it: a name holding a newline or a control
+/// character (git allows them, so a pull request can carry one) is written with escapes, so it
+/// can never start a line of its own (`::add-mask::…` under GitHub Actions) or drive a terminal.
+pub(crate) fn path(path: &std::path::Path) -> String {
+    terminal(&path.to_string_lossy()).into_owned()
+}
+
 /// One part of a gate key: as is when it cannot be misread, quoted otherwise.
 pub(crate) fn key_part(part: &str) -> Cow<'_, str> {
     let plain = !part.is_empty()

@@ -122,6 +122,40 @@ pub(crate) fn write_file(path: &std::path::Path, contents: &[u8], readers: Reade
     file.persist(&target).map(|_| ()).map_err(|e| e.error)
 }
 
+/// Refuses a path that is a symbolic link gatesctl must not write through: one to nothing (the
+/// write would create a file wherever it points), or one owned by another user (planted in a
+/// shared folder). A link of one's own to an existing file is fine. Who runs gatesctl is
+/// learnt from a probe file created beside the link, as [`write_file`] learns it.
+pub(crate) fn refuse_foreign_link(path: &std::path::Path) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    let Ok(link) = std::fs::symlink_metadata(path) else { return Ok(()) };
+    if !link.file_type().is_symlink() {
+        return Ok(());
+    }
+    if std::fs::metadata(path).is_err() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "it is a symbolic link to nothing: remove it, or name another file",
+        ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let probe = tempfile::Builder::new().prefix(".gatesctl-").tempfile_in(&dir)?;
+        if link.uid() != probe.as_file().metadata()?.uid() {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                "it is a symbolic link owned by another user: gatesctl does not write through it (remove it, or name another file)",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `1 gate`, `2 gates`.
 pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

@@ -32,6 +32,6 @@ pub(super) fn step_summary(markdown: impl FnOnce() -> String) {
         .open(&path)
         .and_then(|mut f| f.write_all(format!("{markdown}\n").as_bytes()));
     if let Err(e) = written {
-        errln!("warning: cannot append to the step summary {}: {e}", std::path::Path::new(&path).display());
+        errln!("warning: cannot append to the step summary {}: {e}", crate::escape::path(std::path::Path::new(&path)));
     }
 }

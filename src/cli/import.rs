@@ -53,7 +53,7 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
     let format = FileFormat::resolve(args.format, args.output.as_deref());
     if let Some(path) = &args.output {
         if path.exists() && !args.force {
-            return Err(Error::Refused(format!("{} exists; pass --force to overwrite it", path.display())));
+            return Err(Error::Refused(format!("{} exists; pass --force to overwrite it", crate::escape::path(path))));
         }
     }
     let filter = GateFilter {
@@ -96,7 +96,7 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
         Some(path) => {
             crate::output::write_file(path, imported.text.as_bytes(), crate::output::Readers::Everyone)
                 .map_err(|source| Error::Write { path: path.clone(), source })?;
-            errln!("Imported {what}{from} into {}.", path.display());
+            errln!("Imported {what}{from} into {}.", crate::escape::path(path));
             if let Some(removal) = &imported.removal {
                 out(removal);
             }

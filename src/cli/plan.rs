@@ -199,8 +199,8 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
         ops::saved::save(path, &plan, &desired, connection.target.clone(), &files, saved_options)?;
         errln!(
             "Saved the plan to {}. Apply exactly these actions with: gatesctl apply {}",
-            path.display(),
-            path.display()
+            crate::escape::path(path),
+            crate::escape::path(path)
         );
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() { ExitStatus::Changes } else { ExitStatus::Success })

@@ -120,12 +120,12 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
         errln!(
             "Exported {} gates and {monitors} monitors from {} to {}.",
             store.gates.len(),
-            args.state.display(),
-            path.display()
+            crate::escape::path(&args.state),
+            crate::escape::path(path)
         );
         return Ok(ExitStatus::Success);
     }
-    errln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), args.state.display());
+    errln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), crate::escape::path(&args.state));
     errln!("Try: DD_API_URL={} DD_API_KEY=x DD_APP_KEY=x gatesctl plan", sandbox.url());
     // Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, then exit. Every
     // write answered is already on disk.

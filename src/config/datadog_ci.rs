@@ -29,9 +29,9 @@ pub(crate) struct InlineGate {
 pub(crate) enum InlineConfigError {
     #[error(transparent)]
     Read(#[from] super::ConfigError),
-    #[error("{}:{line}:{column}: invalid JSON: {message}", .path.display())]
+    #[error("{}:{line}:{column}: invalid JSON: {message}", crate::escape::path(.path))]
     Syntax { path: PathBuf, line: usize, column: usize, message: String },
-    #[error("{}:{place}: {problem}", .path.display())]
+    #[error("{}:{place}: {problem}", crate::escape::path(.path))]
     Invalid { path: PathBuf, place: String, problem: String },
 }
 

@@ -12,11 +12,12 @@ use crate::model::GateKey;
 /// A gate (rule `None`) or one of its rules.
 pub(crate) type Subject = (GateKey, Option<String>);
 
-/// A file's new text.
+/// A file's new text, and the text it held when it was read: it is written only over that.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct EditedFile {
     pub(crate) path: PathBuf,
     pub(crate) text: String,
+    pub(crate) read: String,
 }
 
 /// What an edit changed, and what it left for a person, with why.
@@ -141,7 +142,11 @@ pub(crate) fn promote(desired: &DesiredState, wanted: &[Subject]) -> Result<Prom
             text.replace_range(s.at, &s.replace);
         }
         files[index] = SourceFile::new(file.path.clone(), file.format, text.clone());
-        out.files.push(EditedFile { path: file.path.clone(), text });
+        out.files.push(EditedFile {
+            path: file.path.clone(),
+            text: file.as_stored(&text),
+            read: file.as_stored(file.text()),
+        });
     }
     check(desired, &files, &out.written)?;
     Ok(out)

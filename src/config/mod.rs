@@ -122,22 +122,24 @@ impl Default for Safety {
 /// Why the configuration could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("no configuration file found: looked for {} in {}", DEFAULT_FILES.join(", "), .dir.display())]
+    #[error("no configuration file found: looked for {} in {}", DEFAULT_FILES.join(", "), crate::escape::path(.dir))]
     NotFound { dir: PathBuf },
-    #[error("cannot read {}: {source}", .path.display())]
+    #[error("cannot read {}: {source}", crate::escape::path(.path))]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{}: unknown file type; use .toml, .yaml or .yml", .path.display())]
+    #[error("{}: unknown file type; use .toml, .yaml or .yml", crate::escape::path(.path))]
     UnknownFormat { path: PathBuf },
-    #[error("{}: not a regular file ({kind}); name a regular file", .path.display())]
+    #[error("{}: not a regular file ({kind}); name a regular file", crate::escape::path(.path))]
     NotAFile { path: PathBuf, kind: &'static str },
-    #[error("{}: larger than {} MiB; a configuration file is never that large (is it the right file?)", .path.display(), MAX_FILE_SIZE >> 20)]
+    #[error("{}: larger than {} MiB; a configuration file is never that large (is it the right file?)", crate::escape::path(.path), MAX_FILE_SIZE >> 20)]
     TooLarge { path: PathBuf },
-    #[error("{}: not UTF-8 text: invalid byte at line {line}, byte {column} (offset {offset}); save the file as UTF-8", .path.display())]
+    #[error("{}: not UTF-8 text: invalid byte at line {line}, byte {column} (offset {offset}); save the file as UTF-8", crate::escape::path(.path))]
     NotUtf8 { path: PathBuf, line: usize, column: usize, offset: usize },
     #[error("standard input is named twice (-f -): it can be read once")]
     StdinTwice,
     #[error("cannot tell whether standard input is TOML or YAML: pass --format-in toml or --format-in yaml")]
     UnknownStdinFormat,
+    #[error("standard input is empty (-f -): pipe a configuration into gatesctl, or name a file with -f FILE")]
+    EmptyStdin,
     #[error("{} problem{} found in the configuration", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
     Invalid { diagnostics: Vec<ConfigDiagnostic> },
 }
@@ -186,11 +188,17 @@ pub(crate) fn resolve_paths(named: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf
 /// mark is dropped, as TOML allows and YAML editors write).
 pub fn read_file(path: &Path) -> Result<SourceFile, ConfigError> {
     let format = Format::from_path(path).ok_or_else(|| ConfigError::UnknownFormat { path: path.to_path_buf() })?;
-    Ok(SourceFile::new(path.to_path_buf(), format, read_text(path)?))
+    let (text, bom) = read_document(path)?;
+    Ok(SourceFile::new(path.to_path_buf(), format, text).with_bom(bom))
 }
 
 /// The text of a file that should be a small UTF-8 document, whatever its syntax.
 pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
+    read_document(path).map(|(text, _)| text)
+}
+
+/// The text of a small UTF-8 document, and whether it began with a byte order mark.
+fn read_document(path: &Path) -> Result<(String, bool), ConfigError> {
     use std::io::Read;
 
     let read_error = |source| ConfigError::Read { path: path.to_path_buf(), source };
@@ -210,8 +218,8 @@ pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
     utf8(path, bytes)
 }
 
-/// The text of a file's bytes, without a leading byte order mark.
-fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
+/// The text of a file's bytes, without a leading byte order mark, and whether it had one.
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<(String, bool), ConfigError> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..offset];
@@ -220,8 +228,8 @@ fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
         ConfigError::NotUtf8 { path: path.to_path_buf(), line, column, offset }
     })?;
     Ok(match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_string(),
-        None => text,
+        Some(rest) => (rest.to_string(), true),
+        None => (text, false),
     })
 }
 
@@ -268,7 +276,10 @@ pub(crate) fn read_stdin(format: Option<Format>) -> Result<SourceFile, ConfigErr
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(ConfigError::TooLarge { path });
     }
-    let text = utf8(&path, bytes)?;
+    let (text, _) = utf8(&path, bytes)?;
+    if text.trim().is_empty() {
+        return Err(ConfigError::EmptyStdin);
+    }
     let format = format.or_else(|| sniff(&text)).ok_or(ConfigError::UnknownStdinFormat)?;
     Ok(SourceFile::new(path, format, text))
 }
@@ -345,7 +356,7 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
                     )
                 } else {
                     let first = &files[*first_file];
-                    let message = format!("{} is first declared in {}", gate.key, first.path.display());
+                    let message = format!("{} is first declared in {}", gate.key, crate::escape::path(&first.path));
                     again
                         .with_help("each gate belongs to one file: remove one of the two declarations")
                         .with_related(ConfigDiagnostic::new(

@@ -32,20 +32,37 @@ pub struct SourceFile {
     pub(crate) path: PathBuf,
     pub(crate) format: Format,
     pub(crate) named: Arc<NamedSource<String>>,
+    /// The file began with a byte order mark (not part of the text): a file written back keeps it.
+    pub(crate) bom: bool,
 }
 
 impl SourceFile {
     pub fn new(path: PathBuf, format: Format, text: String) -> Self {
-        let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
+        let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { crate::escape::path(&path) };
         let named = Arc::new(NamedSource::new(name, text).with_language(match format {
             Format::Toml => "toml",
             Format::Yaml => "yaml",
         }));
-        SourceFile { path, format, named }
+        SourceFile { path, format, named, bom: false }
+    }
+
+    /// As read from a file that began with a byte order mark.
+    pub(crate) fn with_bom(mut self, bom: bool) -> Self {
+        self.bom = bom;
+        self
     }
 
     pub(crate) fn text(&self) -> &str {
         self.named.inner()
+    }
+
+    /// `text` as the file holds it: with its byte order mark when it had one.
+    pub(crate) fn as_stored(&self, text: &str) -> String {
+        if self.bom {
+            format!("\u{feff}{text}")
+        } else {
+            text.to_string()
+        }
     }
 }
 

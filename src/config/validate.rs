@@ -589,10 +589,63 @@ impl<'a> Checker<'a> {
                 );
                 ok = false;
             } else {
-                out.insert(key.name.to_string(), value.to_json());
+                match self.exact_json(value, &format!("`{EXTRA_OPTIONS}.{}` of {what}", key.name)) {
+                    Some(json) => {
+                        out.insert(key.name.to_string(), json);
+                    }
+                    None => ok = false,
+                }
             }
         }
         ok.then_some(out)
+    }
+
+    /// A value of `extra_options` as JSON, exactly: a `{ "$json" = "…" }` table (as `import`
+    /// writes what TOML or YAML cannot hold) stands for the JSON its text holds.
+    fn exact_json(&mut self, node: &Node<'_>, what: &str) -> Option<serde_json::Value> {
+        match &node.value {
+            Value::Table(entries) if entries.len() == 1 && entries[0].0.name == options::EXACT_JSON => {
+                let inner = &entries[0].1;
+                let parsed = match &inner.value {
+                    Value::Str(text) => serde_json::from_str::<serde_json::Value>(text).map_err(|e| e.to_string()),
+                    other => Err(format!("it is {}", other.kind())),
+                };
+                match parsed {
+                    Ok(json) => Some(json),
+                    Err(why) => {
+                        self.error(
+                            Code::WrongType,
+                            inner.span.clone(),
+                            "not JSON text",
+                            format!("`{}` in {what} must hold a JSON value as text ({why})", options::EXACT_JSON),
+                            Some(format!(
+                                "write the value as JSON in a string, e.g. `{{ \"{}\" = \"18446744073709551617\" }}`",
+                                options::EXACT_JSON
+                            )),
+                        );
+                        None
+                    }
+                }
+            }
+            Value::Table(entries) => {
+                let mut map = serde_json::Map::new();
+                let mut ok = true;
+                for (k, v) in entries {
+                    match self.exact_json(v, what) {
+                        Some(json) => {
+                            map.insert(k.name.to_string(), json);
+                        }
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(serde_json::Value::Object(map))
+            }
+            Value::Array(items) => {
+                let values: Vec<Option<serde_json::Value>> = items.iter().map(|v| self.exact_json(v, what)).collect();
+                values.into_iter().collect::<Option<Vec<_>>>().map(serde_json::Value::Array)
+            }
+            _ => Some(node.to_json()),
+        }
     }
 
     /// One problem of a rule's options, located in the file.

@@ -42,6 +42,8 @@ pub(crate) struct GateEvaluation {
 /// One rule's part of a past gate evaluation.
 #[derive(Clone, Debug)]
 pub(crate) struct RuleEvaluation {
+    /// The history item's own id.
+    pub(crate) id: String,
     pub(crate) gate_evaluation_id: String,
     pub(crate) gate: GateKey,
     pub(crate) name: String,

@@ -29,6 +29,37 @@ pub(crate) const DEFAULT_FAIL_ON_NO_DATA: bool = true;
 pub(crate) const DEFAULT_FAIL_ON_NO_GROUPS_FOUND: bool = false;
 /// The file's key for options of the API that gatesctl does not model.
 pub(crate) const EXTRA_OPTIONS: &str = "extra_options";
+/// In `extra_options`, a value TOML or YAML cannot hold exactly (null, an integer beyond 64
+/// bits, a decimal beyond a double) is written as `{ "$json" = "…" }`: its exact JSON text.
+pub(crate) const EXACT_JSON: &str = "$json";
+
+/// Whether a file must write `value` as [`EXACT_JSON`] text to keep it exactly: null, a
+/// number that neither a 64-bit integer nor a double writes back as the same text, or an
+/// object that would itself read as such text.
+pub(crate) fn needs_exact_text(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Number(n) => file_number(n).is_none(),
+        Value::Object(map) => map.len() == 1 && map.contains_key(EXACT_JSON),
+        _ => false,
+    }
+}
+
+/// A number as a file holds it natively, when that keeps its exact text.
+pub(crate) enum FileNumber {
+    Integer(i64),
+    Float(f64),
+}
+
+pub(crate) fn file_number(n: &serde_json::Number) -> Option<FileNumber> {
+    let text = n.to_string();
+    if let Some(i) = n.as_i64().filter(|i| i.to_string() == text) {
+        return Some(FileNumber::Integer(i));
+    }
+    let f = text.parse::<f64>().ok().filter(|f| f.is_finite())?;
+    let back = serde_json::Number::from_f64(f)?;
+    (back.to_string() == text).then_some(FileNumber::Float(f))
+}
 
 /// The options gatesctl models, in the order every output lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -358,6 +389,30 @@ impl RuleOptions {
             Some(options) if problems.is_empty() => Ok(options),
             _ => Err(problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")),
         }
+    }
+
+    /// The options set here that the API's inline (just-in-time) configuration does not take:
+    /// `monitor_ids`, `warmup`, `fail_on_…` away from their defaults, and every extra option.
+    pub(crate) fn not_inline(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .attributes()
+            .into_iter()
+            .filter(|a| !a.default)
+            .filter(|a| {
+                matches!(
+                    a.name,
+                    AttrName::Option(
+                        OptionName::MonitorIds
+                            | OptionName::Warmup
+                            | OptionName::FailOnNoData
+                            | OptionName::FailOnNoGroupsFound
+                    ) | AttrName::Extra(_)
+                )
+            })
+            .map(|a| a.name.as_str().to_string())
+            .collect();
+        out.dedup();
+        out
     }
 
     /// These options with the extra options of `remote` that these do not set: what an update

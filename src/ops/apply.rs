@@ -53,7 +53,7 @@ pub(crate) async fn prepare(
             flags.extend(options.force.then(|| "--force".to_string()));
             let mut notes = Vec::new();
             if !flags.is_empty() {
-                notes.push(format!("The saved plan {} was made with {}.", path.display(), flags.join(" ")));
+                notes.push(format!("The saved plan {} was made with {}.", crate::escape::path(path), flags.join(" ")));
             }
             notes.extend(warning.map(|w| format!("warning: {w}")));
             Ok(Ready { plan, notes, reviewed: true, refused: None })

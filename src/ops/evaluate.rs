@@ -103,12 +103,31 @@ pub(crate) async fn evaluate(
     let trigger_deadline = started + TRIGGER_BUDGET.min(options.timeout);
     let trigger_remaining = || trigger_deadline.saturating_duration_since(Instant::now());
 
-    // Trigger, retrying what is transient, within its own budget.
+    // Trigger, retrying what is transient, within its own budget. A trigger the rate limit
+    // refuses for the whole budget is refused, as datadog-ci has it: waiting longer cannot help.
     let mut failures = 0;
+    let mut rate_limited = false;
+    let refused_by_rate_limit = || Evaluation {
+        reason: Some(format!(
+            "the API's rate limit (HTTP 429) refused the trigger for the whole trigger budget of {}; try again later",
+            human(TRIGGER_BUDGET.min(options.timeout))
+        )),
+        ..evaluation(&gate, Verdict::Error, None, None)
+    };
     let evaluation_id = loop {
         let attempt = tokio::time::timeout(trigger_remaining(), client.trigger_evaluation(request)).await;
         match attempt {
             Ok(Ok(id)) => break id,
+            Ok(Err(e)) if e.status() == Some(429) => {
+                // The budget knows the window is spent: the next attempt waits for its reset.
+                rate_limited = true;
+                progress(WaitEvent::Retrying {
+                    error: "rate limited (HTTP 429): waiting for the rate limit's window to reset".into(),
+                });
+                if trigger_remaining().is_zero() {
+                    return refused_by_rate_limit();
+                }
+            }
             Ok(Err(e)) if e.is_unreachable() => {
                 return no_verdict(&gate, None, None, format!("the API cannot be reached: {e}"));
             }
@@ -117,6 +136,7 @@ pub(crate) async fn evaluate(
             }
             Ok(Err(e)) => {
                 failures += 1;
+                rate_limited = false;
                 progress(WaitEvent::Retrying { error: e.to_string() });
                 let pause = retry_pause(failures, options.interval);
                 if pause >= trigger_remaining() {
@@ -128,6 +148,7 @@ pub(crate) async fn evaluate(
                 }
                 tokio::time::sleep(pause).await;
             }
+            Err(_) if rate_limited => return refused_by_rate_limit(),
             Err(_) => {
                 let reason =
                     format!("timed out after {} triggering the evaluation", human(TRIGGER_BUDGET.min(options.timeout)));
@@ -139,7 +160,6 @@ pub(crate) async fn evaluate(
     let triggered = Instant::now();
 
     let mut last: Option<EvaluationResult> = None;
-    let mut failures = 0;
     let mut pause = Duration::ZERO;
     loop {
         // Sleep until the next poll or the deadline, whichever is first; at the deadline, one
@@ -158,7 +178,6 @@ pub(crate) async fn evaluate(
         };
         match answer {
             Ok(result) => {
-                failures = 0;
                 match result.gate_status.as_str() {
                     "pass" => return evaluation(&gate, Verdict::Pass, Some(evaluation_id), Some(result)),
                     "fail" => return evaluation(&gate, Verdict::Fail, Some(evaluation_id), Some(result)),
@@ -186,11 +205,8 @@ pub(crate) async fn evaluate(
             Err(e) if e.status() == Some(404) && triggered.elapsed() < not_found_grace(options.interval) => {
                 progress(WaitEvent::NotReady)
             }
-            Err(e) if e.is_transient() => {
-                failures += 1;
-                progress(WaitEvent::Retrying { error: e.to_string() });
-                pause = retry_pause(failures, options.interval);
-            }
+            // One poll per interval, whatever failed: the poll itself is one request.
+            Err(e) if e.is_transient() => progress(WaitEvent::Retrying { error: e.to_string() }),
             Err(e) if e.status() == Some(404) => {
                 let reason = format!("the evaluation result stayed unavailable: {e}");
                 return no_verdict(&gate, Some(evaluation_id), last, reason);
@@ -241,10 +257,33 @@ pub(crate) struct Asked<'a> {
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
 
 /// The inline `configuration` of a just-in-time evaluation: the mode and the rules in the
-/// API's shape, whichever file they come from.
-fn inline<'r>(dry_run: bool, rules: impl Iterator<Item = &'r crate::model::Rule>) -> serde_json::Value {
-    let rules: Vec<serde_json::Value> = rules.map(crate::remote::wire::rule_attributes).collect();
-    serde_json::json!({"dry_run": dry_run, "rules": rules})
+/// API's shape, whichever file they come from. The API's inline rules take fewer options than
+/// stored ones (a query and a duration for a monitor rule): a rule using another is refused
+/// here, before any request, rather than sent to a sure 400.
+fn inline<'r>(
+    dry_run: bool,
+    rules: impl Iterator<Item = &'r crate::model::Rule>,
+    gate: &GateKey,
+) -> Result<serde_json::Value, Error> {
+    let mut out = Vec::new();
+    for rule in rules {
+        if let Some(option) = rule.options.not_inline().first() {
+            let takes = match rule.rule_type() {
+                crate::model::RuleType::Monitor => "`query` and `duration`",
+                crate::model::RuleType::FaultyDeploymentDetection => {
+                    "`duration`, `excluded_resources` and `allowed_resources`"
+                }
+            };
+            return Err(Error::Usage(format!(
+                "rule {} of gate {gate} uses `{}`, which the API's inline (just-in-time) configuration does not take: a {} rule inline takes {takes}; evaluate the gate as stored in Datadog instead (without --jit or --config), or write the rule with a query",
+                crate::escape::quoted(&rule.name),
+                crate::escape::terminal(option),
+                rule.rule_type().as_str()
+            )));
+        }
+        out.push(crate::remote::wire::rule_attributes(rule));
+    }
+    Ok(serde_json::json!({"dry_run": dry_run, "rules": out}))
 }
 
 impl Asked<'_> {
@@ -259,7 +298,7 @@ impl Asked<'_> {
             Rules::Stored => None,
             Rules::DatadogCi(path) => {
                 let gate = crate::config::datadog_ci::read(path)?;
-                Some(inline(gate.dry_run, gate.rules.iter()))
+                Some(inline(gate.dry_run, gate.rules.iter(), &key)?)
             }
             Rules::Declared(desired) => {
                 let Some(gate) = desired.gates.get(&key) else {
@@ -274,7 +313,7 @@ impl Asked<'_> {
                         "--jit: gate {key} is not declared in the configuration ({hint})"
                     )));
                 };
-                Some(inline(gate.dry_run, gate.rules.values()))
+                Some(inline(gate.dry_run, gate.rules.values(), &key)?)
             }
         };
         let interval = match self.interval {

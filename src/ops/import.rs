@@ -81,14 +81,14 @@ pub(crate) fn from_terraform(
     if migration.remote.gates.is_empty() {
         return Err(Error::Usage(format!(
             "{}: no datadog_deployment_gate resource{} in this {}",
-            path.display(),
+            crate::escape::path(path),
             if filter.is_everything() { "" } else { " matching --service/--env" },
             migration.source.describe()
         )));
     }
     let warnings =
         unprintable_names(&migration.remote).into_iter().chain(unprintable_options(&migration.remote)).collect();
-    let source = format!("{} ({})", path.display(), migration.source.describe());
+    let source = format!("{} ({})", crate::escape::path(path), migration.source.describe());
     Ok(Imported {
         text: serialise(&file_spec(&migration.remote), format, &source)?,
         gates: migration.remote.gates.len(),
@@ -258,6 +258,31 @@ impl SetAside {
     }
 }
 
+/// A JSON value as a file holds it, exactly: what TOML and YAML cannot hold as it is (null, an
+/// integer beyond 64 bits, a decimal beyond a double) becomes `{ "$json" = "…" }`, its JSON
+/// text, which the loader reads back as the same value.
+fn file_value(value: &serde_json::Value) -> toml::Value {
+    use crate::model::options::{file_number, needs_exact_text, FileNumber, EXACT_JSON};
+    use serde_json::Value as J;
+    if needs_exact_text(value) {
+        let mut table = toml::Table::new();
+        table.insert(EXACT_JSON.to_string(), toml::Value::String(value.to_string()));
+        return toml::Value::Table(table);
+    }
+    match value {
+        J::Bool(b) => toml::Value::Boolean(*b),
+        J::Number(n) => match file_number(n) {
+            Some(FileNumber::Integer(i)) => toml::Value::Integer(i),
+            Some(FileNumber::Float(f)) => toml::Value::Float(f),
+            None => unreachable!("needs_exact_text takes the others"),
+        },
+        J::String(s) => toml::Value::String(s.clone()),
+        J::Array(items) => toml::Value::Array(items.iter().map(file_value).collect()),
+        J::Object(map) => toml::Value::Table(map.iter().map(|(k, v)| (k.clone(), file_value(v))).collect()),
+        J::Null => unreachable!("needs_exact_text takes null"),
+    }
+}
+
 pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<String, Error> {
     let failed = |detail: String| Error::Serialise { format: format.name(), detail };
     // Editors (taplo, the YAML language server) complete and check the file from its schema.
@@ -268,7 +293,8 @@ pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Re
     };
     let header =
         format!("{modeline}# Deployment gates imported by gatesctl from {}.\n", crate::escape::terminal(source));
-    let mut value = toml::Value::try_from(spec).map_err(|e| failed(e.to_string()))?;
+    let json = serde_json::to_value(spec).map_err(|e| failed(e.to_string()))?;
+    let mut value = file_value(&json);
     let mut aside = SetAside(Vec::new());
     aside.walk(&mut value);
     let body = match format {

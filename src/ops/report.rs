@@ -112,6 +112,17 @@ pub(crate) async fn read_history(
 /// at all, keeping its mode).
 pub(crate) fn write(desired: &DesiredState, report: &Report) -> Result<Promoted, Error> {
     let promoted = edit::promote(desired, &report.promotions())?;
+    // A file someone changed since it was read (a colleague's edit, a branch switch) is not
+    // overwritten: checked for every file before any is written.
+    for file in &promoted.files {
+        let now = std::fs::read(&file.path).map_err(|source| Error::Write { path: file.path.clone(), source })?;
+        if now != file.read.as_bytes() {
+            return Err(Error::Refused(format!(
+                "{} changed on disk while the report was made; nothing was written, so that change is kept: run `gatesctl report --write` again",
+                crate::escape::path(&file.path)
+            )));
+        }
+    }
     for file in &promoted.files {
         crate::output::write_file(&file.path, file.text.as_bytes(), crate::output::Readers::Everyone)
             .map_err(|source| Error::Write { path: file.path.clone(), source })?;

@@ -21,7 +21,8 @@ pub(crate) fn save(
     let folder = absolute(path)?.parent().map(Path::to_path_buf).unwrap_or_default();
     let files = files.iter().map(|f| Ok(relative_to(&absolute(f)?, &folder))).collect::<Result<Vec<_>, Error>>()?;
     let saved = SavedPlan::new(plan, desired, api, files, options);
-    let text = serde_json::to_string_pretty(&saved).expect("saved plan serialises") + "\n";
+    // As `--format json` writes it: nothing in a saved plan can drive a terminal that shows it.
+    let text = crate::render::json::pretty(&saved);
     crate::output::write_file(path, text.as_bytes(), crate::output::Readers::Owner)
         .map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }
@@ -50,7 +51,7 @@ pub(crate) async fn verify(
             path,
             format!(
                 "its configuration file {} does not exist (file paths are kept relative to the plan file: keep the plan next to where it was made)",
-                missing.display()
+                crate::escape::path(missing)
             ),
         ));
     }

@@ -37,6 +37,8 @@ pub(crate) struct RateHeaders {
     pub(crate) reset: Duration,
     /// Which limit the answer counts against (`X-RateLimit-Name`).
     pub(crate) name: Option<String>,
+    /// How long a window lasts (`X-RateLimit-Period`), at most [`MAX_WAIT`].
+    pub(crate) period: Option<Duration>,
 }
 
 impl RateHeaders {
@@ -49,7 +51,16 @@ impl RateHeaders {
         let remaining = number(remaining)?.min(f64::from(u32::MAX)) as u32;
         let reset = number(reset)?.min(MAX_WAIT.as_secs_f64());
         let limit = number(limit).map(|l| l.min(f64::from(u32::MAX)) as u32).filter(|l| *l > 0);
-        Some(RateHeaders { limit, remaining, reset: Duration::from_secs_f64(reset), name: None })
+        Some(RateHeaders { limit, remaining, reset: Duration::from_secs_f64(reset), name: None, period: None })
+    }
+
+    /// With the window's length, when it reads as a number of seconds.
+    pub(crate) fn with_period(mut self, period: Option<&str>) -> RateHeaders {
+        self.period = period
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(|v| Duration::from_secs_f64(v.min(MAX_WAIT.as_secs_f64())));
+        self
     }
 
     /// With the limit's name, when it is printable text of a sensible length.
@@ -163,6 +174,12 @@ struct State {
     reset_at: Option<Instant>,
     /// Requests a window allows, once an answer said so.
     limit: Option<u32>,
+    /// How long a window lasts, as far as the answers told (their period, else the longest
+    /// reset they gave): a new window ends then at the latest, so that a window is never held
+    /// shut for want of answers that say when it ends.
+    window: Option<Duration>,
+    /// This window's end is only that bound so far: no answer of it has said when it ends.
+    tentative: bool,
     /// Requests sent in this window, and those of earlier windows still unanswered (they may
     /// land in this one): together they spend its budget until an answer says how much is left.
     sent: u32,
@@ -176,6 +193,13 @@ struct State {
     heard: bool,
     /// A budget standing in for an endpoint family until its first answer names its limit.
     probe: bool,
+}
+
+impl State {
+    fn learn_window(&mut self, headers: &RateHeaders) {
+        let seen = headers.period.unwrap_or(headers.reset);
+        self.window = Some(self.window.map_or(seen, |w| w.max(seen)).min(MAX_WAIT));
+    }
 }
 
 #[derive(Debug)]
@@ -226,6 +250,8 @@ impl RateBudget {
     /// endpoint family), as a first answer of this one.
     pub(crate) fn observe(&self, headers: &RateHeaders) {
         let mut s = self.state.lock().unwrap();
+        s.learn_window(headers);
+        s.tentative = false;
         s.limit = headers.limit.or(s.limit);
         let reset_at = Instant::now() + headers.reset;
         let server_view = headers.remaining.saturating_sub(s.in_flight);
@@ -242,10 +268,12 @@ impl RateBudget {
                 let mut s = self.state.lock().unwrap();
                 let now = Instant::now();
                 if s.reset_at.is_some_and(|r| now >= r) {
-                    // A new window, as large as the last: when it ends, its answers will say.
+                    // A new window, as large as the last: its answers will say when it ends, and
+                    // without them it ends as long a time from now as windows last.
                     s.epoch += 1;
                     s.remaining = None;
-                    s.reset_at = None;
+                    s.reset_at = s.window.map(|w| now + w);
+                    s.tentative = true;
                     s.sent = 0;
                     s.stale = s.in_flight;
                 }
@@ -265,7 +293,9 @@ impl RateBudget {
                     return Err(WaitedTooLong(since));
                 }
                 // Spent: wait for the reset, or, before this window's first answer, for news.
-                let wait = s.reset_at.map_or(POLL, |r| r - now).min(MAX_WAIT).min(patience.left().max(POLL));
+                // A tentative end is a bound, not news: a late answer may make room before it.
+                let until_reset = s.reset_at.filter(|_| !s.tentative).map_or(POLL, |r| r - now);
+                let wait = until_reset.min(MAX_WAIT).min(patience.left().max(POLL));
                 let announce = wait >= ANNOUNCE_AFTER && s.announced != s.reset_at;
                 if announce {
                     s.announced = s.reset_at;
@@ -298,6 +328,8 @@ impl RateBudget {
             return;
         }
         let Some(h) = headers else { return };
+        s.learn_window(&h);
+        s.tentative = false;
         s.limit = h.limit.or(s.limit);
         let reset_at = Instant::now() + h.reset;
         // What the server saw, less what is still on its way to it. Within one window the
@@ -311,6 +343,8 @@ impl RateBudget {
     /// After a 429: nothing is left until the reset (at most [`MAX_WAIT`] away).
     pub(crate) fn exhausted(&self, reset: Duration) {
         let mut s = self.state.lock().unwrap();
+        s.window = Some(s.window.map_or(reset, |w| w.max(reset)).min(MAX_WAIT));
+        s.tentative = false;
         s.remaining = Some(0);
         let reset_at = Instant::now() + reset.min(MAX_WAIT);
         s.reset_at = Some(s.reset_at.map_or(reset_at, |r| r.max(reset_at)));
@@ -322,7 +356,7 @@ mod tests {
     use super::*;
 
     fn headers(limit: u32, remaining: u32, reset: u64) -> Option<RateHeaders> {
-        Some(RateHeaders { limit: Some(limit), remaining, reset: Duration::from_secs(reset), name: None })
+        Some(RateHeaders { limit: Some(limit), remaining, reset: Duration::from_secs(reset), name: None, period: None })
     }
 
     #[tokio::test(start_paused = true)]
@@ -392,7 +426,13 @@ mod tests {
         let (b, _) = budget.acquire(&Patience::default()).await.unwrap();
         budget.answered(
             b,
-            Some(RateHeaders { limit: Some(10), remaining: 0, reset: Duration::from_secs(1), name: None }),
+            Some(RateHeaders {
+                limit: Some(10),
+                remaining: 0,
+                reset: Duration::from_secs(1),
+                name: None,
+                period: None,
+            }),
         );
         let (_, waited) = budget.acquire(&Patience::default()).await.unwrap();
         assert!(waited <= Duration::from_millis(400), "{waited:?}");
@@ -441,7 +481,13 @@ mod hostile_tests {
         let (p, _) = budget.acquire(&Patience::default()).await.unwrap();
         budget.answered(
             p,
-            Some(RateHeaders { limit: Some(2), remaining: 1, reset: Duration::from_secs(30), name: None }),
+            Some(RateHeaders {
+                limit: Some(2),
+                remaining: 1,
+                reset: Duration::from_secs(30),
+                name: None,
+                period: None,
+            }),
         );
         // A request whose future is dropped (evaluate's timeout) before its answer.
         let (cancelled, _) = budget.acquire(&Patience::default()).await.unwrap();
@@ -453,8 +499,10 @@ mod hostile_tests {
     async fn a_budget_that_never_makes_room_is_given_up_on() {
         let budget = Arc::new(RateBudget::default());
         let (p, _) = budget.acquire(&Patience::default()).await.unwrap();
-        budget
-            .answered(p, Some(RateHeaders { limit: Some(1), remaining: 0, reset: Duration::from_secs(1), name: None }));
+        budget.answered(
+            p,
+            Some(RateHeaders { limit: Some(1), remaining: 0, reset: Duration::from_secs(1), name: None, period: None }),
+        );
         // The new window's only place goes to a request that never comes back.
         let (_hung, _) = budget.acquire(&Patience::default()).await.unwrap();
         let started = Instant::now();
@@ -470,7 +518,13 @@ mod budgets_tests {
     use super::*;
 
     fn named(limit: u32, remaining: u32, name: &str) -> RateHeaders {
-        RateHeaders { limit: Some(limit), remaining, reset: Duration::from_secs(10), name: Some(name.into()) }
+        RateHeaders {
+            limit: Some(limit),
+            remaining,
+            reset: Duration::from_secs(10),
+            name: Some(name.into()),
+            period: None,
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -508,6 +562,32 @@ mod budgets_tests {
 }
 
 #[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_whose_reset_passed_opens_again_without_headers() {
+        let budget = Arc::new(RateBudget::default());
+        let patience = Patience::default();
+        // A 429 said: one request per 5 s window, none left.
+        let (p, _) = budget.acquire(&patience).await.unwrap();
+        budget.answered(
+            p,
+            Some(RateHeaders { limit: Some(1), remaining: 0, reset: Duration::from_secs(5), name: None, period: None }),
+        );
+        budget.exhausted(Duration::from_secs(5));
+        // The answers of the next windows carry no headers at all.
+        for window in 0..3 {
+            let started = Instant::now();
+            let (p, waited) = budget.acquire(&patience).await.unwrap();
+            assert!(waited <= Duration::from_secs(5) + POLL, "window {window}: {waited:?}");
+            assert!(started.elapsed() < Duration::from_secs(6));
+            budget.answered(p, None);
+        }
+    }
+}
+
+#[cfg(test)]
 mod stale_tests {
     use std::sync::Arc;
 
@@ -519,7 +599,7 @@ mod stale_tests {
         let (first, _) = budget.acquire(&Patience::default()).await.unwrap();
         budget.answered(
             first,
-            Some(RateHeaders { limit: Some(2), remaining: 1, reset: Duration::from_secs(1), name: None }),
+            Some(RateHeaders { limit: Some(2), remaining: 1, reset: Duration::from_secs(1), name: None, period: None }),
         );
         let (late, _) = budget.acquire(&Patience::default()).await.unwrap();
         // The window resets while `late` is unanswered: it may land in the new one, so one is left.
@@ -535,7 +615,7 @@ mod stale_tests {
         // Once `late` is answered (its stale figures ignored), the new window has room again.
         budget.answered(
             late,
-            Some(RateHeaders { limit: Some(2), remaining: 0, reset: Duration::from_secs(1), name: None }),
+            Some(RateHeaders { limit: Some(2), remaining: 0, reset: Duration::from_secs(1), name: None, period: None }),
         );
         let (_, waited) = waiter.await.unwrap();
         assert!(waited < Duration::from_millis(200), "{waited:?}");

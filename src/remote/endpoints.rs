@@ -20,6 +20,9 @@ const PAGE_SIZE: usize = 1000;
 const MAX_PAGES: usize = 10_000;
 /// Gates listed at most: more than any organisation holds.
 pub(crate) const MAX_GATES: usize = 100_000;
+/// Empty pages that name a next page, in a row, at most: a server may skip a page it filtered
+/// out, but not a hundred of them.
+const MAX_EMPTY_PAGES: usize = 100;
 
 /// Everything but letters, digits and `-_.~` is encoded: ids, cursors and filter values go
 /// into paths and queries as they are, whatever they hold.
@@ -119,19 +122,21 @@ fn check_gate(call: &str, key: &GateKey, dry_run: bool, answered: &RemoteGate) -
 
 impl Client {
     /// Reads every page of a list, handing each page's items to `take` as it comes: a cursor
-    /// the server gives twice, more than `max_items` items or [`MAX_PAGES`] pages end the
-    /// list with an error, never a partial list taken for a whole one.
+    /// the server gives twice, more than `max_items` items, [`MAX_PAGES`] pages,
+    /// [`MAX_EMPTY_PAGES`] empty pages in a row, or a page `take` finds repeating the list
+    /// (its error says why) end the list with an error, never a partial list taken for a whole
+    /// one. An empty page that names a next page is followed.
     pub(crate) async fn each_page<P: Page>(
         &self,
         first: PathBuilder,
         what: &str,
         max_items: usize,
-        mut take: impl FnMut(Vec<P::Item>),
+        mut take: impl FnMut(Vec<P::Item>) -> Result<(), String>,
     ) -> Result<(), ApiError> {
         let base = first.build();
         let call = format!("GET /{base}");
         let mut seen: HashSet<String> = HashSet::new();
-        let (mut cursor, mut items): (Option<String>, usize) = (None, 0);
+        let (mut cursor, mut items, mut empty): (Option<String>, usize, usize) = (None, 0, 0);
         for page in 0..MAX_PAGES {
             let mut path = base.clone();
             if let Some(c) = &cursor {
@@ -144,9 +149,14 @@ impl Client {
             if items > max_items {
                 return Err(endless(&call, format!("more than {max_items} {what} listed, more than any organisation holds; gatesctl stops rather than read forever (is --api-url the Datadog API?)")));
             }
-            take(list);
-            // An empty page ends the list whatever it says next: it cannot be making progress.
-            let Some(next) = next.filter(|c| !c.is_empty() && fetched > 0) else { return Ok(()) };
+            take(list).map_err(|why| endless(&call, why))?;
+            let Some(next) = next.filter(|c| !c.is_empty()) else { return Ok(()) };
+            empty = if fetched == 0 { empty + 1 } else { 0 };
+            if empty >= MAX_EMPTY_PAGES {
+                return Err(endless(&call, format!(
+                    "{MAX_EMPTY_PAGES} empty pages of {what} in a row, each naming another: a list that makes no progress would never end, so gatesctl stops; retry later"
+                )));
+            }
             if !seen.insert(next.clone()) {
                 return Err(endless(&call, format!(
                     "the API gave the cursor {} a second time (after {} pages): a list that loops would never end, so gatesctl stops; retry later",
@@ -164,7 +174,11 @@ impl Client {
         let mut gates = Vec::new();
         let first =
             query.apply(PathBuilder::new("api/v2/deployment_gates").query("page[size]", &PAGE_SIZE.to_string()));
-        self.each_page::<GateList>(first, "gates", MAX_GATES, |page| gates.extend(page)).await?;
+        self.each_page::<GateList>(first, "gates", MAX_GATES, |page| {
+            gates.extend(page);
+            Ok(())
+        })
+        .await?;
         Ok(gates)
     }
 
@@ -255,17 +269,31 @@ impl Client {
         self.call(Method::DELETE, &path, None).await.map(|_| ())
     }
 
+    /// Triggers an evaluation; a 429 is returned at once (the caller keeps the trigger's budget).
     pub(crate) async fn trigger_evaluation(&self, request: &wire::EvaluationRequest) -> Result<String, ApiError> {
         let body = serde_json::json!({"data": {"type": "deployment_gates_evaluation_request", "attributes": request}});
-        let doc: Document<wire::EvaluationAccepted> =
-            self.json(Method::POST, "api/v2/deployments/gates/evaluation", Some(&body)).await?;
+        let doc: Document<wire::EvaluationAccepted> = self
+            .json_with(
+                Method::POST,
+                "api/v2/deployments/gates/evaluation",
+                Some(&body),
+                super::transport::Retries::RETURN_RATE_LIMITED,
+            )
+            .await?;
         Ok(doc.data.attributes.evaluation_id)
     }
 
+    /// The result of evaluation `id`; an answer about another evaluation is an error, never
+    /// taken for this one's verdict.
     pub(crate) async fn get_evaluation(&self, id: &str) -> Result<wire::EvaluationResult, ApiError> {
         let path = PathBuilder::new("api/v2/deployments/gates/evaluation").part(id).build();
-        let doc: Document<wire::Resource<wire::EvaluationResult>> = self.json(Method::GET, &path, None).await?;
-        Ok(doc.data.attributes)
+        let doc: Document<wire::Resource<wire::EvaluationResult>> = self.json_once(Method::GET, &path, None).await?;
+        let result = doc.data.attributes;
+        if result.evaluation_id != id {
+            let kind = ApiErrorKind::OtherEvaluation { asked: id.to_string(), answered: result.evaluation_id };
+            return Err(ApiError { call: format!("GET /{path}"), kind });
+        }
+        Ok(result)
     }
 
     /// How many monitors `query` matches, and how many of those fail now: one page of one

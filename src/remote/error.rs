@@ -91,6 +91,11 @@ pub enum ApiErrorKind {
         asked: String,
         answered: String,
     },
+    /// An evaluation result that names another evaluation than the one asked for.
+    OtherEvaluation {
+        asked: String,
+        answered: String,
+    },
     /// The rate limit left no room for too long.
     RateLimited {
         waited: Duration,
@@ -142,6 +147,12 @@ impl fmt::Display for ApiErrorKind {
                 terminal(asked),
                 terminal(answered)
             ),
+            ApiErrorKind::OtherEvaluation { asked, answered } => write!(
+                f,
+                "the API answered the result of evaluation {}, not of evaluation {} that was triggered: it is not this deploy's verdict",
+                crate::escape::quoted(answered),
+                crate::escape::quoted(asked)
+            ),
             ApiErrorKind::RateLimited { waited } => write!(
                 f,
                 "gave up after {} s in which the API's rate limit let no request through (try again later or lower --parallelism)",
@@ -170,6 +181,7 @@ impl ApiError {
             ApiErrorKind::Decode(_)
             | ApiErrorKind::Redirect { .. }
             | ApiErrorKind::Contradicted { .. }
+            | ApiErrorKind::OtherEvaluation { .. }
             | ApiErrorKind::RateLimited { .. }
             | ApiErrorKind::EndlessList(_) => false,
         }

@@ -1,6 +1,8 @@
 //! The evaluation history calls: every gate evaluation, and every rule's part of one, in a
 //! window of time, read page by page with server-side filters.
 
+use std::collections::HashSet;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -182,6 +184,7 @@ fn rule_evaluation(item: &Value) -> Result<RuleEvaluation, Unreadable> {
         _ => None,
     };
     Ok(RuleEvaluation {
+        id,
         gate_evaluation_id,
         gate: a.common.gate(),
         name: a.name,
@@ -224,23 +227,54 @@ fn failures(value: &Value) -> RuleFailures {
     RuleFailures { monitors, faulty_apm_resources }
 }
 
+/// A history item's own id: no list names one twice.
+trait Listed {
+    fn id(&self) -> &str;
+}
+
+impl Listed for GateEvaluation {
+    fn id(&self) -> &str {
+        &self.evaluation_id
+    }
+}
+
+impl Listed for RuleEvaluation {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 impl Client {
     /// Every item of a history list, read or set aside: an item that does not read is named,
     /// not taken for something else.
-    async fn history<T, P: Page<Item = Result<T, Unreadable>>>(
+    async fn history<T: Listed, P: Page<Item = Result<T, Unreadable>>>(
         &self,
         endpoint: &str,
         what: &str,
         query: &HistoryQuery,
     ) -> Result<(Vec<T>, Vec<Unreadable>), ApiError> {
         let (mut read, mut unreadable) = (Vec::new(), Vec::new());
+        // An item listed twice means the pages repeat: a list that loops, whatever its cursors.
+        let mut ids: HashSet<String> = HashSet::new();
         self.each_page::<P>(query.path(endpoint), what, MAX_ITEMS, |page| {
             for item in page {
+                let id = match &item {
+                    Ok(e) => e.id(),
+                    Err(u) => &u.id,
+                };
+                if !ids.insert(id.to_string()) {
+                    return Err(format!(
+                        "the API listed {what} item {} twice (after {} items): pages that repeat would never end, so gatesctl stops; retry later",
+                        crate::escape::quoted(id),
+                        ids.len()
+                    ));
+                }
                 match item {
                     Ok(e) => read.push(e),
                     Err(u) => unreadable.push(u),
                 }
             }
+            Ok(())
         })
         .await?;
         Ok((read, unreadable))

@@ -35,6 +35,26 @@ pub struct Client {
     in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
+/// What the transport does on its own when a request fails, for callers that decide it
+/// themselves (evaluate's polls and trigger).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Retries {
+    /// Resend after a transient failure (5xx, timeout, dropped connection) when that is safe.
+    pub(crate) failures: bool,
+    /// Wait for the rate limit's reset after a 429 and resend; otherwise the 429 is returned
+    /// (the budget still learns that the window is spent).
+    pub(crate) rate_limited: bool,
+}
+
+impl Retries {
+    /// Everything safe to retry is retried here.
+    pub(crate) const ALL: Retries = Retries { failures: true, rate_limited: true };
+    /// One request per call: the caller's own loop paces the next one (one poll per interval).
+    pub(crate) const ONE_REQUEST: Retries = Retries { failures: false, rate_limited: true };
+    /// Failures retried, a 429 returned at once: the caller decides how long a 429 may last.
+    pub(crate) const RETURN_RATE_LIMITED: Retries = Retries { failures: true, rate_limited: false };
+}
+
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
     pub(crate) body: String,
@@ -114,6 +134,17 @@ impl Client {
     /// 429 or never received, and idempotent ones (everything but POST) on 5xx and timeouts.
     /// Waits for the rate-limit window to reset rather than spend a request on a sure 429.
     pub(crate) async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer, ApiError> {
+        self.call_with(method, path, body, Retries::ALL).await
+    }
+
+    /// As [`Client::call`], retrying only what `retries` allows.
+    pub(crate) async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        retries: Retries,
+    ) -> Result<Answer, ApiError> {
         let url = self.base.join(path).expect("paths are relative");
         let shown = redacted(&url);
         let call = format!("{method} /{path}");
@@ -209,7 +240,7 @@ impl Client {
                                 limited += 1;
                                 let reset = rate.map(|r| r.reset).unwrap_or(backoff(limited)).min(MAX_WAIT);
                                 self.budgets.of(&family).exhausted(reset);
-                                if limited > MAX_RATE_LIMITED {
+                                if limited > MAX_RATE_LIMITED || !retries.rate_limited {
                                     return Err(failure);
                                 }
                                 self.trace(|| {
@@ -227,7 +258,7 @@ impl Client {
                 }
             };
             attempt += 1;
-            if !retry || attempt >= ATTEMPTS {
+            if !retry || !retries.failures || attempt >= ATTEMPTS {
                 return Err(failure);
             }
             let wait = backoff(attempt);
@@ -243,8 +274,28 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<T, ApiError> {
+        self.json_with(method, path, body, Retries::ALL).await
+    }
+
+    /// One request, its transient failure returned (a 429 still waits for the reset).
+    pub(crate) async fn json_once<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<T, ApiError> {
+        self.json_with(method, path, body, Retries::ONE_REQUEST).await
+    }
+
+    pub(crate) async fn json_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        retries: Retries,
+    ) -> Result<T, ApiError> {
         let call = format!("{method} /{path}");
-        let answer = self.call(method, path, body).await?;
+        let answer = self.call_with(method, path, body, retries).await?;
         serde_json::from_str(&answer.body).map_err(|e| ApiError {
             call,
             kind: ApiErrorKind::Decode(format!("{e} (HTTP {})", answer.status.as_u16())),
@@ -255,7 +306,7 @@ impl Client {
 fn rate_headers(response: &reqwest::Response) -> Option<RateHeaders> {
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
     RateHeaders::parse(header("x-ratelimit-limit"), header("x-ratelimit-remaining"), header("x-ratelimit-reset"))
-        .map(|r| r.named(header("x-ratelimit-name")))
+        .map(|r| r.named(header("x-ratelimit-name")).with_period(header("x-ratelimit-period")))
 }
 
 /// An error with its causes, which reqwest keeps in a chain; a URL in it is shown without the

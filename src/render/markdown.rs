@@ -42,10 +42,27 @@ pub(crate) fn inline(text: &str) -> String {
 }
 
 /// Text that can neither mention (`@org/team` pings a team from a comment) nor autolink
-/// (`https://…`, `www.`): a zero-width space, written as an entity, breaks each.
+/// (`https://…`, `www.`, and GitHub's `GH-9` issue references, in any case): a zero-width
+/// space, written as an entity, breaks each.
 fn unlinked(text: &str) -> String {
     const ZWSP: &str = "&#8203;";
-    text.replace('@', &format!("@{ZWSP}")).replace("://", &format!(":{ZWSP}//")).replace("www.", &format!("www{ZWSP}."))
+    let text = text
+        .replace('@', &format!("@{ZWSP}"))
+        .replace("://", &format!(":{ZWSP}//"))
+        .replace("www.", &format!("www{ZWSP}."));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest
+        .char_indices()
+        .find(|(i, _)| rest[*i..].get(..3).is_some_and(|p| p.eq_ignore_ascii_case("gh-")))
+        .map(|(i, _)| i)
+    {
+        out.push_str(&rest[..at + 2]);
+        out.push_str(ZWSP);
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Text inside raw HTML (`<summary>`), where Markdown escapes do not apply: entities only.
@@ -216,9 +233,9 @@ impl MarkdownOptions {
             (Some(url), _, _) => Some(Details::Url(url)),
             (None, Some(run), _) => Some(Details::Url(run)),
             (None, None, Some(path)) => Some(Details::Text(format!(
-                "the job log, and in the saved plan {} (gatesctl show {})",
-                path.display(),
-                path.display()
+                "the job log, and in the saved plan {} ({})",
+                code(&path.to_string_lossy()),
+                code(&format!("gatesctl show {}", path.to_string_lossy()))
             ))),
             (None, None, None) => None,
         };

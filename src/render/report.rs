@@ -110,7 +110,7 @@ pub(crate) fn document<'a>(report: &'a Report, written: Option<&Promoted>) -> Re
         gates: &report.gates,
         unreadable: report.unreadable,
         written: written.map(|w| WrittenDocument {
-            files: w.files.iter().map(|f| f.path.display().to_string()).collect(),
+            files: w.files.iter().map(|f| f.path.to_string_lossy().into_owned()).collect(),
             promoted: w.written.iter().map(|s| subject(s, None)).collect(),
             left: w.left.iter().map(|(s, why)| subject(s, Some(why))).collect(),
         }),
@@ -349,7 +349,7 @@ pub(crate) fn render_written(written: &Promoted) -> String {
     if written.files.is_empty() {
         writeln!(out, "Nothing to write: no gate or rule is recommended for promotion.").unwrap();
     } else {
-        let files: Vec<String> = written.files.iter().map(|f| f.path.display().to_string()).collect();
+        let files: Vec<String> = written.files.iter().map(|f| crate::escape::path(&f.path)).collect();
         writeln!(
             out,
             "Wrote {} in {}: `gatesctl plan` shows the change; review it, then apply.",

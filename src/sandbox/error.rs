@@ -10,13 +10,13 @@ pub enum SandboxError {
     #[error("{path} was written by a newer gatesctl (state format {version}); upgrade gatesctl")]
     NewerState { path: String, version: i64 },
     /// A state or monitors file that cannot be read or used.
-    #[error("{path}: {detail}")]
+    #[error("{}: {detail}", crate::escape::path(.path))]
     File { path: PathBuf, detail: String },
     /// Monitors that break the sandbox's rules (no name, a priority out of range, an id twice).
     #[error("{0}")]
     Monitors(String),
     #[error("cannot listen: {0}")]
     Listen(std::io::Error),
-    #[error("cannot create {}: {source}", .path.display())]
+    #[error("cannot create {}: {source}", crate::escape::path(.path))]
     Folder { path: PathBuf, source: std::io::Error },
 }

@@ -181,6 +181,20 @@ fn inline_rules(config: &Value, drop_empty_lists: bool) -> Result<(bool, Vec<Rul
     for item in items {
         let name = item.get("name").and_then(Value::as_str).ok_or_else(|| bad("attribute \"name\" is required"))?;
         let rule_type = item.get("type").and_then(Value::as_str).unwrap_or_default();
+        // The inline schema is narrower than a stored rule's: monitor rules take a query and a
+        // duration only.
+        let allowed: &[&str] = match rule_type {
+            "faulty_deployment_detection" => &["duration", "excluded_resources", "allowed_resources"],
+            _ => &["query", "duration"],
+        };
+        if let Some(Value::Object(given)) = item.get("options") {
+            if let Some(key) = given.keys().find(|k| !allowed.contains(&k.as_str())) {
+                return Err(bad(format!(
+                    "attribute \"configuration.rules.options.{key}\" is not allowed in an inline configuration (a {rule_type} rule takes {})",
+                    allowed.join(", ")
+                )));
+            }
+        }
         let options = check_options(rule_type, item.get("options"), drop_empty_lists)?;
         let dry_run = item.get("dry_run").and_then(Value::as_bool).unwrap_or(false);
         rules.push(RuleToEvaluate {
@@ -333,11 +347,16 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
         "{}/ci/deployment-gates/evaluations?index=cdgates&query=level%3Agate+%40evaluation_id%3A{id}",
         shared.base_url
     );
+    let mut attributes = json!({
+        "dry_run": eval.dry_run, "evaluation_id": id, "evaluation_url": url, "gate_status": status, "rules": rules,
+    });
+    // An inline evaluation has no gate: the key is left out, as the service does (the official
+    // clients refuse `""` for a UUID).
+    if let Some(gate_id) = eval.gate_id {
+        attributes["gate_id"] = Value::from(gate_id);
+    }
     Ok(jsonapi(
         StatusCode::OK,
-        json!({"data": {"id": id, "type": "deployment_gates_evaluation_result_response", "attributes": {
-            "dry_run": eval.dry_run, "evaluation_id": id, "evaluation_url": url,
-            "gate_id": eval.gate_id.unwrap_or_default(), "gate_status": status, "rules": rules,
-        }}}),
+        json!({"data": {"id": id, "type": "deployment_gates_evaluation_result_response", "attributes": attributes}}),
     ))
 }

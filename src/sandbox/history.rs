@@ -99,8 +99,9 @@ fn status(finished_at: &Option<String>, outcome: &str) -> (Value, &'static str) 
 
 fn gate_attributes(e: &super::store::StoredEvaluation) -> serde_json::Map<String, Value> {
     let (finished_at, status) = status(&e.finished_at, &e.status);
+    // Whole seconds: the official clients read an integer.
     let duration = match (time::parse_rfc3339(&e.started_at), finished_at.as_str().map(time::parse_rfc3339)) {
-        (Ok(started), Some(Ok(finished))) => Value::from((finished - started) as f64 / 1000.0),
+        (Ok(started), Some(Ok(finished))) => Value::from((finished - started + 500).max(0) / 1000),
         _ => Value::Null,
     };
     let Value::Object(map) = json!({
@@ -150,8 +151,9 @@ const GATE_FILTERS: [(&str, &str, bool); 7] = [
     ("gate_id", "e.gate_id", false),
 ];
 
-const RULE_FILTERS: [(&str, &str, bool); 11] = [
+const RULE_FILTERS: [(&str, &str, bool); 12] = [
     ("service", "e.service", false),
+    ("name", "r.name", false),
     ("env", "e.env", false),
     ("identifier", "e.identifier", false),
     ("version", "e.version", false),
@@ -163,6 +165,23 @@ const RULE_FILTERS: [(&str, &str, bool); 11] = [
     ("dry_run", "r.dry_run", true),
     ("gate_dry_run", "e.dry_run", true),
 ];
+
+/// A rule's options as the history shows them: `monitor_ids` as bare id strings, without
+/// their groups, as the service writes them.
+fn as_evaluated(options: &Value) -> Value {
+    let mut shown = options.clone();
+    if let Some(ids) = shown.get_mut("monitor_ids").and_then(Value::as_array_mut) {
+        for id in ids.iter_mut() {
+            if let Some(bare) = id.get("id").cloned() {
+                *id = match bare {
+                    Value::Number(n) => Value::from(n.to_string()),
+                    other => other,
+                };
+            }
+        }
+    }
+    shown
+}
 
 pub(super) async fn gates(State(shared): State<Arc<Shared>>, Query(query): Query<Vec<(String, String)>>) -> Reply {
     let (items, meta) = read(&shared, &query, &GATE_FILTERS, history::list_evaluations).await?;
@@ -188,7 +207,7 @@ pub(super) async fn rules(State(shared): State<Arc<Shared>>, Query(query): Query
             attributes.insert("rule_id".into(), json!(rule.rule_id));
             attributes.insert("name".into(), Value::from(rule.name.clone()));
             attributes.insert("type".into(), Value::from(rule.rule_type.clone()));
-            attributes.insert("configuration".into(), rule.configuration.clone());
+            attributes.insert("configuration".into(), as_evaluated(&rule.configuration));
             attributes.insert("failures".into(), rule.failures.clone());
             // A rule's real result, in dry run too; nothing while the gate is in progress.
             let (rule_status, reason) = if status == "in_progress" {

@@ -235,3 +235,180 @@ fn jit_mode_sends_the_declared_rules_inline() {
     assert!(undeclared.stderr.contains("gate search/qa/default is not declared"), "{undeclared:?}");
     assert!(undeclared.stderr.contains("search/production/default"), "names the declared ones: {undeclared:?}");
 }
+
+fn proxied(
+    sandbox: &TestSandbox,
+    decide: impl Fn(&crate::common::Seen) -> crate::common::Reply + Send + Sync + 'static,
+) -> crate::common::Proxy {
+    crate::common::Proxy::start(sandbox, &sandbox.url, decide)
+}
+
+fn is_trigger(seen: &crate::common::Seen) -> bool {
+    seen.method == "POST" && seen.path == "/api/v2/deployments/gates/evaluation"
+}
+
+fn is_poll(seen: &crate::common::Seen) -> bool {
+    seen.method == "GET" && seen.path.starts_with("/api/v2/deployments/gates/evaluation/")
+}
+
+fn rate_limited(reset: &str) -> crate::common::Reply {
+    crate::common::Reply::Answer {
+        status: 429,
+        headers: vec![
+            ("x-ratelimit-limit", "1".into()),
+            ("x-ratelimit-period", reset.into()),
+            ("x-ratelimit-remaining", "0".into()),
+            ("x-ratelimit-reset", reset.into()),
+            ("x-ratelimit-name", "deployments_gates_evaluation".into()),
+        ],
+        body: r#"{"errors":["Too many requests"]}"#.into(),
+    }
+}
+
+#[test]
+fn a_result_about_another_evaluation_is_not_the_verdict() {
+    let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
+    let proxy = proxied(&sandbox, |seen| {
+        if is_poll(seen) {
+            crate::common::Reply::Edit(Box::new(|doc| {
+                doc["data"]["attributes"]["evaluation_id"] = "00000000-0000-0000-0000-000000000000".into();
+                doc["data"]["attributes"]["gate_status"] = "pass".into();
+            }))
+        } else {
+            crate::common::Reply::Forward
+        }
+    });
+    // Search's latency monitor is in ALERT: a forged `pass` of another evaluation must not pass it.
+    let run = proxy.gatesctl(
+        dir.path(),
+        &["evaluate", "--service", "search", "--env", "production", "--interval", "50ms", "--timeout", "20s"],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("not of evaluation"), "{run:?}");
+    assert!(!run.stdout.contains("PASS"), "{run:?}");
+}
+
+#[test]
+fn after_rate_limited_triggers_answers_without_headers_do_not_hold_the_wait_shut() {
+    let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
+    let triggers = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let proxy = {
+        let triggers = std::sync::Arc::clone(&triggers);
+        proxied(&sandbox, move |seen| {
+            if is_trigger(seen) && triggers.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+                rate_limited("1")
+            } else {
+                // The sandbox itself sends no rate-limit headers.
+                crate::common::Reply::Forward
+            }
+        })
+    };
+    let run = proxy.gatesctl(
+        dir.path(),
+        &[
+            "evaluate",
+            "--service",
+            "checkout",
+            "--env",
+            "production",
+            "--version",
+            "v1",
+            "--interval",
+            "200ms",
+            "--timeout",
+            "30s",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains("SKIPPED"), "a real verdict, not the timeout's fail-open: {run:?}");
+    assert!(run.stdout.contains("PASS"), "{run:?}");
+    assert!(proxy.seen().iter().filter(|s| is_poll(s)).count() >= 1);
+}
+
+#[test]
+fn polls_answered_503_are_one_request_per_interval() {
+    let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
+    let proxy = proxied(&sandbox, |seen| {
+        if is_poll(seen) {
+            crate::common::Reply::Answer {
+                status: 503,
+                headers: vec![("content-type", "application/json".into())],
+                body: r#"{"errors":[{"status":"503","title":"Service Unavailable","detail":"down"}]}"#.into(),
+            }
+        } else {
+            crate::common::Reply::Forward
+        }
+    });
+    let run = proxy.gatesctl(
+        dir.path(),
+        &[
+            "evaluate",
+            "--service",
+            "checkout",
+            "--env",
+            "production",
+            "--version",
+            "v1",
+            "--interval",
+            "1s",
+            "--timeout",
+            "5s",
+        ],
+    );
+    assert_eq!(run.code, 0, "no verdict: fail-open {run:?}");
+    assert!(run.stderr.contains("SKIPPED"), "{run:?}");
+    let polls = proxy.seen().iter().filter(|s| is_poll(s)).count();
+    // Polls at 0, 1, … 5 s: one per interval, and the last at the deadline.
+    assert!((4..=7).contains(&polls), "{polls} polls in 5 s at a 1 s interval: {run:?}");
+}
+
+#[test]
+fn a_trigger_refused_by_the_rate_limit_for_the_whole_budget_fails_as_in_datadog_ci() {
+    let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
+    let proxy =
+        proxied(&sandbox, |seen| if is_trigger(seen) { rate_limited("1") } else { crate::common::Reply::Forward });
+    let args = [
+        "evaluate",
+        "--service",
+        "checkout",
+        "--env",
+        "production",
+        "--version",
+        "v1",
+        "--interval",
+        "200ms",
+        "--timeout",
+        "3s",
+    ];
+    let run = proxy.gatesctl(dir.path(), &args);
+    assert_eq!(run.code, 1, "refused, not skipped: {run:?}");
+    assert!(run.stderr.contains("rate limit (HTTP 429) refused the trigger for the whole trigger budget"), "{run:?}");
+    assert!(!run.stderr.contains("SKIPPED"), "{run:?}");
+    let detailed = proxy.gatesctl(dir.path(), &[&args[..], &["--detailed-exitcode"]].concat());
+    assert_eq!(detailed.code, 3, "{detailed:?}");
+    // Each trigger waited for the window's reset: a handful, not a storm.
+    let triggers = proxy.seen().iter().filter(|s| is_trigger(s)).count();
+    assert!(triggers <= 12, "{triggers} triggers");
+}
+
+#[test]
+fn a_poll_answered_429_waits_for_the_reset_and_gives_the_real_verdict() {
+    let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
+    let polls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let proxy = {
+        let polls = std::sync::Arc::clone(&polls);
+        proxied(&sandbox, move |seen| {
+            if is_poll(seen) && polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                rate_limited("1")
+            } else {
+                crate::common::Reply::Forward
+            }
+        })
+    };
+    let run = proxy.gatesctl(
+        dir.path(),
+        &["evaluate", "--service", "search", "--env", "production", "--interval", "100ms", "--timeout", "30s"],
+    );
+    assert_eq!(run.code, 1, "the gate's own verdict, fail: {run:?}");
+    assert!(run.stdout.contains("One or more monitors in ALERT state"), "{run:?}");
+}

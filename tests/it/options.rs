@@ -390,7 +390,7 @@ dry_run = true
 }
 
 #[test]
-fn evaluate_sends_every_option_inline_from_a_file_or_a_datadog_ci_config() {
+fn evaluate_sends_inline_only_what_the_api_inline_configuration_takes() {
     // Monitor 1201 of the example organisation is in ALERT.
     let dir = tempfile::tempdir().unwrap();
     write(
@@ -406,28 +406,123 @@ env = "production"
   name = "Latency by id"
   type = "monitor"
   monitor_ids = [{ id = 1201 }]
-  warmup = 0
+
+[[gates]]
+service = "search"
+env = "staging"
+
+  [[gates.rules]]
+  name = "Latency"
+  type = "monitor"
+  query = "service:search"
+  duration = 60
 "#,
     );
     let sandbox = TestSandbox::start(dir.path());
-    let evaluate = |extra: &[&str]| {
-        let args = [&["evaluate", "--service", "search", "--env", "production", "--interval", "50ms"], extra].concat();
+    let evaluate = |env: &str, extra: &[&str]| {
+        let args = [&["evaluate", "--service", "search", "--env", env, "--interval", "50ms"], extra].concat();
         sandbox.gatesctl(dir.path(), &args)
     };
-    let jit = evaluate(&["--jit"]);
+    // The API's inline rules take a query and a duration: monitor_ids is refused before any request.
+    let jit = evaluate("production", &["--jit"]);
+    assert_eq!(jit.code, 1, "{jit:?}");
+    assert!(
+        jit.stderr.contains("uses `monitor_ids`, which the API's inline (just-in-time) configuration does not take"),
+        "{jit:?}"
+    );
+    assert!(sandbox.mutations().is_empty(), "nothing was sent: {:?}", sandbox.mutations());
+    // A query rule goes inline and gets its verdict.
+    let jit = evaluate("staging", &["--jit"]);
     assert_eq!(jit.code, 1, "{jit:?}");
     assert!(jit.stdout.contains("One or more monitors in ALERT state"), "{jit:?}");
 
-    // datadog-ci's file: a rule in dry run (its `dryRun`) reports the failure and passes.
-    let config = json!({"dryRun": false, "rules": [
+    // datadog-ci's file: the same check; a query rule in dry run (its `dryRun`) reports the
+    // failure and passes.
+    let refused = json!({"dryRun": false, "rules": [
         {"name": "Latency by id", "type": "monitor", "dryRun": true, "options": {"monitor_ids": [{"id": "1201", "groups": []}]}},
-        {"name": "Nothing", "type": "monitor", "dryRun": false, "options": {"query": "service:nobody", "fail_on_no_groups_found": false}},
+    ]});
+    write(dir.path(), "refused.json", &refused.to_string());
+    let run = evaluate("production", &["--config", "refused.json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("uses `monitor_ids`"), "{run:?}");
+    let config = json!({"dryRun": false, "rules": [
+        {"name": "Latency", "type": "monitor", "dryRun": true, "options": {"query": "service:search"}},
+        {"name": "Nothing", "type": "monitor", "dryRun": false, "options": {"query": "service:nobody"}},
     ]});
     write(dir.path(), "config.json", &config.to_string());
-    let run = evaluate(&["--config", "config.json", "--format", "json"]);
+    let run = evaluate("production", &["--config", "config.json", "--format", "json"]);
     assert_eq!(run.code, 0, "{run:?}");
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["rules"][0]["status"], "fail", "{doc}");
     assert_eq!(doc["rules"][0]["dry_run"], true, "{doc}");
     assert_eq!(doc["rules"][1]["status"], "pass", "{doc}");
+
+    // The sandbox answers 400 to what the API's schema refuses inline, as the service does.
+    let http = crate::common::Http::new(&sandbox);
+    for options in [
+        json!({"monitor_ids": [{"id": "1201"}]}),
+        json!({"query": "x", "warmup": 60}),
+        json!({"query": "x", "fail_on_no_data": false}),
+    ] {
+        let body = json!({"data": {"type": "deployment_gates_evaluation_request", "attributes": {
+            "service": "search", "env": "production",
+            "configuration": {"rules": [{"name": "r", "type": "monitor", "options": options}]},
+        }}});
+        let (status, answer) = http.post("/api/v2/deployments/gates/evaluation", body);
+        assert_eq!(status, 400, "{options}: {answer}");
+        assert!(
+            answer["errors"][0]["detail"].as_str().unwrap().contains("is not allowed in an inline configuration"),
+            "{answer}"
+        );
+    }
+}
+
+#[test]
+fn unknown_options_round_trip_exactly_through_import_and_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "gates.toml",
+        "version = 1\n[[gates]]\nservice = \"checkout\"\nenv = \"production\"\n  [[gates.rules]]\n  name = \"Canary\"\n  type = \"faulty_deployment_detection\"\n  duration = 900\n",
+    );
+    let sandbox = TestSandbox::start(dir.path());
+    run_ok(&sandbox, dir.path(), &["apply", "--auto-approve"]);
+    // Options of tomorrow's API, set in the UI: a null, an integer beyond 64 bits, a decimal
+    // beyond a double, and an object that looks like gatesctl's own spelling of such values.
+    let http = Http::new(&sandbox);
+    let ids = http.rule_path("checkout", "Canary");
+    let options: Value = serde_json::from_str(
+        r#"{"duration": 900, "nothing": null, "big": 18446744073709551617, "precise": 0.10000000000000000555111512312578271,
+            "lookalike": {"$json": "1"}, "fine": {"list": [1, 2.5, "x"]}}"#,
+    )
+    .unwrap();
+    assert_eq!(http.put_rule(&ids, "Canary", options), 200);
+    let exact = |text: &str| {
+        for expected in ["18446744073709551617", "0.10000000000000000555111512312578271", "\"nothing\":null"] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
+    };
+    exact(&stored_options(&sandbox, "checkout", "Canary").to_string());
+
+    for (format, file) in [("toml", "imported.toml"), ("yaml", "imported.yaml")] {
+        let import = run_ok(&sandbox, dir.path(), &["import", "--format", format, "-o", file]);
+        assert!(import.stderr.contains("has options gatesctl does not model"), "{import:?}");
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        assert!(text.contains("18446744073709551617") && !text.contains("18446744073709552000"), "{text}");
+        settled(&sandbox, dir.path(), file);
+        let drift = sandbox.gatesctl(dir.path(), &["drift", "-f", file]);
+        assert_eq!(drift.code, 0, "{drift:?}");
+        // A change of a known option sends the unknown ones back exactly as they were.
+        std::fs::write(dir.path().join(file), text.replace("900", "1200")).unwrap();
+        run_ok(&sandbox, dir.path(), &["apply", "--auto-approve", "-f", file]);
+        let stored = stored_options(&sandbox, "checkout", "Canary");
+        assert_eq!(stored["duration"], 1200, "{stored}");
+        exact(&stored.to_string());
+        assert_eq!(stored["lookalike"], json!({"$json": "1"}), "an object of the API stays an object");
+        assert_eq!(stored["fine"], json!({"list": [1, 2.5, "x"]}));
+        assert_eq!(
+            http.put_rule(&ids, "Canary", serde_json::from_str(&stored.to_string().replace("1200", "900")).unwrap()),
+            200
+        );
+    }
 }

@@ -448,3 +448,42 @@ fn write_changes_exactly_the_promoted_lines_of_a_yaml_file() {
         .replace("dry_run: true    # new", "dry_run: false    # new");
     writes_exactly_the_promotions("gates.yaml", GATES_YAML, &expected);
 }
+
+#[test]
+fn write_refuses_a_file_someone_changed_while_the_report_was_made() {
+    let (dir, sandbox) = seeded("gates.toml", GATES_TOML, history());
+    run_ok(&sandbox, dir.path(), &["apply", "--auto-approve"]);
+    // A colleague saves the file while gatesctl reads the history.
+    let path = dir.path().join("gates.toml");
+    let theirs = GATES_TOML.replace("# Gates of the shop team.", "# Gates of the shop team (and a colleague's edit).");
+    let proxy = {
+        let (path, theirs) = (path.clone(), theirs.clone());
+        crate::common::Proxy::start(&sandbox, &sandbox.url, move |seen| {
+            if seen.path.contains("/evaluations") {
+                std::fs::write(&path, &theirs).unwrap();
+            }
+            crate::common::Reply::Forward
+        })
+    };
+    let run = proxy.gatesctl(dir.path(), &["report", "--write"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("gates.toml changed on disk while the report was made; nothing was written"),
+        "{run:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), theirs, "the colleague's edit is kept");
+}
+
+#[test]
+fn write_keeps_a_byte_order_mark_and_crlf() {
+    let text = format!("\u{feff}{}", GATES_TOML.replace('\n', "\r\n"));
+    let (dir, sandbox) = seeded("gates.toml", &text, history());
+    run_ok(&sandbox, dir.path(), &["apply", "--auto-approve"]);
+    let run = run_ok(&sandbox, dir.path(), &["report", "--write"]);
+    assert!(run.stderr.contains("Wrote 1 gate and 1 rule in gates.toml"), "{run:?}");
+    let written = std::fs::read(dir.path().join("gates.toml")).unwrap();
+    let expected = text
+        .replace("dry_run = true          # watching it first", "dry_run = false          # watching it first")
+        .replace("dry_run = true   # new", "dry_run = false   # new");
+    assert_eq!(String::from_utf8(written).unwrap(), expected, "the mark and the line ends are kept");
+}

@@ -425,3 +425,103 @@ fn the_sandbox_command_refuses_other_addresses_than_loopback() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("listens on loopback only"), "{run:?}");
 }
+
+#[test]
+#[cfg(unix)]
+fn the_state_is_never_created_through_a_planted_link() {
+    use crate::common::{gatesctl, write, SMALL};
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    std::fs::create_dir(dir.path().join(".gatesctl")).unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let target = elsewhere.join("owned.db");
+    let state = dir.path().join(".gatesctl/sandbox.db");
+    std::os::unix::fs::symlink(&target, &state).unwrap();
+    // Given to another user when the test may (as root); dangling either way.
+    let path = std::ffi::CString::new(state.to_str().unwrap()).unwrap();
+    // SAFETY: lchown only changes the owner of the link just created.
+    let foreign = unsafe { libc::lchown(path.as_ptr(), 65534, 65534) } == 0;
+    let run = gatesctl(dir.path(), &["--sandbox", "plan", "--no-monitor-check"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("cannot open the sandbox state .gatesctl/sandbox.db: it is a symbolic link to nothing"),
+        "{run:?}"
+    );
+    assert!(!target.exists(), "nothing was created where the link points");
+    // A link to an existing file is refused too when it belongs to someone else.
+    std::fs::write(&target, b"").unwrap();
+    if foreign {
+        let run = gatesctl(dir.path(), &["--sandbox", "plan", "--no-monitor-check"], &[]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains("symbolic link owned by another user"), "{run:?}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"", "nothing was written through it");
+    } else {
+        eprintln!("skipped the foreign-owner half: giving a link to another user needs root");
+    }
+    // The journal beside the state is checked as well.
+    std::fs::remove_file(&state).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("wal"), dir.path().join(".gatesctl/sandbox.db-wal")).unwrap();
+    let run = gatesctl(dir.path(), &["--sandbox", "plan", "--no-monitor-check"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("sandbox.db-wal: it is a symbolic link to nothing"), "{run:?}");
+    assert!(!elsewhere.join("wal").exists());
+}
+
+/// What the official clients (datadog-api-client 2.62.0) read: integers where they type
+/// integers, id strings where they type strings, and no `""` where they expect a UUID.
+#[test]
+fn history_and_results_read_as_the_official_clients_type_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    let http = Http::new(&sandbox);
+    let (status, gate) = http.post("/api/v2/deployment_gates", gate_body("checkout"));
+    assert_eq!(status, 200, "{gate}");
+    let gate_id = gate["data"]["id"].as_str().unwrap().to_string();
+    for (name, options) in [
+        ("By id", json!({"monitor_ids": [{"id": "1001", "groups": ["region:eu"]}, {"id": "1002", "groups": []}]})),
+        ("By query", json!({"query": "service:checkout"})),
+    ] {
+        let body = json!({"data": {"type": "deployment_rule", "attributes": {"name": name, "type": "monitor", "options": options}}});
+        assert_eq!(http.post(&format!("/api/v2/deployment_gates/{gate_id}/rules"), body).0, 200);
+    }
+    let trigger = |configuration: Option<Value>| {
+        let mut attributes = json!({"service": "checkout", "env": "prod"});
+        if let Some(c) = configuration {
+            attributes["configuration"] = c;
+        }
+        let (status, body) = http.post(
+            "/api/v2/deployments/gates/evaluation",
+            json!({"data": {"type": "deployment_gates_evaluation_request", "attributes": attributes}}),
+        );
+        assert_eq!(status, 202, "{body}");
+        body["data"]["attributes"]["evaluation_id"].as_str().unwrap().to_string()
+    };
+    let stored = trigger(None);
+    let inline = trigger(Some(json!({"rules": [{"name": "Inline", "type": "monitor", "options": {"query": "x"}}]})));
+    // An inline evaluation has no gate: `gate_id` is left out, not "".
+    let (_, result) = http.get(&format!("/api/v2/deployments/gates/evaluation/{inline}"));
+    assert!(result["data"]["attributes"].get("gate_id").is_none(), "{result}");
+    let (_, result) = http.get(&format!("/api/v2/deployments/gates/evaluation/{stored}"));
+    assert_eq!(result["data"]["attributes"]["gate_id"], json!(gate_id), "{result}");
+
+    let (status, gates) = http.get("/api/v2/deployment_gates/evaluations");
+    assert_eq!(status, 200, "{gates}");
+    for item in gates["data"].as_array().unwrap() {
+        let d = &item["attributes"]["duration_seconds"];
+        assert!(d.is_null() || d.is_i64(), "an integer, or null while in progress: {item}");
+    }
+    // filter[name] is repeatable and ORed.
+    let (status, rules) = http.get("/api/v2/deployment_gates/evaluations/rules?filter%5Bname%5D=By%20id");
+    assert_eq!(status, 200, "{rules}");
+    let items = rules["data"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{rules}");
+    assert_eq!(items[0]["attributes"]["configuration"]["monitor_ids"], json!(["1001", "1002"]), "bare id strings");
+    let (_, both) =
+        http.get("/api/v2/deployment_gates/evaluations/rules?filter%5Bname%5D=By%20id&filter%5Bname%5D=Inline");
+    assert_eq!(both["data"].as_array().unwrap().len(), 2, "{both}");
+    for item in both["data"].as_array().unwrap() {
+        let d = &item["attributes"]["duration_seconds"];
+        assert!(d.is_null() || d.is_i64(), "{item}");
+    }
+}

@@ -193,7 +193,19 @@ impl Database {
         if let Some(dir) = path.and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| SandboxError::Folder { path: dir.to_path_buf(), source })?;
         }
-        let shown = path.map_or("memory".to_string(), |p| p.display().to_string());
+        let shown = path.map_or("memory".to_string(), crate::escape::path);
+        // SQLite writes the state and its journals wherever their names lead: never through a
+        // link planted there.
+        if let Some(path) = path {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut name = path.as_os_str().to_owned();
+                name.push(suffix);
+                let file = std::path::PathBuf::from(name);
+                crate::output::refuse_foreign_link(&file).map_err(|e| {
+                    SandboxError::State(format!("cannot open the sandbox state {}: {e}", crate::escape::path(&file)))
+                })?;
+            }
+        }
         let fail = |e: rusqlite::Error| SandboxError::State(format!("cannot open the sandbox state {shown}: {e}"));
         let mut conn = open(path).map_err(fail)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
