@@ -21,10 +21,11 @@ pub(super) const LEGACY_SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
 #[derive(Debug, Args)]
 pub(super) struct GlobalArgs {
     /// When to colour output
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    // Listed last in every command's help, after the command's own flags.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, display_order = 900)]
     pub(super) color: ColorChoice,
     /// Trace HTTP requests on stderr (keys are redacted)
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, display_order = 901)]
     pub(super) verbose: bool,
 }
 

@@ -84,6 +84,21 @@ impl Progress {
         }
     }
 
+    /// The status line's text; in CI, a line every few seconds, and at each `milestone` (a
+    /// read begun or ended).
+    pub(super) fn throttled(&self, text: String, milestone: bool) {
+        match &self.bar {
+            Some(bar) => bar.set_message(text),
+            None => {
+                let mut ci = self.ci.lock().unwrap();
+                if milestone || ci.1.is_none_or(|at| at.elapsed() >= CI_EVERY) {
+                    ci.1 = Some(Instant::now());
+                    errln!("{text}");
+                }
+            }
+        }
+    }
+
     /// A line for stdout, printed above the live display.
     pub(super) fn stdout_line(&self, line: &str) {
         let print = || output::out(&format!("{line}\n"));

@@ -1,9 +1,11 @@
 use std::io::IsTerminal;
+use std::sync::Mutex;
 
 use clap::Args;
 
 use super::progress::Progress;
 use super::{parse_duration, Context, PlanFlags};
+use crate::config::wire::ReportSpec;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{err, out};
@@ -16,13 +18,28 @@ pub(super) struct ReportArgs {
     /// How far back to read: 14d, 2w, 36h (the API serves at most 30 days)
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
     since: std::time::Duration,
-    /// Evaluations a gate or rule in dry run needs in the window to be judged
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    min_evaluations: usize,
+    /// Evaluations a gate or rule in dry run needs, counted under today's configuration with
+    /// rule results [default: the files' [report], else 10]
+    #[arg(long, value_name = "N", value_parser = threshold("min_evaluations"))]
+    min_evaluations: Option<u32>,
+    /// Distinct days those evaluations must fall on [default: the files' [report], else 5]
+    #[arg(long, value_name = "N", value_parser = threshold("min_days"))]
+    min_days: Option<u32>,
+    /// Distinct versions they must have deployed; 0 for unversioned deploys [default: the
+    /// files' [report], else 3]
+    #[arg(long, value_name = "N", value_parser = threshold("min_versions"))]
+    min_versions: Option<u32>,
+    /// The newest evaluations that must all have passed [default: the files' [report], else 3]
+    #[arg(long, value_name = "N", value_parser = threshold("clean_streak"))]
+    clean_streak: Option<u32>,
     /// The share of its evaluations, in percent, a gate or rule may have blocked and still be
-    /// promoted
-    #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
-    max_block_percent: u32,
+    /// promoted [default: the files' [report], else 0]
+    #[arg(long, value_name = "PERCENT", value_parser = threshold("max_block_percent"))]
+    max_block_percent: Option<u32>,
+    /// Do not check that monitor rules watch something (a rule watching nothing is never
+    /// promoted; without the check it is judged on its history alone)
+    #[arg(long)]
+    no_monitor_check: bool,
     /// Switch the gates and rules recommended for promotion to enforcing in the files,
     /// keeping every comment
     #[arg(long)]
@@ -36,24 +53,77 @@ pub(super) struct ReportArgs {
     comment_limit: usize,
 }
 
+/// A threshold flag, in the range a `[report]` table takes.
+fn threshold(key: &'static str) -> impl Fn(&str) -> Result<u32, String> + Clone {
+    move |text: &str| {
+        let (_, min, max) = ReportSpec::RANGES.into_iter().find(|(k, _, _)| *k == key).expect("a known key");
+        match text.trim().parse::<u32>() {
+            Ok(0) if key == "min_evaluations" => {
+                Err("a recommendation needs evidence: give 1 or more (10 by default)".into())
+            }
+            Ok(v) if (min..=max).contains(&v) => Ok(v),
+            _ => Err(format!("expected a whole number from {min} to {max}")),
+        }
+    }
+}
+
+impl ReportArgs {
+    fn thresholds(&self) -> ReportSpec {
+        ReportSpec {
+            min_evaluations: self.min_evaluations,
+            min_days: self.min_days,
+            min_versions: self.min_versions,
+            clean_streak: self.clean_streak,
+            max_block_percent: self.max_block_percent,
+        }
+    }
+}
+
 pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     if args.write && args.flags.files.reads_stdin() {
         return Err(Error::Usage("--write changes the files in place, and standard input is not a file: write the configuration to a file first".into()));
     }
     let desired = args.flags.files.load()?;
     let gates = ops::report::covered(&desired, &args.flags.targets)?;
-    let settings =
-        ops::report::settings(args.since, crate::model::time::now_ms(), args.min_evaluations, args.max_block_percent)?;
+    let settings = ops::report::settings(args.since, crate::model::time::now_ms(), args.thresholds())?;
     let connection = ctx.connect(&args.flags.connect).await?;
-    let (history, unreadable) = {
+    let client = connection.client.limited_to(args.flags.parallelism);
+    let ((history, unreadable), check) = {
         let progress = Progress::status(std::io::stderr().is_terminal());
-        let shown = |read: usize| {
-            progress.message(format!(
+        let seen = Mutex::new((0, None::<(usize, usize)>));
+        let show = |read: Option<usize>, checked: Option<(usize, usize)>| {
+            let mut s = seen.lock().unwrap();
+            if let Some(read) = read {
+                s.0 = read;
+            }
+            // The check's start and end are worth a line in CI; the steps between are not.
+            let milestone = checked.is_some_and(|(done, total)| done == 0 || done == total);
+            if checked.is_some() {
+                s.1 = checked;
+            }
+            let mut text = format!(
                 "reading evaluation history: {}",
-                crate::output::plural(read, "gate evaluation", "gate evaluations")
-            ))
+                crate::output::plural(s.0, "gate evaluation", "gate evaluations")
+            );
+            if let Some((done, total)) = s.1 {
+                text.push_str(&format!(" · monitor check {done}/{total}"));
+            }
+            progress.throttled(text, milestone);
         };
-        ops::report::read_history(&connection.client, &gates, &settings, args.flags.parallelism, &shown).await?
+        let on_read = |n| show(Some(n), None);
+        let read = ops::report::read_history(&client, &gates, &settings, args.flags.parallelism, &on_read);
+        let check = async {
+            if args.no_monitor_check {
+                None
+            } else {
+                Some(
+                    ops::monitors::check(&client, &desired, args.flags.parallelism, &|d, t| show(None, Some((d, t))))
+                        .await,
+                )
+            }
+        };
+        let (history, check) = tokio::join!(read, check);
+        (history?, check)
     };
     for item in unreadable.iter().take(5) {
         crate::output::errln!(
@@ -62,7 +132,17 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
             crate::escape::terminal(&item.why)
         );
     }
-    let judged = crate::report::build(&desired, &gates, &history, &settings);
+    let unchecked = match &check {
+        None => Some("monitor rules were not checked for watching nothing (--no-monitor-check)".to_string()),
+        Some(check) => check.unchecked.clone(),
+    };
+    if let Some(check) = &check {
+        if let Some(why) = &check.unchecked {
+            crate::output::errln!("warning: {why}");
+        }
+    }
+    let findings = crate::report::Findings { watching_nothing: check.as_ref().map(|c| &c.watching_nothing), unchecked };
+    let judged = crate::report::build(&desired, &gates, &history, &settings, &findings);
     let written = if args.write { Some(ops::report::write(&desired, &judged)?) } else { None };
     out(&match args.format {
         Format::Text => report::render_text(&judged, ctx.stdout_palette()),
@@ -70,7 +150,7 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
         Format::Json => report::render_json(&judged, written.as_ref()),
     });
     if let Some(written) = &written {
-        err(&report::render_written(written));
+        err(&report::render_written(written, &judged));
     }
     Ok(ExitStatus::Success)
 }

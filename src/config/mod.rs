@@ -26,6 +26,8 @@ pub struct DesiredGate {
     pub(crate) key: GateKey,
     pub dry_run: bool,
     pub rules: BTreeMap<String, Rule>,
+    /// What `report` asks before recommending to enforce it (the files' thresholds).
+    pub(crate) report: wire::ReportSpec,
 }
 
 /// Everything the files declare, merged and keyed for the plan.
@@ -389,9 +391,10 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
                     });
                 }
             }
-            state
-                .gates
-                .insert(gate.key.clone(), DesiredGate { key: gate.key, dry_run: gate.dry_run, rules: gate.rules });
+            state.gates.insert(
+                gate.key.clone(),
+                DesiredGate { key: gate.key, dry_run: gate.dry_run, rules: gate.rules, report: gate.report },
+            );
         }
     }
 

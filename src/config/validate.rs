@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::checker::{Checker, Table};
 use super::diagnostic::{Code, ConfigDiagnostic};
 use super::source::{Node, SourceFile, Span, Value};
-use super::wire::{field_names, rule_keys, DefaultsSpec, FileSpec, GateSpec, ManageSpec, SafetySpec};
+use super::wire::{field_names, rule_keys, DefaultsSpec, FileSpec, GateSpec, ManageSpec, ReportSpec, SafetySpec};
 use super::DryRunSpans;
 use crate::model::options::{self, OptionName, Place, Problem, ProblemKind, Step, Unknown, View, EXTRA_OPTIONS};
 use crate::model::{
@@ -20,6 +20,8 @@ pub(crate) struct DeclaredGate {
     pub(crate) key: GateKey,
     pub(crate) dry_run: bool,
     pub(crate) rules: BTreeMap<String, Rule>,
+    /// What `report` asks of it: its own `report` table over the file's `[report]`.
+    pub(crate) report: ReportSpec,
     /// The span that names the gate (its `service` value), for duplicate reports.
     pub(crate) span: Span,
     /// Where what each monitor rule watches is written, by rule name: its query, or each
@@ -188,6 +190,7 @@ impl<'a> Checker<'a> {
         if let Some((_, node)) = top.get("safety") {
             outcome.safety = self.safety(node);
         }
+        let report = top.get("report").and_then(|(_, node)| self.report(node, "[report]")).unwrap_or_default();
 
         // Duplicates, within this file and across files, are found where files are merged.
         if let Some((_, node)) = top.get("gates") {
@@ -196,7 +199,7 @@ impl<'a> Checker<'a> {
                 return outcome;
             };
             for (index, item) in items.iter().enumerate() {
-                outcome.gates.extend(self.gate(item, index, default_dry_run));
+                outcome.gates.extend(self.gate(item, index, default_dry_run, report));
             }
         }
         outcome
@@ -284,6 +287,29 @@ impl<'a> Checker<'a> {
         Some(safety)
     }
 
+    /// A `[report]` table (or a gate's `report`): whole numbers, each in its range.
+    fn report(&mut self, node: &Node<'_>, what: &str) -> Option<ReportSpec> {
+        let table = self.table(node, what, field_names::<ReportSpec>())?;
+        let mut report = ReportSpec::default();
+        for (key, min, max) in ReportSpec::RANGES {
+            let Some((_, n)) = table.get(key) else { continue };
+            match n.value {
+                Value::Int(v) if (i64::from(min)..=i64::from(max)).contains(&v) => report.set(key, v as u32),
+                Value::Int(v) => self.error(
+                    Code::OutOfRange,
+                    n.span.clone(),
+                    format!("{v} is out of range"),
+                    format!("`{key}` of {what} must be between {min} and {max}"),
+                    (key == "min_evaluations" && v < 1).then(|| {
+                        "a recommendation needs evidence: at least one evaluation (10 by default)".to_string()
+                    }),
+                ),
+                _ => self.wrong_type(n, &format!("`{key}` of {what}"), "a whole number"),
+            }
+        }
+        Some(report)
+    }
+
     /// The envs a gate declares: `env`, or each entry of `envs` with its span.
     fn envs(&mut self, table: &Table<'_>, what: &str) -> Option<Vec<(String, Span)>> {
         match (table.get("env"), table.get("envs")) {
@@ -340,7 +366,13 @@ impl<'a> Checker<'a> {
     }
 
     /// One gate, or one per entry of `envs`.
-    fn gate(&mut self, node: &Node<'_>, index: usize, default_dry_run: bool) -> Vec<DeclaredGate> {
+    fn gate(
+        &mut self,
+        node: &Node<'_>,
+        index: usize,
+        default_dry_run: bool,
+        file_report: ReportSpec,
+    ) -> Vec<DeclaredGate> {
         let numbered = format!("gate #{}", index + 1);
         let Some(table) = self.table(node, &numbered, field_names::<GateSpec>()) else { return Vec::new() };
         let service = self.required_string(&table, "service", &numbered, "every gate names the `service` it guards");
@@ -360,6 +392,10 @@ impl<'a> Checker<'a> {
             _ => numbered,
         };
         let dry_run = self.boolean(&table, "dry_run", &what).unwrap_or(default_dry_run);
+        let report = match table.get("report") {
+            Some((_, n)) => self.report(n, &format!("`report` of {what}")).unwrap_or_default().over(file_report),
+            None => file_report,
+        };
         let templated = table.get("envs").is_some();
         let dry_run_spans = self.places.then(|| spans_of_dry_run(self.file.text(), node, "service"));
         let mut rule_dry_run_spans = BTreeMap::new();
@@ -445,6 +481,7 @@ impl<'a> Checker<'a> {
                 key,
                 dry_run,
                 rules,
+                report,
                 span,
                 watch_spans: share(&mut watch_spans, last),
                 dry_run_spans: dry_run_spans.clone(),

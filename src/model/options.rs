@@ -391,6 +391,20 @@ impl RuleOptions {
         }
     }
 
+    /// Whether `recorded`, the options an evaluation history shows a rule was evaluated with,
+    /// are these options. Compared as the API means them (defaults, sets); the history writes
+    /// `monitor_ids` as bare ids, without their groups, so only the monitors are compared.
+    pub(crate) fn same_as_evaluated(&self, recorded: &RuleOptions) -> bool {
+        fn without_groups(options: &RuleOptions) -> RuleOptions {
+            let mut out = options.clone();
+            if let Settings::Monitor(MonitorSettings { watch: Watch::Monitors(ids), .. }) = &mut out.settings {
+                ids.iter_mut().for_each(|m| m.groups.clear());
+            }
+            out
+        }
+        without_groups(self) == without_groups(recorded)
+    }
+
     /// The options set here that the API's inline (just-in-time) configuration does not take:
     /// `monitor_ids`, `warmup`, `fail_on_…` away from their defaults, and every extra option.
     pub(crate) fn not_inline(&self) -> Vec<String> {

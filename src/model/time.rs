@@ -38,6 +38,13 @@ pub fn format_rfc3339(ms: i64) -> String {
     humantime::format_rfc3339_seconds(at).to_string()
 }
 
+/// `2026-11-30T10:04:05.123Z`: exact to the millisecond, for requests whose windows must not
+/// drop the current second.
+pub(crate) fn format_rfc3339_millis(ms: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
 /// Now, in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();

@@ -132,6 +132,7 @@ pub(crate) fn file_spec(remote: &RemoteState) -> FileSpec {
                 envs: None,
                 identifier: (gate.key.identifier != DEFAULT_IDENTIFIER).then(|| gate.key.identifier.clone()),
                 dry_run: (gate.dry_run != default_dry_run).then_some(gate.dry_run),
+                report: None,
                 rules: rules.into_iter().map(|r| rule_spec(r, default_dry_run)).collect(),
             }
         })
@@ -141,6 +142,7 @@ pub(crate) fn file_spec(remote: &RemoteState) -> FileSpec {
         defaults: Some(DefaultsSpec { dry_run: Some(default_dry_run) }),
         manage: None,
         safety: None,
+        report: None,
         gates,
     }
 }

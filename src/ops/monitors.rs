@@ -10,7 +10,7 @@ use futures_util::stream::{self, StreamExt};
 
 use crate::config::{Code, ConfigDiagnostic, DesiredState, WatchSource, Watched};
 use crate::escape::quoted;
-use crate::model::{MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
+use crate::model::{GateKey, MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
 use crate::remote::{ApiError, Client};
 
 /// What the check found.
@@ -24,6 +24,9 @@ pub(crate) struct MonitorCheck {
     /// Distinct queries searched, and distinct monitors looked up.
     pub(crate) queries: usize,
     pub(crate) monitors: usize,
+    /// The monitor rules found watching nothing, by gate and rule name, with what they watch:
+    /// a query matching no monitor, or a monitor id that does not exist.
+    pub(crate) watching_nothing: BTreeMap<(GateKey, String), String>,
 }
 
 impl MonitorCheck {
@@ -343,6 +346,12 @@ pub(crate) async fn check(
         match (lookup, found) {
             (Lookup::Query(query), Ok(Found::Query(found))) => {
                 report.queries += 1;
+                if found.total == 0 {
+                    for u in &by_query[query] {
+                        let what = format!("its query {} matches no monitor", quoted(query));
+                        report.watching_nothing.insert((u.gate.clone(), u.rule.clone()), what);
+                    }
+                }
                 // Rules that fail on finding nothing and rules that pass are told apart.
                 let uses = &by_query[query];
                 let (failing, passing): (Vec<&WatchSource>, Vec<&WatchSource>) =
@@ -353,6 +362,12 @@ pub(crate) async fn check(
             }
             (Lookup::Monitor(id), Ok(Found::Monitor(found))) => {
                 report.monitors += 1;
+                if found.is_none() {
+                    for u in &by_monitor[id] {
+                        let what = format!("monitor {id} of its monitor_ids does not exist");
+                        report.watching_nothing.insert((u.gate.clone(), u.rule.clone()), what);
+                    }
+                }
                 monitor_findings.insert(*id, judge_monitor(*id, &by_monitor[id], found.as_ref()));
             }
             (_, Err(e)) => failures.push(e),

@@ -4,6 +4,7 @@
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::config::edit::{self, Promoted};
+use crate::config::wire::ReportSpec;
 use crate::config::DesiredState;
 use crate::error::Error;
 use crate::model::GateKey;
@@ -29,13 +30,9 @@ pub(crate) fn covered<'a>(desired: &'a DesiredState, targets: &[Target]) -> Resu
     Ok(desired.gates.keys().filter(|k| targets.is_empty() || targets.iter().any(|t| t.matches(k))).collect())
 }
 
-/// The window ending at `now_ms`, checked against the API's limit.
-pub(crate) fn settings(
-    since: std::time::Duration,
-    now_ms: i64,
-    min_evaluations: usize,
-    max_block_percent: u32,
-) -> Result<ReportSettings, Error> {
+/// The window ending now (`now_ms` included: `to` is exclusive), checked against the API's
+/// limit, with the thresholds the flags set.
+pub(crate) fn settings(since: std::time::Duration, now_ms: i64, flags: ReportSpec) -> Result<ReportSettings, Error> {
     let since_ms = i64::try_from(since.as_millis()).unwrap_or(i64::MAX);
     if since_ms <= 0 {
         return Err(Error::Usage("--since must be longer than 0, e.g. 14d".into()));
@@ -53,7 +50,9 @@ pub(crate) fn settings(
             }
         )));
     }
-    Ok(ReportSettings { from_ms: now_ms - since_ms, to_ms: now_ms, min_evaluations, max_block_percent })
+    // An evaluation that started in this very millisecond is in the window.
+    let to_ms = now_ms + 1;
+    Ok(ReportSettings { from_ms: to_ms - since_ms, to_ms, flags })
 }
 
 /// Server-side filters that select the covered gates' history, in slices of a few values. A
@@ -135,7 +134,7 @@ mod tests {
     use super::*;
 
     fn settings() -> ReportSettings {
-        ReportSettings { from_ms: 0, to_ms: 1, min_evaluations: 1, max_block_percent: 0 }
+        ReportSettings { from_ms: 0, to_ms: 1, flags: ReportSpec::default() }
     }
 
     #[test]

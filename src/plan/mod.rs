@@ -484,6 +484,7 @@ mod tests {
                 key: key.clone(),
                 dry_run: false,
                 rules: [("a".to_string(), monitor("a", "env:prod"))].into_iter().collect(),
+                report: Default::default(),
             },
         );
         let mut remote = RemoteState::default();

@@ -251,7 +251,9 @@ impl RateBudget {
     pub(crate) fn observe(&self, headers: &RateHeaders) {
         let mut s = self.state.lock().unwrap();
         s.learn_window(headers);
-        s.tentative = false;
+        if std::mem::take(&mut s.tentative) {
+            s.reset_at = None;
+        }
         s.limit = headers.limit.or(s.limit);
         let reset_at = Instant::now() + headers.reset;
         let server_view = headers.remaining.saturating_sub(s.in_flight);
@@ -329,7 +331,11 @@ impl RateBudget {
         }
         let Some(h) = headers else { return };
         s.learn_window(&h);
-        s.tentative = false;
+        // A tentative end was only a fallback: the server's own word replaces it (the server's
+        // window began when its first request arrived, after the fallback was set).
+        if std::mem::take(&mut s.tentative) {
+            s.reset_at = None;
+        }
         s.limit = h.limit.or(s.limit);
         let reset_at = Instant::now() + h.reset;
         // What the server saw, less what is still on its way to it. Within one window the

@@ -10,7 +10,7 @@ use super::endpoints::{Page, PathBuilder};
 use super::error::ApiError;
 use super::transport::Client;
 use super::wire::{self, ListMeta};
-use crate::model::time::{format_rfc3339, parse_rfc3339};
+use crate::model::time::{format_rfc3339_millis, parse_rfc3339};
 use crate::model::{
     EvaluationStatus, FailedMonitor, GateEvaluation, GateKey, RuleEvaluation, RuleFailures, DEFAULT_IDENTIFIER,
 };
@@ -36,8 +36,8 @@ pub(crate) struct HistoryQuery {
 impl HistoryQuery {
     fn path(&self, endpoint: &str) -> PathBuilder {
         let mut path = PathBuilder::new(endpoint)
-            .query("filter[from]", &format_rfc3339(self.from_ms))
-            .query("filter[to]", &format_rfc3339(self.to_ms))
+            .query("filter[from]", &format_rfc3339_millis(self.from_ms))
+            .query("filter[to]", &format_rfc3339_millis(self.to_ms))
             .query("page[size]", &PAGE_SIZE.to_string());
         if !self.services.is_empty() {
             path = path.query("filter[service]", &self.services.join(","));

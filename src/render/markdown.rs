@@ -413,19 +413,19 @@ pub(crate) fn render_plan(
         options.max_chars,
         pointer(options)
     );
-    fit(&(head + &note + &tail), options.max_chars, &pointer(options))
+    fit(&(head + &note + &tail), options.max_chars, "plan", &pointer(options))
 }
 
 /// The text whole when it holds in `max` characters; otherwise the lines that fit, in order
 /// (the marker first), and a line saying how many were left out: the cap holds whatever the
 /// names in the plan.
-pub(crate) fn fit(text: &str, max: usize, pointer: &str) -> String {
+pub(crate) fn fit(text: &str, max: usize, what: &str, pointer: &str) -> String {
     let length = |s: &str| s.chars().count();
     if length(text) <= max {
         return text.to_string();
     }
     let footer = |n: usize| {
-        format!("\n> ✂️ {n} more lines left out to stay under {max} characters; the full plan is in {pointer}.\n")
+        format!("\n> ✂️ {n} more lines left out to stay under {max} characters; the full {what} is in {pointer}.\n")
     };
     let room = max.saturating_sub(length(&footer(usize::MAX)));
     let (mut out, mut used, mut left_out) = (String::new(), 0, 0);
@@ -468,7 +468,7 @@ mod tests {
     #[test]
     fn a_comment_keeps_under_its_cap_whatever_its_lines() {
         let text = format!("{MARKER}\nshort\n{}\nlast\n", "x".repeat(5000));
-        let shown = fit(&text, 1000, "the job log");
+        let shown = fit(&text, 1000, "plan", "the job log");
         assert!(shown.chars().count() <= 1000, "{}", shown.chars().count());
         assert!(shown.starts_with(MARKER) && shown.contains("last") && shown.contains("1 more lines left out"));
     }

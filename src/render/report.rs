@@ -12,10 +12,10 @@ use crate::config::edit::Promoted;
 use crate::escape::{quoted, terminal};
 use crate::model::time::format_rfc3339;
 use crate::output::plural;
-use crate::report::{Day, Failure, GateReport, Recommendation, Report, RuleReport};
+use crate::report::{Causes, Day, Failure, GateReport, Recommendation, Report, RuleReport, Thresholds};
 
 /// Version of the JSON report's format, `MAJOR.MINOR`: additions bump the minor part.
-pub(crate) const FORMAT_VERSION: &str = "1.0";
+pub(crate) const FORMAT_VERSION: &str = "1.1";
 /// Lets a CI job find its own earlier comment or description.
 pub(crate) const MARKER: &str = "<!-- gatesctl:report -->";
 /// Failures and blocks shown per gate or rule in text and Markdown; JSON has them all.
@@ -29,8 +29,12 @@ pub(crate) struct ReportDocument<'a> {
     pub(crate) format_version: String,
     pub(crate) gatesctl_version: String,
     pub(crate) window: WindowDocument,
-    /// The bar a gate or rule in dry run must pass to be recommended for promotion.
-    pub(crate) min_evaluations: usize,
+    /// The bar where no file sets one (the flags', else the defaults); each gate has its own
+    /// in `thresholds`.
+    pub(crate) thresholds: Thresholds,
+    /// As `thresholds.min_evaluations` (format 1.0).
+    pub(crate) min_evaluations: u32,
+    /// As `thresholds.max_block_percent` (format 1.0).
     pub(crate) max_block_percent: u32,
     /// Gates and rules per recommendation.
     pub(crate) summary: SummaryDocument,
@@ -38,6 +42,8 @@ pub(crate) struct ReportDocument<'a> {
     pub(crate) gates: &'a [GateReport],
     /// History items the API answered that could not be read: not counted.
     pub(crate) unreadable: usize,
+    /// Why monitor rules were not checked for watching nothing, when they were not.
+    pub(crate) unchecked: Option<String>,
     /// What `--write` changed in the files; absent without `--write`.
     pub(crate) written: Option<WrittenDocument>,
 }
@@ -100,15 +106,18 @@ pub(crate) fn document<'a>(report: &'a Report, written: Option<&Promoted>) -> Re
         *tally = Tally { gates, rules };
     }
     let s = &report.settings;
+    let thresholds = s.default_thresholds();
     ReportDocument {
         format_version: FORMAT_VERSION.into(),
         gatesctl_version: env!("CARGO_PKG_VERSION").into(),
         window: WindowDocument { from: format_rfc3339(s.from_ms), to: format_rfc3339(s.to_ms), days: s.days() },
-        min_evaluations: s.min_evaluations,
-        max_block_percent: s.max_block_percent,
+        thresholds,
+        min_evaluations: thresholds.min_evaluations,
+        max_block_percent: thresholds.max_block_percent,
         summary,
         gates: &report.gates,
         unreadable: report.unreadable,
+        unchecked: report.unchecked.clone(),
         written: written.map(|w| WrittenDocument {
             files: w.files.iter().map(|f| f.path.to_string_lossy().into_owned()).collect(),
             promoted: w.written.iter().map(|s| subject(s, None)).collect(),
@@ -144,7 +153,7 @@ fn summary_parts(report: &Report) -> Vec<(Recommendation, String)> {
             let text = match r {
                 Recommendation::Promote => format!("promote {words}"),
                 Recommendation::KeepDryRun => format!("keep {words} in dry run"),
-                Recommendation::TooFewEvaluations => format!("{words} with too few evaluations"),
+                Recommendation::TooFewEvaluations => format!("{words} with too little evidence yet"),
                 Recommendation::Enforced => format!("{words} enforced"),
             };
             (r, text)
@@ -160,11 +169,27 @@ fn capitalized(text: &str) -> String {
 fn window_words(report: &Report) -> String {
     let days = report.settings.days();
     let span = report.settings.to_ms - report.settings.from_ms;
-    if span % (24 * 3600 * 1000) == 0 {
+    // The window ends a millisecond after now, so that now is in it.
+    if (span - 1) % (24 * 3600 * 1000) == 0 || span % (24 * 3600 * 1000) == 0 {
         format!("the last {}", plural(days, "day", "days"))
     } else {
         format!("the last {}", humantime::format_duration(std::time::Duration::from_secs((span / 1000) as u64)))
     }
+}
+
+/// The bar, in words: what a gate or rule in dry run needs.
+fn bar_words(t: &Thresholds) -> String {
+    let versions = match t.min_versions {
+        0 => String::new(),
+        n => format!(" and of {}", plural(n as usize, "version", "versions")),
+    };
+    format!(
+        "{} with rule results under today's configuration, on {}{versions}, the newest {} clean, and at most {}% of them blocking",
+        plural(t.min_evaluations as usize, "evaluation", "evaluations"),
+        plural(t.min_days as usize, "day", "days"),
+        t.clean_streak,
+        t.max_block_percent
+    )
 }
 
 fn strip_text(days: &[Day]) -> String {
@@ -173,6 +198,7 @@ fn strip_text(days: &[Day]) -> String {
             Day::None => '·',
             Day::Pass => '✓',
             Day::Block => '✗',
+            Day::Unjudged => '?',
         })
         .collect()
 }
@@ -183,6 +209,7 @@ fn strip_markdown(days: &[Day]) -> String {
             Day::None => "⬜",
             Day::Pass => "🟩",
             Day::Block => "🟥",
+            Day::Unjudged => "🟨",
         })
         .collect()
 }
@@ -198,6 +225,24 @@ fn causes(f: &Failure) -> Vec<String> {
     });
     let resources = f.failures.faulty_apm_resources.iter().map(|r| format!("faulty resource {r}"));
     monitors.chain(resources).collect()
+}
+
+/// "2 with a monitor in ALERT, 1 with faulty resources".
+fn cause_words(c: &Causes) -> Option<String> {
+    if c.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = [
+        (c.alert, "with a monitor in ALERT"),
+        (c.no_data, "with a monitor in NO DATA"),
+        (c.faulty_resources, "with faulty resources"),
+        (c.other, "for other reasons"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    Some(parts.join(", "))
 }
 
 fn version_words(version: &str) -> String {
@@ -225,10 +270,15 @@ fn mode(dry_run: bool) -> &'static str {
     }
 }
 
-/// Rules worth a line of their own: in dry run, failing, or known only from history; an
-/// enforced rule that never failed says nothing its gate does not.
+/// Rules worth a line of their own: in dry run, failing, set aside or known only from
+/// history; an enforced rule that never failed says nothing its gate does not.
 fn worth_a_line(r: &RuleReport) -> bool {
-    r.dry_run || r.failures > 0 || !r.declared
+    r.dry_run || r.failures > 0 || !r.declared || r.set_aside > 0 || r.watches_nothing.is_some()
+}
+
+/// A gate or rule whose `why` is worth showing: not promoted, and not merely enforced.
+fn explained(recommendation: Option<Recommendation>) -> bool {
+    matches!(recommendation, Some(Recommendation::KeepDryRun | Recommendation::TooFewEvaluations))
 }
 
 /// Why a rule failed, for a terminal: its reason, then its causes.
@@ -245,22 +295,55 @@ fn failure_line_text(f: &Failure) -> String {
     format!("rule {}: {}", quoted(&f.rule), why_text(f))
 }
 
+/// The counts of a gate: evaluations, and those running, without data or set aside.
+fn gate_counts(g: &GateReport) -> String {
+    let mut parts = vec![plural(g.evaluations, "evaluation", "evaluations")];
+    if g.evaluations > 0 {
+        parts[0].push_str(&format!(
+            " on {}, {}",
+            plural(g.evidence.days_evaluated, "day", "days"),
+            plural(g.evidence.versions, "version", "versions")
+        ));
+    }
+    if g.in_progress > 0 {
+        parts.push(format!("{} in progress", g.in_progress));
+    }
+    if g.no_data > 0 {
+        parts.push(format!("{} without rule results", g.no_data));
+    }
+    if g.set_aside > 0 {
+        parts.push(format!("{} set aside", g.set_aside));
+    }
+    parts.join(", ")
+}
+
 fn gate_text(out: &mut String, g: &GateReport, p: Palette) {
     writeln!(out, "{}: {}", p.bold(&g.gate.to_string()), paint_recommendation(p, g.recommendation)).unwrap();
     let blocks =
         if g.dry_run { format!("{} would have blocked", g.would_block) } else { format!("{} blocked", g.blocked) };
-    let running = if g.in_progress > 0 { format!(", {} in progress", g.in_progress) } else { String::new() };
-    if g.evaluations == 0 {
+    let blocks = match cause_words(&g.causes) {
+        Some(c) => format!("{blocks} ({c})"),
+        None => blocks,
+    };
+    let clean = match (g.evaluations, g.evidence.clean_since) {
+        (0, _) => String::new(),
+        (_, Some(since)) => format!(" · clean since {}", format_rfc3339(since)),
+        (_, None) => String::new(),
+    };
+    if g.evaluations == 0 && g.no_data == 0 && g.set_aside == 0 {
+        let running = if g.in_progress > 0 { format!(", {} in progress", g.in_progress) } else { String::new() };
         writeln!(out, "  {} · never evaluated in the window{running}", mode(g.dry_run)).unwrap();
     } else {
-        writeln!(
-            out,
-            "  {} · {}{running} · {blocks} · {}",
-            mode(g.dry_run),
-            plural(g.evaluations, "evaluation", "evaluations"),
-            strip_text(&g.days)
-        )
-        .unwrap();
+        writeln!(out, "  {} · {} · {blocks}{clean} · {}", mode(g.dry_run), gate_counts(g), strip_text(&g.days))
+            .unwrap();
+    }
+    if explained(Some(g.recommendation)) {
+        if let Some(why) = &g.why {
+            writeln!(out, "  why: {}", terminal(why)).unwrap();
+        }
+        if !g.missing.is_empty() {
+            writeln!(out, "  needs: {}", terminal(&g.missing.join(", "))).unwrap();
+        }
     }
     let verb = if g.dry_run { "would have blocked" } else { "blocked" };
     for b in g.blocks.iter().take(SHOWN) {
@@ -277,15 +360,25 @@ fn gate_text(out: &mut String, g: &GateReport, p: Palette) {
             None => p.dim("no longer declared (renamed or removed)"),
         };
         let blocked = if r.blocked > 0 { format!(", {} blocked", r.blocked) } else { String::new() };
+        let aside = if r.set_aside > 0 { format!(", {} set aside", r.set_aside) } else { String::new() };
+        let nothing = if r.watches_nothing.is_some() { " · watches nothing" } else { "" };
         writeln!(
             out,
-            "  rule {}: {judged} ({} · {} · {} failed{blocked})",
+            "  rule {}: {judged} ({} · {}{aside} · {} failed{blocked}{nothing})",
             quoted(&r.name),
             mode(r.dry_run),
             plural(r.evaluations, "evaluation", "evaluations"),
             r.failures
         )
         .unwrap();
+        if explained(r.recommendation) {
+            if let Some(why) = &r.why {
+                writeln!(out, "    why: {}", terminal(why)).unwrap();
+            }
+            if !r.missing.is_empty() {
+                writeln!(out, "    needs: {}", terminal(&r.missing.join(", "))).unwrap();
+            }
+        }
         if r.recommendation == Some(Recommendation::KeepDryRun) {
             for f in r.failed.iter().take(SHOWN) {
                 writeln!(
@@ -306,18 +399,24 @@ fn gate_text(out: &mut String, g: &GateReport, p: Palette) {
 
 pub(crate) fn render_text(report: &Report, p: Palette) -> String {
     let mut out = String::new();
-    let s = &report.settings;
     writeln!(
         out,
-        "Evaluation history of {} over {}: to be promoted, a gate or rule in dry run needs {} and may have blocked at most {}% of them.",
+        "Evaluation history of {} over {}. To be promoted, a gate or rule in dry run needs {}{}.",
         plural(report.gates.len(), "declared gate", "declared gates"),
         window_words(report),
-        plural(s.min_evaluations, "evaluation", "evaluations"),
-        s.max_block_percent
+        bar_words(&report.settings.default_thresholds()),
+        if report.gates.iter().any(|g| g.thresholds != report.settings.default_thresholds()) {
+            " (a file's [report] table sets its own bar)"
+        } else {
+            ""
+        }
     )
     .unwrap();
-    writeln!(out, "Days, oldest first: ✓ every evaluation passed, ✗ blocked (or would have, in dry run), · none.\n")
-        .unwrap();
+    writeln!(
+        out,
+        "Days, oldest first: ✓ every evaluation counted passed, ✗ blocked (or would have, in dry run), ? evaluations that prove nothing (no rule results, or rules under another configuration), · none.\n"
+    )
+    .unwrap();
     for g in &report.gates {
         gate_text(&mut out, g, p);
         out.push('\n');
@@ -330,6 +429,9 @@ pub(crate) fn render_text(report: &Report, p: Palette) -> String {
         )
         .unwrap();
     }
+    if let Some(why) = &report.unchecked {
+        writeln!(out, "Note: {}.", terminal(why)).unwrap();
+    }
     let parts: Vec<String> = summary_parts(report).into_iter().map(|(_, t)| t).collect();
     if parts.is_empty() {
         writeln!(out, "No declared gate to report on.").unwrap();
@@ -340,14 +442,25 @@ pub(crate) fn render_text(report: &Report, p: Palette) -> String {
 }
 
 /// What `--write` did, for stderr (text and Markdown keep stdout for the report).
-pub(crate) fn render_written(written: &Promoted) -> String {
+pub(crate) fn render_written(written: &Promoted, report: &Report) -> String {
     let mut out = String::new();
     for (subject, why) in &written.left {
         let what = crate::config::edit::describe(subject);
         writeln!(out, "note: {what} is recommended for promotion but was not written: {why}").unwrap();
     }
     if written.files.is_empty() {
-        writeln!(out, "Nothing to write: no gate or rule is recommended for promotion.").unwrap();
+        let promotions = report.promotions().len();
+        if promotions == 0 {
+            writeln!(out, "Nothing to write: no gate or rule is recommended for promotion.").unwrap();
+        } else {
+            writeln!(
+                out,
+                "Nothing written: the {} recommended for promotion {} left for a person (see the notes above).",
+                plural(promotions, "gate or rule", "gates and rules"),
+                if promotions == 1 { "is" } else { "are" }
+            )
+            .unwrap();
+        }
     } else {
         let files: Vec<String> = written.files.iter().map(|f| crate::escape::path(&f.path)).collect();
         writeln!(
@@ -409,28 +522,62 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
         })
         .collect();
     writeln!(out, "{}\n", line.join(" · ")).unwrap();
-    let s = &report.settings;
     writeln!(
         out,
-        "To be promoted, a gate or rule in dry run needs {} in the window and may have blocked at most {}% of them. Days run oldest to newest: 🟩 every evaluation passed, 🟥 blocked (or would have, in dry run), ⬜ none.\n",
-        plural(s.min_evaluations, "evaluation", "evaluations"),
-        s.max_block_percent
+        "To be promoted, a gate or rule in dry run needs {}. Days run oldest to newest: 🟩 every evaluation counted passed, 🟥 blocked (or would have, in dry run), 🟨 evaluations that prove nothing (no rule results, or rules under another configuration), ⬜ none.\n",
+        bar_words(&report.settings.default_thresholds())
     )
     .unwrap();
-    writeln!(out, "| Gate | Mode | Evaluations | Blocks | Days | Recommendation |\n|---|---|---:|---:|---|---|")
-        .unwrap();
+    writeln!(
+        out,
+        "| Gate | Mode | Evaluations | In progress | Blocks | Clean since | Days | Recommendation |\n|---|---|---:|---:|---:|---|---|---|"
+    )
+    .unwrap();
     for g in &report.gates {
         let blocks = if g.dry_run { format!("{} would have", g.would_block) } else { g.blocked.to_string() };
+        let clean = match (g.evaluations, g.evidence.clean_since) {
+            (0, _) | (_, None) => "–".to_string(),
+            (_, Some(since)) => format_rfc3339(since),
+        };
+        let mut evaluations = g.evaluations.to_string();
+        if g.no_data + g.set_aside > 0 {
+            evaluations.push_str(&format!(" (+{} not counted)", g.no_data + g.set_aside));
+        }
         writeln!(
             out,
-            "| {} | {} | {} | {blocks} | {} | {} |",
+            "| {} | {} | {evaluations} | {} | {blocks} | {clean} | {} | {} |",
             cell(&g.gate.to_string()),
             mode(g.dry_run),
-            g.evaluations,
+            g.in_progress,
             strip_markdown(&g.days),
             md_recommendation(Some(g.recommendation))
         )
         .unwrap();
+    }
+    // Why each gate or rule in dry run is not promoted, in the open.
+    let mut reasons = Vec::new();
+    for g in &report.gates {
+        if explained(Some(g.recommendation)) {
+            reasons.push((code(&g.gate.to_string()), g.why.as_deref(), &g.missing));
+        }
+        for r in g.rules.iter().filter(|r| explained(r.recommendation)) {
+            reasons.push((
+                format!("{} rule {}", code(&g.gate.to_string()), code(&r.name)),
+                r.why.as_deref(),
+                &r.missing,
+            ));
+        }
+    }
+    if !reasons.is_empty() {
+        writeln!(out, "\n#### Why not promoted yet\n").unwrap();
+        for (what, why, missing) in reasons {
+            let needs = if missing.is_empty() {
+                String::new()
+            } else {
+                format!(" **Needs:** {}.", inline(&missing.join(", ")))
+            };
+            writeln!(out, "- {what}: {}.{needs}", inline(why.unwrap_or("not promoted"))).unwrap();
+        }
     }
     let blocking: Vec<&GateReport> = report.gates.iter().filter(|g| !g.blocks.is_empty()).collect();
     if !blocking.is_empty() {
@@ -461,17 +608,28 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
         .filter(|(_, r)| worth_a_line(r))
         .collect();
     if !rules.is_empty() {
-        writeln!(out, "\n#### Rules\n\n| Gate | Rule | Mode | Evaluations | Failures | Recommendation |\n|---|---|---|---:|---:|---|")
-            .unwrap();
+        writeln!(
+            out,
+            "\n#### Rules\n\n| Gate | Rule | Mode | Evaluations | Set aside | Failures | Recommendation | Why |\n|---|---|---|---:|---:|---:|---|---|"
+        )
+        .unwrap();
         for (g, r) in rules {
+            let why = match (&r.why, explained(r.recommendation)) {
+                (Some(why), true) => inline(why),
+                _ => "–".to_string(),
+            };
+            let failures = match cause_words(&r.causes) {
+                Some(c) => format!("{} ({})", r.failures, inline(&c)),
+                None => r.failures.to_string(),
+            };
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {failures} | {} | {why} |",
                 cell(&g.gate.to_string()),
                 cell(&r.name),
                 mode(r.dry_run),
                 r.evaluations,
-                r.failures,
+                r.set_aside,
                 md_recommendation(r.recommendation)
             )
             .unwrap();
@@ -485,7 +643,10 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
         )
         .unwrap();
     }
-    super::markdown::fit(&out, max_chars, "the JSON report (`gatesctl report --format json`)")
+    if let Some(why) = &report.unchecked {
+        writeln!(out, "\n> Note: {}.", inline(why)).unwrap();
+    }
+    super::markdown::fit(&out, max_chars, "report", "the JSON report (`gatesctl report --format json`)")
 }
 
 #[cfg(test)]

@@ -2,13 +2,24 @@
 //! how often it was evaluated, what it blocked or would have blocked (when, which version,
 //! why), and whether a gate or rule in dry run has earned enforcing. Pure: the history is read
 //! elsewhere, and nothing here does I/O.
+//!
+//! Promoting a gate is a release decision, so the evidence is held to what canary analysis
+//! asks of a rollout:
+//! - it spans time and versions: enough evaluations, on enough days, of enough versions;
+//! - it is about today's rules: a rule evaluated under another configuration than the files
+//!   declare now is set aside, and a gate evaluation without any rule result is no data, never
+//!   a clean pass;
+//! - a rule that watches nothing (its query matches no monitor, its monitors do not exist)
+//!   proves nothing by passing, and is never promoted;
+//! - it is recent: none of the newest evaluations may have blocked;
+//! - a gate and the rules promoted with it are judged on what they would block together.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
-use crate::config::wire::OptionsSpec;
+use crate::config::wire::{OptionsSpec, ReportSpec};
 use crate::config::{DesiredGate, DesiredState};
 use crate::model::{EvaluationStatus, GateEvaluation, GateKey, RuleEvaluation, RuleFailures, RuleOptions};
 
@@ -20,6 +31,10 @@ fn as_rfc3339<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::model::time::format_rfc3339(*ms))
 }
 
+fn as_optional_rfc3339<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    ms.map(crate::model::time::format_rfc3339).serialize(s)
+}
+
 fn as_key<S: Serializer>(key: &GateKey, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&key.joined())
 }
@@ -28,17 +43,53 @@ fn as_file_options<S: Serializer>(options: &Option<RuleOptions>, s: S) -> Result
     options.as_ref().map(OptionsSpec::from).serialize(s)
 }
 
-/// What the report covers and the bar for promotion.
+/// The bar a gate or rule in dry run must pass to be recommended for promotion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub(crate) struct Thresholds {
+    /// Evaluations counted (finished, with rule results, under today's configuration).
+    pub(crate) min_evaluations: u32,
+    /// Distinct days (24-hour periods of the window) with a counted evaluation.
+    pub(crate) min_days: u32,
+    /// Distinct versions deployed through counted evaluations.
+    pub(crate) min_versions: u32,
+    /// The newest counted evaluations that must all have passed.
+    pub(crate) clean_streak: u32,
+    /// The share of counted evaluations, in percent, that may have blocked.
+    pub(crate) max_block_percent: u32,
+}
+
+impl Thresholds {
+    pub(crate) const DEFAULT: Thresholds =
+        Thresholds { min_evaluations: 10, min_days: 5, min_versions: 3, clean_streak: 3, max_block_percent: 0 };
+
+    /// The flags' values, else the files' (a gate's `report`, else its file's `[report]`),
+    /// else the defaults.
+    pub(crate) fn resolve(flags: ReportSpec, files: ReportSpec) -> Thresholds {
+        let s = flags.over(files);
+        let d = Thresholds::DEFAULT;
+        Thresholds {
+            min_evaluations: s.min_evaluations.unwrap_or(d.min_evaluations),
+            min_days: s.min_days.unwrap_or(d.min_days),
+            min_versions: s.min_versions.unwrap_or(d.min_versions),
+            clean_streak: s.clean_streak.unwrap_or(d.clean_streak),
+            max_block_percent: s.max_block_percent.unwrap_or(d.max_block_percent),
+        }
+    }
+
+    /// Whether `blocks` of `evaluations` is within the bar.
+    fn within(&self, blocks: usize, evaluations: usize) -> bool {
+        blocks as u128 * 100 <= u128::from(self.max_block_percent) * evaluations as u128
+    }
+}
+
+/// What the report covers, and the flags that override the files' thresholds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ReportSettings {
     /// The window, `[from, to)`, in milliseconds since the epoch.
     pub(crate) from_ms: i64,
     pub(crate) to_ms: i64,
-    /// Evaluations a gate or rule needs before it is judged.
-    pub(crate) min_evaluations: usize,
-    /// The share of evaluations, in percent, a gate or rule may have blocked and still be
-    /// promoted.
-    pub(crate) max_block_percent: u32,
+    /// Thresholds given on the command line: they win over the files'.
+    pub(crate) flags: ReportSpec,
 }
 
 impl ReportSettings {
@@ -48,7 +99,7 @@ impl ReportSettings {
         usize::try_from((self.to_ms - self.from_ms + DAY_MS - 1) / DAY_MS).unwrap_or(0).max(1)
     }
 
-    /// The strip column of a time in the window.
+    /// The strip column (and day, for the count of days evaluated) of a time in the window.
     fn day_of(&self, at_ms: i64) -> Option<usize> {
         if at_ms < self.from_ms || at_ms >= self.to_ms {
             return None;
@@ -57,21 +108,14 @@ impl ReportSettings {
         self.days().checked_sub(back + 1)
     }
 
-    /// Whether `blocks` of `evaluations` is within the bar.
-    fn within(&self, blocks: usize, evaluations: usize) -> bool {
-        blocks as u128 * 100 <= u128::from(self.max_block_percent) * evaluations as u128
+    /// The thresholds of a gate: the flags', else its files'.
+    pub(crate) fn thresholds(&self, gate: &DesiredGate) -> Thresholds {
+        Thresholds::resolve(self.flags, gate.report)
     }
 
-    fn judge(&self, dry_run: bool, evaluations: usize, blocks: usize) -> Recommendation {
-        if !dry_run {
-            Recommendation::Enforced
-        } else if evaluations < self.min_evaluations {
-            Recommendation::TooFewEvaluations
-        } else if self.within(blocks, evaluations) {
-            Recommendation::Promote
-        } else {
-            Recommendation::KeepDryRun
-        }
+    /// The thresholds where no file sets any: the flags', else the defaults.
+    pub(crate) fn default_thresholds(&self) -> Thresholds {
+        Thresholds::resolve(self.flags, ReportSpec::default())
     }
 }
 
@@ -79,11 +123,13 @@ impl ReportSettings {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Recommendation {
-    /// In dry run, evaluated enough, and it would have blocked no more than allowed: enforce it.
+    /// In dry run, and the evidence is enough and clean: enforce it.
     Promote,
-    /// In dry run, and it would have blocked more than allowed: see when and why.
+    /// In dry run, and the evidence speaks against enforcing it: it would have blocked, lately
+    /// or too often, or it watches nothing. See `why`.
     KeepDryRun,
-    /// In dry run, with fewer evaluations in the window than the bar asks.
+    /// In dry run, and the evidence is not enough yet (evaluations, days, versions): see
+    /// `missing`.
     TooFewEvaluations,
     /// Already enforcing.
     Enforced,
@@ -101,13 +147,54 @@ impl Recommendation {
 }
 
 /// One column of a gate's strip: a day with no evaluation, one where every evaluation
-/// passed, or one with a block (would-be, for a gate in dry run).
+/// counted passed, one with a block (would-be, for a gate in dry run), or one whose
+/// evaluations prove nothing (no rule results, or rules under another configuration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Day {
     None,
     Pass,
     Block,
+    Unjudged,
+}
+
+/// Why blocks and failures happened, where the history says it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub(crate) struct Causes {
+    /// With a monitor in ALERT.
+    pub(crate) alert: usize,
+    /// With a monitor in NO DATA.
+    pub(crate) no_data: usize,
+    /// With faulty APM resources.
+    pub(crate) faulty_resources: usize,
+    /// With none of those in the history (its reason only).
+    pub(crate) other: usize,
+}
+
+impl Causes {
+    /// Counts one block or failure made of `failures`: once per kind of cause it shows.
+    fn count<'a>(&mut self, failures: impl IntoIterator<Item = &'a RuleFailures>) {
+        let (mut alert, mut no_data, mut faulty) = (false, false, false);
+        for f in failures {
+            for m in &f.monitors {
+                let state: String = m.state.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+                match state.to_ascii_lowercase().as_str() {
+                    "alert" => alert = true,
+                    "nodata" => no_data = true,
+                    _ => {}
+                }
+            }
+            faulty |= !f.faulty_apm_resources.is_empty();
+        }
+        self.alert += usize::from(alert);
+        self.no_data += usize::from(no_data);
+        self.faulty_resources += usize::from(faulty);
+        self.other += usize::from(!(alert || no_data || faulty));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.alert + self.no_data + self.faulty_resources + self.other == 0
+    }
 }
 
 /// One rule's failure in one evaluation.
@@ -140,6 +227,22 @@ pub(crate) struct Block {
     pub(crate) rules: Vec<Failure>,
 }
 
+/// The evidence a recommendation rests on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub(crate) struct Evidence {
+    /// Distinct days (24-hour periods of the window) with a counted evaluation.
+    pub(crate) days_evaluated: usize,
+    /// Distinct versions deployed through counted evaluations (an unversioned deploy is none).
+    pub(crate) versions: usize,
+    /// Since when nothing has blocked: the first counted evaluation after the newest block (or
+    /// the oldest counted one, when none blocked); null when the newest blocked.
+    #[serde(serialize_with = "as_optional_rfc3339")]
+    #[schemars(with = "Option<String>")]
+    pub(crate) clean_since: Option<i64>,
+    /// Counted evaluations since the newest block.
+    pub(crate) clean_in_a_row: usize,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub(crate) struct RuleReport {
     pub(crate) name: String,
@@ -147,13 +250,33 @@ pub(crate) struct RuleReport {
     pub(crate) declared: bool,
     /// As declared; for a rule no longer declared, as last evaluated.
     pub(crate) dry_run: bool,
+    /// Finished evaluations counted: under the configuration the files declare now (all of
+    /// them, for a rule no longer declared).
     pub(crate) evaluations: usize,
+    /// Finished evaluations set aside: made under another configuration than the files
+    /// declare now (or with none recorded).
+    pub(crate) set_aside: usize,
+    /// The oldest evaluation under today's configuration, in the window.
+    #[serde(serialize_with = "as_optional_rfc3339")]
+    #[schemars(with = "Option<String>")]
+    pub(crate) configuration_since: Option<i64>,
     pub(crate) failures: usize,
     /// Failures that blocked a deploy: the rule and its gate were enforcing.
     pub(crate) blocked: usize,
+    /// The failures counted, by cause.
+    pub(crate) causes: Causes,
+    #[serde(flatten)]
+    pub(crate) evidence: Evidence,
+    /// What the monitor check found it watching: nothing, and why. Null when it watches
+    /// something, or was not checked.
+    pub(crate) watches_nothing: Option<String>,
     /// None for a rule no longer declared: nothing to change in the files.
     pub(crate) recommendation: Option<Recommendation>,
-    /// Its failures, newest first.
+    /// Why it is not promoted, in plain words; null when it is.
+    pub(crate) why: Option<String>,
+    /// What would change that: "2 more days", "1 more version", "3 clean evaluations in a row".
+    pub(crate) missing: Vec<String>,
+    /// Its failures counted, newest first.
     pub(crate) failed: Vec<Failure>,
 }
 
@@ -165,16 +288,32 @@ pub(crate) struct GateReport {
     pub(crate) gate: GateKey,
     /// As declared.
     pub(crate) dry_run: bool,
-    /// Finished evaluations in the window.
+    /// The bar this gate and its rules were held to.
+    pub(crate) thresholds: Thresholds,
+    /// Finished evaluations counted: with a result of every rule the gate would enforce (those
+    /// the files enforce, and those promoted with it), each under today's configuration.
     pub(crate) evaluations: usize,
     /// Evaluations still running: not counted.
     pub(crate) in_progress: usize,
-    /// Evaluations in which a rule the files enforce failed: what the gate would have
-    /// blocked enforcing.
+    /// Finished evaluations without any rule result: no data, not clean passes.
+    pub(crate) no_data: usize,
+    /// Finished evaluations set aside: a rule the gate would enforce is missing from them, or
+    /// was evaluated under another configuration.
+    pub(crate) set_aside: usize,
+    /// Counted evaluations in which a rule the gate would enforce failed: what it would have
+    /// blocked, enforcing them.
     pub(crate) would_block: usize,
     /// Evaluations the gate failed while enforcing: deploys it stopped.
     pub(crate) blocked: usize,
+    /// The blocks listed, by cause.
+    pub(crate) causes: Causes,
+    #[serde(flatten)]
+    pub(crate) evidence: Evidence,
     pub(crate) recommendation: Recommendation,
+    /// Why it is not promoted, in plain words; null when it is.
+    pub(crate) why: Option<String>,
+    /// What would change that: "2 more days", "1 more version", "3 clean evaluations in a row".
+    pub(crate) missing: Vec<String>,
     /// One per day of the window, oldest first; the last is the 24 hours before its end.
     pub(crate) days: Vec<Day>,
     /// Would-be blocks for a gate in dry run, real ones for an enforced gate; newest first.
@@ -190,6 +329,8 @@ pub struct Report {
     pub(crate) gates: Vec<GateReport>,
     /// History items that could not be read, not counted.
     pub(crate) unreadable: usize,
+    /// Why the monitor rules were not checked for watching nothing, when they were not.
+    pub(crate) unchecked: Option<String>,
 }
 
 impl Report {
@@ -230,12 +371,22 @@ pub(crate) struct History {
     pub(crate) unreadable: usize,
 }
 
+/// What was found online besides the history.
+#[derive(Debug, Default)]
+pub(crate) struct Findings<'a> {
+    /// Monitor rules that watch nothing, by gate and rule, with what they watch.
+    pub(crate) watching_nothing: Option<&'a BTreeMap<(GateKey, String), String>>,
+    /// Why the monitor rules were not checked, when they were not.
+    pub(crate) unchecked: Option<String>,
+}
+
 /// Judges the history of `gates` (declared gates, already narrowed to the targets).
 pub(crate) fn build(
     desired: &DesiredState,
     gates: &[&GateKey],
     history: &History,
     settings: &ReportSettings,
+    findings: &Findings<'_>,
 ) -> Report {
     let wanted: BTreeSet<&GateKey> = gates.iter().copied().collect();
     let in_window = |at: i64| at >= settings.from_ms && at < settings.to_ms;
@@ -247,16 +398,18 @@ pub(crate) fn build(
     for e in history.rules.iter().filter(|e| wanted.contains(&e.gate) && in_window(e.started_ms)) {
         rule_history.entry(&e.gate).or_default().push(e);
     }
+    let none = BTreeMap::new();
+    let hollow = findings.watching_nothing.unwrap_or(&none);
     let gates = wanted
         .into_iter()
         .filter_map(|key| desired.gates.get(key))
         .map(|gate| {
             let evaluations = gate_history.remove(&gate.key).unwrap_or_default();
             let rules = rule_history.remove(&gate.key).unwrap_or_default();
-            gate_report(gate, evaluations, rules, settings)
+            Judge { gate, settings, thresholds: settings.thresholds(gate), hollow }.gate_report(evaluations, rules)
         })
         .collect();
-    Report { settings: settings.clone(), gates, unreadable: history.unreadable }
+    Report { settings: settings.clone(), gates, unreadable: history.unreadable, unchecked: findings.unchecked.clone() }
 }
 
 fn failure(e: &RuleEvaluation) -> Failure {
@@ -278,120 +431,534 @@ fn newest_first<T>(items: &mut [T], at: impl Fn(&T) -> (i64, &str)) {
     });
 }
 
-fn gate_report(
-    gate: &DesiredGate,
-    mut evaluations: Vec<&GateEvaluation>,
-    rules: Vec<&RuleEvaluation>,
-    settings: &ReportSettings,
-) -> GateReport {
-    newest_first(&mut evaluations, |e| (e.started_ms, e.evaluation_id.as_str()));
-    let mut by_evaluation: HashMap<&str, Vec<&RuleEvaluation>> = HashMap::new();
-    for r in &rules {
-        by_evaluation.entry(r.gate_evaluation_id.as_str()).or_default().push(r);
+/// One counted evaluation: when, of which version, and whether it blocked (or would have).
+#[derive(Clone, Copy, Debug)]
+struct Sample<'a> {
+    /// The gate evaluation's id.
+    id: &'a str,
+    at: i64,
+    version: &'a str,
+    blocked: bool,
+}
+
+/// `1 day`, `3 days`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    crate::output::plural(n, one, many)
+}
+
+/// `part` of `whole` in whole percent, rounded to the nearest.
+fn percent(part: usize, whole: usize) -> usize {
+    (part * 200 + whole).checked_div(whole * 2).unwrap_or(0)
+}
+
+/// A gate's or rule's judgement: what it is, why, and what would change it.
+struct Verdict {
+    recommendation: Recommendation,
+    why: Option<String>,
+    missing: Vec<String>,
+}
+
+struct Judge<'a> {
+    gate: &'a DesiredGate,
+    settings: &'a ReportSettings,
+    thresholds: Thresholds,
+    hollow: &'a BTreeMap<(GateKey, String), String>,
+}
+
+/// A gate's finished evaluations sorted by what they prove about a set of rules.
+struct Classified<'a> {
+    /// Counted evaluations, newest first.
+    samples: Vec<Sample<'a>>,
+    /// The counted evaluations that blocked (or would have), newest first, with the failing
+    /// rules of the set.
+    blocks: Vec<(&'a GateEvaluation, Vec<&'a RuleEvaluation>)>,
+    no_data: usize,
+    set_aside: usize,
+    /// Per strip column: whether a counted evaluation fell on it, and whether one blocked.
+    days: Vec<Day>,
+}
+
+impl<'a> Judge<'a> {
+    fn current(&self, r: &RuleEvaluation) -> bool {
+        let Some(declared) = self.gate.rules.get(&r.name) else { return false };
+        r.configuration.as_ref().is_some_and(|recorded| declared.options.same_as_evaluated(recorded))
     }
-    // A rule counts against the gate as the files have it now; one they no longer declare,
-    // as it was when evaluated.
-    let enforced = |r: &RuleEvaluation| match gate.rules.get(&r.name) {
-        Some(declared) => !declared.dry_run,
-        None => !r.dry_run,
-    };
-    let (mut finished, mut in_progress, mut would_block, mut blocked) = (0, 0, 0, 0);
-    let mut blocks = Vec::new();
-    let mut days = vec![Day::None; settings.days()];
-    for e in &evaluations {
-        if e.status == EvaluationStatus::InProgress {
-            in_progress += 1;
-            continue;
+
+    /// The evidence of counted samples (newest first).
+    fn evidence(&self, samples: &[Sample<'_>]) -> Evidence {
+        let days: BTreeSet<usize> = samples.iter().filter_map(|s| self.settings.day_of(s.at)).collect();
+        let versions: BTreeSet<&str> = samples.iter().map(|s| s.version).filter(|v| !v.is_empty()).collect();
+        let clean_in_a_row = samples.iter().take_while(|s| !s.blocked).count();
+        let clean_since = (clean_in_a_row > 0).then(|| samples[clean_in_a_row - 1].at);
+        Evidence { days_evaluated: days.len(), versions: versions.len(), clean_since, clean_in_a_row }
+    }
+
+    /// The judgement of a gate or rule in dry run on its counted `samples`, with `problems`
+    /// that keep it in dry run whatever the samples say, and `context` worth saying when it
+    /// is not promoted.
+    fn verdict(&self, samples: &[Sample<'_>], problems: Vec<String>, context: Vec<String>) -> Verdict {
+        let t = &self.thresholds;
+        let ev = self.evidence(samples);
+        let evaluations = samples.len();
+        let blocks: Vec<&Sample<'_>> = samples.iter().filter(|s| s.blocked).collect();
+        let (mut bad, mut short, mut missing) = (problems, Vec::new(), Vec::new());
+        if !blocks.is_empty() && !t.within(blocks.len(), evaluations) {
+            bad.push(format!(
+                "it would have blocked {} of {} ({}%), more than the {}% allowed",
+                blocks.len(),
+                count(evaluations, "evaluation", "evaluations"),
+                percent(blocks.len(), evaluations),
+                t.max_block_percent
+            ));
+            if t.max_block_percent == 0 {
+                let leaves = blocks[0].at + (self.settings.to_ms - self.settings.from_ms);
+                missing.push(format!(
+                    "no block in the window (the newest leaves it on {})",
+                    crate::model::time::format_rfc3339(leaves)
+                ));
+            } else {
+                let needed = (blocks.len() * 100).div_ceil(t.max_block_percent as usize);
+                missing.push(count(
+                    needed.saturating_sub(evaluations),
+                    "more clean evaluation",
+                    "more clean evaluations",
+                ));
+            }
         }
-        finished += 1;
-        let failing = || {
-            by_evaluation
-                .get(e.evaluation_id.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|r| r.status == EvaluationStatus::Fail)
-        };
-        let would = failing().any(|r| enforced(r));
-        let real = e.status == EvaluationStatus::Fail && !e.dry_run;
-        would_block += usize::from(would);
-        blocked += usize::from(real);
-        let shown = if gate.dry_run { would } else { real };
-        if let Some(day) = settings.day_of(e.started_ms) {
-            days[day] = match (days[day], shown) {
-                (_, true) | (Day::Block, _) => Day::Block,
-                _ => Day::Pass,
-            };
-        }
-        if shown {
-            // The rules that block: as the files enforce them for a would-be block, as they
-            // were for a real one.
-            let mut failed: Vec<Failure> =
-                failing().filter(|r| if gate.dry_run { enforced(r) } else { !r.dry_run }).map(|r| failure(r)).collect();
-            failed.sort_by(|a, b| a.rule.cmp(&b.rule));
-            blocks.push(Block {
-                evaluation_id: e.evaluation_id.clone(),
-                version: e.version.clone(),
-                started_ms: e.started_ms,
-                rules: failed,
+        let streak = t.clean_streak as usize;
+        if let Some(recent) = samples.iter().take(streak).find(|s| s.blocked) {
+            bad.push(format!(
+                "it would have blocked {} at {}, among its newest {}",
+                if recent.version.is_empty() {
+                    "an unversioned deploy".to_string()
+                } else {
+                    format!("version {}", crate::escape::quoted(recent.version))
+                },
+                crate::model::time::format_rfc3339(recent.at),
+                count(streak, "evaluation", "evaluations")
+            ));
+            missing.push(if ev.clean_in_a_row == 0 {
+                count(streak, "clean evaluation in a row", "clean evaluations in a row")
+            } else {
+                count(streak - ev.clean_in_a_row, "more clean evaluation in a row", "more clean evaluations in a row")
             });
         }
+        if evaluations < t.min_evaluations as usize {
+            short.push(format!(
+                "{} counted, of the {} needed",
+                count(evaluations, "evaluation", "evaluations"),
+                t.min_evaluations
+            ));
+            missing.push(count(t.min_evaluations as usize - evaluations, "more evaluation", "more evaluations"));
+        } else if evaluations < streak && blocks.is_empty() {
+            missing.push(count(
+                streak - evaluations,
+                "more clean evaluation in a row",
+                "more clean evaluations in a row",
+            ));
+            short.push(format!(
+                "{} counted, fewer than the {streak} clean in a row needed",
+                count(evaluations, "evaluation", "evaluations")
+            ));
+        }
+        if ev.days_evaluated < t.min_days as usize {
+            short.push(format!(
+                "evaluated on {}, of the {} needed",
+                count(ev.days_evaluated, "day", "days"),
+                t.min_days
+            ));
+            missing.push(count(t.min_days as usize - ev.days_evaluated, "more day", "more days"));
+        }
+        if ev.versions < t.min_versions as usize {
+            short.push(format!(
+                "{} deployed, of the {} needed",
+                count(ev.versions, "version", "versions"),
+                t.min_versions
+            ));
+            missing.push(count(t.min_versions as usize - ev.versions, "more version", "more versions"));
+        }
+        let recommendation = if !bad.is_empty() {
+            Recommendation::KeepDryRun
+        } else if !short.is_empty() {
+            Recommendation::TooFewEvaluations
+        } else {
+            Recommendation::Promote
+        };
+        let why = (recommendation != Recommendation::Promote).then(|| {
+            let mut all = bad;
+            all.extend(short);
+            all.extend(context);
+            all.join("; ")
+        });
+        Verdict { recommendation, why, missing }
     }
-    let judged = if gate.dry_run { would_block } else { blocked };
-    GateReport {
-        gate: gate.key.clone(),
-        dry_run: gate.dry_run,
-        evaluations: finished,
-        in_progress,
-        would_block,
-        blocked,
-        blocks,
-        days,
-        recommendation: settings.judge(gate.dry_run, finished, judged),
-        rules: rule_reports(gate, rules, settings),
-    }
-}
 
-fn rule_reports(gate: &DesiredGate, mut rules: Vec<&RuleEvaluation>, settings: &ReportSettings) -> Vec<RuleReport> {
-    // Sorted once: each rule's history keeps the order.
-    newest_first(&mut rules, |e| (e.started_ms, e.gate_evaluation_id.as_str()));
-    let mut by_name: BTreeMap<&str, Vec<&RuleEvaluation>> = BTreeMap::new();
-    for r in rules.into_iter().filter(|r| r.status != EvaluationStatus::InProgress) {
-        by_name.entry(r.name.as_str()).or_default().push(r);
+    /// The gate's finished evaluations as evidence about the rules `set` (names): counted
+    /// when each rule of the set has a result under today's configuration.
+    fn classify(
+        &self,
+        evaluations: &[&'a GateEvaluation],
+        parts: &HashMap<&str, Vec<&'a RuleEvaluation>>,
+        set: &BTreeSet<&str>,
+    ) -> Classified<'a> {
+        let mut out = Classified {
+            samples: Vec::new(),
+            blocks: Vec::new(),
+            no_data: 0,
+            set_aside: 0,
+            days: vec![Day::None; self.settings.days()],
+        };
+        for e in evaluations.iter().copied().filter(|e| e.status != EvaluationStatus::InProgress) {
+            let of = parts.get(e.evaluation_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+            let day = self.settings.day_of(e.started_ms);
+            let mark = |days: &mut Vec<Day>, shown: Day| {
+                if let Some(d) = day {
+                    days[d] = match (days[d], shown) {
+                        (Day::Block, _) | (_, Day::Block) => Day::Block,
+                        (Day::Pass, _) | (_, Day::Pass) => Day::Pass,
+                        _ => Day::Unjudged,
+                    };
+                }
+            };
+            if of.is_empty() {
+                out.no_data += 1;
+                mark(&mut out.days, Day::Unjudged);
+                continue;
+            }
+            let complete = set.iter().all(|name| {
+                of.iter().any(|r| r.name == *name && r.status != EvaluationStatus::InProgress && self.current(r))
+            });
+            if !complete {
+                out.set_aside += 1;
+                mark(&mut out.days, Day::Unjudged);
+                continue;
+            }
+            let failing: Vec<&RuleEvaluation> = of
+                .iter()
+                .copied()
+                .filter(|r| set.contains(r.name.as_str()) && r.status == EvaluationStatus::Fail)
+                .collect();
+            let blocked = !failing.is_empty();
+            out.samples.push(Sample { id: &e.evaluation_id, at: e.started_ms, version: &e.version, blocked });
+            mark(&mut out.days, if blocked { Day::Block } else { Day::Pass });
+            if blocked {
+                out.blocks.push((e, failing));
+            }
+        }
+        out
     }
-    let mut out: Vec<RuleReport> = gate
-        .rules
-        .values()
-        .map(|rule| {
-            let history = by_name.remove(rule.name.as_str()).unwrap_or_default();
-            rule_report(&rule.name, true, rule.dry_run, history, settings)
-        })
-        .collect();
-    for (name, history) in by_name {
-        let dry_run = history.first().is_some_and(|e| e.dry_run);
-        out.push(rule_report(name, false, dry_run, history, settings));
-    }
-    out
-}
 
-/// One rule's report; `history` is newest first.
-fn rule_report(
-    name: &str,
-    declared: bool,
-    dry_run: bool,
-    history: Vec<&RuleEvaluation>,
-    settings: &ReportSettings,
-) -> RuleReport {
-    let failed: Vec<&&RuleEvaluation> = history.iter().filter(|e| e.status == EvaluationStatus::Fail).collect();
-    let blocked = failed.iter().filter(|e| !e.dry_run && !e.gate_dry_run).count();
-    RuleReport {
-        name: name.to_string(),
-        declared,
-        dry_run,
-        evaluations: history.len(),
-        failures: failed.len(),
-        blocked,
-        failed: failed.iter().map(|e| failure(e)).collect(),
-        recommendation: declared.then(|| settings.judge(dry_run, history.len(), failed.len())),
+    /// Why enforcing the rules whose evaluations are `classified` would take the gate past the
+    /// bar, if it would.
+    fn together(&self, classified: &Classified<'_>) -> Option<String> {
+        let t = &self.thresholds;
+        let evaluations = classified.samples.len();
+        let blocks = classified.samples.iter().filter(|s| s.blocked).count();
+        if evaluations == 0 {
+            return Some(
+                "no evaluation of the gate holds it beside the rules the gate enforces, under today's configuration: they cannot be judged together yet".into(),
+            );
+        }
+        if !t.within(blocks, evaluations) {
+            return Some(format!(
+                "together with the rules the gate enforces, the gate would have blocked {blocks} of {} ({}%), more than the {}% allowed",
+                count(evaluations, "evaluation", "evaluations"),
+                percent(blocks, evaluations),
+                t.max_block_percent
+            ));
+        }
+        if classified.samples.iter().take(t.clean_streak as usize).any(|s| s.blocked) {
+            return Some(format!(
+                "together with the rules the gate enforces, the gate would have blocked one of its newest {}",
+                count(t.clean_streak as usize, "evaluation", "evaluations")
+            ));
+        }
+        None
+    }
+
+    fn gate_report(&self, mut evaluations: Vec<&'a GateEvaluation>, rules: Vec<&'a RuleEvaluation>) -> GateReport {
+        let gate = self.gate;
+        newest_first(&mut evaluations, |e| (e.started_ms, e.evaluation_id.as_str()));
+        let mut parts: HashMap<&str, Vec<&RuleEvaluation>> = HashMap::new();
+        for r in &rules {
+            parts.entry(r.gate_evaluation_id.as_str()).or_default().push(r);
+        }
+        let mut reports = self.rule_reports(rules);
+        let base: BTreeSet<&str> = gate.rules.values().filter(|r| !r.dry_run).map(|r| r.name.as_str()).collect();
+
+        // The rules promoted with the gate's own decision: each in turn, fewest failures
+        // first, kept while the gate stays within the bar with them.
+        let mut candidates: Vec<(usize, String)> = reports
+            .iter()
+            .filter(|r| r.declared && r.recommendation == Some(Recommendation::Promote))
+            .map(|r| (r.failures, r.name.clone()))
+            .collect();
+        candidates.sort();
+        let alone = self.classify(&evaluations, &parts, &base);
+        let gate_alone = self.verdict(&alone.samples, Vec::new(), Vec::new());
+        let judged_together = !gate.dry_run || gate_alone.recommendation == Recommendation::Promote || base.is_empty();
+        let mut set = base.clone();
+        for (_, name) in &candidates {
+            if !judged_together {
+                set.insert(name.as_str());
+                continue;
+            }
+            let mut with = set.clone();
+            with.insert(name.as_str());
+            // A gate starting to enforce blocks all its rules fail; an enforcing one adds only
+            // the blocks of the rules promoted.
+            let classified = if gate.dry_run {
+                self.classify(&evaluations, &parts, &with)
+            } else {
+                self.new_blocks_only(&evaluations, &parts, &with, &base)
+            };
+            match self.together(&classified) {
+                None => {
+                    set.insert(name.as_str());
+                }
+                Some(why) => {
+                    if let Some(r) = reports.iter_mut().find(|r| r.name == *name) {
+                        r.recommendation = Some(Recommendation::KeepDryRun);
+                        r.why = Some(why);
+                        r.missing = vec!["fewer failures of this rule where the gate's other rules pass".into()];
+                    }
+                }
+            }
+        }
+
+        let classified = self.classify(&evaluations, &parts, &set);
+        let in_progress = evaluations.iter().filter(|e| e.status == EvaluationStatus::InProgress).count();
+        let blocked = evaluations.iter().filter(|e| e.status == EvaluationStatus::Fail && !e.dry_run).count();
+        let mut context = Vec::new();
+        if classified.no_data > 0 {
+            context.push(format!(
+                "{} held no rule result (no data, not clean)",
+                count(classified.no_data, "evaluation", "evaluations")
+            ));
+        }
+        if classified.set_aside > 0 {
+            context.push(format!(
+                "{} set aside: a rule it enforces was missing from them or evaluated under another configuration",
+                count(classified.set_aside, "evaluation", "evaluations")
+            ));
+        }
+        let verdict = if gate.dry_run {
+            let mut problems = Vec::new();
+            if set.is_empty() {
+                problems.push(
+                    "no rule of it is enforced or recommended for enforcing: enforced, it would block nothing"
+                        .to_string(),
+                );
+            }
+            for name in &set {
+                if let Some(what) = self.hollow.get(&(gate.key.clone(), name.to_string())) {
+                    problems.push(format!(
+                        "its rule {} watches nothing ({what}): its passes prove nothing; fix the query or the ids, or remove the rule",
+                        crate::escape::quoted(name)
+                    ));
+                }
+            }
+            self.verdict(&classified.samples, problems, context)
+        } else {
+            Verdict {
+                recommendation: Recommendation::Enforced,
+                why: Some("enforced already".into()),
+                missing: Vec::new(),
+            }
+        };
+        // Blocks shown: would-be for a gate in dry run, real ones for an enforced gate.
+        let mut causes = Causes::default();
+        let blocks: Vec<Block> = if gate.dry_run {
+            classified
+                .blocks
+                .iter()
+                .map(|(e, failing)| {
+                    causes.count(failing.iter().map(|r| &r.failures));
+                    let mut failed: Vec<Failure> = failing.iter().map(|r| failure(r)).collect();
+                    failed.sort_by(|a, b| a.rule.cmp(&b.rule));
+                    Block {
+                        evaluation_id: e.evaluation_id.clone(),
+                        version: e.version.clone(),
+                        started_ms: e.started_ms,
+                        rules: failed,
+                    }
+                })
+                .collect()
+        } else {
+            evaluations
+                .iter()
+                .filter(|e| e.status == EvaluationStatus::Fail && !e.dry_run)
+                .map(|e| {
+                    let of = parts.get(e.evaluation_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+                    let failing: Vec<&&RuleEvaluation> =
+                        of.iter().filter(|r| r.status == EvaluationStatus::Fail && !r.dry_run).collect();
+                    causes.count(failing.iter().map(|r| &r.failures));
+                    let mut failed: Vec<Failure> = failing.iter().map(|r| failure(r)).collect();
+                    failed.sort_by(|a, b| a.rule.cmp(&b.rule));
+                    Block {
+                        evaluation_id: e.evaluation_id.clone(),
+                        version: e.version.clone(),
+                        started_ms: e.started_ms,
+                        rules: failed,
+                    }
+                })
+                .collect()
+        };
+        let days = if gate.dry_run {
+            classified.days.clone()
+        } else {
+            let mut days = vec![Day::None; self.settings.days()];
+            for e in evaluations.iter().filter(|e| e.status != EvaluationStatus::InProgress) {
+                let Some(d) = self.settings.day_of(e.started_ms) else { continue };
+                let has_data = parts.contains_key(e.evaluation_id.as_str());
+                let shown = if e.status == EvaluationStatus::Fail && !e.dry_run {
+                    Day::Block
+                } else if has_data {
+                    Day::Pass
+                } else {
+                    Day::Unjudged
+                };
+                days[d] = match (days[d], shown) {
+                    (Day::Block, _) | (_, Day::Block) => Day::Block,
+                    (Day::Pass, _) | (_, Day::Pass) => Day::Pass,
+                    _ => Day::Unjudged,
+                };
+            }
+            days
+        };
+        reports.sort_by(|a, b| b.declared.cmp(&a.declared).then(a.name.cmp(&b.name)));
+        GateReport {
+            gate: gate.key.clone(),
+            dry_run: gate.dry_run,
+            thresholds: self.thresholds,
+            evaluations: classified.samples.len(),
+            in_progress,
+            no_data: classified.no_data,
+            set_aside: classified.set_aside,
+            would_block: classified.blocks.len(),
+            blocked,
+            causes,
+            evidence: self.evidence(&classified.samples),
+            recommendation: verdict.recommendation,
+            why: verdict.why,
+            missing: verdict.missing,
+            days,
+            blocks,
+            rules: reports,
+        }
+    }
+
+    /// For an enforcing gate, the evaluations counted for `with`, each blocking only when a
+    /// rule beyond `base` failed where none of `base` did: the blocks a promotion would add.
+    fn new_blocks_only(
+        &self,
+        evaluations: &[&'a GateEvaluation],
+        parts: &HashMap<&str, Vec<&'a RuleEvaluation>>,
+        with: &BTreeSet<&str>,
+        base: &BTreeSet<&str>,
+    ) -> Classified<'a> {
+        let mut classified = self.classify(evaluations, parts, with);
+        let by_base: BTreeSet<&str> = classified
+            .blocks
+            .iter()
+            .filter(|(_, failing)| failing.iter().any(|r| base.contains(r.name.as_str())))
+            .map(|(e, _)| e.evaluation_id.as_str())
+            .collect();
+        for sample in classified.samples.iter_mut().filter(|s| by_base.contains(s.id)) {
+            sample.blocked = false;
+        }
+        classified.blocks.retain(|(e, _)| !by_base.contains(e.evaluation_id.as_str()));
+        classified
+    }
+
+    /// Each rule's report, alone: declared rules by name, then those only the history knows.
+    fn rule_reports(&self, mut rules: Vec<&'a RuleEvaluation>) -> Vec<RuleReport> {
+        let gate = self.gate;
+        newest_first(&mut rules, |e| (e.started_ms, e.gate_evaluation_id.as_str()));
+        let mut by_name: BTreeMap<&str, Vec<&RuleEvaluation>> = BTreeMap::new();
+        for r in rules.into_iter().filter(|r| r.status != EvaluationStatus::InProgress) {
+            by_name.entry(r.name.as_str()).or_default().push(r);
+        }
+        let mut out: Vec<RuleReport> = gate
+            .rules
+            .values()
+            .map(|rule| {
+                let history = by_name.remove(rule.name.as_str()).unwrap_or_default();
+                self.rule_report(&rule.name, true, rule.dry_run, history)
+            })
+            .collect();
+        for (name, history) in by_name {
+            let dry_run = history.first().is_some_and(|e| e.dry_run);
+            out.push(self.rule_report(name, false, dry_run, history));
+        }
+        out
+    }
+
+    /// One rule's report; `history` is newest first.
+    fn rule_report(&self, name: &str, declared: bool, dry_run: bool, history: Vec<&RuleEvaluation>) -> RuleReport {
+        let (counted, aside): (Vec<&RuleEvaluation>, Vec<&RuleEvaluation>) =
+            history.into_iter().partition(|e| !declared || self.current(e));
+        let failed: Vec<&&RuleEvaluation> = counted.iter().filter(|e| e.status == EvaluationStatus::Fail).collect();
+        let blocked = failed.iter().filter(|e| !e.dry_run && !e.gate_dry_run).count();
+        let mut causes = Causes::default();
+        for f in &failed {
+            causes.count([&f.failures]);
+        }
+        let samples: Vec<Sample<'_>> = counted
+            .iter()
+            .map(|e| Sample {
+                id: &e.gate_evaluation_id,
+                at: e.started_ms,
+                version: &e.version,
+                blocked: e.status == EvaluationStatus::Fail,
+            })
+            .collect();
+        let watches_nothing = self.hollow.get(&(self.gate.key.clone(), name.to_string())).cloned();
+        let verdict = match (declared, dry_run) {
+            (false, _) => Verdict {
+                recommendation: Recommendation::Enforced,
+                why: Some("no longer declared in the files (renamed or removed): nothing to change".into()),
+                missing: Vec::new(),
+            },
+            (true, false) => Verdict {
+                recommendation: Recommendation::Enforced,
+                why: Some("enforced already".into()),
+                missing: Vec::new(),
+            },
+            (true, true) => {
+                let mut problems = Vec::new();
+                if let Some(what) = &watches_nothing {
+                    problems.push(format!(
+                        "it watches nothing ({what}): a pass proves nothing; fix the query or the ids (see `gatesctl plan`'s monitor check), or remove the rule"
+                    ));
+                }
+                let mut context = Vec::new();
+                if !aside.is_empty() {
+                    context.push(format!(
+                        "{} set aside: made under another configuration than the files declare now",
+                        count(aside.len(), "evaluation", "evaluations")
+                    ));
+                }
+                self.verdict(&samples, problems, context)
+            }
+        };
+        RuleReport {
+            name: name.to_string(),
+            declared,
+            dry_run,
+            evaluations: counted.len(),
+            set_aside: aside.len(),
+            configuration_since: declared.then(|| counted.last().map(|e| e.started_ms)).flatten(),
+            failures: failed.len(),
+            blocked,
+            causes,
+            evidence: self.evidence(&samples),
+            watches_nothing,
+            recommendation: declared.then_some(verdict.recommendation),
+            why: verdict.why,
+            missing: verdict.missing,
+            failed: failed.iter().map(|e| failure(e)).collect(),
+        }
     }
 }
 
@@ -400,7 +967,7 @@ mod tests {
     use super::*;
 
     fn settings() -> ReportSettings {
-        ReportSettings { from_ms: 0, to_ms: 14 * DAY_MS, min_evaluations: 3, max_block_percent: 0 }
+        ReportSettings { from_ms: 0, to_ms: 14 * DAY_MS, flags: ReportSpec::default() }
     }
 
     #[test]
@@ -416,14 +983,11 @@ mod tests {
     }
 
     #[test]
-    fn the_bar_is_a_share_of_evaluations() {
-        let mut s = settings();
-        assert_eq!(s.judge(true, 2, 0), Recommendation::TooFewEvaluations);
-        assert_eq!(s.judge(true, 10, 0), Recommendation::Promote);
-        assert_eq!(s.judge(true, 10, 1), Recommendation::KeepDryRun);
-        s.max_block_percent = 10;
-        assert_eq!(s.judge(true, 10, 1), Recommendation::Promote);
-        assert_eq!(s.judge(true, 10, 2), Recommendation::KeepDryRun);
-        assert_eq!(s.judge(false, 0, 5), Recommendation::Enforced);
+    fn flags_win_over_the_files_and_the_files_over_the_defaults() {
+        let files = ReportSpec { min_days: Some(2), max_block_percent: Some(10), ..ReportSpec::default() };
+        let flags = ReportSpec { max_block_percent: Some(5), ..ReportSpec::default() };
+        let t = Thresholds::resolve(flags, files);
+        assert_eq!((t.min_days, t.max_block_percent, t.min_evaluations), (2, 5, 10));
+        assert!(t.within(1, 20) && !t.within(2, 20));
     }
 }

@@ -54,10 +54,11 @@ fn evaluation(
                 name: name.to_string(),
                 rule_type: if name.starts_with("Faulty") { "faulty_deployment_detection" } else { "monitor" }.into(),
                 dry_run: *dry_run,
+                // As the files below declare them: the evaluations are about today's rules.
                 configuration: if name.starts_with("Faulty") {
                     json!({"duration": 900})
                 } else {
-                    json!({"query": format!("service:{service}"), "warmup": 60})
+                    json!({"query": format!("service:{service}")})
                 },
                 status: status.to_string(),
                 reason: if *status == "fail" {
@@ -222,10 +223,26 @@ fn history() -> Vec<StoredEvaluation> {
     out
 }
 
+/// The shop team's monitors: each rule's query matches one, so every rule watches something.
+const MONITORS: &str = r#"
+[[monitors]]
+name = "Cart errors"
+tags = ["service:cart"]
+
+[[monitors]]
+name = "Stock sync lag"
+tags = ["service:stock"]
+
+[[monitors]]
+name = "Search latency"
+tags = ["service:search"]
+"#;
+
 fn seeded(file: &str, text: &str, evaluations: Vec<StoredEvaluation>) -> (tempfile::TempDir, TestSandbox) {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), file, text);
-    let store = Store { gates: Vec::new(), monitors: None, evaluations: Some(evaluations) };
+    let monitors = gatesctl::sandbox::monitors::parse_file(MONITORS).unwrap();
+    let store = Store { gates: Vec::new(), monitors: Some(monitors), evaluations: Some(evaluations) };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start(dir.path());
     (dir, sandbox)
@@ -282,12 +299,25 @@ fn each_gate_and_rule_is_counted_exactly_and_judged() {
         "newest first"
     );
     assert_eq!(blocks[0]["rules"][0]["monitors"], json!([{"id": "1302", "state": "Alert"}]));
-    assert_eq!(blocks[0]["rules"][0]["configuration"], json!({"query": "service:stock", "warmup": 60}));
+    assert_eq!(blocks[0]["rules"][0]["configuration"], json!({"query": "service:stock"}));
+    assert_eq!(stock["causes"], json!({"alert": 2, "no_data": 0, "faulty_resources": 0, "other": 0}));
+    assert!(
+        stock["why"]
+            .as_str()
+            .unwrap()
+            .contains("it would have blocked 2 of 12 evaluations (17%), more than the 0% allowed"),
+        "{stock:#}"
+    );
     let lag = rule(stock, "Sync lag");
     assert_eq!((&lag["failures"], &lag["blocked"]), (&json!(2), &json!(0)), "its gate was in dry run: nothing blocked");
 
+    // Its evaluations held no rule result: no data, never clean passes.
     let web = gate(&doc, "web/qa/default");
-    assert_eq!((&web["evaluations"], &web["recommendation"]), (&json!(3), &json!("too-few-evaluations")));
+    assert_eq!(
+        (&web["evaluations"], &web["no_data"], &web["recommendation"]),
+        (&json!(0), &json!(3), &json!("keep-dry-run"))
+    );
+    assert!(web["why"].as_str().unwrap().contains("3 evaluations held no rule result (no data, not clean)"), "{web:#}");
 
     let search = gate(&doc, "search/production/default");
     assert_eq!(
@@ -310,12 +340,18 @@ fn each_gate_and_rule_is_counted_exactly_and_judged() {
         (&json!(false), &json!(2), &Value::Null)
     );
 
+    // No rule, so nothing it could block: never worth enforcing, whatever its history.
     let auth = gate(&doc, "auth/production/default");
-    assert_eq!((&auth["evaluations"], &auth["recommendation"]), (&json!(0), &json!("too-few-evaluations")));
+    assert_eq!((&auth["evaluations"], &auth["recommendation"]), (&json!(0), &json!("keep-dry-run")));
+    assert!(auth["why"].as_str().unwrap().contains("it would block nothing"), "{auth:#}");
     assert_eq!(auth["days"].as_array().unwrap().len(), 14);
 
     assert_eq!(doc["summary"]["promote"], json!({"gates": 1, "rules": 1}));
-    assert_eq!(doc["summary"]["keep_dry_run"], json!({"gates": 1, "rules": 0}));
+    assert_eq!(
+        doc["summary"]["keep_dry_run"],
+        json!({"gates": 3, "rules": 0}),
+        "stock, and the two gates without rules"
+    );
     assert_eq!(doc["written"], Value::Null);
 }
 
@@ -323,7 +359,7 @@ fn each_gate_and_rule_is_counted_exactly_and_judged() {
 fn the_bar_is_set_by_the_flags() {
     let (dir, sandbox) = seeded("gates.toml", GATES_TOML, history());
     let doc = report_json(&sandbox, dir.path(), &["--min-evaluations", "3", "--max-block-percent", "20"]);
-    assert_eq!(gate(&doc, "web/qa/default")["recommendation"], "promote");
+    assert_eq!(gate(&doc, "web/qa/default")["recommendation"], "keep-dry-run", "no data is not evidence");
     assert_eq!(gate(&doc, "stock/staging/default")["recommendation"], "promote", "2 of 12 is under 20%");
     let narrow = report_json(&sandbox, dir.path(), &["--since", "5d", "--target", "cart/*"]);
     assert_eq!(narrow["gates"].as_array().unwrap().len(), 1);
@@ -344,8 +380,13 @@ fn text_and_markdown_show_the_days_and_the_reasons() {
     evaluations[14].rules[0].reason = "cc @acme/sre see https://evil.example </details> \u{1b}[2J".into();
     let (dir, sandbox) = seeded("gates.toml", GATES_TOML, evaluations);
     let text = run_ok(&sandbox, dir.path(), &["report"]).stdout;
-    assert!(text.contains("cart/staging/default: promote\n  dry run · 13 evaluations, 1 in progress · 0 would have blocked · ✓·✓✓✓✓✓✓✓✓✓✓✓✓\n"), "{text}");
+    assert!(text.contains("cart/staging/default: promote\n  dry run · 13 evaluations on 13 days, 13 versions, 1 in progress · 0 would have blocked · clean since "), "{text}");
+    assert!(text.contains(" · ✓·✓✓✓✓✓✓✓✓✓✓✓✓\n"), "{text}");
     assert!(text.contains("stock/staging/default: keep-dry-run"), "{text}");
+    assert!(text.contains("  why: it would have blocked 2 of 12 evaluations (17%), more than the 0% allowed\n  needs: no block in the window (the newest leaves it on "), "{text}");
+    assert!(text.contains("2 would have blocked (2 with a monitor in ALERT)"), "{text}");
+    assert!(text.contains("web/qa/default: keep-dry-run"), "{text}");
+    assert!(text.contains("3 evaluations held no rule result (no data, not clean)"), "{text}");
     assert!(text.contains("would have blocked version \"v5.3\" at "), "{text}");
     assert!(text.contains("(monitor 1302 Alert)"), "{text}");
     assert!(text.contains("rule \"Old latency\": no longer declared"), "{text}");
@@ -353,8 +394,21 @@ fn text_and_markdown_show_the_days_and_the_reasons() {
 
     let markdown = run_ok(&sandbox, dir.path(), &["report", "--format", "markdown"]).stdout;
     assert!(markdown.starts_with("<!-- gatesctl:report -->"), "{markdown}");
-    assert!(markdown.contains("| `stock/staging/default` | dry run | 12 | 2 would have | "), "{markdown}");
-    assert!(markdown.contains("🟥"), "{markdown}");
+    assert!(markdown.contains("| `stock/staging/default` | dry run | 12 | 0 | 2 would have | "), "{markdown}");
+    assert!(
+        markdown.contains("| `cart/staging/default` | dry run | 13 | 1 | 0 would have | "),
+        "in-progress counts: {markdown}"
+    );
+    assert!(
+        markdown.contains("| `web/qa/default` | dry run | 0 (+3 not counted) | 0 | 0 would have | – | "),
+        "{markdown}"
+    );
+    assert!(markdown.contains("🟥") && markdown.contains("🟨"), "{markdown}");
+    assert!(markdown.contains("#### Why not promoted yet"), "{markdown}");
+    assert!(
+        markdown.contains("- `stock/staging/default`: it would have blocked 2 of 12 evaluations (17%)"),
+        "{markdown}"
+    );
     assert!(markdown.contains("would have blocked `v5.3`"), "reasons are visible without expanding: {markdown}");
     assert!(
         !markdown.contains("@acme") && !markdown.contains("https://evil") && !markdown.contains("</details>"),
@@ -486,4 +540,355 @@ fn write_keeps_a_byte_order_mark_and_crlf() {
         .replace("dry_run = true          # watching it first", "dry_run = false          # watching it first")
         .replace("dry_run = true   # new", "dry_run = false   # new");
     assert_eq!(String::from_utf8(written).unwrap(), expected, "the mark and the line ends are kept");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The traps a release engineer would set: evidence that does not deserve a promotion.
+
+const TRAP: &str = r#"version = 1
+
+[[gates]]
+service = "cart"
+env = "staging"
+dry_run = true
+
+  [[gates.rules]]
+  name = "Errors"
+  type = "monitor"
+  query = "service:cart"
+"#;
+
+/// `n` clean evaluations of cart/staging, one a day, each of its own version.
+fn clean_days(n: i64) -> Vec<StoredEvaluation> {
+    (0..n)
+        .map(|i| {
+            evaluation(
+                "cart",
+                "staging",
+                i * DAY + 30 * MINUTE,
+                &format!("v1.{i}"),
+                true,
+                &[Part("Errors", false, "pass", &[])],
+            )
+        })
+        .collect()
+}
+
+fn strings(value: &Value) -> Vec<&str> {
+    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect()
+}
+
+#[test]
+fn clean_evaluations_of_one_hour_and_one_version_are_not_enough() {
+    let evaluations = (0..12)
+        .map(|i| {
+            evaluation(
+                "cart",
+                "staging",
+                10 * MINUTE + i * 3 * MINUTE,
+                "v1",
+                true,
+                &[Part("Errors", false, "pass", &[])],
+            )
+        })
+        .collect();
+    let (dir, sandbox) = seeded("gates.toml", TRAP, evaluations);
+    let doc = report_json(&sandbox, dir.path(), &[]);
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!(
+        (&cart["evaluations"], &cart["recommendation"]),
+        (&json!(12), &json!("too-few-evaluations")),
+        "{cart:#}"
+    );
+    assert_eq!((&cart["days_evaluated"], &cart["versions"]), (&json!(1), &json!(1)));
+    assert_eq!(strings(&cart["missing"]), ["4 more days", "2 more versions"]);
+    assert!(cart["why"].as_str().unwrap().contains("evaluated on 1 day, of the 5 needed"), "{cart:#}");
+    let text = run_ok(&sandbox, dir.path(), &["report"]).stdout;
+    assert!(text.contains("  needs: 4 more days, 2 more versions\n"), "{text}");
+    // Spread over a week of versions, the same count is enough.
+    let (dir, sandbox) = seeded("gates.toml", TRAP, clean_days(12));
+    assert_eq!(gate(&report_json(&sandbox, dir.path(), &[]), "cart/staging/default")["recommendation"], "promote");
+}
+
+#[test]
+fn evaluations_under_another_configuration_are_set_aside() {
+    let file = TRAP.replace("query = \"service:cart\"", "query = \"service:cart tag:new\"");
+    let mut evaluations = clean_days(12);
+    for e in &mut evaluations {
+        e.rules[0].configuration = json!({"query": "service:cart tag:old"});
+    }
+    let (dir, sandbox) = seeded("gates.toml", &file, evaluations.clone());
+    let doc = report_json(&sandbox, dir.path(), &["--no-monitor-check"]);
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!(
+        (&cart["evaluations"], &cart["set_aside"], &cart["recommendation"]),
+        (&json!(0), &json!(12), &json!("too-few-evaluations")),
+        "{cart:#}"
+    );
+    let errors = rule(cart, "Errors");
+    assert_eq!(
+        (&errors["evaluations"], &errors["set_aside"], &errors["configuration_since"]),
+        (&json!(0), &json!(12), &Value::Null)
+    );
+    assert!(cart["why"].as_str().unwrap().contains("12 evaluations set aside"), "{cart:#}");
+    // Two evaluations under today's query: counted, and the report says since when.
+    for (i, e) in evaluations.iter_mut().take(2).enumerate() {
+        e.rules[0].configuration = json!({"query": "service:cart tag:new"});
+        e.version = format!("v2.{i}");
+    }
+    let (dir, sandbox) = seeded("gates.toml", &file, evaluations.clone());
+    let doc = report_json(&sandbox, dir.path(), &["--no-monitor-check"]);
+    let errors = rule(gate(&doc, "cart/staging/default"), "Errors");
+    assert_eq!((&errors["evaluations"], &errors["set_aside"]), (&json!(2), &json!(10)));
+    assert_eq!(errors["configuration_since"], json!(evaluations[1].started_at.clone()), "{errors:#}");
+    // monitor_ids compare by id: the history writes bare id strings, without groups.
+    let by_id = TRAP.replace("query = \"service:cart\"", "monitor_ids = [{ id = 1201, groups = [\"region:eu\"] }]");
+    let mut evaluations = clean_days(12);
+    for e in &mut evaluations {
+        e.rules[0].configuration = json!({"monitor_ids": [{"id": "1201", "groups": ["region:eu"]}]});
+    }
+    let (dir, sandbox) = seeded("gates.toml", &by_id, evaluations);
+    let doc = report_json(&sandbox, dir.path(), &["--no-monitor-check"]);
+    assert_eq!(gate(&doc, "cart/staging/default")["evaluations"], 12, "{doc:#}");
+}
+
+#[test]
+fn a_rule_watching_nothing_is_never_promoted() {
+    // Its query matches no monitor: it passed twelve times because it watched nothing.
+    let file = r#"version = 1
+
+[[gates]]
+service = "cart"
+env = "staging"
+dry_run = true
+
+  [[gates.rules]]
+  name = "Errors"
+  type = "monitor"
+  query = "service:nobody"
+
+[[gates]]
+service = "search"
+env = "production"
+
+  [[gates.rules]]
+  name = "Latency"
+  type = "monitor"
+  query = "service:search"
+
+  [[gates.rules]]
+  name = "Ghost"
+  type = "monitor"
+  monitor_ids = [{ id = 999999 }]
+  dry_run = true
+"#;
+    let mut evaluations: Vec<StoredEvaluation> = clean_days(12);
+    for e in &mut evaluations {
+        e.rules[0].configuration = json!({"query": "service:nobody"});
+    }
+    for i in 0..12 {
+        let mut e = evaluation(
+            "search",
+            "production",
+            i * DAY + 40 * MINUTE,
+            &format!("v3.{i}"),
+            false,
+            &[Part("Latency", false, "pass", &[]), Part("Ghost", true, "pass", &[])],
+        );
+        e.rules[1].configuration = json!({"monitor_ids": ["999999"]});
+        evaluations.push(e);
+    }
+    let (dir, sandbox) = seeded("gates.toml", file, evaluations);
+    let doc = report_json(&sandbox, dir.path(), &[]);
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!(cart["recommendation"], "keep-dry-run", "{cart:#}");
+    assert!(
+        cart["why"]
+            .as_str()
+            .unwrap()
+            .contains("its rule \"Errors\" watches nothing (its query \"service:nobody\" matches no monitor)"),
+        "{cart:#}"
+    );
+    let errors = rule(cart, "Errors");
+    assert!(errors["watches_nothing"].as_str().unwrap().contains("matches no monitor"), "{errors:#}");
+    let ghost = rule(gate(&doc, "search/production/default"), "Ghost");
+    assert_eq!(ghost["recommendation"], "keep-dry-run", "{ghost:#}");
+    assert!(ghost["why"].as_str().unwrap().contains("monitor 999999 of its monitor_ids does not exist"), "{ghost:#}");
+    assert_eq!(doc["summary"]["promote"], json!({"gates": 0, "rules": 0}));
+    // Without the check, the report says it could not tell.
+    let unchecked = report_json(&sandbox, dir.path(), &["--no-monitor-check"]);
+    assert!(unchecked["unchecked"].as_str().unwrap().contains("not checked for watching nothing"), "{unchecked:#}");
+}
+
+#[test]
+fn evaluations_without_rule_results_are_no_data_not_clean() {
+    let evaluations =
+        (0..12).map(|i| evaluation("cart", "staging", i * DAY + 30 * MINUTE, &format!("v{i}"), true, &[])).collect();
+    let (dir, sandbox) = seeded("gates.toml", TRAP, evaluations);
+    let doc = report_json(&sandbox, dir.path(), &[]);
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!(
+        (&cart["evaluations"], &cart["no_data"], &cart["recommendation"]),
+        (&json!(0), &json!(12), &json!("too-few-evaluations")),
+        "{cart:#}"
+    );
+    assert!(cart["days"].as_array().unwrap().iter().all(|d| d != "pass"), "no green day without data: {cart:#}");
+    assert!(cart["why"].as_str().unwrap().contains("12 evaluations held no rule result"), "{cart:#}");
+}
+
+#[test]
+fn a_block_among_the_newest_evaluations_stops_a_promotion() {
+    // 20 evaluations over the fortnight; only the newest would have blocked: 5%, under the
+    // 10% allowed, but recent.
+    let evaluations = (0..20)
+        .map(|i| {
+            let status = if i == 0 { "fail" } else { "pass" };
+            evaluation(
+                "cart",
+                "staging",
+                i * 16 * 3600 * 1000 + 30 * MINUTE,
+                &format!("v1.{i}"),
+                true,
+                &[Part("Errors", false, status, &[7])],
+            )
+        })
+        .collect();
+    let (dir, sandbox) = seeded("gates.toml", TRAP, evaluations);
+    let doc = report_json(&sandbox, dir.path(), &["--max-block-percent", "10"]);
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!((&cart["would_block"], &cart["recommendation"]), (&json!(1), &json!("keep-dry-run")), "{cart:#}");
+    assert_eq!(strings(&cart["missing"]), ["3 clean evaluations in a row"]);
+    assert_eq!(cart["clean_since"], Value::Null);
+    assert!(cart["why"].as_str().unwrap().contains("among its newest 3 evaluations"), "{cart:#}");
+    assert_eq!(
+        gate(
+            &report_json(&sandbox, dir.path(), &["--max-block-percent", "10", "--clean-streak", "1"]),
+            "cart/staging/default"
+        )["recommendation"],
+        "keep-dry-run"
+    );
+}
+
+#[test]
+fn a_gate_and_the_rules_promoted_with_it_are_judged_together() {
+    // Alone, the gate's rule and its dry-run rule each would have blocked 2 of 20 (10%, the
+    // bar); together they would have blocked 4 of 20.
+    let file = format!("{TRAP}\n  [[gates.rules]]\n  name = \"Latency\"\n  type = \"monitor\"\n  query = \"service:cart\"\n  dry_run = true\n");
+    let evaluations = (0..20)
+        .map(|i| {
+            let a = if i == 5 || i == 10 { "fail" } else { "pass" };
+            let b = if i == 7 || i == 12 { "fail" } else { "pass" };
+            evaluation(
+                "cart",
+                "staging",
+                i * 16 * 3600 * 1000 + 30 * MINUTE,
+                &format!("v1.{i}"),
+                true,
+                &[Part("Errors", false, a, &[7]), Part("Latency", true, b, &[8])],
+            )
+        })
+        .collect();
+    let (dir, sandbox) = seeded("gates.toml", &file, evaluations);
+    let doc = report_json(&sandbox, dir.path(), &["--max-block-percent", "10"]);
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!((&cart["would_block"], &cart["recommendation"]), (&json!(2), &json!("promote")), "{cart:#}");
+    let latency = rule(cart, "Latency");
+    assert_eq!(latency["recommendation"], "keep-dry-run", "{latency:#}");
+    assert!(
+        latency["why"].as_str().unwrap().contains("together with the rules the gate enforces, the gate would have blocked 4 of 20 evaluations (20%), more than the 10% allowed"),
+        "{latency:#}"
+    );
+    assert_eq!(doc["summary"]["promote"], json!({"gates": 1, "rules": 0}));
+}
+
+#[test]
+fn a_recommendation_needs_at_least_one_evaluation() {
+    let (dir, sandbox) = seeded("gates.toml", TRAP, Vec::new());
+    let run = sandbox.gatesctl(dir.path(), &["report", "--min-evaluations", "0"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("a recommendation needs evidence: give 1 or more"), "{run:?}");
+    assert!(sandbox.requests().is_empty(), "nothing was asked");
+    write(dir.path(), "gates.toml", &format!("{TRAP}\n[report]\nmin_evaluations = 0\n"));
+    let run = sandbox.gatesctl(dir.path(), &["report"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("`min_evaluations` of [report] must be between 1 and 100000"), "{run:?}");
+}
+
+#[test]
+fn the_files_set_the_bar_per_file_and_per_gate_and_flags_override_them() {
+    let evaluations = (0..12)
+        .map(|i| {
+            evaluation(
+                "cart",
+                "staging",
+                10 * MINUTE + i * 3 * MINUTE,
+                "v1",
+                true,
+                &[Part("Errors", false, "pass", &[])],
+            )
+        })
+        .collect();
+    let relaxed = format!("{TRAP}\n[report]\nmin_days = 1\nmin_versions = 1\n");
+    let (dir, sandbox) = seeded("gates.toml", &relaxed, evaluations);
+    let doc = report_json(&sandbox, dir.path(), &[]);
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!(cart["recommendation"], "promote", "{cart:#}");
+    assert_eq!(
+        cart["thresholds"],
+        json!({"min_evaluations": 10, "min_days": 1, "min_versions": 1, "clean_streak": 3, "max_block_percent": 0})
+    );
+    // A gate's own table wins over its file's; a flag wins over both.
+    let strict = relaxed.replace("dry_run = true\n", "dry_run = true\nreport = { min_versions = 2 }\n");
+    write(dir.path(), "gates.toml", &strict);
+    let doc = report_json(&sandbox, dir.path(), &[]);
+    assert_eq!(strings(&gate(&doc, "cart/staging/default")["missing"]), ["1 more version"]);
+    let doc = report_json(&sandbox, dir.path(), &["--min-versions", "1"]);
+    assert_eq!(gate(&doc, "cart/staging/default")["recommendation"], "promote");
+    let doc = report_json(&sandbox, dir.path(), &["--min-days", "2"]);
+    assert_eq!(strings(&gate(&doc, "cart/staging/default")["missing"]), ["1 more day", "1 more version"]);
+    // A typo in the table is found offline, with its fix.
+    write(dir.path(), "gates.toml", &format!("{TRAP}\n[report]\nmin_dayz = 1\n"));
+    let run = sandbox.gatesctl(dir.path(), &["validate"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("did you mean `min_days`?"), "{run:?}");
+}
+
+#[test]
+fn an_evaluation_of_this_very_second_is_read() {
+    let mut now = evaluation("cart", "staging", 0, "v9", true, &[Part("Errors", false, "pass", &[])]);
+    now.finished_at = Some(at(gatesctl::model::time::now_ms() - 1));
+    let (dir, sandbox) = seeded("gates.toml", TRAP, vec![now]);
+    let doc = report_json(&sandbox, dir.path(), &[]);
+    assert_eq!(gate(&doc, "cart/staging/default")["evaluations"], 1, "{doc:#}");
+    let to = sandbox.requests().into_iter().find(|r| r.path.ends_with("/evaluations")).map(|r| r.query).unwrap();
+    assert!(
+        to.contains("filter%5Bto%5D=") && to.split("filter%5Bto%5D=").nth(1).unwrap().contains('.'),
+        "to the millisecond: {to}"
+    );
+}
+
+#[test]
+fn write_run_again_never_contradicts_the_summary() {
+    // Recommended, but written as an inline table: left for a person, and said so.
+    let file = "version = 1\ndefaults = { dry_run = true }\ngates = [{ service = \"cart\", env = \"staging\", rules = [{ name = \"Errors\", type = \"monitor\", query = \"service:cart\", dry_run = false }] }]\n";
+    let (dir, sandbox) = seeded("gates.toml", file, clean_days(12));
+    for _ in 0..2 {
+        let run = run_ok(&sandbox, dir.path(), &["report", "--write"]);
+        assert!(run.stdout.contains("Promote 1 gate"), "{run:?}");
+        assert!(!run.stderr.contains("Nothing to write: no gate or rule is recommended"), "{run:?}");
+        assert!(
+            run.stderr.contains("Nothing written: the 1 gate or rule recommended for promotion is left for a person"),
+            "{run:?}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(dir.path().join("gates.toml")).unwrap(), file);
+}
+
+#[test]
+fn a_capped_markdown_report_points_to_the_full_report() {
+    let (dir, sandbox) = seeded("gates.toml", GATES_TOML, history());
+    let run = run_ok(&sandbox, dir.path(), &["report", "--format", "markdown", "--comment-limit", "1000"]);
+    assert!(run.stdout.chars().count() <= 1000, "{run:?}");
+    assert!(run.stdout.contains("; the full report is in the JSON report"), "{run:?}");
+    assert!(!run.stdout.contains("full plan"), "{run:?}");
 }

@@ -2,6 +2,8 @@
 //! part, kept durably so that another process and a restart see them, and listed newest first
 //! through a window of time, filters and a cursor.
 
+use std::collections::BTreeMap;
+
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
@@ -310,6 +312,9 @@ const EXAMPLE: &str = include_str!("../../../examples/history.toml");
 #[serde(deny_unknown_fields)]
 struct ExampleFile {
     evaluations: Vec<ExampleEvaluation>,
+    /// The options each rule was evaluated with, by gate, then rule name.
+    #[serde(default)]
+    configurations: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
 #[derive(Deserialize)]
@@ -340,6 +345,9 @@ struct ExampleRule {
     /// The monitors in ALERT that failed it.
     #[serde(default)]
     monitors: Vec<u64>,
+    /// The options it was evaluated with, when not those of `[configurations]`.
+    #[serde(default)]
+    configuration: Option<Value>,
 }
 
 fn monitor() -> String {
@@ -349,10 +357,12 @@ fn monitor() -> String {
 pub(crate) fn example() -> Vec<StoredEvaluation> {
     let file: ExampleFile = toml::from_str(EXAMPLE).expect("examples/history.toml is valid");
     let now = now_ms();
-    file.evaluations
+    let ExampleFile { evaluations, configurations } = file;
+    evaluations
         .into_iter()
         .map(|e| {
             let ago = humantime::parse_duration(&e.ago).expect("examples/history.toml: ago is a duration");
+            let configured = configurations.get(&e.gate);
             let started = now - ago.as_millis() as i64;
             let mut parts = e.gate.split('/');
             let mut part = || parts.next().unwrap_or(crate::model::DEFAULT_IDENTIFIER).to_string();
@@ -376,10 +386,14 @@ pub(crate) fn example() -> Vec<StoredEvaluation> {
                     .map(|r| StoredRuleEvaluation {
                         id: String::new(),
                         rule_id: None,
-                        name: r.name,
+                        name: r.name.clone(),
                         rule_type: r.rule_type,
                         dry_run: r.dry_run,
-                        configuration: Value::Null,
+                        configuration: r
+                            .configuration
+                            .clone()
+                            .or_else(|| configured.and_then(|c| c.get(&r.name)).cloned())
+                            .unwrap_or(Value::Null),
                         status: r.status,
                         reason: r.reason,
                         failures: serde_json::json!({
