@@ -7,6 +7,8 @@
 //!    wall time against the requests of the busier limit ÷ its rate.
 //! 3. `plan` of 5,000 gates × 2 rules, 20 ms of latency: wall time and peak memory.
 //! 4. CPU time of validate + diff + render for 10,000 gates, no network.
+//! 5. `coverage --since 30d` of 50,000 deployments (500 services), half of them gated: wall
+//!    time, requests and peak memory.
 //!
 //! `GATESCTL_BENCH_GATES` overrides the 5,000 of case 3 (for a quick run).
 
@@ -21,7 +23,7 @@ use gatesctl::model::{GateKey, RemoteGate, RemoteRule, RemoteState};
 use gatesctl::plan::{self, PlanOptions};
 use gatesctl::render::{text, Palette};
 use gatesctl::sandbox::monitors::{Monitor, MonitorStatus};
-use gatesctl::sandbox::store::{Store, StoredGate, StoredRule};
+use gatesctl::sandbox::store::{Store, StoredDoraEvent, StoredEvaluation, StoredGate, StoredRule};
 use gatesctl::sandbox::{self, Faults, RateLimit, SandboxOptions};
 
 // The allocator the gatesctl binary uses, so the CPU figures are the binary's.
@@ -45,6 +47,7 @@ fn store(gates: usize) -> Store {
     let id = |n: usize| format!("00000000-0000-4000-8000-{n:012}");
     Store {
         evaluations: None,
+        dora: None,
         // One monitor per service, so that the monitor check finds each query fine.
         monitors: Some(
             (0..gates)
@@ -217,9 +220,82 @@ fn cpu_benchmark() {
     );
 }
 
+/// `coverage` of a 30-day window holding 50,000 deployments of 500 services, every other one
+/// through a gate evaluation of its version.
+fn coverage_benchmark() {
+    let (services, per_service) = (500usize, 100usize);
+    let now = gatesctl::model::time::now_ms();
+    let span = 30 * 24 * 3600 * 1000 - 3_600_000;
+    let mut dora = Vec::with_capacity(services * per_service);
+    let mut evaluations = Vec::new();
+    for i in 0..services * per_service {
+        let (service, n) = (format!("svc{:03}", i % services), i / services);
+        let started = now - 60_000 - (i as i64 * span / (services * per_service) as i64);
+        let version = format!("v{n}");
+        dora.push(StoredDoraEvent {
+            kind: "deployment".into(),
+            id: String::new(),
+            attributes: serde_json::json!({"service": service, "env": "production", "version": version,
+                "started_at": started * 1_000_000, "finished_at": (started + 60_000) * 1_000_000}),
+        });
+        if i % 2 == 0 {
+            evaluations.push(StoredEvaluation {
+                id: String::new(),
+                gate_id: None,
+                service,
+                env: "production".into(),
+                identifier: "default".into(),
+                version,
+                dry_run: false,
+                started_at: gatesctl::model::time::format_rfc3339(started - 30_000),
+                finished_at: Some(gatesctl::model::time::format_rfc3339(started - 10_000)),
+                status: "pass".into(),
+                rules: Vec::new(),
+            });
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gates.toml"), config(services)).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let seed = Store { gates: Vec::new(), monitors: None, evaluations: Some(evaluations), dora: Some(dora) };
+    let options =
+        SandboxOptions { database: Some(dir.path().join("sandbox.db")), seed: Some(seed), ..Default::default() };
+    let sandbox = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        sandbox::start(listener, options).await.unwrap()
+    });
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_gatesctl"))
+        .args(["coverage", "--since", "30d", "--format", "json"])
+        .current_dir(dir.path())
+        .env("DD_API_URL", sandbox.url())
+        .env("DD_API_KEY", "bench")
+        .env("DD_APP_KEY", "bench")
+        .output()
+        .unwrap();
+    let wall = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["deployments"], services * per_service);
+    let requests = sandbox.requests();
+    let dora_requests = requests.iter().filter(|r| r.path == "/api/v2/dora/deployments").count();
+    println!("coverage, 30 days, {} deployments of {services} services, half gated", services * per_service);
+    println!("  wall time        {:>8.2} s", wall.as_secs_f64());
+    println!(
+        "  requests         {:>8} ({dora_requests} deployment lists, the window split to under 1,000 each)",
+        requests.len()
+    );
+    println!("  peak memory      {:>8.1} MiB (target well under 100)\n", children_peak_mib());
+    let _guard = runtime.enter();
+    drop(sandbox);
+}
+
 fn main() {
     if std::env::var_os("GATESCTL_BENCH_CPU_ONLY").is_some() {
         return cpu_benchmark();
+    }
+    if std::env::var_os("GATESCTL_BENCH_COVERAGE_ONLY").is_some() {
+        return coverage_benchmark();
     }
     // `cargo bench` passes --bench; a filter argument is accepted and ignored.
     let gates: usize = std::env::var("GATESCTL_BENCH_GATES").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
@@ -275,7 +351,13 @@ fn main() {
     println!("  bound            {:>8.2} s (requests of the busier limit ÷ its rate)", bound.as_secs_f64());
     println!("  ratio            {:>8.2} (target ≤ 1.20)\n", run.wall.as_secs_f64() / bound.as_secs_f64());
 
-    // In a fresh process of its own: neither this one's heap nor its threads colour the figure.
-    let out = Command::new(std::env::current_exe().unwrap()).env("GATESCTL_BENCH_CPU_ONLY", "1").output().unwrap();
-    print!("{}", String::from_utf8_lossy(&out.stdout));
+    // Each in a fresh process of its own: neither this one's heap, threads nor children colour
+    // the figures.
+    for only in ["GATESCTL_BENCH_COVERAGE_ONLY", "GATESCTL_BENCH_CPU_ONLY"] {
+        let out = Command::new(std::env::current_exe().unwrap()).env(only, "1").output().unwrap();
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        if !out.status.success() {
+            print!("{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
 }

@@ -16,7 +16,8 @@ pub mod config;
 pub mod sandbox;
 // Layer 2: the API.
 pub mod remote;
-// Layer 3: the diff, and the judged history.
+// Layer 3: the diff, the judged history, and the coverage of deployments.
+pub(crate) mod coverage;
 pub mod plan;
 pub mod report;
 // Layer 4: executing it, then every output (of plans and applies alike).

@@ -73,12 +73,34 @@ pub(super) const PLAN: &str = concat!(
 );
 
 pub(super) const REPORT: &str = concat!(
-    reading_environment!(),
+    "Environment:\n",
+    api_key!(),
+    "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read (monitors_read for\n",
+    "                                the monitor check, dora_metrics_read for each gate's record\n",
+    "                                against the failures that followed: without them, a warning)\n",
+    site!(),
+    network!(),
+    no_color!(),
     "\n",
     "Exit codes:\n",
     "  0    reported (and with --write, the files written), whatever the recommendations\n",
     "  1    invalid files or flags, --since over 30 days, API or network error, a file that\n",
     "       cannot be written (nothing is written then)\n",
+    signals!(),
+);
+
+pub(super) const COVERAGE: &str = concat!(
+    "Environment:\n",
+    api_key!(),
+    "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with dora_metrics_read and deployment_gates_read\n",
+    site!(),
+    network!(),
+    no_color!(),
+    "\n",
+    "Exit codes:\n",
+    "  0    measured, whatever it found\n",
+    "  1    invalid files or flags, --since over 30 days, a key without dora_metrics_read, API or\n",
+    "       network error\n",
     signals!(),
 );
 

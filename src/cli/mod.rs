@@ -5,6 +5,7 @@ mod apply;
 mod ci;
 mod completions;
 mod context;
+mod coverage;
 mod drift;
 mod evaluate;
 mod help;
@@ -68,6 +69,9 @@ enum Command {
     /// Which dry-run gates and rules to promote, from their evaluation history
     #[command(after_help = help::REPORT)]
     Report(report::ReportArgs),
+    /// Which deployments went through no gate, from the deployments Datadog records (DORA)
+    #[command(after_help = help::COVERAGE)]
+    Coverage(coverage::CoverageArgs),
     /// Trigger a gate evaluation and wait for pass or fail (for deploy pipelines)
     #[command(after_help = help::EVALUATE)]
     Evaluate(evaluate::EvaluateArgs),
@@ -151,7 +155,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
     };
     if let (Some(command), true) = (offline, cli.connect.is_set()) {
         return Err(Error::Usage(format!(
-            "--sandbox, --site and --api-url are for the commands that call the API (plan, apply, drift, import, report, evaluate, validate --online), not for {command}"
+            "--sandbox, --site and --api-url are for the commands that call the API (plan, apply, drift, import, report, coverage, evaluate, validate --online), not for {command}"
         )));
     }
     match &cli.command {
@@ -162,6 +166,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Drift(args) => drift::run(args, &ctx).await,
         Command::Import(args) => import::run(args, &ctx).await,
         Command::Report(args) => report::run(args, &ctx).await,
+        Command::Coverage(args) => coverage::run(args, &ctx).await,
         Command::Evaluate(args) | Command::Deployment(Deployment::Gate(args)) => evaluate::run(args, &ctx).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),

@@ -40,6 +40,10 @@ pub(super) struct ReportArgs {
     /// promoted; without the check it is judged on its history alone)
     #[arg(long)]
     no_monitor_check: bool,
+    /// Do not read the deployments' failures (DORA metrics): no efficacy, and every would-be
+    /// block counts against promotion
+    #[arg(long)]
+    no_dora: bool,
     /// Switch the gates and rules recommended for promotion to enforcing in the files,
     /// keeping every comment
     #[arg(long)]
@@ -88,7 +92,7 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
     let settings = ops::report::settings(args.since, crate::model::time::now_ms(), args.thresholds())?;
     let connection = ctx.connect(&args.flags.connect).await?;
     let client = connection.client.limited_to(args.flags.parallelism);
-    let ((history, unreadable), check) = {
+    let ((history, unreadable), check, failures) = {
         let progress = Progress::status(std::io::stderr().is_terminal());
         let seen = Mutex::new((0, None::<(usize, usize)>));
         let show = |read: Option<usize>, checked: Option<(usize, usize)>| {
@@ -122,8 +126,15 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
                 )
             }
         };
-        let (history, check) = tokio::join!(read, check);
-        (history?, check)
+        let failures = async {
+            if args.no_dora {
+                None
+            } else {
+                Some(ops::report::read_failures(&client, &gates, &settings, args.flags.parallelism).await)
+            }
+        };
+        let (history, check, failures) = tokio::join!(read, check, failures);
+        (history?, check, failures)
     };
     for item in unreadable.iter().take(5) {
         crate::output::errln!(
@@ -141,7 +152,16 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
             crate::output::errln!("warning: {why}");
         }
     }
-    let findings = crate::report::Findings { watching_nothing: check.as_ref().map(|c| &c.watching_nothing), unchecked };
+    if let Some(Err(why)) = &failures {
+        crate::output::errln!(
+            "warning: failures (DORA) were not read, so each gate's record against them is left out: {why}"
+        );
+    }
+    let findings = crate::report::Findings {
+        watching_nothing: check.as_ref().map(|c| &c.watching_nothing),
+        unchecked,
+        failures: failures.as_ref().map(|f| f.as_deref().map_err(String::clone)),
+    };
     let judged = crate::report::build(&desired, &gates, &history, &settings, &findings);
     let written = if args.write { Some(ops::report::write(&desired, &judged)?) } else { None };
     out(&match args.format {

@@ -58,6 +58,10 @@ pub(super) struct SandboxArgs {
     /// Fault: the application key lacks monitors_read (the monitor search answers 403)
     #[arg(long)]
     no_monitors_read: bool,
+    /// Fault: the application key lacks dora_metrics_read (the deployment and failure lists
+    /// answer 403)
+    #[arg(long)]
+    no_dora_read: bool,
 }
 
 fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
@@ -110,6 +114,7 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
             flaky_polls: args.flaky_polls,
             drop_empty_lists: args.drop_empty_lists,
             no_monitors_read: args.no_monitors_read,
+            no_dora_read: args.no_dora_read,
         },
     };
     let sandbox = crate::sandbox::start(listener, options).await?;

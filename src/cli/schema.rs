@@ -5,7 +5,7 @@ use crate::output::out;
 
 #[derive(Debug, Args)]
 pub(super) struct SchemaArgs {
-    /// Which schema: of the configuration file, or of the JSON output of `plan`, `report` or `apply`
+    /// Which schema: of the configuration file, or of the JSON output of `plan`, `report`, `coverage` or `apply`
     #[arg(value_enum, default_value_t = Which::Config)]
     which: Which,
 }
@@ -15,6 +15,7 @@ enum Which {
     Config,
     Plan,
     Report,
+    Coverage,
     Apply,
 }
 
@@ -23,6 +24,7 @@ pub(super) fn run(args: &SchemaArgs) -> Result<ExitStatus, Error> {
         Which::Config => out(&crate::config::wire::schema_json()),
         Which::Plan => out(&crate::render::json::schema_json()),
         Which::Report => out(&crate::render::report::schema_json()),
+        Which::Coverage => out(&crate::render::coverage::schema_json()),
         Which::Apply => out(&crate::render::apply::schema_json()),
     }
     Ok(ExitStatus::Success)

@@ -1,6 +1,7 @@
 //! The domain every stage shares: gates keyed by (service, env, identifier), their rules, and
 //! the remote state the API holds.
 
+mod dora;
 mod evaluation;
 mod filter;
 mod history;
@@ -14,6 +15,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use dora::{Deployment, Failure};
 pub(crate) use evaluation::{Evaluation, RuleVerdict, Verdict};
 pub(crate) use filter::{GateFilter, NamePatterns};
 pub(crate) use history::{EvaluationStatus, FailedMonitor, GateEvaluation, RuleEvaluation, RuleFailures};

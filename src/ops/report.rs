@@ -1,20 +1,14 @@
 //! `report`: read the history of the declared gates, judge it, and (with `--write`) switch
 //! the gates and rules recommended for promotion to enforcing in the files.
 
-use futures_util::stream::{self, StreamExt, TryStreamExt};
-
 use crate::config::edit::{self, Promoted};
 use crate::config::wire::ReportSpec;
 use crate::config::DesiredState;
 use crate::error::Error;
 use crate::model::GateKey;
 use crate::plan::Target;
-use crate::remote::{Client, HistoryQuery, Unreadable, MAX_WINDOW_MS};
+use crate::remote::{Client, DoraQuery, Unreadable, MAX_WINDOW_MS};
 use crate::report::{History, Report, ReportSettings};
-
-/// Filter values per history request at most: the URL stays short, and a large organisation
-/// is read in a few filtered slices rather than whole.
-const VALUES_PER_REQUEST: usize = 50;
 
 /// The declared gates the report covers: all, or those the targets match (each target must
 /// match one).
@@ -55,29 +49,8 @@ pub(crate) fn settings(since: std::time::Duration, now_ms: i64, flags: ReportSpe
     Ok(ReportSettings { from_ms: to_ms - since_ms, to_ms, flags })
 }
 
-/// Server-side filters that select the covered gates' history, in slices of a few values. A
-/// value holding a comma cannot be filtered on (the API splits at commas): that field is
-/// then left unfiltered, and the report keeps only what it covers.
-fn queries(gates: &[&GateKey], settings: &ReportSettings) -> Vec<HistoryQuery> {
-    let values = |part: fn(&GateKey) -> &str| {
-        let mut v: Vec<String> = gates.iter().map(|k| part(k).to_string()).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    let services = values(|k| &k.service);
-    let envs = values(|k| &k.env);
-    let filterable = |v: &[String]| !v.iter().any(|s| s.contains(','));
-    let envs = if filterable(&envs) && envs.len() <= VALUES_PER_REQUEST { envs } else { Vec::new() };
-    let base = HistoryQuery { from_ms: settings.from_ms, to_ms: settings.to_ms, services: Vec::new(), envs };
-    if !filterable(&services) {
-        return vec![base];
-    }
-    services.chunks(VALUES_PER_REQUEST).map(|chunk| HistoryQuery { services: chunk.to_vec(), ..base.clone() }).collect()
-}
-
-/// Reads the covered gates' history in the window, at most `parallelism` requests at a time,
-/// telling `progress` how many evaluations were read.
+/// Reads the covered gates' history in the window, both lists, at most `parallelism` requests
+/// at a time, telling `progress` how many gate evaluations were read.
 pub(crate) async fn read_history(
     client: &Client,
     gates: &[&GateKey],
@@ -85,26 +58,37 @@ pub(crate) async fn read_history(
     parallelism: usize,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(History, Vec<Unreadable>), Error> {
-    let mut history = History::default();
-    let mut unreadable = Vec::new();
+    let places: Vec<(&str, &str)> = gates.iter().map(|k| (k.service.as_str(), k.env.as_str())).collect();
+    let queries = super::history::queries(&places, settings.from_ms, settings.to_ms);
+    super::history::read(client, &queries, true, parallelism, progress).await
+}
+
+/// The failures (DORA) of the covered gates' services in the window, or why they could not be
+/// read (a key without `dora_metrics_read`): efficacy is then left out, never the report.
+pub(crate) async fn read_failures(
+    client: &Client,
+    gates: &[&GateKey],
+    settings: &ReportSettings,
+    parallelism: usize,
+) -> Result<Vec<crate::model::Failure>, String> {
     if gates.is_empty() {
-        return Ok((history, unreadable));
+        return Ok(Vec::new());
     }
-    let slices = queries(gates, settings);
-    let mut read = stream::iter(slices.iter())
-        .map(|query| async move {
-            let (gates, rules) = tokio::try_join!(client.gate_evaluations(query), client.rule_evaluations(query))?;
-            Ok::<_, crate::remote::ApiError>((gates, rules))
-        })
-        .buffer_unordered(parallelism.div_ceil(2).max(1));
-    while let Some(((gates, bad_gates), (rules, bad_rules))) = read.try_next().await? {
-        history.gates.extend(gates);
-        history.rules.extend(rules);
-        unreadable.extend(bad_gates.into_iter().chain(bad_rules));
-        progress(history.gates.len());
+    let mut services: Vec<&str> = gates.iter().map(|k| k.service.as_str()).collect();
+    let mut envs: Vec<&str> = gates.iter().map(|k| k.env.as_str()).collect();
+    services.sort_unstable();
+    services.dedup();
+    envs.sort_unstable();
+    envs.dedup();
+    let query = DoraQuery::of(settings.from_ms, settings.to_ms, &services, &envs);
+    match client.failures(&query, parallelism, &|_| {}).await {
+        Ok((failures, _)) => Ok(failures),
+        Err(e) if e.status() == Some(403) => Err(format!(
+            "the application key lacks the dora_metrics_read permission (403: {}): grant it to weigh each gate against the failures that followed, or pass --no-dora",
+            crate::escape::terminal(&e.detail())
+        )),
+        Err(e) => Err(e.to_string()),
     }
-    history.unreadable = unreadable.len();
-    Ok((history, unreadable))
 }
 
 /// The files with the promoted gates and rules enforcing, written in place (each whole or not
@@ -127,34 +111,4 @@ pub(crate) fn write(desired: &DesiredState, report: &Report) -> Result<Promoted,
             .map_err(|source| Error::Write { path: file.path.clone(), source })?;
     }
     Ok(promoted)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings() -> ReportSettings {
-        ReportSettings { from_ms: 0, to_ms: 1, flags: ReportSpec::default() }
-    }
-
-    #[test]
-    fn history_is_filtered_by_slices_of_services() {
-        let keys: Vec<GateKey> = (0..120).map(|i| GateKey::new(format!("svc{i:03}"), "prod", "default")).collect();
-        let refs: Vec<&GateKey> = keys.iter().collect();
-        let q = queries(&refs, &settings());
-        assert_eq!(q.len(), 3);
-        assert_eq!(q[0].services.len(), 50);
-        assert_eq!(q[2].services.len(), 20);
-        assert!(q.iter().all(|q| q.envs == ["prod"]));
-    }
-
-    #[test]
-    fn a_comma_in_a_name_lifts_that_filter() {
-        let keys = [GateKey::new("a,b", "prod", "default"), GateKey::new("c", "prod", "default")];
-        let refs: Vec<&GateKey> = keys.iter().collect();
-        let q = queries(&refs, &settings());
-        assert_eq!(q.len(), 1);
-        assert!(q[0].services.is_empty());
-        assert_eq!(q[0].envs, ["prod"]);
-    }
 }

@@ -3,6 +3,7 @@
 pub(crate) mod budget;
 mod create_once;
 mod credentials;
+mod dora;
 mod endpoints;
 mod error;
 mod history;
@@ -14,6 +15,7 @@ use futures_util::stream::{self, StreamExt};
 
 pub(crate) use create_once::Created;
 pub use credentials::{Credentials, API_KEY_VARS, APP_KEY_VARS};
+pub(crate) use dora::{DoraProgress, DoraQuery};
 pub use endpoints::GateQuery;
 pub use error::{ApiError, ApiErrorKind, ConnectionCause, SetupError};
 pub(crate) use history::{HistoryQuery, Unreadable, MAX_WINDOW_MS};

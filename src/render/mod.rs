@@ -2,6 +2,7 @@
 //! where asked for), Markdown and JSON, each from one model.
 
 pub mod apply;
+pub mod coverage;
 pub mod diagnostics;
 pub(crate) mod drift;
 pub(crate) mod evaluation;

@@ -15,7 +15,7 @@ use crate::output::plural;
 use crate::report::{Causes, Day, Failure, GateReport, Recommendation, Report, RuleReport, Thresholds};
 
 /// Version of the JSON report's format, `MAJOR.MINOR`: additions bump the minor part.
-pub(crate) const FORMAT_VERSION: &str = "1.1";
+pub(crate) const FORMAT_VERSION: &str = "1.2";
 /// Lets a CI job find its own earlier comment or description.
 pub(crate) const MARKER: &str = "<!-- gatesctl:report -->";
 /// Failures and blocks shown per gate or rule in text and Markdown; JSON has them all.
@@ -44,6 +44,8 @@ pub(crate) struct ReportDocument<'a> {
     pub(crate) unreadable: usize,
     /// Why monitor rules were not checked for watching nothing, when they were not.
     pub(crate) unchecked: Option<String>,
+    /// Whether the failures that followed the evaluations (DORA) were read, for `efficacy`.
+    pub(crate) dora: DoraDocument,
     /// What `--write` changed in the files; absent without `--write`.
     pub(crate) written: Option<WrittenDocument>,
 }
@@ -56,6 +58,16 @@ pub(crate) struct WindowDocument {
     pub(crate) to: String,
     /// Days in the window: the length of each gate's `days`.
     pub(crate) days: usize,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct DoraDocument {
+    /// Failures were read: each gate has its `efficacy`.
+    pub(crate) read: bool,
+    /// Failures of the window, of the covered gates' services and envs.
+    pub(crate) failures: Option<usize>,
+    /// Why they were not read (`--no-dora`, a key without `dora_metrics_read`).
+    pub(crate) why: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, JsonSchema)]
@@ -118,6 +130,10 @@ pub(crate) fn document<'a>(report: &'a Report, written: Option<&Promoted>) -> Re
         gates: &report.gates,
         unreadable: report.unreadable,
         unchecked: report.unchecked.clone(),
+        dora: match &report.failures {
+            Ok(n) => DoraDocument { read: true, failures: Some(*n), why: None },
+            Err(why) => DoraDocument { read: false, failures: None, why: Some(why.clone()) },
+        },
         written: written.map(|w| WrittenDocument {
             files: w.files.iter().map(|f| f.path.to_string_lossy().into_owned()).collect(),
             promoted: w.written.iter().map(|s| subject(s, None)).collect(),
@@ -337,6 +353,9 @@ fn gate_text(out: &mut String, g: &GateReport, p: Palette) {
         writeln!(out, "  {} · {} · {blocks}{clean} · {}", mode(g.dry_run), gate_counts(g), strip_text(&g.days))
             .unwrap();
     }
+    if let Some(e) = g.efficacy.filter(|e| e.caught + e.missed > 0) {
+        writeln!(out, "  record: {}", e.words(g.dry_run)).unwrap();
+    }
     if explained(Some(g.recommendation)) {
         if let Some(why) = &g.why {
             writeln!(out, "  why: {}", terminal(why)).unwrap();
@@ -431,6 +450,16 @@ pub(crate) fn render_text(report: &Report, p: Palette) -> String {
     }
     if let Some(why) = &report.unchecked {
         writeln!(out, "Note: {}.", terminal(why)).unwrap();
+    }
+    match &report.failures {
+        Ok(0) => writeln!(out, "No failure (DORA) was recorded for these gates in the window.").unwrap(),
+        Ok(n) => writeln!(
+            out,
+            "Records weigh the {} (DORA) of the window: a would-be block a failure followed was right, and does not count against promotion.",
+            plural(*n, "failure", "failures")
+        )
+        .unwrap(),
+        Err(why) => writeln!(out, "Note: failures (DORA) were not read, so no gate has a record against them: {}.", terminal(why)).unwrap(),
     }
     let parts: Vec<String> = summary_parts(report).into_iter().map(|(_, t)| t).collect();
     if parts.is_empty() {
@@ -578,6 +607,19 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
             };
             writeln!(out, "- {what}: {}.{needs}", inline(why.unwrap_or("not promoted"))).unwrap();
         }
+    }
+    let weighed: Vec<&GateReport> =
+        report.gates.iter().filter(|g| g.efficacy.is_some_and(|e| e.caught + e.missed > 0)).collect();
+    if !weighed.is_empty() {
+        writeln!(out, "\n#### Against the failures that followed\n").unwrap();
+        for g in weighed {
+            let words = g.efficacy.map(|e| e.words(g.dry_run)).unwrap_or_default();
+            writeln!(out, "- {} {}", code(&g.gate.to_string()), inline(&words)).unwrap();
+        }
+    }
+    if let Err(why) = &report.failures {
+        writeln!(out, "\n> Failures (DORA) were not read, so no gate has a record against them: {}.", inline(why))
+            .unwrap();
     }
     let blocking: Vec<&GateReport> = report.gates.iter().filter(|g| !g.blocks.is_empty()).collect();
     if !blocking.is_empty() {

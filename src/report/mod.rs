@@ -14,14 +14,19 @@
 //! - it is recent: none of the newest evaluations may have blocked;
 //! - a gate and the rules promoted with it are judged on what they would block together.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+mod efficacy;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use crate::config::wire::{OptionsSpec, ReportSpec};
 use crate::config::{DesiredGate, DesiredState};
-use crate::model::{EvaluationStatus, GateEvaluation, GateKey, RuleEvaluation, RuleFailures, RuleOptions};
+use crate::model::{
+    EvaluationStatus, Failure as Incident, GateEvaluation, GateKey, RuleEvaluation, RuleFailures, RuleOptions,
+};
+pub(crate) use efficacy::Efficacy;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -314,6 +319,9 @@ pub(crate) struct GateReport {
     pub(crate) why: Option<String>,
     /// What would change that: "2 more days", "1 more version", "3 clean evaluations in a row".
     pub(crate) missing: Vec<String>,
+    /// Its verdicts (the blocks and passes counted above; real ones for an enforced gate)
+    /// against the failures that followed them (DORA); null when those were not read.
+    pub(crate) efficacy: Option<Efficacy>,
     /// One per day of the window, oldest first; the last is the 24 hours before its end.
     pub(crate) days: Vec<Day>,
     /// Would-be blocks for a gate in dry run, real ones for an enforced gate; newest first.
@@ -331,6 +339,8 @@ pub struct Report {
     pub(crate) unreadable: usize,
     /// Why the monitor rules were not checked for watching nothing, when they were not.
     pub(crate) unchecked: Option<String>,
+    /// Failures read (DORA), or why none were.
+    pub(crate) failures: Result<usize, String>,
 }
 
 impl Report {
@@ -378,6 +388,8 @@ pub(crate) struct Findings<'a> {
     pub(crate) watching_nothing: Option<&'a BTreeMap<(GateKey, String), String>>,
     /// Why the monitor rules were not checked, when they were not.
     pub(crate) unchecked: Option<String>,
+    /// The failures of the window (DORA), or why they were not read.
+    pub(crate) failures: Option<Result<&'a [Incident], String>>,
 }
 
 /// Judges the history of `gates` (declared gates, already narrowed to the targets).
@@ -400,16 +412,32 @@ pub(crate) fn build(
     }
     let none = BTreeMap::new();
     let hollow = findings.watching_nothing.unwrap_or(&none);
+    let failures = findings.failures.as_ref().and_then(|f| f.as_ref().ok().copied());
+    let followed = failures.map(|f| {
+        let evaluations: Vec<&GateEvaluation> = gate_history.values().flatten().copied().collect();
+        efficacy::followed(f, &evaluations)
+    });
     let gates = wanted
         .into_iter()
         .filter_map(|key| desired.gates.get(key))
         .map(|gate| {
             let evaluations = gate_history.remove(&gate.key).unwrap_or_default();
             let rules = rule_history.remove(&gate.key).unwrap_or_default();
-            Judge { gate, settings, thresholds: settings.thresholds(gate), hollow }.gate_report(evaluations, rules)
+            Judge { gate, settings, thresholds: settings.thresholds(gate), hollow, followed: followed.as_ref() }
+                .gate_report(evaluations, rules)
         })
         .collect();
-    Report { settings: settings.clone(), gates, unreadable: history.unreadable, unchecked: findings.unchecked.clone() }
+    Report {
+        settings: settings.clone(),
+        gates,
+        unreadable: history.unreadable,
+        unchecked: findings.unchecked.clone(),
+        failures: match &findings.failures {
+            None => Err("not read (--no-dora)".into()),
+            Some(Ok(f)) => Ok(f.len()),
+            Some(Err(why)) => Err(why.clone()),
+        },
+    }
 }
 
 fn failure(e: &RuleEvaluation) -> Failure {
@@ -463,6 +491,9 @@ struct Judge<'a> {
     settings: &'a ReportSettings,
     thresholds: Thresholds,
     hollow: &'a BTreeMap<(GateKey, String), String>,
+    /// The evaluations a failure followed (DORA), when failures were read: a block of one of
+    /// them was borne out, not a false alarm.
+    followed: Option<&'a HashSet<&'a str>>,
 }
 
 /// A gate's finished evaluations sorted by what they prove about a set of rules.
@@ -493,18 +524,31 @@ impl<'a> Judge<'a> {
         Evidence { days_evaluated: days.len(), versions: versions.len(), clean_since, clean_in_a_row }
     }
 
+    fn was_followed(&self, id: &str) -> bool {
+        self.followed.is_some_and(|f| f.contains(id))
+    }
+
+    /// The samples with only their unjustified blocks: a block a failure followed was right.
+    fn false_alarms_only<'s>(&self, samples: &[Sample<'s>]) -> Vec<Sample<'s>> {
+        samples.iter().map(|s| Sample { blocked: s.blocked && !self.was_followed(s.id), ..*s }).collect()
+    }
+
     /// The judgement of a gate or rule in dry run on its counted `samples`, with `problems`
     /// that keep it in dry run whatever the samples say, and `context` worth saying when it
     /// is not promoted.
     fn verdict(&self, samples: &[Sample<'_>], problems: Vec<String>, context: Vec<String>) -> Verdict {
         let t = &self.thresholds;
+        let samples = &self.false_alarms_only(samples);
+        // With the failures read, a block a failure followed was right: only false alarms count.
+        let weighed = self.followed.is_some_and(|f| !f.is_empty());
+        let unfollowed = if weighed { " where no failure followed" } else { "" };
         let ev = self.evidence(samples);
         let evaluations = samples.len();
         let blocks: Vec<&Sample<'_>> = samples.iter().filter(|s| s.blocked).collect();
         let (mut bad, mut short, mut missing) = (problems, Vec::new(), Vec::new());
         if !blocks.is_empty() && !t.within(blocks.len(), evaluations) {
             bad.push(format!(
-                "it would have blocked {} of {} ({}%), more than the {}% allowed",
+                "it would have blocked {} of {} ({}%){unfollowed}, more than the {}% allowed",
                 blocks.len(),
                 count(evaluations, "evaluation", "evaluations"),
                 percent(blocks.len(), evaluations),
@@ -512,8 +556,9 @@ impl<'a> Judge<'a> {
             ));
             if t.max_block_percent == 0 {
                 let leaves = blocks[0].at + (self.settings.to_ms - self.settings.from_ms);
+                let what = if weighed { "false alarm" } else { "block" };
                 missing.push(format!(
-                    "no block in the window (the newest leaves it on {})",
+                    "no {what} in the window (the newest leaves it on {})",
                     crate::model::time::format_rfc3339(leaves)
                 ));
             } else {
@@ -528,7 +573,7 @@ impl<'a> Judge<'a> {
         let streak = t.clean_streak as usize;
         if let Some(recent) = samples.iter().take(streak).find(|s| s.blocked) {
             bad.push(format!(
-                "it would have blocked {} at {}, among its newest {}",
+                "it would have blocked {} at {}{unfollowed}, among its newest {}",
                 if recent.version.is_empty() {
                     "an unversioned deploy".to_string()
                 } else {
@@ -652,8 +697,9 @@ impl<'a> Judge<'a> {
     /// bar, if it would.
     fn together(&self, classified: &Classified<'_>) -> Option<String> {
         let t = &self.thresholds;
-        let evaluations = classified.samples.len();
-        let blocks = classified.samples.iter().filter(|s| s.blocked).count();
+        let samples = self.false_alarms_only(&classified.samples);
+        let evaluations = samples.len();
+        let blocks = samples.iter().filter(|s| s.blocked).count();
         if evaluations == 0 {
             return Some(
                 "no evaluation of the gate holds it beside the rules the gate enforces, under today's configuration: they cannot be judged together yet".into(),
@@ -667,7 +713,7 @@ impl<'a> Judge<'a> {
                 t.max_block_percent
             ));
         }
-        if classified.samples.iter().take(t.clean_streak as usize).any(|s| s.blocked) {
+        if samples.iter().take(t.clean_streak as usize).any(|s| s.blocked) {
             return Some(format!(
                 "together with the rules the gate enforces, the gate would have blocked one of its newest {}",
                 count(t.clean_streak as usize, "evaluation", "evaluations")
@@ -827,6 +873,27 @@ impl<'a> Judge<'a> {
             days
         };
         reports.sort_by(|a, b| b.declared.cmp(&a.declared).then(a.name.cmp(&b.name)));
+        // The verdicts weighed: would-be ones of the counted evaluations in dry run, real ones
+        // of every finished evaluation when enforcing.
+        let efficacy = self.followed.map(|_| {
+            let mut e = Efficacy::default();
+            if gate.dry_run {
+                for s in &classified.samples {
+                    e.count(s.blocked, self.was_followed(s.id));
+                }
+            } else {
+                for ev in evaluations.iter().filter(|e| e.status != EvaluationStatus::InProgress) {
+                    e.count(ev.status == EvaluationStatus::Fail && !ev.dry_run, self.was_followed(&ev.evaluation_id));
+                }
+            }
+            e
+        });
+        let mut verdict = verdict;
+        if let (Some(e), Some(why)) = (&efficacy, verdict.why.as_mut()) {
+            if e.caught + e.missed > 0 {
+                why.push_str(&format!("; against the failures that followed, it {}", e.words(gate.dry_run)));
+            }
+        }
         GateReport {
             gate: gate.key.clone(),
             dry_run: gate.dry_run,
@@ -842,6 +909,7 @@ impl<'a> Judge<'a> {
             recommendation: verdict.recommendation,
             why: verdict.why,
             missing: verdict.missing,
+            efficacy,
             days,
             blocks,
             rules: reports,

@@ -294,7 +294,7 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
         status: if failed && !dry_run { "fail" } else { "pass" }.to_string(),
         rules,
     };
-    shared.db.run(move |conn| db::insert_evaluation(conn, &evaluation)).await?;
+    shared.db.run(move |conn| db::record_evaluation(conn, &evaluation)).await?;
     Ok(jsonapi(
         StatusCode::ACCEPTED,
         json!({"data": {"id": id, "type": "deployment_gates_evaluation_response", "attributes": {"evaluation_id": id}}}),

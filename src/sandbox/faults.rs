@@ -30,6 +30,8 @@ pub struct Faults {
     pub drop_empty_lists: bool,
     /// The application key lacks `monitors_read`: the monitor search answers 403.
     pub no_monitors_read: bool,
+    /// The application key lacks `dora_metrics_read`: the DORA lists answer 403.
+    pub no_dora_read: bool,
 }
 
 #[derive(Clone, Copy, Debug)]

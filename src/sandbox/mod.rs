@@ -3,6 +3,7 @@
 //! `tests/it/conformance.rs`), with its state in SQLite.
 
 mod db;
+mod dora;
 mod error;
 mod evaluation;
 pub mod faults;
@@ -162,6 +163,10 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/api/v2/deployments/gates/evaluation", post(evaluation::trigger))
         .route("/api/v2/deployments/gates/evaluation/{id}", get(evaluation::result))
+        .route("/api/v2/dora/deployment", post(dora::record_deployment))
+        .route("/api/v2/dora/failure", post(dora::record_failure))
+        .route("/api/v2/dora/deployments", post(dora::list_deployments))
+        .route("/api/v2/dora/failures", post(dora::list_failures))
         .route("/api/v1/monitor/search", get(monitor_api::search))
         .route("/api/v1/monitor/{id}", get(monitor_api::get))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })

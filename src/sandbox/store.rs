@@ -42,6 +42,22 @@ pub struct Store {
     /// The evaluation history, newest first; left as it is when a state to import has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluations: Option<Vec<StoredEvaluation>>,
+    /// Deployments and failures (DORA), oldest first; left as they are when a state to import
+    /// has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dora: Option<Vec<StoredDoraEvent>>,
+}
+
+/// A deployment or a failure as `POST dora/deployment` and `POST dora/failure` record it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct StoredDoraEvent {
+    /// `deployment` or `failure`.
+    pub kind: String,
+    /// Given when left empty.
+    #[serde(default)]
+    pub id: String,
+    /// As recorded, `started_at` and `finished_at` in Unix nanoseconds.
+    pub attributes: Value,
 }
 
 /// A gate evaluation as the history keeps it.

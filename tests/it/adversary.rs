@@ -405,6 +405,7 @@ fn one_rule_saved(dir: &Path, query: &str) {
         }],
         monitors: None,
         evaluations: None,
+        dora: None,
     };
     store.save(&dir.join("sandbox.json")).unwrap();
 }

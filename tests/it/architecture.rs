@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 /// Every top-level module, lowest first; each may use only those before it.
 const LAYERS: &[&str] = &[
     "escape", "suggest", "output", "model", // shared ground
-    "config", "sandbox", // the files, the local API
-    "remote",  // the API
-    "plan",    // the diff
-    "report",  // the judged history
+    "config", "sandbox",  // the files, the local API
+    "remote",   // the API
+    "plan",     // the diff
+    "report",   // the judged history
+    "coverage", // the deployments measured
     "apply", "render", // executing it, and every output
     "error",  // how commands end
     "ops",    // shared work

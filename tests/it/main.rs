@@ -8,6 +8,7 @@ mod architecture;
 mod common;
 mod conformance;
 mod conventions;
+mod coverage;
 mod datadog_ci;
 mod e2e;
 mod escaping;

@@ -242,7 +242,8 @@ fn seeded(file: &str, text: &str, evaluations: Vec<StoredEvaluation>) -> (tempfi
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), file, text);
     let monitors = gatesctl::sandbox::monitors::parse_file(MONITORS).unwrap();
-    let store = Store { gates: Vec::new(), monitors: Some(monitors), evaluations: Some(evaluations) };
+    let store =
+        Store { gates: Vec::new(), monitors: Some(monitors), evaluations: Some(evaluations), dora: Some(Vec::new()) };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start(dir.path());
     (dir, sandbox)

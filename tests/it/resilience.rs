@@ -51,6 +51,7 @@ fn apply_converges_in_one_run_with_every_fault_on() {
         flaky_polls: None,
         drop_empty_lists: false,
         no_monitors_read: false,
+        no_dora_read: false,
     };
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { faults, ..Default::default() });
 
@@ -113,6 +114,7 @@ fn no_request_is_sent_once_the_rate_limit_budget_is_spent() {
             })
             .collect(),
         evaluations: None,
+        dora: None,
     };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let faults =

@@ -410,6 +410,7 @@ fn an_earlier_json_state_is_imported_once() {
             rules: vec![],
         }],
         evaluations: None,
+        dora: None,
     };
     store.save(&dir.path().join(".gatesctl/sandbox.json")).unwrap();
     crate::common::write(dir.path(), "gates.toml", "version = 1\n");

@@ -87,6 +87,18 @@ pub(crate) fn insert_evaluation(conn: &Connection, e: &StoredEvaluation) -> Resu
             ])
             .map_err(db_error)?;
     }
+    Ok(())
+}
+
+/// Stores one evaluation, then forgets the oldest beyond [`KEPT`].
+pub(crate) fn record_evaluation(conn: &Connection, e: &StoredEvaluation) -> Result<(), Refusal> {
+    insert_evaluation(conn, e)?;
+    trim(conn)
+}
+
+/// Forgets the oldest evaluations beyond [`KEPT`]: once per request, or once per import (each
+/// pass walks the newest `KEPT`).
+pub(crate) fn trim(conn: &Connection) -> Result<(), Refusal> {
     conn.execute(
         "DELETE FROM evaluations WHERE seq <= (SELECT seq FROM evaluations ORDER BY seq DESC LIMIT 1 OFFSET ?1)",
         [KEPT],

@@ -14,9 +14,10 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+pub(crate) mod dora;
 pub(crate) mod evaluations;
 
-pub(crate) use evaluations::{evaluation, insert_evaluation};
+pub(crate) use evaluations::{evaluation, record_evaluation};
 
 use super::monitors::Monitor;
 use super::store::{Store, StoredGate, StoredRule};
@@ -141,8 +142,9 @@ const SCHEMA: &str = "
 
 /// The state file's format; an older JSON state found beside it is imported once. 2 added
 /// the monitors (a state of format 1 gets the example ones), 3 the evaluation history (a new
-/// state gets the example organisation's).
-const SCHEMA_VERSION: i64 = 3;
+/// state gets the example organisation's), 4 the deployments and failures (DORA; a state of an
+/// earlier format gets the example organisation's).
+const SCHEMA_VERSION: i64 = 4;
 
 fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     let conn = match path {
@@ -214,6 +216,7 @@ impl Database {
             return Err(SandboxError::NewerState { path: shown, version });
         }
         tx.execute_batch(SCHEMA).map_err(fail)?;
+        tx.execute_batch(dora::SCHEMA).map_err(fail)?;
         if version < SCHEMA_VERSION {
             if version == 0 {
                 if let Some(store) = legacy {
@@ -227,6 +230,9 @@ impl Database {
             }
             if version == 0 {
                 replace_evaluations(&tx, &evaluations::example()).map_err(|e| SandboxError::State(e.detail))?;
+            }
+            if version < 4 {
+                dora::replace(&tx, &dora::example()).map_err(|e| SandboxError::State(e.detail))?;
             }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
         }
@@ -505,7 +511,12 @@ pub(crate) fn export(conn: &Connection) -> Result<Store, Refusal> {
         }
         if !more {
             let evaluations = evaluations::export(conn)?;
-            return Ok(Store { gates, monitors: Some(monitors(conn)?), evaluations: Some(evaluations) });
+            return Ok(Store {
+                gates,
+                monitors: Some(monitors(conn)?),
+                evaluations: Some(evaluations),
+                dora: Some(dora::export(conn)?),
+            });
         }
     }
 }
@@ -525,6 +536,9 @@ pub(crate) fn import(conn: &Connection, store: &Store) -> Result<(), Refusal> {
     if let Some(history) = &store.evaluations {
         replace_evaluations(conn, history)?;
     }
+    if let Some(events) = &store.dora {
+        dora::replace(conn, events)?;
+    }
     Ok(())
 }
 
@@ -538,9 +552,9 @@ pub(crate) fn replace_evaluations(
     let mut sorted: Vec<&super::store::StoredEvaluation> = history.iter().collect();
     sorted.sort_by_key(|e| crate::model::time::parse_rfc3339(&e.started_at).unwrap_or(0));
     for evaluation in sorted {
-        insert_evaluation(conn, evaluation)?;
+        evaluations::insert_evaluation(conn, evaluation)?;
     }
-    Ok(())
+    evaluations::trim(conn)
 }
 
 /// The monitors, in id order.

@@ -1,0 +1,79 @@
+use std::io::IsTerminal;
+use std::sync::Mutex;
+
+use clap::Args;
+
+use super::progress::Progress;
+use super::{parse_duration, parse_parallelism, ConnectArgs, Context, FileArgs};
+use crate::error::{Error, ExitStatus};
+use crate::ops;
+use crate::ops::coverage::Reading;
+use crate::output::out;
+use crate::render::coverage::{self, Window};
+use crate::render::{markdown, Format};
+
+#[derive(Debug, Args)]
+pub(super) struct CoverageArgs {
+    #[command(flatten)]
+    files: FileArgs,
+    #[command(flatten)]
+    connect: ConnectArgs,
+    /// How far back to look: 14d, 2w, 36h (at most 30 days)
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
+    since: std::time::Duration,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Requests in flight at once
+    #[arg(long, default_value_t = crate::remote::DEFAULT_PARALLELISM, value_parser = parse_parallelism)]
+    parallelism: usize,
+    /// With --format markdown: the longest document, in characters
+    #[arg(long, value_name = "CHARS", default_value_t = markdown::DEFAULT_MAX_CHARS, value_parser = super::plan::parse_comment_limit)]
+    comment_limit: usize,
+}
+
+pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
+    let desired = args.files.load()?;
+    let window = ops::report::settings(args.since, crate::model::time::now_ms(), Default::default())?;
+    let connection = ctx.connect(&args.connect).await?;
+    let client = connection.client.limited_to(args.parallelism);
+    let (coverage, unreadable) = {
+        let progress = Progress::status(std::io::stderr().is_terminal());
+        let last = Mutex::new(None::<Reading>);
+        let show = |reading: Reading| {
+            let mut last = last.lock().unwrap();
+            let milestone = !matches!(
+                (&*last, reading),
+                (Some(Reading::Deployments(_)), Reading::Deployments(_))
+                    | (Some(Reading::Evaluations(_)), Reading::Evaluations(_))
+            );
+            *last = Some(reading);
+            let text = match reading {
+                Reading::Deployments(p) => format!(
+                    "reading deployments: {} ({})",
+                    crate::output::plural(p.events, "deployment", "deployments"),
+                    crate::output::plural(p.requests, "answer", "answers")
+                ),
+                Reading::Evaluations(n) => {
+                    format!("reading gate evaluations: {}", crate::output::plural(n, "evaluation", "evaluations"))
+                }
+            };
+            progress.throttled(text, milestone);
+        };
+        ops::coverage::coverage(&client, &desired, (window.from_ms, window.to_ms), args.parallelism, &show).await?
+    };
+    for item in unreadable.iter().take(5) {
+        crate::output::errln!(
+            "warning: item {} could not be read and is not counted: {}",
+            crate::escape::quoted(&item.id),
+            crate::escape::terminal(&item.why)
+        );
+    }
+    let window = Window { from_ms: window.from_ms, to_ms: window.to_ms };
+    out(&match args.format {
+        Format::Text => coverage::render_text(&coverage, window, unreadable.len()),
+        Format::Markdown => coverage::render_markdown(&coverage, window, unreadable.len(), args.comment_limit),
+        Format::Json => coverage::render_json(&coverage, window, unreadable.len()),
+    });
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,51 @@
+//! `coverage`: every deployment of the window (DORA), and the gate evaluations of the services
+//! that deployed, read and joined.
+
+use crate::config::DesiredState;
+use crate::coverage::{Coverage, UNVERSIONED_LOOKBACK_MS};
+use crate::error::Error;
+use crate::remote::{Client, DoraProgress, DoraQuery, Unreadable, MAX_WINDOW_MS};
+
+/// What a coverage read has got so far, for a progress display.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Reading {
+    Deployments(DoraProgress),
+    Evaluations(usize),
+}
+
+/// Reads the deployments of `[from, to)` and the evaluations they could have gone through (from
+/// an hour earlier, for deployments without a version), then joins them.
+pub(crate) async fn coverage(
+    client: &Client,
+    desired: &DesiredState,
+    (from_ms, to_ms): (i64, i64),
+    parallelism: usize,
+    progress: &(dyn Fn(Reading) + Sync),
+) -> Result<(Coverage, Vec<Unreadable>), Error> {
+    let query = DoraQuery { from_ms, to_ms, query: String::new() };
+    let (deployments, mut unreadable) =
+        client.deployments(&query, parallelism, &|p| progress(Reading::Deployments(p))).await.map_err(|e| {
+            if e.status() == Some(403) {
+                Error::Refused(format!(
+                    "coverage reads the deployments Datadog records (DORA metrics), and the application key lacks the dora_metrics_read permission (403: {}): grant it to the key",
+                    crate::escape::terminal(&e.detail())
+                ))
+            } else {
+                Error::Api(e)
+            }
+        })?;
+    let mut places: Vec<(&str, &str)> = deployments.iter().map(|d| (d.service.as_str(), d.env.as_str())).collect();
+    places.sort_unstable();
+    places.dedup();
+    let history_from = (from_ms - UNVERSIONED_LOOKBACK_MS).max(to_ms - MAX_WINDOW_MS);
+    let evaluations = if places.is_empty() {
+        Vec::new()
+    } else {
+        let queries = super::history::queries(&places, history_from, to_ms);
+        let (history, bad) =
+            super::history::read(client, &queries, false, parallelism, &|n| progress(Reading::Evaluations(n))).await?;
+        unreadable.extend(bad);
+        history.gates
+    };
+    Ok((crate::coverage::build(desired, &deployments, &evaluations), unreadable))
+}
