@@ -85,7 +85,7 @@ pub(crate) enum Error {
     ManPage(std::io::Error),
     #[error("FIPS mode was asked for, but gatesctl's TLS (rustls with the ring provider) is not a FIPS 140-validated module: use datadog-ci where FIPS is required, or pass --fips-ignore-error to go ahead without it")]
     FipsUnavailable,
-    #[error("{problems} monitor {} would fail every evaluation (--strict): fix {} above, or drop --strict to keep {} as warnings", if *.problems == 1 { "query" } else { "queries" }, if *.problems == 1 { "it" } else { "them" }, if *.problems == 1 { "it" } else { "them" })]
+    #[error("the monitor check found {problems} monitor rule {} (--strict): fix {} above, or drop --strict to keep {} as warnings", if *.problems == 1 { "problem" } else { "problems" }, if *.problems == 1 { "it" } else { "them" }, if *.problems == 1 { "it" } else { "them" })]
     Strict { problems: usize },
 }
 

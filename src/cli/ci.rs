@@ -6,15 +6,35 @@ use std::io::Write;
 use crate::config::ConfigDiagnostic;
 use crate::output::errln;
 
-/// Under GitHub Actions.
-pub(super) fn github_actions() -> bool {
-    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+/// When problems are also printed as GitHub workflow commands (`--annotations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum Annotations {
+    // Under GitHub Actions (`GITHUB_ACTIONS=true`).
+    Auto,
+    Always,
+    Never,
 }
 
-/// Under GitHub Actions, each diagnostic as a workflow command, on stderr (stdout stays the
-/// plan, whatever it is redirected to; the runner reads commands from both).
+/// The choice of this run, set once its flags are read.
+static ANNOTATIONS: std::sync::OnceLock<Annotations> = std::sync::OnceLock::new();
+
+pub(super) fn set_annotations(choice: Annotations) {
+    let _ = ANNOTATIONS.set(choice);
+}
+
+/// Whether problems are annotated: asked for, or under GitHub Actions.
+fn annotating() -> bool {
+    match ANNOTATIONS.get().copied().unwrap_or(Annotations::Auto) {
+        Annotations::Always => true,
+        Annotations::Never => false,
+        Annotations::Auto => std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+    }
+}
+
+/// Each diagnostic as a workflow command, on stderr (stdout stays the plan, whatever it is
+/// redirected to; the runner reads commands from both), when annotating.
 pub(super) fn annotate(diagnostics: &[ConfigDiagnostic]) {
-    if diagnostics.is_empty() || !github_actions() {
+    if diagnostics.is_empty() || !annotating() {
         return;
     }
     let workspace = std::env::var_os("GITHUB_WORKSPACE").map(std::path::PathBuf::from);

@@ -27,6 +27,9 @@ pub(super) struct GlobalArgs {
     /// Trace HTTP requests on stderr (keys are redacted)
     #[arg(short, long, global = true, display_order = 901)]
     pub(super) verbose: bool,
+    /// When to also print file problems as GitHub annotations (auto: under GitHub Actions)
+    #[arg(long, global = true, value_enum, default_value_t = super::ci::Annotations::Auto, display_order = 902)]
+    pub(super) annotations: super::ci::Annotations,
 }
 
 /// Where the API is: the flags of the commands that call it.
@@ -100,6 +103,11 @@ impl FileArgs {
     /// The files given, and `more` (positional files, as pre-commit passes them).
     pub(super) fn load_with(&self, more: &[PathBuf]) -> Result<crate::config::DesiredState, Error> {
         let paths = if more.is_empty() { self.paths()? } else { self.files.iter().chain(more).cloned().collect() };
+        if self.format_in.is_some() && !paths.iter().any(|p| crate::config::is_stdin(p)) {
+            return Err(Error::Usage(
+                "--format-in is the format of standard input (-f -); a named file's format comes from its extension (.toml, .yaml, .yml)".into(),
+            ));
+        }
         Ok(crate::config::load_files(&paths, self.format_in)?)
     }
 

@@ -32,6 +32,17 @@ macro_rules! no_color {
     };
 }
 
+/// What a command that reads the files reads of GitHub Actions.
+macro_rules! github {
+    () => {
+        concat!(
+            "  GITHUB_ACTIONS                `true`: problems in the files are also printed as workflow\n",
+            "                                commands, annotations on the pull request (--annotations)\n",
+            "  GITHUB_WORKSPACE              Annotations name files from this folder (the repository root)\n",
+        )
+    };
+}
+
 macro_rules! signals {
     () => {
         "  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)"
@@ -47,6 +58,7 @@ macro_rules! reading_environment {
             "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read\n",
             site!(),
             network!(),
+            github!(),
             no_color!(),
         )
     };
@@ -59,6 +71,8 @@ pub(super) const PLAN: &str = concat!(
     "                                for the monitor check)\n",
     site!(),
     network!(),
+    github!(),
+    "  GITHUB_STEP_SUMMARY           A file the Markdown plan is appended to (the job's summary)\n",
     "  GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID\n",
     "                                Where a capped Markdown comment points for the full plan\n",
     no_color!(),
@@ -68,7 +82,8 @@ pub(super) const PLAN: &str = concat!(
     "       key without monitors_read, do not change it)\n",
     "  2    changes (with --detailed-exitcode)\n",
     "  1    invalid files or flags, API or network error, refused by a safety threshold; with\n",
-    "       --strict, a monitor query matching no monitor or more than 50\n",
+    "       --strict, a problem the monitor check found (a query matching no monitor or more\n",
+    "       than 50, a monitor or group of monitor_ids that does not exist)\n",
     signals!(),
 );
 
@@ -80,6 +95,7 @@ pub(super) const REPORT: &str = concat!(
     "                                against the failures that followed: without them, a warning)\n",
     site!(),
     network!(),
+    github!(),
     no_color!(),
     "\n",
     "Exit codes:\n",
@@ -95,6 +111,7 @@ pub(super) const COVERAGE: &str = concat!(
     "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with dora_metrics_read and deployment_gates_read\n",
     site!(),
     network!(),
+    github!(),
     no_color!(),
     "\n",
     "Exit codes:\n",
@@ -110,6 +127,7 @@ pub(super) const APPLY: &str = concat!(
     "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read and _write\n",
     site!(),
     network!(),
+    github!(),
     no_color!(),
     "\n",
     "Exit codes:\n",
@@ -162,17 +180,20 @@ pub(super) const EVALUATE: &str = concat!(
     signals!(),
 );
 
-pub(super) const VALIDATE: &str = "\
-Environment (with --online only, as for plan; the application key needs monitors_read):
-  DD_API_KEY, DATADOG_API_KEY, DD_APP_KEY, DATADOG_APP_KEY, DD_SITE, DATADOG_SITE, DD_API_URL,
-  HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE
-  NO_COLOR                      No colour, whatever the terminal
-  COLUMNS                       Width of the diagnostics
-
-Exit codes:
-  0    valid (with --online, the monitor check's warnings and notes are printed, not failed)
-  1    invalid: every problem is reported, each with its code, file and line; with --online
-       --strict, a monitor query matching no monitor or more than 50";
+pub(super) const VALIDATE: &str = concat!(
+    "Environment:\n",
+    "  DD_API_KEY, DATADOG_API_KEY, DD_APP_KEY, DATADOG_APP_KEY, DD_SITE, DATADOG_SITE, DD_API_URL,\n",
+    "  HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE\n",
+    "                                With --online only, as for plan (monitors_read)\n",
+    github!(),
+    no_color!(),
+    "  COLUMNS                       Width of the diagnostics\n",
+    "\n",
+    "Exit codes:\n",
+    "  0    valid (with --online, the monitor check's warnings and notes are printed, not failed)\n",
+    "  1    invalid: every problem is reported, each with its code, file and line; with --online\n",
+    "       --strict, a problem the monitor check found",
+);
 
 pub(super) const SHOW: &str = "\
 Exit codes:
@@ -187,3 +208,37 @@ Exit codes:
 pub(super) const SCHEMA: &str = "\
 Exit codes:
   0    printed";
+
+pub(super) const MAN: &str = "\
+Exit codes:
+  0    printed
+  1    no such command";
+
+/// The exit codes of gatesctl as a whole, for its own man page.
+pub(super) const EXIT_STATUS: &str = "\
+  0    success; with --detailed-exitcode, no changes; drift: in sync; evaluate: pass (or skipped,
+       fail-open)
+  1    error: invalid configuration, usage error, API or network error, refused or stale plan,
+       failed apply; evaluate: fail, a refusal, or no verdict with --fail-on-error
+  2    plan --detailed-exitcode: changes; drift: drift found
+  3    evaluate --detailed-exitcode: no verdict could be had, or the API refused the evaluation
+  130  stopped by Ctrl-C (SIGINT)
+  143  stopped by SIGTERM";
+
+/// The environment of gatesctl as a whole, for its own man page.
+pub(super) const ENVIRONMENT: &str = concat!(
+    api_key!(),
+    "  DD_APP_KEY, DATADOG_APP_KEY   Application key (each command's page says which permissions)\n",
+    site!(),
+    network!(),
+    github!(),
+    "  GITHUB_STEP_SUMMARY           A file plan appends its Markdown to\n",
+    no_color!(),
+    "  COLUMNS                       Width of the diagnostics\n",
+);
+
+pub(super) const FMT: &str = "\
+Exit codes:
+  0    formatted, or (with --check) already formatted
+  1    with --check, a file that is not formatted (the diff is printed); a file that is not
+       TOML or YAML, or cannot be read or written";

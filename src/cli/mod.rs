@@ -8,6 +8,7 @@ mod context;
 mod coverage;
 mod drift;
 mod evaluate;
+mod fmt;
 mod help;
 mod import;
 mod interrupt;
@@ -51,6 +52,9 @@ enum Command {
     /// Check configuration files offline and report every problem
     #[command(after_help = help::VALIDATE)]
     Validate(validate::ValidateArgs),
+    /// Rewrite configuration files in the one canonical layout, keeping comments
+    #[command(after_help = help::FMT)]
+    Fmt(fmt::FmtArgs),
     /// Show what apply would change
     #[command(after_help = help::PLAN)]
     Plan(plan::PlanArgs),
@@ -86,8 +90,9 @@ enum Command {
     Schema(schema::SchemaArgs),
     /// Print a completion script for a shell (see the README to enable it)
     Completions(completions::CompletionsArgs),
-    /// Print the man page (roff): `gatesctl man > gatesctl.1`
-    Man,
+    /// Print a man page (roff): gatesctl(1), or a command's (`gatesctl man plan`)
+    #[command(after_help = help::MAN)]
+    Man(completions::ManArgs),
 }
 
 /// The commands of `datadog-ci deployment` that gatesctl takes over.
@@ -104,11 +109,17 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            if let Some(advice) = e.use_stderr().then(|| single_dash_habit(&Cli::command(), &args)).flatten() {
+                errln!("error: {advice}");
+                return ExitStatus::Error.code();
+            }
             let _ = e.print();
             return if e.use_stderr() { ExitStatus::Error.code() } else { ExitStatus::Success.code() };
         }
     };
     let color = cli.global.stderr_color();
+    ci::set_annotations(cli.global.annotations);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -132,6 +143,39 @@ pub fn main() -> i32 {
     status.code()
 }
 
+/// Terraform's flags take one dash (`-auto-approve`, `-detailed-exitcode`, `-out=plan`), and
+/// clap reads `-a…` as short flags: when an argument is one dash before the name of a long
+/// flag the command has, say so with the flag to use.
+fn single_dash_habit(root: &clap::Command, args: &[String]) -> Option<String> {
+    let mut command = root;
+    for arg in args {
+        if let Some(sub) = command.find_subcommand(arg) {
+            command = sub;
+            continue;
+        }
+        let Some(word) = arg.strip_prefix('-').filter(|w| !w.starts_with('-') && w.len() > 1) else { continue };
+        let (name, value) = match word.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (word, None),
+        };
+        let known = command
+            .get_arguments()
+            .chain(root.get_arguments().filter(|a| a.is_global_set()))
+            .any(|a| a.get_long() == Some(name));
+        if known {
+            let flag = match value {
+                Some(value) => format!("--{name} {value}"),
+                None => format!("--{name}"),
+            };
+            return Some(format!(
+                "unexpected argument '{}': gatesctl's long flags take two dashes, as `{flag}` (Terraform's one-dash spelling is not read)",
+                crate::escape::terminal(arg)
+            ));
+        }
+    }
+    None
+}
+
 /// Prints an error to stderr: config problems as labelled source excerpts.
 fn report(e: &Error, color: bool) {
     use crate::render::diagnostics;
@@ -147,10 +191,11 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
     let offline = match &cli.command {
         Command::Validate(args) if !args.is_online() => Some("validate (without --online)"),
         Command::Show(_) => Some("show"),
+        Command::Fmt(_) => Some("fmt"),
         Command::Sandbox(_) => Some("sandbox"),
         Command::Schema(_) => Some("schema"),
         Command::Completions(_) => Some("completions"),
-        Command::Man => Some("man"),
+        Command::Man(_) => Some("man"),
         _ => None,
     };
     if let (Some(command), true) = (offline, cli.connect.is_set()) {
@@ -163,6 +208,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Plan(args) => plan::run(args, &ctx).await,
         Command::Apply(args) => apply::run(args, &ctx).await,
         Command::Show(args) => show::run(args, &ctx),
+        Command::Fmt(args) => fmt::run(args),
         Command::Drift(args) => drift::run(args, &ctx).await,
         Command::Import(args) => import::run(args, &ctx).await,
         Command::Report(args) => report::run(args, &ctx).await,
@@ -171,7 +217,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::run(args, Cli::command()),
-        Command::Man => completions::man(Cli::command()),
+        Command::Man(args) => completions::man(args, Cli::command()),
     }
 }
 
@@ -182,5 +228,19 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn terraform_habits_get_the_double_dash_flag() {
+        let advice = |args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            super::single_dash_habit(&super::Cli::command(), &args)
+        };
+        assert!(advice(&["apply", "-auto-approve"]).unwrap().contains("as `--auto-approve`"));
+        assert!(advice(&["plan", "-detailed-exitcode"]).unwrap().contains("as `--detailed-exitcode`"));
+        assert!(advice(&["plan", "-out=plan.json"]).unwrap().contains("as `--out plan.json`"));
+        assert!(advice(&["plan", "-color=never"]).unwrap().contains("as `--color never`"), "global flags too");
+        assert_eq!(advice(&["plan", "-f", "gates.toml"]), None);
+        assert_eq!(advice(&["plan", "-nonsense"]), None);
     }
 }

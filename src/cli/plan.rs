@@ -73,8 +73,9 @@ pub(super) struct MonitorCheckArgs {
     /// Do not search the monitors of each monitor rule's query (see --strict)
     #[arg(long)]
     pub(super) no_monitor_check: bool,
-    /// Exit 1 when a monitor rule's query matches no monitor or more than 50 (such a rule fails
-    /// every evaluation); without it these are warnings
+    /// Exit 1 when the monitor check finds a problem: a query matching no monitor (the rule
+    /// watches nothing) or more than 50 (it fails every evaluation), a monitor or group of
+    /// monitor_ids that does not exist; without it these are warnings
     #[arg(long, conflicts_with = "no_monitor_check")]
     pub(super) strict: bool,
 }

@@ -5,7 +5,7 @@ use crate::output::out;
 
 #[derive(Debug, Args)]
 pub(super) struct SchemaArgs {
-    /// Which schema: of the configuration file, or of the JSON output of `plan`, `report`, `coverage` or `apply`
+    /// Which schema: of the configuration file, or of a command's JSON output
     #[arg(value_enum, default_value_t = Which::Config)]
     which: Which,
 }
@@ -17,6 +17,9 @@ enum Which {
     Report,
     Coverage,
     Apply,
+    Drift,
+    Validate,
+    Evaluate,
 }
 
 pub(super) fn run(args: &SchemaArgs) -> Result<ExitStatus, Error> {
@@ -26,6 +29,9 @@ pub(super) fn run(args: &SchemaArgs) -> Result<ExitStatus, Error> {
         Which::Report => out(&crate::render::report::schema_json()),
         Which::Coverage => out(&crate::render::coverage::schema_json()),
         Which::Apply => out(&crate::render::apply::schema_json()),
+        Which::Drift => out(&crate::render::drift::schema_json()),
+        Which::Validate => out(&crate::render::diagnostics::schema_json()),
+        Which::Evaluate => out(&crate::render::evaluation::schema_json()),
     }
     Ok(ExitStatus::Success)
 }

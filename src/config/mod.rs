@@ -4,6 +4,7 @@ mod checker;
 pub(crate) mod datadog_ci;
 pub(crate) mod diagnostic;
 pub(crate) mod edit;
+pub(crate) mod fmt;
 pub mod source;
 pub(crate) mod terraform;
 pub(crate) mod validate;

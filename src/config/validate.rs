@@ -418,8 +418,14 @@ impl<'a> Checker<'a> {
                             );
                             continue;
                         }
-                        if let Some(query) = rule.as_ref().and_then(|r| r.options.query()) {
-                            self.check_placeholders(item, query, templated);
+                        // Read from the file, not from the decoded rule: another problem of
+                        // the rule (its duration, say) must not hide this one.
+                        if let Value::Table(entries) = &item.value {
+                            if let Some((_, Node { value: Value::Str(query), .. })) =
+                                entries.iter().find(|(k, _)| k.name == OptionName::Query.as_str())
+                            {
+                                self.check_placeholders(item, query, templated);
+                            }
                         }
                         let option = |o: OptionName| match &item.value {
                             Value::Table(entries) => entries.iter().find(|(k, _)| k.name == o.as_str()).map(|(_, v)| v),

@@ -265,7 +265,7 @@ pub(crate) fn published(schema: schemars::Schema, name: &str) -> String {
 }
 
 /// The JSON Schema of the file, as committed in `schemas/gates.schema.json`.
-pub fn schema_json() -> String {
+pub(crate) fn schema_json() -> String {
     published(schemars::schema_for!(FileSpec), "gates.schema.json")
 }
 

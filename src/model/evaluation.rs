@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::GateKey;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Verdict {
     Pass,
@@ -18,7 +18,7 @@ pub(crate) enum Verdict {
 }
 
 /// One rule's result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct RuleVerdict {
     pub(crate) name: String,
     pub(crate) status: String,

@@ -263,6 +263,7 @@ impl RuleOptions {
     }
 
     /// The query of a monitor rule that watches a query.
+    #[cfg(test)]
     pub(crate) fn query(&self) -> Option<&str> {
         match &self.settings {
             Settings::Monitor(MonitorSettings { watch: Watch::Query(q), .. }) => Some(q),

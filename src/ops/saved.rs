@@ -21,8 +21,17 @@ pub(crate) fn save(
     let folder = absolute(path)?.parent().map(Path::to_path_buf).unwrap_or_default();
     let files = files.iter().map(|f| Ok(relative_to(&absolute(f)?, &folder))).collect::<Result<Vec<_>, Error>>()?;
     let saved = SavedPlan::new(plan, desired, api, files, options);
+    // The plan document `--format json` prints, with the commitment beside it: what reads one
+    // reads the other.
+    let mut value = serde_json::to_value(&saved).expect("saved plans serialise");
+    let document = serde_json::to_value(crate::render::json::document(plan, &[], None)).expect("plans serialise");
+    if let (Some(file), serde_json::Value::Object(document)) = (value.as_object_mut(), document) {
+        for (key, field) in document {
+            file.entry(key).or_insert(field);
+        }
+    }
     // As `--format json` writes it: nothing in a saved plan can drive a terminal that shows it.
-    let text = crate::render::json::pretty(&saved);
+    let text = crate::render::json::pretty(&value);
     crate::output::write_file(path, text.as_bytes(), crate::output::Readers::Owner)
         .map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }

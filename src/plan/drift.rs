@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::model::{AttrChange, GateKey};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum DriftKind {
     /// A declared gate that does not exist remotely: not applied yet, or deleted out of band.

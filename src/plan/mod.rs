@@ -8,7 +8,7 @@ pub(crate) mod saved;
 /// 1.2 added the monitor check's `diagnostics` and `unchecked` to the JSON plan; 1.3 the monitor
 /// options (`monitor_ids`, `warmup`, `fail_on_no_data`, `fail_on_no_groups_found`) and the
 /// options gatesctl does not model (`extra_options`).
-pub(crate) const FORMAT_VERSION: &str = "1.3";
+pub(crate) const FORMAT_VERSION: &str = "1.4";
 
 /// Whether a document of format `version` can be read by this gatesctl: the same major part,
 /// and a minor part no newer than its own.

@@ -123,8 +123,10 @@ fn attr_changes(before: &Rule, after: &Rule) -> String {
         .join(", ")
 }
 
+/// What a saved plan holds besides the plan document of `plan --format json` (which it also
+/// holds, so that every reader of that document reads a saved plan: it satisfies
+/// `schemas/plan.schema.json`). The document's fields are not read back: the plan is.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct SavedPlan {
     pub(crate) kind: String,
     pub(crate) format_version: String,

@@ -145,7 +145,7 @@ pub(crate) fn render_json(report: &Report, api: &str, stopped: bool) -> String {
     super::json::pretty(&document)
 }
 
-pub fn schema_json() -> String {
+pub(crate) fn schema_json() -> String {
     crate::config::wire::published(schemars::schema_for!(ApplyDocument), "apply.schema.json")
 }
 

@@ -89,7 +89,7 @@ pub(crate) fn render_json(coverage: &Coverage, window: Window, unreadable: usize
     })
 }
 
-pub fn schema_json() -> String {
+pub(crate) fn schema_json() -> String {
     crate::config::wire::published(schemars::schema_for!(CoverageDocument<'static>), "coverage.schema.json")
 }
 

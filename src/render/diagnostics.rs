@@ -156,9 +156,15 @@ pub(crate) fn document(d: &ConfigDiagnostic, locator: &mut Locator) -> Diagnosti
     }
 }
 
+/// Version of the JSON validation's format, `MAJOR.MINOR`: additions bump the minor part.
+pub(crate) const FORMAT_VERSION: &str = "1.0";
+
 /// The outcome of `validate --format json`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(title = "gatesctl validation")]
 struct ValidationDocument<'a> {
+    /// Version of this document's format, `MAJOR.MINOR`: additions bump the minor part.
+    format_version: &'static str,
     valid: bool,
     /// What the files declare, when valid.
     gates: Option<usize>,
@@ -171,6 +177,10 @@ struct ValidationDocument<'a> {
     unchecked: Option<&'a str>,
 }
 
+pub(crate) fn schema_json() -> String {
+    crate::config::wire::published(schemars::schema_for!(ValidationDocument<'static>), "validate.schema.json")
+}
+
 pub(crate) fn render_json(
     declared: Option<(usize, usize)>,
     diagnostics: &[ConfigDiagnostic],
@@ -181,6 +191,7 @@ pub(crate) fn render_json(
     let mut documents: Vec<DiagnosticDocument> = diagnostics.iter().map(|d| document(d, &mut locator)).collect();
     documents.sort_by(|a, b| (&a.location.file, a.location.line).cmp(&(&b.location.file, b.location.line)));
     let doc = ValidationDocument {
+        format_version: FORMAT_VERSION,
         valid: declared.is_some() && !diagnostics.iter().any(|d| d.severity_name() == "error"),
         gates: declared.map(|(g, _)| g),
         rules: declared.map(|(_, r)| r),

@@ -59,7 +59,7 @@ pub(crate) fn render_text(items: &[Drift], p: Palette) -> String {
     out
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct DifferenceDocument {
     attribute: String,
     /// What the API holds; null when absent there.
@@ -68,7 +68,7 @@ struct DifferenceDocument {
     declared: serde_json::Value,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct DriftEntry {
     kind: DriftKind,
     description: &'static str,
@@ -79,7 +79,8 @@ struct DriftEntry {
 }
 
 /// The JSON drift report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(title = "gatesctl drift report")]
 struct DriftDocument {
     format_version: &'static str,
     in_sync: bool,
@@ -88,6 +89,10 @@ struct DriftDocument {
 
 fn json_value(v: &Option<AttrValue>) -> serde_json::Value {
     v.as_ref().map_or(serde_json::Value::Null, AttrValue::to_json)
+}
+
+pub(crate) fn schema_json() -> String {
+    crate::config::wire::published(schemars::schema_for!(DriftDocument), "drift.schema.json")
 }
 
 pub(crate) fn render_json(items: &[Drift]) -> String {

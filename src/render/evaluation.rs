@@ -6,10 +6,16 @@ use super::Palette;
 use crate::escape::terminal;
 use crate::model::{Evaluation, RuleVerdict, Verdict};
 
+/// Version of the JSON verdict's format, `MAJOR.MINOR`: additions bump the minor part.
+pub(crate) const FORMAT_VERSION: &str = "1.0";
+
 /// The JSON document `evaluate --format json` prints. `outcome` tells a failed gate
 /// (`fail`) from one that could not be evaluated (`unavailable`, `error`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(title = "gatesctl evaluate verdict")]
 struct Report<'a> {
+    /// Version of this document's format, `MAJOR.MINOR`: additions bump the minor part.
+    format_version: &'static str,
     outcome: Verdict,
     service: &'a str,
     env: &'a str,
@@ -24,6 +30,7 @@ struct Report<'a> {
 
 pub(crate) fn render_json(e: &Evaluation) -> String {
     let report = Report {
+        format_version: FORMAT_VERSION,
         outcome: e.verdict,
         service: &e.gate.service,
         env: &e.gate.env,
@@ -44,6 +51,10 @@ fn yes_no(b: bool) -> &'static str {
     } else {
         "no"
     }
+}
+
+pub(crate) fn schema_json() -> String {
+    crate::config::wire::published(schemars::schema_for!(Report<'static>), "evaluate.schema.json")
 }
 
 pub(crate) fn render_text(e: &Evaluation, p: Palette) -> String {

@@ -243,6 +243,6 @@ pub(crate) fn pretty(document: &impl Serialize) -> String {
     crate::escape::json_escaped(&text).into_owned() + "\n"
 }
 
-pub fn schema_json() -> String {
+pub(crate) fn schema_json() -> String {
     crate::config::wire::published(schemars::schema_for!(PlanDocument), "plan.schema.json")
 }

@@ -146,7 +146,7 @@ pub(crate) fn render_json(report: &Report, written: Option<&Promoted>) -> String
     super::json::pretty(&document(report, written))
 }
 
-pub fn schema_json() -> String {
+pub(crate) fn schema_json() -> String {
     crate::config::wire::published(schemars::schema_for!(ReportDocument<'static>), "report.schema.json")
 }
 

@@ -120,8 +120,12 @@ impl Drop for RunningSandbox {
 }
 
 /// Starts serving on `listener`.
-pub async fn start(listener: tokio::net::TcpListener, options: SandboxOptions) -> Result<RunningSandbox, SandboxError> {
-    let (path, legacy, seed) = (options.database.clone(), options.legacy.clone(), options.seed.clone());
+pub async fn start(
+    listener: tokio::net::TcpListener,
+    mut options: SandboxOptions,
+) -> Result<RunningSandbox, SandboxError> {
+    // Taken, not kept: once in the state, a large seed is not held in memory as well.
+    let (path, legacy, seed) = (options.database.clone(), options.legacy.take(), options.seed.take());
     let monitors = options.monitors.clone();
     // Opening may wait for another process holding the state: not on the async threads.
     let db = tokio::task::spawn_blocking(move || Database::open(path.as_deref(), legacy, seed, monitors))

@@ -101,9 +101,29 @@ fn the_pre_commit_hooks_parse_and_their_entry_validates_the_files_passed() {
         for key in ["id", "name", "entry", "language", "files"] {
             assert!(field(hook, key).is_some(), "{key} in {hook:?}");
         }
-        assert_eq!(field(hook, "entry").as_deref(), Some("gatesctl validate"));
+        let (id, entry) = (field(hook, "id").unwrap(), field(hook, "entry").unwrap());
+        let command = if id.starts_with("gatesctl-fmt") { "gatesctl fmt" } else { "gatesctl validate" };
+        assert_eq!(entry, command, "{id}");
     }
-    assert_eq!(field(&list[0], "id").as_deref(), Some("gatesctl-validate"));
+    // The hooks the README shows install the wheel of the release (seconds), not a compiler.
+    let language = |id: &str| {
+        list.iter().find(|h| field(h, "id").as_deref() == Some(id)).and_then(|h| field(h, "language")).unwrap()
+    };
+    assert_eq!(language("gatesctl-validate"), "python");
+    assert_eq!(language("gatesctl-fmt"), "python");
+    // pre-commit runs `pip install .` at the root: the shim pins the wheel of this very release.
+    let cargo: toml::Table = toml::from_str(&std::fs::read_to_string(repo().join("Cargo.toml")).unwrap()).unwrap();
+    let version = cargo["package"]["version"].as_str().unwrap();
+    let shim: toml::Table = toml::from_str(&std::fs::read_to_string(repo().join("pyproject.toml")).unwrap()).unwrap();
+    assert_eq!(shim["project"]["version"].as_str(), Some(version));
+    assert_eq!(
+        shim["project"]["dependencies"].as_array().unwrap()[0].as_str(),
+        Some(format!("gatesctl=={version}").as_str())
+    );
+    let wheel: toml::Table =
+        toml::from_str(&std::fs::read_to_string(repo().join("python/pyproject.toml")).unwrap()).unwrap();
+    assert_eq!(wheel["project"]["name"].as_str(), Some("gatesctl"));
+    assert_eq!(wheel["tool"]["maturin"]["bindings"].as_str(), Some("bin"));
     // pre-commit runs the entry with the files it checks appended.
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.toml", "version = 1\n[[gates]]\nservice = \"a\"\nenv = \"e\"\n");
@@ -272,4 +292,134 @@ fn the_sandbox_state_folder_ignores_itself_and_the_licence_is_there() {
     assert!(licence.contains("Apache License") && licence.contains("Version 2.0"));
     let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
     assert!(manifest.contains("license = \"Apache-2.0\""));
+}
+
+const MESSY_TOML: &str = "# The shop's gates.\nversion=1\n[[gates]]\n   service = \"a\"   # the shop\nenv=\"prod\"\n    [[gates.rules]]\n    name = \"Errors\"\n    type = \"monitor\"\n    query = \"service:a\"\n\n\n";
+const TIDY_TOML: &str = "# The shop's gates.\nversion = 1\n\n[[gates]]\nservice = \"a\"   # the shop\nenv = \"prod\"\n\n  [[gates.rules]]\n  name = \"Errors\"\n  type = \"monitor\"\n  query = \"service:a\"\n";
+
+#[test]
+fn fmt_writes_the_one_layout_keeping_comments_and_check_shows_the_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", MESSY_TOML);
+    write(dir.path(), "gates.yaml", "version:   1\ngates:\n- service: a   # the shop\n  env: prod\n");
+    let check = gatesctl(dir.path(), &["fmt", "--check", "gates.toml", "gates.yaml"], &[]);
+    assert_eq!(check.code, 1, "{check:?}");
+    assert!(check.stdout.contains("-version=1\n+version = 1\n"), "a diff: {check:?}");
+    assert!(
+        check.stderr.contains("would reformat gates.toml") && check.stderr.contains("would reformat gates.yaml"),
+        "{check:?}"
+    );
+    assert!(check.stderr.contains("2 files not formatted: run `gatesctl fmt`"), "{check:?}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("gates.toml")).unwrap(), MESSY_TOML, "--check changes nothing");
+    let fmt = gatesctl(dir.path(), &["fmt", "gates.toml", "gates.yaml"], &[]);
+    assert_eq!(fmt.code, 0, "{fmt:?}");
+    assert_eq!(fmt.stdout, "gates.toml\ngates.yaml\n", "the files it changed");
+    assert_eq!(std::fs::read_to_string(dir.path().join("gates.toml")).unwrap(), TIDY_TOML);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("gates.yaml")).unwrap(),
+        "version: 1\ngates:\n  - service: a   # the shop\n    env: prod\n"
+    );
+    let again = gatesctl(dir.path(), &["fmt", "--check"], &[]);
+    assert_eq!((again.code, again.stdout.as_str()), (0, ""), "formatted files pass: {again:?}");
+    // Standard input to standard output, as editors call it.
+    let piped = gatesctl_with_stdin(dir.path(), &["fmt", "-"], &[], MESSY_TOML);
+    assert_eq!((piped.code, piped.stdout.as_str()), (0, TIDY_TOML), "{piped:?}");
+    // What is not TOML is said, and not touched.
+    write(dir.path(), "broken.toml", "version = \n");
+    let broken = gatesctl(dir.path(), &["fmt", "broken.toml"], &[]);
+    assert_eq!(broken.code, 1, "{broken:?}");
+    assert!(broken.stderr.contains("broken.toml") && broken.stderr.contains("gatesctl validate"), "{broken:?}");
+    // The examples are in the layout already.
+    let examples = gatesctl(&examples_dir(), &["fmt", "--check", "gates.toml", "gates.yaml"], &[]);
+    assert_eq!(examples.code, 0, "{examples:?}");
+}
+
+#[test]
+fn terraform_habits_get_the_double_dash_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, flag) in [
+        (&["apply", "-auto-approve"][..], "`--auto-approve`"),
+        (&["plan", "-detailed-exitcode"], "`--detailed-exitcode`"),
+        (&["plan", "-out=plan.json"], "`--out plan.json`"),
+    ] {
+        let run = gatesctl(dir.path(), args, &[]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains(&format!("long flags take two dashes, as {flag}")), "{run:?}");
+    }
+}
+
+#[test]
+fn every_command_has_its_man_page_with_exit_status_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = gatesctl(dir.path(), &["man", "plan"], &[]);
+    assert_eq!(page.code, 0, "{page:?}");
+    for section in [".TH gatesctl-plan 1", ".SH \"EXIT STATUS\"", ".SH \"ENVIRONMENT\"", ".SH \"SEE ALSO\""] {
+        assert!(page.stdout.contains(section), "{section}: {}", page.stdout);
+    }
+    assert_eq!(page.stdout.matches(".ds Aq").count(), 2, "one preamble: {}", page.stdout);
+    assert!(page.stdout.contains("GITHUB_STEP_SUMMARY"), "{}", page.stdout);
+    let main = gatesctl(dir.path(), &["man"], &[]);
+    assert!(
+        main.stdout.contains("gatesctl\\-plan(1)") || main.stdout.contains("gatesctl\\-plan\\fR(1)"),
+        "SEE ALSO lists the pages: {}",
+        main.stdout
+    );
+    let all = gatesctl(dir.path(), &["man", "--out-dir", "man"], &[]);
+    assert_eq!(all.code, 0, "{all:?}");
+    for name in ["gatesctl.1", "gatesctl-plan.1", "gatesctl-coverage.1", "gatesctl-fmt.1"] {
+        assert!(dir.path().join("man").join(name).is_file(), "{name}: {all:?}");
+    }
+    let typo = gatesctl(dir.path(), &["man", "plna"], &[]);
+    assert!(typo.code == 1 && typo.stderr.contains("did you mean `plan`?"), "{typo:?}");
+    // --help names the GitHub variables it reads.
+    let help = gatesctl(dir.path(), &["validate", "--help"], &[]);
+    assert!(help.stdout.contains("GITHUB_ACTIONS") && help.stdout.contains("GITHUB_WORKSPACE"), "{help:?}");
+}
+
+#[test]
+fn annotations_follow_the_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", "version = 1\n[[gates]]\nservice = \"a\"\nidentifer = \"x\"\nenv = \"e\"\n");
+    let annotated = |env: &[(&str, &str)], args: &[&str]| {
+        gatesctl(dir.path(), &[args, &["validate"]].concat(), env).stderr.contains("::error file=gates.toml")
+    };
+    assert!(!annotated(&[], &[]), "not under GitHub Actions");
+    assert!(annotated(&[("GITHUB_ACTIONS", "true")], &[]), "auto, under GitHub Actions");
+    assert!(!annotated(&[("GITHUB_ACTIONS", "true")], &["--annotations", "never"]));
+    assert!(annotated(&[], &["--annotations", "always"]));
+}
+
+#[test]
+fn small_things_a_newcomer_trips_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    // --format-in is for standard input; with a named file it is refused, not ignored.
+    let named = gatesctl(dir.path(), &["validate", "-f", "gates.toml", "--format-in", "yaml"], &[]);
+    assert!(named.code == 1 && named.stderr.contains("--format-in is the format of standard input"), "{named:?}");
+    let empty = gatesctl_with_stdin(dir.path(), &["validate", "-f", "-"], &[], "");
+    assert!(empty.code == 1 && empty.stderr.contains("standard input is empty"), "{empty:?}");
+    // Every problem of a rule at once: its duration and its placeholder.
+    write(dir.path(), "bad.toml", "version = 1\n[[gates]]\nservice = \"a\"\nenv = \"e\"\n  [[gates.rules]]\n  name = \"x\"\n  type = \"monitor\"\n  query = \"service:{servce}\"\n  duration = 99999\n");
+    let both = gatesctl(dir.path(), &["validate", "-f", "bad.toml"], &[]);
+    assert!(
+        both.stderr.contains("gates::duration-out-of-range") && both.stderr.contains("gates::unknown-placeholder"),
+        "{both:?}"
+    );
+    // Completions offer what --help shows: not datadog-ci's hidden alias and flags.
+    for shell in ["bash", "zsh", "fish"] {
+        let script = gatesctl(dir.path(), &["completions", shell], &[]).stdout;
+        assert!(!script.contains("monitors-query-variable") && !script.contains("log-format"), "{shell}");
+        assert!(!script.contains("deployment gate") && !script.contains("gatesctl__subcmd__deployment"), "{shell}");
+        assert!(script.contains("coverage"), "{shell}");
+    }
+}
+
+#[test]
+fn strict_names_the_monitor_check_s_problems_for_what_they_are() {
+    let (dir, sandbox) = applied("version = 1\n[[gates]]\nservice = \"a\"\nenv = \"e\"\n  [[gates.rules]]\n  name = \"x\"\n  type = \"monitor\"\n  query = \"service:nobody\"\n");
+    let run = sandbox.gatesctl(dir.path(), &["plan", "--strict"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("watches nothing"), "the finding says what the rule does: {run:?}");
+    assert!(run.stderr.contains("error: the monitor check found 1 monitor rule problem (--strict)"), "{run:?}");
+    assert!(!run.stderr.contains("would fail every evaluation"), "the rule passes, it does not fail: {run:?}");
 }

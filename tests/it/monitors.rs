@@ -148,7 +148,7 @@ fn strict_makes_the_warnings_errors_and_saves_no_plan() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("Plan: gates 4 to create"), "the plan is still shown: {run:?}");
     assert!(run.stdout.contains("× monitor query \"service:checkout env:staging\" matches no monitor"), "{run:?}");
-    assert!(run.stderr.contains("1 monitor query would fail every evaluation (--strict)"), "{run:?}");
+    assert!(run.stderr.contains("the monitor check found 1 monitor rule problem (--strict)"), "{run:?}");
     assert!(!dir.path().join("plan.json").exists(), "a plan refused is not saved");
 
     let online = sandbox.gatesctl(dir.path(), &["validate", "--online", "--strict", "--format", "json"]);

@@ -1,31 +1,106 @@
 //! The committed schemas match the types, and the examples satisfy the config schema.
 
-use gatesctl::config::{self, source, wire};
+use gatesctl::config::{self, source};
 
-fn assert_fresh(file: &str, generated: String, command: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(file);
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    if committed != generated {
-        let diff = similar::TextDiff::from_lines(&committed, &generated)
-            .unified_diff()
-            .header("committed", "generated")
-            .to_string();
-        panic!("schemas/{file} is stale; regenerate it with\n  {command} > schemas/{file}\n\n{diff}");
-    }
-}
+/// Every schema `gatesctl schema KIND` prints, and the file that holds it.
+const SCHEMAS: [(&str, &str); 8] = [
+    ("config", "gates.schema.json"),
+    ("plan", "plan.schema.json"),
+    ("report", "report.schema.json"),
+    ("coverage", "coverage.schema.json"),
+    ("apply", "apply.schema.json"),
+    ("drift", "drift.schema.json"),
+    ("validate", "validate.schema.json"),
+    ("evaluate", "evaluate.schema.json"),
+];
 
 #[test]
 fn committed_schemas_are_up_to_date() {
-    assert_fresh("gates.schema.json", wire::schema_json(), "cargo run -q -- schema config");
-    assert_fresh("plan.schema.json", gatesctl::render::json::schema_json(), "cargo run -q -- schema plan");
-    assert_fresh("report.schema.json", gatesctl::render::report::schema_json(), "cargo run -q -- schema report");
-    assert_fresh("apply.schema.json", gatesctl::render::apply::schema_json(), "cargo run -q -- schema apply");
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, file) in SCHEMAS {
+        let run = crate::common::gatesctl(dir.path(), &["schema", kind], &[]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(file);
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed != run.stdout {
+            let diff = similar::TextDiff::from_lines(&committed, &run.stdout)
+                .unified_diff()
+                .header("committed", "generated")
+                .to_string();
+            panic!("schemas/{file} is stale; regenerate it with\n  cargo run -q -- schema {kind} > schemas/{file}\n\n{diff}");
+        }
+    }
+}
+
+/// The schema `schemas/FILE` holds, compiled.
+pub fn validator(file: &str) -> jsonschema::Validator {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(file);
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// The schema's complaints about `doc`, with where.
+pub fn violations(file: &str, doc: &serde_json::Value) -> Vec<String> {
+    validator(file).iter_errors(doc).map(|e| format!("{e} at {}", e.instance_path)).collect()
+}
+
+#[test]
+fn every_json_output_satisfies_its_schema() {
+    use crate::common::{write, TestSandbox, SMALL};
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    let sandbox = TestSandbox::start(dir.path());
+    let json = |args: &[&str], codes: &[i32]| -> serde_json::Value {
+        let run = sandbox.gatesctl(dir.path(), args);
+        assert!(codes.contains(&run.code), "{args:?}: {run:?}");
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {run:?}"))
+    };
+    let plan = sandbox.gatesctl(dir.path(), &["plan", "--out", "plan.json", "--no-monitor-check"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap()).unwrap();
+    let cases = [
+        ("plan.schema.json", saved, "a saved plan"),
+        ("plan.schema.json", json(&["plan", "--format", "json", "--no-monitor-check"], &[0]), "plan --format json"),
+        ("drift.schema.json", json(&["drift", "--format", "json"], &[2]), "drift"),
+        ("validate.schema.json", json(&["validate", "--format", "json"], &[0]), "validate"),
+        ("apply.schema.json", json(&["apply", "--auto-approve", "--format", "json"], &[0]), "apply"),
+        ("report.schema.json", json(&["report", "--format", "json", "--no-monitor-check"], &[0]), "report"),
+        ("coverage.schema.json", json(&["coverage", "--format", "json"], &[0]), "coverage"),
+        (
+            "evaluate.schema.json",
+            json(
+                &[
+                    "evaluate",
+                    "--service",
+                    "search",
+                    "--env",
+                    "production",
+                    "--identifier",
+                    "canary",
+                    "--interval",
+                    "50ms",
+                    "--format",
+                    "json",
+                ],
+                &[0, 1],
+            ),
+            "evaluate",
+        ),
+    ];
+    for (file, doc, what) in cases {
+        let errors = violations(file, &doc);
+        assert!(errors.is_empty(), "{what} does not satisfy schemas/{file}: {errors:#?}\n{doc:#}");
+    }
+    let bad = sandbox.gatesctl(dir.path(), &["validate", "--format", "json", "-f", "missing.toml"]);
+    let doc: serde_json::Value = serde_json::from_str(&bad.stdout).unwrap();
+    assert!(violations("validate.schema.json", &doc).is_empty(), "{doc:#}");
+    assert_eq!(doc["format_version"], "1.0");
 }
 
 #[test]
 fn examples_validate_against_the_schema() {
-    let schema: serde_json::Value = serde_json::from_str(&wire::schema_json()).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let validator = validator("gates.schema.json");
     for name in ["gates.toml", "gates.yaml"] {
         let file = config::read_file(&crate::common::examples_dir().join(name)).unwrap();
         let instance = source::parse(&file).unwrap().to_json();
@@ -37,8 +112,7 @@ fn examples_validate_against_the_schema() {
 
 #[test]
 fn schema_rejects_what_validation_rejects() {
-    let schema: serde_json::Value = serde_json::from_str(&wire::schema_json()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    let validator = validator("gates.schema.json");
     let bad = serde_json::json!({"version": 1, "gates": [{"service": "a", "env": "b", "owner": "x", "rules": []}]});
     assert!(!validator.is_valid(&bad), "unknown gate key must be refused by the schema");
     let bad = serde_json::json!({"version": 1, "gates": [{"service": "a", "env": "b", "rules": [{"name": "n", "type": "monitr"}]}]});

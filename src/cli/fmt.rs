@@ -1,0 +1,83 @@
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::config::fmt;
+use crate::error::{Error, ExitStatus};
+use crate::output::{err, errln, out};
+
+#[derive(Debug, Args)]
+pub(super) struct FmtArgs {
+    /// Files to format (.toml, .yaml, .yml), or - for standard input (written to standard
+    /// output) [default: gates.toml, gates.yaml or gates.yml]
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Change nothing: exit 1, with the diff, when a file is not formatted
+    #[arg(long)]
+    check: bool,
+    /// The format of standard input (-)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format_in: Option<crate::config::source::Format>,
+}
+
+pub(super) fn run(args: &FmtArgs) -> Result<ExitStatus, Error> {
+    let paths = if args.files.is_empty() {
+        crate::config::resolve_paths(&[], std::path::Path::new("."))?
+            .into_iter()
+            .map(|p| p.strip_prefix(".").map(PathBuf::from).unwrap_or(p))
+            .collect()
+    } else {
+        args.files.clone()
+    };
+    if args.format_in.is_some() && !paths.iter().any(|p| crate::config::is_stdin(p)) {
+        return Err(Error::Usage("--format-in is the format of standard input (-)".into()));
+    }
+    let mut unformatted = 0;
+    let mut failed = 0;
+    for path in &paths {
+        let file = if crate::config::is_stdin(path) {
+            crate::config::read_stdin(args.format_in)?
+        } else {
+            crate::config::read_file(path)?
+        };
+        let shown = crate::escape::path(path);
+        let formatted = match fmt::format(&file) {
+            Ok(text) => file.as_stored(&text),
+            Err(e) => {
+                errln!("error: {shown}: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        let before = file.as_stored(file.text());
+        if crate::config::is_stdin(path) && !args.check {
+            out(&formatted);
+            continue;
+        }
+        if formatted == before {
+            continue;
+        }
+        unformatted += 1;
+        if args.check {
+            let diff = similar::TextDiff::from_lines(&before, &formatted);
+            out(&diff.unified_diff().header(&shown, &format!("{shown} (formatted)")).to_string());
+            errln!("would reformat {shown}");
+        } else {
+            crate::output::write_file(path, formatted.as_bytes(), crate::output::Readers::Everyone)
+                .map_err(|source| Error::Write { path: path.clone(), source })?;
+            out(&format!("{shown}\n"));
+        }
+    }
+    if failed > 0 {
+        return Ok(ExitStatus::Error);
+    }
+    if args.check && unformatted > 0 {
+        err(&format!(
+            "{} not formatted: run `gatesctl fmt` to format {}\n",
+            crate::output::plural(unformatted, "file", "files"),
+            if unformatted == 1 { "it" } else { "them" }
+        ));
+        return Ok(ExitStatus::Failure);
+    }
+    Ok(ExitStatus::Success)
+}
