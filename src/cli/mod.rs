@@ -88,7 +88,7 @@ enum Command {
     /// Print a JSON Schema: of the configuration file, or of a JSON output
     #[command(after_help = help::SCHEMA)]
     Schema(schema::SchemaArgs),
-    /// Print a completion script for a shell (see the README to enable it)
+    /// Print a completion script for a shell (docs/install.md shows where it goes)
     Completions(completions::CompletionsArgs),
     /// Print a man page (roff): gatesctl(1), or a command's (`gatesctl man plan`)
     #[command(after_help = help::MAN)]

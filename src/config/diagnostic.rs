@@ -228,4 +228,12 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Code::ALL.len());
     }
+
+    #[test]
+    fn every_code_is_documented() {
+        let page = include_str!("../../docs/validate.md");
+        let missing: Vec<_> =
+            Code::ALL.iter().map(|c| c.as_str()).filter(|name| !page.contains(&format!("| `{name}` |"))).collect();
+        assert!(missing.is_empty(), "docs/validate.md has no row for {missing:?}");
+    }
 }

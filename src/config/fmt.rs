@@ -100,8 +100,7 @@ fn toml(text: &str) -> Result<String, FmtError> {
         for (mut key, item) in table.iter_mut() {
             let Item::Value(value) = item else { continue };
             let prefix = key.leaf_decor().prefix().and_then(|p| p.as_str()).unwrap_or_default().to_string();
-            key.leaf_decor_mut()
-                .set_prefix(decor_prefix(&format!("\n{prefix}"), indent, None).trim_start_matches('\n').to_string());
+            key.leaf_decor_mut().set_prefix(decor_prefix(&format!("\n{prefix}"), indent, None));
             key.leaf_decor_mut().set_suffix(" ");
             let suffix = value.decor().suffix().and_then(|s| s.as_str()).unwrap_or_default().trim_end().to_string();
             value.decor_mut().set_prefix(" ");

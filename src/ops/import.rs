@@ -307,7 +307,14 @@ pub(crate) fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Re
             body + "\n"
         }
     };
-    Ok(header + &aside.restore(body))
+    let text = header + &aside.restore(body);
+    // In the layout `gatesctl fmt` keeps, so an imported file passes `fmt --check` as written.
+    let (source_format, name) = match format {
+        FileFormat::Toml => (crate::config::source::Format::Toml, "imported.toml"),
+        FileFormat::Yaml => (crate::config::source::Format::Yaml, "imported.yaml"),
+    };
+    let file = crate::config::source::SourceFile::new(name.into(), source_format, text);
+    crate::config::fmt::format(&file).map_err(|e| failed(e.to_string()))
 }
 
 /// One warning per query or option holding a control or invisible formatting character: it is

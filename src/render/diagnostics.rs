@@ -219,9 +219,17 @@ fn message(text: &str) -> String {
 /// root when `workspace` (GITHUB_WORKSPACE) holds it; standard input gets no place.
 pub(crate) fn github_annotations(diagnostics: &[ConfigDiagnostic], workspace: Option<&std::path::Path>) -> String {
     let mut locator = Locator::default();
+    let mut documents: Vec<_> = diagnostics.iter().map(|d| document(d, &mut locator)).collect();
+    // In the order of the text output: by file, then place.
+    documents.sort_by(|a, b| {
+        (&a.location.file, a.location.line, a.location.column).cmp(&(
+            &b.location.file,
+            b.location.line,
+            b.location.column,
+        ))
+    });
     let mut out = String::new();
-    for d in diagnostics {
-        let doc = document(d, &mut locator);
+    for doc in documents {
         let command = match doc.severity {
             "error" => "error",
             "warning" => "warning",

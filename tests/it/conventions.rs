@@ -68,12 +68,14 @@ fn standard_input_is_a_file_in_either_format() {
 }
 
 #[test]
-fn an_import_piped_into_a_plan_changes_nothing() {
+fn an_import_is_in_fmt_s_layout_and_piped_into_a_plan_changes_nothing() {
     let (dir, sandbox) = applied(SMALL);
     let env = [("DD_API_URL", sandbox.url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
     for format in ["toml", "yaml"] {
         let import = sandbox.gatesctl(dir.path(), &["import", "--format", format]);
         assert_eq!(import.code, 0, "{import:?}");
+        let fmt = gatesctl_with_stdin(dir.path(), &["fmt", "--check", "-", "--format-in", format], &[], &import.stdout);
+        assert_eq!((fmt.code, fmt.stdout.as_str()), (0, ""), "{format}: {fmt:?}");
         let plan = gatesctl_with_stdin(
             dir.path(),
             &["plan", "-f", "-", "--detailed-exitcode", "--no-monitor-check"],

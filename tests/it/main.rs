@@ -10,6 +10,7 @@ mod conformance;
 mod conventions;
 mod coverage;
 mod datadog_ci;
+mod docs;
 mod e2e;
 mod escaping;
 mod evaluate;
