@@ -18,13 +18,13 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use gatesctl::config::{self, source};
-use gatesctl::model::{GateKey, RemoteGate, RemoteRule, RemoteState};
-use gatesctl::plan::{self, PlanOptions};
-use gatesctl::render::{text, Palette};
-use gatesctl::sandbox::monitors::{Monitor, MonitorStatus};
-use gatesctl::sandbox::store::{Store, StoredDoraEvent, StoredEvaluation, StoredGate, StoredRule};
-use gatesctl::sandbox::{self, Faults, RateLimit, SandboxOptions};
+use gatesctl::views::{text, Palette};
+use gatesctl_core::model::{GateKey, RemoteGate, RemoteRule, RemoteState};
+use gatesctl_core::plan::{self, PlanOptions};
+use gatesctl_files::{self as config, source};
+use gatesctl_sandbox::monitors::{Monitor, MonitorStatus};
+use gatesctl_sandbox::store::{Store, StoredDoraEvent, StoredEvaluation, StoredGate, StoredRule};
+use gatesctl_sandbox::{self as sandbox, Faults, RateLimit, SandboxOptions};
 
 // The allocator the gatesctl binary uses, so the CPU figures are the binary's.
 #[global_allocator]
@@ -225,7 +225,7 @@ fn cpu_benchmark() {
 /// (`GATESCTL_BENCH_COVERAGE_STATE`), so that the process measuring stays small: a child's
 /// peak memory counts its parent's pages at the fork.
 fn write_coverage_state(path: &std::path::Path, services: usize, per_service: usize) {
-    let now = gatesctl::model::time::now_ms();
+    let now = gatesctl_core::model::time::now_ms();
     let span = 30 * 24 * 3600 * 1000 - 3_600_000;
     let mut dora = Vec::with_capacity(services * per_service);
     let mut evaluations = Vec::new();
@@ -248,8 +248,8 @@ fn write_coverage_state(path: &std::path::Path, services: usize, per_service: us
                 identifier: "default".into(),
                 version,
                 dry_run: false,
-                started_at: gatesctl::model::time::format_rfc3339(started - 30_000),
-                finished_at: Some(gatesctl::model::time::format_rfc3339(started - 10_000)),
+                started_at: gatesctl_core::model::time::format_rfc3339(started - 30_000),
+                finished_at: Some(gatesctl_core::model::time::format_rfc3339(started - 10_000)),
                 status: "pass".into(),
                 rules: Vec::new(),
             });
@@ -330,7 +330,7 @@ fn main() {
     }
     // `cargo bench` passes --bench; a filter argument is accepted and ignored.
     let gates: usize = std::env::var("GATESCTL_BENCH_GATES").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
-    let parallelism = gatesctl::remote::DEFAULT_PARALLELISM;
+    let parallelism = gatesctl_client::DEFAULT_PARALLELISM;
     let open = RateLimit { limit: 1_000_000, period: Duration::from_secs(1) };
     println!("\ngatesctl scale benchmark, parallelism {parallelism}\n");
 

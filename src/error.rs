@@ -2,41 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::config::ConfigError;
-use crate::remote::{ApiError, SetupError};
+use gatesctl_client::{ApiError, SetupError};
+use gatesctl_files::ConfigError;
 
-/// The exit status of a command, as the README documents it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ExitStatus {
-    /// 0: done; no changes; in sync; the gate passed (or was skipped, fail-open).
-    Success,
-    /// 2: there are changes (`plan --detailed-exitcode`) or drift (`drift`).
-    Changes,
-    /// 1: what was checked said no: the gate failed, a plan was refused or stale, an apply
-    /// failed.
-    Failure,
-    /// 1: the command could not do its job: invalid files or flags, API or network errors.
-    Error,
-    /// 3: `evaluate --detailed-exitcode`: no verdict could be had, or the API refused.
-    Unavailable,
-    /// 130: stopped by Ctrl-C (SIGINT).
-    Interrupted,
-    /// 143: stopped by SIGTERM.
-    Terminated,
-}
-
-impl ExitStatus {
-    pub(crate) fn code(self) -> i32 {
-        match self {
-            ExitStatus::Success => 0,
-            ExitStatus::Failure | ExitStatus::Error => 1,
-            ExitStatus::Changes => 2,
-            ExitStatus::Unavailable => 3,
-            ExitStatus::Interrupted => 130,
-            ExitStatus::Terminated => 143,
-        }
-    }
-}
+pub(crate) use gatesctl_core::ExitStatus;
 
 /// Why a command stopped early: each failure a variant, its message and exit status decided
 /// here, once.
@@ -50,7 +19,7 @@ pub(crate) enum Error {
     Api(#[from] ApiError),
     /// A datadog-ci `--config` file that cannot be used.
     #[error(transparent)]
-    InlineConfig(#[from] crate::config::datadog_ci::InlineConfigError),
+    InlineConfig(#[from] gatesctl_files::datadog_ci::InlineConfigError),
     /// Flags that do not fit together, or a value clap cannot check alone.
     #[error("{0}")]
     Usage(String),
@@ -59,26 +28,26 @@ pub(crate) enum Error {
     Refused(String),
     /// The plan goes past the thresholds of `[safety]`.
     #[error(transparent)]
-    Unsafe(#[from] crate::plan::Unsafe),
-    #[error("the saved plan {} is stale and was not applied (was it applied already?):\n{}\nRun `gatesctl plan --out {}` again and review the new plan.", crate::escape::path(.path), .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"), crate::escape::path(.path))]
+    Unsafe(#[from] gatesctl_core::plan::Unsafe),
+    #[error("the saved plan {} is stale and was not applied (was it applied already?):\n{}\nRun `gatesctl plan --out {}` again and review the new plan.", gatesctl_core::escape::path(.path), .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"), gatesctl_core::escape::path(.path))]
     StalePlan { path: PathBuf, problems: Vec<String> },
-    #[error("{}: {reason}", crate::escape::path(.path))]
+    #[error("{}: {reason}", gatesctl_core::escape::path(.path))]
     BadSavedPlan { path: PathBuf, reason: String },
     #[error("apply finished with {failed} failed and {skipped} skipped action(s); see the failures above, fix them, then run `gatesctl apply` again")]
     ApplyFailed { failed: usize, skipped: usize },
-    #[error("cannot write {}: {source}", crate::escape::path(.path))]
+    #[error("cannot write {}: {source}", gatesctl_core::escape::path(.path))]
     Write { path: PathBuf, source: std::io::Error },
     #[error("the sandbox cannot start: {0}")]
-    Sandbox(#[from] crate::sandbox::SandboxError),
+    Sandbox(#[from] gatesctl_sandbox::SandboxError),
     /// A Terraform document `import --from-terraform` cannot migrate.
-    #[error("{}: {source}", crate::escape::path(.path))]
-    Terraform { path: PathBuf, source: crate::config::terraform::TerraformError },
+    #[error("{}: {source}", gatesctl_core::escape::path(.path))]
+    Terraform { path: PathBuf, source: gatesctl_files::terraform::TerraformError },
     /// The files `--write` would produce do not say what they should.
     #[error(transparent)]
-    Edit(#[from] crate::config::edit::EditError),
+    Edit(#[from] gatesctl_files::edit::EditError),
     /// `import` could not write the gates as a file (a value TOML or YAML cannot hold).
-    #[error("cannot write the imported gates as {format}: {detail}")]
-    Serialise { format: &'static str, detail: String },
+    #[error(transparent)]
+    Serialise(#[from] gatesctl_files::import::SerialiseError),
     #[error("cannot read the answer from the terminal: {0}")]
     Answer(std::io::Error),
     #[error("cannot render the man page: {0}")]

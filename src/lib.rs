@@ -1,30 +1,14 @@
-//! gatesctl: Datadog Deployment Gates as code.
-//!
-//! Data flows one way: [`config`] (files → desired state) → [`remote`] (API → actual state)
-//! → [`plan`] (diff → actions) → [`render`] (text, Markdown, JSON) / [`apply`] (execute
-//! actions). [`ops`] holds the work several commands share, [`cli`] parses arguments and
-//! prints, and [`sandbox`] is a local Datadog-compatible API server. [`model`], [`escape`],
-//! [`suggest`] and [`output`] are the ground every layer stands on.
+//! gatesctl, the binary: the commands (`cli`, one file each), the work several share
+//! (`ops`: orchestration over the client, the files and the core's decisions), one view per
+//! command (`views`: text, Markdown and JSON), how a command ends (`error`) and printing that
+//! survives a closed pipe (`output`). The decisions live in `gatesctl_core`, the files in
+//! `gatesctl_files`, the API in `gatesctl_client`, the local API in `gatesctl_sandbox`.
 
-// Layer 0: shared ground.
-pub(crate) mod escape;
-pub mod model;
 pub(crate) mod output;
-pub(crate) mod suggest;
-// Layer 1: the files, and the local API.
-pub mod config;
-pub mod sandbox;
-// Layer 2: the API.
-pub mod remote;
-// Layer 3: the diff, the judged history, and the coverage of deployments.
-pub(crate) mod coverage;
-pub mod plan;
-pub mod report;
-// Layer 4: executing it, then every output (of plans and applies alike).
-pub mod apply;
-pub mod render;
-// Layer 5: how commands end.
+
 pub(crate) mod error;
-// Layer 6: shared work, then the command line.
+pub mod views;
+
+pub mod ops;
+
 pub mod cli;
-pub(crate) mod ops;

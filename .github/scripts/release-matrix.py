@@ -10,11 +10,12 @@ import tomllib
 from pathlib import Path
 
 cargo = tomllib.loads((Path(__file__).resolve().parents[2] / "Cargo.toml").read_text())
-package = cargo["package"]
-release = package["metadata"]["release"]
+release = cargo["package"]["metadata"]["release"]
+# Every crate of the workspace has its version: [workspace.package].
+version = cargo["workspace"]["package"]["version"]
 
-if len(sys.argv) > 1 and sys.argv[1] != f"v{package['version']}":
-    sys.exit(f"tag {sys.argv[1]} is not v{package['version']}, the version in Cargo.toml: bump it first")
+if len(sys.argv) > 1 and sys.argv[1] != f"v{version}":
+    sys.exit(f"tag {sys.argv[1]} is not v{version}, the version in Cargo.toml: bump it first")
 
 include = []
 for entry in release["targets"]:

@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use crate::config::ConfigDiagnostic;
 use crate::output::errln;
+use gatesctl_files::ConfigDiagnostic;
 
 /// When problems are also printed as GitHub workflow commands (`--annotations`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -38,7 +38,7 @@ pub(super) fn annotate(diagnostics: &[ConfigDiagnostic]) {
         return;
     }
     let workspace = std::env::var_os("GITHUB_WORKSPACE").map(std::path::PathBuf::from);
-    crate::output::err(&crate::render::diagnostics::github_annotations(diagnostics, workspace.as_deref()));
+    crate::output::err(&crate::views::diagnostics::github_annotations(diagnostics, workspace.as_deref()));
 }
 
 /// Appends `markdown` to the step summary when `GITHUB_STEP_SUMMARY` names one; a summary that
@@ -52,6 +52,9 @@ pub(super) fn step_summary(markdown: impl FnOnce() -> String) {
         .open(&path)
         .and_then(|mut f| f.write_all(format!("{markdown}\n").as_bytes()));
     if let Err(e) = written {
-        errln!("warning: cannot append to the step summary {}: {e}", crate::escape::path(std::path::Path::new(&path)));
+        errln!(
+            "warning: cannot append to the step summary {}: {e}",
+            gatesctl_core::escape::path(std::path::Path::new(&path))
+        );
     }
 }

@@ -101,9 +101,9 @@ pub(super) fn man(args: &ManArgs, command: clap::Command) -> Result<ExitStatus, 
             None => "gatesctl.1".to_string(),
         });
         let text = page(name.as_deref(), command.clone())?;
-        crate::output::write_file(&file, text.as_bytes(), crate::output::Readers::Everyone)
+        gatesctl_files::write::write_file(&file, text.as_bytes(), gatesctl_files::write::Readers::Everyone)
             .map_err(|source| Error::Write { path: file.clone(), source })?;
-        out(&format!("{}\n", crate::escape::path(&file)));
+        out(&format!("{}\n", gatesctl_core::escape::path(&file)));
     }
     Ok(ExitStatus::Success)
 }
@@ -118,12 +118,12 @@ fn page(wanted: Option<&str>, command: clap::Command) -> Result<String, Error> {
             let sub = root.get_subcommands().find(|s| s.get_name() == wanted && !s.is_hide_set()).ok_or_else(|| {
                 let names: Vec<&str> =
                     root.get_subcommands().filter(|s| !s.is_hide_set()).map(|s| s.get_name()).collect();
-                let hint = crate::suggest::suggest(wanted, names.iter().copied())
+                let hint = gatesctl_core::suggest::suggest(wanted, names.iter().copied())
                     .map(|s| format!("did you mean `{s}`? "))
                     .unwrap_or_default();
                 Error::Usage(format!(
                     "no command {}: {hint}the commands are {}",
-                    crate::escape::quoted(wanted),
+                    gatesctl_core::escape::quoted(wanted),
                     names.join(", ")
                 ))
             })?;

@@ -9,9 +9,9 @@ use clap::{Args, ValueEnum};
 
 use crate::error::Error;
 use crate::output::errln;
-use crate::remote::{site, Client, Credentials};
-use crate::render::Palette;
-use crate::sandbox::{RunningSandbox, SandboxOptions};
+use crate::views::Palette;
+use gatesctl_client::{site, Client, Credentials};
+use gatesctl_sandbox::{RunningSandbox, SandboxOptions};
 
 /// Where `--sandbox` keeps its state, under the working directory.
 pub(super) const SANDBOX_STATE: &str = ".gatesctl/sandbox.db";
@@ -82,38 +82,40 @@ pub(super) struct FileArgs {
     pub(super) files: Vec<PathBuf>,
     /// The format of standard input (-f -) [default: sniffed from its first line]
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub(super) format_in: Option<crate::config::source::Format>,
+    pub(super) format_in: Option<FileFormat>,
 }
 
 impl FileArgs {
     /// The files to read: those given, or the default one found in the working directory.
-    pub(super) fn paths(&self) -> Result<Vec<PathBuf>, crate::config::ConfigError> {
+    pub(super) fn paths(&self) -> Result<Vec<PathBuf>, gatesctl_files::ConfigError> {
         if !self.files.is_empty() {
             return Ok(self.files.clone());
         }
-        let found = crate::config::resolve_paths(&[], Path::new("."))?;
+        let found = gatesctl_files::resolve_paths(&[], Path::new("."))?;
         // Relative to the working directory, as a user would type them.
         Ok(found.into_iter().map(|p| p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p)).collect())
     }
 
-    pub(super) fn load(&self) -> Result<crate::config::DesiredState, Error> {
+    pub(super) fn load(&self) -> Result<gatesctl_files::DesiredState, Error> {
         self.load_with(&[])
     }
 
     /// The files given, and `more` (positional files, as pre-commit passes them).
-    pub(super) fn load_with(&self, more: &[PathBuf]) -> Result<crate::config::DesiredState, Error> {
+    pub(super) fn load_with(&self, more: &[PathBuf]) -> Result<gatesctl_files::DesiredState, Error> {
         let paths = if more.is_empty() { self.paths()? } else { self.files.iter().chain(more).cloned().collect() };
-        if self.format_in.is_some() && !paths.iter().any(|p| crate::config::is_stdin(p)) {
+        if self.format_in.is_some() && !paths.iter().any(|p| gatesctl_files::is_stdin(p)) {
             return Err(Error::Usage(
                 "--format-in is the format of standard input (-f -); a named file's format comes from its extension (.toml, .yaml, .yml)".into(),
             ));
         }
-        Ok(crate::config::load_files(&paths, self.format_in)?)
+        let desired = gatesctl_files::load_files(&paths, self.format_in.map(FileFormat::into))?;
+        crate::output::release_freed_memory();
+        Ok(desired)
     }
 
     /// Whether standard input is one of the files.
     pub(super) fn reads_stdin(&self) -> bool {
-        self.files.iter().any(|f| crate::config::is_stdin(f))
+        self.files.iter().any(|f| gatesctl_files::is_stdin(f))
     }
 }
 
@@ -125,10 +127,10 @@ pub(super) struct PlanFlags {
     #[command(flatten)]
     pub(super) connect: ConnectArgs,
     /// Only gates matching service/env[/identifier] (globs allowed); repeatable
-    #[arg(long = "target", value_name = "SERVICE/ENV[/ID]", value_parser = crate::plan::Target::parse)]
-    pub(super) targets: Vec<crate::plan::Target>,
+    #[arg(long = "target", value_name = "SERVICE/ENV[/ID]", value_parser = gatesctl_core::plan::Target::parse)]
+    pub(super) targets: Vec<gatesctl_core::plan::Target>,
     /// Requests in flight at once
-    #[arg(long, default_value_t = crate::remote::DEFAULT_PARALLELISM, value_parser = parse_parallelism)]
+    #[arg(long, default_value_t = gatesctl_client::DEFAULT_PARALLELISM, value_parser = parse_parallelism)]
     pub(super) parallelism: usize,
 }
 
@@ -174,7 +176,7 @@ pub(super) fn ignore_state_dir(state: &Path) -> Result<(), Error> {
     if dir.exists() {
         return Ok(());
     }
-    let fail = |source| Error::Sandbox(crate::sandbox::SandboxError::Folder { path: dir.to_path_buf(), source });
+    let fail = |source| Error::Sandbox(gatesctl_sandbox::SandboxError::Folder { path: dir.to_path_buf(), source });
     std::fs::create_dir_all(dir).map_err(fail)?;
     let ignore = "# Made by gatesctl: the built-in sandbox's state, not for version control.\n*\n";
     std::fs::write(dir.join(".gitignore"), ignore).map_err(fail)
@@ -219,11 +221,11 @@ impl Context<'_> {
             ignore_state_dir(Path::new(SANDBOX_STATE))?;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
-                .map_err(|e| Error::Sandbox(crate::sandbox::SandboxError::Listen(e)))?;
+                .map_err(|e| Error::Sandbox(gatesctl_sandbox::SandboxError::Listen(e)))?;
             let legacy = Path::new(LEGACY_SANDBOX_STATE);
-            let legacy = legacy.is_file().then(|| crate::sandbox::store::Store::load(legacy)).transpose()?;
+            let legacy = legacy.is_file().then(|| gatesctl_sandbox::store::Store::load(legacy)).transpose()?;
             let options = SandboxOptions { database: Some(PathBuf::from(SANDBOX_STATE)), legacy, ..Default::default() };
-            let sandbox = crate::sandbox::start(listener, options).await?;
+            let sandbox = gatesctl_sandbox::start(listener, options).await?;
             errln!("Using the built-in sandbox at {} (state in {SANDBOX_STATE}).", sandbox.url());
             let base = site::base_url(None, Some(&sandbox.url()))?;
             let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), verbose)?;
@@ -242,5 +244,30 @@ impl Context<'_> {
         let target = site::redacted(&base);
         let client = Client::new(base, Credentials::from_env()?, verbose)?;
         Ok(Connection { client, target, _sandbox: None })
+    }
+}
+
+/// A gate file's format, as `--format-in` and `import --format` name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum FileFormat {
+    Toml,
+    Yaml,
+}
+
+impl From<FileFormat> for gatesctl_files::source::Format {
+    fn from(format: FileFormat) -> Self {
+        match format {
+            FileFormat::Toml => gatesctl_files::source::Format::Toml,
+            FileFormat::Yaml => gatesctl_files::source::Format::Yaml,
+        }
+    }
+}
+
+impl From<FileFormat> for gatesctl_files::import::FileFormat {
+    fn from(format: FileFormat) -> Self {
+        match format {
+            FileFormat::Toml => gatesctl_files::import::FileFormat::Toml,
+            FileFormat::Yaml => gatesctl_files::import::FileFormat::Yaml,
+        }
     }
 }

@@ -9,8 +9,8 @@ use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::ops::coverage::Reading;
 use crate::output::out;
-use crate::render::coverage::{self, Window};
-use crate::render::{markdown, Format};
+use crate::views::coverage::{self, Window};
+use crate::views::{markdown, Format};
 
 #[derive(Debug, Args)]
 pub(super) struct CoverageArgs {
@@ -25,7 +25,7 @@ pub(super) struct CoverageArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Requests in flight at once
-    #[arg(long, default_value_t = crate::remote::DEFAULT_PARALLELISM, value_parser = parse_parallelism)]
+    #[arg(long, default_value_t = gatesctl_client::DEFAULT_PARALLELISM, value_parser = parse_parallelism)]
     parallelism: usize,
     /// With --format markdown: the longest document, in characters
     #[arg(long, value_name = "CHARS", default_value_t = markdown::DEFAULT_MAX_CHARS, value_parser = super::plan::parse_comment_limit)]
@@ -34,7 +34,7 @@ pub(super) struct CoverageArgs {
 
 pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     let desired = args.files.load()?;
-    let window = ops::report::settings(args.since, crate::model::time::now_ms(), Default::default())?;
+    let window = ops::report::settings(args.since, gatesctl_core::model::time::now_ms(), Default::default())?;
     let connection = ctx.connect(&args.connect).await?;
     let client = connection.client.limited_to(args.parallelism);
     let (coverage, unreadable) = {
@@ -51,11 +51,11 @@ pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitSt
             let text = match reading {
                 Reading::Deployments(p) => format!(
                     "reading deployments: {} ({})",
-                    crate::output::plural(p.events, "deployment", "deployments"),
-                    crate::output::plural(p.requests, "answer", "answers")
+                    gatesctl_core::text::plural(p.events, "deployment", "deployments"),
+                    gatesctl_core::text::plural(p.requests, "answer", "answers")
                 ),
                 Reading::Evaluations(n) => {
-                    format!("reading gate evaluations: {}", crate::output::plural(n, "evaluation", "evaluations"))
+                    format!("reading gate evaluations: {}", gatesctl_core::text::plural(n, "evaluation", "evaluations"))
                 }
             };
             progress.throttled(text, milestone);
@@ -65,8 +65,8 @@ pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitSt
     for item in unreadable.iter().take(5) {
         crate::output::errln!(
             "warning: item {} could not be read and is not counted: {}",
-            crate::escape::quoted(&item.id),
-            crate::escape::terminal(&item.why)
+            gatesctl_core::escape::quoted(&item.id),
+            gatesctl_core::escape::terminal(&item.why)
         );
     }
     let window = Window { from_ms: window.from_ms, to_ms: window.to_ms };

@@ -7,7 +7,7 @@ use super::{Context, PlanFlags};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::out;
-use crate::render::{drift, Format};
+use crate::views::{drift, Format};
 
 #[derive(Debug, Args)]
 pub(super) struct DriftArgs {
@@ -27,9 +27,9 @@ pub(super) async fn run(args: &DriftArgs, ctx: &Context<'_>) -> Result<ExitStatu
         let reads = progress::Reads::new(&progress);
         let reading = reads.reading();
         let query = if options.targets.is_empty() {
-            crate::remote::GateQuery::default()
+            gatesctl_client::GateQuery::default()
         } else {
-            crate::plan::list_query(&desired, &options)
+            gatesctl_core::plan::list_query(&desired, &options)
         };
         ops::plan::compute_over(&connection.client, &desired, &options, &query, args.flags.parallelism, &reading)
             .await?
@@ -39,7 +39,7 @@ pub(super) async fn run(args: &DriftArgs, ctx: &Context<'_>) -> Result<ExitStatu
             "note: gate {key} was deleted by someone else while gatesctl read it: it counts as missing"
         );
     }
-    let items = ops::drift::classify(&plan, &remote, &desired);
+    let items = gatesctl_core::plan::drift::classify(&plan, &remote, &desired);
     out(&match args.format {
         Format::Text => drift::render_text(&items, ctx.stdout_palette()),
         Format::Json => drift::render_json(&items),

@@ -6,10 +6,11 @@ use clap::Args;
 use super::progress::Progress;
 use super::{ConnectArgs, Context, FileArgs};
 use crate::error::{Error, ExitStatus};
-use crate::model::Verdict;
-use crate::ops::evaluate::{self, Policy, Rules, WaitEvent};
+use crate::ops::evaluate::{self, Rules, WaitEvent};
 use crate::output::{errln, out};
-use crate::render::{evaluation, Format};
+use crate::views::{evaluation, Format};
+use gatesctl_core::evaluate::{decide, Policy};
+use gatesctl_core::model::Verdict;
 
 #[derive(Debug, Args)]
 pub(super) struct EvaluateArgs {
@@ -165,7 +166,7 @@ pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitSt
     let outcome = evaluate::evaluate(&connection.client, &request, wait, |e| show(&progress, started, &e)).await;
     drop(progress);
     let policy = Policy { detailed_exitcode: args.detailed_exitcode, fail_on_error: args.fail_on_error };
-    let (status, said) = evaluate::decide(&outcome, policy);
+    let (status, said) = decide(&outcome, policy);
     match format {
         Format::Json => out(&evaluation::render_json(&outcome)),
         // A refusal is no verdict to show: its reason is said below.

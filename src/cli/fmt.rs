@@ -2,9 +2,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::config::fmt;
 use crate::error::{Error, ExitStatus};
 use crate::output::{err, errln, out};
+use gatesctl_files::fmt;
 
 #[derive(Debug, Args)]
 pub(super) struct FmtArgs {
@@ -17,30 +17,30 @@ pub(super) struct FmtArgs {
     check: bool,
     /// The format of standard input (-)
     #[arg(long, value_enum, value_name = "FORMAT")]
-    format_in: Option<crate::config::source::Format>,
+    format_in: Option<super::context::FileFormat>,
 }
 
 pub(super) fn run(args: &FmtArgs) -> Result<ExitStatus, Error> {
     let paths = if args.files.is_empty() {
-        crate::config::resolve_paths(&[], std::path::Path::new("."))?
+        gatesctl_files::resolve_paths(&[], std::path::Path::new("."))?
             .into_iter()
             .map(|p| p.strip_prefix(".").map(PathBuf::from).unwrap_or(p))
             .collect()
     } else {
         args.files.clone()
     };
-    if args.format_in.is_some() && !paths.iter().any(|p| crate::config::is_stdin(p)) {
+    if args.format_in.is_some() && !paths.iter().any(|p| gatesctl_files::is_stdin(p)) {
         return Err(Error::Usage("--format-in is the format of standard input (-)".into()));
     }
     let mut unformatted = 0;
     let mut failed = 0;
     for path in &paths {
-        let file = if crate::config::is_stdin(path) {
-            crate::config::read_stdin(args.format_in)?
+        let file = if gatesctl_files::is_stdin(path) {
+            gatesctl_files::read_stdin(args.format_in.map(Into::into))?
         } else {
-            crate::config::read_file(path)?
+            gatesctl_files::read_file(path)?
         };
-        let shown = crate::escape::path(path);
+        let shown = gatesctl_core::escape::path(path);
         let formatted = match fmt::format(&file) {
             Ok(text) => file.as_stored(&text),
             Err(e) => {
@@ -50,7 +50,7 @@ pub(super) fn run(args: &FmtArgs) -> Result<ExitStatus, Error> {
             }
         };
         let before = file.as_stored(file.text());
-        if crate::config::is_stdin(path) && !args.check {
+        if gatesctl_files::is_stdin(path) && !args.check {
             out(&formatted);
             continue;
         }
@@ -63,7 +63,7 @@ pub(super) fn run(args: &FmtArgs) -> Result<ExitStatus, Error> {
             out(&diff.unified_diff().header(&shown, &format!("{shown} (formatted)")).to_string());
             errln!("would reformat {shown}");
         } else {
-            crate::output::write_file(path, formatted.as_bytes(), crate::output::Readers::Everyone)
+            gatesctl_files::write::write_file(path, formatted.as_bytes(), gatesctl_files::write::Readers::Everyone)
                 .map_err(|source| Error::Write { path: path.clone(), source })?;
             out(&format!("{shown}\n"));
         }
@@ -74,7 +74,7 @@ pub(super) fn run(args: &FmtArgs) -> Result<ExitStatus, Error> {
     if args.check && unformatted > 0 {
         err(&format!(
             "{} not formatted: run `gatesctl fmt` to format {}\n",
-            crate::output::plural(unformatted, "file", "files"),
+            gatesctl_core::text::plural(unformatted, "file", "files"),
             if unformatted == 1 { "it" } else { "them" }
         ));
         return Ok(ExitStatus::Failure);

@@ -4,12 +4,14 @@ use std::io::IsTerminal;
 
 use clap::Args;
 
+use super::context::FileFormat;
 use super::progress::{self, Progress};
 use super::{ConnectArgs, Context};
 use crate::error::{Error, ExitStatus};
-use crate::model::{GateFilter, NamePatterns};
-use crate::ops::import::{self, FileFormat};
-use crate::output::{errln, out, plural};
+use crate::ops::import;
+use crate::output::{errln, out};
+use gatesctl_core::model::{GateFilter, NamePatterns};
+use gatesctl_core::text::plural;
 
 #[derive(Debug, Args)]
 pub(super) struct ImportArgs {
@@ -29,7 +31,7 @@ pub(super) struct ImportArgs {
     #[arg(long)]
     force: bool,
     /// Requests in flight at once
-    #[arg(long, default_value_t = crate::remote::DEFAULT_PARALLELISM, value_parser = super::parse_parallelism)]
+    #[arg(long, default_value_t = gatesctl_client::DEFAULT_PARALLELISM, value_parser = super::parse_parallelism)]
     parallelism: usize,
     /// Import the datadog_deployment_gate resources of a Terraform state or saved plan, as
     /// `terraform show -json` prints it (or a terraform.tfstate), instead of reading the API;
@@ -50,10 +52,13 @@ fn patterns(list: &[String], flag: &str) -> Result<NamePatterns, Error> {
 }
 
 pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
-    let format = FileFormat::resolve(args.format, args.output.as_deref());
+    let format = gatesctl_files::import::FileFormat::resolve(args.format.map(Into::into), args.output.as_deref());
     if let Some(path) = &args.output {
         if path.exists() && !args.force {
-            return Err(Error::Refused(format!("{} exists; pass --force to overwrite it", crate::escape::path(path))));
+            return Err(Error::Refused(format!(
+                "{} exists; pass --force to overwrite it",
+                gatesctl_core::escape::path(path)
+            )));
         }
     }
     let filter = GateFilter {
@@ -94,9 +99,9 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
             }
         }
         Some(path) => {
-            crate::output::write_file(path, imported.text.as_bytes(), crate::output::Readers::Everyone)
+            gatesctl_files::write::write_file(path, imported.text.as_bytes(), gatesctl_files::write::Readers::Everyone)
                 .map_err(|source| Error::Write { path: path.clone(), source })?;
-            errln!("Imported {what}{from} into {}.", crate::escape::path(path));
+            errln!("Imported {what}{from} into {}.", gatesctl_core::escape::path(path));
             if let Some(removal) = &imported.removal {
                 out(removal);
             }

@@ -169,7 +169,7 @@ fn single_dash_habit(root: &clap::Command, args: &[String]) -> Option<String> {
             };
             return Some(format!(
                 "unexpected argument '{}': gatesctl's long flags take two dashes, as `{flag}` (Terraform's one-dash spelling is not read)",
-                crate::escape::terminal(arg)
+                gatesctl_core::escape::terminal(arg)
             ));
         }
     }
@@ -178,8 +178,8 @@ fn single_dash_habit(root: &clap::Command, args: &[String]) -> Option<String> {
 
 /// Prints an error to stderr: config problems as labelled source excerpts.
 fn report(e: &Error, color: bool) {
-    use crate::render::diagnostics;
-    if let Error::Config(crate::config::ConfigError::Invalid { diagnostics: found }) = e {
+    use crate::views::diagnostics;
+    if let Error::Config(gatesctl_files::ConfigError::Invalid { diagnostics: found }) = e {
         crate::output::err(&diagnostics::render(found, color, diagnostics::terminal_width()));
         ci::annotate(found);
     }

@@ -6,15 +6,15 @@ use clap::Args;
 
 use super::progress::{self, Progress};
 use super::{Context, PlanFlags};
-use crate::config::DesiredState;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
-use crate::ops::monitors::MonitorCheck;
 use crate::output::{errln, out, outln};
-use crate::plan::saved::SavedOptions;
-use crate::remote::Client;
-use crate::render::markdown;
-use crate::render::Format;
+use crate::views::markdown;
+use crate::views::Format;
+use gatesctl_client::Client;
+use gatesctl_core::monitor_check::MonitorCheck;
+use gatesctl_core::plan::saved::SavedOptions;
+use gatesctl_files::DesiredState;
 
 #[derive(Debug, Args)]
 pub(super) struct PlanArgs {
@@ -97,7 +97,7 @@ impl MonitorCheckArgs {
 
     /// With --strict, the problems found end the command.
     pub(super) fn verdict(&self, check: &MonitorCheck) -> Result<(), Error> {
-        check.verdict(self.strict)
+        ops::monitors::verdict(check, self.strict)
     }
 }
 
@@ -115,7 +115,7 @@ pub(super) enum Findings {
 /// What the monitor check found: labelled excerpts of the files, then a line for queries left
 /// unchecked.
 pub(super) fn report_check(check: &MonitorCheck, color: bool, sandbox: bool, to: Findings) {
-    use crate::render::diagnostics;
+    use crate::views::diagnostics;
     let say = |text: &str| match to {
         Findings::Stdout => out(text),
         Findings::Stderr => crate::output::err(text),
@@ -134,7 +134,7 @@ pub(super) fn report_check(check: &MonitorCheck, color: bool, sandbox: bool, to:
     if let Some(reason) = &check.unchecked {
         errln!("warning: {reason}");
     }
-    let unmatched = check.diagnostics.iter().filter(|d| d.code == crate::config::Code::QueryMatchesNoMonitor).count();
+    let unmatched = check.diagnostics.iter().filter(|d| d.code == gatesctl_files::Code::QueryMatchesNoMonitor).count();
     if sandbox && unmatched > 1 {
         errln!(
             "note: the built-in sandbox holds the example organisation's monitors (examples/monitors.toml); give it yours with `gatesctl sandbox --monitors FILE`, or pass --no-monitor-check"
@@ -173,7 +173,7 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
     };
     // The whole plan first, then a refusal naming --force, as octoDNS does.
     let markdown = args.markdown.options(args.out.as_deref());
-    out(&crate::render::plan(
+    out(&crate::views::plan(
         &plan,
         args.format,
         ctx.stdout_palette(),
@@ -182,7 +182,7 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
         check.unchecked.as_deref(),
     ));
     if args.format == Format::Text {
-        outln!("\nPlanned against {}.", crate::escape::terminal(&connection.target));
+        outln!("\nPlanned against {}.", gatesctl_core::escape::terminal(&connection.target));
         report_check(&check, ctx.stdout_palette().enabled, connection.is_sandbox(), Findings::Stdout);
     } else {
         report_check(&check, ctx.stderr_color(), connection.is_sandbox(), Findings::Stderr);
@@ -200,8 +200,8 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
         ops::saved::save(path, &plan, &desired, connection.target.clone(), &files, saved_options)?;
         errln!(
             "Saved the plan to {}. Apply exactly these actions with: gatesctl apply {}",
-            crate::escape::path(path),
-            crate::escape::path(path)
+            gatesctl_core::escape::path(path),
+            gatesctl_core::escape::path(path)
         );
     }
     Ok(if args.detailed_exitcode && !plan.is_empty() { ExitStatus::Changes } else { ExitStatus::Success })

@@ -140,12 +140,12 @@ impl<'a> Reads<'a> {
         Reads { progress, counts: Mutex::default() }
     }
 
-    pub(super) fn reading(&self) -> impl Fn(crate::remote::Fetched) + Sync + '_ {
+    pub(super) fn reading(&self) -> impl Fn(gatesctl_client::Fetched) + Sync + '_ {
         move |fetched| {
             let mut c = self.counts.lock().unwrap();
             match fetched {
-                crate::remote::Fetched::Gates(n) => c.listed = Some(n),
-                crate::remote::Fetched::Rules { done, total } => c.rules = Some((done, total)),
+                gatesctl_client::Fetched::Gates(n) => c.listed = Some(n),
+                gatesctl_client::Fetched::Rules { done, total } => c.rules = Some((done, total)),
             }
             self.show(&mut c);
         }
@@ -162,7 +162,8 @@ impl<'a> Reads<'a> {
     fn show(&self, c: &mut ReadCounts) {
         let monitors = c.monitors.filter(|(_, t)| *t > 0).map(|(d, t)| format!("monitor check {d}/{t}"));
         let rules = c.rules.filter(|(_, t)| *t > 0);
-        let listed = c.listed.map(|n| format!("{} listed", crate::output::plural(n, "remote gate", "remote gates")));
+        let listed =
+            c.listed.map(|n| format!("{} listed", gatesctl_core::text::plural(n, "remote gate", "remote gates")));
         match &self.progress.bar {
             Some(bar) => {
                 if let Some((done, total)) = rules {

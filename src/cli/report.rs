@@ -5,11 +5,11 @@ use clap::Args;
 
 use super::progress::Progress;
 use super::{parse_duration, Context, PlanFlags};
-use crate::config::wire::ReportSpec;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{err, out};
-use crate::render::{markdown, report, Format};
+use crate::views::{markdown, report, Format};
+use gatesctl_files::wire::ReportSpec;
 
 #[derive(Debug, Args)]
 pub(super) struct ReportArgs {
@@ -89,7 +89,7 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
     }
     let desired = args.flags.files.load()?;
     let gates = ops::report::covered(&desired, &args.flags.targets)?;
-    let settings = ops::report::settings(args.since, crate::model::time::now_ms(), args.thresholds())?;
+    let settings = ops::report::settings(args.since, gatesctl_core::model::time::now_ms(), args.thresholds())?;
     let connection = ctx.connect(&args.flags.connect).await?;
     let client = connection.client.limited_to(args.flags.parallelism);
     let ((history, unreadable), check, failures) = {
@@ -107,7 +107,7 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
             }
             let mut text = format!(
                 "reading evaluation history: {}",
-                crate::output::plural(s.0, "gate evaluation", "gate evaluations")
+                gatesctl_core::text::plural(s.0, "gate evaluation", "gate evaluations")
             );
             if let Some((done, total)) = s.1 {
                 text.push_str(&format!(" · monitor check {done}/{total}"));
@@ -139,8 +139,8 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
     for item in unreadable.iter().take(5) {
         crate::output::errln!(
             "warning: history item {} could not be read and is not counted: {}",
-            crate::escape::quoted(&item.id),
-            crate::escape::terminal(&item.why)
+            gatesctl_core::escape::quoted(&item.id),
+            gatesctl_core::escape::terminal(&item.why)
         );
     }
     let unchecked = match &check {
@@ -157,12 +157,12 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
             "warning: failures (DORA) were not read, so each gate's record against them is left out: {why}"
         );
     }
-    let findings = crate::report::Findings {
+    let findings = gatesctl_core::report::Findings {
         watching_nothing: check.as_ref().map(|c| &c.watching_nothing),
         unchecked,
         failures: failures.as_ref().map(|f| f.as_deref().map_err(String::clone)),
     };
-    let judged = crate::report::build(&desired, &gates, &history, &settings, &findings);
+    let judged = gatesctl_core::report::build(&desired, &gates, &history, &settings, &findings);
     let written = if args.write { Some(ops::report::write(&desired, &judged)?) } else { None };
     out(&match args.format {
         Format::Text => report::render_text(&judged, ctx.stdout_palette()),

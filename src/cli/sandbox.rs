@@ -6,8 +6,8 @@ use clap::Args;
 
 use crate::error::{Error, ExitStatus};
 use crate::output::errln;
-use crate::sandbox::store::Store;
-use crate::sandbox::{EvalSettings, Faults, RateLimit, SandboxOptions};
+use gatesctl_sandbox::store::Store;
+use gatesctl_sandbox::{EvalSettings, Faults, RateLimit, SandboxOptions};
 
 #[derive(Debug, Args)]
 pub(super) struct SandboxArgs {
@@ -87,7 +87,7 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
         None => None,
     };
     let monitors = match &args.monitors {
-        Some(path) => Some(crate::sandbox::monitors::load(path)?),
+        Some(path) => Some(gatesctl_sandbox::monitors::load(path)?),
         None => None,
     };
     if args.state == std::path::Path::new(super::context::SANDBOX_STATE) {
@@ -117,7 +117,7 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
             no_dora_read: args.no_dora_read,
         },
     };
-    let sandbox = crate::sandbox::start(listener, options).await?;
+    let sandbox = gatesctl_sandbox::start(listener, options).await?;
     if let Some(path) = &args.export {
         let store = sandbox.store().await;
         store.save(path).map_err(|source| Error::Write { path: path.clone(), source })?;
@@ -125,12 +125,12 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
         errln!(
             "Exported {} gates and {monitors} monitors from {} to {}.",
             store.gates.len(),
-            crate::escape::path(&args.state),
-            crate::escape::path(path)
+            gatesctl_core::escape::path(&args.state),
+            gatesctl_core::escape::path(path)
         );
         return Ok(ExitStatus::Success);
     }
-    errln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), crate::escape::path(&args.state));
+    errln!("gatesctl sandbox listening on {} (state: {})", sandbox.url(), gatesctl_core::escape::path(&args.state));
     errln!("Try: DD_API_URL={} DD_API_KEY=x DD_APP_KEY=x gatesctl plan", sandbox.url());
     // Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, then exit. Every
     // write answered is already on disk.

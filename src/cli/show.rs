@@ -5,8 +5,8 @@ use clap::Args;
 use super::Context;
 use crate::error::{Error, ExitStatus};
 use crate::output::out;
-use crate::plan::saved::SavedPlan;
-use crate::render::Format;
+use crate::views::Format;
+use gatesctl_core::plan::saved::SavedPlan;
 
 #[derive(Debug, Args)]
 pub(super) struct ShowArgs {
@@ -23,12 +23,12 @@ pub(super) struct ShowArgs {
 /// Shows a saved plan as it would be applied; nothing is read from the API.
 pub(super) fn run(args: &ShowArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     // Bounded, and refused unless a regular file: `show /dev/zero` must not read forever.
-    let text = crate::config::read_text(&args.plan)?;
+    let text = gatesctl_files::read_text(&args.plan)?;
     let saved = SavedPlan::parse(&text).map_err(|reason| Error::BadSavedPlan { path: args.plan.clone(), reason })?;
     let markdown = args.markdown.options(Some(&args.plan));
-    out(&crate::render::plan(&saved.plan, args.format, ctx.stdout_palette(), &markdown, &[], None));
+    out(&crate::views::plan(&saved.plan, args.format, ctx.stdout_palette(), &markdown, &[], None));
     if args.format == Format::Text {
-        crate::output::outln!("\nPlanned against {}.", crate::escape::terminal(&saved.api));
+        crate::output::outln!("\nPlanned against {}.", gatesctl_core::escape::terminal(&saved.api));
     }
     Ok(ExitStatus::Success)
 }

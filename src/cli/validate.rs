@@ -3,10 +3,11 @@ use std::io::IsTerminal;
 
 use super::plan::{report_check, MonitorCheckArgs};
 use super::{ConnectArgs, Context, FileArgs};
-use crate::config::ConfigError;
 use crate::error::{Error, ExitStatus};
-use crate::output::{out, outln, plural};
-use crate::render::{diagnostics, Format};
+use crate::output::{out, outln};
+use crate::views::{diagnostics, Format};
+use gatesctl_core::text::plural;
+use gatesctl_files::ConfigError;
 
 #[derive(Debug, Args)]
 pub(super) struct ValidateArgs {
@@ -61,7 +62,7 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
         let connection = ctx.connect(&args.connect).await?;
         let progress = super::progress::Progress::bar(std::io::stderr().is_terminal());
         let reads = super::progress::Reads::new(&progress);
-        let parallelism = crate::remote::DEFAULT_PARALLELISM;
+        let parallelism = gatesctl_client::DEFAULT_PARALLELISM;
         let check = args.monitors.run(&connection.client, &desired, parallelism, &reads.checking()).await;
         (check, connection.is_sandbox())
     } else {

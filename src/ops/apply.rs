@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use crate::apply::Report;
-use crate::config::DesiredState;
 use crate::error::{Error, ExitStatus};
-use crate::plan::{Plan, PlanOptions};
-use crate::remote::{Client, Fetched};
+use crate::ops::execute::Report;
+use gatesctl_client::{Client, Fetched};
+use gatesctl_core::plan::{Plan, PlanOptions};
+use gatesctl_files::DesiredState;
 
 /// Where the plan comes from.
 pub(crate) enum Source<'a> {
@@ -53,7 +53,11 @@ pub(crate) async fn prepare(
             flags.extend(options.force.then(|| "--force".to_string()));
             let mut notes = Vec::new();
             if !flags.is_empty() {
-                notes.push(format!("The saved plan {} was made with {}.", crate::escape::path(path), flags.join(" ")));
+                notes.push(format!(
+                    "The saved plan {} was made with {}.",
+                    gatesctl_core::escape::path(path),
+                    flags.join(" ")
+                ));
             }
             notes.extend(warning.map(|w| format!("warning: {w}")));
             Ok(Ready { plan, notes, reviewed: true, refused: None })

@@ -1,10 +1,10 @@
 //! `coverage`: every deployment of the window (DORA), and the gate evaluations of the services
 //! that deployed, read and joined.
 
-use crate::config::DesiredState;
-use crate::coverage::{Coverage, UNVERSIONED_LOOKBACK_MS};
 use crate::error::Error;
-use crate::remote::{Client, DoraProgress, DoraQuery, Unreadable, MAX_WINDOW_MS};
+use gatesctl_client::{Client, DoraProgress, DoraQuery, Unreadable, MAX_WINDOW_MS};
+use gatesctl_core::coverage::{Coverage, UNVERSIONED_LOOKBACK_MS};
+use gatesctl_files::DesiredState;
 
 /// What a coverage read has got so far, for a progress display.
 #[derive(Clone, Copy, Debug)]
@@ -28,7 +28,7 @@ pub(crate) async fn coverage(
             if e.status() == Some(403) {
                 Error::Refused(format!(
                     "coverage reads the deployments Datadog records (DORA metrics), and the application key lacks the dora_metrics_read permission (403: {}): grant it to the key",
-                    crate::escape::terminal(&e.detail())
+                    gatesctl_core::escape::terminal(&e.detail())
                 ))
             } else {
                 Error::Api(e)
@@ -47,5 +47,5 @@ pub(crate) async fn coverage(
         unreadable.extend(bad);
         history.gates
     };
-    Ok((crate::coverage::build(desired, &deployments, &evaluations), unreadable))
+    Ok((gatesctl_core::coverage::build(desired, &deployments, &evaluations), unreadable))
 }

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, ExitStatus};
-use crate::model::{Evaluation, GateKey, RuleVerdict, Verdict};
-use crate::remote::wire::{EvaluationRequest, EvaluationResult};
-use crate::remote::Client;
+use crate::error::Error;
+use gatesctl_client::wire::{EvaluationRequest, EvaluationResult};
+use gatesctl_client::Client;
+use gatesctl_core::model::{Evaluation, GateKey, RuleVerdict, Verdict};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct WaitOptions {
@@ -95,7 +95,7 @@ pub(crate) async fn evaluate(
     let gate = GateKey::new(
         &request.service,
         &request.env,
-        request.identifier.as_deref().unwrap_or(crate::model::DEFAULT_IDENTIFIER),
+        request.identifier.as_deref().unwrap_or(gatesctl_core::model::DEFAULT_IDENTIFIER),
     );
     let started = Instant::now();
     let deadline = started + options.timeout;
@@ -191,7 +191,7 @@ pub(crate) async fn evaluate(
                     other => {
                         let reason = format!(
                             "the API answered an unknown gate_status {}; it is not a verdict",
-                            crate::escape::quoted(other)
+                            gatesctl_core::escape::quoted(other)
                         );
                         return no_verdict(&gate, Some(evaluation_id), Some(result), reason);
                     }
@@ -236,7 +236,7 @@ pub(crate) enum Rules<'a> {
     /// The gate's rules, as stored in Datadog.
     Stored,
     /// `--jit`: the rules the files declare for the gate, sent inline.
-    Declared(&'a crate::config::DesiredState),
+    Declared(&'a gatesctl_files::DesiredState),
     /// `--config FILE`: the JSON datadog-ci reads, sent inline.
     DatadogCi(&'a std::path::Path),
 }
@@ -262,33 +262,37 @@ const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
 /// here, before any request, rather than sent to a sure 400.
 fn inline<'r>(
     dry_run: bool,
-    rules: impl Iterator<Item = &'r crate::model::Rule>,
+    rules: impl Iterator<Item = &'r gatesctl_core::model::Rule>,
     gate: &GateKey,
 ) -> Result<serde_json::Value, Error> {
     let mut out = Vec::new();
     for rule in rules {
         if let Some(option) = rule.options.not_inline().first() {
             let takes = match rule.rule_type() {
-                crate::model::RuleType::Monitor => "`query` and `duration`",
-                crate::model::RuleType::FaultyDeploymentDetection => {
+                gatesctl_core::model::RuleType::Monitor => "`query` and `duration`",
+                gatesctl_core::model::RuleType::FaultyDeploymentDetection => {
                     "`duration`, `excluded_resources` and `allowed_resources`"
                 }
             };
             return Err(Error::Usage(format!(
                 "rule {} of gate {gate} uses `{}`, which the API's inline (just-in-time) configuration does not take: a {} rule inline takes {takes}; evaluate the gate as stored in Datadog instead (without --jit or --config), or write the rule with a query",
-                crate::escape::quoted(&rule.name),
-                crate::escape::terminal(option),
+                gatesctl_core::escape::quoted(&rule.name),
+                gatesctl_core::escape::terminal(option),
                 rule.rule_type().as_str()
             )));
         }
-        out.push(crate::remote::wire::rule_attributes(rule));
+        out.push(gatesctl_client::wire::rule_attributes(rule));
     }
     Ok(serde_json::json!({"dry_run": dry_run, "rules": out}))
 }
 
 impl Asked<'_> {
     pub(crate) fn gate(&self) -> GateKey {
-        GateKey::new(&self.service, &self.env, self.identifier.as_deref().unwrap_or(crate::model::DEFAULT_IDENTIFIER))
+        GateKey::new(
+            &self.service,
+            &self.env,
+            self.identifier.as_deref().unwrap_or(gatesctl_core::model::DEFAULT_IDENTIFIER),
+        )
     }
 
     /// The trigger's body and the wait, checked before any request.
@@ -297,7 +301,7 @@ impl Asked<'_> {
         let configuration = match &self.rules {
             Rules::Stored => None,
             Rules::DatadogCi(path) => {
-                let gate = crate::config::datadog_ci::read(path)?;
+                let gate = gatesctl_files::datadog_ci::read(path)?;
                 Some(inline(gate.dry_run, gate.rules.iter(), &key)?)
             }
             Rules::Declared(desired) => {
@@ -348,38 +352,5 @@ pub(crate) fn fips(asked: bool, ignore_error: bool) -> Result<Option<&'static st
             "FIPS mode was asked for, but gatesctl's TLS (rustls with the ring provider) is not a FIPS 140-validated module; going ahead without it (--fips-ignore-error)",
         )),
         (true, false) => Err(Error::FipsUnavailable),
-    }
-}
-
-/// How a verdict ends the command.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Policy {
-    /// Exit 3 for "could not evaluate", apart from 1 for "the gate failed".
-    pub(crate) detailed_exitcode: bool,
-    /// No verdict fails the deploy instead of letting it through.
-    pub(crate) fail_on_error: bool,
-}
-
-/// The exit status of an evaluation, and what to say on stderr: a refusal, or the loud
-/// warning of a gate skipped (fail-open).
-pub(crate) fn decide(outcome: &Evaluation, policy: Policy) -> (ExitStatus, Vec<String>) {
-    let reason = outcome.reason.as_deref();
-    match outcome.verdict {
-        Verdict::Pass => (ExitStatus::Success, Vec::new()),
-        Verdict::Fail => (ExitStatus::Failure, Vec::new()),
-        Verdict::Error => {
-            let said = vec![format!("error: the gate cannot be evaluated: {}", reason.unwrap_or("refused"))];
-            (if policy.detailed_exitcode { ExitStatus::Unavailable } else { ExitStatus::Failure }, said)
-        }
-        Verdict::Unavailable if policy.detailed_exitcode => (ExitStatus::Unavailable, Vec::new()),
-        Verdict::Unavailable if policy.fail_on_error => (ExitStatus::Failure, Vec::new()),
-        Verdict::Unavailable => (
-            ExitStatus::Success,
-            vec![
-                format!("WARNING: gate {} was SKIPPED: {}", outcome.gate, reason.unwrap_or("no verdict")),
-                "WARNING: the deployment goes ahead unchecked (fail-open). Pass --fail-on-error to block it instead."
-                    .to_string(),
-            ],
-        ),
     }
 }

@@ -4,8 +4,8 @@
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::error::Error;
-use crate::remote::{Client, HistoryQuery, Unreadable};
-use crate::report::History;
+use gatesctl_client::{Client, HistoryQuery, Unreadable};
+use gatesctl_core::report::History;
 
 /// Filter values per history request at most: the URL stays short, and a large organisation
 /// is read in a few filtered slices rather than whole.

@@ -4,8 +4,8 @@
 
 pub(crate) mod apply;
 pub(crate) mod coverage;
-pub(crate) mod drift;
 pub(crate) mod evaluate;
+pub mod execute;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod monitors;

@@ -1,11 +1,11 @@
 //! Computing a plan: read the remote state the plan needs, diff, check the safety limits.
 
-use crate::config::DesiredState;
 use crate::error::Error;
-use crate::model::GateKey;
-use crate::model::RemoteState;
-use crate::plan::{self, Plan, PlanOptions};
-use crate::remote::{self, Client, Fetched, GateQuery};
+use gatesctl_client::{self as remote, Client, Fetched, GateQuery};
+use gatesctl_core::model::GateKey;
+use gatesctl_core::model::RemoteState;
+use gatesctl_core::plan::{self, Plan, PlanOptions};
+use gatesctl_files::DesiredState;
 
 /// Reads the remote state the plan needs and diffs it. Shared by plan, apply, drift and the
 /// check of saved plans.
@@ -82,7 +82,7 @@ fn check_targets<'a>(options: &PlanOptions, keys: impl Iterator<Item = &'a GateK
         }
         let candidates: Vec<String> =
             keys.clone().flat_map(|k| [format!("{}/{}", k.service, k.env), k.joined()]).collect();
-        let hint = match crate::suggest::suggest(&target.text, candidates.iter().map(String::as_str)) {
+        let hint = match gatesctl_core::suggest::suggest(&target.text, candidates.iter().map(String::as_str)) {
             Some(close) => format!("; did you mean {close:?}?"),
             None => "; --target takes service/env[/identifier], each an exact name or a glob".to_string(),
         };

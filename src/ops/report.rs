@@ -1,14 +1,14 @@
 //! `report`: read the history of the declared gates, judge it, and (with `--write`) switch
 //! the gates and rules recommended for promotion to enforcing in the files.
 
-use crate::config::edit::{self, Promoted};
-use crate::config::wire::ReportSpec;
-use crate::config::DesiredState;
 use crate::error::Error;
-use crate::model::GateKey;
-use crate::plan::Target;
-use crate::remote::{Client, DoraQuery, Unreadable, MAX_WINDOW_MS};
-use crate::report::{History, Report, ReportSettings};
+use gatesctl_client::{Client, DoraQuery, Unreadable, MAX_WINDOW_MS};
+use gatesctl_core::model::GateKey;
+use gatesctl_core::plan::Target;
+use gatesctl_core::report::{History, Report, ReportSettings};
+use gatesctl_files::edit::{self, Promoted};
+use gatesctl_files::wire::ReportSpec;
+use gatesctl_files::DesiredState;
 
 /// The declared gates the report covers: all, or those the targets match (each target must
 /// match one).
@@ -17,7 +17,7 @@ pub(crate) fn covered<'a>(desired: &'a DesiredState, targets: &[Target]) -> Resu
         if !desired.gates.keys().any(|k| target.matches(k)) {
             return Err(Error::Usage(format!(
                 "--target {} matches no gate declared in the files; the report covers declared gates only",
-                crate::escape::quoted(&target.text)
+                gatesctl_core::escape::quoted(&target.text)
             )));
         }
     }
@@ -70,7 +70,7 @@ pub(crate) async fn read_failures(
     gates: &[&GateKey],
     settings: &ReportSettings,
     parallelism: usize,
-) -> Result<Vec<crate::model::Failure>, String> {
+) -> Result<Vec<gatesctl_core::model::Failure>, String> {
     if gates.is_empty() {
         return Ok(Vec::new());
     }
@@ -85,7 +85,7 @@ pub(crate) async fn read_failures(
         Ok((failures, _)) => Ok(failures),
         Err(e) if e.status() == Some(403) => Err(format!(
             "the application key lacks the dora_metrics_read permission (403: {}): grant it to weigh each gate against the failures that followed, or pass --no-dora",
-            crate::escape::terminal(&e.detail())
+            gatesctl_core::escape::terminal(&e.detail())
         )),
         Err(e) => Err(e.to_string()),
     }
@@ -102,12 +102,12 @@ pub(crate) fn write(desired: &DesiredState, report: &Report) -> Result<Promoted,
         if now != file.read.as_bytes() {
             return Err(Error::Refused(format!(
                 "{} changed on disk while the report was made; nothing was written, so that change is kept: run `gatesctl report --write` again",
-                crate::escape::path(&file.path)
+                gatesctl_core::escape::path(&file.path)
             )));
         }
     }
     for file in &promoted.files {
-        crate::output::write_file(&file.path, file.text.as_bytes(), crate::output::Readers::Everyone)
+        gatesctl_files::write::write_file(&file.path, file.text.as_bytes(), gatesctl_files::write::Readers::Everyone)
             .map_err(|source| Error::Write { path: file.path.clone(), source })?;
     }
     Ok(promoted)

@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::DesiredState;
 use crate::error::Error;
-use crate::plan::saved::{relative_to, SavedOptions, SavedPlan};
-use crate::plan::{Plan, PlanOptions, Target};
-use crate::remote::{Client, Fetched};
+use gatesctl_client::{Client, Fetched};
+use gatesctl_core::plan::saved::{relative_to, SavedOptions, SavedPlan};
+use gatesctl_core::plan::{Plan, PlanOptions, Target};
+use gatesctl_files::DesiredState;
 
 /// Saves `plan`, with its file paths made relative to the plan file's folder.
 pub(crate) fn save(
@@ -24,15 +24,15 @@ pub(crate) fn save(
     // The plan document `--format json` prints, with the commitment beside it: what reads one
     // reads the other.
     let mut value = serde_json::to_value(&saved).expect("saved plans serialise");
-    let document = serde_json::to_value(crate::render::json::document(plan, &[], None)).expect("plans serialise");
+    let document = serde_json::to_value(crate::views::json::document(plan, &[], None)).expect("plans serialise");
     if let (Some(file), serde_json::Value::Object(document)) = (value.as_object_mut(), document) {
         for (key, field) in document {
             file.entry(key).or_insert(field);
         }
     }
     // As `--format json` writes it: nothing in a saved plan can drive a terminal that shows it.
-    let text = crate::render::json::pretty(&value);
-    crate::output::write_file(path, text.as_bytes(), crate::output::Readers::Owner)
+    let text = crate::views::json::pretty(&value);
+    gatesctl_files::write::write_file(path, text.as_bytes(), gatesctl_files::write::Readers::Owner)
         .map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }
 
@@ -51,7 +51,7 @@ pub(crate) async fn verify(
     parallelism: usize,
     progress: &(dyn Fn(Fetched) + Sync),
 ) -> Result<(Plan, SavedOptions, Option<String>), Error> {
-    let text = crate::config::read_text(path)?;
+    let text = gatesctl_files::read_text(path)?;
     let saved = SavedPlan::parse(&text).map_err(|reason| bad(path, reason))?;
     let folder = path.parent().unwrap_or(Path::new(""));
     let files: Vec<PathBuf> = saved.files.iter().map(|f| folder.join(f)).collect();
@@ -60,11 +60,11 @@ pub(crate) async fn verify(
             path,
             format!(
                 "its configuration file {} does not exist (file paths are kept relative to the plan file: keep the plan next to where it was made)",
-                crate::escape::path(missing)
+                gatesctl_core::escape::path(missing)
             ),
         ));
     }
-    let desired = crate::config::load(&files)?;
+    let desired = gatesctl_files::load(&files)?;
     let targets = saved
         .options
         .targets

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::common::{fleet, gatesctl, write, Proxy, Reply, Run, TestSandbox, SMALL};
-use gatesctl::model::GateKey;
+use gatesctl_core::model::GateKey;
 
 fn run_ok(sandbox: &TestSandbox, dir: &Path, args: &[&str]) -> Run {
     let run = sandbox.gatesctl(dir, args);
@@ -296,19 +296,19 @@ fn a_rate_limit_that_never_lets_anything_through_is_given_up_on() {
         body: r#"{"errors":["Too many requests"]}"#.into(),
     });
     // The bound is per command run (5 minutes by default); here 2 s, on the real client.
-    let base = gatesctl::remote::site::base_url(None, Some(&refusing.url)).unwrap();
-    let client = gatesctl::remote::Client::new(base, gatesctl::remote::Credentials::new("k", "k"), false)
+    let base = gatesctl_client::site::base_url(None, Some(&refusing.url)).unwrap();
+    let client = gatesctl_client::Client::new(base, gatesctl_client::Credentials::new("k", "k"), false)
         .unwrap()
         .with_rate_limit_patience(Duration::from_secs(2));
     let started = Instant::now();
-    let everything = gatesctl::remote::GateQuery::default();
+    let everything = gatesctl_client::GateQuery::default();
     let (a, b) = sandbox.block_on(async {
         tokio::join!(client.list_gates(&everything), client.get_gate("11111111-1111-4111-8111-111111111111"))
     });
     let took = started.elapsed();
     for result in [a.map(|_| ()), b.map(|_| ())] {
         let error = result.unwrap_err();
-        assert!(matches!(error.kind, gatesctl::remote::ApiErrorKind::RateLimited { .. }), "{error}");
+        assert!(matches!(error.kind, gatesctl_client::ApiErrorKind::RateLimited { .. }), "{error}");
     }
     assert!(took < Duration::from_secs(20), "given up for the whole command, not per wait: {took:?}");
 }
@@ -384,8 +384,8 @@ fn a_200000_word_query_change_is_planned_without_a_word_diff() {
 /// A sandbox state file holding gate s/e with one monitor rule "r" on `query`.
 fn one_rule_saved(dir: &Path, query: &str) {
     let at = "2026-01-01T00:00:00Z".to_string();
-    let store = gatesctl::sandbox::store::Store {
-        gates: vec![gatesctl::sandbox::store::StoredGate {
+    let store = gatesctl_sandbox::store::Store {
+        gates: vec![gatesctl_sandbox::store::StoredGate {
             id: "11111111-1111-4111-8111-111111111111".into(),
             service: "s".into(),
             env: "e".into(),
@@ -393,7 +393,7 @@ fn one_rule_saved(dir: &Path, query: &str) {
             dry_run: false,
             created_at: at.clone(),
             updated_at: at.clone(),
-            rules: vec![gatesctl::sandbox::store::StoredRule {
+            rules: vec![gatesctl_sandbox::store::StoredRule {
                 id: "22222222-2222-4222-8222-222222222222".into(),
                 name: "r".into(),
                 rule_type: "monitor".into(),

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use gatesctl::remote::{site, Client, Credentials};
-use gatesctl::sandbox::{self, RecordedRequest, RunningSandbox, SandboxOptions};
+use gatesctl_client::{site, Client, Credentials};
+use gatesctl_sandbox::{self as sandbox, RecordedRequest, RunningSandbox, SandboxOptions};
 
 /// Two gates, three kinds of rule settings: the configuration most end-to-end tests start from.
 pub const SMALL: &str = r#"version = 1
@@ -56,7 +56,7 @@ pub fn fleet(
     file: &str,
     manage: &str,
 ) -> (tempfile::TempDir, TestSandbox) {
-    use gatesctl::model::GateKey;
+    use gatesctl_core::model::GateKey;
     let dir = tempfile::tempdir().unwrap();
     let sandbox = TestSandbox::start(dir.path());
     let client = sandbox.client();
@@ -96,7 +96,7 @@ impl TestSandbox {
         options.database = Some(dir.join("sandbox.db"));
         let fixture = dir.join("sandbox.json");
         if fixture.is_file() {
-            options.seed = Some(gatesctl::sandbox::store::Store::load(&fixture).unwrap());
+            options.seed = Some(gatesctl_sandbox::store::Store::load(&fixture).unwrap());
         }
         let sandbox = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -106,7 +106,7 @@ impl TestSandbox {
     }
 
     /// The sandbox's state, as its database holds it.
-    pub fn store(&self) -> gatesctl::sandbox::store::Store {
+    pub fn store(&self) -> gatesctl_sandbox::store::Store {
         self.runtime.block_on(self.sandbox.as_ref().unwrap().store())
     }
 

@@ -16,7 +16,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::common::TestSandbox;
-use gatesctl::sandbox::{Faults, SandboxOptions};
+use gatesctl_sandbox::{Faults, SandboxOptions};
 
 /// Differences that cannot be matched, each with its reason. None today.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];

@@ -115,7 +115,7 @@ fn the_pre_commit_hooks_parse_and_their_entry_validates_the_files_passed() {
     assert_eq!(language("gatesctl-fmt"), "python");
     // pre-commit runs `pip install .` at the root: the shim pins the wheel of this very release.
     let cargo: toml::Table = toml::from_str(&std::fs::read_to_string(repo().join("Cargo.toml")).unwrap()).unwrap();
-    let version = cargo["package"]["version"].as_str().unwrap();
+    let version = cargo["workspace"]["package"]["version"].as_str().unwrap();
     let shim: toml::Table = toml::from_str(&std::fs::read_to_string(repo().join("pyproject.toml")).unwrap()).unwrap();
     assert_eq!(shim["project"]["version"].as_str(), Some(version));
     assert_eq!(
@@ -236,12 +236,10 @@ fn apply_as_data_is_one_json_document_that_matches_its_schema() {
 
     // A failure is in the document, and the exit code says it.
     write(dir.path(), "gates.toml", &SMALL.replace("duration = 300", "duration = 600"));
-    let failing = gatesctl::sandbox::Faults { fail_every: Some(1), ..Default::default() };
+    let failing = gatesctl_sandbox::Faults { fail_every: Some(1), ..Default::default() };
     drop(sandbox);
-    let sandbox = TestSandbox::start_with(
-        dir.path(),
-        gatesctl::sandbox::SandboxOptions { faults: failing, ..Default::default() },
-    );
+    let sandbox =
+        TestSandbox::start_with(dir.path(), gatesctl_sandbox::SandboxOptions { faults: failing, ..Default::default() });
     let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve", "--format", "json"]);
     assert_eq!(run.code, 1, "{run:?}");
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use gatesctl::sandbox::store::{Store, StoredDoraEvent, StoredEvaluation, StoredRuleEvaluation};
-use gatesctl::sandbox::{Faults, SandboxOptions};
+use gatesctl_sandbox::store::{Store, StoredDoraEvent, StoredEvaluation, StoredRuleEvaluation};
+use gatesctl_sandbox::{Faults, SandboxOptions};
 use serde_json::{json, Value};
 
 use crate::common::{write, Run, TestSandbox};
@@ -15,11 +15,11 @@ const HOUR: i64 = 3600 * 1000;
 const DAY: i64 = 24 * HOUR;
 
 fn now() -> i64 {
-    gatesctl::model::time::now_ms()
+    gatesctl_core::model::time::now_ms()
 }
 
 fn at(ms: i64) -> String {
-    gatesctl::model::time::format_rfc3339(ms)
+    gatesctl_core::model::time::format_rfc3339(ms)
 }
 
 const GATES: &str = r#"version = 1
@@ -123,7 +123,7 @@ fn seeded(
 ) -> (tempfile::TempDir, TestSandbox) {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "gates.toml", GATES);
-    let monitors = gatesctl::sandbox::monitors::parse_file(MONITORS).unwrap();
+    let monitors = gatesctl_sandbox::monitors::parse_file(MONITORS).unwrap();
     let store = Store { gates: Vec::new(), monitors: Some(monitors), evaluations: Some(evaluations), dora: Some(dora) };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { faults, ..Default::default() });

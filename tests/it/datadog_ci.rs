@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::common::{fixtures_dir, gatesctl, Run, TestSandbox};
-use gatesctl::sandbox::{EvalSettings, SandboxOptions};
+use gatesctl_sandbox::{EvalSettings, SandboxOptions};
 
 const GATES: &str = r#"version = 1
 
@@ -50,7 +50,7 @@ fn org() -> (tempfile::TempDir, TestSandbox) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("gates.toml"), GATES).unwrap();
     let eval = EvalSettings { pending_polls: 0, ..Default::default() };
-    let monitors = Some(gatesctl::sandbox::monitors::parse_file(MONITORS).unwrap());
+    let monitors = Some(gatesctl_sandbox::monitors::parse_file(MONITORS).unwrap());
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { eval, monitors, ..Default::default() });
     let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -249,7 +249,7 @@ fn the_poll_at_the_deadline_is_made_and_its_verdict_read() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("gates.toml"), GATES).unwrap();
     let eval = EvalSettings { pending_polls: 1, ..Default::default() };
-    let monitors = Some(gatesctl::sandbox::monitors::parse_file(MONITORS).unwrap());
+    let monitors = Some(gatesctl_sandbox::monitors::parse_file(MONITORS).unwrap());
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { eval, monitors, ..Default::default() });
     assert_eq!(sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]).code, 0);
     let run =

@@ -65,7 +65,7 @@ fn markdown_breaks_issue_references_and_saved_plans_escape_bidi_characters() {
     write(dir.path(), "gates.toml", "version = 1\n[manage]\nservices = [\"*\"]\n");
     let sandbox = TestSandbox::start(dir.path());
     let client = sandbox.client();
-    let key = gatesctl::model::GateKey::new("fix-GH-9-and-gh-10", "production", "x\u{202e}txt");
+    let key = gatesctl_core::model::GateKey::new("fix-GH-9-and-gh-10", "production", "x\u{202e}txt");
     sandbox.block_on(client.create_gate(&key, false)).unwrap();
     let env = [("DD_API_URL", sandbox.url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
     let md = gatesctl(dir.path(), &["plan", "--prune", "--no-monitor-check", "--format", "markdown"], &env);

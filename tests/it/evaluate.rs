@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::common::{gatesctl, Run, TestSandbox};
-use gatesctl::sandbox::{EvalSettings, Faults, SandboxOptions};
+use gatesctl_sandbox::{EvalSettings, Faults, SandboxOptions};
 
 const GATES: &str = r#"version = 1
 
@@ -62,7 +62,7 @@ tags = ["service:search", "env:staging"]
 fn sandbox(eval: EvalSettings, faults: Faults) -> (tempfile::TempDir, TestSandbox) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("gates.toml"), GATES).unwrap();
-    let monitors = Some(gatesctl::sandbox::monitors::parse_file(MONITORS).unwrap());
+    let monitors = Some(gatesctl_sandbox::monitors::parse_file(MONITORS).unwrap());
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { eval, faults, monitors, ..Default::default() });
     let run = sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run:?}");

@@ -70,7 +70,7 @@ fn history_pages_that_repeat_under_new_cursors_end_at_once() {
     let (dir, sandbox) = applied(SMALL);
     let items = json!([{"id": "e1", "type": "deployment_gate_evaluation", "attributes": {
         "service": "checkout", "env": "production", "identifier": "default", "dry_run": false,
-        "evaluation_id": "e1", "started_at": gatesctl::model::time::format_rfc3339(gatesctl::model::time::now_ms() - 3_600_000),
+        "evaluation_id": "e1", "started_at": gatesctl_core::model::time::format_rfc3339(gatesctl_core::model::time::now_ms() - 3_600_000),
         "finished_at": null, "status": "pass", "version": "v1", "duration_seconds": 3, "gate_id": null,
     }}]);
     let served = Arc::new(AtomicUsize::new(0));

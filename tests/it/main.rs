@@ -4,7 +4,6 @@
 #![allow(unreachable_pub, clippy::print_stderr, clippy::print_stdout)]
 
 mod adversary;
-mod architecture;
 mod common;
 mod conformance;
 mod conventions;

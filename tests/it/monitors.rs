@@ -6,14 +6,14 @@
 use std::path::Path;
 
 use crate::common::{examples_dir, gatesctl, write, Run, TestSandbox};
-use gatesctl::sandbox::{Faults, SandboxOptions};
+use gatesctl_sandbox::{Faults, SandboxOptions};
 
-fn searches(sandbox: &TestSandbox) -> Vec<gatesctl::sandbox::RecordedRequest> {
+fn searches(sandbox: &TestSandbox) -> Vec<gatesctl_sandbox::RecordedRequest> {
     sandbox.requests().into_iter().filter(|r| r.path == "/api/v1/monitor/search").collect()
 }
 
 fn sandbox_with(dir: &Path, monitors: &str, faults: Faults) -> TestSandbox {
-    let monitors = Some(gatesctl::sandbox::monitors::parse_file(monitors).unwrap());
+    let monitors = Some(gatesctl_sandbox::monitors::parse_file(monitors).unwrap());
     TestSandbox::start_with(dir, SandboxOptions { monitors, faults, ..Default::default() })
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::common::{write, Http, Run, TestSandbox};
-use gatesctl::sandbox::{Faults, SandboxOptions};
+use gatesctl_sandbox::{Faults, SandboxOptions};
 
 const NO_CHANGES: &str = "No changes. Remote gates match the configuration.";
 
@@ -215,7 +215,7 @@ fn every_bad_option_is_reported_on_its_line_in_both_formats() {
 #[test]
 fn the_sandbox_evaluates_each_option_as_the_service_does() {
     let dir = tempfile::tempdir().unwrap();
-    let monitors = gatesctl::sandbox::monitors::parse_file(
+    let monitors = gatesctl_sandbox::monitors::parse_file(
         r#"
 [[monitors]]
 id = 10
@@ -283,7 +283,7 @@ groups = { "region:eu" = "OK", "region:us" = "Alert" }
 #[test]
 fn the_monitor_check_looks_up_each_monitor_watched_by_id() {
     let dir = tempfile::tempdir().unwrap();
-    let monitors = gatesctl::sandbox::monitors::parse_file(
+    let monitors = gatesctl_sandbox::monitors::parse_file(
         r#"
 [[monitors]]
 id = 20

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use crate::common::{applied, gatesctl, gatesctl_all_on_terminal, write, TestSandbox, SMALL};
-use gatesctl::model::GateKey;
-use gatesctl::sandbox::{EvalSettings, Faults, SandboxOptions};
+use gatesctl_core::model::GateKey;
+use gatesctl_sandbox::{EvalSettings, Faults, SandboxOptions};
 
 /// `count` gates svc0000…, each with one monitor rule.
 fn many_gates(count: usize, header: &str) -> String {
@@ -142,8 +142,8 @@ fn drift_reports_name_each_kind_and_show_attribute_differences() {
     let rules = sandbox.block_on(client.list_rules(&checkout.id)).unwrap();
     let errors = rules.iter().find(|r| r.rule.name == "Errors").unwrap();
     let mut changed = errors.rule.clone();
-    changed.options = gatesctl::model::RuleOptions::from_api(
-        gatesctl::model::RuleType::Monitor,
+    changed.options = gatesctl_core::model::RuleOptions::from_api(
+        gatesctl_core::model::RuleType::Monitor,
         &serde_json::json!({"query": "service:checkout", "duration": 60}),
     )
     .unwrap();

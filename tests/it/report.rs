@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use gatesctl::sandbox::store::{Store, StoredEvaluation, StoredRuleEvaluation};
+use gatesctl_sandbox::store::{Store, StoredEvaluation, StoredRuleEvaluation};
 use serde_json::{json, Value};
 
 use crate::common::{write, Run, TestSandbox};
@@ -12,11 +12,11 @@ const DAY: i64 = 24 * 3600 * 1000;
 const MINUTE: i64 = 60 * 1000;
 
 fn now() -> i64 {
-    gatesctl::model::time::now_ms()
+    gatesctl_core::model::time::now_ms()
 }
 
 fn at(ms: i64) -> String {
-    gatesctl::model::time::format_rfc3339(ms)
+    gatesctl_core::model::time::format_rfc3339(ms)
 }
 
 /// A rule's part: name, its mode then, its result, and the monitors that failed it.
@@ -241,7 +241,7 @@ tags = ["service:search"]
 fn seeded(file: &str, text: &str, evaluations: Vec<StoredEvaluation>) -> (tempfile::TempDir, TestSandbox) {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), file, text);
-    let monitors = gatesctl::sandbox::monitors::parse_file(MONITORS).unwrap();
+    let monitors = gatesctl_sandbox::monitors::parse_file(MONITORS).unwrap();
     let store =
         Store { gates: Vec::new(), monitors: Some(monitors), evaluations: Some(evaluations), dora: Some(Vec::new()) };
     store.save(&dir.path().join("sandbox.json")).unwrap();
@@ -857,7 +857,7 @@ fn the_files_set_the_bar_per_file_and_per_gate_and_flags_override_them() {
 #[test]
 fn an_evaluation_of_this_very_second_is_read() {
     let mut now = evaluation("cart", "staging", 0, "v9", true, &[Part("Errors", false, "pass", &[])]);
-    now.finished_at = Some(at(gatesctl::model::time::now_ms() - 1));
+    now.finished_at = Some(at(gatesctl_core::model::time::now_ms() - 1));
     let (dir, sandbox) = seeded("gates.toml", TRAP, vec![now]);
     let doc = report_json(&sandbox, dir.path(), &[]);
     assert_eq!(gate(&doc, "cart/staging/default")["evaluations"], 1, "{doc:#}");

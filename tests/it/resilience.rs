@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::common::TestSandbox;
-use gatesctl::sandbox::store::{Store, StoredGate};
-use gatesctl::sandbox::{Faults, RateLimit, SandboxOptions};
+use gatesctl_sandbox::store::{Store, StoredGate};
+use gatesctl_sandbox::{Faults, RateLimit, SandboxOptions};
 
 fn config(gates: usize) -> String {
     let mut text = String::from("version = 1\n");

@@ -211,8 +211,8 @@ fn absurd_evaluate_durations_are_refused_before_any_request() {
 fn an_unknown_gate_status_is_reported_at_once() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "gates.toml", SMALL);
-    let eval = gatesctl::sandbox::EvalSettings { not_found_polls: 0, ..Default::default() };
-    let sandbox = TestSandbox::start_with(dir.path(), gatesctl::sandbox::SandboxOptions { eval, ..Default::default() });
+    let eval = gatesctl_sandbox::EvalSettings { not_found_polls: 0, ..Default::default() };
+    let sandbox = TestSandbox::start_with(dir.path(), gatesctl_sandbox::SandboxOptions { eval, ..Default::default() });
     assert_eq!(sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]).code, 0);
     let polls = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&polls);
@@ -256,7 +256,7 @@ fn a_closed_pipe_is_not_a_crash() {
 /// the 5,000 cases, and through the binary for a sample, whose exit code must be 0 or 1.
 #[test]
 fn a_mutation_fuzzer_finds_no_crash() {
-    use gatesctl::config::source::{Format, SourceFile};
+    use gatesctl_files::source::{Format, SourceFile};
 
     let seeds: Vec<(Format, String)> = ["gates.toml", "gates.yaml"]
         .into_iter()
@@ -300,7 +300,7 @@ fn a_mutation_fuzzer_finds_no_crash() {
         let name = if *format == Format::Toml { "case.toml" } else { "case.yaml" };
         if let Ok(text) = String::from_utf8(bytes.clone()) {
             let file = SourceFile::new(name.into(), *format, text);
-            let outcome = std::panic::catch_unwind(|| gatesctl::config::load_sources(&[file]).map(|_| ()));
+            let outcome = std::panic::catch_unwind(|| gatesctl_files::load_sources(&[file]).map(|_| ()));
             assert!(outcome.is_ok(), "case {case} panicked:\n{}", String::from_utf8_lossy(&bytes));
         }
         if case % 25 == 0 {

@@ -2,7 +2,7 @@
 //! `fixtures/recorded`), checked over raw HTTP.
 
 use crate::common::{Http, TestSandbox};
-use gatesctl::sandbox::store::Store;
+use gatesctl_sandbox::store::Store;
 use serde_json::{json, Value};
 
 fn gate_body(service: &str) -> Value {
@@ -114,9 +114,9 @@ fn state_persists_across_restarts() {
 #[test]
 fn the_drop_empty_lists_fault_answers_as_the_service_did_in_2025() {
     let dir = tempfile::tempdir().unwrap();
-    let faults = gatesctl::sandbox::Faults { drop_empty_lists: true, ..Default::default() };
+    let faults = gatesctl_sandbox::Faults { drop_empty_lists: true, ..Default::default() };
     let sandbox =
-        TestSandbox::start_with(dir.path(), gatesctl::sandbox::SandboxOptions { faults, ..Default::default() });
+        TestSandbox::start_with(dir.path(), gatesctl_sandbox::SandboxOptions { faults, ..Default::default() });
     let http = Http::new(&sandbox);
     let (_, gate) = http.post("/api/v2/deployment_gates", gate_body("checkout"));
     let rules = format!("/api/v2/deployment_gates/{}/rules", gate["data"]["id"].as_str().unwrap());
@@ -381,8 +381,8 @@ fn sandboxes_started_together_on_a_new_state_all_start() {
                         let listener = tokio::net::TcpListener::from_std(listener);
                         barrier.wait();
                         let listener = listener.map_err(|e| e.to_string())?;
-                        let options = gatesctl::sandbox::SandboxOptions { database: Some(state), ..Default::default() };
-                        gatesctl::sandbox::start(listener, options).await.map(|_| ()).map_err(|e| e.to_string())
+                        let options = gatesctl_sandbox::SandboxOptions { database: Some(state), ..Default::default() };
+                        gatesctl_sandbox::start(listener, options).await.map(|_| ()).map_err(|e| e.to_string())
                     })
                 })
             })
@@ -399,7 +399,7 @@ fn an_earlier_json_state_is_imported_once() {
     std::fs::create_dir(dir.path().join(".gatesctl")).unwrap();
     let store = Store {
         monitors: None,
-        gates: vec![gatesctl::sandbox::store::StoredGate {
+        gates: vec![gatesctl_sandbox::store::StoredGate {
             id: "00000000-0000-4000-8000-000000000001".into(),
             service: "legacy".into(),
             env: "production".into(),

@@ -1,6 +1,6 @@
 //! The committed schemas match the types, and the examples satisfy the config schema.
 
-use gatesctl::config::{self, source};
+use gatesctl_files::{self as config, source};
 
 /// Every schema `gatesctl schema KIND` prints, and the file that holds it.
 const SCHEMAS: [(&str, &str); 8] = [

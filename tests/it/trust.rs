@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::common::{applied, gate_id, gatesctl, write, Proxy, Reply, TestSandbox, SMALL};
-use gatesctl::model::{GateKey, Rule, RuleOptions};
-use gatesctl::sandbox::{Faults, SandboxOptions};
+use gatesctl_core::model::{GateKey, Rule, RuleOptions};
+use gatesctl_sandbox::{Faults, SandboxOptions};
 
 /// A Markdown line with its code spans (literal text) taken out, as CommonMark delimits them:
 /// a run of backticks closed by a run of the same length.
@@ -269,7 +269,7 @@ fn import_writes_unprintable_names_as_they_are_and_warns_that_validate_refuses_t
     let gate = sandbox.block_on(client.create_gate(&GateKey::new("checkout", "production", "default"), false)).unwrap();
     let name = "x | y </details>\n# \u{202e}HIJACK";
     let options = RuleOptions::from_api(
-        gatesctl::model::RuleType::Monitor,
+        gatesctl_core::model::RuleType::Monitor,
         &serde_json::json!({"query": "service:checkout", "duration": 300}),
     )
     .unwrap();
@@ -300,8 +300,8 @@ fn text_from_the_api_is_escaped_in_terminals_and_pull_request_comments() {
     let rule = Rule {
         name: HOSTILE.into(),
         dry_run: false,
-        options: gatesctl::model::RuleOptions::from_api(
-            gatesctl::model::RuleType::Monitor,
+        options: gatesctl_core::model::RuleOptions::from_api(
+            gatesctl_core::model::RuleType::Monitor,
             &serde_json::json!({"query": format!("service:{HOSTILE}")}),
         )
         .unwrap(),

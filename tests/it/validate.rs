@@ -1,9 +1,9 @@
 //! Validation diagnostics, one fixture folder per case under `tests/fixtures/validate/`:
 //! every file of the folder is loaded together and the rendered report is snapshotted.
 
-use gatesctl::config::source::{Format, SourceFile};
-use gatesctl::config::{self, ConfigError};
-use gatesctl::render::diagnostics;
+use gatesctl::views::diagnostics;
+use gatesctl_files::source::{Format, SourceFile};
+use gatesctl_files::{self as config, ConfigError};
 
 fn report(case: &str) -> (String, Vec<(String, String, usize)>) {
     let dir = crate::common::fixtures_dir("validate").join(case);

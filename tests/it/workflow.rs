@@ -3,14 +3,14 @@
 use std::path::Path;
 
 use crate::common::{applied, gate_id, write, Run, TestSandbox, SMALL};
-use gatesctl::model::{GateKey, Rule};
+use gatesctl_core::model::{GateKey, Rule};
 
 fn ui_rule() -> Rule {
     Rule {
         name: "Added in the UI".into(),
         dry_run: false,
-        options: gatesctl::model::RuleOptions::from_api(
-            gatesctl::model::RuleType::Monitor,
+        options: gatesctl_core::model::RuleOptions::from_api(
+            gatesctl_core::model::RuleType::Monitor,
             &serde_json::json!({"query": "env:production"}),
         )
         .unwrap(),
@@ -124,8 +124,8 @@ fn drift_names_every_kind_with_exit_code_2() {
                 let rules = s.block_on(s.client().list_rules(&id)).unwrap();
                 let errors = rules.iter().find(|r| r.rule.name == "Errors").unwrap();
                 let mut changed = errors.rule.clone();
-                changed.options = gatesctl::model::RuleOptions::from_api(
-                    gatesctl::model::RuleType::Monitor,
+                changed.options = gatesctl_core::model::RuleOptions::from_api(
+                    gatesctl_core::model::RuleType::Monitor,
                     &serde_json::json!({"query": "service:checkout", "duration": 60}),
                 )
                 .unwrap();

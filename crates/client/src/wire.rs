@@ -1,0 +1,338 @@
+//! JSON:API bodies of the Deployment Gates API, as the service sends and accepts them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use gatesctl_core::model::{GateKey, RemoteGate, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER};
+
+#[derive(Debug, Deserialize)]
+pub struct Document<T> {
+    pub data: T,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GateData {
+    pub id: String,
+    pub attributes: GateAttributes,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GateAttributes {
+    pub service: String,
+    pub env: String,
+    #[serde(default = "default_identifier")]
+    pub identifier: String,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+fn default_identifier() -> String {
+    DEFAULT_IDENTIFIER.to_string()
+}
+
+impl GateAttributes {
+    pub fn key(&self) -> GateKey {
+        GateKey::new(&self.service, &self.env, &self.identifier)
+    }
+}
+
+impl From<GateData> for RemoteGate {
+    fn from(g: GateData) -> Self {
+        RemoteGate { key: g.attributes.key(), dry_run: g.attributes.dry_run, id: g.id }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GateList {
+    pub data: Vec<GateData>,
+    #[serde(default)]
+    pub meta: Option<ListMeta>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListMeta {
+    #[serde(default)]
+    pub page: Option<PageMeta>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageMeta {
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RuleListData {
+    pub attributes: RuleListAttributes,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RuleListAttributes {
+    #[serde(default)]
+    pub rules: Vec<Value>,
+}
+
+/// A rule as the API returns it, options still untyped.
+#[derive(Debug, Deserialize)]
+pub struct RuleAttributes {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rule_type: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub options: Value,
+}
+
+/// Decodes one rule, in either of the shapes the API uses: a resource
+/// (`{"id", "attributes": {...}}`, from get/create) or a flat item with an `id`
+/// (inside the list-rules answer).
+pub fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
+    let id = item.get("id").and_then(Value::as_str).ok_or("rule without an `id`")?.to_string();
+    let attributes = item.get("attributes").unwrap_or(item);
+    let attrs: RuleAttributes = serde_json::from_value(attributes.clone()).map_err(|e| format!("rule {id}: {e}"))?;
+    let options =
+        decode_options(&attrs.rule_type, &attrs.options).map_err(|e| format!("rule {:?}: {e}", attrs.name))?;
+    Ok((id, Rule { name: attrs.name, dry_run: attrs.dry_run, options }))
+}
+
+/// Options are typed by the sibling `type`, which the official clients leave ambiguous; keys
+/// gatesctl does not model are kept.
+pub fn decode_options(rule_type: &str, options: &Value) -> Result<RuleOptions, String> {
+    let rule_type =
+        RuleType::parse(rule_type).ok_or_else(|| format!("unsupported rule type {rule_type:?}; upgrade gatesctl"))?;
+    RuleOptions::from_api(rule_type, options).map_err(|e| format!("{rule_type} options: {e}"))
+}
+
+pub fn create_gate_body(key: &GateKey, dry_run: bool) -> Value {
+    serde_json::json!({"data": {"type": "deployment_gate", "attributes": {
+        "service": key.service, "env": key.env, "identifier": key.identifier, "dry_run": dry_run,
+    }}})
+}
+
+pub fn update_gate_body(id: &str, dry_run: bool) -> Value {
+    serde_json::json!({"data": {"id": id, "type": "deployment_gate", "attributes": {"dry_run": dry_run}}})
+}
+
+/// A rule in the API's shape: the attributes of a create or update, and an item of an
+/// inline evaluation `configuration`.
+pub fn rule_attributes(rule: &Rule) -> Value {
+    serde_json::json!({
+        "name": rule.name, "type": rule.rule_type().as_str(), "dry_run": rule.dry_run, "options": rule.options.to_api(),
+    })
+}
+
+pub fn rule_body(rule: &Rule, id: Option<&str>) -> Value {
+    let mut data = serde_json::json!({"type": "deployment_rule", "attributes": rule_attributes(rule)});
+    if let Some(id) = id {
+        data["id"] = Value::from(id);
+    }
+    serde_json::json!({ "data": data })
+}
+
+/// Evaluation request attributes (seeds 000/001).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EvaluationRequest {
+    pub service: String,
+    pub env: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EvaluationAccepted {
+    pub attributes: EvaluationAcceptedAttributes,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EvaluationAcceptedAttributes {
+    pub evaluation_id: String,
+}
+
+/// Evaluation result attributes (seed 002).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvaluationResult {
+    #[serde(default)]
+    pub dry_run: bool,
+    pub evaluation_id: String,
+    #[serde(default)]
+    pub evaluation_url: String,
+    #[serde(default)]
+    pub gate_id: String,
+    pub gate_status: String,
+    #[serde(default)]
+    pub rules: Vec<RuleResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RuleResult {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Resource<T> {
+    pub attributes: T,
+}
+
+/// Both error shapes: `{"errors":[{"status","title","detail"}]}` and `{"errors":["…"]}`.
+pub fn error_detail(body: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let errors = v.get("errors")?.as_array()?;
+    let parts: Vec<String> = errors
+        .iter()
+        .filter_map(|e| match e {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => o.get("detail").or_else(|| o.get("title")).and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_error_shapes_give_the_detail() {
+        assert_eq!(
+            error_detail(
+                r#"{"errors":[{"status":"400","title":"Bad Request","detail":"attribute \"env\" is required"}]}"#
+            )
+            .as_deref(),
+            Some("attribute \"env\" is required")
+        );
+        assert_eq!(error_detail(r#"{"errors":["Forbidden"]}"#).as_deref(), Some("Forbidden"));
+        assert_eq!(error_detail("<html>"), None);
+    }
+
+    #[test]
+    fn options_are_typed_by_the_sibling_type() {
+        let flat = serde_json::json!({"id": "r1", "name": "fdd", "type": "faulty_deployment_detection", "dry_run": false, "options": {}});
+        let (_, rule) = decode_rule(&flat).unwrap();
+        assert_eq!(rule.options, RuleOptions::fdd(Default::default()));
+        let nested = serde_json::json!({"id": "r2", "type": "deployment_rule", "attributes": {"name": "m", "type": "monitor", "options": {"query": "env:prod", "duration": 60}}});
+        let (id, rule) = decode_rule(&nested).unwrap();
+        assert_eq!(id, "r2");
+        assert_eq!(rule.options.query(), Some("env:prod"));
+        assert_eq!(rule.options.to_api(), serde_json::json!({"query": "env:prod", "duration": 60}));
+        assert!(decode_rule(&serde_json::json!({"id": "r3", "name": "x", "type": "monitor", "options": {}})).is_err());
+    }
+}
+
+/// `GET /api/v1/monitor/search`: only what the query check reads. Facets are read leniently:
+/// a name that is not a string, or a facet missing, counts nothing.
+#[derive(Debug, Deserialize)]
+pub struct MonitorSearch {
+    pub metadata: MonitorSearchMetadata,
+    #[serde(default)]
+    pub counts: Option<MonitorSearchCounts>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MonitorSearchMetadata {
+    pub total_count: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MonitorSearchCounts {
+    #[serde(default)]
+    pub status: Option<Vec<FacetCount>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FacetCount {
+    #[serde(default)]
+    pub name: Value,
+    #[serde(default)]
+    pub count: u64,
+}
+
+impl MonitorSearch {
+    pub fn matches(&self) -> gatesctl_core::model::MonitorMatches {
+        let status = self.counts.as_ref().and_then(|c| c.status.as_deref()).unwrap_or_default();
+        let count = |wanted: &str| {
+            status
+                .iter()
+                .filter(|f| f.name.as_str().is_some_and(|n| n.to_ascii_lowercase().replace([' ', '_'], "") == wanted))
+                .map(|f| f.count)
+                .sum()
+        };
+        gatesctl_core::model::MonitorMatches {
+            total: self.metadata.total_count,
+            alert: count("alert"),
+            no_data: count("nodata"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod monitor_search_tests {
+    use super::*;
+
+    #[test]
+    fn status_facets_are_read_leniently() {
+        let answer: MonitorSearch = serde_json::from_str(
+            r#"{"monitors": [], "metadata": {"total_count": 7, "page": 0, "per_page": 1, "page_count": 7},
+                "counts": {"status": [{"name": "Alert", "count": 2}, {"name": "No Data", "count": 1},
+                                      {"name": "NO_DATA", "count": 1}, {"name": 3, "count": 9}, {"name": "OK", "count": 3}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(answer.matches(), gatesctl_core::model::MonitorMatches { total: 7, alert: 2, no_data: 2 });
+        let bare: MonitorSearch = serde_json::from_str(r#"{"metadata": {"total_count": 0}}"#).unwrap();
+        assert_eq!(bare.matches(), gatesctl_core::model::MonitorMatches::default());
+    }
+}
+
+/// `GET /api/v1/monitor/{id}?group_states=all`: only what the check of monitors watched by id
+/// reads, leniently.
+#[derive(Debug, Deserialize)]
+pub struct MonitorAnswer {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub overall_state: Option<String>,
+    #[serde(default)]
+    pub state: Option<MonitorAnswerState>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MonitorAnswerState {
+    #[serde(default)]
+    pub groups: Option<std::collections::BTreeMap<String, MonitorGroupAnswer>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MonitorGroupAnswer {
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+impl From<MonitorAnswer> for gatesctl_core::model::MonitorState {
+    fn from(m: MonitorAnswer) -> Self {
+        gatesctl_core::model::MonitorState {
+            name: m.name.unwrap_or_default(),
+            overall_state: m.overall_state.unwrap_or_default(),
+            groups: m
+                .state
+                .and_then(|s| s.groups)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(group, g)| (group, g.status.unwrap_or_default()))
+                .collect(),
+        }
+    }
+}

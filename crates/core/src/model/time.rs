@@ -1,0 +1,68 @@
+//! Times as the API writes them (RFC 3339) and as gatesctl counts them (milliseconds since
+//! the epoch, UTC).
+
+/// Milliseconds since the epoch of an RFC 3339 time: `Z` or a numeric offset, with or without
+/// fractional seconds (the service writes microseconds; other tools write offsets).
+pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
+    let bad = |why: &str| format!("{} is not an RFC 3339 time: {why}", crate::escape::quoted(text));
+    let (local, offset_ms) = split_offset(text).ok_or_else(|| bad("no time zone"))?;
+    let at = humantime::parse_rfc3339_weak(local).map_err(|e| bad(&e.to_string()))?;
+    let ms = at.duration_since(std::time::UNIX_EPOCH).map_err(|_| bad("before 1970"))?.as_millis();
+    let ms = i64::try_from(ms).map_err(|_| bad("too far in the future"))?;
+    Ok(ms - offset_ms)
+}
+
+/// The time without its zone, and the zone's offset from UTC in milliseconds.
+fn split_offset(text: &str) -> Option<(&str, i64)> {
+    if let Some(local) = text.strip_suffix('Z').or_else(|| text.strip_suffix('z')) {
+        return Some((local, 0));
+    }
+    let cut = text.len().checked_sub(6)?;
+    let (local, zone) = (text.get(..cut)?, text.get(cut..)?);
+    let sign = match zone.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = zone[1..].split_once(':')?;
+    let (hours, minutes): (i64, i64) = (hours.parse().ok()?, minutes.parse().ok()?);
+    if !(0..24).contains(&hours) || !(0..60).contains(&minutes) || !local.contains('T') && !local.contains(' ') {
+        return None;
+    }
+    Some((local, sign * (hours * 60 + minutes) * 60_000))
+}
+
+/// `2026-11-30T10:04:05Z`: seconds are enough for people.
+pub fn format_rfc3339(ms: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+/// `2026-11-30T10:04:05.123Z`: exact to the millisecond, for requests whose windows must not
+/// drop the current second.
+pub fn format_rfc3339_millis(ms: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+/// Now, in milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_and_fractions_read_as_the_same_instant() {
+        let z = parse_rfc3339("2026-11-30T10:00:00Z").unwrap();
+        assert_eq!(parse_rfc3339("2026-11-30T10:00:00.250000Z").unwrap(), z + 250);
+        assert_eq!(parse_rfc3339("2026-11-30T11:30:00+01:30").unwrap(), z);
+        assert_eq!(parse_rfc3339("2026-11-30T08:00:00-02:00").unwrap(), z);
+        assert_eq!(format_rfc3339(z), "2026-11-30T10:00:00Z");
+        assert!(parse_rfc3339("2026-11-30T10:00:00").is_err(), "no zone is no instant");
+        assert!(parse_rfc3339("yesterday").is_err());
+    }
+}

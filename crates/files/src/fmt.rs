@@ -1,0 +1,340 @@
+//! `gatesctl fmt`: one canonical layout for gate files, as `terraform fmt` has one, keeping
+//! every comment and every value as written.
+//!
+//! The layout, in TOML and YAML alike: each level of nesting indented two spaces more than its
+//! parent (a gate's rules under the gate), `key = value` (`key: value`) with one space on each
+//! side, comments indented with what they describe, at most one blank line in a row, a blank
+//! line before each table header in TOML, no trailing blanks, and one newline at the end. Line
+//! endings and a byte order mark are kept. What a file says never changes: the formatted text
+//! is read again and must hold exactly the same values, or nothing is returned but the reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::source::{self, Format, Node, SourceFile, Value};
+
+/// Spaces per level of nesting.
+const INDENT: usize = 2;
+
+/// Why a file cannot be formatted.
+#[derive(Debug, thiserror::Error)]
+pub enum FmtError {
+    /// Not TOML or YAML to begin with: `validate` says where.
+    #[error("{0}; run `gatesctl validate` to see where")]
+    Syntax(String),
+    /// Formatting would have changed a value: a bug, never written.
+    #[error("formatting would change what the file says, so it was left as it is (please report this)")]
+    WouldChange,
+}
+
+/// The file's text in the canonical layout; the same text when it is already.
+pub fn format(file: &SourceFile) -> Result<String, FmtError> {
+    let text = file.text();
+    let crlf = text.contains("\r\n");
+    let plain = text.replace("\r\n", "\n");
+    let formatted = match file.format {
+        Format::Toml => toml(&plain)?,
+        Format::Yaml => yaml(&plain)?,
+    };
+    let before = values(file.format, &plain)?;
+    let after = values(file.format, &formatted).map_err(|_| FmtError::WouldChange)?;
+    if before != after {
+        return Err(FmtError::WouldChange);
+    }
+    Ok(if crlf { formatted.replace('\n', "\r\n") } else { formatted })
+}
+
+/// What a text says, as JSON: what formatting must keep.
+fn values(format: Format, text: &str) -> Result<serde_json::Value, FmtError> {
+    let file = SourceFile::new("-".into(), format, text.to_string());
+    source::parse(&file).map(|root| root.to_json()).map_err(|errors| {
+        FmtError::Syntax(errors.first().map_or_else(|| "not valid".to_string(), |e| e.message.clone()))
+    })
+}
+
+/// Lines of a decor (the text before a key or header): comments re-indented, blank lines kept
+/// one at most, and the last line the indentation of what follows. `blank_before` decides the
+/// blank line before it all (a table header has one, the first excepted); `None` keeps what
+/// the file had.
+fn decor_prefix(prefix: &str, indent: &str, blank_before: Option<bool>) -> String {
+    let mut lines: Vec<&str> = prefix.split('\n').collect();
+    // The last piece is what stands before the key on its own line.
+    lines.pop();
+    let had_blank = lines.iter().take_while(|l| l.trim().is_empty()).count() > 1;
+    let mut out = String::new();
+    if blank_before.unwrap_or(had_blank) {
+        out.push('\n');
+    }
+    let mut pending_blank = false;
+    let mut wrote = false;
+    for line in lines {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            // Between comments, a blank line stays (one).
+            pending_blank = wrote;
+            continue;
+        }
+        if pending_blank {
+            out.push('\n');
+            pending_blank = false;
+        }
+        out.push_str(indent);
+        out.push_str(trimmed);
+        out.push('\n');
+        wrote = true;
+    }
+    if pending_blank {
+        out.push('\n');
+    }
+    out.push_str(indent);
+    out
+}
+
+fn toml(text: &str) -> Result<String, FmtError> {
+    use toml_edit::{DocumentMut, Item, Table};
+
+    let mut doc: DocumentMut =
+        text.parse().map_err(|e: toml_edit::TomlError| FmtError::Syntax(e.message().to_string()))?;
+
+    /// The keys of a table, each on its own line at `indent`.
+    fn entries(table: &mut Table, indent: &str) {
+        for (mut key, item) in table.iter_mut() {
+            let Item::Value(value) = item else { continue };
+            let prefix = key.leaf_decor().prefix().and_then(|p| p.as_str()).unwrap_or_default().to_string();
+            key.leaf_decor_mut().set_prefix(decor_prefix(&format!("\n{prefix}"), indent, None));
+            key.leaf_decor_mut().set_suffix(" ");
+            let suffix = value.decor().suffix().and_then(|s| s.as_str()).unwrap_or_default().trim_end().to_string();
+            value.decor_mut().set_prefix(" ");
+            let suffix = match suffix.find('#') {
+                Some(at) => format!("{}{}", if at == 0 { " " } else { &suffix[..at] }, &suffix[at..]),
+                None => String::new(),
+            };
+            value.decor_mut().set_suffix(suffix);
+        }
+    }
+
+    /// A table header and its keys at `depth`, then the tables within.
+    fn layout(table: &mut Table, depth: usize, first: &mut bool) {
+        let indent = " ".repeat(depth * INDENT);
+        if !table.is_implicit() {
+            let prefix = table.decor().prefix().and_then(|p| p.as_str()).unwrap_or_default().to_string();
+            let blank = !std::mem::take(first);
+            let prefix = decor_prefix(&format!("\n{prefix}"), &indent, Some(blank));
+            table.decor_mut().set_prefix(if blank { prefix } else { prefix.trim_start_matches('\n').to_string() });
+            let suffix = table.decor().suffix().and_then(|s| s.as_str()).unwrap_or_default().trim_end().to_string();
+            table.decor_mut().set_suffix(suffix);
+        }
+        entries(table, &indent);
+        for (_, item) in table.iter_mut() {
+            match item {
+                Item::Table(sub) => layout(sub, depth + usize::from(!sub.is_implicit()), first),
+                Item::ArrayOfTables(list) => {
+                    for sub in list.iter_mut() {
+                        layout(sub, depth + 1, first);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    let root = doc.as_table_mut();
+    entries(root, "");
+    let mut first = root.iter().all(|(_, i)| !i.is_value());
+    for (_, item) in root.iter_mut() {
+        match item {
+            Item::Table(sub) => layout(sub, 0, &mut first),
+            // `[[gates]]` at the left margin, `[[gates.rules]]` one level in.
+            Item::ArrayOfTables(list) => {
+                for sub in list.iter_mut() {
+                    layout(sub, 0, &mut first);
+                }
+            }
+            _ => {}
+        }
+    }
+    let trailing = doc.trailing().as_str().unwrap_or_default().to_string();
+    let comments: Vec<&str> = trailing.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let mut tail = String::new();
+    if !comments.is_empty() {
+        tail.push('\n');
+        for c in comments {
+            tail.push_str(c);
+            tail.push('\n');
+        }
+    }
+    doc.set_trailing(tail);
+    Ok(finish(&doc.to_string()))
+}
+
+/// No trailing blanks, at most one blank line in a row, one newline at the end.
+fn finish(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 || out.is_empty() {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+fn yaml(text: &str) -> Result<String, FmtError> {
+    let file = SourceFile::new("-".into(), Format::Yaml, text.to_string());
+    let root = source::parse(&file).map_err(|errors| {
+        FmtError::Syntax(errors.first().map_or_else(|| "not valid".to_string(), |e| e.message.clone()))
+    })?;
+    let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let line_of = |at: usize| starts.partition_point(|s| *s <= at) - 1;
+    let first_char = |line: usize| {
+        let start = starts[line];
+        start + text[start..].len() - text[start..].trim_start_matches([' ', '\t']).len()
+    };
+    // Lines that begin a mapping key or a list item, with the column they belong at; and
+    // `key:   value` gaps to close.
+    let mut wanted: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut gaps: Vec<(usize, usize)> = Vec::new();
+
+    struct Walk<'t, F: Fn(usize) -> usize, G: Fn(usize) -> usize> {
+        text: &'t str,
+        line_of: F,
+        first_char: G,
+    }
+
+    impl<F: Fn(usize) -> usize, G: Fn(usize) -> usize> Walk<'_, F, G> {
+        fn block(&self, node: &Node<'_>) -> bool {
+            !matches!(self.text[node.span.start..].chars().next(), Some('{' | '['))
+        }
+
+        /// Marks the lines a value spanning several lines continues on (a block scalar, a
+        /// flow list): they move with their key, whatever they start with.
+        fn inside(&self, node: &Node<'_>, lines: &mut BTreeSet<usize>) {
+            let (first, last) =
+                ((self.line_of)(node.span.start), (self.line_of)(node.span.end.saturating_sub(1).max(node.span.start)));
+            lines.extend(first + 1..=last);
+        }
+
+        fn node(
+            &self,
+            node: &Node<'_>,
+            col: usize,
+            wanted: &mut BTreeMap<usize, usize>,
+            gaps: &mut Vec<(usize, usize)>,
+            inside: &mut BTreeSet<usize>,
+        ) {
+            match &node.value {
+                Value::Table(entries) if self.block(node) => {
+                    for (key, value) in entries {
+                        let line = (self.line_of)(key.span.start);
+                        if (self.first_char)(line) == key.span.start {
+                            wanted.entry(line).or_insert(col);
+                        }
+                        // `key:   value` on one line: one space after the colon.
+                        if (self.line_of)(value.span.start) == line && value.span.start > key.span.end {
+                            let between = &self.text[key.span.end..value.span.start];
+                            let trimmed = between.trim_start_matches(['"', '\'']);
+                            if let Some(colon) = trimmed.find(':') {
+                                let after = key.span.end + (between.len() - trimmed.len()) + colon + 1;
+                                if self.text[after..value.span.start].chars().all(|c| c == ' ') {
+                                    gaps.push((after, value.span.start));
+                                }
+                            }
+                        }
+                        let nested = matches!(value.value, Value::Table(_) | Value::Array(_))
+                            && self.block(value)
+                            && (self.line_of)(value.span.start) != line;
+                        if nested {
+                            self.node(value, col + INDENT, wanted, gaps, inside);
+                        } else if !(matches!(value.value, Value::Table(_) | Value::Array(_)) && self.block(value)) {
+                            self.inside(value, inside);
+                        }
+                    }
+                }
+                Value::Array(items) if self.block(node) => {
+                    for item in items {
+                        let line = (self.line_of)(item.span.start);
+                        let dash = self.text[..item.span.start].rfind('-').filter(|d| (self.line_of)(*d) == line);
+                        if dash.is_some_and(|d| (self.first_char)(line) == d) {
+                            wanted.entry(line).or_insert(col);
+                        }
+                        if matches!(item.value, Value::Table(_) | Value::Array(_)) && self.block(item) {
+                            self.node(item, col + INDENT, wanted, gaps, inside);
+                        } else {
+                            self.inside(item, inside);
+                        }
+                    }
+                }
+                _ => self.inside(node, inside),
+            }
+        }
+    }
+
+    let mut inside: BTreeSet<usize> = BTreeSet::new();
+    let walk = Walk { text, line_of: &line_of, first_char: &first_char };
+    walk.node(&root, 0, &mut wanted, &mut gaps, &mut inside);
+
+    // Close the gaps first (they never cross a line), from the end so offsets hold.
+    let mut closed = text.to_string();
+    gaps.sort_unstable();
+    for (from, to) in gaps.into_iter().rev() {
+        closed.replace_range(from..to, " ");
+    }
+    let lines: Vec<&str> = closed.split('\n').collect();
+    let indent_of = |line: &str| line.len() - line.trim_start_matches(' ').len();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut delta: isize = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start_matches(' ');
+        if let Some(col) = wanted.get(&i) {
+            delta = *col as isize - indent_of(line) as isize;
+            out.push(format!("{}{}", " ".repeat(*col), trimmed.trim_end()));
+        } else if trimmed.trim().is_empty() && !inside.contains(&i) {
+            out.push(String::new());
+        } else if trimmed.starts_with('#') && !inside.contains(&i) {
+            // A comment goes with what follows it.
+            let next = wanted.range(i + 1..).next().map(|(_, c)| *c).unwrap_or(0);
+            out.push(format!("{}{}", " ".repeat(next), trimmed.trim_end()));
+        } else {
+            // Inside a value spanning lines (a block scalar, a flow list): moved with its key.
+            let col = (indent_of(line) as isize + delta).max(0) as usize;
+            out.push(format!("{}{}", " ".repeat(col), trimmed));
+        }
+    }
+    Ok(finish(&out.join("\n")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn formatted(name: &str, text: &str) -> String {
+        let kind = Format::from_path(std::path::Path::new(name)).unwrap();
+        super::format(&SourceFile::new(name.into(), kind, text.into())).unwrap()
+    }
+
+    #[test]
+    fn toml_takes_the_canonical_layout_and_keeps_its_comments() {
+        let messy = "# Gates.\nversion=1\n\n\n[defaults]\n  dry_run   =   false   # start safe\n[[gates]]\n   service = \"a\"\nenv=\"prod\"\n# the rules\n[[gates.rules]]\nname = \"Errors\"\n      type = \"monitor\"\nquery = \"q\"   \n\n\n\n";
+        let want = "# Gates.\nversion = 1\n\n[defaults]\ndry_run = false   # start safe\n\n[[gates]]\nservice = \"a\"\nenv = \"prod\"\n\n  # the rules\n  [[gates.rules]]\n  name = \"Errors\"\n  type = \"monitor\"\n  query = \"q\"\n";
+        assert_eq!(formatted("gates.toml", messy), want);
+        assert_eq!(formatted("gates.toml", want), want, "formatting is idempotent");
+    }
+
+    #[test]
+    fn yaml_takes_the_canonical_layout_and_keeps_its_comments() {
+        let messy = "version:   1\ngates:\n- service: a   # the shop\n  env: prod\n  rules:\n      # errors first\n      - name: Errors\n        type:    monitor\n        query: |\n          service:a\n          # not a comment\n          env:prod\n\n\n- service: b\n  env: prod\n";
+        let got = formatted("gates.yaml", messy);
+        assert_eq!(formatted("gates.yaml", &got), got, "idempotent: {got}");
+        assert!(got.starts_with("version: 1\ngates:\n  - service: a   # the shop\n    env: prod\n    rules:\n      # errors first\n      - name: Errors\n        type: monitor\n"), "{got}");
+    }
+}

@@ -1,0 +1,117 @@
+//! Output: plans, drift reports, history reports, evaluation verdicts and diagnostics as text (with colour only
+//! where asked for), Markdown and JSON, each from one model.
+
+pub mod apply;
+pub mod coverage;
+pub mod diagnostics;
+pub(crate) mod drift;
+pub(crate) mod evaluation;
+pub mod json;
+pub(crate) mod markdown;
+pub mod report;
+pub mod text;
+
+use anstyle::{AnsiColor, Style};
+
+/// The output formats; a command offers those that make sense for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+impl Format {
+    /// The `--format` of commands that have no Markdown output (validate, evaluate): markdown
+    /// is refused when parsed rather than silently printed as text.
+    pub(crate) fn text_or_json() -> impl clap::builder::TypedValueParser<Value = Format> {
+        use clap::builder::TypedValueParser;
+        use clap::ValueEnum;
+        clap::builder::PossibleValuesParser::new(["text", "json"])
+            .map(|s| Format::from_str(&s, false).unwrap_or(Format::Text))
+    }
+}
+
+/// A plan in `format`, with what the monitor check found in JSON and Markdown (a text plan
+/// gets them after it, as labelled excerpts).
+pub(crate) fn plan(
+    plan: &gatesctl_core::plan::Plan,
+    format: Format,
+    palette: Palette,
+    markdown: &markdown::MarkdownOptions,
+    found: &[gatesctl_files::ConfigDiagnostic],
+    unchecked: Option<&str>,
+) -> String {
+    match format {
+        Format::Text => text::render_plan(plan, palette),
+        Format::Json => json::render_plan(plan, found, unchecked),
+        Format::Markdown => markdown::render_plan(plan, markdown, found, unchecked),
+    }
+}
+
+/// Colours for one output stream; plain text when disabled.
+#[derive(Clone, Copy, Debug)]
+pub struct Palette {
+    pub(crate) enabled: bool,
+}
+
+impl Palette {
+    pub const PLAIN: Palette = Palette { enabled: false };
+
+    pub(crate) fn paint(&self, style: Style, text: &str) -> String {
+        if self.enabled && !text.is_empty() {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub(crate) fn create(&self, text: &str) -> String {
+        self.paint(AnsiColor::Green.on_default(), text)
+    }
+
+    pub(crate) fn update(&self, text: &str) -> String {
+        self.paint(AnsiColor::Yellow.on_default(), text)
+    }
+
+    pub(crate) fn delete(&self, text: &str) -> String {
+        self.paint(AnsiColor::Red.on_default(), text)
+    }
+
+    pub(crate) fn bold(&self, text: &str) -> String {
+        self.paint(Style::new().bold(), text)
+    }
+
+    pub(crate) fn dim(&self, text: &str) -> String {
+        self.paint(Style::new().dimmed(), text)
+    }
+}
+
+/// Texts of more words than this get no word diff, only their old and new values: a diff's
+/// cost grows with the square of the words changed, and no reader follows a longer one.
+const MAX_DIFF_WORDS: usize = 1000;
+
+/// The words of two texts, each equal, removed or added: the word diff of long queries in
+/// text and Markdown plans, none for texts over [`MAX_DIFF_WORDS`] words. Runs of one kind are
+/// joined, and blanks between words are shown as kept, so a change reads as whole words
+/// (`a {+b c+}`, not `a{+ b c+}`).
+pub(crate) fn words(old: &str, new: &str) -> Option<Vec<(similar::ChangeTag, String)>> {
+    use similar::{ChangeTag, TextDiff};
+    if old.split_whitespace().nth(MAX_DIFF_WORDS).is_some() || new.split_whitespace().nth(MAX_DIFF_WORDS).is_some() {
+        return None;
+    }
+    let diff = TextDiff::from_words(old, new);
+    let mut out: Vec<(ChangeTag, String)> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let (tag, text) = (change.tag(), change.value());
+        if text.trim().is_empty() && tag == ChangeTag::Delete {
+            continue;
+        }
+        match out.last_mut() {
+            Some((last, run)) if *last == tag => run.push_str(text),
+            Some((_, run)) if text.trim().is_empty() && tag == ChangeTag::Insert => run.push_str(text),
+            _ => out.push((tag, text.to_string())),
+        }
+    }
+    Some(out)
+}
