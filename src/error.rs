@@ -37,8 +37,12 @@ pub(crate) enum Error {
     ApplyFailed { failed: usize, skipped: usize },
     #[error("cannot write {}: {source}", gatesctl_core::escape::path(.path))]
     Write { path: PathBuf, source: std::io::Error },
+    #[cfg(feature = "sandbox")]
     #[error("the sandbox cannot start: {0}")]
     Sandbox(#[from] gatesctl_sandbox::SandboxError),
+    #[error("this gatesctl was built without its sandbox (--no-default-features): build it with the default features for --sandbox")]
+    #[cfg(not(feature = "sandbox"))]
+    NoSandbox,
     /// A Terraform document `import --from-terraform` cannot migrate.
     #[error("{}: {source}", gatesctl_core::escape::path(.path))]
     Terraform { path: PathBuf, source: gatesctl_files::terraform::TerraformError },

@@ -11,12 +11,9 @@ use crate::error::Error;
 use crate::output::errln;
 use crate::views::Palette;
 use gatesctl_client::{site, Client, Credentials};
-use gatesctl_sandbox::{RunningSandbox, SandboxOptions};
 
 /// Where `--sandbox` keeps its state, under the working directory.
 pub(super) const SANDBOX_STATE: &str = ".gatesctl/sandbox.db";
-/// Where earlier versions kept it: imported once into a new state.
-pub(super) const LEGACY_SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
 
 #[derive(Debug, Args)]
 pub(super) struct GlobalArgs {
@@ -169,25 +166,12 @@ pub(super) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e}; use e.g. 90s, 15m, 3h or a number of seconds"))
 }
 
-/// Creates the sandbox's state folder with a `.gitignore` of its own, so that `git add .` in a
-/// repository never commits a sandbox's state; a folder that exists is left as it is.
-pub(super) fn ignore_state_dir(state: &Path) -> Result<(), Error> {
-    let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) else { return Ok(()) };
-    if dir.exists() {
-        return Ok(());
-    }
-    let fail = |source| Error::Sandbox(gatesctl_sandbox::SandboxError::Folder { path: dir.to_path_buf(), source });
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let ignore = "# Made by gatesctl: the built-in sandbox's state, not for version control.\n*\n";
-    std::fs::write(dir.join(".gitignore"), ignore).map_err(fail)
-}
-
 /// A client, and the sandbox it talks to when `--sandbox` is given (kept alive with it).
 pub(super) struct Connection {
     pub(super) client: Client,
     /// Which API this is, for saved plans: a base URL, or the built-in sandbox.
     pub(super) target: String,
-    pub(super) _sandbox: Option<RunningSandbox>,
+    pub(super) _sandbox: Option<super::sandbox::Running>,
 }
 
 impl Connection {
@@ -218,16 +202,9 @@ impl Context<'_> {
         let flags = flags.merged(self.connect)?;
         let verbose = self.global.verbose;
         if flags.sandbox {
-            ignore_state_dir(Path::new(SANDBOX_STATE))?;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .map_err(|e| Error::Sandbox(gatesctl_sandbox::SandboxError::Listen(e)))?;
-            let legacy = Path::new(LEGACY_SANDBOX_STATE);
-            let legacy = legacy.is_file().then(|| gatesctl_sandbox::store::Store::load(legacy)).transpose()?;
-            let options = SandboxOptions { database: Some(PathBuf::from(SANDBOX_STATE)), legacy, ..Default::default() };
-            let sandbox = gatesctl_sandbox::start(listener, options).await?;
-            errln!("Using the built-in sandbox at {} (state in {SANDBOX_STATE}).", sandbox.url());
-            let base = site::base_url(None, Some(&sandbox.url()))?;
+            let (sandbox, url) = super::sandbox::start_built_in().await?;
+            errln!("Using the built-in sandbox at {url} (state in {SANDBOX_STATE}).");
+            let base = site::base_url(None, Some(&url))?;
             let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), verbose)?;
             let target = format!("the built-in sandbox ({SANDBOX_STATE})");
             return Ok(Connection { client, target, _sandbox: Some(sandbox) });

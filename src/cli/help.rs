@@ -200,6 +200,7 @@ Exit codes:
   0    shown
   1    not a saved plan, or one of another format";
 
+#[cfg(feature = "sandbox")]
 pub(super) const SANDBOX: &str = "\
 Exit codes:
   0    stopped by Ctrl-C or SIGTERM after finishing the requests in flight, or exported

@@ -72,6 +72,7 @@ pub(super) fn graceful(on: bool) {
 }
 
 /// Returns once a signal asked a graceful part to stop.
+#[cfg(feature = "sandbox")]
 pub(super) async fn stop_requested() {
     loop {
         let woken = STOPPING.notified();

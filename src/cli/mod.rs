@@ -15,6 +15,10 @@ mod interrupt;
 mod plan;
 mod progress;
 mod report;
+#[cfg(feature = "sandbox")]
+mod sandbox;
+#[cfg(not(feature = "sandbox"))]
+#[path = "no_sandbox.rs"]
 mod sandbox;
 mod schema;
 mod show;
@@ -84,6 +88,7 @@ enum Command {
     Deployment(Deployment),
     /// Serve a local Datadog-compatible Deployment Gates API
     #[command(after_help = help::SANDBOX)]
+    #[cfg(feature = "sandbox")]
     Sandbox(sandbox::SandboxArgs),
     /// Print a JSON Schema: of the configuration file, or of a JSON output
     #[command(after_help = help::SCHEMA)]
@@ -192,6 +197,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Validate(args) if !args.is_online() => Some("validate (without --online)"),
         Command::Show(_) => Some("show"),
         Command::Fmt(_) => Some("fmt"),
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(_) => Some("sandbox"),
         Command::Schema(_) => Some("schema"),
         Command::Completions(_) => Some("completions"),
@@ -214,6 +220,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Report(args) => report::run(args, &ctx).await,
         Command::Coverage(args) => coverage::run(args, &ctx).await,
         Command::Evaluate(args) | Command::Deployment(Deployment::Gate(args)) => evaluate::run(args, &ctx).await,
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::run(args, Cli::command()),

@@ -1,5 +1,5 @@
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
@@ -8,6 +8,41 @@ use crate::error::{Error, ExitStatus};
 use crate::output::errln;
 use gatesctl_sandbox::store::Store;
 use gatesctl_sandbox::{EvalSettings, Faults, RateLimit, SandboxOptions};
+
+use super::context::SANDBOX_STATE;
+
+/// Where earlier versions kept the state: imported once into a new state.
+const LEGACY_SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
+
+/// The built-in sandbox of `--sandbox`, running as long as the command's connection.
+pub(super) type Running = gatesctl_sandbox::RunningSandbox;
+
+/// Starts the built-in sandbox on an ephemeral loopback port, its state in `.gatesctl/`.
+pub(super) async fn start_built_in() -> Result<(Running, String), Error> {
+    ignore_state_dir(std::path::Path::new(SANDBOX_STATE))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| Error::Sandbox(gatesctl_sandbox::SandboxError::Listen(e)))?;
+    let legacy = std::path::Path::new(LEGACY_SANDBOX_STATE);
+    let legacy = legacy.is_file().then(|| Store::load(legacy)).transpose()?;
+    let options = SandboxOptions { database: Some(PathBuf::from(SANDBOX_STATE)), legacy, ..Default::default() };
+    let sandbox = gatesctl_sandbox::start(listener, options).await?;
+    let url = sandbox.url();
+    Ok((sandbox, url))
+}
+
+/// Creates the sandbox's state folder with a `.gitignore` of its own, so that `git add .` in a
+/// repository never commits a sandbox's state; a folder that exists is left as it is.
+fn ignore_state_dir(state: &Path) -> Result<(), Error> {
+    let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) else { return Ok(()) };
+    if dir.exists() {
+        return Ok(());
+    }
+    let fail = |source| Error::Sandbox(gatesctl_sandbox::SandboxError::Folder { path: dir.to_path_buf(), source });
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let ignore = "# Made by gatesctl: the built-in sandbox's state, not for version control.\n*\n";
+    std::fs::write(dir.join(".gitignore"), ignore).map_err(fail)
+}
 
 #[derive(Debug, Args)]
 pub(super) struct SandboxArgs {
@@ -90,8 +125,8 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
         Some(path) => Some(gatesctl_sandbox::monitors::load(path)?),
         None => None,
     };
-    if args.state == std::path::Path::new(super::context::SANDBOX_STATE) {
-        super::context::ignore_state_dir(&args.state)?;
+    if args.state == std::path::Path::new(SANDBOX_STATE) {
+        ignore_state_dir(&args.state)?;
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

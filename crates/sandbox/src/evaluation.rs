@@ -30,11 +30,11 @@ use serde_json::{json, Map, Value};
 use super::db::{self, Refusal};
 use super::jsonapi::{attributes, bad, check_id, jsonapi, parse_body, Reply};
 use super::monitors::{Monitor, MonitorStatus, Search};
-use super::rules::check_options;
+use super::options::{self, Kind, MonitorRule, Watch};
 use super::store::{StoredEvaluation, StoredRuleEvaluation};
 use super::Shared;
-use gatesctl_core::model::options::{RuleOptions, Watch};
-use gatesctl_core::model::{RuleType, MAX_MONITORS_PER_RULE};
+use gatesctl_core::model::evaluation::{gate_blocks, RuleOutcome};
+use gatesctl_core::model::MAX_MONITORS_PER_RULE;
 
 #[derive(Clone, Debug)]
 pub struct EvalSettings {
@@ -66,8 +66,7 @@ impl Outcome {
 }
 
 /// A monitor rule's verdict over the sandbox's monitors, with the service's reasons.
-fn monitor_outcome(base_url: &str, options: &RuleOptions, monitors: &[Monitor]) -> Outcome {
-    let Some(settings) = options.monitor_settings() else { return Outcome::new(false, "Not a monitor rule") };
+fn monitor_outcome(base_url: &str, settings: &MonitorRule, monitors: &[Monitor]) -> Outcome {
     // Every (monitor, group, state) watched.
     let mut watched: Vec<(&Monitor, &str, MonitorStatus)> = Vec::new();
     match &settings.watch {
@@ -138,13 +137,23 @@ fn monitor_outcome(base_url: &str, options: &RuleOptions, monitors: &[Monitor]) 
     Outcome::new(true, "All monitors in OK state")
 }
 
-fn outcome(shared: &Shared, name: &str, rule_type: RuleType, options: &RuleOptions, version: Option<&str>) -> Outcome {
-    if shared.options.eval.fail_rules.iter().any(|f| f == name) {
-        return Outcome::new(false, "Rule configured to fail in the sandbox (--fail-rule)");
+/// A rule's verdict, and how long its monitors wait after the deploy starts (`warmup`).
+fn outcome(shared: &Shared, rule: &RuleToEvaluate, version: Option<&str>) -> (Outcome, u64) {
+    let kind = Kind::parse(&rule.rule_type).unwrap_or(Kind::Monitor);
+    let monitor = match kind {
+        Kind::Monitor => match options::monitor_rule(&rule.options) {
+            Ok(monitor) => Some(monitor),
+            Err(e) => return (Outcome::new(false, format!("Invalid rule options: {e}")), 0),
+        },
+        Kind::FaultyDeploymentDetection => None,
+    };
+    let warmup = monitor.as_ref().map_or(0, |m| m.warmup);
+    if shared.options.eval.fail_rules.iter().any(|f| *f == rule.name) {
+        return (Outcome::new(false, "Rule configured to fail in the sandbox (--fail-rule)"), warmup);
     }
-    match rule_type {
-        RuleType::Monitor => monitor_outcome(&shared.base_url, options, &shared.monitors),
-        RuleType::FaultyDeploymentDetection => match version {
+    let outcome = match monitor {
+        Some(monitor) => monitor_outcome(&shared.base_url, &monitor, &shared.monitors),
+        None => match version {
             None => {
                 Outcome::new(false, "No version was given: faulty deployment detection compares the version deployed")
             }
@@ -155,7 +164,8 @@ fn outcome(shared: &Shared, name: &str, rule_type: RuleType, options: &RuleOptio
             }
             Some(_) => Outcome::new(true, "No faulty deployment detected"),
         },
-    }
+    };
+    (outcome, warmup)
 }
 
 /// A rule to evaluate: its id (none inline), name, type, dry run and options as stored.
@@ -195,7 +205,7 @@ fn inline_rules(config: &Value, drop_empty_lists: bool) -> Result<(bool, Vec<Rul
                 )));
             }
         }
-        let options = check_options(rule_type, item.get("options"), drop_empty_lists)?;
+        let options = options::check(rule_type, item.get("options"), drop_empty_lists)?;
         let dry_run = item.get("dry_run").and_then(Value::as_bool).unwrap_or(false);
         rules.push(RuleToEvaluate {
             id: None,
@@ -254,14 +264,7 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
     let rules: Vec<StoredRuleEvaluation> = rules
         .into_iter()
         .map(|r| {
-            let rule_type = RuleType::parse(&r.rule_type).unwrap_or(RuleType::Monitor);
-            let (verdict, warmup) = match RuleOptions::from_api(rule_type, &r.options) {
-                Ok(options) => {
-                    let warmup = options.monitor_settings().map_or(0, |m| m.warmup);
-                    (outcome(&shared, &r.name, rule_type, &options, version.as_deref()), warmup)
-                }
-                Err(e) => (Outcome::new(false, format!("Invalid rule options: {e}")), 0),
-            };
+            let (verdict, warmup) = outcome(&shared, &r, version.as_deref());
             longest_warmup = longest_warmup.max(warmup);
             StoredRuleEvaluation {
                 id: String::new(),
@@ -277,8 +280,8 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
             }
         })
         .collect();
-    // A rule in dry run reports its result but never fails the gate; a gate in dry run never fails.
-    let failed = rules.iter().any(|r| r.status == "fail" && !r.dry_run);
+    let blocks =
+        gate_blocks(dry_run, rules.iter().map(|r| RuleOutcome { dry_run: r.dry_run, failed: r.status == "fail" }));
     let id = uuid::Uuid::new_v4().to_string();
     let finished = started.saturating_add(i64::try_from(longest_warmup.saturating_mul(1000)).unwrap_or(i64::MAX / 2));
     let evaluation = StoredEvaluation {
@@ -291,7 +294,7 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
         dry_run,
         started_at: db::evaluations::rfc3339(started),
         finished_at: Some(db::evaluations::rfc3339(finished)),
-        status: if failed && !dry_run { "fail" } else { "pass" }.to_string(),
+        status: if blocks { "fail" } else { "pass" }.to_string(),
         rules,
     };
     shared.db.run(move |conn| db::record_evaluation(conn, &evaluation)).await?;

@@ -12,6 +12,7 @@ mod history;
 mod jsonapi;
 mod monitor_api;
 pub mod monitors;
+mod options;
 mod rules;
 pub mod store;
 

@@ -14,8 +14,6 @@ use super::jsonapi::{
 };
 use super::store::StoredRule;
 use super::Shared;
-use gatesctl_core::model::options::{self, ProblemKind, Unknown};
-use gatesctl_core::model::RuleType;
 
 pub(super) async fn list(State(shared): State<Arc<Shared>>, Path(gate_id): Path<String>) -> Reply {
     check_id(&gate_id, "gate_id")?;
@@ -34,59 +32,6 @@ pub(super) async fn list(State(shared): State<Arc<Shared>>, Path(gate_id): Path<
     ))
 }
 
-/// Checks options against their rule type with the one options model, and answers them as the
-/// service does: monitor options at their default left out, keys it does not know kept. Empty
-/// lists are kept, as the service does since 2026; the `drop_empty_lists` fault drops them, as
-/// it did in 2025.
-pub(crate) fn check_options(
-    rule_type: &str,
-    options: Option<&Value>,
-    drop_empty_lists: bool,
-) -> Result<Value, Refusal> {
-    let rule_type = RuleType::parse(rule_type)
-        .ok_or_else(|| bad("attribute \"type\" must be one of \"monitor faulty_deployment_detection\""))?;
-    let mut options = match options {
-        None | Some(Value::Null) => serde_json::Map::new(),
-        Some(Value::Object(o)) => o.clone(),
-        Some(_) => return Err(bad("attribute \"options\" must be an object")),
-    };
-    let entries: Vec<(&str, &Value)> = options.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let (decoded, problems) = options::decode(rule_type, &entries, Unknown::Keep);
-    if let Some(problem) = problems.first() {
-        return Err(bad(detail(problem)));
-    }
-    // The service stores monitor ids as decimal strings, and takes nothing else.
-    if let Some(Value::Array(items)) = options.get("monitor_ids") {
-        if let Some(i) = items.iter().position(|m| !m.get("id").is_some_and(Value::is_string)) {
-            return Err(bad(format!("attribute \"monitor_ids[{i}].id\" must be a string")));
-        }
-    }
-    let decoded = decoded.expect("no problem means options");
-    for attribute in decoded.attributes().into_iter().filter(|a| a.default) {
-        options.remove(attribute.name.as_str());
-    }
-    if drop_empty_lists {
-        options.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
-    }
-    Ok(Value::Object(options))
-}
-
-/// A refusal's `detail`, worded as the service words them.
-fn detail(problem: &options::Problem) -> String {
-    let place = &problem.place;
-    match &problem.kind {
-        ProblemKind::NoMonitors => "attribute \"query\" or \"monitor_ids\" is required".to_string(),
-        ProblemKind::Empty if place.to_string() == "query" => "attribute \"query\" is required".to_string(),
-        ProblemKind::Conflict(a, b) => format!("attributes \"{a}\" and \"{b}\" are mutually exclusive"),
-        ProblemKind::NotForType(t) => format!("attribute \"{place}\" is not allowed for {t} rules"),
-        ProblemKind::OutOfRange { max: Some(max), .. } => {
-            format!("attribute \"{place}\" must be an integer between 0 and {max}")
-        }
-        ProblemKind::OutOfRange { max: None, .. } => format!("attribute \"{place}\" must be an integer of at least 0"),
-        _ => format!("attribute \"{place}\" {}", problem.message()),
-    }
-}
-
 pub(super) async fn create(State(shared): State<Arc<Shared>>, Path(gate_id): Path<String>, body: Bytes) -> Reply {
     check_id(&gate_id, "gate_id")?;
     let body = parse_body(&body)?;
@@ -95,7 +40,7 @@ pub(super) async fn create(State(shared): State<Arc<Shared>>, Path(gate_id): Pat
     let name = required_str(attrs, "name")?.to_string();
     let rule_type = required_str(attrs, "type")?.to_string();
     let dry_run = optional_bool(attrs, "dry_run")?.unwrap_or(false);
-    let options = check_options(&rule_type, attrs.get("options"), shared.options.faults.drop_empty_lists)?;
+    let options = super::options::check(&rule_type, attrs.get("options"), shared.options.faults.drop_empty_lists)?;
     let at = db::now();
     let rule = StoredRule { id: new_id(), name, rule_type, dry_run, options, created_at: at.clone(), updated_at: at };
     let json = rule.to_json(&gate_id);
@@ -146,7 +91,7 @@ pub(super) async fn update(
                     return Err(bad("attribute \"type\" cannot be changed"));
                 }
             }
-            rule.options = check_options(&rule.rule_type, attrs.get("options"), drop_empty_lists)?;
+            rule.options = super::options::check(&rule.rule_type, attrs.get("options"), drop_empty_lists)?;
             rule.name = name;
             rule.dry_run = dry_run;
             rule.updated_at = db::now();

@@ -4,6 +4,22 @@ use serde::Serialize;
 
 use super::GateKey;
 
+/// One rule's part in a gate's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleOutcome {
+    pub dry_run: bool,
+    pub failed: bool,
+}
+
+/// The rule every gate evaluation follows, Datadog's and the sandbox's alike: a rule in dry run
+/// reports its real result and never fails the gate, and a gate in dry run reports its rules'
+/// results and always passes. So a gate blocks a deploy exactly when it enforces, and a rule it
+/// enforces failed. The report reads what a gate in dry run would have blocked with the same
+/// rule (`gate_dry_run: false`).
+pub fn gate_blocks(gate_dry_run: bool, rules: impl IntoIterator<Item = RuleOutcome>) -> bool {
+    !gate_dry_run && rules.into_iter().any(|r| r.failed && !r.dry_run)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -38,4 +54,21 @@ pub struct Evaluation {
     pub rules: Vec<RuleVerdict>,
     /// Why there is no verdict, or why the API refused.
     pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAILED: RuleOutcome = RuleOutcome { dry_run: false, failed: true };
+    const FAILED_IN_DRY_RUN: RuleOutcome = RuleOutcome { dry_run: true, failed: true };
+    const PASSED: RuleOutcome = RuleOutcome { dry_run: false, failed: false };
+
+    #[test]
+    fn a_gate_blocks_when_it_enforces_and_a_rule_it_enforces_failed() {
+        assert!(gate_blocks(false, [PASSED, FAILED]));
+        assert!(!gate_blocks(false, [PASSED, FAILED_IN_DRY_RUN]), "a rule in dry run only reports");
+        assert!(!gate_blocks(true, [FAILED]), "a gate in dry run always passes");
+        assert!(!gate_blocks(false, []), "no rule, nothing to fail");
+    }
 }

@@ -2,7 +2,7 @@
 //! the remote state the API holds.
 
 mod dora;
-mod evaluation;
+pub mod evaluation;
 mod filter;
 mod history;
 mod monitor;

@@ -22,6 +22,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::desired::{DesiredGate, DesiredState};
+use crate::model::evaluation::{gate_blocks, RuleOutcome};
 use crate::model::options::OptionsSpec;
 use crate::model::{
     EvaluationStatus, Failure as Incident, GateEvaluation, GateKey, RuleEvaluation, RuleFailures, RuleOptions,
@@ -740,12 +741,14 @@ impl<'a> Judge<'a> {
                 mark(&mut out.days, Day::Unjudged);
                 continue;
             }
-            let failing: Vec<&RuleEvaluation> = of
-                .iter()
-                .copied()
-                .filter(|r| set.contains(r.name.as_str()) && r.status == EvaluationStatus::Fail)
-                .collect();
-            let blocked = !failing.is_empty();
+            let judged: Vec<&RuleEvaluation> = of.iter().copied().filter(|r| set.contains(r.name.as_str())).collect();
+            // As if the gate enforced the set: the verdict rule of every evaluation.
+            let blocked = gate_blocks(
+                false,
+                judged.iter().map(|r| RuleOutcome { dry_run: false, failed: r.status == EvaluationStatus::Fail }),
+            );
+            let failing: Vec<&RuleEvaluation> =
+                judged.into_iter().filter(|r| r.status == EvaluationStatus::Fail).collect();
             out.samples.push(Sample { id: &e.evaluation_id, at: e.started_ms, version: &e.version, blocked });
             mark(&mut out.days, if blocked { Day::Block } else { Day::Pass });
             if blocked {
@@ -1029,7 +1032,10 @@ impl<'a> Judge<'a> {
         let (counted, aside): (Vec<&RuleEvaluation>, Vec<&RuleEvaluation>) =
             history.into_iter().partition(|e| !declared || self.current(e));
         let failed: Vec<&&RuleEvaluation> = counted.iter().filter(|e| e.status == EvaluationStatus::Fail).collect();
-        let blocked = failed.iter().filter(|e| !e.dry_run && !e.gate_dry_run).count();
+        let blocked = failed
+            .iter()
+            .filter(|e| gate_blocks(e.gate_dry_run, [RuleOutcome { dry_run: e.dry_run, failed: true }]))
+            .count();
         let mut causes = Causes::default();
         for f in &failed {
             causes.count([&f.failures]);
