@@ -18,7 +18,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use gatesctl::views::{text, Palette};
+use gatesctl::views::plan::text;
+use gatesctl::views::Palette;
 use gatesctl_core::model::{GateKey, RemoteGate, RemoteRule, RemoteState};
 use gatesctl_core::plan::{self, PlanOptions};
 use gatesctl_files::{self as config, source};

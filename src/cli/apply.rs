@@ -10,7 +10,8 @@ use crate::error::{Error, ExitStatus};
 use crate::ops::{self, apply::Source};
 use crate::output::{err, errln, out};
 use crate::views::apply::{outcome_line, render_json, render_text_summary};
-use crate::views::{text, Format, Palette};
+use crate::views::plan::text;
+use crate::views::{Format, Palette};
 
 #[derive(Debug, Args)]
 pub(super) struct ApplyArgs {
@@ -83,7 +84,7 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
     }
     if ready.plan.is_empty() {
         if json {
-            out(&render_json(&crate::ops::execute::Report::default(), &connection.target, false));
+            out(&render_json(&crate::ops::apply::execute::Report::default(), &connection.target, false));
         }
         return Ok(ExitStatus::Success);
     }
@@ -98,19 +99,20 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
     let progress = Progress::bar(std::io::stderr().is_terminal());
     super::interrupt::graceful(true);
     let stop = &super::interrupt::STOP;
-    let report = crate::ops::execute::apply(&connection.client, &ready.plan, args.flags.parallelism, stop, |o| {
-        // Each result as it lands; the count on stderr.
-        let line = outcome_line(o, palette);
-        if json {
-            err(&format!("{line}\n"));
-        } else {
-            progress.stdout_line(&line);
-        }
-        let mut done = landed.lock().unwrap();
-        *done += 1;
-        progress.set("applying", *done, total);
-    })
-    .await;
+    let report =
+        crate::ops::apply::execute::apply(&connection.client, &ready.plan, args.flags.parallelism, stop, |o| {
+            // Each result as it lands; the count on stderr.
+            let line = outcome_line(o, palette);
+            if json {
+                err(&format!("{line}\n"));
+            } else {
+                progress.stdout_line(&line);
+            }
+            let mut done = landed.lock().unwrap();
+            *done += 1;
+            progress.set("applying", *done, total);
+        })
+        .await;
     super::interrupt::graceful(false);
     drop(progress);
     let stopped = super::interrupt::received();

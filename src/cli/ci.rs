@@ -38,7 +38,7 @@ pub(super) fn annotate(diagnostics: &[ConfigDiagnostic]) {
         return;
     }
     let workspace = std::env::var_os("GITHUB_WORKSPACE").map(std::path::PathBuf::from);
-    crate::output::err(&crate::views::diagnostics::github_annotations(diagnostics, workspace.as_deref()));
+    crate::output::err(&crate::views::validate::github_annotations(diagnostics, workspace.as_deref()));
 }
 
 /// Appends `markdown` to the step summary when `GITHUB_STEP_SUMMARY` names one; a summary that

@@ -12,9 +12,6 @@ use crate::output::errln;
 use crate::views::Palette;
 use gatesctl_client::{site, Client, Credentials};
 
-/// Where `--sandbox` keeps its state, under the working directory.
-pub(super) const SANDBOX_STATE: &str = ".gatesctl/sandbox.db";
-
 #[derive(Debug, Args)]
 pub(super) struct GlobalArgs {
     /// When to colour output
@@ -202,11 +199,11 @@ impl Context<'_> {
         let flags = flags.merged(self.connect)?;
         let verbose = self.global.verbose;
         if flags.sandbox {
-            let (sandbox, url) = super::sandbox::start_built_in().await?;
-            errln!("Using the built-in sandbox at {url} (state in {SANDBOX_STATE}).");
+            let (sandbox, url, state) = super::sandbox::start_built_in().await?;
+            errln!("Using the built-in sandbox at {url} (state in {state}).");
             let base = site::base_url(None, Some(&url))?;
             let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), verbose)?;
-            let target = format!("the built-in sandbox ({SANDBOX_STATE})");
+            let target = format!("the built-in sandbox ({state})");
             return Ok(Connection { client, target, _sandbox: Some(sandbox) });
         }
         // As datadog-ci reads them: DATADOG_* first.

@@ -8,7 +8,7 @@ use super::{ConnectArgs, Context, FileArgs};
 use crate::error::{Error, ExitStatus};
 use crate::ops::evaluate::{self, Rules, WaitEvent};
 use crate::output::{errln, out};
-use crate::views::{evaluation, Format};
+use crate::views::{evaluate as evaluation, Format};
 use gatesctl_core::evaluate::{decide, Policy};
 use gatesctl_core::model::Verdict;
 

@@ -183,7 +183,7 @@ fn single_dash_habit(root: &clap::Command, args: &[String]) -> Option<String> {
 
 /// Prints an error to stderr: config problems as labelled source excerpts.
 fn report(e: &Error, color: bool) {
-    use crate::views::diagnostics;
+    use crate::views::validate as diagnostics;
     if let Error::Config(gatesctl_files::ConfigError::Invalid { diagnostics: found }) = e {
         crate::output::err(&diagnostics::render(found, color, diagnostics::terminal_width()));
         ci::annotate(found);

@@ -5,6 +5,6 @@ use crate::error::Error;
 /// Nothing runs: there is no sandbox to start.
 pub(super) enum Running {}
 
-pub(super) async fn start_built_in() -> Result<(Running, String), Error> {
+pub(super) async fn start_built_in() -> Result<(Running, String, &'static str), Error> {
     Err(Error::NoSandbox)
 }

@@ -9,8 +9,8 @@ use super::{Context, PlanFlags};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{errln, out, outln};
-use crate::views::markdown;
 use crate::views::Format;
+use crate::views::{markdown, plan as plan_view};
 use gatesctl_client::Client;
 use gatesctl_core::monitor_check::MonitorCheck;
 use gatesctl_core::plan::saved::SavedOptions;
@@ -62,8 +62,8 @@ pub(super) fn parse_comment_limit(s: &str) -> Result<usize, String> {
 }
 
 impl MarkdownArgs {
-    pub(super) fn options(&self, saved: Option<&std::path::Path>) -> markdown::MarkdownOptions {
-        markdown::MarkdownOptions::for_run(self.comment_limit, self.details_url.clone(), saved)
+    pub(super) fn options(&self, saved: Option<&std::path::Path>) -> plan_view::MarkdownOptions {
+        plan_view::MarkdownOptions::for_run(self.comment_limit, self.details_url.clone(), saved)
     }
 }
 
@@ -115,7 +115,7 @@ pub(super) enum Findings {
 /// What the monitor check found: labelled excerpts of the files, then a line for queries left
 /// unchecked.
 pub(super) fn report_check(check: &MonitorCheck, color: bool, sandbox: bool, to: Findings) {
-    use crate::views::diagnostics;
+    use crate::views::validate as diagnostics;
     let say = |text: &str| match to {
         Findings::Stdout => out(text),
         Findings::Stderr => crate::output::err(text),
@@ -173,7 +173,7 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
     };
     // The whole plan first, then a refusal naming --force, as octoDNS does.
     let markdown = args.markdown.options(args.out.as_deref());
-    out(&crate::views::plan(
+    out(&crate::views::plan::render(
         &plan,
         args.format,
         ctx.stdout_palette(),
@@ -188,7 +188,9 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
         report_check(&check, ctx.stderr_color(), connection.is_sandbox(), Findings::Stderr);
     }
     // The job's summary page gets the plan as a pull-request comment would show it.
-    super::ci::step_summary(|| markdown::render_plan(&plan, &markdown, &check.diagnostics, check.unchecked.as_deref()));
+    super::ci::step_summary(|| {
+        plan_view::markdown::render_plan(&plan, &markdown, &check.diagnostics, check.unchecked.as_deref())
+    });
     args.monitors.verdict(&check)?;
     warn(ops::plan::check_safety(&plan, &remote, &desired, args.force)?);
     if let Some(path) = &args.out {
@@ -197,7 +199,8 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
             force: args.force,
             targets: options.targets.iter().map(|t| t.text.clone()).collect(),
         };
-        ops::saved::save(path, &plan, &desired, connection.target.clone(), &files, saved_options)?;
+        let document = crate::views::plan::json::value(&plan);
+        ops::saved::save(path, &plan, &desired, connection.target.clone(), &files, saved_options, document)?;
         errln!(
             "Saved the plan to {}. Apply exactly these actions with: gatesctl apply {}",
             gatesctl_core::escape::path(path),

@@ -9,8 +9,8 @@ use crate::output::errln;
 use gatesctl_sandbox::store::Store;
 use gatesctl_sandbox::{EvalSettings, Faults, RateLimit, SandboxOptions};
 
-use super::context::SANDBOX_STATE;
-
+/// Where `--sandbox` keeps its state, under the working directory.
+const SANDBOX_STATE: &str = ".gatesctl/sandbox.db";
 /// Where earlier versions kept the state: imported once into a new state.
 const LEGACY_SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
 
@@ -18,7 +18,7 @@ const LEGACY_SANDBOX_STATE: &str = ".gatesctl/sandbox.json";
 pub(super) type Running = gatesctl_sandbox::RunningSandbox;
 
 /// Starts the built-in sandbox on an ephemeral loopback port, its state in `.gatesctl/`.
-pub(super) async fn start_built_in() -> Result<(Running, String), Error> {
+pub(super) async fn start_built_in() -> Result<(Running, String, &'static str), Error> {
     ignore_state_dir(std::path::Path::new(SANDBOX_STATE))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -28,7 +28,7 @@ pub(super) async fn start_built_in() -> Result<(Running, String), Error> {
     let options = SandboxOptions { database: Some(PathBuf::from(SANDBOX_STATE)), legacy, ..Default::default() };
     let sandbox = gatesctl_sandbox::start(listener, options).await?;
     let url = sandbox.url();
-    Ok((sandbox, url))
+    Ok((sandbox, url, SANDBOX_STATE))
 }
 
 /// Creates the sandbox's state folder with a `.gitignore` of its own, so that `git add .` in a
@@ -50,7 +50,7 @@ pub(super) struct SandboxArgs {
     #[arg(long, default_value = "127.0.0.1:8126")]
     listen: SocketAddr,
     /// SQLite file holding the state; several sandboxes may share one
-    #[arg(long, default_value = super::context::SANDBOX_STATE)]
+    #[arg(long, default_value = SANDBOX_STATE)]
     state: PathBuf,
     /// Replace the state with this JSON state (as --export writes it) before serving
     #[arg(long, value_name = "FILE")]

@@ -25,13 +25,13 @@ enum Which {
 pub(super) fn run(args: &SchemaArgs) -> Result<ExitStatus, Error> {
     match args.which {
         Which::Config => out(&gatesctl_files::wire::schema_json()),
-        Which::Plan => out(&crate::views::json::schema_json()),
+        Which::Plan => out(&crate::views::plan::json::schema_json()),
         Which::Report => out(&crate::views::report::schema_json()),
         Which::Coverage => out(&crate::views::coverage::schema_json()),
         Which::Apply => out(&crate::views::apply::schema_json()),
         Which::Drift => out(&crate::views::drift::schema_json()),
-        Which::Validate => out(&crate::views::diagnostics::schema_json()),
-        Which::Evaluate => out(&crate::views::evaluation::schema_json()),
+        Which::Validate => out(&crate::views::validate::schema_json()),
+        Which::Evaluate => out(&crate::views::evaluate::schema_json()),
     }
     Ok(ExitStatus::Success)
 }

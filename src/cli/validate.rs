@@ -5,7 +5,7 @@ use super::plan::{report_check, MonitorCheckArgs};
 use super::{ConnectArgs, Context, FileArgs};
 use crate::error::{Error, ExitStatus};
 use crate::output::{out, outln};
-use crate::views::{diagnostics, Format};
+use crate::views::{validate as diagnostics, Format};
 use gatesctl_core::text::plural;
 use gatesctl_files::ConfigError;
 

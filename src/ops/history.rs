@@ -5,7 +5,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::error::Error;
 use gatesctl_client::{Client, HistoryQuery, Unreadable};
-use gatesctl_core::report::History;
+use gatesctl_core::model::History;
 
 /// Filter values per history request at most: the URL stays short, and a large organisation
 /// is read in a few filtered slices rather than whole.

@@ -1,11 +1,11 @@
-//! Operations: the work several commands share (computing a plan, checking it against the
-//! safety limits, verifying a saved plan, classifying drift, importing, evaluating, checking monitor queries, reading and judging evaluation history, measuring coverage), so that
-//! `cli/` only parses arguments, calls one operation and prints.
+//! Operations: the orchestration several commands share, over the client, the files and the
+//! core's decisions (computing a plan with what it needs read, applying it, verifying a saved
+//! plan, importing, evaluating, the monitor check's lookups, reading history and deployments),
+//! so that `cli/` only parses arguments, calls one operation and prints its view.
 
-pub(crate) mod apply;
+pub mod apply;
 pub(crate) mod coverage;
 pub(crate) mod evaluate;
-pub mod execute;
 pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod monitors;

@@ -4,8 +4,9 @@
 use crate::error::Error;
 use gatesctl_client::{Client, DoraQuery, Unreadable, MAX_WINDOW_MS};
 use gatesctl_core::model::GateKey;
+use gatesctl_core::model::History;
 use gatesctl_core::plan::Target;
-use gatesctl_core::report::{History, Report, ReportSettings};
+use gatesctl_core::report::{Report, ReportSettings};
 use gatesctl_files::edit::{self, Promoted};
 use gatesctl_files::wire::ReportSpec;
 use gatesctl_files::DesiredState;

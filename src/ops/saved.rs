@@ -8,7 +8,9 @@ use gatesctl_core::plan::saved::{relative_to, SavedOptions, SavedPlan};
 use gatesctl_core::plan::{Plan, PlanOptions, Target};
 use gatesctl_files::DesiredState;
 
-/// Saves `plan`, with its file paths made relative to the plan file's folder.
+/// Saves `plan`, with its file paths made relative to the plan file's folder, beside
+/// `document`: the plan as `--format json` prints it (the view's), so what reads one reads the
+/// other.
 pub(crate) fn save(
     path: &Path,
     plan: &Plan,
@@ -16,22 +18,21 @@ pub(crate) fn save(
     api: String,
     files: &[PathBuf],
     options: SavedOptions,
+    document: serde_json::Value,
 ) -> Result<(), Error> {
     let absolute = |p: &Path| std::path::absolute(p).map_err(|source| Error::Write { path: p.to_path_buf(), source });
     let folder = absolute(path)?.parent().map(Path::to_path_buf).unwrap_or_default();
     let files = files.iter().map(|f| Ok(relative_to(&absolute(f)?, &folder))).collect::<Result<Vec<_>, Error>>()?;
     let saved = SavedPlan::new(plan, desired, api, files, options);
-    // The plan document `--format json` prints, with the commitment beside it: what reads one
-    // reads the other.
     let mut value = serde_json::to_value(&saved).expect("saved plans serialise");
-    let document = serde_json::to_value(crate::views::json::document(plan, &[], None)).expect("plans serialise");
     if let (Some(file), serde_json::Value::Object(document)) = (value.as_object_mut(), document) {
         for (key, field) in document {
             file.entry(key).or_insert(field);
         }
     }
     // As `--format json` writes it: nothing in a saved plan can drive a terminal that shows it.
-    let text = crate::views::json::pretty(&value);
+    let text = serde_json::to_string_pretty(&value).expect("saved plans serialise");
+    let text = gatesctl_core::escape::json_escaped(&text).into_owned() + "\n";
     gatesctl_files::write::write_file(path, text.as_bytes(), gatesctl_files::write::Readers::Owner)
         .map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }

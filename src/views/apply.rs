@@ -4,8 +4,8 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::json::GateRef;
-use crate::ops::execute::{Outcome, Report, Status, Verb};
+use super::GateRef;
+use crate::ops::apply::execute::{Outcome, Report, Status, Verb};
 
 /// Version of this document's format, `MAJOR.MINOR`: additions bump the minor part.
 pub(crate) const FORMAT_VERSION: &str = "1.0";
@@ -57,7 +57,7 @@ pub(crate) struct ActionDocument {
     /// `service/env/identifier` for a gate, `service/env/identifier/rules/NAME` for a rule, as
     /// in the plan.
     pub(crate) address: String,
-    pub(crate) kind: super::json::ResourceKind,
+    pub(crate) kind: super::plan::json::ResourceKind,
     pub(crate) gate: GateRef,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) rule: Option<String>,
@@ -124,7 +124,11 @@ pub(crate) fn render_json(report: &Report, api: &str, stopped: bool) -> String {
             };
             ActionDocument {
                 address,
-                kind: if o.rule.is_some() { super::json::ResourceKind::Rule } else { super::json::ResourceKind::Gate },
+                kind: if o.rule.is_some() {
+                    super::plan::json::ResourceKind::Rule
+                } else {
+                    super::plan::json::ResourceKind::Gate
+                },
                 gate: (&o.gate).into(),
                 rule: o.rule.clone(),
                 action: o.verb,
@@ -142,7 +146,7 @@ pub(crate) fn render_json(report: &Report, api: &str, stopped: bool) -> String {
         summary: summary(report),
         actions,
     };
-    super::json::pretty(&document)
+    super::pretty(&document)
 }
 
 pub(crate) fn schema_json() -> String {

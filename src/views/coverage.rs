@@ -74,7 +74,7 @@ pub(crate) struct SummaryDocument {
 
 pub(crate) fn render_json(coverage: &Coverage, window: Window, unreadable: usize) -> String {
     let (deployments, gated, ungated) = coverage.totals();
-    super::json::pretty(&CoverageDocument {
+    super::pretty(&CoverageDocument {
         format_version: FORMAT_VERSION.into(),
         gatesctl_version: env!("CARGO_PKG_VERSION").into(),
         window: WindowDocument {

@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::json::GateRef;
 use super::markdown::{attribute_name, cell, inline, plain};
+use super::GateRef;
 use super::Palette;
 use gatesctl_core::escape::quoted;
 use gatesctl_core::model::{AttrChange, AttrValue};
@@ -115,7 +115,7 @@ pub(crate) fn render_json(items: &[Drift]) -> String {
         })
         .collect();
     let doc = DriftDocument { format_version: FORMAT_VERSION, in_sync: items.is_empty(), drift };
-    super::json::pretty(&doc)
+    super::pretty(&doc)
 }
 
 pub(crate) const MARKER: &str = "<!-- gatesctl:drift -->";

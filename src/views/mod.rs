@@ -1,15 +1,15 @@
-//! Output: plans, drift reports, history reports, evaluation verdicts and diagnostics as text (with colour only
-//! where asked for), Markdown and JSON, each from one model.
+//! The views: one per command, as Terraform's `command/views`, each writing its model as text
+//! (with colour only where asked for), Markdown and JSON. `markdown` is the Markdown every view
+//! writes through; what several share (formats, colours, word diffs, JSON documents) is here.
 
 pub mod apply;
 pub mod coverage;
-pub mod diagnostics;
 pub(crate) mod drift;
-pub(crate) mod evaluation;
-pub mod json;
+pub(crate) mod evaluate;
 pub(crate) mod markdown;
+pub mod plan;
 pub mod report;
-pub mod text;
+pub mod validate;
 
 use anstyle::{AnsiColor, Style};
 
@@ -29,23 +29,6 @@ impl Format {
         use clap::ValueEnum;
         clap::builder::PossibleValuesParser::new(["text", "json"])
             .map(|s| Format::from_str(&s, false).unwrap_or(Format::Text))
-    }
-}
-
-/// A plan in `format`, with what the monitor check found in JSON and Markdown (a text plan
-/// gets them after it, as labelled excerpts).
-pub(crate) fn plan(
-    plan: &gatesctl_core::plan::Plan,
-    format: Format,
-    palette: Palette,
-    markdown: &markdown::MarkdownOptions,
-    found: &[gatesctl_files::ConfigDiagnostic],
-    unchecked: Option<&str>,
-) -> String {
-    match format {
-        Format::Text => text::render_plan(plan, palette),
-        Format::Json => json::render_plan(plan, found, unchecked),
-        Format::Markdown => markdown::render_plan(plan, markdown, found, unchecked),
     }
 }
 
@@ -114,4 +97,24 @@ pub(crate) fn words(old: &str, new: &str) -> Option<Vec<(similar::ChangeTag, Str
         }
     }
     Some(out)
+}
+
+/// A document as indented JSON, with what could drive a terminal (U+202E, C1 controls) escaped.
+pub(crate) fn pretty(document: &impl serde::Serialize) -> String {
+    let text = serde_json::to_string_pretty(document).expect("documents serialise");
+    gatesctl_core::escape::json_escaped(&text).into_owned() + "\n"
+}
+
+// A gate as JSON documents name it (a doc comment would change the schemas).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct GateRef {
+    pub(crate) service: String,
+    pub(crate) env: String,
+    pub(crate) identifier: String,
+}
+
+impl From<&gatesctl_core::model::GateKey> for GateRef {
+    fn from(k: &gatesctl_core::model::GateKey) -> Self {
+        GateRef { service: k.service.clone(), env: k.env.clone(), identifier: k.identifier.clone() }
+    }
 }

@@ -143,7 +143,7 @@ pub(crate) fn document<'a>(report: &'a Report, written: Option<&Promoted>) -> Re
 }
 
 pub(crate) fn render_json(report: &Report, written: Option<&Promoted>) -> String {
-    super::json::pretty(&document(report, written))
+    super::pretty(&document(report, written))
 }
 
 pub(crate) fn schema_json() -> String {

@@ -1,7 +1,7 @@
 //! Validation diagnostics, one fixture folder per case under `tests/fixtures/validate/`:
 //! every file of the folder is loaded together and the rendered report is snapshotted.
 
-use gatesctl::views::diagnostics;
+use gatesctl::views::validate as diagnostics;
 use gatesctl_files::source::{Format, SourceFile};
 use gatesctl_files::{self as config, ConfigError};
 

@@ -6,12 +6,12 @@ use std::collections::{HashSet, VecDeque};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use reqwest::Method;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::{ApiError, ApiErrorKind};
 use super::history::Unreadable;
 use super::transport::Client;
+use super::wire::dora::{Answer, Item};
 use gatesctl_core::model::time::{format_rfc3339_millis, parse_rfc3339};
 use gatesctl_core::model::{Deployment, Failure};
 
@@ -56,20 +56,6 @@ trait Event: Sized {
     fn read(id: String, attributes: Value) -> Result<Self, String>;
     fn id(&self) -> &str;
     fn started_ms(&self) -> i64;
-}
-
-#[derive(Deserialize)]
-struct Answer {
-    #[serde(default)]
-    data: Vec<Item>,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    attributes: Value,
 }
 
 /// A time as the DORA lists write it: Unix nanoseconds (as they are recorded; milliseconds and

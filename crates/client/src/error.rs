@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use super::site::SITES;
 use gatesctl_core::escape::terminal;
 
 /// Problems found before any request is sent.
@@ -16,8 +15,8 @@ pub enum SetupError {
         "missing Datadog credentials: set {0} in the environment (or use --sandbox to try gatesctl without an account)"
     )]
     MissingKeys(String),
-    #[error("unknown Datadog site {site:?}{}; sites are: {}, or us3, us5, eu, ap1, ap2, uk1, gov (or any host name, as api.<site>)", .suggestion.as_ref().map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default(), SITES.join(", "))]
-    UnknownSite { site: String, suggestion: Option<String> },
+    #[error("unknown Datadog site {site:?}{}; sites are: {known}, or us3, us5, eu, ap1, ap2, uk1, gov (or any host name, as api.<site>)", .suggestion.as_ref().map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default())]
+    UnknownSite { site: String, suggestion: Option<String>, known: String },
     #[error("invalid API URL {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
     #[error("refusing to send API keys over plain http to {host}: use https, or http only to a loopback address (127.0.0.1, ::1, localhost)")]
@@ -71,7 +70,10 @@ pub enum ApiErrorKind {
         status: u16,
         detail: String,
     },
-    Timeout,
+    /// No answer within the request's timeout, of so many seconds.
+    Timeout {
+        seconds: u64,
+    },
     /// No complete answer; `reached` when the request may have reached the server (the
     /// connection broke after it was sent).
     Connection {
@@ -117,11 +119,9 @@ impl fmt::Display for ApiErrorKind {
                     _ => Ok(()),
                 }
             }
-            ApiErrorKind::Timeout => write!(
-                f,
-                "no answer within {}s (check the network or proxy, then retry)",
-                super::transport::REQUEST_TIMEOUT.as_secs()
-            ),
+            ApiErrorKind::Timeout { seconds } => {
+                write!(f, "no answer within {seconds}s (check the network or proxy, then retry)")
+            }
             ApiErrorKind::Connection { detail, cause: ConnectionCause::Certificate, .. } => write!(
                 f,
                 "the server's TLS certificate is not trusted: {} (a proxy or private CA? point SSL_CERT_FILE, or SSL_CERT_DIR, at its CA certificate in PEM)",
@@ -176,7 +176,7 @@ impl ApiError {
     pub fn is_transient(&self) -> bool {
         match &self.kind {
             ApiErrorKind::Status { status, .. } => *status == 429 || *status >= 500,
-            ApiErrorKind::Timeout => true,
+            ApiErrorKind::Timeout { .. } => true,
             ApiErrorKind::Connection { cause, .. } => *cause == ConnectionCause::Other,
             ApiErrorKind::Decode(_)
             | ApiErrorKind::Redirect { .. }

@@ -9,7 +9,8 @@ use serde_json::Value;
 use super::endpoints::{Page, PathBuilder};
 use super::error::ApiError;
 use super::transport::Client;
-use super::wire::{self, ListMeta};
+use super::wire;
+use super::wire::history::{Common, GatePage, RulePage};
 use gatesctl_core::model::time::{format_rfc3339_millis, parse_rfc3339};
 use gatesctl_core::model::{
     EvaluationStatus, FailedMonitor, GateEvaluation, GateKey, RuleEvaluation, RuleFailures, DEFAULT_IDENTIFIER,
@@ -56,29 +57,6 @@ pub struct Unreadable {
     pub why: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct HistoryPage {
-    data: Vec<Value>,
-    #[serde(default)]
-    meta: Option<ListMeta>,
-}
-
-impl HistoryPage {
-    fn split(self) -> (Vec<Value>, Option<String>) {
-        (self.data, self.meta.and_then(|m| m.page).and_then(|p| p.next_cursor))
-    }
-}
-
-/// A page of gate evaluations, each read or set aside.
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct GatePage(HistoryPage);
-
-/// A page of rule evaluations, each read or set aside.
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct RulePage(HistoryPage);
-
 impl Page for GatePage {
     type Item = Result<GateEvaluation, Unreadable>;
     fn into_parts(self) -> (Vec<Self::Item>, Option<String>) {
@@ -93,22 +71,6 @@ impl Page for RulePage {
         let (items, next) = self.0.split();
         (items.iter().map(rule_evaluation).collect(), next)
     }
-}
-
-/// The attributes both lists share. Fields the API adds later are ignored.
-#[derive(Debug, Deserialize)]
-struct Common {
-    service: String,
-    env: String,
-    #[serde(default)]
-    identifier: Option<String>,
-    #[serde(default)]
-    version: Option<String>,
-    #[serde(default)]
-    dry_run: bool,
-    started_at: String,
-    #[serde(default)]
-    status: Option<String>,
 }
 
 impl Common {

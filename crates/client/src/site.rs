@@ -48,7 +48,7 @@ fn site_host(site: &str) -> Result<(String, Option<String>), SetupError> {
     let suggestion = gatesctl_core::suggest::suggest(site, names).map(str::to_string);
     // A single label (`us4`) is a mistyped short name, not a site anyone serves.
     if !site.contains('.') || !is_dns_name(site) {
-        return Err(SetupError::UnknownSite { site: site.to_string(), suggestion });
+        return Err(SetupError::UnknownSite { site: site.to_string(), suggestion, known: SITES.join(", ") });
     }
     let hint = suggestion.map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default();
     let warning = format!(

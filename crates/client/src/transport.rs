@@ -126,7 +126,7 @@ impl Client {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) if e.is_timeout() => return Err(ApiErrorKind::Timeout),
+                Err(e) if e.is_timeout() => return Err(ApiErrorKind::Timeout { seconds: REQUEST_TIMEOUT.as_secs() }),
                 Err(e) => {
                     let detail = chain(&e);
                     return Err(ApiErrorKind::Connection {
@@ -201,7 +201,7 @@ impl Client {
                     // A refused connection never reached the server, so even a create is safe to resend.
                     let reached = !e.is_connect();
                     let kind = if e.is_timeout() {
-                        ApiErrorKind::Timeout
+                        ApiErrorKind::Timeout { seconds: REQUEST_TIMEOUT.as_secs() }
                     } else {
                         ApiErrorKind::Connection { cause: ConnectionCause::of(&detail), detail, reached }
                     };

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::{GateFilter, GateKey, Rule};
-use crate::report::ReportSpec;
 use crate::source::{SourceFile, Span};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// A gate as the configuration wants it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,5 +88,67 @@ pub struct Safety {
 impl Default for Safety {
     fn default() -> Self {
         Safety { max_delete_percent: 30, max_update_percent: None, min_existing: 10 }
+    }
+}
+
+/// What `gatesctl report` asks of a gate or rule in dry run before it recommends enforcing it.
+/// Each key left out comes from the file's `[report]`, else the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    /// Evaluations, finished with rule results under today's configuration, in the window.
+    /// Default 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100000))]
+    pub min_evaluations: Option<u32>,
+    /// Distinct days (24-hour periods of the window) with such an evaluation. Default 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 30))]
+    pub min_days: Option<u32>,
+    /// Distinct versions deployed through such evaluations; 0 for services deployed without a
+    /// version. Default 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 10000))]
+    pub min_versions: Option<u32>,
+    /// The newest evaluations that must all have passed. Default 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub clean_streak: Option<u32>,
+    /// The share of evaluations, in percent, that may have blocked. Default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100))]
+    pub max_block_percent: Option<u32>,
+}
+
+impl ReportSpec {
+    /// Each key of `self`, else of `under`.
+    pub fn over(self, under: ReportSpec) -> ReportSpec {
+        ReportSpec {
+            min_evaluations: self.min_evaluations.or(under.min_evaluations),
+            min_days: self.min_days.or(under.min_days),
+            min_versions: self.min_versions.or(under.min_versions),
+            clean_streak: self.clean_streak.or(under.clean_streak),
+            max_block_percent: self.max_block_percent.or(under.max_block_percent),
+        }
+    }
+
+    /// Every key with its range, as files and flags take them.
+    pub const RANGES: [(&'static str, u32, u32); 5] = [
+        ("min_evaluations", 1, 100_000),
+        ("min_days", 1, 30),
+        ("min_versions", 0, 10_000),
+        ("clean_streak", 1, 1_000),
+        ("max_block_percent", 0, 100),
+    ];
+
+    pub fn set(&mut self, key: &str, value: u32) {
+        match key {
+            "min_evaluations" => self.min_evaluations = Some(value),
+            "min_days" => self.min_days = Some(value),
+            "min_versions" => self.min_versions = Some(value),
+            "clean_streak" => self.clean_streak = Some(value),
+            "max_block_percent" => self.max_block_percent = Some(value),
+            other => unreachable!("{other} is not a [report] key"),
+        }
     }
 }

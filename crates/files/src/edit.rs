@@ -6,20 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use super::source::{Format, SourceFile, Span};
+use super::validate::DryRunSpans;
 use super::{load_sources, DesiredState};
 use gatesctl_core::model::GateKey;
-
-/// Where a gate's or a rule's table sits in its file, the `dry_run` value it writes, and the
-/// entry (`service = …`, `name = …`) after whose line a new `dry_run` line would go (none for
-/// an inline table).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DryRunSpans {
-    /// The whole table: one declaration serves every gate of an `envs` template.
-    pub declaration: Span,
-    /// The `dry_run` value; none when it is inherited from `[defaults]`.
-    pub value: Option<Span>,
-    pub anchor: Option<Span>,
-}
 
 /// [`DryRunSpans`] in one of [`DesiredState::files`].
 #[derive(Clone, Debug, PartialEq, Eq)]

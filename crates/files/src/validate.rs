@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use super::checker::{Checker, Table};
 use super::source::{Node, SourceFile, Span, Value};
 use super::wire::{field_names, rule_keys, DefaultsSpec, FileSpec, GateSpec, ManageSpec, ReportSpec, SafetySpec};
-use crate::edit::DryRunSpans;
 use gatesctl_core::diagnostic::{Code, ConfigDiagnostic};
 use gatesctl_core::model::options::{
     self, OptionName, Place, Problem, ProblemKind, Step, Unknown, View, EXTRA_OPTIONS,
@@ -15,6 +14,18 @@ use gatesctl_core::model::{
     GateFilter, GateKey, NamePatterns, Rule, RuleOptions, RuleType, Watch, DEFAULT_IDENTIFIER, MAX_DURATION,
 };
 use gatesctl_core::suggest::suggest;
+
+/// Where a gate's or a rule's table sits in its file, the `dry_run` value it writes, and the
+/// entry (`service = …`, `name = …`) after whose line a new `dry_run` line would go (none for
+/// an inline table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DryRunSpans {
+    /// The whole table: one declaration serves every gate of an `envs` template.
+    pub declaration: Span,
+    /// The `dry_run` value; none when it is inherited from `[defaults]`.
+    pub value: Option<Span>,
+    pub anchor: Option<Span>,
+}
 
 /// A gate as one file declares it, with where it was declared.
 #[derive(Clone, Debug)]

@@ -4,9 +4,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use gatesctl_core::desired::ReportSpec;
 use gatesctl_core::model::options::{OptionName, OptionsSpec, EXTRA_OPTIONS};
 use gatesctl_core::model::RuleType;
-pub use gatesctl_core::report::ReportSpec;
 
 /// A gatesctl configuration file (`gates.toml`, `gates.yaml`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -148,7 +148,7 @@ fn outcome(shared: &Shared, rule: &RuleToEvaluate, version: Option<&str>) -> (Ou
         Kind::FaultyDeploymentDetection => None,
     };
     let warmup = monitor.as_ref().map_or(0, |m| m.warmup);
-    if shared.options.eval.fail_rules.iter().any(|f| *f == rule.name) {
+    if shared.options.eval.fail_rules.contains(&rule.name) {
         return (Outcome::new(false, "Rule configured to fail in the sandbox (--fail-rule)"), warmup);
     }
     let outcome = match monitor {

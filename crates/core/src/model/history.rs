@@ -74,3 +74,12 @@ pub struct FailedMonitor {
     pub id: String,
     pub state: String,
 }
+
+/// The evaluation history of a window, as read: gate evaluations, rule evaluations, and how
+/// many items could not be read (counted, never judged).
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    pub gates: Vec<GateEvaluation>,
+    pub rules: Vec<RuleEvaluation>,
+    pub unreadable: usize,
+}

@@ -19,77 +19,16 @@ mod efficacy;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
-use crate::desired::{DesiredGate, DesiredState};
+use crate::desired::{DesiredGate, DesiredState, ReportSpec};
 use crate::model::evaluation::{gate_blocks, RuleOutcome};
 use crate::model::options::OptionsSpec;
+use crate::model::History;
 use crate::model::{
     EvaluationStatus, Failure as Incident, GateEvaluation, GateKey, RuleEvaluation, RuleFailures, RuleOptions,
 };
 pub use efficacy::Efficacy;
-
-/// What `gatesctl report` asks of a gate or rule in dry run before it recommends enforcing it.
-/// Each key left out comes from the file's `[report]`, else the default.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReportSpec {
-    /// Evaluations, finished with rule results under today's configuration, in the window.
-    /// Default 10.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 100000))]
-    pub min_evaluations: Option<u32>,
-    /// Distinct days (24-hour periods of the window) with such an evaluation. Default 5.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 30))]
-    pub min_days: Option<u32>,
-    /// Distinct versions deployed through such evaluations; 0 for services deployed without a
-    /// version. Default 3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(max = 10000))]
-    pub min_versions: Option<u32>,
-    /// The newest evaluations that must all have passed. Default 3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 1000))]
-    pub clean_streak: Option<u32>,
-    /// The share of evaluations, in percent, that may have blocked. Default 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(max = 100))]
-    pub max_block_percent: Option<u32>,
-}
-
-impl ReportSpec {
-    /// Each key of `self`, else of `under`.
-    pub fn over(self, under: ReportSpec) -> ReportSpec {
-        ReportSpec {
-            min_evaluations: self.min_evaluations.or(under.min_evaluations),
-            min_days: self.min_days.or(under.min_days),
-            min_versions: self.min_versions.or(under.min_versions),
-            clean_streak: self.clean_streak.or(under.clean_streak),
-            max_block_percent: self.max_block_percent.or(under.max_block_percent),
-        }
-    }
-
-    /// Every key with its range, as files and flags take them.
-    pub const RANGES: [(&'static str, u32, u32); 5] = [
-        ("min_evaluations", 1, 100_000),
-        ("min_days", 1, 30),
-        ("min_versions", 0, 10_000),
-        ("clean_streak", 1, 1_000),
-        ("max_block_percent", 0, 100),
-    ];
-
-    pub fn set(&mut self, key: &str, value: u32) {
-        match key {
-            "min_evaluations" => self.min_evaluations = Some(value),
-            "min_days" => self.min_days = Some(value),
-            "min_versions" => self.min_versions = Some(value),
-            "clean_streak" => self.clean_streak = Some(value),
-            "max_block_percent" => self.max_block_percent = Some(value),
-            other => unreachable!("{other} is not a [report] key"),
-        }
-    }
-}
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -434,14 +373,6 @@ impl Report {
         }
         out
     }
-}
-
-/// The history read for a report.
-#[derive(Clone, Debug, Default)]
-pub struct History {
-    pub gates: Vec<GateEvaluation>,
-    pub rules: Vec<RuleEvaluation>,
-    pub unreadable: usize,
 }
 
 /// What was found online besides the history.

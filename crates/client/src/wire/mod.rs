@@ -1,4 +1,9 @@
-//! JSON:API bodies of the Deployment Gates API, as the service sends and accepts them.
+//! The bodies of the APIs gatesctl speaks, as the service sends and accepts them: the Deployment
+//! Gates API here, its history lists in `history`, the DORA lists in `dora`. Every shape the
+//! client reads or writes is in this module, and read into `gatesctl_core`'s model beside it.
+
+pub(crate) mod dora;
+pub(crate) mod history;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use similar::ChangeTag;
 
-use super::Palette;
+use crate::views::Palette;
 use gatesctl_core::escape::{quoted, quoted_inner};
 use gatesctl_core::model::{AttrChange, AttrName, AttrValue, Rule};
 use gatesctl_core::plan::{GateAction, Plan, RuleAction, Summary};
@@ -269,7 +269,7 @@ fn attr_change(out: &mut String, p: Palette, indent: usize, key: &str, old: &Att
 /// around the value are not part of its first and last words.
 pub(crate) fn word_diff(old: &str, new: &str, p: Palette) -> Option<String> {
     let mut out = String::new();
-    for (tag, text) in super::words(old, new)? {
+    for (tag, text) in crate::views::words(old, new)? {
         let text = quoted_inner(&text);
         match tag {
             ChangeTag::Equal => out.push_str(&text),

@@ -5,9 +5,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use gatesctl_core::model::options::OptionsSpec;
-use gatesctl_core::model::{GateKey, Rule};
+use gatesctl_core::model::Rule;
 use gatesctl_core::plan::{GateAction, Plan, RuleAction, Summary};
 use gatesctl_files::ConfigDiagnostic;
+
+use crate::views::{pretty, GateRef};
 
 /// A gatesctl plan.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -29,7 +31,7 @@ pub(crate) struct PlanDocument {
     pub(crate) unmanaged: Vec<GateRef>,
     /// What the online checks of the files found (monitor queries matching no monitor, or too
     /// many, or monitors failing now), located in the files. Empty for a saved plan shown.
-    pub(crate) diagnostics: Vec<super::diagnostics::DiagnosticDocument>,
+    pub(crate) diagnostics: Vec<crate::views::validate::DiagnosticDocument>,
     /// Why the online checks were not made, in part or in all (a missing permission).
     pub(crate) unchecked: Option<String>,
     /// Keys under which the API holds several gates: the ids, the one managed first.
@@ -56,19 +58,6 @@ pub(crate) struct Counts {
     pub(crate) update: usize,
     pub(crate) replace: usize,
     pub(crate) delete: usize,
-}
-
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub(crate) struct GateRef {
-    pub(crate) service: String,
-    pub(crate) env: String,
-    pub(crate) identifier: String,
-}
-
-impl From<&GateKey> for GateRef {
-    fn from(k: &GateKey) -> Self {
-        GateRef { service: k.service.clone(), env: k.env.clone(), identifier: k.identifier.clone() }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -220,8 +209,8 @@ pub(crate) fn document(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Optio
         changes: changes(plan),
         unmanaged: plan.unmanaged.iter().map(GateRef::from).collect(),
         diagnostics: {
-            let mut locator = super::diagnostics::Locator::default();
-            found.iter().map(|d| super::diagnostics::document(d, &mut locator)).collect()
+            let mut locator = crate::views::validate::Locator::default();
+            found.iter().map(|d| crate::views::validate::document(d, &mut locator)).collect()
         },
         unchecked: unchecked.map(str::to_string),
         duplicate_gates: plan
@@ -233,14 +222,14 @@ pub(crate) fn document(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Optio
     }
 }
 
-pub fn render_plan(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>) -> String {
-    pretty(&document(plan, found, unchecked))
+/// The plan's document as a JSON value, without what the monitor check found: what a saved
+/// plan holds beside its commitment.
+pub(crate) fn value(plan: &Plan) -> serde_json::Value {
+    serde_json::to_value(document(plan, &[], None)).expect("plans serialise")
 }
 
-/// A document as indented JSON, with what could drive a terminal (U+202E, C1 controls) escaped.
-pub(crate) fn pretty(document: &impl Serialize) -> String {
-    let text = serde_json::to_string_pretty(document).expect("documents serialise");
-    gatesctl_core::escape::json_escaped(&text).into_owned() + "\n"
+pub(crate) fn render_plan(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>) -> String {
+    pretty(&document(plan, found, unchecked))
 }
 
 pub(crate) fn schema_json() -> String {

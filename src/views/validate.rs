@@ -199,7 +199,7 @@ pub(crate) fn render_json(
         error,
         unchecked,
     };
-    super::json::pretty(&doc)
+    super::pretty(&doc)
 }
 
 /// A workflow-command property value (`file=…`): `%`, CR, LF, `:` and `,` are escaped, as the

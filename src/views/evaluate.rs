@@ -42,7 +42,7 @@ pub(crate) fn render_json(e: &Evaluation) -> String {
         rules: &e.rules,
         error: e.reason.as_deref(),
     };
-    super::json::pretty(&report)
+    super::pretty(&report)
 }
 
 fn yes_no(b: bool) -> &'static str {

@@ -1,10 +1,12 @@
 //! `apply`: the plan to apply (computed from the files, or a saved plan verified against the
 //! files and the remote state), whether it may go ahead without asking, and how the run ends.
 
+pub mod execute;
+
 use std::path::Path;
 
 use crate::error::{Error, ExitStatus};
-use crate::ops::execute::Report;
+use crate::ops::apply::execute::Report;
 use gatesctl_client::{Client, Fetched};
 use gatesctl_core::plan::{Plan, PlanOptions};
 use gatesctl_files::DesiredState;

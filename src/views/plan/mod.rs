@@ -1,0 +1,27 @@
+//! The plan's view: text (terraform-style), Markdown (a pull-request comment) and JSON (a
+//! versioned document, the one saved plans hold).
+
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub mod text;
+
+use super::{Format, Palette};
+
+/// A plan in `format`, with what the monitor check found in JSON and Markdown (a text plan
+/// gets them after it, as labelled excerpts).
+pub(crate) fn render(
+    plan: &gatesctl_core::plan::Plan,
+    format: Format,
+    palette: Palette,
+    options: &markdown::MarkdownOptions,
+    found: &[gatesctl_files::ConfigDiagnostic],
+    unchecked: Option<&str>,
+) -> String {
+    match format {
+        Format::Text => text::render_plan(plan, palette),
+        Format::Json => json::render_plan(plan, found, unchecked),
+        Format::Markdown => markdown::render_plan(plan, options, found, unchecked),
+    }
+}
+
+pub(crate) use markdown::MarkdownOptions;
