@@ -202,7 +202,8 @@ impl Context<'_> {
             let (sandbox, url, state) = super::sandbox::start_built_in().await?;
             errln!("Using the built-in sandbox at {url} (state in {state}).");
             let base = site::base_url(None, Some(&url))?;
-            let client = Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), verbose)?;
+            let client =
+                Client::new(base, Credentials::new("sandbox-api-key", "sandbox-app-key"), verbose)?.saying(to_stderr());
             let target = format!("the built-in sandbox ({state})");
             return Ok(Connection { client, target, _sandbox: Some(sandbox) });
         }
@@ -216,7 +217,7 @@ impl Context<'_> {
         }
         // Saved plans and `import` store it: never with a proxy's password.
         let target = site::redacted(&base);
-        let client = Client::new(base, Credentials::from_env()?, verbose)?;
+        let client = Client::new(base, Credentials::from_env()?, verbose)?.saying(to_stderr());
         Ok(Connection { client, target, _sandbox: None })
     }
 }
@@ -244,4 +245,10 @@ impl From<FileFormat> for gatesctl_files::import::FileFormat {
             FileFormat::Yaml => gatesctl_files::import::FileFormat::Yaml,
         }
     }
+}
+
+/// The client's traces and notes, through the binary's stderr: past a progress display, never
+/// failing on a closed pipe.
+fn to_stderr() -> gatesctl_client::Say {
+    std::sync::Arc::new(|line: &str| crate::output::err(line))
 }

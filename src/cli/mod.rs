@@ -31,7 +31,7 @@ use crate::output::errln;
 use context::{parse_duration, parse_parallelism, ConnectArgs, Context, FileArgs, GlobalArgs, PlanFlags};
 
 /// `gatesctl --version`: the release, the target it was built for and the commit.
-pub const VERSION: &str =
+pub(crate) const VERSION: &str =
     concat!(env!("CARGO_PKG_VERSION"), " (", env!("GATESCTL_TARGET"), ", commit ", env!("GATESCTL_COMMIT"), ")");
 
 #[derive(Debug, Parser)]

@@ -21,31 +21,31 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The longest a single wait for a window to reset may last, whatever the server says.
-pub const MAX_WAIT: Duration = Duration::from_secs(60);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(60);
 /// How long a command waits for the rate limit without a single request getting through before
 /// it gives up.
-pub const PATIENCE: Duration = Duration::from_secs(300);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(300);
 /// Waits longer than this are announced on stderr.
 const ANNOUNCE_AFTER: Duration = Duration::from_secs(2);
 
 /// What one answer said about the rate limit.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RateHeaders {
-    pub limit: Option<u32>,
-    pub remaining: u32,
+pub(crate) struct RateHeaders {
+    pub(crate) limit: Option<u32>,
+    pub(crate) remaining: u32,
     /// Time until the window resets, at most [`MAX_WAIT`].
-    pub reset: Duration,
+    pub(crate) reset: Duration,
     /// Which limit the answer counts against (`X-RateLimit-Name`).
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// How long a window lasts (`X-RateLimit-Period`), at most [`MAX_WAIT`].
-    pub period: Option<Duration>,
+    pub(crate) period: Option<Duration>,
 }
 
 impl RateHeaders {
     /// Reads the header values defensively: numbers that are not numbers, negative or
     /// infinite are ignored, a limit of 0 means nothing (it would stop every request), and a
     /// reset is capped at [`MAX_WAIT`] (a server saying 86400 or 1e20 is not waited for).
-    pub fn parse(limit: Option<&str>, remaining: Option<&str>, reset: Option<&str>) -> Option<RateHeaders> {
+    pub(crate) fn parse(limit: Option<&str>, remaining: Option<&str>, reset: Option<&str>) -> Option<RateHeaders> {
         let number =
             |v: Option<&str>| v.and_then(|v| v.trim().parse::<f64>().ok()).filter(|v| v.is_finite() && *v >= 0.0);
         let remaining = number(remaining)?.min(f64::from(u32::MAX)) as u32;
@@ -55,7 +55,7 @@ impl RateHeaders {
     }
 
     /// With the window's length, when it reads as a number of seconds.
-    pub fn with_period(mut self, period: Option<&str>) -> RateHeaders {
+    pub(crate) fn with_period(mut self, period: Option<&str>) -> RateHeaders {
         self.period = period
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|v| v.is_finite() && *v > 0.0)
@@ -64,7 +64,7 @@ impl RateHeaders {
     }
 
     /// With the limit's name, when it is printable text of a sensible length.
-    pub fn named(mut self, name: Option<&str>) -> RateHeaders {
+    pub(crate) fn named(mut self, name: Option<&str>) -> RateHeaders {
         self.name = name
             .map(str::trim)
             .filter(|n| !n.is_empty() && n.len() <= 100 && n.chars().all(|c| c.is_ascii_graphic()))
@@ -75,7 +75,7 @@ impl RateHeaders {
 
 /// How long a command has gone without any request getting through the rate limit: shared by
 /// every request of the command, reset by every answer that is not a 429.
-pub struct Patience {
+pub(crate) struct Patience {
     last_progress: Mutex<Instant>,
     limit: Duration,
     /// Where a long wait is announced.
@@ -89,34 +89,34 @@ impl std::fmt::Debug for Patience {
 }
 
 impl Patience {
-    pub fn new(limit: Duration) -> Patience {
+    pub(crate) fn new(limit: Duration) -> Patience {
         Patience { last_progress: Mutex::new(Instant::now()), limit, say: crate::stderr() }
     }
 
     /// Announcing long waits through `say`.
-    pub fn saying(mut self, say: crate::Say) -> Patience {
+    pub(crate) fn saying(mut self, say: crate::Say) -> Patience {
         self.say = say;
         self
     }
 
     /// A request got through.
-    pub fn progress(&self) {
+    pub(crate) fn progress(&self) {
         *self.last_progress.lock().unwrap() = Instant::now();
     }
 
     /// How long without progress, when that is past the limit.
-    pub fn exhausted(&self) -> Option<Duration> {
+    pub(crate) fn exhausted(&self) -> Option<Duration> {
         let since = self.last_progress.lock().unwrap().elapsed();
         (since >= self.limit).then_some(since)
     }
 
     /// How long it waits without progress.
-    pub fn limit(&self) -> Duration {
+    pub(crate) fn limit(&self) -> Duration {
         self.limit
     }
 
     /// Time left before giving up.
-    pub fn left(&self) -> Duration {
+    pub(crate) fn left(&self) -> Duration {
         self.limit.saturating_sub(self.last_progress.lock().unwrap().elapsed())
     }
 }
@@ -130,9 +130,9 @@ impl Default for Patience {
 /// The budgets of one command: one per rate limit the answers named, and for each endpoint
 /// family (the path without its ids) the budget its answers said it counts against.
 #[derive(Debug, Default)]
-pub struct Budgets {
+pub(crate) struct Budgets {
     state: Mutex<BudgetMap>,
-    pub patience: Patience,
+    pub(crate) patience: Patience,
 }
 
 #[derive(Debug, Default)]
@@ -145,20 +145,20 @@ struct BudgetMap {
 }
 
 impl Budgets {
-    pub fn with_patience(patience: Patience) -> Budgets {
+    pub(crate) fn with_patience(patience: Patience) -> Budgets {
         Budgets { state: Mutex::default(), patience }
     }
 
     /// The budget a request of `family` spends: the one its answers named, or, before any
     /// answer, a budget of its own that lets one request go at a time until one comes back.
-    pub fn of(&self, family: &str) -> Arc<RateBudget> {
+    pub(crate) fn of(&self, family: &str) -> Arc<RateBudget> {
         let mut map = self.state.lock().unwrap();
         Arc::clone(map.by_family.entry(family.to_string()).or_default())
     }
 
     /// Learns from an answer to a request of `family` which limit it counts against; returns
     /// the budget the answer's figures belong to, when another than the one the request spent.
-    pub fn learn(
+    pub(crate) fn learn(
         &self,
         family: &str,
         spent: &Arc<RateBudget>,
@@ -221,7 +221,7 @@ impl State {
 }
 
 #[derive(Debug)]
-pub struct RateBudget {
+pub(crate) struct RateBudget {
     state: Mutex<State>,
 }
 
@@ -229,7 +229,7 @@ pub struct RateBudget {
 /// unanswered (the request future was cancelled, by a timeout for instance), it is released
 /// as a request without news, so the budget never leaks.
 #[derive(Debug)]
-pub struct Permit {
+pub(crate) struct Permit {
     budget: Arc<RateBudget>,
     epoch: u64,
     returned: bool,
@@ -245,7 +245,7 @@ impl Drop for Permit {
 
 /// The rate limit let no request through for the whole [`Patience`].
 #[derive(Clone, Copy, Debug)]
-pub struct WaitedTooLong(pub Duration);
+pub(crate) struct WaitedTooLong(pub Duration);
 
 impl Default for RateBudget {
     /// A probe: one request at a time until an answer comes.
@@ -266,7 +266,7 @@ impl RateBudget {
 
     /// Takes an answer's figures that were counted against another budget (the probe of its
     /// endpoint family), as a first answer of this one.
-    pub fn observe(&self, headers: &RateHeaders) {
+    pub(crate) fn observe(&self, headers: &RateHeaders) {
         let mut s = self.state.lock().unwrap();
         s.learn_window(headers);
         if std::mem::take(&mut s.tentative) {
@@ -281,7 +281,7 @@ impl RateBudget {
 
     /// Waits until a request may be sent, and counts it; returns the permit and the time
     /// waited, or gives up once `patience` has run out.
-    pub async fn acquire(self: &Arc<Self>, patience: &Patience) -> Result<(Permit, Duration), WaitedTooLong> {
+    pub(crate) async fn acquire(self: &Arc<Self>, patience: &Patience) -> Result<(Permit, Duration), WaitedTooLong> {
         let mut waited = Duration::ZERO;
         loop {
             let (wait, announce) = {
@@ -334,7 +334,7 @@ impl RateBudget {
     }
 
     /// Records the answer to a permitted request (`None`: no answer, or no rate-limit headers).
-    pub fn answered(&self, mut permit: Permit, headers: Option<RateHeaders>) {
+    pub(crate) fn answered(&self, mut permit: Permit, headers: Option<RateHeaders>) {
         permit.returned = true;
         self.release(permit.epoch, headers);
     }
@@ -365,7 +365,7 @@ impl RateBudget {
     }
 
     /// After a 429: nothing is left until the reset (at most [`MAX_WAIT`] away).
-    pub fn exhausted(&self, reset: Duration) {
+    pub(crate) fn exhausted(&self, reset: Duration) {
         let mut s = self.state.lock().unwrap();
         s.window = Some(s.window.map_or(reset, |w| w.max(reset)).min(MAX_WAIT));
         s.tentative = false;

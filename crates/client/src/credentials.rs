@@ -11,8 +11,8 @@ pub const APP_KEY_VARS: [&str; 2] = ["DATADOG_APP_KEY", "DD_APP_KEY"];
 /// API and application keys. `Debug` never shows them.
 #[derive(Clone)]
 pub struct Credentials {
-    pub api_key: String,
-    pub app_key: String,
+    pub(crate) api_key: String,
+    pub(crate) app_key: String,
 }
 
 impl fmt::Debug for Credentials {

@@ -29,25 +29,25 @@ const MAX_EMPTY_PAGES: usize = 100;
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// A request path: fixed parts, then parts (ids) and query values encoded.
-pub struct PathBuilder {
+pub(crate) struct PathBuilder {
     text: String,
     queried: bool,
 }
 
 impl PathBuilder {
-    pub fn new(fixed: &str) -> PathBuilder {
+    pub(crate) fn new(fixed: &str) -> PathBuilder {
         PathBuilder { text: fixed.to_string(), queried: false }
     }
 
     /// `/part`, encoded.
-    pub fn part(mut self, part: &str) -> PathBuilder {
+    pub(crate) fn part(mut self, part: &str) -> PathBuilder {
         self.text.push('/');
         self.text.extend(utf8_percent_encode(part, UNRESERVED));
         self
     }
 
     /// `?name=value` or `&name=value`, both encoded (`page[size]` becomes `page%5Bsize%5D`).
-    pub fn query(mut self, name: &str, value: &str) -> PathBuilder {
+    pub(crate) fn query(mut self, name: &str, value: &str) -> PathBuilder {
         self.text.push(if self.queried { '&' } else { '?' });
         self.queried = true;
         self.text.extend(utf8_percent_encode(name, UNRESERVED));
@@ -56,7 +56,7 @@ impl PathBuilder {
         self
     }
 
-    pub fn build(self) -> String {
+    pub(crate) fn build(self) -> String {
         self.text
     }
 }
@@ -74,7 +74,7 @@ fn filtered(query: &GateQuery, mut path: PathBuilder) -> PathBuilder {
 }
 
 /// A list page's items and where the next page starts.
-pub trait Page: DeserializeOwned {
+pub(crate) trait Page: DeserializeOwned {
     type Item;
     fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
 }
@@ -108,7 +108,7 @@ impl Client {
     /// [`MAX_EMPTY_PAGES`] empty pages in a row, or a page `take` finds repeating the list
     /// (its error says why) end the list with an error, never a partial list taken for a whole
     /// one. An empty page that names a next page is followed.
-    pub async fn each_page<P: Page>(
+    pub(crate) async fn each_page<P: Page>(
         &self,
         first: PathBuilder,
         what: &str,

@@ -29,7 +29,7 @@ pub enum SetupError {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{call} failed: {kind}")]
 pub struct ApiError {
-    pub call: String,
+    pub(crate) call: String,
     pub kind: ApiErrorKind,
 }
 

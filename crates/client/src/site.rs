@@ -8,7 +8,7 @@ use reqwest::Url;
 use super::error::SetupError;
 
 /// Sites of the API, as `DD_SITE` names them.
-pub const SITES: [&str; 9] = [
+pub(crate) const SITES: [&str; 9] = [
     "datadoghq.com",
     "us3.datadoghq.com",
     "us5.datadoghq.com",
@@ -21,7 +21,7 @@ pub const SITES: [&str; 9] = [
 ];
 
 /// Short names of the sites, as people say them.
-pub const SHORT_SITES: [(&str, &str); 10] = [
+pub(crate) const SHORT_SITES: [(&str, &str); 10] = [
     ("us1", "datadoghq.com"),
     ("us", "datadoghq.com"),
     ("us3", "us3.datadoghq.com"),
@@ -105,7 +105,7 @@ pub fn base_url(site: Option<&str>, api_url: Option<&str>) -> Result<Url, SetupE
     Ok(url)
 }
 
-pub fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
@@ -124,7 +124,7 @@ pub fn redacted(url: &Url) -> String {
 
 /// Text that may hold a URL that does not parse: whatever stands between `://` and an `@`
 /// before the next `/` is replaced by `***`.
-pub fn redact_text(text: &str) -> String {
+pub(crate) fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("://") {

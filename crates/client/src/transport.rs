@@ -25,7 +25,7 @@ const MAX_ANSWER: usize = 32 << 20;
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
-    pub base: Url,
+    pub(crate) base: Url,
     credentials: Credentials,
     verbose: bool,
     /// Where traces and notes go (the binary's stderr, which knows its progress display).
@@ -40,26 +40,26 @@ pub struct Client {
 /// What the transport does on its own when a request fails, for callers that decide it
 /// themselves (evaluate's polls and trigger).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Retries {
+pub(crate) struct Retries {
     /// Resend after a transient failure (5xx, timeout, dropped connection) when that is safe.
-    pub failures: bool,
+    pub(crate) failures: bool,
     /// Wait for the rate limit's reset after a 429 and resend; otherwise the 429 is returned
     /// (the budget still learns that the window is spent).
-    pub rate_limited: bool,
+    pub(crate) rate_limited: bool,
 }
 
 impl Retries {
     /// Everything safe to retry is retried here.
-    pub const ALL: Retries = Retries { failures: true, rate_limited: true };
+    pub(crate) const ALL: Retries = Retries { failures: true, rate_limited: true };
     /// One request per call: the caller's own loop paces the next one (one poll per interval).
-    pub const ONE_REQUEST: Retries = Retries { failures: false, rate_limited: true };
+    pub(crate) const ONE_REQUEST: Retries = Retries { failures: false, rate_limited: true };
     /// Failures retried, a 429 returned at once: the caller decides how long a 429 may last.
-    pub const RETURN_RATE_LIMITED: Retries = Retries { failures: true, rate_limited: false };
+    pub(crate) const RETURN_RATE_LIMITED: Retries = Retries { failures: true, rate_limited: false };
 }
 
-pub struct Answer {
-    pub status: StatusCode,
-    pub body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) body: String,
 }
 
 /// The endpoint family of a request path (`api/v2/deployment_gates/{id}/rules` →
@@ -143,12 +143,12 @@ impl Client {
     /// Sends one request, retrying what is safe to retry: any request the server answered
     /// 429 or never received, and idempotent ones (everything but POST) on 5xx and timeouts.
     /// Waits for the rate-limit window to reset rather than spend a request on a sure 429.
-    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer, ApiError> {
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer, ApiError> {
         self.call_with(method, path, body, Retries::ALL).await
     }
 
     /// As [`Client::call`], retrying only what `retries` allows.
-    pub async fn call_with(
+    pub(crate) async fn call_with(
         &self,
         method: Method,
         path: &str,
@@ -278,7 +278,7 @@ impl Client {
         }
     }
 
-    pub async fn json<T: DeserializeOwned>(
+    pub(crate) async fn json<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -288,7 +288,7 @@ impl Client {
     }
 
     /// One request, its transient failure returned (a 429 still waits for the reset).
-    pub async fn json_once<T: DeserializeOwned>(
+    pub(crate) async fn json_once<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -297,7 +297,7 @@ impl Client {
         self.json_with(method, path, body, Retries::ONE_REQUEST).await
     }
 
-    pub async fn json_with<T: DeserializeOwned>(
+    pub(crate) async fn json_with<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,

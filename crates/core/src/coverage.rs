@@ -22,9 +22,9 @@ fn as_keys<S: Serializer>(keys: &[GateKey], s: S) -> Result<S::Ok, S::Error> {
 /// One service and env that deployed in the window.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ServiceCoverage {
-    pub service: String,
+    pub(crate) service: String,
     /// Empty when the deployments named none.
-    pub env: String,
+    pub(crate) env: String,
     pub deployments: usize,
     /// Deployments that went through a gate evaluation.
     pub gated: usize,

@@ -71,7 +71,7 @@ impl Scope {
         self.tables.is_empty()
     }
 
-    pub fn contains(&self, key: &GateKey) -> bool {
+    pub(crate) fn contains(&self, key: &GateKey) -> bool {
         self.tables.iter().any(|t| t.matches(key))
     }
 }

@@ -135,12 +135,12 @@ impl ConfigDiagnostic {
         self.warning
     }
 
-    pub fn into_warning(mut self) -> Self {
+    pub(crate) fn into_warning(mut self) -> Self {
         self.warning = true;
         self
     }
 
-    pub fn into_note(mut self) -> Self {
+    pub(crate) fn into_note(mut self) -> Self {
         self.note = true;
         self
     }

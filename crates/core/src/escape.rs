@@ -121,7 +121,7 @@ pub fn path(path: &std::path::Path) -> String {
 }
 
 /// One part of a gate key: as is when it cannot be misread, quoted otherwise.
-pub fn key_part(part: &str) -> Cow<'_, str> {
+pub(crate) fn key_part(part: &str) -> Cow<'_, str> {
     let plain = !part.is_empty()
         && !part.chars().any(|c| c == '/' || c == '"' || c == '\\' || c.is_whitespace() || is_unsafe(c));
     if plain {

@@ -20,8 +20,8 @@ pub struct MonitorCheck {
     /// Why some were not checked, when some were not.
     pub unchecked: Option<String>,
     /// Distinct queries searched, and distinct monitors looked up.
-    pub queries: usize,
-    pub monitors: usize,
+    pub(crate) queries: usize,
+    pub(crate) monitors: usize,
     /// The monitor rules found watching nothing, by gate and rule name, with what they watch:
     /// a query matching no monitor, or a monitor id that does not exist.
     pub watching_nothing: BTreeMap<(GateKey, String), String>,

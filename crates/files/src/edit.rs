@@ -12,8 +12,8 @@ use gatesctl_core::model::GateKey;
 
 /// [`DryRunSpans`] in one of [`DesiredState::files`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DryRunPlace {
-    pub file: usize,
+pub(crate) struct DryRunPlace {
+    pub(crate) file: usize,
     pub spans: DryRunSpans,
 }
 

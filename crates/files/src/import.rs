@@ -12,8 +12,8 @@ use crate::wire::{DefaultsSpec, FileSpec, GateSpec, RuleSpec};
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write the imported gates as {format}: {detail}")]
 pub struct SerialiseError {
-    pub format: &'static str,
-    pub detail: String,
+    pub(crate) format: &'static str,
+    pub(crate) detail: String,
 }
 
 /// The file formats import writes.

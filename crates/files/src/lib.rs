@@ -24,7 +24,7 @@ use gatesctl_core::model::{GateKey, Watch};
 use source::{Format, SourceFile, Span};
 
 /// Files looked for, in order, when no `-f` is given.
-pub const DEFAULT_FILES: [&str; 3] = ["gates.toml", "gates.yaml", "gates.yml"];
+pub(crate) const DEFAULT_FILES: [&str; 3] = ["gates.toml", "gates.yaml", "gates.yml"];
 
 /// Why the configuration could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +53,7 @@ pub enum ConfigError {
 
 /// The largest configuration file read: far above any real one, and a bound for `-f
 /// /dev/zero`-like mistakes.
-pub const MAX_FILE_SIZE: u64 = 64 << 20;
+pub(crate) const MAX_FILE_SIZE: u64 = 64 << 20;
 
 /// What a path that is not a regular file is, for the message.
 fn file_kind(meta: &std::fs::Metadata) -> &'static str {

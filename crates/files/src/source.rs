@@ -7,19 +7,19 @@ use std::borrow::Cow;
 
 /// Keys and strings borrow from the source where they can: a large file is mostly strings.
 #[derive(Clone, Debug)]
-pub struct Key<'a> {
-    pub name: Cow<'a, str>,
-    pub span: Span,
+pub(crate) struct Key<'a> {
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) span: Span,
 }
 
 #[derive(Clone, Debug)]
 pub struct Node<'a> {
-    pub span: Span,
-    pub value: Value<'a>,
+    pub(crate) span: Span,
+    pub(crate) value: Value<'a>,
 }
 
 #[derive(Clone, Debug)]
-pub enum Value<'a> {
+pub(crate) enum Value<'a> {
     Null,
     Bool(bool),
     Int(i64),
@@ -33,7 +33,7 @@ pub enum Value<'a> {
 }
 
 impl Value<'_> {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
@@ -68,12 +68,12 @@ impl Node<'_> {
 /// A problem found while reading the file's structure, with the place it was found.
 #[derive(Clone, Debug)]
 pub struct SyntaxError {
-    pub code: Code,
-    pub message: String,
-    pub span: Span,
-    pub label: &'static str,
+    pub(crate) code: Code,
+    pub(crate) message: String,
+    pub(crate) span: Span,
+    pub(crate) label: &'static str,
     /// How to fix it, when the format's general advice does not fit.
-    pub help: Option<&'static str>,
+    pub(crate) help: Option<&'static str>,
 }
 
 impl SyntaxError {
@@ -84,7 +84,7 @@ impl SyntaxError {
 
 /// Nesting deeper than this is refused: a configuration is four levels deep, and a deeper
 /// tree (130,000 nested lists) would overflow the stack when dropped.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// YAML aliases may add at most this many nodes beyond the file's own size in bytes: a file
 /// without aliases never comes near, and a 388-byte "billion laughs" is stopped early.
 const ALIAS_ALLOWANCE: usize = 100_000;

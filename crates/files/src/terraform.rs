@@ -64,7 +64,7 @@ impl Migration {
     /// The resources without instance keys, as `removed` blocks name them, sorted and unique.
     /// A resource some of whose instances were left out is not among them: a `removed` block
     /// takes all its instances.
-    pub fn resources(&self, all: &[(String, GateKey)]) -> (Vec<String>, Vec<String>) {
+    pub(crate) fn resources(&self, all: &[(String, GateKey)]) -> (Vec<String>, Vec<String>) {
         let mut kept: Vec<String> = self.instances.iter().map(|(a, _)| without_keys(a)).collect();
         kept.sort();
         kept.dedup();
@@ -103,7 +103,7 @@ fn error(address: &str, what: impl std::fmt::Display) -> TerraformError {
 
 /// `module.a["x"].datadog_deployment_gate.b[0]` → `module.a.datadog_deployment_gate.b`: the
 /// instance keys dropped, quotes inside them respected.
-pub fn without_keys(address: &str) -> String {
+pub(crate) fn without_keys(address: &str) -> String {
     let mut out = String::with_capacity(address.len());
     let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
     for c in address.chars() {

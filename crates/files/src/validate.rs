@@ -19,31 +19,31 @@ use gatesctl_core::suggest::suggest;
 /// entry (`service = …`, `name = …`) after whose line a new `dry_run` line would go (none for
 /// an inline table).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DryRunSpans {
+pub(crate) struct DryRunSpans {
     /// The whole table: one declaration serves every gate of an `envs` template.
-    pub declaration: Span,
+    pub(crate) declaration: Span,
     /// The `dry_run` value; none when it is inherited from `[defaults]`.
-    pub value: Option<Span>,
-    pub anchor: Option<Span>,
+    pub(crate) value: Option<Span>,
+    pub(crate) anchor: Option<Span>,
 }
 
 /// A gate as one file declares it, with where it was declared.
 #[derive(Clone, Debug)]
-pub struct DeclaredGate {
-    pub key: GateKey,
-    pub dry_run: bool,
-    pub rules: BTreeMap<String, Rule>,
+pub(crate) struct DeclaredGate {
+    pub(crate) key: GateKey,
+    pub(crate) dry_run: bool,
+    pub(crate) rules: BTreeMap<String, Rule>,
     /// What `report` asks of it: its own `report` table over the file's `[report]`.
-    pub report: ReportSpec,
+    pub(crate) report: ReportSpec,
     /// The span that names the gate (its `service` value), for duplicate reports.
-    pub span: Span,
+    pub(crate) span: Span,
     /// Where what each monitor rule watches is written, by rule name: its query, or each
     /// entry of its `monitor_ids`.
-    pub watch_spans: BTreeMap<String, Vec<Span>>,
+    pub(crate) watch_spans: BTreeMap<String, Vec<Span>>,
     /// Where the gate's `dry_run` is decided, and each rule's, by rule name.
     /// Found only when asked for ([`Places::Keep`]): `report --write` needs them, a load does not.
-    pub dry_run_spans: Option<DryRunSpans>,
-    pub rule_dry_run_spans: BTreeMap<String, DryRunSpans>,
+    pub(crate) dry_run_spans: Option<DryRunSpans>,
+    pub(crate) rule_dry_run_spans: BTreeMap<String, DryRunSpans>,
 }
 
 /// Where a gate's or a rule's table sits, the `dry_run` it writes, and the key a new `dry_run`
@@ -61,7 +61,7 @@ fn spans_of_dry_run(text: &str, node: &Node<'_>, anchor_key: &str) -> DryRunSpan
     }
 }
 
-pub const SUPPORTED_VERSION: i64 = 1;
+pub(crate) const SUPPORTED_VERSION: i64 = 1;
 
 /// The node at `place` inside a table node, and the span of the key naming it (when the last
 /// step is a key).
@@ -102,14 +102,14 @@ impl options::OptionValue for Node<'_> {
 }
 
 /// Placeholders replaced in rule queries, per gate.
-pub const PLACEHOLDERS: [&str; 3] = ["service", "env", "identifier"];
+pub(crate) const PLACEHOLDERS: [&str; 3] = ["service", "env", "identifier"];
 
 /// What one file declares.
 #[derive(Debug, Default)]
-pub struct FileOutcome {
-    pub gates: Vec<DeclaredGate>,
-    pub manage: Option<GateFilter>,
-    pub safety: Option<SafetySpec>,
+pub(crate) struct FileOutcome {
+    pub(crate) gates: Vec<DeclaredGate>,
+    pub(crate) manage: Option<GateFilter>,
+    pub(crate) safety: Option<SafetySpec>,
 }
 
 /// The `{word}` placeholders of a text.
@@ -144,12 +144,16 @@ fn expand(mut rule: Rule, key: &GateKey) -> Rule {
 
 /// Whether validation also notes where each `dry_run` is decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Places {
+pub(crate) enum Places {
     Keep,
     Skip,
 }
 
-pub fn validate_file(file: &SourceFile, root: &Node<'_>, places: Places) -> (FileOutcome, Vec<ConfigDiagnostic>) {
+pub(crate) fn validate_file(
+    file: &SourceFile,
+    root: &Node<'_>,
+    places: Places,
+) -> (FileOutcome, Vec<ConfigDiagnostic>) {
     let mut c = Checker { file, diags: Vec::new(), places: places == Places::Keep };
     let outcome = c.file_root(root);
     (outcome, c.diags)

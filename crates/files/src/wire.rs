@@ -15,122 +15,122 @@ use gatesctl_core::model::RuleType;
 pub struct FileSpec {
     /// Version of the file format. Only `1` exists.
     #[schemars(range(min = 1, max = 1))]
-    pub version: u32,
+    pub(crate) version: u32,
     /// Values inherited by every gate and rule that does not set them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub defaults: Option<DefaultsSpec>,
+    pub(crate) defaults: Option<DefaultsSpec>,
     /// What this file owns: remote gates in this scope that no file declares are deleted by
     /// `--prune`. Without it, nothing undeclared is ever deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manage: Option<ManageSpec>,
+    pub(crate) manage: Option<ManageSpec>,
     /// Limits that stop a plan deleting too much at once (override with `--force`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub safety: Option<SafetySpec>,
+    pub(crate) safety: Option<SafetySpec>,
     /// The evidence `gatesctl report` asks before it recommends enforcing a gate or rule of
     /// this file (a gate's own `report` table, then the command's flags, override it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report: Option<ReportSpec>,
+    pub(crate) report: Option<ReportSpec>,
     /// The deployment gates this file declares.
     #[serde(default)]
-    pub gates: Vec<GateSpec>,
+    pub(crate) gates: Vec<GateSpec>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ManageSpec {
+pub(crate) struct ManageSpec {
     /// Services owned, as exact names or globs (`pay*`). Required.
-    pub services: Vec<String>,
+    pub(crate) services: Vec<String>,
     /// Environments owned, as exact names or globs. Default: every env.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub envs: Option<Vec<String>>,
+    pub(crate) envs: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SafetySpec {
+pub(crate) struct SafetySpec {
     /// Refuse plans deleting more than this percentage of the gates in scope. Default 30.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 100))]
-    pub max_delete_percent: Option<u32>,
+    pub(crate) max_delete_percent: Option<u32>,
     /// Refuse plans changing more than this percentage of the existing gates they cover.
     /// Default: no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 100))]
-    pub max_update_percent: Option<u32>,
+    pub(crate) max_update_percent: Option<u32>,
     /// The percentage applies only from this many existing gates in scope. Default 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_existing: Option<u32>,
+    pub(crate) min_existing: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DefaultsSpec {
+pub(crate) struct DefaultsSpec {
     /// Evaluate gates and rules in dry run: they report but never block a deploy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
+    pub(crate) dry_run: Option<bool>,
 }
 
 /// A deployment gate: one per (service, env, identifier).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct GateSpec {
+pub(crate) struct GateSpec {
     /// The service being deployed, as tagged in APM.
     #[schemars(length(min = 1))]
-    pub service: String,
+    pub(crate) service: String,
     /// The environment deployed to. Give `env` or `envs`, not both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
-    pub env: Option<String>,
+    pub(crate) env: Option<String>,
     /// Declares one gate per environment from this template; `{service}`, `{env}` and
     /// `{identifier}` in rule queries are replaced for each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
-    pub envs: Option<Vec<String>>,
+    pub(crate) envs: Option<Vec<String>>,
     /// Tells apart several gates of one service and env. Defaults to `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
-    pub identifier: Option<String>,
+    pub(crate) identifier: Option<String>,
     /// Evaluate this gate in dry run. Defaults to `defaults.dry_run`, else false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
+    pub(crate) dry_run: Option<bool>,
     /// What `gatesctl report` asks of this gate and its rules before recommending to enforce
     /// them; keys left out come from the file's `[report]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report: Option<ReportSpec>,
+    pub(crate) report: Option<ReportSpec>,
     /// The rules evaluated when the gate is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<RuleSpec>,
+    pub(crate) rules: Vec<RuleSpec>,
 }
 
 /// A rule of a gate. Which options apply depends on `type`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RuleSpec {
+pub(crate) struct RuleSpec {
     /// Unique within its gate; rules are matched to remote ones by name.
     #[schemars(length(min = 1))]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(rename = "type")]
-    pub rule_type: RuleType,
+    pub(crate) rule_type: RuleType,
     /// Evaluate this rule in dry run. Defaults to `defaults.dry_run`, else false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
+    pub(crate) dry_run: Option<bool>,
     /// The rule's options, flat in the rule.
     #[serde(flatten)]
-    pub options: OptionsSpec,
+    pub(crate) options: OptionsSpec,
 }
 
 /// The keys of a rule: its own, then every option gatesctl models, then `extra_options`.
-pub fn rule_keys() -> Vec<&'static str> {
+pub(crate) fn rule_keys() -> Vec<&'static str> {
     let own = ["name", "type", "dry_run"];
     own.into_iter().chain(OptionName::ALL.iter().map(|o| o.as_str())).chain([EXTRA_OPTIONS]).collect()
 }
 
 /// Where the committed schemas are published: their `$id`, and what the files gatesctl writes
 /// point editors at.
-pub const SCHEMAS_URL: &str = "https://raw.githubusercontent.com/gatesctl/gatesctl/main/schemas";
+pub(crate) const SCHEMAS_URL: &str = "https://raw.githubusercontent.com/gatesctl/gatesctl/main/schemas";
 
 /// A schema document with its `$id`, `SCHEMAS_URL/name`, first among its keys after `$schema`.
-pub fn with_id(schema: serde_json::Value, name: &str) -> serde_json::Value {
+pub(crate) fn with_id(schema: serde_json::Value, name: &str) -> serde_json::Value {
     let serde_json::Value::Object(map) = schema else { return schema };
     let mut out = serde_json::Map::new();
     let mut rest = map.into_iter().peekable();
@@ -192,7 +192,7 @@ fn drop_null(schema: &mut serde_json::Value) {
 
 /// The keys a serde struct accepts, read from its derived `Deserialize` so that validation
 /// and the schema can never disagree about them.
-pub fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+pub(crate) fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
     use serde::de::{self, Visitor};
 
     struct Probe<'a>(&'a mut &'static [&'static str]);

@@ -41,7 +41,7 @@ pub struct RateLimit {
 }
 
 /// What the fault layer decided for one request.
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Answer this instead of running the handler.
     Answer(Response),
     /// Run the handler, then drop the connection instead of answering.
@@ -52,7 +52,7 @@ pub enum Verdict {
 }
 
 #[derive(Default)]
-pub struct FaultState {
+pub(crate) struct FaultState {
     counters: Mutex<Counters>,
 }
 
@@ -75,7 +75,7 @@ pub fn limit_name(path: &str) -> &'static str {
     }
 }
 
-pub struct RateHeaders {
+pub(crate) struct RateHeaders {
     name: &'static str,
     limit: u32,
     period: Duration,
@@ -84,7 +84,7 @@ pub struct RateHeaders {
 }
 
 impl RateHeaders {
-    pub fn apply(&self, response: &mut Response) {
+    pub(crate) fn apply(&self, response: &mut Response) {
         let h = response.headers_mut();
         let secs = |d: Duration| HeaderValue::from_str(&d.as_secs_f64().ceil().max(0.0).to_string()).unwrap();
         h.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
@@ -98,7 +98,7 @@ impl RateHeaders {
 impl FaultState {
     /// Counts the request against the window of its rate limit (each limit has its own) and
     /// returns the headers to send.
-    pub fn rate(&self, faults: &Faults, path: &str) -> Option<(RateHeaders, bool)> {
+    pub(crate) fn rate(&self, faults: &Faults, path: &str) -> Option<(RateHeaders, bool)> {
         let limit = faults.rate_limit?;
         let name = limit_name(path);
         let mut c = self.counters.lock().unwrap();
@@ -121,7 +121,7 @@ impl FaultState {
         Some((headers, allowed))
     }
 
-    pub fn verdict(&self, faults: &Faults, method: &Method, path: &str) -> Verdict {
+    pub(crate) fn verdict(&self, faults: &Faults, method: &Method, path: &str) -> Verdict {
         let mut c = self.counters.lock().unwrap();
         let is_poll = method == Method::GET && path.starts_with("/api/v2/deployments/gates/evaluation/");
         if is_poll {
@@ -182,7 +182,7 @@ impl http_body::Body for BrokenBody {
     }
 }
 
-pub fn dropped_connection() -> Response {
+pub(crate) fn dropped_connection() -> Response {
     let mut response = Response::new(Body::new(BrokenBody));
     *response.status_mut() = StatusCode::OK;
     response

@@ -30,7 +30,7 @@ pub enum MonitorStatus {
 }
 
 impl MonitorStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MonitorStatus::Ok => "OK",
             MonitorStatus::Warn => "Warn",
@@ -109,7 +109,7 @@ pub struct Monitor {
 impl Monitor {
     /// The groups a rule can watch, each with its state: the monitor's own groups, or the
     /// monitor as its one group (named "") when it has none.
-    pub fn group_states(&self) -> Vec<(&str, MonitorStatus)> {
+    pub(crate) fn group_states(&self) -> Vec<(&str, MonitorStatus)> {
         if self.groups.is_empty() {
             vec![("", self.status)]
         } else {
@@ -126,7 +126,7 @@ struct MonitorFile {
 }
 
 /// Gives monitors without an id the next free one, and checks what a file may get wrong.
-pub fn checked(mut monitors: Vec<Monitor>) -> Result<Vec<Monitor>, SandboxError> {
+pub(crate) fn checked(mut monitors: Vec<Monitor>) -> Result<Vec<Monitor>, SandboxError> {
     let mut next = monitors.iter().map(|m| m.id).max().unwrap_or(0).max(1_000_000) + 1;
     let mut seen = std::collections::BTreeSet::new();
     for (i, m) in monitors.iter_mut().enumerate() {
@@ -163,7 +163,7 @@ pub fn load(path: &std::path::Path) -> Result<Vec<Monitor>, SandboxError> {
 }
 
 /// The example organisation's monitors.
-pub fn example() -> Vec<Monitor> {
+pub(crate) fn example() -> Vec<Monitor> {
     parse_file(EXAMPLE).expect("examples/monitors.toml is valid")
 }
 
@@ -188,7 +188,7 @@ struct Term {
 
 /// A parsed monitor search.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Search {
+pub(crate) struct Search {
     terms: Vec<Term>,
 }
 
@@ -234,7 +234,7 @@ fn same(pattern: &str, value: &str) -> bool {
 }
 
 impl Search {
-    pub fn parse(query: &str) -> Result<Search, String> {
+    pub(crate) fn parse(query: &str) -> Result<Search, String> {
         let unsupported = |what: &str| {
             Err(format!(
                 "{what} is not supported by the sandbox's monitor search (terms joined by AND, key:value tags, status:, type:, id:, priority:, -term)"
@@ -285,7 +285,7 @@ impl Search {
         Ok(Search { terms })
     }
 
-    pub fn matches(&self, monitor: &Monitor) -> bool {
+    pub(crate) fn matches(&self, monitor: &Monitor) -> bool {
         self.terms.iter().all(|term| {
             let holds = match &term.test {
                 Test::Tag(tag) => monitor.tags.iter().any(|t| same(tag, t)),
@@ -303,7 +303,7 @@ impl Search {
     }
 
     /// The monitors matching, in id order.
-    pub fn run<'a>(&self, monitors: &'a [Monitor]) -> Vec<&'a Monitor> {
+    pub(crate) fn run<'a>(&self, monitors: &'a [Monitor]) -> Vec<&'a Monitor> {
         let mut found: Vec<&Monitor> = monitors.iter().filter(|m| self.matches(m)).collect();
         found.sort_by_key(|m| m.id);
         found

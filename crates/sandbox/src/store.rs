@@ -128,7 +128,7 @@ fn user() -> Value {
 }
 
 impl StoredGate {
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "id": self.id,
             "type": "deployment_gate",
@@ -152,12 +152,12 @@ impl StoredRule {
         }
     }
 
-    pub fn to_json(&self, gate_id: &str) -> Value {
+    pub(crate) fn to_json(&self, gate_id: &str) -> Value {
         json!({"id": self.id, "type": "deployment_rule", "attributes": self.attributes(gate_id)})
     }
 
     /// Items of the list-rules answer are flat and carry their `id`, as the real service does.
-    pub fn to_list_item(&self, gate_id: &str) -> Value {
+    pub(crate) fn to_list_item(&self, gate_id: &str) -> Value {
         let mut map = self.attributes(gate_id);
         map.insert("id".into(), Value::from(self.id.clone()));
         Value::Object(map)

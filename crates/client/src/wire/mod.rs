@@ -11,24 +11,24 @@ use serde_json::Value;
 use gatesctl_core::model::{GateKey, RemoteGate, Rule, RuleOptions, RuleType, DEFAULT_IDENTIFIER};
 
 #[derive(Debug, Deserialize)]
-pub struct Document<T> {
-    pub data: T,
+pub(crate) struct Document<T> {
+    pub(crate) data: T,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct GateData {
-    pub id: String,
-    pub attributes: GateAttributes,
+pub(crate) struct GateData {
+    pub(crate) id: String,
+    pub(crate) attributes: GateAttributes,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct GateAttributes {
-    pub service: String,
-    pub env: String,
+pub(crate) struct GateAttributes {
+    pub(crate) service: String,
+    pub(crate) env: String,
     #[serde(default = "default_identifier")]
-    pub identifier: String,
+    pub(crate) identifier: String,
     #[serde(default)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 fn default_identifier() -> String {
@@ -36,7 +36,7 @@ fn default_identifier() -> String {
 }
 
 impl GateAttributes {
-    pub fn key(&self) -> GateKey {
+    pub(crate) fn key(&self) -> GateKey {
         GateKey::new(&self.service, &self.env, &self.identifier)
     }
 }
@@ -48,51 +48,51 @@ impl From<GateData> for RemoteGate {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct GateList {
-    pub data: Vec<GateData>,
+pub(crate) struct GateList {
+    pub(crate) data: Vec<GateData>,
     #[serde(default)]
-    pub meta: Option<ListMeta>,
+    pub(crate) meta: Option<ListMeta>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct ListMeta {
+pub(crate) struct ListMeta {
     #[serde(default)]
-    pub page: Option<PageMeta>,
+    pub(crate) page: Option<PageMeta>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct PageMeta {
+pub(crate) struct PageMeta {
     #[serde(default)]
-    pub next_cursor: Option<String>,
+    pub(crate) next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct RuleListData {
-    pub attributes: RuleListAttributes,
+pub(crate) struct RuleListData {
+    pub(crate) attributes: RuleListAttributes,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct RuleListAttributes {
+pub(crate) struct RuleListAttributes {
     #[serde(default)]
-    pub rules: Vec<Value>,
+    pub(crate) rules: Vec<Value>,
 }
 
 /// A rule as the API returns it, options still untyped.
 #[derive(Debug, Deserialize)]
-pub struct RuleAttributes {
-    pub name: String,
+pub(crate) struct RuleAttributes {
+    pub(crate) name: String,
     #[serde(rename = "type")]
-    pub rule_type: String,
+    pub(crate) rule_type: String,
     #[serde(default)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     #[serde(default)]
-    pub options: Value,
+    pub(crate) options: Value,
 }
 
 /// Decodes one rule, in either of the shapes the API uses: a resource
 /// (`{"id", "attributes": {...}}`, from get/create) or a flat item with an `id`
 /// (inside the list-rules answer).
-pub fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
+pub(crate) fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
     let id = item.get("id").and_then(Value::as_str).ok_or("rule without an `id`")?.to_string();
     let attributes = item.get("attributes").unwrap_or(item);
     let attrs: RuleAttributes = serde_json::from_value(attributes.clone()).map_err(|e| format!("rule {id}: {e}"))?;
@@ -103,19 +103,19 @@ pub fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
 
 /// Options are typed by the sibling `type`, which the official clients leave ambiguous; keys
 /// gatesctl does not model are kept.
-pub fn decode_options(rule_type: &str, options: &Value) -> Result<RuleOptions, String> {
+pub(crate) fn decode_options(rule_type: &str, options: &Value) -> Result<RuleOptions, String> {
     let rule_type =
         RuleType::parse(rule_type).ok_or_else(|| format!("unsupported rule type {rule_type:?}; upgrade gatesctl"))?;
     RuleOptions::from_api(rule_type, options).map_err(|e| format!("{rule_type} options: {e}"))
 }
 
-pub fn create_gate_body(key: &GateKey, dry_run: bool) -> Value {
+pub(crate) fn create_gate_body(key: &GateKey, dry_run: bool) -> Value {
     serde_json::json!({"data": {"type": "deployment_gate", "attributes": {
         "service": key.service, "env": key.env, "identifier": key.identifier, "dry_run": dry_run,
     }}})
 }
 
-pub fn update_gate_body(id: &str, dry_run: bool) -> Value {
+pub(crate) fn update_gate_body(id: &str, dry_run: bool) -> Value {
     serde_json::json!({"data": {"id": id, "type": "deployment_gate", "attributes": {"dry_run": dry_run}}})
 }
 
@@ -127,7 +127,7 @@ pub fn rule_attributes(rule: &Rule) -> Value {
     })
 }
 
-pub fn rule_body(rule: &Rule, id: Option<&str>) -> Value {
+pub(crate) fn rule_body(rule: &Rule, id: Option<&str>) -> Value {
     let mut data = serde_json::json!({"type": "deployment_rule", "attributes": rule_attributes(rule)});
     if let Some(id) = id {
         data["id"] = Value::from(id);
@@ -151,13 +151,13 @@ pub struct EvaluationRequest {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct EvaluationAccepted {
-    pub attributes: EvaluationAcceptedAttributes,
+pub(crate) struct EvaluationAccepted {
+    pub(crate) attributes: EvaluationAcceptedAttributes,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct EvaluationAcceptedAttributes {
-    pub evaluation_id: String,
+pub(crate) struct EvaluationAcceptedAttributes {
+    pub(crate) evaluation_id: String,
 }
 
 /// Evaluation result attributes (seed 002).
@@ -165,11 +165,11 @@ pub struct EvaluationAcceptedAttributes {
 pub struct EvaluationResult {
     #[serde(default)]
     pub dry_run: bool,
-    pub evaluation_id: String,
+    pub(crate) evaluation_id: String,
     #[serde(default)]
     pub evaluation_url: String,
     #[serde(default)]
-    pub gate_id: String,
+    pub(crate) gate_id: String,
     pub gate_status: String,
     #[serde(default)]
     pub rules: Vec<RuleResult>,
@@ -188,12 +188,12 @@ pub struct RuleResult {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Resource<T> {
-    pub attributes: T,
+pub(crate) struct Resource<T> {
+    pub(crate) attributes: T,
 }
 
 /// Both error shapes: `{"errors":[{"status","title","detail"}]}` and `{"errors":["…"]}`.
-pub fn error_detail(body: &str) -> Option<String> {
+pub(crate) fn error_detail(body: &str) -> Option<String> {
     let v: Value = serde_json::from_str(body).ok()?;
     let errors = v.get("errors")?.as_array()?;
     let parts: Vec<String> = errors

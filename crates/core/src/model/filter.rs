@@ -37,7 +37,7 @@ impl NamePatterns {
         }
     }
 
-    pub fn texts(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn texts(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(glob::Pattern::as_str)
     }
 }

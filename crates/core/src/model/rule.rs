@@ -53,7 +53,7 @@ impl Rule {
 
     /// Every attribute of the rule but its name, in display order: type, dry_run, options
     /// (those at their default marked so).
-    pub fn all_attributes(&self) -> Vec<Attribute> {
+    pub(crate) fn all_attributes(&self) -> Vec<Attribute> {
         let mut out = vec![
             Attribute { name: AttrName::Type, value: AttrValue::Type(self.rule_type()), default: false },
             Attribute { name: AttrName::DryRun, value: AttrValue::Bool(self.dry_run), default: false },

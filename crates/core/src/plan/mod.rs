@@ -12,7 +12,7 @@ pub const FORMAT_VERSION: &str = "1.4";
 
 /// Whether a document of format `version` can be read by this gatesctl: the same major part,
 /// and a minor part no newer than its own.
-pub fn readable_format(version: &str) -> bool {
+pub(crate) fn readable_format(version: &str) -> bool {
     let parts = |v: &str| -> Option<(u32, u32)> {
         let (major, minor) = v.split_once('.')?;
         Some((major.parse().ok()?, minor.parse().ok()?))
@@ -212,7 +212,7 @@ pub struct PlanOptions {
 }
 
 impl PlanOptions {
-    pub fn in_target(&self, key: &GateKey) -> bool {
+    pub(crate) fn in_target(&self, key: &GateKey) -> bool {
         self.targets.is_empty() || self.targets.iter().any(|t| t.matches(key))
     }
 

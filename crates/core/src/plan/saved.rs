@@ -14,7 +14,7 @@ use crate::desired::{DesiredState, Safety};
 use crate::escape::quoted;
 use crate::model::{AttrChange, GateKey, Rule};
 
-pub const KIND: &str = "gatesctl-saved-plan";
+pub(crate) const KIND: &str = "gatesctl-saved-plan";
 
 /// The options a plan was made with; applying it uses them again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,23 +29,23 @@ pub struct SavedOptions {
 /// What the files declared, in a canonical form: comments and layout do not count.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DeclaredConfig {
-    pub gates: Vec<DeclaredGate>,
+pub(crate) struct DeclaredConfig {
+    pub(crate) gates: Vec<DeclaredGate>,
     /// `[manage]` tables, as (services, envs) patterns.
-    pub manage: Vec<(Vec<String>, Vec<String>)>,
-    pub safety: Safety,
+    pub(crate) manage: Vec<(Vec<String>, Vec<String>)>,
+    pub(crate) safety: Safety,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DeclaredGate {
-    pub key: GateKey,
-    pub dry_run: bool,
-    pub rules: Vec<Rule>,
+pub(crate) struct DeclaredGate {
+    pub(crate) key: GateKey,
+    pub(crate) dry_run: bool,
+    pub(crate) rules: Vec<Rule>,
 }
 
 impl DeclaredConfig {
-    pub fn of(desired: &DesiredState) -> DeclaredConfig {
+    pub(crate) fn of(desired: &DesiredState) -> DeclaredConfig {
         DeclaredConfig {
             gates: desired
                 .gates
@@ -128,16 +128,16 @@ fn attr_changes(before: &Rule, after: &Rule) -> String {
 /// `schemas/plan.schema.json`). The document's fields are not read back: the plan is.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SavedPlan {
-    pub kind: String,
-    pub format_version: String,
-    pub gatesctl_version: String,
+    pub(crate) kind: String,
+    pub(crate) format_version: String,
+    pub(crate) gatesctl_version: String,
     /// The API the plan was made against (a base URL, or the built-in sandbox).
     pub api: String,
     /// The configuration files, relative to the plan file's folder (absolute when no relative
     /// path exists), so the plan applies from any working directory.
     pub files: Vec<PathBuf>,
     pub options: SavedOptions,
-    pub config: DeclaredConfig,
+    pub(crate) config: DeclaredConfig,
     pub plan: Plan,
 }
 

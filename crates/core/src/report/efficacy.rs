@@ -18,15 +18,15 @@ pub struct Efficacy {
     /// Blocked (or would have) a deploy that a failure followed.
     pub caught: usize,
     /// Blocked (or would have) a deploy that no failure followed.
-    pub false_alarms: usize,
+    pub(crate) false_alarms: usize,
     /// Passed a deploy that a failure followed.
     pub missed: usize,
     /// Passed a deploy that no failure followed.
-    pub clean: usize,
+    pub(crate) clean: usize,
 }
 
 impl Efficacy {
-    pub fn count(&mut self, blocked: bool, followed: bool) {
+    pub(crate) fn count(&mut self, blocked: bool, followed: bool) {
         match (blocked, followed) {
             (true, true) => self.caught += 1,
             (true, false) => self.false_alarms += 1,

@@ -66,12 +66,12 @@ pub struct Thresholds {
 }
 
 impl Thresholds {
-    pub const DEFAULT: Thresholds =
+    pub(crate) const DEFAULT: Thresholds =
         Thresholds { min_evaluations: 10, min_days: 5, min_versions: 3, clean_streak: 3, max_block_percent: 0 };
 
     /// The flags' values, else the files' (a gate's `report`, else its file's `[report]`),
     /// else the defaults.
-    pub fn resolve(flags: ReportSpec, files: ReportSpec) -> Thresholds {
+    pub(crate) fn resolve(flags: ReportSpec, files: ReportSpec) -> Thresholds {
         let s = flags.over(files);
         let d = Thresholds::DEFAULT;
         Thresholds {
@@ -116,7 +116,7 @@ impl ReportSettings {
     }
 
     /// The thresholds of a gate: the flags', else its files'.
-    pub fn thresholds(&self, gate: &DesiredGate) -> Thresholds {
+    pub(crate) fn thresholds(&self, gate: &DesiredGate) -> Thresholds {
         Thresholds::resolve(self.flags, gate.report)
     }
 
@@ -219,13 +219,13 @@ pub struct Failure {
     /// The options it was evaluated with, as a file writes them; null when they did not read.
     #[serde(serialize_with = "as_file_options")]
     #[schemars(with = "Option<OptionsSpec>")]
-    pub configuration: Option<RuleOptions>,
+    pub(crate) configuration: Option<RuleOptions>,
 }
 
 /// A gate evaluation that blocked a deploy, or would have had the gate been enforcing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Block {
-    pub evaluation_id: String,
+    pub(crate) evaluation_id: String,
     pub version: String,
     #[serde(rename = "started_at", serialize_with = "as_rfc3339")]
     #[schemars(rename = "started_at", with = "String")]
@@ -266,14 +266,14 @@ pub struct RuleReport {
     /// The oldest evaluation under today's configuration, in the window.
     #[serde(serialize_with = "as_optional_rfc3339")]
     #[schemars(with = "Option<String>")]
-    pub configuration_since: Option<i64>,
+    pub(crate) configuration_since: Option<i64>,
     pub failures: usize,
     /// Failures that blocked a deploy: the rule and its gate were enforcing.
     pub blocked: usize,
     /// The failures counted, by cause.
     pub causes: Causes,
     #[serde(flatten)]
-    pub evidence: Evidence,
+    pub(crate) evidence: Evidence,
     /// What the monitor check found it watching: nothing, and why. Null when it watches
     /// something, or was not checked.
     pub watches_nothing: Option<String>,

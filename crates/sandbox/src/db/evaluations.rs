@@ -191,15 +191,15 @@ pub(crate) fn export(conn: &Connection) -> Result<Vec<StoredEvaluation>, Refusal
 /// The span of time listed: from (inclusive) to (exclusive), in milliseconds.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Window {
-    pub from: i64,
-    pub to: i64,
+    pub(crate) from: i64,
+    pub(crate) to: i64,
 }
 
 /// Where a page starts: after the item of this time and sequence number, newest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Cursor {
-    pub ms: i64,
-    pub seq: i64,
+    pub(crate) ms: i64,
+    pub(crate) seq: i64,
 }
 
 impl Cursor {
@@ -218,16 +218,16 @@ impl std::fmt::Display for Cursor {
 /// Filters of a history list: each a column and the values any of which it may hold.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct HistoryFilters {
-    pub columns: Vec<(&'static str, Vec<Sql>)>,
+    pub(crate) columns: Vec<(&'static str, Vec<Sql>)>,
     /// Statuses asked for (`pass`, `fail`, `in_progress`), on `status_column`.
-    pub statuses: Vec<String>,
+    pub(crate) statuses: Vec<String>,
 }
 
 /// One item of a history list, and the cursor just past it.
 pub(crate) struct HistoryItem {
-    pub cursor: Cursor,
-    pub evaluation: StoredEvaluation,
-    pub rule: Option<StoredRuleEvaluation>,
+    pub(crate) cursor: Cursor,
+    pub(crate) evaluation: StoredEvaluation,
+    pub(crate) rule: Option<StoredRuleEvaluation>,
 }
 
 /// A page of a history list, and whether more follow.
@@ -236,10 +236,10 @@ pub(crate) type HistoryPage = (Vec<HistoryItem>, bool);
 /// What one history list asks for: the window, the filters, and the page.
 #[derive(Clone, Debug)]
 pub(crate) struct Listing {
-    pub window: Window,
-    pub filters: HistoryFilters,
-    pub after: Option<Cursor>,
-    pub size: usize,
+    pub(crate) window: Window,
+    pub(crate) filters: HistoryFilters,
+    pub(crate) after: Option<Cursor>,
+    pub(crate) size: usize,
 }
 
 /// `WHERE` clauses of a history list, and their values.

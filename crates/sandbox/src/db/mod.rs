@@ -26,8 +26,8 @@ use super::SandboxError;
 /// A refused request: the status and the service's own `detail`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Refusal {
-    pub status: u16,
-    pub detail: String,
+    pub(crate) status: u16,
+    pub(crate) detail: String,
 }
 
 impl Refusal {
@@ -358,10 +358,10 @@ pub(crate) fn rule_not_found() -> Refusal {
 /// Exact filters of the gate list.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct GateFilters {
-    pub service: Option<String>,
-    pub env: Option<String>,
-    pub identifier: Option<String>,
-    pub dry_run: Option<bool>,
+    pub(crate) service: Option<String>,
+    pub(crate) env: Option<String>,
+    pub(crate) identifier: Option<String>,
+    pub(crate) dry_run: Option<bool>,
 }
 
 /// Gates in creation order after the gate of sequence number `after`, at most `limit`, and

@@ -65,7 +65,7 @@ impl AttrValue {
     }
 
     /// Equal as the API means it: lists are sets.
-    pub fn same_as(&self, other: &AttrValue) -> bool {
+    pub(crate) fn same_as(&self, other: &AttrValue) -> bool {
         match (self, other) {
             (AttrValue::List(a), AttrValue::List(b)) => as_set(a) == as_set(b),
             (AttrValue::Monitors(a), AttrValue::Monitors(b)) => monitor_set(a) == monitor_set(b),
@@ -119,5 +119,5 @@ pub struct Attribute {
     pub name: AttrName,
     pub value: AttrValue,
     /// The option is at its default: the same as left out.
-    pub default: bool,
+    pub(crate) default: bool,
 }

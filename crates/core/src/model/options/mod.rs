@@ -33,9 +33,9 @@ pub use name::OptionName;
 use super::RuleType;
 
 /// `warmup` when left out: the monitors are looked at as soon as the deployment starts.
-pub const DEFAULT_WARMUP: u64 = 0;
+pub(crate) const DEFAULT_WARMUP: u64 = 0;
 /// `fail_on_no_data` when left out.
-pub const DEFAULT_FAIL_ON_NO_DATA: bool = true;
+pub(crate) const DEFAULT_FAIL_ON_NO_DATA: bool = true;
 /// `fail_on_no_groups_found` when left out.
 pub const DEFAULT_FAIL_ON_NO_GROUPS_FOUND: bool = false;
 /// The file's key for options of the API that gatesctl does not model.
@@ -57,15 +57,16 @@ pub enum Watch {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MonitorSettings {
     pub watch: Watch,
-    pub duration: Option<u64>,
-    pub warmup: u64,
-    pub fail_on_no_data: bool,
+    pub(crate) duration: Option<u64>,
+    pub(crate) warmup: u64,
+    pub(crate) fail_on_no_data: bool,
     pub fail_on_no_groups_found: bool,
 }
 
+#[cfg(test)]
 impl MonitorSettings {
     /// A rule watching `watch`, every other option at its default.
-    pub fn watching(watch: Watch) -> MonitorSettings {
+    pub(crate) fn watching(watch: Watch) -> MonitorSettings {
         MonitorSettings {
             watch,
             duration: None,
@@ -80,9 +81,9 @@ impl MonitorSettings {
 /// them in others, and a plan must settle either way.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FddSettings {
-    pub duration: Option<u64>,
-    pub excluded_resources: Vec<String>,
-    pub allowed_resources: Vec<String>,
+    pub(crate) duration: Option<u64>,
+    pub(crate) excluded_resources: Vec<String>,
+    pub(crate) allowed_resources: Vec<String>,
 }
 
 /// The options gatesctl models, typed by the rule's type.
@@ -101,10 +102,12 @@ pub struct RuleOptions {
 }
 
 impl RuleOptions {
-    pub fn monitor(settings: MonitorSettings) -> RuleOptions {
+    #[cfg(test)]
+    pub(crate) fn monitor(settings: MonitorSettings) -> RuleOptions {
         RuleOptions { settings: Settings::Monitor(settings), extra: BTreeMap::new() }
     }
 
+    /// A faulty deployment detection rule's options, nothing the API added beside them.
     pub fn fdd(settings: FddSettings) -> RuleOptions {
         RuleOptions { settings: Settings::FaultyDeploymentDetection(settings), extra: BTreeMap::new() }
     }
@@ -200,7 +203,7 @@ impl RuleOptions {
 
     /// The options as a file writes them, flat in the rule: options at their default left out,
     /// monitor ids as numbers, extra options under `extra_options`.
-    pub fn to_file(&self) -> Vec<(String, Value)> {
+    pub(crate) fn to_file(&self) -> Vec<(String, Value)> {
         let mut out = Vec::new();
         let mut extra = Map::new();
         for attribute in self.attributes().into_iter().filter(|a| !a.default) {
@@ -250,7 +253,7 @@ impl RuleOptions {
     /// Whether `recorded`, the options an evaluation history shows a rule was evaluated with,
     /// are these options. Compared as the API means them (defaults, sets); the history writes
     /// `monitor_ids` as bare ids, without their groups, so only the monitors are compared.
-    pub fn same_as_evaluated(&self, recorded: &RuleOptions) -> bool {
+    pub(crate) fn same_as_evaluated(&self, recorded: &RuleOptions) -> bool {
         fn without_groups(options: &RuleOptions) -> RuleOptions {
             let mut out = options.clone();
             if let Settings::Monitor(MonitorSettings { watch: Watch::Monitors(ids), .. }) = &mut out.settings {
@@ -287,7 +290,7 @@ impl RuleOptions {
 
     /// These options with the extra options of `remote` that these do not set: what an update
     /// of that remote rule sends, so that nothing gatesctl does not know is erased.
-    pub fn keeping_extra_of(&self, remote: &RuleOptions) -> RuleOptions {
+    pub(crate) fn keeping_extra_of(&self, remote: &RuleOptions) -> RuleOptions {
         let mut kept = self.clone();
         if self.rule_type() == remote.rule_type() {
             for (key, value) in &remote.extra {

@@ -50,7 +50,7 @@ impl OptionName {
     }
 
     /// Whether rules of type `t` take this option.
-    pub fn applies_to(self, t: RuleType) -> bool {
+    pub(crate) fn applies_to(self, t: RuleType) -> bool {
         match self {
             OptionName::Duration => true,
             OptionName::Query
@@ -84,7 +84,7 @@ impl OptionName {
 
 impl OptionName {
     /// The JSON Schema of the option's value, as a file writes it.
-    pub fn value_schema(self) -> Value {
+    pub(crate) fn value_schema(self) -> Value {
         let seconds = |max: Option<u64>| match max {
             Some(max) => serde_json::json!({"type": "integer", "minimum": 0, "maximum": max}),
             None => serde_json::json!({"type": "integer", "minimum": 0}),
