@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use gatesctl_client::{site, Client, Credentials};
+use gatesctl_core::model::Rule;
 use gatesctl_sandbox::{self as sandbox, RecordedRequest, RunningSandbox, SandboxOptions};
+use serde_json::json;
 
 /// Two gates, three kinds of rule settings: the configuration most end-to-end tests start from.
 pub const SMALL: &str = r#"version = 1
@@ -591,4 +593,94 @@ impl Proxy {
             &[("DD_API_URL", &self.url), ("DD_API_KEY", "test-api-key"), ("DD_APP_KEY", "test-app-key")],
         )
     }
+}
+
+pub fn ui_rule() -> Rule {
+    Rule {
+        name: "Added in the UI".into(),
+        dry_run: false,
+        options: gatesctl_core::model::RuleOptions::from_api(
+            gatesctl_core::model::RuleType::Monitor,
+            &serde_json::json!({"query": "env:production"}),
+        )
+        .unwrap(),
+    }
+}
+
+pub fn setup(config: &str) -> (tempfile::TempDir, TestSandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", config);
+    let sandbox = TestSandbox::start(dir.path());
+    (dir, sandbox)
+}
+
+pub fn now() -> i64 {
+    gatesctl_core::model::time::now_ms()
+}
+
+pub fn at(ms: i64) -> String {
+    gatesctl_core::model::time::format_rfc3339(ms)
+}
+
+pub fn mutations_after(sandbox: &TestSandbox, before: usize) -> usize {
+    sandbox.mutations().len() - before
+}
+
+/// `count` gates svc0000…, each with one monitor rule.
+pub fn many_gates(count: usize, header: &str) -> String {
+    let mut text = format!("version = 1\n{header}");
+    for i in 0..count {
+        text.push_str(&format!(
+            "\n[[gates]]\nservice = \"svc{i:04}\"\nenv = \"production\"\n\n  [[gates.rules]]\n  name = \"Errors\"\n  type = \"monitor\"\n  query = \"service:svc{i:04} env:production\"\n"
+        ));
+    }
+    text
+}
+
+/// Whether text holds a character that would act on a terminal instead of showing.
+pub fn raw_control(text: &str) -> Option<char> {
+    text.chars()
+        .find(|c| (c.is_control() && *c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+}
+
+/// A sandbox state file holding gate s/e with one monitor rule "r" on `query`.
+pub fn one_rule_saved(dir: &Path, query: &str) {
+    let at = "2026-01-01T00:00:00Z".to_string();
+    let store = gatesctl_sandbox::store::Store {
+        gates: vec![gatesctl_sandbox::store::StoredGate {
+            id: "11111111-1111-4111-8111-111111111111".into(),
+            service: "s".into(),
+            env: "e".into(),
+            identifier: "default".into(),
+            dry_run: false,
+            created_at: at.clone(),
+            updated_at: at.clone(),
+            rules: vec![gatesctl_sandbox::store::StoredRule {
+                id: "22222222-2222-4222-8222-222222222222".into(),
+                name: "r".into(),
+                rule_type: "monitor".into(),
+                dry_run: false,
+                options: json!({ "query": query }),
+                created_at: at.clone(),
+                updated_at: at,
+            }],
+        }],
+        monitors: None,
+        evaluations: None,
+        dora: None,
+    };
+    store.save(&dir.join("sandbox.json")).unwrap();
+}
+
+pub const NO_CHANGES: &str = "No changes. Remote gates match the configuration.";
+
+pub fn run_ok(sandbox: &TestSandbox, dir: &Path, args: &[&str]) -> Run {
+    let run = sandbox.gatesctl(dir, args);
+    assert_eq!(run.code, 0, "{args:?}: {run:?}");
+    run
+}
+
+/// The repository's root.
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }

@@ -13,10 +13,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use gatesctl_sandbox::{Faults, SandboxOptions};
 use serde_json::Value;
 
 use crate::common::TestSandbox;
-use gatesctl_sandbox::{Faults, SandboxOptions};
 
 /// Differences that cannot be matched, each with its reason. None today.
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[];

@@ -9,18 +9,10 @@ use gatesctl_sandbox::store::{Store, StoredDoraEvent, StoredEvaluation, StoredRu
 use gatesctl_sandbox::{Faults, SandboxOptions};
 use serde_json::{json, Value};
 
-use crate::common::{write, Run, TestSandbox};
+use crate::common::{at, now, run_ok, write, Run, TestSandbox};
 
 const HOUR: i64 = 3600 * 1000;
 const DAY: i64 = 24 * HOUR;
-
-fn now() -> i64 {
-    gatesctl_core::model::time::now_ms()
-}
-
-fn at(ms: i64) -> String {
-    gatesctl_core::model::time::format_rfc3339(ms)
-}
 
 const GATES: &str = r#"version = 1
 
@@ -128,12 +120,6 @@ fn seeded(
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { faults, ..Default::default() });
     (dir, sandbox)
-}
-
-fn run_ok(sandbox: &TestSandbox, dir: &Path, args: &[&str]) -> Run {
-    let run = sandbox.gatesctl(dir, args);
-    assert_eq!(run.code, 0, "{args:?}: {run:?}");
-    run
 }
 
 fn json_of(run: &Run) -> Value {

@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{fixtures_dir, gatesctl, Run, TestSandbox};
 use gatesctl_sandbox::{EvalSettings, SandboxOptions};
+
+use crate::common::{fixtures_dir, gatesctl, Run, TestSandbox};
 
 const GATES: &str = r#"version = 1
 

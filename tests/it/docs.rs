@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{examples_dir, gatesctl};
+use crate::common::{examples_dir, gatesctl, repo};
 
 /// One example: a command, what it prints, how it ends.
 #[derive(Debug)]
@@ -25,10 +25,6 @@ struct Example {
 enum Step {
     Write { name: String, text: String },
     Run(Example),
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
 
 /// The pages with examples: the README and every page of `docs/`.

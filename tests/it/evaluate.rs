@@ -1,9 +1,13 @@
-//! `gatesctl evaluate` end to end against the sandbox, failure paths included.
+//! `gatesctl evaluate` end to end against the sandbox, failure paths included: transient
+//! errors, rate limits, timeouts, absurd durations, unknown statuses, and the live status line.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
-use crate::common::{gatesctl, Run, TestSandbox};
 use gatesctl_sandbox::{EvalSettings, Faults, SandboxOptions};
+
+use crate::common::{gatesctl, gatesctl_all_on_terminal, write, Proxy, Reply, Run, TestSandbox, SMALL};
 
 const GATES: &str = r#"version = 1
 
@@ -411,4 +415,71 @@ fn a_poll_answered_429_waits_for_the_reset_and_gives_the_real_verdict() {
     );
     assert_eq!(run.code, 1, "the gate's own verdict, fail: {run:?}");
     assert!(run.stdout.contains("One or more monitors in ALERT state"), "{run:?}");
+}
+
+#[test]
+fn an_unknown_gate_status_is_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    let eval = gatesctl_sandbox::EvalSettings { not_found_polls: 0, ..Default::default() };
+    let sandbox = TestSandbox::start_with(dir.path(), gatesctl_sandbox::SandboxOptions { eval, ..Default::default() });
+    assert_eq!(sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]).code, 0);
+    let polls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&polls);
+    let proxy = Proxy::start(&sandbox, &sandbox.url, move |seen| {
+        if seen.method == "GET" && seen.path.contains("/deployments/gates/evaluation/") {
+            counted.fetch_add(1, Ordering::SeqCst);
+            Reply::Edit(Box::new(|answer| answer["data"]["attributes"]["gate_status"] = "error".into()))
+        } else {
+            Reply::Forward
+        }
+    });
+    let args = ["evaluate", "--service", "checkout", "--env", "production", "--version", "v1", "--interval", "10ms"];
+    let open = proxy.gatesctl(dir.path(), &args);
+    assert_eq!(open.code, 0, "fail-open, as for an unavailable API: {open:?}");
+    assert!(open.stderr.contains("SKIPPED") && open.stdout.contains("unknown gate_status \"error\""), "{open:?}");
+    assert_eq!(polls.load(Ordering::SeqCst), 1, "reported at the first such answer");
+    let closed = proxy.gatesctl(dir.path(), &[&args[..], &["--fail-on-error"]].concat());
+    assert_eq!(closed.code, 1, "{closed:?}");
+}
+
+#[test]
+fn absurd_evaluate_durations_are_refused_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = ["evaluate", "--service", "checkout", "--env", "production"];
+    for (flags, expected) in [
+        (&["--timeout", "18446744073709551615"][..], "out of range"),
+        (&["--interval", "4611686018427387904"], "out of range"),
+        (&["--timeout", "0"], "out of range"),
+        (&["--interval", "2m", "--timeout", "1m"], "--interval 2m is longer than --timeout 1m"),
+    ] {
+        let args = [&base[..], flags].concat();
+        let run = gatesctl(
+            dir.path(),
+            &args,
+            &[("DD_API_URL", "http://127.0.0.1:9"), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")],
+        );
+        assert_eq!(run.code, 1, "{flags:?}: {run:?}");
+        assert!(run.stderr.contains(expected), "{flags:?}: {run:?}");
+        assert!(!run.stderr.contains("Evaluating"), "nothing is sent: {run:?}");
+    }
+}
+
+#[test]
+fn the_evaluate_status_line_ticks_every_second_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    // About three seconds of waiting: polls every 800 ms, four of them in progress.
+    let eval = EvalSettings { pending_polls: 4, ..Default::default() };
+    let sandbox =
+        TestSandbox::start_with(dir.path(), SandboxOptions { eval, faults: Faults::default(), ..Default::default() });
+    assert_eq!(sandbox.gatesctl(dir.path(), &["apply", "--auto-approve"]).code, 0);
+    let env = [("DD_API_URL", sandbox.url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
+    let args =
+        ["evaluate", "--service", "search", "--env", "production", "--identifier", "canary", "--interval", "800ms"];
+    let run = gatesctl_all_on_terminal(dir.path(), &args, &env);
+    assert_eq!(run.code, 0, "{run:?}");
+    for second in ["00:00:00", "00:00:01", "00:00:02"] {
+        assert!(run.stdout.contains(&format!("[{second}]")), "{second} shown: {run:?}");
+    }
 }

@@ -3,30 +3,30 @@
 // A test crate: its helpers are `pub` for its modules, and a skipped test says why on stderr.
 #![allow(unreachable_pub, clippy::print_stderr, clippy::print_stdout)]
 
-mod adversary;
+mod apply;
+mod ci;
+mod cli;
 mod common;
 mod conformance;
-mod conventions;
 mod coverage;
 mod datadog_ci;
 mod docs;
-mod e2e;
+mod drift;
 mod escaping;
 mod evaluate;
-mod help;
-mod listing;
+mod fmt;
+mod import;
 mod monitors;
 mod network;
 mod options;
-mod output;
 mod plan;
+mod prune;
 mod release;
 mod report;
 mod resilience;
-mod robustness;
 mod sandbox;
+mod saved_plans;
 mod schema;
+mod security;
 mod terraform;
-mod trust;
 mod validate;
-mod workflow;

@@ -5,8 +5,9 @@
 
 use std::path::Path;
 
-use crate::common::{examples_dir, gatesctl, write, Run, TestSandbox};
 use gatesctl_sandbox::{Faults, SandboxOptions};
+
+use crate::common::{applied, examples_dir, gatesctl, write, Run, TestSandbox};
 
 fn searches(sandbox: &TestSandbox) -> Vec<gatesctl_sandbox::RecordedRequest> {
     sandbox.requests().into_iter().filter(|r| r.path == "/api/v1/monitor/search").collect()
@@ -292,4 +293,14 @@ fn many_findings_show_twenty_excerpts_and_count_the_rest() {
     let json = gatesctl(dir.path(), &["--sandbox", "plan", "--format", "json"], &[]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 25);
+}
+
+#[test]
+fn strict_names_the_monitor_check_s_problems_for_what_they_are() {
+    let (dir, sandbox) = applied("version = 1\n[[gates]]\nservice = \"a\"\nenv = \"e\"\n  [[gates.rules]]\n  name = \"x\"\n  type = \"monitor\"\n  query = \"service:nobody\"\n");
+    let run = sandbox.gatesctl(dir.path(), &["plan", "--strict"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("watches nothing"), "the finding says what the rule does: {run:?}");
+    assert!(run.stderr.contains("error: the monitor check found 1 monitor rule problem (--strict)"), "{run:?}");
+    assert!(!run.stderr.contains("would fail every evaluation"), "the rule passes, it does not fail: {run:?}");
 }

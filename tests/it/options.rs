@@ -4,12 +4,10 @@
 
 use std::path::Path;
 
+use gatesctl_sandbox::{Faults, SandboxOptions};
 use serde_json::{json, Value};
 
-use crate::common::{write, Http, Run, TestSandbox};
-use gatesctl_sandbox::{Faults, SandboxOptions};
-
-const NO_CHANGES: &str = "No changes. Remote gates match the configuration.";
+use crate::common::{run_ok, write, Http, TestSandbox, NO_CHANGES};
 
 /// Every option of the current API, one default spelled out and one left out.
 const EVERY_OPTION: &str = r#"version = 1
@@ -41,12 +39,6 @@ env = "production"
   allowed_resources = ["POST /v1/charges"]
   extra_options = { future_knob = 7, nested = { on = true } }
 "#;
-
-fn run_ok(sandbox: &TestSandbox, dir: &Path, args: &[&str]) -> Run {
-    let run = sandbox.gatesctl(dir, args);
-    assert_eq!(run.code, 0, "{args:?}: {run:?}");
-    run
-}
 
 fn settled(sandbox: &TestSandbox, dir: &Path, file: &str) {
     let run = sandbox.gatesctl(dir, &["plan", "--detailed-exitcode", "--no-monitor-check", "-f", file]);

@@ -9,11 +9,7 @@ use std::process::Command;
 
 use saphyr::{LoadableYamlNode, YamlOwned};
 
-use crate::common::{gatesctl, run_bounded, try_run_bounded, Run};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common::{gatesctl, repo, run_bounded, try_run_bounded, Run};
 
 /// Archive name of each target, as `[package.metadata.release]` says.
 fn release_archives() -> BTreeMap<String, String> {

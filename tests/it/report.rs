@@ -6,18 +6,10 @@ use std::path::Path;
 use gatesctl_sandbox::store::{Store, StoredEvaluation, StoredRuleEvaluation};
 use serde_json::{json, Value};
 
-use crate::common::{write, Run, TestSandbox};
+use crate::common::{at, now, run_ok, write, TestSandbox};
 
 const DAY: i64 = 24 * 3600 * 1000;
 const MINUTE: i64 = 60 * 1000;
-
-fn now() -> i64 {
-    gatesctl_core::model::time::now_ms()
-}
-
-fn at(ms: i64) -> String {
-    gatesctl_core::model::time::format_rfc3339(ms)
-}
 
 /// A rule's part: name, its mode then, its result, and the monitors that failed it.
 struct Part<'a>(&'a str, bool, &'a str, &'a [u64]);
@@ -247,12 +239,6 @@ fn seeded(file: &str, text: &str, evaluations: Vec<StoredEvaluation>) -> (tempfi
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start(dir.path());
     (dir, sandbox)
-}
-
-fn run_ok(sandbox: &TestSandbox, dir: &Path, args: &[&str]) -> Run {
-    let run = sandbox.gatesctl(dir, args);
-    assert_eq!(run.code, 0, "{args:?}: {run:?}");
-    run
 }
 
 fn report_json(sandbox: &TestSandbox, dir: &Path, extra: &[&str]) -> Value {

@@ -1,11 +1,18 @@
-//! Converging under faults: lost answers, failing requests, latency and a binding rate limit.
+//! Converging under faults: lost answers, failing requests, latency and a binding rate limit;
+//! lists that never end, pages that repeat, gates vanishing mid-read, hostile rate-limit
+//! headers, a closed pipe, and the API's own words when it refuses.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crate::common::TestSandbox;
+use gatesctl_core::model::GateKey;
 use gatesctl_sandbox::store::{Store, StoredGate};
 use gatesctl_sandbox::{Faults, RateLimit, SandboxOptions};
+use serde_json::{json, Value};
+
+use crate::common::{applied, run_ok, write, Proxy, Reply, TestSandbox, SMALL};
 
 fn config(gates: usize) -> String {
     let mut text = String::from("version = 1\n");
@@ -130,4 +137,245 @@ fn no_request_is_sent_once_the_rate_limit_budget_is_spent() {
     let searches = requests.iter().filter(|r| r.path == "/api/v1/monitor/search").count();
     assert_eq!((requests.len(), searches), (13 + 12, 12), "{requests:?}");
     assert!(requests.iter().all(|r| r.status == 200), "{requests:?}");
+}
+
+#[test]
+fn a_gate_deleted_while_it_is_read_is_absent_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    let sandbox = TestSandbox::start(dir.path());
+    run_ok(&sandbox, dir.path(), &["apply", "--auto-approve"]);
+    let search = crate::common::gate_id(&sandbox, "search");
+    // Listed, then gone: its rules and the gate itself answer 404.
+    let gone = Proxy::start(&sandbox, &sandbox.url, move |seen| {
+        if seen.path.contains(&search) {
+            Reply::Answer {
+                status: 404,
+                headers: vec![("content-type", "application/vnd.api+json".into())],
+                body: r#"{"errors":[{"status":"404","title":"Not Found","detail":"Gate does not exist"}]}"#.into(),
+            }
+        } else {
+            Reply::Forward
+        }
+    });
+    for command in [&["plan", "--no-monitor-check"][..], &["drift"], &["import"]] {
+        let run = gone.gatesctl(dir.path(), command);
+        assert_ne!(run.code, 1, "{command:?}: {run:?}");
+        assert!(
+            format!("{}{}", run.stdout, run.stderr).contains("search/production/canary was deleted by someone else"),
+            "{command:?}: {run:?}"
+        );
+    }
+    let plan = gone.gatesctl(dir.path(), &["plan", "--no-monitor-check"]);
+    assert!(plan.stdout.contains("+ gate search/production/canary (will be created)"), "{plan:?}");
+}
+
+#[test]
+fn a_rate_limit_that_never_lets_anything_through_is_given_up_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    let refusing = Proxy::start(&sandbox, &sandbox.url, |_| Reply::Answer {
+        status: 429,
+        headers: vec![
+            ("content-type", "application/json".into()),
+            ("x-ratelimit-limit", "100".into()),
+            ("x-ratelimit-remaining", "0".into()),
+            ("x-ratelimit-reset", "1e20".into()),
+            ("x-ratelimit-name", "deployment_gates".into()),
+        ],
+        body: r#"{"errors":["Too many requests"]}"#.into(),
+    });
+    // The bound is per command run (5 minutes by default); here 2 s, on the real client.
+    let base = gatesctl_client::site::base_url(None, Some(&refusing.url)).unwrap();
+    let client = gatesctl_client::Client::new(base, gatesctl_client::Credentials::new("k", "k"), false)
+        .unwrap()
+        .with_rate_limit_patience(Duration::from_secs(2));
+    let started = Instant::now();
+    let everything = gatesctl_client::GateQuery::default();
+    let (a, b) = sandbox.block_on(async {
+        tokio::join!(client.list_gates(&everything), client.get_gate("11111111-1111-4111-8111-111111111111"))
+    });
+    let took = started.elapsed();
+    for result in [a.map(|_| ()), b.map(|_| ())] {
+        let error = result.unwrap_err();
+        assert!(matches!(error.kind, gatesctl_client::ApiErrorKind::RateLimited { .. }), "{error}");
+    }
+    assert!(took < Duration::from_secs(20), "given up for the whole command, not per wait: {took:?}");
+}
+
+#[test]
+fn a_list_that_never_ends_is_an_error_not_an_empty_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    let sandbox = TestSandbox::start(dir.path());
+    let looping = endless(&sandbox, |n| if n % 2 == 0 { "A".into() } else { "B".into() });
+    let run = looping.gatesctl(dir.path(), &["plan", "--no-monitor-check"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("the API gave the cursor \"A\" a second time (after 3 pages)"), "{run:?}");
+    assert_eq!(looping.seen().len(), 3, "{:?}", looping.seen().len());
+
+    let unique = endless(&sandbox, |n| format!("page-{n}"));
+    let run = unique.gatesctl(dir.path(), &["plan", "--no-monitor-check"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("more than 100000 gates listed"), "{run:?}");
+    assert_eq!(unique.seen().len(), 101, "bounded: {}", unique.seen().len());
+}
+
+/// A proxy answering the gate list with pages that never end: `cursor_of(n)` is the next
+/// cursor of page `n`.
+fn endless(sandbox: &TestSandbox, cursor_of: fn(usize) -> String) -> Proxy {
+    let pages = std::sync::atomic::AtomicUsize::new(0);
+    Proxy::start(sandbox, &sandbox.url, move |seen| {
+        if !(seen.method == "GET" && seen.path.starts_with("/api/v2/deployment_gates?")) {
+            return Reply::Forward;
+        }
+        let n = pages.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let data: Vec<Value> = (0..1000)
+            .map(|i| json!({"id": format!("g{n}-{i}"), "type": "deployment_gate", "attributes": {"service": format!("s{n}-{i}"), "env": "e", "identifier": "default", "dry_run": false}}))
+            .collect();
+        let body = json!({"data": data, "meta": {"page": {"next_cursor": cursor_of(n), "size": 1000}}});
+        Reply::Answer {
+            status: 200,
+            headers: vec![("content-type", "application/vnd.api+json".into())],
+            body: body.to_string(),
+        }
+    })
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(crate::common::examples_dir().join("gates.toml"), dir.path().join("gates.toml")).unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    // `gatesctl -v plan 2>&1 | head -1`: stdout and stderr share one pipe, closed after a line.
+    let (reader, writer) = std::io::pipe().unwrap();
+    let env = [("DD_API_URL", sandbox.url.as_str()), ("DD_API_KEY", "k"), ("DD_APP_KEY", "k")];
+    let mut cmd = crate::common::hermetic(dir.path(), &["-v", "plan"], &env);
+    cmd.stdin(std::process::Stdio::null()).stdout(writer.try_clone().unwrap()).stderr(writer);
+    let child = crate::common::spawn_bounded(cmd).unwrap();
+    let mut first = String::new();
+    BufReader::new(reader).read_line(&mut first).unwrap();
+    // The reader is dropped here: every later write meets a closed pipe.
+    let code = child.wait().code();
+    assert!(matches!(code, Some(0) | Some(1)), "exit {code:?} after {first:?}");
+}
+
+#[test]
+fn hostile_rate_limit_headers_neither_panic_nor_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    let sandbox = TestSandbox::start(dir.path());
+    for headers in [
+        vec![("x-ratelimit-limit", "100"), ("x-ratelimit-remaining", "50"), ("x-ratelimit-reset", "1e20")],
+        vec![("x-ratelimit-limit", "0"), ("x-ratelimit-remaining", "5"), ("x-ratelimit-reset", "1")],
+        vec![("x-ratelimit-limit", "lots"), ("x-ratelimit-remaining", "-3"), ("x-ratelimit-reset", "NaN")],
+        vec![
+            ("x-ratelimit-limit", "18446744073709551616"),
+            ("x-ratelimit-remaining", "1e300"),
+            ("x-ratelimit-reset", "0"),
+        ],
+    ] {
+        let headers: Vec<(&'static str, String)> = headers.into_iter().map(|(k, v)| (k, v.to_string())).collect();
+        let proxy = Proxy::start(&sandbox, &sandbox.url, move |_| Reply::Headers(headers.clone()));
+        let run = proxy.gatesctl(dir.path(), &["plan"]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+}
+
+#[test]
+fn api_errors_show_the_call_and_the_servers_detail() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    let client = sandbox.client();
+    let key = GateKey::new("checkout", "production", "default");
+    sandbox.block_on(client.create_gate(&key, false)).unwrap();
+    let err = sandbox.block_on(client.create_gate(&key, false)).unwrap_err().to_string();
+    assert_eq!(err, "POST /api/v2/deployment_gates failed: 400 Bad Request: Gate already exists with the given env, service and identifier");
+    let err = sandbox.block_on(client.get_gate("00000000-0000-4000-8000-000000000000")).unwrap_err().to_string();
+    assert!(err.ends_with("404 Not Found: Gate does not exist"), "{err}");
+    let err = sandbox.block_on(client.get_gate("not-a-uuid")).unwrap_err().to_string();
+    assert!(err.ends_with("400 Bad Request: attribute \"id\" Invalid id"), "{err}");
+}
+
+#[test]
+fn history_pages_that_repeat_under_new_cursors_end_at_once() {
+    let (dir, sandbox) = applied(SMALL);
+    let items = json!([{"id": "e1", "type": "deployment_gate_evaluation", "attributes": {
+        "service": "checkout", "env": "production", "identifier": "default", "dry_run": false,
+        "evaluation_id": "e1", "started_at": gatesctl_core::model::time::format_rfc3339(gatesctl_core::model::time::now_ms() - 3_600_000),
+        "finished_at": null, "status": "pass", "version": "v1", "duration_seconds": 3, "gate_id": null,
+    }}]);
+    let served = Arc::new(AtomicUsize::new(0));
+    let proxy = {
+        let served = Arc::clone(&served);
+        Proxy::start(&sandbox, &sandbox.url, move |seen| {
+            if seen.path.starts_with("/api/v2/deployment_gates/evaluations?") {
+                let n = served.fetch_add(1, Ordering::SeqCst);
+                page(items.clone(), Some(format!("unique-{n}")))
+            } else {
+                Reply::Forward
+            }
+        })
+    };
+    let run = proxy.gatesctl(dir.path(), &["report"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("listed gate evaluations item \"e1\" twice"), "{run:?}");
+    assert!(served.load(Ordering::SeqCst) <= 3, "stopped at the first repeat: {}", served.load(Ordering::SeqCst));
+}
+
+fn page(data: serde_json::Value, next: Option<String>) -> Reply {
+    let mut meta = json!({"page": {"size": 1000}});
+    if let Some(next) = next {
+        meta["page"]["next_cursor"] = json!(next);
+    }
+    Reply::Answer {
+        status: 200,
+        headers: vec![("content-type", "application/vnd.api+json".into())],
+        body: json!({"data": data, "meta": meta}).to_string(),
+    }
+}
+
+#[test]
+fn empty_pages_forever_end_with_an_error_not_a_partial_list() {
+    let (dir, sandbox) = applied(SMALL);
+    let served = Arc::new(AtomicUsize::new(0));
+    let proxy = {
+        let served = Arc::clone(&served);
+        Proxy::start(&sandbox, &sandbox.url, move |seen| {
+            if seen.method == "GET" && seen.path.starts_with("/api/v2/deployment_gates?") {
+                let n = served.fetch_add(1, Ordering::SeqCst);
+                page(json!([]), Some(format!("c{n}")))
+            } else {
+                Reply::Forward
+            }
+        })
+    };
+    let run = proxy.gatesctl(dir.path(), &["plan", "--no-monitor-check"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("empty pages of gates in a row"), "{run:?}");
+    assert!(served.load(Ordering::SeqCst) <= 100, "bounded: {}", served.load(Ordering::SeqCst));
+}
+
+#[test]
+fn an_empty_page_that_names_a_next_page_is_followed() {
+    let (dir, sandbox) = applied(SMALL);
+    let (_, all) = crate::common::Http::new(&sandbox).get("/api/v2/deployment_gates?page%5Bsize%5D=1000");
+    assert_eq!(all["data"].as_array().unwrap().len(), 2);
+    // The first page of the gate list is empty but names the next: the gates are on it.
+    let proxy = Proxy::start(&sandbox, &sandbox.url, move |seen| {
+        if seen.method == "GET" && seen.path.starts_with("/api/v2/deployment_gates?") {
+            if seen.path.contains("page%5Bcursor%5D=after-empty") {
+                page(all["data"].clone(), None)
+            } else {
+                page(json!([]), Some("after-empty".into()))
+            }
+        } else {
+            Reply::Forward
+        }
+    });
+    let run = proxy.gatesctl(dir.path(), &["plan", "--detailed-exitcode", "--no-monitor-check"]);
+    assert_eq!(run.code, 0, "the gates of the second page are found: {run:?}");
+    assert!(run.stdout.contains("No changes."), "{run:?}");
+    assert!(proxy.seen().iter().any(|s| s.path.contains("page%5Bcursor%5D=after-empty")), "the cursor was followed");
 }

@@ -1,9 +1,13 @@
 //! The sandbox speaks the Deployment Gates API as the service does (its recorded traffic is in
-//! `fixtures/recorded`), checked over raw HTTP.
+//! `fixtures/recorded`), checked over raw HTTP; its state survives restarts, kills and
+//! concurrent writers; `--sandbox` needs no credentials and keeps its state to itself.
 
-use crate::common::{Http, TestSandbox};
+use std::time::Duration;
+
 use gatesctl_sandbox::store::Store;
 use serde_json::{json, Value};
+
+use crate::common::{gatesctl, repo, write, Http, TestSandbox, NO_CHANGES, SMALL};
 
 fn gate_body(service: &str) -> Value {
     json!({"data": {"type": "deployment_gate", "attributes": {"service": service, "env": "prod"}}})
@@ -525,4 +529,49 @@ fn history_and_results_read_as_the_official_clients_type_them() {
         let d = &item["attributes"]["duration_seconds"];
         assert!(d.is_null() || d.is_i64(), "{item}");
     }
+}
+
+#[test]
+fn the_sandbox_refuses_a_huge_body_before_reading_it() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    let address = sandbox.url.trim_start_matches("http://").to_string();
+    // A gigabyte announced, nothing sent: the answer comes at once.
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST /api/v2/deployment_gates HTTP/1.1\r\nHost: {address}\r\nDD-API-KEY: k\r\nDD-APPLICATION-KEY: k\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("Request body larger than 1048576 bytes"), "{answer}");
+}
+
+#[test]
+fn built_in_sandbox_needs_no_credentials_and_keeps_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(crate::common::examples_dir().join("gates.yaml"), dir.path().join("gates.yaml")).unwrap();
+    let apply = gatesctl(dir.path(), &["--sandbox", "apply", "--auto-approve"], &[]);
+    assert_eq!(apply.code, 0, "{apply:?}");
+    assert!(dir.path().join(".gatesctl/sandbox.db").is_file());
+    let plan = gatesctl(dir.path(), &["--sandbox", "plan", "--detailed-exitcode"], &[]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(plan.stdout.contains(NO_CHANGES));
+}
+
+#[test]
+fn the_sandbox_state_folder_ignores_itself_and_the_licence_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    let run = gatesctl(dir.path(), &["--sandbox", "plan", "--no-monitor-check"], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ignore = std::fs::read_to_string(dir.path().join(".gatesctl/.gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
+    let licence = std::fs::read_to_string(repo().join("LICENSE")).unwrap();
+    assert!(licence.contains("Apache License") && licence.contains("Version 2.0"));
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("license = \"Apache-2.0\""));
 }

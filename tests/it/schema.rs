@@ -1,6 +1,9 @@
 //! The committed schemas match the types, and the examples satisfy the config schema.
 
 use gatesctl_files::{self as config, source};
+use serde_json::Value;
+
+use crate::common::{applied, repo, SMALL};
 
 /// Every schema `gatesctl schema KIND` prints, and the file that holds it.
 const SCHEMAS: [(&str, &str); 8] = [
@@ -126,4 +129,26 @@ fn toml_and_yaml_examples_declare_the_same_gates() {
     assert_eq!(toml.gates, yaml.gates);
     let services: std::collections::BTreeSet<_> = toml.gates.keys().map(|k| k.service.as_str()).collect();
     assert!(services.len() >= 6, "the example organisation has at least six services");
+}
+
+#[test]
+fn schemas_carry_their_address_and_imports_point_editors_at_it() {
+    for name in ["gates", "plan", "report", "apply"] {
+        let text = std::fs::read_to_string(repo().join(format!("schemas/{name}.schema.json"))).unwrap();
+        let schema: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            schema["$id"],
+            format!("https://raw.githubusercontent.com/gatesctl/gatesctl/main/schemas/{name}.schema.json")
+        );
+    }
+    let (dir, sandbox) = applied(SMALL);
+    let toml = sandbox.gatesctl(dir.path(), &["import", "--format", "toml"]);
+    assert!(
+        toml.stdout.starts_with(
+            "#:schema https://raw.githubusercontent.com/gatesctl/gatesctl/main/schemas/gates.schema.json\n"
+        ),
+        "{toml:?}"
+    );
+    let yaml = sandbox.gatesctl(dir.path(), &["import", "--format", "yaml"]);
+    assert!(yaml.stdout.starts_with("# yaml-language-server: $schema=https://raw.githubusercontent.com/"), "{yaml:?}");
 }
