@@ -101,9 +101,6 @@ impl MonitorCheckArgs {
     }
 }
 
-/// Excerpts of the monitor check shown in full; the rest are counted.
-const SHOWN_FINDINGS: usize = 20;
-
 /// Where the monitor check's findings go: with a text plan, into it (`plan > plan.txt` keeps
 /// them); otherwise to stderr.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -112,33 +109,19 @@ pub(super) enum Findings {
     Stderr,
 }
 
-/// What the monitor check found: labelled excerpts of the files, then a line for queries left
-/// unchecked.
+/// What the monitor check found, where `to` says; its warnings on stderr, and its findings as
+/// annotations too under GitHub Actions.
 pub(super) fn report_check(check: &MonitorCheck, color: bool, sandbox: bool, to: Findings) {
-    use crate::views::validate as diagnostics;
-    let say = |text: &str| match to {
-        Findings::Stdout => out(text),
-        Findings::Stderr => crate::output::err(text),
-    };
-    if !check.diagnostics.is_empty() {
-        let width = diagnostics::terminal_width();
-        if to == Findings::Stdout {
-            say("\n");
-        }
-        say(&diagnostics::render_capped(&check.diagnostics, color, width, SHOWN_FINDINGS));
-        super::ci::annotate(&check.diagnostics);
+    let shown = crate::views::monitor_check::render(check, color, sandbox);
+    let text =
+        if to == Findings::Stdout && !check.diagnostics.is_empty() { format!("\n{}", shown.text) } else { shown.text };
+    match to {
+        Findings::Stdout => out(&text),
+        Findings::Stderr => crate::output::err(&text),
     }
-    if let Some(summary) = check.summary() {
-        say(&format!("{summary}\n"));
-    }
-    if let Some(reason) = &check.unchecked {
-        errln!("warning: {reason}");
-    }
-    let unmatched = check.diagnostics.iter().filter(|d| d.code == gatesctl_files::Code::QueryMatchesNoMonitor).count();
-    if sandbox && unmatched > 1 {
-        errln!(
-            "note: the built-in sandbox holds the example organisation's monitors (examples/monitors.toml); give it yours with `gatesctl sandbox --monitors FILE`, or pass --no-monitor-check"
-        );
+    super::ci::annotate(&check.diagnostics);
+    for warning in shown.warnings {
+        errln!("{warning}");
     }
 }
 

@@ -7,6 +7,7 @@ pub mod coverage;
 pub(crate) mod drift;
 pub(crate) mod evaluate;
 pub(crate) mod markdown;
+pub(crate) mod monitor_check;
 pub mod plan;
 pub mod report;
 pub mod validate;
