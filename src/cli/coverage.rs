@@ -9,7 +9,7 @@ use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::ops::coverage::Reading;
 use crate::output::out;
-use crate::views::coverage::{self, Window};
+use crate::views::coverage;
 use crate::views::{markdown, Format};
 
 #[derive(Debug, Args)]
@@ -34,7 +34,7 @@ pub(super) struct CoverageArgs {
 
 pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     let desired = args.files.load()?;
-    let window = ops::report::settings(args.since, gatesctl_core::model::time::now_ms(), Default::default())?;
+    let window = ops::report::window(args.since, gatesctl_core::model::time::now_ms())?;
     let connection = ctx.connect(&args.connect).await?;
     let client = connection.client.limited_to(args.parallelism);
     let (coverage, unreadable) = {
@@ -60,7 +60,7 @@ pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitSt
             };
             progress.throttled(text, milestone);
         };
-        ops::coverage::coverage(&client, &desired, (window.from_ms, window.to_ms), args.parallelism, &show).await?
+        ops::coverage::coverage(&client, &desired, window, args.parallelism, &show).await?
     };
     for item in unreadable.iter().take(5) {
         crate::output::errln!(
@@ -69,7 +69,6 @@ pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitSt
             gatesctl_core::escape::terminal(&item.why)
         );
     }
-    let window = Window { from_ms: window.from_ms, to_ms: window.to_ms };
     out(&match args.format {
         Format::Text => coverage::render_text(&coverage, window, unreadable.len()),
         Format::Markdown => coverage::render_markdown(&coverage, window, unreadable.len(), args.comment_limit),

@@ -89,7 +89,10 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
     }
     let desired = args.flags.files.load()?;
     let gates = ops::report::covered(&desired, &args.flags.targets)?;
-    let settings = ops::report::settings(args.since, gatesctl_core::model::time::now_ms(), args.thresholds())?;
+    let settings = gatesctl_core::report::ReportSettings {
+        window: ops::report::window(args.since, gatesctl_core::model::time::now_ms())?,
+        flags: args.thresholds(),
+    };
     let connection = ctx.connect(&args.flags.connect).await?;
     let client = connection.client.limited_to(args.flags.parallelism);
     let ((history, unreadable), check, failures) = {

@@ -4,6 +4,7 @@
 use crate::error::Error;
 use gatesctl_client::{Client, DoraProgress, DoraQuery, Unreadable, MAX_WINDOW_MS};
 use gatesctl_core::coverage::{Coverage, UNVERSIONED_LOOKBACK_MS};
+use gatesctl_core::model::time::Window;
 use gatesctl_files::DesiredState;
 
 /// What a coverage read has got so far, for a progress display.
@@ -18,10 +19,11 @@ pub(crate) enum Reading {
 pub(crate) async fn coverage(
     client: &Client,
     desired: &DesiredState,
-    (from_ms, to_ms): (i64, i64),
+    window: Window,
     parallelism: usize,
     progress: &(dyn Fn(Reading) + Sync),
 ) -> Result<(Coverage, Vec<Unreadable>), Error> {
+    let Window { from_ms, to_ms } = window;
     let query = DoraQuery { from_ms, to_ms, query: String::new() };
     let (deployments, mut unreadable) =
         client.deployments(&query, parallelism, &|p| progress(Reading::Deployments(p))).await.map_err(|e| {

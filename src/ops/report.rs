@@ -3,12 +3,12 @@
 
 use crate::error::Error;
 use gatesctl_client::{Client, DoraQuery, Unreadable, MAX_WINDOW_MS};
+use gatesctl_core::model::time::Window;
 use gatesctl_core::model::GateKey;
 use gatesctl_core::model::History;
 use gatesctl_core::plan::Target;
 use gatesctl_core::report::{Report, ReportSettings};
 use gatesctl_files::edit::{self, Promoted};
-use gatesctl_files::wire::ReportSpec;
 use gatesctl_files::DesiredState;
 
 /// The declared gates the report covers: all, or those the targets match (each target must
@@ -25,9 +25,9 @@ pub(crate) fn covered<'a>(desired: &'a DesiredState, targets: &[Target]) -> Resu
     Ok(desired.gates.keys().filter(|k| targets.is_empty() || targets.iter().any(|t| t.matches(k))).collect())
 }
 
-/// The window ending now (`now_ms` included: `to` is exclusive), checked against the API's
-/// limit, with the thresholds the flags set.
-pub(crate) fn settings(since: std::time::Duration, now_ms: i64, flags: ReportSpec) -> Result<ReportSettings, Error> {
+/// The window `since` long ending now (`now_ms` included: `to` is exclusive), checked against
+/// the API's limit: what report and coverage read.
+pub(crate) fn window(since: std::time::Duration, now_ms: i64) -> Result<Window, Error> {
     let since_ms = i64::try_from(since.as_millis()).unwrap_or(i64::MAX);
     if since_ms <= 0 {
         return Err(Error::Usage("--since must be longer than 0, e.g. 14d".into()));
@@ -47,7 +47,7 @@ pub(crate) fn settings(since: std::time::Duration, now_ms: i64, flags: ReportSpe
     }
     // An evaluation that started in this very millisecond is in the window.
     let to_ms = now_ms + 1;
-    Ok(ReportSettings { from_ms: to_ms - since_ms, to_ms, flags })
+    Ok(Window { from_ms: to_ms - since_ms, to_ms })
 }
 
 /// Reads the covered gates' history in the window, both lists, at most `parallelism` requests
@@ -60,7 +60,7 @@ pub(crate) async fn read_history(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(History, Vec<Unreadable>), Error> {
     let places: Vec<(&str, &str)> = gates.iter().map(|k| (k.service.as_str(), k.env.as_str())).collect();
-    let queries = super::history::queries(&places, settings.from_ms, settings.to_ms);
+    let queries = super::history::queries(&places, settings.window.from_ms, settings.window.to_ms);
     super::history::read(client, &queries, true, parallelism, progress).await
 }
 
@@ -81,7 +81,7 @@ pub(crate) async fn read_failures(
     services.dedup();
     envs.sort_unstable();
     envs.dedup();
-    let query = DoraQuery::of(settings.from_ms, settings.to_ms, &services, &envs);
+    let query = DoraQuery::of(settings.window.from_ms, settings.window.to_ms, &services, &envs);
     match client.failures(&query, parallelism, &|_| {}).await {
         Ok((failures, _)) => Ok(failures),
         Err(e) if e.status() == Some(403) => Err(format!(

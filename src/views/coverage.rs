@@ -7,37 +7,16 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::markdown::{cell, code, inline};
+use super::{window_words, WindowDocument};
 use gatesctl_core::coverage::{Coverage, ServiceCoverage};
 use gatesctl_core::escape::terminal;
-use gatesctl_core::model::time::format_rfc3339;
+use gatesctl_core::model::time::Window;
 use gatesctl_core::text::plural;
 
 /// Version of the JSON document's format, `MAJOR.MINOR`: additions bump the minor part.
 pub(crate) const FORMAT_VERSION: &str = "1.0";
 /// Lets a CI job find its own earlier comment or job summary.
 pub(crate) const MARKER: &str = "<!-- gatesctl:coverage -->";
-
-/// The window a coverage covers, `[from, to)`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Window {
-    pub(crate) from_ms: i64,
-    pub(crate) to_ms: i64,
-}
-
-impl Window {
-    fn days(&self) -> usize {
-        usize::try_from((self.to_ms - self.from_ms + 24 * 3600 * 1000 - 1) / (24 * 3600 * 1000)).unwrap_or(0)
-    }
-
-    fn words(&self) -> String {
-        let span = self.to_ms - self.from_ms;
-        if span % (24 * 3600 * 1000) <= 1 {
-            format!("the last {}", plural(self.days().max(1), "day", "days"))
-        } else {
-            format!("the last {}", humantime::format_duration(std::time::Duration::from_secs((span / 1000) as u64)))
-        }
-    }
-}
 
 /// A gatesctl coverage: which deployments went through a gate.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -57,15 +36,6 @@ pub(crate) struct CoverageDocument<'a> {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct WindowDocument {
-    /// Start, inclusive (RFC 3339).
-    pub(crate) from: String,
-    /// End, exclusive (RFC 3339).
-    pub(crate) to: String,
-    pub(crate) days: usize,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct SummaryDocument {
     pub(crate) deployments: usize,
     pub(crate) gated: usize,
@@ -77,11 +47,7 @@ pub(crate) fn render_json(coverage: &Coverage, window: Window, unreadable: usize
     super::pretty(&CoverageDocument {
         format_version: FORMAT_VERSION.into(),
         gatesctl_version: env!("CARGO_PKG_VERSION").into(),
-        window: WindowDocument {
-            from: format_rfc3339(window.from_ms),
-            to: format_rfc3339(window.to_ms),
-            days: window.days(),
-        },
+        window: window.into(),
         summary: SummaryDocument { deployments, gated, ungated },
         services: &coverage.services,
         idle_gates: coverage.idle_gates.iter().map(|k| k.joined()).collect(),
@@ -138,7 +104,7 @@ fn summary_line(coverage: &Coverage) -> String {
 
 pub(crate) fn render_text(coverage: &Coverage, window: Window, unreadable: usize) -> String {
     let mut out = String::new();
-    writeln!(out, "Coverage of the deployments of {}. {}\n", window.words(), summary_line(coverage)).unwrap();
+    writeln!(out, "Coverage of the deployments of {}. {}\n", window_words(window), summary_line(coverage)).unwrap();
     let lead = unguarded(coverage);
     for s in &lead {
         writeln!(out, "{}", terminal(&headline(s))).unwrap();
@@ -170,7 +136,7 @@ pub(crate) fn render_text(coverage: &Coverage, window: Window, unreadable: usize
 
 pub(crate) fn render_markdown(coverage: &Coverage, window: Window, unreadable: usize, max_chars: usize) -> String {
     let mut out = String::new();
-    writeln!(out, "{MARKER}\n### gatesctl coverage: {}\n", window.words()).unwrap();
+    writeln!(out, "{MARKER}\n### gatesctl coverage: {}\n", window_words(window)).unwrap();
     let lead = unguarded(coverage);
     for s in &lead {
         writeln!(out, "- **{}**", inline(&headline(s))).unwrap();

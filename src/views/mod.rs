@@ -13,6 +13,10 @@ pub mod report;
 pub mod validate;
 
 use anstyle::{AnsiColor, Style};
+use gatesctl_core::model::time::{format_rfc3339, Window, DAY_MS};
+use gatesctl_core::text::plural;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 /// The output formats; a command offers those that make sense for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -117,5 +121,34 @@ pub(crate) struct GateRef {
 impl From<&gatesctl_core::model::GateKey> for GateRef {
     fn from(k: &gatesctl_core::model::GateKey) -> Self {
         GateRef { service: k.service.clone(), env: k.env.clone(), identifier: k.identifier.clone() }
+    }
+}
+
+/// The window a report or a coverage read, in its JSON document.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct WindowDocument {
+    /// Start, inclusive (RFC 3339).
+    pub(crate) from: String,
+    /// End, exclusive (RFC 3339).
+    pub(crate) to: String,
+    /// Days the window spans, the last the 24 hours before `to`: in a report, the length of
+    /// each gate's `days`.
+    pub(crate) days: usize,
+}
+
+impl From<Window> for WindowDocument {
+    fn from(window: Window) -> Self {
+        WindowDocument { from: format_rfc3339(window.from_ms), to: format_rfc3339(window.to_ms), days: window.days() }
+    }
+}
+
+/// "the last 14 days", or the span itself when it is not whole days ("the last 36h").
+pub(crate) fn window_words(window: Window) -> String {
+    let span = window.to_ms - window.from_ms;
+    // A window that ends a millisecond after now, so that now is in it, is still whole days.
+    if span % DAY_MS == 0 || (span - 1) % DAY_MS == 0 {
+        format!("the last {}", plural(window.days(), "day", "days"))
+    } else {
+        format!("the last {}", humantime::format_duration(std::time::Duration::from_secs((span / 1000) as u64)))
     }
 }

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::markdown::{cell, code, inline};
-use super::Palette;
+use super::{window_words, Palette, WindowDocument};
 use gatesctl_core::escape::{quoted, terminal};
 use gatesctl_core::model::time::format_rfc3339;
 use gatesctl_core::report::{Causes, Day, Failure, GateReport, Recommendation, Report, RuleReport, Thresholds};
@@ -48,16 +48,6 @@ pub(crate) struct ReportDocument<'a> {
     pub(crate) dora: DoraDocument,
     /// What `--write` changed in the files; absent without `--write`.
     pub(crate) written: Option<WrittenDocument>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct WindowDocument {
-    /// Start, inclusive (RFC 3339).
-    pub(crate) from: String,
-    /// End, exclusive (RFC 3339).
-    pub(crate) to: String,
-    /// Days in the window: the length of each gate's `days`.
-    pub(crate) days: usize,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -122,7 +112,7 @@ pub(crate) fn document<'a>(report: &'a Report, written: Option<&Promoted>) -> Re
     ReportDocument {
         format_version: FORMAT_VERSION.into(),
         gatesctl_version: env!("CARGO_PKG_VERSION").into(),
-        window: WindowDocument { from: format_rfc3339(s.from_ms), to: format_rfc3339(s.to_ms), days: s.days() },
+        window: s.window.into(),
         thresholds,
         min_evaluations: thresholds.min_evaluations,
         max_block_percent: thresholds.max_block_percent,
@@ -180,17 +170,6 @@ fn summary_parts(report: &Report) -> Vec<(Recommendation, String)> {
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
-fn window_words(report: &Report) -> String {
-    let days = report.settings.days();
-    let span = report.settings.to_ms - report.settings.from_ms;
-    // The window ends a millisecond after now, so that now is in it.
-    if (span - 1) % (24 * 3600 * 1000) == 0 || span % (24 * 3600 * 1000) == 0 {
-        format!("the last {}", plural(days, "day", "days"))
-    } else {
-        format!("the last {}", humantime::format_duration(std::time::Duration::from_secs((span / 1000) as u64)))
-    }
 }
 
 /// The bar, in words: what a gate or rule in dry run needs.
@@ -422,7 +401,7 @@ pub(crate) fn render_text(report: &Report, p: Palette) -> String {
         out,
         "Evaluation history of {} over {}. To be promoted, a gate or rule in dry run needs {}{}.",
         plural(report.gates.len(), "declared gate", "declared gates"),
-        window_words(report),
+        window_words(report.settings.window),
         bar_words(&report.settings.default_thresholds()),
         if report.gates.iter().any(|g| g.thresholds != report.settings.default_thresholds()) {
             " (a file's [report] table sets its own bar)"
@@ -532,7 +511,7 @@ fn md_version(version: &str) -> String {
 
 pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
     let mut out = String::new();
-    writeln!(out, "{MARKER}\n### gatesctl report: {}\n", window_words(report)).unwrap();
+    writeln!(out, "{MARKER}\n### gatesctl report: {}\n", window_words(report.settings.window)).unwrap();
     let parts = summary_parts(report);
     if parts.is_empty() {
         writeln!(out, "No declared gate to report on.").unwrap();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use gatesctl_sandbox::{EvalSettings, Faults, SandboxOptions};
 
-use crate::common::{gatesctl, gatesctl_all_on_terminal, write, Proxy, Reply, Run, TestSandbox, SMALL};
+use crate::common::{gatesctl, gatesctl_all_on_terminal, write, Proxy, Reply, Run, Seen, TestSandbox, SMALL};
 
 const GATES: &str = r#"version = 1
 
@@ -240,23 +240,37 @@ fn jit_mode_sends_the_declared_rules_inline() {
     assert!(undeclared.stderr.contains("search/production/default"), "names the declared ones: {undeclared:?}");
 }
 
-fn proxied(
-    sandbox: &TestSandbox,
-    decide: impl Fn(&crate::common::Seen) -> crate::common::Reply + Send + Sync + 'static,
-) -> crate::common::Proxy {
-    crate::common::Proxy::start(sandbox, &sandbox.url, decide)
+fn proxied(sandbox: &TestSandbox, decide: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Proxy {
+    Proxy::start(sandbox, &sandbox.url, decide)
 }
 
-fn is_trigger(seen: &crate::common::Seen) -> bool {
+/// `evaluate` of checkout/production at version v1, the gate every proxied test drives.
+fn checkout_v1(interval: &'static str, timeout: &'static str) -> Vec<&'static str> {
+    vec![
+        "evaluate",
+        "--service",
+        "checkout",
+        "--env",
+        "production",
+        "--version",
+        "v1",
+        "--interval",
+        interval,
+        "--timeout",
+        timeout,
+    ]
+}
+
+fn is_trigger(seen: &Seen) -> bool {
     seen.method == "POST" && seen.path == "/api/v2/deployments/gates/evaluation"
 }
 
-fn is_poll(seen: &crate::common::Seen) -> bool {
+fn is_poll(seen: &Seen) -> bool {
     seen.method == "GET" && seen.path.starts_with("/api/v2/deployments/gates/evaluation/")
 }
 
-fn rate_limited(reset: &str) -> crate::common::Reply {
-    crate::common::Reply::Answer {
+fn rate_limited(reset: &str) -> Reply {
+    Reply::Answer {
         status: 429,
         headers: vec![
             ("x-ratelimit-limit", "1".into()),
@@ -274,12 +288,12 @@ fn a_result_about_another_evaluation_is_not_the_verdict() {
     let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
     let proxy = proxied(&sandbox, |seen| {
         if is_poll(seen) {
-            crate::common::Reply::Edit(Box::new(|doc| {
+            Reply::Edit(Box::new(|doc| {
                 doc["data"]["attributes"]["evaluation_id"] = "00000000-0000-0000-0000-000000000000".into();
                 doc["data"]["attributes"]["gate_status"] = "pass".into();
             }))
         } else {
-            crate::common::Reply::Forward
+            Reply::Forward
         }
     });
     // Search's latency monitor is in ALERT: a forged `pass` of another evaluation must not pass it.
@@ -295,34 +309,19 @@ fn a_result_about_another_evaluation_is_not_the_verdict() {
 #[test]
 fn after_rate_limited_triggers_answers_without_headers_do_not_hold_the_wait_shut() {
     let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
-    let triggers = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let triggers = Arc::new(AtomicUsize::new(0));
     let proxy = {
-        let triggers = std::sync::Arc::clone(&triggers);
+        let triggers = Arc::clone(&triggers);
         proxied(&sandbox, move |seen| {
-            if is_trigger(seen) && triggers.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+            if is_trigger(seen) && triggers.fetch_add(1, Ordering::SeqCst) < 2 {
                 rate_limited("1")
             } else {
                 // The sandbox itself sends no rate-limit headers.
-                crate::common::Reply::Forward
+                Reply::Forward
             }
         })
     };
-    let run = proxy.gatesctl(
-        dir.path(),
-        &[
-            "evaluate",
-            "--service",
-            "checkout",
-            "--env",
-            "production",
-            "--version",
-            "v1",
-            "--interval",
-            "200ms",
-            "--timeout",
-            "30s",
-        ],
-    );
+    let run = proxy.gatesctl(dir.path(), &checkout_v1("200ms", "30s"));
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stderr.contains("SKIPPED"), "a real verdict, not the timeout's fail-open: {run:?}");
     assert!(run.stdout.contains("PASS"), "{run:?}");
@@ -334,31 +333,16 @@ fn polls_answered_503_are_one_request_per_interval() {
     let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
     let proxy = proxied(&sandbox, |seen| {
         if is_poll(seen) {
-            crate::common::Reply::Answer {
+            Reply::Answer {
                 status: 503,
                 headers: vec![("content-type", "application/json".into())],
                 body: r#"{"errors":[{"status":"503","title":"Service Unavailable","detail":"down"}]}"#.into(),
             }
         } else {
-            crate::common::Reply::Forward
+            Reply::Forward
         }
     });
-    let run = proxy.gatesctl(
-        dir.path(),
-        &[
-            "evaluate",
-            "--service",
-            "checkout",
-            "--env",
-            "production",
-            "--version",
-            "v1",
-            "--interval",
-            "1s",
-            "--timeout",
-            "5s",
-        ],
-    );
+    let run = proxy.gatesctl(dir.path(), &checkout_v1("1s", "5s"));
     assert_eq!(run.code, 0, "no verdict: fail-open {run:?}");
     assert!(run.stderr.contains("SKIPPED"), "{run:?}");
     let polls = proxy.seen().iter().filter(|s| is_poll(s)).count();
@@ -369,21 +353,8 @@ fn polls_answered_503_are_one_request_per_interval() {
 #[test]
 fn a_trigger_refused_by_the_rate_limit_for_the_whole_budget_fails_as_in_datadog_ci() {
     let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
-    let proxy =
-        proxied(&sandbox, |seen| if is_trigger(seen) { rate_limited("1") } else { crate::common::Reply::Forward });
-    let args = [
-        "evaluate",
-        "--service",
-        "checkout",
-        "--env",
-        "production",
-        "--version",
-        "v1",
-        "--interval",
-        "200ms",
-        "--timeout",
-        "3s",
-    ];
+    let proxy = proxied(&sandbox, |seen| if is_trigger(seen) { rate_limited("1") } else { Reply::Forward });
+    let args = checkout_v1("200ms", "3s");
     let run = proxy.gatesctl(dir.path(), &args);
     assert_eq!(run.code, 1, "refused, not skipped: {run:?}");
     assert!(run.stderr.contains("rate limit (HTTP 429) refused the trigger for the whole trigger budget"), "{run:?}");
@@ -398,14 +369,14 @@ fn a_trigger_refused_by_the_rate_limit_for_the_whole_budget_fails_as_in_datadog_
 #[test]
 fn a_poll_answered_429_waits_for_the_reset_and_gives_the_real_verdict() {
     let (dir, sandbox) = sandbox(EvalSettings::default(), Faults::default());
-    let polls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let polls = Arc::new(AtomicUsize::new(0));
     let proxy = {
-        let polls = std::sync::Arc::clone(&polls);
+        let polls = Arc::clone(&polls);
         proxied(&sandbox, move |seen| {
-            if is_poll(seen) && polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            if is_poll(seen) && polls.fetch_add(1, Ordering::SeqCst) == 0 {
                 rate_limited("1")
             } else {
-                crate::common::Reply::Forward
+                Reply::Forward
             }
         })
     };
@@ -427,7 +398,7 @@ fn an_unknown_gate_status_is_reported_at_once() {
     let polls = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&polls);
     let proxy = Proxy::start(&sandbox, &sandbox.url, move |seen| {
-        if seen.method == "GET" && seen.path.contains("/deployments/gates/evaluation/") {
+        if is_poll(seen) {
             counted.fetch_add(1, Ordering::SeqCst);
             Reply::Edit(Box::new(|answer| answer["data"]["attributes"]["gate_status"] = "error".into()))
         } else {

@@ -565,9 +565,9 @@ fn strings(value: &Value) -> Vec<&str> {
     value.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect()
 }
 
-#[test]
-fn clean_evaluations_of_one_hour_and_one_version_are_not_enough() {
-    let evaluations = (0..12)
+/// Twelve clean dry-run evaluations of cart/staging at v1, three minutes apart: within one hour.
+fn an_hour_of_clean_v1() -> Vec<StoredEvaluation> {
+    (0..12)
         .map(|i| {
             evaluation(
                 "cart",
@@ -578,7 +578,12 @@ fn clean_evaluations_of_one_hour_and_one_version_are_not_enough() {
                 &[Part("Errors", false, "pass", &[])],
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn clean_evaluations_of_one_hour_and_one_version_are_not_enough() {
+    let evaluations = an_hour_of_clean_v1();
     let (dir, sandbox) = seeded("gates.toml", TRAP, evaluations);
     let doc = report_json(&sandbox, dir.path(), &[]);
     let cart = gate(&doc, "cart/staging/default");
@@ -803,18 +808,7 @@ fn a_recommendation_needs_at_least_one_evaluation() {
 
 #[test]
 fn the_files_set_the_bar_per_file_and_per_gate_and_flags_override_them() {
-    let evaluations = (0..12)
-        .map(|i| {
-            evaluation(
-                "cart",
-                "staging",
-                10 * MINUTE + i * 3 * MINUTE,
-                "v1",
-                true,
-                &[Part("Errors", false, "pass", &[])],
-            )
-        })
-        .collect();
+    let evaluations = an_hour_of_clean_v1();
     let relaxed = format!("{TRAP}\n[report]\nmin_days = 1\nmin_versions = 1\n");
     let (dir, sandbox) = seeded("gates.toml", &relaxed, evaluations);
     let doc = report_json(&sandbox, dir.path(), &[]);

@@ -56,6 +56,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_window_ends_with_the_last_24_hours_and_ignores_the_outside() {
+        let w = Window { from_ms: 0, to_ms: 14 * DAY_MS };
+        assert_eq!(w.days(), 14);
+        assert_eq!(w.day_of(14 * DAY_MS - 1), Some(13));
+        assert_eq!(w.day_of(13 * DAY_MS), Some(13));
+        assert_eq!(w.day_of(13 * DAY_MS - 1), Some(12));
+        assert_eq!(w.day_of(0), Some(0));
+        assert_eq!(w.day_of(-1), None, "before the window");
+        assert_eq!(w.day_of(14 * DAY_MS), None, "`to` is exclusive");
+        let now_included = Window { from_ms: 0, to_ms: 14 * DAY_MS + 1 };
+        assert_eq!(now_included.days(), 15, "a millisecond past whole days starts another");
+    }
+
+    #[test]
     fn zones_and_fractions_read_as_the_same_instant() {
         let z = parse_rfc3339("2026-11-30T10:00:00Z").unwrap();
         assert_eq!(parse_rfc3339("2026-11-30T10:00:00.250000Z").unwrap(), z + 250);
@@ -64,5 +78,37 @@ mod tests {
         assert_eq!(format_rfc3339(z), "2026-11-30T10:00:00Z");
         assert!(parse_rfc3339("2026-11-30T10:00:00").is_err(), "no zone is no instant");
         assert!(parse_rfc3339("yesterday").is_err());
+    }
+}
+
+/// A day in milliseconds.
+pub const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// A window of time, `[from, to)`, in milliseconds since the epoch: what `report` and
+/// `coverage` read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+impl Window {
+    /// Days the window spans, at least one: the last is the 24 hours before `to`, whatever
+    /// the time of day.
+    pub fn days(&self) -> usize {
+        usize::try_from((self.to_ms - self.from_ms + DAY_MS - 1) / DAY_MS).unwrap_or(0).max(1)
+    }
+
+    pub fn contains(&self, at_ms: i64) -> bool {
+        (self.from_ms..self.to_ms).contains(&at_ms)
+    }
+
+    /// Which of the window's days (0 the oldest) a time falls on, when it is in the window.
+    pub fn day_of(&self, at_ms: i64) -> Option<usize> {
+        if !self.contains(at_ms) {
+            return None;
+        }
+        let back = usize::try_from((self.to_ms - 1 - at_ms) / DAY_MS).ok()?;
+        self.days().checked_sub(back + 1)
     }
 }

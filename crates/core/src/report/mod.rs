@@ -24,13 +24,12 @@ use serde::{Serialize, Serializer};
 use crate::desired::{DesiredGate, DesiredState, ReportSpec};
 use crate::model::evaluation::{gate_blocks, RuleOutcome};
 use crate::model::options::OptionsSpec;
+use crate::model::time::Window;
 use crate::model::History;
 use crate::model::{
     EvaluationStatus, Failure as Incident, GateEvaluation, GateKey, RuleEvaluation, RuleFailures, RuleOptions,
 };
 pub use efficacy::Efficacy;
-
-const DAY_MS: i64 = 24 * 3600 * 1000;
 
 // The report is its own JSON document (`report --format json`): times as RFC 3339, gates as
 // `service/env/identifier`, options as a file writes them.
@@ -92,29 +91,13 @@ impl Thresholds {
 /// What the report covers, and the flags that override the files' thresholds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportSettings {
-    /// The window, `[from, to)`, in milliseconds since the epoch.
-    pub from_ms: i64,
-    pub to_ms: i64,
+    /// The window the history is read in.
+    pub window: Window,
     /// Thresholds given on the command line: they win over the files'.
     pub flags: ReportSpec,
 }
 
 impl ReportSettings {
-    /// Days the window spans, each a column of the strip: the last is the 24 hours before
-    /// `to`, whatever the time of day.
-    pub fn days(&self) -> usize {
-        usize::try_from((self.to_ms - self.from_ms + DAY_MS - 1) / DAY_MS).unwrap_or(0).max(1)
-    }
-
-    /// The strip column (and day, for the count of days evaluated) of a time in the window.
-    fn day_of(&self, at_ms: i64) -> Option<usize> {
-        if at_ms < self.from_ms || at_ms >= self.to_ms {
-            return None;
-        }
-        let back = usize::try_from((self.to_ms - 1 - at_ms) / DAY_MS).ok()?;
-        self.days().checked_sub(back + 1)
-    }
-
     /// The thresholds of a gate: the flags', else its files'.
     pub(crate) fn thresholds(&self, gate: &DesiredGate) -> Thresholds {
         Thresholds::resolve(self.flags, gate.report)
@@ -395,7 +378,7 @@ pub fn build(
     findings: &Findings<'_>,
 ) -> Report {
     let wanted: BTreeSet<&GateKey> = gates.iter().copied().collect();
-    let in_window = |at: i64| at >= settings.from_ms && at < settings.to_ms;
+    let in_window = |at: i64| settings.window.contains(at);
     let mut gate_history: HashMap<&GateKey, Vec<&GateEvaluation>> = HashMap::new();
     for e in history.gates.iter().filter(|e| wanted.contains(&e.gate) && in_window(e.started_ms)) {
         gate_history.entry(&e.gate).or_default().push(e);
@@ -511,7 +494,7 @@ impl<'a> Judge<'a> {
 
     /// The evidence of counted samples (newest first).
     fn evidence(&self, samples: &[Sample<'_>]) -> Evidence {
-        let days: BTreeSet<usize> = samples.iter().filter_map(|s| self.settings.day_of(s.at)).collect();
+        let days: BTreeSet<usize> = samples.iter().filter_map(|s| self.settings.window.day_of(s.at)).collect();
         let versions: BTreeSet<&str> = samples.iter().map(|s| s.version).filter(|v| !v.is_empty()).collect();
         let clean_in_a_row = samples.iter().take_while(|s| !s.blocked).count();
         let clean_since = (clean_in_a_row > 0).then(|| samples[clean_in_a_row - 1].at);
@@ -549,7 +532,7 @@ impl<'a> Judge<'a> {
                 t.max_block_percent
             ));
             if t.max_block_percent == 0 {
-                let leaves = blocks[0].at + (self.settings.to_ms - self.settings.from_ms);
+                let leaves = blocks[0].at + (self.settings.window.to_ms - self.settings.window.from_ms);
                 let what = if weighed { "false alarm" } else { "block" };
                 missing.push(format!(
                     "no {what} in the window (the newest leaves it on {})",
@@ -645,11 +628,11 @@ impl<'a> Judge<'a> {
             blocks: Vec::new(),
             no_data: 0,
             set_aside: 0,
-            days: vec![Day::None; self.settings.days()],
+            days: vec![Day::None; self.settings.window.days()],
         };
         for e in evaluations.iter().copied().filter(|e| e.status != EvaluationStatus::InProgress) {
             let of = parts.get(e.evaluation_id.as_str()).map(Vec::as_slice).unwrap_or_default();
-            let day = self.settings.day_of(e.started_ms);
+            let day = self.settings.window.day_of(e.started_ms);
             let mark = |days: &mut Vec<Day>, shown: Day| {
                 if let Some(d) = day {
                     days[d] = match (days[d], shown) {
@@ -810,48 +793,37 @@ impl<'a> Judge<'a> {
         };
         // Blocks shown: would-be for a gate in dry run, real ones for an enforced gate.
         let mut causes = Causes::default();
+        let mut block = |e: &GateEvaluation, failing: &[&RuleEvaluation]| {
+            causes.count(failing.iter().map(|r| &r.failures));
+            let mut rules: Vec<Failure> = failing.iter().map(|r| failure(r)).collect();
+            rules.sort_by(|a, b| a.rule.cmp(&b.rule));
+            Block {
+                evaluation_id: e.evaluation_id.clone(),
+                version: e.version.clone(),
+                started_ms: e.started_ms,
+                rules,
+            }
+        };
         let blocks: Vec<Block> = if gate.dry_run {
-            classified
-                .blocks
-                .iter()
-                .map(|(e, failing)| {
-                    causes.count(failing.iter().map(|r| &r.failures));
-                    let mut failed: Vec<Failure> = failing.iter().map(|r| failure(r)).collect();
-                    failed.sort_by(|a, b| a.rule.cmp(&b.rule));
-                    Block {
-                        evaluation_id: e.evaluation_id.clone(),
-                        version: e.version.clone(),
-                        started_ms: e.started_ms,
-                        rules: failed,
-                    }
-                })
-                .collect()
+            classified.blocks.iter().map(|(e, failing)| block(e, failing)).collect()
         } else {
             evaluations
                 .iter()
                 .filter(|e| e.status == EvaluationStatus::Fail && !e.dry_run)
                 .map(|e| {
                     let of = parts.get(e.evaluation_id.as_str()).map(Vec::as_slice).unwrap_or_default();
-                    let failing: Vec<&&RuleEvaluation> =
-                        of.iter().filter(|r| r.status == EvaluationStatus::Fail && !r.dry_run).collect();
-                    causes.count(failing.iter().map(|r| &r.failures));
-                    let mut failed: Vec<Failure> = failing.iter().map(|r| failure(r)).collect();
-                    failed.sort_by(|a, b| a.rule.cmp(&b.rule));
-                    Block {
-                        evaluation_id: e.evaluation_id.clone(),
-                        version: e.version.clone(),
-                        started_ms: e.started_ms,
-                        rules: failed,
-                    }
+                    let failing: Vec<&RuleEvaluation> =
+                        of.iter().copied().filter(|r| r.status == EvaluationStatus::Fail && !r.dry_run).collect();
+                    block(e, &failing)
                 })
                 .collect()
         };
         let days = if gate.dry_run {
             classified.days.clone()
         } else {
-            let mut days = vec![Day::None; self.settings.days()];
+            let mut days = vec![Day::None; self.settings.window.days()];
             for e in evaluations.iter().filter(|e| e.status != EvaluationStatus::InProgress) {
-                let Some(d) = self.settings.day_of(e.started_ms) else { continue };
+                let Some(d) = self.settings.window.day_of(e.started_ms) else { continue };
                 let has_data = parts.contains_key(e.evaluation_id.as_str());
                 let shown = if e.status == EvaluationStatus::Fail && !e.dry_run {
                     Day::Block
@@ -1032,22 +1004,6 @@ impl<'a> Judge<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn settings() -> ReportSettings {
-        ReportSettings { from_ms: 0, to_ms: 14 * DAY_MS, flags: ReportSpec::default() }
-    }
-
-    #[test]
-    fn the_strip_ends_with_the_last_24_hours_and_ignores_the_outside() {
-        let s = settings();
-        assert_eq!(s.days(), 14);
-        assert_eq!(s.day_of(14 * DAY_MS - 1), Some(13));
-        assert_eq!(s.day_of(13 * DAY_MS), Some(13));
-        assert_eq!(s.day_of(13 * DAY_MS - 1), Some(12));
-        assert_eq!(s.day_of(0), Some(0));
-        assert_eq!(s.day_of(-1), None, "before the window");
-        assert_eq!(s.day_of(14 * DAY_MS), None, "`to` is exclusive");
-    }
 
     #[test]
     fn flags_win_over_the_files_and_the_files_over_the_defaults() {
