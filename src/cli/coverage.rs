@@ -62,13 +62,7 @@ pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitSt
         };
         ops::coverage::coverage(&client, &desired, window, args.parallelism, &show).await?
     };
-    for item in unreadable.iter().take(5) {
-        crate::output::errln!(
-            "warning: item {} could not be read and is not counted: {}",
-            gatesctl_core::escape::quoted(&item.id),
-            gatesctl_core::escape::terminal(&item.why)
-        );
-    }
+    super::warn_unreadable(&unreadable, "item");
     out(&match args.format {
         Format::Text => coverage::render_text(&coverage, window, unreadable.len()),
         Format::Markdown => coverage::render_markdown(&coverage, window, unreadable.len(), args.comment_limit),

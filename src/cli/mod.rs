@@ -148,6 +148,18 @@ pub fn main() -> i32 {
     status.code()
 }
 
+/// The first few items an answer held that could not be read, named on stderr: they are
+/// left out of what is counted, and the output says how many.
+fn warn_unreadable(items: &[gatesctl_client::Unreadable], what: &str) {
+    for item in items.iter().take(5) {
+        crate::output::errln!(
+            "warning: {what} {} could not be read and is not counted: {}",
+            gatesctl_core::escape::quoted(&item.id),
+            gatesctl_core::escape::terminal(&item.why)
+        );
+    }
+}
+
 /// Terraform's flags take one dash (`-auto-approve`, `-detailed-exitcode`, `-out=plan`), and
 /// clap reads `-a…` as short flags: when an argument is one dash before the name of a long
 /// flag the command has, say so with the flag to use.

@@ -139,13 +139,7 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
         let (history, check, failures) = tokio::join!(read, check, failures);
         (history?, check, failures)
     };
-    for item in unreadable.iter().take(5) {
-        crate::output::errln!(
-            "warning: history item {} could not be read and is not counted: {}",
-            gatesctl_core::escape::quoted(&item.id),
-            gatesctl_core::escape::terminal(&item.why)
-        );
-    }
+    super::warn_unreadable(&unreadable, "history item");
     let unchecked = match &check {
         None => Some("monitor rules were not checked for watching nothing (--no-monitor-check)".to_string()),
         Some(check) => check.unchecked.clone(),

@@ -39,11 +39,12 @@ pub(crate) async fn coverage(
     let mut places: Vec<(&str, &str)> = deployments.iter().map(|d| (d.service.as_str(), d.env.as_str())).collect();
     places.sort_unstable();
     places.dedup();
-    let history_from = (from_ms - UNVERSIONED_LOOKBACK_MS).max(to_ms - MAX_WINDOW_MS);
+    // From an hour earlier, for deployments without a version, within what the API serves.
+    let history = Window { from_ms: (from_ms - UNVERSIONED_LOOKBACK_MS).max(to_ms - MAX_WINDOW_MS), to_ms };
     let evaluations = if places.is_empty() {
         Vec::new()
     } else {
-        let queries = super::history::queries(&places, history_from, to_ms);
+        let queries = super::history::queries(&places, history);
         let (history, bad) =
             super::history::read(client, &queries, false, parallelism, &|n| progress(Reading::Evaluations(n))).await?;
         unreadable.extend(bad);

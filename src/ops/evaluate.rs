@@ -268,12 +268,7 @@ fn inline<'r>(
     let mut out = Vec::new();
     for rule in rules {
         if let Some(option) = rule.options.not_inline().first() {
-            let takes = match rule.rule_type() {
-                gatesctl_core::model::RuleType::Monitor => "`query` and `duration`",
-                gatesctl_core::model::RuleType::FaultyDeploymentDetection => {
-                    "`duration`, `excluded_resources` and `allowed_resources`"
-                }
-            };
+            let takes = rule.options.inline_takes();
             return Err(Error::Usage(format!(
                 "rule {} of gate {gate} uses `{}`, which the API's inline (just-in-time) configuration does not take: a {} rule inline takes {takes}; evaluate the gate as stored in Datadog instead (without --jit or --config), or write the rule with a query",
                 gatesctl_core::escape::quoted(&rule.name),

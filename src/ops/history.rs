@@ -5,6 +5,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use crate::error::Error;
 use gatesctl_client::{Client, HistoryQuery, Unreadable};
+use gatesctl_core::model::time::Window;
 use gatesctl_core::model::History;
 
 /// Filter values per history request at most: the URL stays short, and a large organisation
@@ -14,7 +15,7 @@ const VALUES_PER_REQUEST: usize = 50;
 /// Server-side filters that select the history of `places` (service, env), in slices of a few
 /// values. A value holding a comma cannot be filtered on (the API splits at commas): that
 /// field is then left unfiltered, and the caller keeps only what it covers.
-pub(crate) fn queries(places: &[(&str, &str)], from_ms: i64, to_ms: i64) -> Vec<HistoryQuery> {
+pub(crate) fn queries(places: &[(&str, &str)], window: Window) -> Vec<HistoryQuery> {
     let values = |second: bool| {
         let mut v: Vec<String> = places.iter().map(|p| if second { p.1 } else { p.0 }.to_string()).collect();
         v.sort();
@@ -25,7 +26,7 @@ pub(crate) fn queries(places: &[(&str, &str)], from_ms: i64, to_ms: i64) -> Vec<
     let envs = values(true);
     let filterable = |v: &[String]| !v.iter().any(|s| s.contains(','));
     let envs = if filterable(&envs) && envs.len() <= VALUES_PER_REQUEST { envs } else { Vec::new() };
-    let base = HistoryQuery { from_ms, to_ms, services: Vec::new(), envs };
+    let base = HistoryQuery { from_ms: window.from_ms, to_ms: window.to_ms, services: Vec::new(), envs };
     if !filterable(&services) {
         return vec![base];
     }
@@ -73,7 +74,7 @@ mod tests {
     fn history_is_filtered_by_slices_of_services() {
         let names: Vec<String> = (0..120).map(|i| format!("svc{i:03}")).collect();
         let places: Vec<(&str, &str)> = names.iter().map(|s| (s.as_str(), "prod")).collect();
-        let q = queries(&places, 0, 1);
+        let q = queries(&places, Window { from_ms: 0, to_ms: 1 });
         assert_eq!(q.len(), 3);
         assert_eq!(q[0].services.len(), 50);
         assert_eq!(q[2].services.len(), 20);
@@ -82,7 +83,7 @@ mod tests {
 
     #[test]
     fn a_comma_in_a_name_lifts_that_filter() {
-        let q = queries(&[("a,b", "prod"), ("c", "prod")], 0, 1);
+        let q = queries(&[("a,b", "prod"), ("c", "prod")], Window { from_ms: 0, to_ms: 1 });
         assert_eq!(q.len(), 1);
         assert!(q[0].services.is_empty());
         assert_eq!(q[0].envs, ["prod"]);

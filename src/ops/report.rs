@@ -60,7 +60,7 @@ pub(crate) async fn read_history(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(History, Vec<Unreadable>), Error> {
     let places: Vec<(&str, &str)> = gates.iter().map(|k| (k.service.as_str(), k.env.as_str())).collect();
-    let queries = super::history::queries(&places, settings.window.from_ms, settings.window.to_ms);
+    let queries = super::history::queries(&places, settings.window);
     super::history::read(client, &queries, true, parallelism, progress).await
 }
 

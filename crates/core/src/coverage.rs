@@ -3,13 +3,13 @@
 //! or, for a deployment without one, an evaluation in the hour before it started. Pure: both
 //! are read elsewhere.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use crate::desired::DesiredState;
-use crate::model::{Deployment, GateEvaluation, GateKey};
+use crate::model::{Deployment, EvaluationIndex, GateEvaluation, GateKey};
 
 /// How long before a deployment without a version an evaluation of its service and env may
 /// have started and still be the gate it went through.
@@ -69,37 +69,16 @@ impl Coverage {
 /// Joins the deployments with the gate evaluations (of any gate, declared or not) and the
 /// declared gates.
 pub fn build(desired: &DesiredState, deployments: &[Deployment], evaluations: &[GateEvaluation]) -> Coverage {
-    let mut by_version: HashMap<(&str, &str, &str), Vec<&GateEvaluation>> = HashMap::new();
-    let mut by_place: HashMap<(&str, &str), Vec<&GateEvaluation>> = HashMap::new();
-    for e in evaluations {
-        let (service, env) = (e.gate.service.as_str(), e.gate.env.as_str());
-        if !e.version.is_empty() {
-            by_version.entry((service, env, e.version.as_str())).or_default().push(e);
-        }
-        by_place.entry((service, env)).or_default().push(e);
-    }
-    for list in by_place.values_mut() {
-        list.sort_by_key(|e| e.started_ms);
-    }
+    let index = EvaluationIndex::new(evaluations);
     let declared: BTreeSet<(&str, &str)> = desired.gates.keys().map(|k| (k.service.as_str(), k.env.as_str())).collect();
     let mut services: BTreeMap<(&str, &str), ServiceCoverage> = BTreeMap::new();
     let mut seen_gates: BTreeSet<&GateKey> = BTreeSet::new();
     for d in deployments {
         let place = (d.service.as_str(), d.env.as_str());
-        let through: Vec<&GateEvaluation> = if d.version.is_empty() {
-            by_place
-                .get(&place)
-                .map(|list| {
-                    list.iter()
-                        .copied()
-                        .filter(|e| {
-                            e.started_ms <= d.started_ms && d.started_ms - e.started_ms <= UNVERSIONED_LOOKBACK_MS
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
+        let through = if d.version.is_empty() {
+            index.before(&d.service, &d.env, d.started_ms, UNVERSIONED_LOOKBACK_MS)
         } else {
-            by_version.get(&(place.0, place.1, d.version.as_str())).cloned().unwrap_or_default()
+            index.of_version(&d.service, &d.env, &d.version)
         };
         let entry = services.entry(place).or_insert_with(|| ServiceCoverage {
             service: d.service.clone(),

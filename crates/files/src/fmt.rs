@@ -30,23 +30,31 @@ pub enum FmtError {
 pub fn format(file: &SourceFile) -> Result<String, FmtError> {
     let text = file.text();
     let crlf = text.contains("\r\n");
-    let plain = text.replace("\r\n", "\n");
-    let formatted = match file.format {
-        Format::Toml => toml(&plain)?,
-        Format::Yaml => yaml(&plain)?,
+    let plain = SourceFile::new("-".into(), file.format, text.replace("\r\n", "\n"));
+    // A TOML syntax error is told in toml_edit's words: TOML is laid out before it is read.
+    let (root, formatted) = match file.format {
+        Format::Toml => {
+            let formatted = toml(plain.text())?;
+            (parse(&plain)?, formatted)
+        }
+        Format::Yaml => {
+            let root = parse(&plain)?;
+            let formatted = yaml(plain.text(), &root);
+            (root, formatted)
+        }
     };
-    let before = values(file.format, &plain)?;
-    let after = values(file.format, &formatted).map_err(|_| FmtError::WouldChange)?;
-    if before != after {
+    let after = SourceFile::new("-".into(), file.format, formatted);
+    let same = parse(&after).is_ok_and(|formatted| formatted.to_json() == root.to_json());
+    if !same {
         return Err(FmtError::WouldChange);
     }
-    Ok(if crlf { formatted.replace('\n', "\r\n") } else { formatted })
+    let formatted = after.text();
+    Ok(if crlf { formatted.replace('\n', "\r\n") } else { formatted.to_string() })
 }
 
-/// What a text says, as JSON: what formatting must keep.
-fn values(format: Format, text: &str) -> Result<serde_json::Value, FmtError> {
-    let file = SourceFile::new("-".into(), format, text.to_string());
-    source::parse(&file).map(|root| root.to_json()).map_err(|errors| {
+/// The file's values, with their places: what formatting must keep.
+fn parse(file: &SourceFile) -> Result<Node<'_>, FmtError> {
+    source::parse(file).map_err(|errors| {
         FmtError::Syntax(errors.first().map_or_else(|| "not valid".to_string(), |e| e.message.clone()))
     })
 }
@@ -189,11 +197,8 @@ fn finish(text: &str) -> String {
     out
 }
 
-fn yaml(text: &str) -> Result<String, FmtError> {
-    let file = SourceFile::new("-".into(), Format::Yaml, text.to_string());
-    let root = source::parse(&file).map_err(|errors| {
-        FmtError::Syntax(errors.first().map_or_else(|| "not valid".to_string(), |e| e.message.clone()))
-    })?;
+/// `root` is `text` parsed.
+fn yaml(text: &str, root: &Node<'_>) -> String {
     let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let line_of = |at: usize| starts.partition_point(|s| *s <= at) - 1;
     let first_char = |line: usize| {
@@ -281,7 +286,7 @@ fn yaml(text: &str) -> Result<String, FmtError> {
 
     let mut inside: BTreeSet<usize> = BTreeSet::new();
     let walk = Walk { text, line_of: &line_of, first_char: &first_char };
-    walk.node(&root, 0, &mut wanted, &mut gaps, &mut inside);
+    walk.node(root, 0, &mut wanted, &mut gaps, &mut inside);
 
     // Close the gaps first (they never cross a line), from the end so offsets hold.
     let mut closed = text.to_string();
@@ -310,7 +315,7 @@ fn yaml(text: &str) -> Result<String, FmtError> {
             out.push(format!("{}{}", " ".repeat(col), trimmed));
         }
     }
-    Ok(finish(&out.join("\n")))
+    finish(&out.join("\n"))
 }
 
 #[cfg(test)]

@@ -19,35 +19,15 @@ pub enum Readers {
 /// it belongs to whoever runs gatesctl, and what is not a regular file (`-o /dev/stdout`) is
 /// written to directly.
 pub fn write_file(path: &std::path::Path, contents: &[u8], readers: Readers) -> std::io::Result<()> {
-    use std::io::{Error, ErrorKind};
-    let link = std::fs::symlink_metadata(path).ok().filter(|m| m.file_type().is_symlink());
-    let (target, permissions) = match std::fs::metadata(path) {
+    let permissions = match std::fs::metadata(path) {
         Ok(meta) if !meta.is_file() => return std::fs::write(path, contents),
-        Ok(meta) => (std::fs::canonicalize(path)?, Some(meta.permissions())),
-        Err(_) if link.is_some() => {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                "it is a symbolic link to nothing: remove it, or name another file",
-            ))
-        }
-        Err(_) => (path.to_path_buf(), None),
+        Ok(meta) => Some(meta.permissions()),
+        Err(_) => None,
     };
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let mut file = tempfile::Builder::new().prefix(".gatesctl-").suffix(".tmp").tempfile_in(&dir)?;
-    #[cfg(unix)]
-    if let Some(link) = &link {
-        use std::os::unix::fs::MetadataExt;
-        // The temporary file is ours: a link owned by someone else was planted, not made by us.
-        if link.uid() != file.as_file().metadata()?.uid() {
-            return Err(Error::new(
-                ErrorKind::PermissionDenied,
-                "it is a symbolic link owned by another user: gatesctl does not write through it (remove it, or name another file)",
-            ));
-        }
-    }
+    let target = if permissions.is_some() { std::fs::canonicalize(path)? } else { path.to_path_buf() };
+    let mut file = tempfile::Builder::new().prefix(".gatesctl-").suffix(".tmp").tempfile_in(folder_of(&target))?;
+    // The temporary file is ours: its owner is who runs gatesctl.
+    refuse_link(path, || file.as_file().metadata())?;
     file.write_all(contents)?;
     match permissions {
         // The file replaced keeps its mode.
@@ -65,11 +45,31 @@ pub fn write_file(path: &std::path::Path, contents: &[u8], readers: Readers) -> 
     file.persist(&target).map(|_| ()).map_err(|e| e.error)
 }
 
+/// The folder a path is in; `.` for a bare name.
+fn folder_of(path: &std::path::Path) -> std::path::PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
 /// Refuses a path that is a symbolic link gatesctl must not write through: one to nothing (the
 /// write would create a file wherever it points), or one owned by another user (planted in a
 /// shared folder). A link of one's own to an existing file is fine. Who runs gatesctl is
-/// learnt from a probe file created beside the link, as [`write_file`] learns it.
+/// learnt from a probe file created beside the link, as [`write_file`] learns it from its
+/// temporary file.
 pub fn refuse_foreign_link(path: &std::path::Path) -> std::io::Result<()> {
+    refuse_link(path, || {
+        tempfile::Builder::new().prefix(".gatesctl-").tempfile_in(folder_of(path))?.as_file().metadata()
+    })
+}
+
+/// The rule of [`refuse_foreign_link`]; `ours` is a file gatesctl created, asked for only when
+/// the path is a link.
+fn refuse_link(
+    path: &std::path::Path,
+    ours: impl FnOnce() -> std::io::Result<std::fs::Metadata>,
+) -> std::io::Result<()> {
     use std::io::{Error, ErrorKind};
     let Ok(link) = std::fs::symlink_metadata(path) else { return Ok(()) };
     if !link.file_type().is_symlink() {
@@ -84,18 +84,15 @@ pub fn refuse_foreign_link(path: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let probe = tempfile::Builder::new().prefix(".gatesctl-").tempfile_in(&dir)?;
-        if link.uid() != probe.as_file().metadata()?.uid() {
+        if link.uid() != ours()?.uid() {
             return Err(Error::new(
                 ErrorKind::PermissionDenied,
                 "it is a symbolic link owned by another user: gatesctl does not write through it (remove it, or name another file)",
             ));
         }
     }
+    #[cfg(not(unix))]
+    let _ = ours;
     Ok(())
 }
 

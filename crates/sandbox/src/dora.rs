@@ -17,7 +17,7 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::db::{self, Refusal};
-use super::jsonapi::{bad, parse_body, v1};
+use super::jsonapi::{attributes, bad, error_body, parse_body, v1};
 use super::store::StoredDoraEvent;
 use super::Shared;
 use gatesctl_core::model::time;
@@ -26,15 +26,10 @@ use gatesctl_core::model::time;
 const MAX_LIMIT: u64 = 1000;
 const DEFAULT_LIMIT: u64 = 10;
 
+/// A refusal in the service's error shapes, as plain JSON (these endpoints are not JSON:API).
 fn refused(r: Refusal) -> Response {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = match r.status {
-        401 | 403 | 429 => json!({"errors": [r.detail]}),
-        code => {
-            json!({"errors": [{"status": code.to_string(), "title": status.canonical_reason().unwrap_or(""), "detail": r.detail}]})
-        }
-    };
-    v1(status, body)
+    v1(status, error_body(status, &r.detail))
 }
 
 fn forbidden(shared: &Shared) -> Option<Response> {
@@ -56,14 +51,6 @@ fn nanoseconds(value: Option<&Value>, name: &str) -> Result<Option<i64>, Refusal
         a if a >= 100_000_000_000 => n.saturating_mul(1_000_000),
         _ => n.saturating_mul(1_000_000_000),
     }))
-}
-
-fn attributes(body: &Value) -> Result<Map<String, Value>, Refusal> {
-    body.get("data")
-        .and_then(|d| d.get("attributes"))
-        .and_then(Value::as_object)
-        .cloned()
-        .ok_or_else(|| bad("Malformed payload"))
 }
 
 fn optional_text(a: &Map<String, Value>, name: &str) -> Result<(), Refusal> {
@@ -108,7 +95,7 @@ fn recorded(kind: &str, mut a: Map<String, Value>) -> Result<StoredDoraEvent, Re
 }
 
 async fn record(shared: Arc<Shared>, kind: &'static str, body: Bytes) -> Response {
-    let event = match parse_body(&body).and_then(|b| attributes(&b)).and_then(|a| recorded(kind, a)) {
+    let event = match parse_body(&body).and_then(|b| attributes(&b).cloned()).and_then(|a| recorded(kind, a)) {
         Ok(event) => event,
         Err(r) => return refused(r),
     };
@@ -196,7 +183,7 @@ async fn list(shared: Arc<Shared>, kind: &'static str, body: Bytes) -> Response 
             Some(t) if t != expected => return Err(bad(format!("attribute \"type\" of data must be \"{expected}\""))),
             _ => {}
         }
-        let a = attributes(&body).unwrap_or_default();
+        let a = attributes(&body).cloned().unwrap_or_default();
         let time = |name: &str| -> Result<Option<i64>, Refusal> {
             match a.get(name) {
                 None | Some(Value::Null) => Ok(None),

@@ -28,7 +28,7 @@ use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use super::db::{self, Refusal};
-use super::jsonapi::{attributes, bad, check_id, jsonapi, parse_body, Reply};
+use super::jsonapi::{attributes, bad, check_id, jsonapi, new_id, parse_body, Reply};
 use super::monitors::{Monitor, MonitorStatus, Search};
 use super::options::{self, Kind, MonitorRule, Watch};
 use super::store::{StoredEvaluation, StoredRuleEvaluation};
@@ -282,7 +282,7 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
         .collect();
     let blocks =
         gate_blocks(dry_run, rules.iter().map(|r| RuleOutcome { dry_run: r.dry_run, failed: r.status == "fail" }));
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = new_id();
     let finished = started.saturating_add(i64::try_from(longest_warmup.saturating_mul(1000)).unwrap_or(i64::MAX / 2));
     let evaluation = StoredEvaluation {
         id: id.clone(),

@@ -18,14 +18,17 @@ pub(crate) fn jsonapi(status: StatusCode, body: Value) -> Response {
 
 /// The two error shapes of the real service: objects with `detail` for 400/404/5xx,
 /// bare strings for 401/403/429.
-pub(crate) fn error(status: StatusCode, detail: &str) -> Response {
-    let body = match status.as_u16() {
+pub(crate) fn error_body(status: StatusCode, detail: &str) -> Value {
+    match status.as_u16() {
         401 | 403 | 429 => json!({"errors": [detail]}),
         code => {
             json!({"errors": [{"status": code.to_string(), "title": status.canonical_reason().unwrap_or(""), "detail": detail}]})
         }
-    };
-    jsonapi(status, body)
+    }
+}
+
+pub(crate) fn error(status: StatusCode, detail: &str) -> Response {
+    jsonapi(status, error_body(status, detail))
 }
 
 pub(crate) type Reply = Result<Response, Refusal>;

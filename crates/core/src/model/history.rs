@@ -1,6 +1,8 @@
 //! Past evaluations as the history calls list them: each gate evaluation, and each rule's part
 //! of one with its real result (in dry run too).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::{GateKey, RuleOptions};
@@ -82,4 +84,48 @@ pub struct History {
     pub gates: Vec<GateEvaluation>,
     pub rules: Vec<RuleEvaluation>,
     pub unreadable: usize,
+}
+
+/// Gate evaluations found by what a deployment or a failure names: its service, env and
+/// version, or, for one without a version, the time it started. Coverage and each gate's record
+/// join Datadog's deployments and failures with the evaluations this way.
+#[derive(Debug, Default)]
+pub struct EvaluationIndex<'a> {
+    by_version: HashMap<(&'a str, &'a str, &'a str), Vec<&'a GateEvaluation>>,
+    /// Oldest first, then by id.
+    by_place: HashMap<(&'a str, &'a str), Vec<&'a GateEvaluation>>,
+}
+
+impl<'a> EvaluationIndex<'a> {
+    pub fn new(evaluations: impl IntoIterator<Item = &'a GateEvaluation>) -> Self {
+        let mut index = EvaluationIndex::default();
+        for e in evaluations {
+            let (service, env) = (e.gate.service.as_str(), e.gate.env.as_str());
+            if !e.version.is_empty() {
+                index.by_version.entry((service, env, e.version.as_str())).or_default().push(e);
+            }
+            index.by_place.entry((service, env)).or_default().push(e);
+        }
+        for list in index.by_place.values_mut() {
+            list.sort_by(|a, b| a.started_ms.cmp(&b.started_ms).then(a.evaluation_id.cmp(&b.evaluation_id)));
+        }
+        index
+    }
+
+    /// The evaluations of `version` (not empty) of `service` and `env`.
+    pub fn of_version<'s>(&'s self, service: &'s str, env: &'s str, version: &'s str) -> &'s [&'a GateEvaluation] {
+        // The keys read as short-lived as the names looked up (the map is covariant in them).
+        let by_version: &HashMap<(&str, &str, &str), Vec<&'a GateEvaluation>> = &self.by_version;
+        by_version.get(&(service, env, version)).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The evaluations of `service` and `env` that started at most `within_ms` before `at`
+    /// (both ends included), oldest first.
+    pub fn before<'s>(&'s self, service: &'s str, env: &'s str, at: i64, within_ms: i64) -> &'s [&'a GateEvaluation] {
+        let by_place: &HashMap<(&str, &str), Vec<&'a GateEvaluation>> = &self.by_place;
+        let Some(list) = by_place.get(&(service, env)) else { return &[] };
+        let from = list.partition_point(|e| e.started_ms < at.saturating_sub(within_ms));
+        let to = list.partition_point(|e| e.started_ms <= at);
+        &list[from..to.max(from)]
+    }
 }

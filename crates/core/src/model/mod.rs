@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 pub use dora::{Deployment, Failure};
 pub use evaluation::{Evaluation, RuleVerdict, Verdict};
 pub use filter::{GateFilter, GateQuery, NamePatterns};
-pub use history::{EvaluationStatus, FailedMonitor, GateEvaluation, History, RuleEvaluation, RuleFailures};
+pub use history::{
+    EvaluationIndex, EvaluationStatus, FailedMonitor, GateEvaluation, History, RuleEvaluation, RuleFailures,
+};
 pub use monitor::{MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
 pub use options::{
     AttrName, AttrValue, Attribute, MonitorRef, MonitorSettings, OptionName, RuleOptions, Settings, Watch,

@@ -2,12 +2,12 @@
 //! that blocked (or would have) is borne out when a failure followed, a false alarm when none
 //! did; a pass is a miss when one followed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::model::{Failure, GateEvaluation};
+use crate::model::{EvaluationIndex, Failure, GateEvaluation};
 
 /// How long after an evaluation a failure without a version may start and still follow it.
 pub(super) const UNVERSIONED_WITHIN_MS: i64 = 24 * 3600 * 1000;
@@ -63,28 +63,15 @@ impl Efficacy {
 /// services) and env, of the failure's version; for a failure without a version, the
 /// evaluation of that service and env that started last before it, within 24 hours.
 pub(super) fn followed<'a>(failures: &[Failure], evaluations: &[&'a GateEvaluation]) -> HashSet<&'a str> {
-    let mut by_version: HashMap<(&str, &str, &str), Vec<&'a GateEvaluation>> = HashMap::new();
-    let mut by_place: HashMap<(&str, &str), Vec<&'a GateEvaluation>> = HashMap::new();
-    for e in evaluations.iter().copied() {
-        by_version.entry((&e.gate.service, &e.gate.env, &e.version)).or_default().push(e);
-        by_place.entry((&e.gate.service, &e.gate.env)).or_default().push(e);
-    }
+    let index = EvaluationIndex::new(evaluations.iter().copied());
     let mut out = HashSet::new();
     for f in failures.iter().filter(|f| !f.env.is_empty()) {
         for service in &f.services {
-            if !f.version.is_empty() {
-                if let Some(list) = by_version.get(&(service.as_str(), f.env.as_str(), f.version.as_str())) {
-                    out.extend(list.iter().map(|e| e.evaluation_id.as_str()));
-                }
-                continue;
-            }
-            let last = by_place.get(&(service.as_str(), f.env.as_str())).and_then(|list| {
-                list.iter()
-                    .filter(|e| e.started_ms <= f.started_ms && f.started_ms - e.started_ms <= UNVERSIONED_WITHIN_MS)
-                    .max_by(|a, b| a.started_ms.cmp(&b.started_ms).then(a.evaluation_id.cmp(&b.evaluation_id)))
-            });
-            if let Some(e) = last {
-                out.insert(e.evaluation_id.as_str());
+            if f.version.is_empty() {
+                let last = index.before(service, &f.env, f.started_ms, UNVERSIONED_WITHIN_MS).last();
+                out.extend(last.map(|e| e.evaluation_id.as_str()));
+            } else {
+                out.extend(index.of_version(service, &f.env, &f.version).iter().map(|e| e.evaluation_id.as_str()));
             }
         }
     }

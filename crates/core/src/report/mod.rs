@@ -148,6 +148,17 @@ pub enum Day {
     Unjudged,
 }
 
+impl Day {
+    /// A day holding both: a block outweighs a pass, and a pass evaluations that prove nothing.
+    fn with(self, other: Day) -> Day {
+        match (self, other) {
+            (Day::Block, _) | (_, Day::Block) => Day::Block,
+            (Day::Pass, _) | (_, Day::Pass) => Day::Pass,
+            _ => Day::Unjudged,
+        }
+    }
+}
+
 /// Why blocks and failures happened, where the history says it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Causes {
@@ -635,11 +646,7 @@ impl<'a> Judge<'a> {
             let day = self.settings.window.day_of(e.started_ms);
             let mark = |days: &mut Vec<Day>, shown: Day| {
                 if let Some(d) = day {
-                    days[d] = match (days[d], shown) {
-                        (Day::Block, _) | (_, Day::Block) => Day::Block,
-                        (Day::Pass, _) | (_, Day::Pass) => Day::Pass,
-                        _ => Day::Unjudged,
-                    };
+                    days[d] = days[d].with(shown);
                 }
             };
             if of.is_empty() {
@@ -832,11 +839,7 @@ impl<'a> Judge<'a> {
                 } else {
                     Day::Unjudged
                 };
-                days[d] = match (days[d], shown) {
-                    (Day::Block, _) | (_, Day::Block) => Day::Block,
-                    (Day::Pass, _) | (_, Day::Pass) => Day::Pass,
-                    _ => Day::Unjudged,
-                };
+                days[d] = days[d].with(shown);
             }
             days
         };

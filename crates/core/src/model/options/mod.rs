@@ -288,6 +288,15 @@ impl RuleOptions {
         out
     }
 
+    /// What the inline configuration takes of a rule of this kind, in words: the rest of
+    /// [`RuleOptions::not_inline`]'s rule.
+    pub fn inline_takes(&self) -> &'static str {
+        match self.rule_type() {
+            RuleType::Monitor => "`query` and `duration`",
+            RuleType::FaultyDeploymentDetection => "`duration`, `excluded_resources` and `allowed_resources`",
+        }
+    }
+
     /// These options with the extra options of `remote` that these do not set: what an update
     /// of that remote rule sends, so that nothing gatesctl does not know is erased.
     pub(crate) fn keeping_extra_of(&self, remote: &RuleOptions) -> RuleOptions {
