@@ -120,9 +120,13 @@ pub fn path(path: &std::path::Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }
 
-/// One part of a gate key: as is when it cannot be misread, quoted otherwise.
-pub(crate) fn key_part(part: &str) -> Cow<'_, str> {
+/// One part of a gate key or of `service/env`: as is when it cannot be misread, quoted
+/// otherwise. A part that begins with `:` is quoted too: such names start lines (`billing/prod
+/// deployed 3 times`), and a line beginning `::` is a command to GitHub Actions
+/// (`::add-mask::…`). This is the one rule for every line that can begin with a name.
+pub fn key_part(part: &str) -> Cow<'_, str> {
     let plain = !part.is_empty()
+        && !part.starts_with(':')
         && !part.chars().any(|c| c == '/' || c == '"' || c == '\\' || c.is_whitespace() || is_unsafe(c));
     if plain {
         Cow::Borrowed(part)
@@ -174,5 +178,7 @@ mod tests {
         assert_eq!(key_part("a/b"), "\"a/b\"");
         assert_eq!(key_part(""), "\"\"");
         assert_eq!(key_part("a b"), "\"a b\"");
+        assert_eq!(key_part("::add-mask::x"), "\"::add-mask::x\"", "never the start of a workflow command");
+        assert_eq!(key_part("a::b"), "a::b");
     }
 }
