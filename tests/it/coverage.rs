@@ -316,7 +316,50 @@ fn the_sandbox_records_deployments_and_failures_as_datadog_does() {
     assert_eq!(status, 200, "{answer}");
     let items = answer["data"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{answer}");
-    assert_eq!(items[0]["attributes"]["started_at"], json!(started_s * 1_000_000_000), "times in nanoseconds");
+    assert_eq!(
+        items[0]["attributes"]["started_at"],
+        json!(at(started_s * 1000).replace('Z', ".000000000Z")),
+        "lists answer RFC 3339 date-times, as the official clients read them"
+    );
+    // One event by its id.
+    let id = items[0]["id"].as_str().unwrap();
+    let (status, one) = http.get(&format!("/api/v2/dora/deployments/{id}"));
+    assert_eq!((status, &one["data"]["attributes"]["version"]), (200, &json!("v9")), "{one}");
+    assert_eq!(http.get("/api/v2/dora/failures/nope").0, 404);
+    // The API key alone records an event, as the clients send it; listing takes both keys.
+    let alone = |path: &str, body: Value| {
+        sandbox.block_on(async {
+            let answer = reqwest::Client::new()
+                .post(format!("{}{path}", sandbox.url))
+                .header("DD-API-KEY", "a")
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            answer.status().as_u16()
+        })
+    };
+    let event =
+        json!({"data": {"attributes": {"service": "checkout", "started_at": started_s, "finished_at": started_s + 1}}});
+    assert_eq!(alone("/api/v2/dora/deployment", event), 202);
+    assert_eq!(alone("/api/v2/dora/deployments", json!({"data": {"attributes": {}}})), 403);
+    // Malformed list bodies are refused with a detail.
+    for body in [
+        json!(null),
+        json!([]),
+        json!("text"),
+        json!({"data": []}),
+        json!({"data": "x"}),
+        json!({"data": {"type": null, "attributes": {}}}),
+        json!({"data": {"type": "dora_deployments_list_request"}}),
+        json!({"data": {"type": "dora_deployments_list_request", "attributes": {"query": 7}}}),
+        json!({"data": {"type": "dora_deployments_list_request", "attributes": {"sort": 1}}}),
+    ] {
+        let (status, answer) = http.post("/api/v2/dora/deployments", body.clone());
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(answer["errors"][0]["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}: {answer}");
+    }
     let (_, answer) = list("/api/v2/dora/failures", json!({"from": from, "query": "service:b"}));
     assert_eq!(answer["data"].as_array().unwrap().len(), 1, "a failure of several services matches each: {answer}");
     let (status, answer) = list("/api/v2/dora/deployments", json!({"from": from, "limit": 1001}));

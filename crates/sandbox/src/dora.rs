@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
@@ -173,17 +173,46 @@ fn matches(terms: &[Term], a: &Value) -> bool {
     })
 }
 
+/// An event's attributes as the lists answer them: times as RFC 3339 date-times (the official
+/// clients type them so), where they are recorded in nanoseconds.
+fn listed(mut attributes: Value) -> Value {
+    for name in ["started_at", "finished_at"] {
+        if let Some(ns) = attributes.get(name).and_then(Value::as_i64) {
+            attributes[name] = Value::from(rfc3339_nanos(ns));
+        }
+    }
+    attributes
+}
+
+/// `2026-12-01T10:00:00.123456789Z`: every digit of a time recorded in nanoseconds.
+fn rfc3339_nanos(ns: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns.max(0) as u64);
+    humantime::format_rfc3339_nanos(at).to_string()
+}
+
 async fn list(shared: Arc<Shared>, kind: &'static str, body: Bytes) -> Response {
     if let Some(response) = forbidden(&shared) {
         return response;
     }
     let parsed = parse_body(&body).and_then(|body| {
         let expected = format!("dora_{kind}s_list_request");
-        match body.get("data").and_then(|d| d.get("type")).and_then(Value::as_str) {
-            Some(t) if t != expected => return Err(bad(format!("attribute \"type\" of data must be \"{expected}\""))),
-            _ => {}
+        // Every malformed body is a 400 with a detail, as the service answers.
+        let Some(data) = body.get("data").and_then(Value::as_object) else {
+            return Err(bad("attribute \"data\" must be an object"));
+        };
+        match data.get("type") {
+            None => {}
+            Some(Value::String(t)) if *t == expected => {}
+            Some(_) => return Err(bad(format!("attribute \"type\" of data must be \"{expected}\""))),
         }
-        let a = attributes(&body).cloned().unwrap_or_default();
+        let Some(a) = data.get("attributes").and_then(Value::as_object).cloned() else {
+            return Err(bad("attribute \"attributes\" of data must be an object"));
+        };
+        for name in ["query", "sort"] {
+            if !matches!(a.get(name), None | Some(Value::Null) | Some(Value::String(_))) {
+                return Err(bad(format!("attribute \"{name}\" must be a string")));
+            }
+        }
         let time = |name: &str| -> Result<Option<i64>, Refusal> {
             match a.get(name) {
                 None | Some(Value::Null) => Ok(None),
@@ -223,12 +252,35 @@ async fn list(shared: Arc<Shared>, kind: &'static str, body: Bytes) -> Response 
         Ok(events) => {
             let data: Vec<Value> = events
                 .into_iter()
-                .map(|e| json!({"id": e.id, "type": format!("dora_{kind}"), "attributes": e.attributes}))
+                .map(|e| json!({"id": e.id, "type": format!("dora_{kind}"), "attributes": listed(e.attributes)}))
                 .collect();
             v1(StatusCode::OK, json!({"data": data}))
         }
         Err(r) => refused(r),
     }
+}
+
+/// `GET /api/v2/dora/deployments/{id}` and `/failures/{id}`: one event, as the lists show it.
+async fn one(shared: Arc<Shared>, kind: &'static str, id: String) -> Response {
+    if let Some(response) = forbidden(&shared) {
+        return response;
+    }
+    match shared.db.run(move |conn| db::dora::get(conn, kind, &id)).await {
+        Ok(Some(e)) => v1(
+            StatusCode::OK,
+            json!({"data": {"id": e.id, "type": format!("dora_{kind}"), "attributes": listed(e.attributes)}}),
+        ),
+        Ok(None) => refused(Refusal::new(404, format!("{kind} not found"))),
+        Err(r) => refused(r),
+    }
+}
+
+pub(super) async fn get_deployment(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    one(shared, "deployment", id).await
+}
+
+pub(super) async fn get_failure(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    one(shared, "failure", id).await
 }
 
 pub(super) async fn list_deployments(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {

@@ -89,6 +89,17 @@ pub(crate) fn list(
     Ok(out)
 }
 
+/// One event of `kind` by its id.
+pub(crate) fn get(conn: &Connection, kind: &str, id: &str) -> Result<Option<StoredDoraEvent>, Refusal> {
+    let mut statement =
+        conn.prepare_cached("SELECT attributes FROM dora_events WHERE kind = ?1 AND id = ?2").map_err(db_error)?;
+    let mut rows = statement.query(params![kind, id]).map_err(db_error)?;
+    let Some(row) = rows.next().map_err(db_error)? else { return Ok(None) };
+    let text: String = row.get(0).map_err(db_error)?;
+    let attributes = serde_json::from_str(&text).map_err(|e| Refusal::new(500, format!("damaged event: {e}")))?;
+    Ok(Some(StoredDoraEvent { kind: kind.to_string(), id: id.to_string(), attributes }))
+}
+
 /// Every event, oldest first, as `--export` writes them.
 pub(crate) fn export(conn: &Connection) -> Result<Vec<StoredDoraEvent>, Refusal> {
     let mut statement = conn
@@ -144,6 +155,7 @@ struct ExampleDeployment {
 struct ExampleFailure {
     name: String,
     services: Vec<String>,
+    #[serde(default)]
     env: String,
     #[serde(default)]
     version: String,
@@ -179,9 +191,12 @@ pub(crate) fn example() -> Vec<StoredDoraEvent> {
     for f in file.failures {
         let started = at_ns(&f.ago);
         let mut attributes = serde_json::json!({
-            "name": f.name, "services": f.services, "env": f.env, "severity": f.severity,
+            "name": f.name, "services": f.services, "severity": f.severity,
             "started_at": started, "finished_at": started + 3600 * 1_000_000_000_i64,
         });
+        if !f.env.is_empty() {
+            attributes["env"] = Value::from(f.env);
+        }
         if !f.version.is_empty() {
             attributes["version"] = Value::from(f.version);
         }
