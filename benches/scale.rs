@@ -61,6 +61,7 @@ fn store(gates: usize) -> Store {
                     query: String::new(),
                     priority: None,
                     groups: Default::default(),
+                    in_state_for: None,
                 })
                 .collect(),
         ),

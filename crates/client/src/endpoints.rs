@@ -283,7 +283,9 @@ impl Client {
     /// How many monitors `query` matches, and how many of those fail now: one page of one
     /// monitor is enough, the counts cover them all.
     pub async fn search_monitors(&self, query: &str) -> Result<gatesctl_core::model::MonitorMatches, ApiError> {
-        let path = PathBuilder::new("api/v1/monitor/search").query("query", query).query("per_page", "1").build();
+        // One page as large as a rule may watch: the failing monitors of a rule that can pass.
+        let per_page = gatesctl_core::model::MAX_MONITORS_PER_RULE.to_string();
+        let path = PathBuilder::new("api/v1/monitor/search").query("query", query).query("per_page", &per_page).build();
         let answer: wire::MonitorSearch = self.json(Method::GET, &path, None).await?;
         Ok(answer.matches())
     }

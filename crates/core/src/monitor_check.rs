@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use crate::desired::{DesiredState, WatchSource, Watched};
 use crate::diagnostic::{Code, ConfigDiagnostic};
 use crate::escape::quoted;
-use crate::model::{GateKey, MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
+use crate::model::{is_failing_state, FailingMonitor, GateKey, MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
 
 /// What the check found.
 #[derive(Debug, Default)]
@@ -25,6 +25,9 @@ pub struct MonitorCheck {
     /// The monitor rules found watching nothing, by gate and rule name, with what they watch:
     /// a query matching no monitor, or a monitor id that does not exist.
     pub watching_nothing: BTreeMap<(GateKey, String), String>,
+    /// The monitors in ALERT or NO DATA now, by the gate and rule that watch them: enforced,
+    /// those rules would block the next deploy.
+    pub failing_now: BTreeMap<(GateKey, String), Vec<FailingMonitor>>,
 }
 
 impl MonitorCheck {
@@ -134,7 +137,7 @@ fn when_nothing_found(uses: &[&WatchSource], until: &str) -> String {
 }
 
 /// The diagnostics of one query's search.
-fn judge_query(query: &str, uses: &[&WatchSource], found: MonitorMatches) -> Option<ConfigDiagnostic> {
+fn judge_query(query: &str, uses: &[&WatchSource], found: &MonitorMatches) -> Option<ConfigDiagnostic> {
     if found.total == 0 {
         let help = format!(
             "{}: check the query's tags and spelling (search it in Monitors › Manage Monitors), or create the monitor first",
@@ -237,12 +240,7 @@ fn judge_monitor(id: u64, uses: &[&WatchSource], found: Option<&MonitorState>) -
             .into_warning(),
         );
     }
-    let failing = |status: &str| matches!(status, "Alert" | "No Data");
-    let watched_failing: Vec<(&str, &str)> = match monitor.groups.is_empty() {
-        true if failing(&monitor.overall_state) => vec![("", monitor.overall_state.as_str())],
-        true => Vec::new(),
-        false => monitor.groups.iter().filter(|(_, s)| failing(s)).map(|(g, s)| (g.as_str(), s.as_str())).collect(),
-    };
+    let watched_failing = failing_groups(monitor, None);
     if !watched_failing.is_empty() {
         let states: Vec<String> = watched_failing
             .iter()
@@ -267,6 +265,39 @@ fn judge_monitor(id: u64, uses: &[&WatchSource], found: Option<&MonitorState>) -
         );
     }
     out
+}
+
+/// The groups of a monitor failing now, with their states: its overall state for a simple
+/// alert, else those of `watched` groups (every group when `None` or empty).
+fn failing_groups<'m>(monitor: &'m MonitorState, watched: Option<&[String]>) -> Vec<(&'m str, &'m str)> {
+    let watched = watched.filter(|w| !w.is_empty());
+    match monitor.groups.is_empty() {
+        true if is_failing_state(&monitor.overall_state) => vec![("", monitor.overall_state.as_str())],
+        true => Vec::new(),
+        false => monitor
+            .groups
+            .iter()
+            .filter(|(g, s)| is_failing_state(s) && watched.is_none_or(|w| w.iter().any(|x| x == *g)))
+            .map(|(g, s)| (g.as_str(), s.as_str()))
+            .collect(),
+    }
+}
+
+/// The monitor's failing groups a rule watches, as the report names them.
+fn failing_watched(id: u64, monitor: &MonitorState, watched: &[String]) -> Vec<FailingMonitor> {
+    failing_groups(monitor, Some(watched))
+        .into_iter()
+        .map(|(group, state)| FailingMonitor {
+            id,
+            name: if group.is_empty() { monitor.name.clone() } else { format!("{}, group {group}", monitor.name) },
+            state: state.to_string(),
+            since_ms: if group.is_empty() {
+                monitor.overall_since_ms
+            } else {
+                monitor.group_since_ms.get(group).copied().or(monitor.overall_since_ms)
+            },
+        })
+        .collect()
 }
 
 /// One lookup of the check.
@@ -342,10 +373,16 @@ impl<'a> Lookups<'a> {
                     }
                     // Rules that fail on finding nothing and rules that pass are told apart.
                     let uses = &by_query[query];
+                    if found.total <= MAX_MONITORS_PER_RULE && !found.failing.is_empty() {
+                        for u in uses {
+                            let entry = report.failing_now.entry((u.gate.clone(), u.rule.clone())).or_default();
+                            entry.extend(found.failing.iter().cloned());
+                        }
+                    }
                     let (failing, passing): (Vec<&WatchSource>, Vec<&WatchSource>) =
                         uses.iter().partition(|u| u.fail_on_no_groups_found);
                     for group in [failing, passing].into_iter().filter(|g| !g.is_empty()) {
-                        query_findings.entry(query).or_default().extend(judge_query(query, &group, found));
+                        query_findings.entry(query).or_default().extend(judge_query(query, &group, &found));
                     }
                 }
                 (Lookup::Monitor(id), Ok(Found::Monitor(found))) => {
@@ -356,11 +393,24 @@ impl<'a> Lookups<'a> {
                             report.watching_nothing.insert((u.gate.clone(), u.rule.clone()), what);
                         }
                     }
+                    if let Some(monitor) = &found {
+                        for u in &by_monitor[id] {
+                            let Watched::Monitor { groups, .. } = &u.watched else { continue };
+                            let failing = failing_watched(*id, monitor, groups);
+                            if !failing.is_empty() {
+                                report.failing_now.entry((u.gate.clone(), u.rule.clone())).or_default().extend(failing);
+                            }
+                        }
+                    }
                     monitor_findings.insert(*id, judge_monitor(*id, &by_monitor[id], found.as_ref()));
                 }
                 (_, Err(e)) => failures.push(e),
                 _ => unreachable!("each lookup answers its own kind"),
             }
+        }
+        for failing in report.failing_now.values_mut() {
+            failing.sort();
+            failing.dedup();
         }
         // In the order of the lookups: queries, then monitors, each sorted.
         report.diagnostics.extend(query_findings.into_values().flatten());

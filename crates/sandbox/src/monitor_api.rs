@@ -18,8 +18,12 @@ fn forbidden() -> Response {
 }
 
 fn monitor_json(m: &Monitor) -> Value {
+    let since = m.in_state_since_ms();
+    let failing = matches!(m.status.as_str(), "Alert" | "No Data");
     json!({
         "id": m.id, "name": m.name, "status": m.status.as_str(), "overall_state": m.status.as_str(),
+        "overall_state_modified": since.map(gatesctl_core::model::time::format_rfc3339),
+        "last_triggered_ts": since.filter(|_| failing).map(|ms| ms / 1000),
         "tags": m.tags, "type": m.monitor_type, "query": m.query, "priority": m.priority,
         "classification": "metric", "creator": {"name": "Sandbox User", "handle": "sandbox@example.com"},
     })
@@ -90,7 +94,18 @@ pub(super) async fn get(State(shared): State<Arc<Shared>>, Path(id): Path<String
     let groups: serde_json::Map<String, Value> = monitor
         .groups
         .iter()
-        .map(|(name, status)| (name.clone(), json!({"name": name, "status": status.as_str()})))
+        .map(|(name, status)| {
+            let since = monitor.in_state_since_ms().map(|ms| ms / 1000);
+            let (triggered, no_data) = match status.as_str() {
+                "Alert" => (since, None),
+                "No Data" => (None, since),
+                _ => (None, None),
+            };
+            (
+                name.clone(),
+                json!({"name": name, "status": status.as_str(), "last_triggered_ts": triggered, "last_nodata_ts": no_data}),
+            )
+        })
         .collect();
     body["state"] = json!({"groups": groups});
     v1(StatusCode::OK, body)

@@ -104,9 +104,19 @@ pub struct Monitor {
     /// none for a simple alert. The monitor's `status` is then the worst of them.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub groups: std::collections::BTreeMap<String, MonitorStatus>,
+    /// How long it has been in its state when the sandbox answers ("2h"): the API's
+    /// `overall_state_modified`, and each failing group's last trigger. Unknown when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_state_for: Option<String>,
 }
 
 impl Monitor {
+    /// Since when it has been in its state, counted back from now, when it says.
+    pub(crate) fn in_state_since_ms(&self) -> Option<i64> {
+        let d = humantime::parse_duration(self.in_state_for.as_deref()?).ok()?;
+        Some(gatesctl_core::model::time::now_ms() - d.as_millis() as i64)
+    }
+
     /// The groups a rule can watch, each with its state: the monitor's own groups, or the
     /// monitor as its one group (named "") when it has none.
     pub(crate) fn group_states(&self) -> Vec<(&str, MonitorStatus)> {
@@ -139,6 +149,12 @@ pub(crate) fn checked(mut monitors: Vec<Monitor>) -> Result<Vec<Monitor>, Sandbo
         if m.id == 0 {
             m.id = next;
             next += 1;
+        }
+        if let Some(d) = m.in_state_for.as_deref().filter(|d| humantime::parse_duration(d).is_err()) {
+            return Err(SandboxError::Monitors(format!(
+                "monitor {:?}: in_state_for {d:?} is not a duration such as \"2h\"",
+                m.name
+            )));
         }
         if let Some(worst) = m.groups.values().max_by_key(|s| s.severity()) {
             m.status = *worst;
@@ -324,6 +340,7 @@ mod tests {
             query: String::new(),
             priority: Some(1),
             groups: Default::default(),
+            in_state_for: None,
         }
     }
 

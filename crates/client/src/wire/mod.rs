@@ -238,13 +238,15 @@ mod tests {
     }
 }
 
-/// `GET /api/v1/monitor/search`: only what the query check reads. Facets are read leniently:
-/// a name that is not a string, or a facet missing, counts nothing.
+/// `GET /api/v1/monitor/search`: only what the query check reads. Facets and monitors are read
+/// leniently: a name that is not a string, or a facet missing, counts nothing.
 #[derive(Debug, Deserialize)]
 pub struct MonitorSearch {
     pub metadata: MonitorSearchMetadata,
     #[serde(default)]
     pub counts: Option<MonitorSearchCounts>,
+    #[serde(default)]
+    pub monitors: Vec<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,6 +268,18 @@ pub struct FacetCount {
     pub count: u64,
 }
 
+/// A time the monitor API writes: Unix seconds (or milliseconds), or RFC 3339.
+fn monitor_time(value: Option<&Value>) -> Option<i64> {
+    match value? {
+        Value::Number(n) => {
+            let n = n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?;
+            Some(if n.abs() >= 100_000_000_000 { n } else { n.saturating_mul(1000) })
+        }
+        Value::String(s) => gatesctl_core::model::time::parse_rfc3339(s).ok(),
+        _ => None,
+    }
+}
+
 impl MonitorSearch {
     pub fn matches(&self) -> gatesctl_core::model::MonitorMatches {
         let status = self.counts.as_ref().and_then(|c| c.status.as_deref()).unwrap_or_default();
@@ -276,10 +290,28 @@ impl MonitorSearch {
                 .map(|f| f.count)
                 .sum()
         };
+        let failing = self
+            .monitors
+            .iter()
+            .filter_map(|m| {
+                let state = m.get("status").or_else(|| m.get("overall_state")).and_then(Value::as_str)?;
+                if !gatesctl_core::model::is_failing_state(state) {
+                    return None;
+                }
+                Some(gatesctl_core::model::FailingMonitor {
+                    id: m.get("id").and_then(Value::as_u64)?,
+                    name: m.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    state: state.to_string(),
+                    since_ms: monitor_time(m.get("overall_state_modified"))
+                        .or_else(|| monitor_time(m.get("last_triggered_ts"))),
+                })
+            })
+            .collect();
         gatesctl_core::model::MonitorMatches {
             total: self.metadata.total_count,
             alert: count("alert"),
             no_data: count("nodata"),
+            failing,
         }
     }
 }
@@ -296,7 +328,8 @@ mod monitor_search_tests {
                                       {"name": "NO_DATA", "count": 1}, {"name": 3, "count": 9}, {"name": "OK", "count": 3}]}}"#,
         )
         .unwrap();
-        assert_eq!(answer.matches(), gatesctl_core::model::MonitorMatches { total: 7, alert: 2, no_data: 2 });
+        let m = answer.matches();
+        assert_eq!((m.total, m.alert, m.no_data, m.failing.len()), (7, 2, 2, 0));
         let bare: MonitorSearch = serde_json::from_str(r#"{"metadata": {"total_count": 0}}"#).unwrap();
         assert_eq!(bare.matches(), gatesctl_core::model::MonitorMatches::default());
     }
@@ -311,6 +344,8 @@ pub struct MonitorAnswer {
     #[serde(default)]
     pub overall_state: Option<String>,
     #[serde(default)]
+    pub overall_state_modified: Option<Value>,
+    #[serde(default)]
     pub state: Option<MonitorAnswerState>,
 }
 
@@ -324,20 +359,30 @@ pub struct MonitorAnswerState {
 pub struct MonitorGroupAnswer {
     #[serde(default)]
     pub status: Option<String>,
+    #[serde(default)]
+    pub last_triggered_ts: Option<Value>,
+    #[serde(default)]
+    pub last_nodata_ts: Option<Value>,
 }
 
 impl From<MonitorAnswer> for gatesctl_core::model::MonitorState {
     fn from(m: MonitorAnswer) -> Self {
+        let groups = m.state.and_then(|s| s.groups).unwrap_or_default();
+        let group_since_ms = groups
+            .iter()
+            .filter_map(|(group, g)| {
+                let no_data =
+                    g.status.as_deref().is_some_and(|s| s.to_ascii_lowercase().replace([' ', '_'], "") == "nodata");
+                let since = if no_data { g.last_nodata_ts.as_ref() } else { g.last_triggered_ts.as_ref() };
+                monitor_time(since).map(|t| (group.clone(), t))
+            })
+            .collect();
         gatesctl_core::model::MonitorState {
             name: m.name.unwrap_or_default(),
             overall_state: m.overall_state.unwrap_or_default(),
-            groups: m
-                .state
-                .and_then(|s| s.groups)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(group, g)| (group, g.status.unwrap_or_default()))
-                .collect(),
+            overall_since_ms: monitor_time(m.overall_state_modified.as_ref()),
+            groups: groups.into_iter().map(|(group, g)| (group, g.status.unwrap_or_default())).collect(),
+            group_since_ms,
         }
     }
 }

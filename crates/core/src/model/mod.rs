@@ -21,7 +21,7 @@ pub use filter::{GateFilter, GateQuery, NamePatterns};
 pub use history::{
     EvaluationIndex, EvaluationStatus, FailedMonitor, GateEvaluation, History, RuleEvaluation, RuleFailures,
 };
-pub use monitor::{MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
+pub use monitor::{is_failing_state, FailingMonitor, MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
 pub use options::{
     AttrName, AttrValue, Attribute, MonitorRef, MonitorSettings, OptionName, RuleOptions, Settings, Watch,
 };
