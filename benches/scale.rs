@@ -292,19 +292,28 @@ fn coverage_benchmark() {
     let started = Instant::now();
     #[allow(clippy::zombie_processes, reason = "wait4 below reaps it, and reads its peak memory")]
     let child = Command::new(env!("CARGO_BIN_EXE_gatesctl"))
-        .args(["coverage", "--since", "30d", "--format", "json"])
+        .args(["-v", "coverage", "--since", "30d", "--format", "json"])
         .current_dir(dir.path())
         .env("DD_API_URL", &url)
         .env("DD_API_KEY", "bench")
         .env("DD_APP_KEY", "bench")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let pid = child.id() as libc::pid_t;
+    // The trace (`-v`) names every request sent: the DORA reads are counted from it.
+    let stderr = child.stderr.unwrap();
+    let trace = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut text).unwrap();
+        text
+    });
     let mut stdout = child.stdout.unwrap();
     let mut text = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
+    let trace = trace.join().unwrap();
+    let dora_requests = trace.lines().filter(|l| l.contains("→ POST") && l.contains("dora/deployments")).count();
     // SAFETY: rusage is plain integers, for which all zeroes is a valid value.
     let (mut status, mut usage): (libc::c_int, libc::rusage) = (0, unsafe { std::mem::zeroed() });
     // SAFETY: wait4 writes the status and the usage of the child just spawned.
@@ -315,8 +324,15 @@ fn coverage_benchmark() {
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["summary"]["deployments"], services * per_service);
     assert_eq!(doc["summary"]["gated"], services * per_service / 2);
-    println!("coverage, 30 days, {} deployments of {services} services, half gated", services * per_service);
+    let deployments = services * per_service;
+    // The fewest requests that can read them: full answers of 1,000, then one that holds fewer.
+    let minimum = deployments / 1000 + 1;
+    println!("coverage, 30 days, {deployments} deployments of {services} services, half gated");
     println!("  wall time        {:>8.2} s", wall.as_secs_f64());
+    println!(
+        "  DORA requests    {dora_requests:>8} (the minimum {minimum}; ratio {:.2}, target 1.1 or less)",
+        dora_requests as f64 / minimum as f64
+    );
     println!("  peak memory      {:>8.1} MiB (target well under 100)\n", usage.ru_maxrss as f64 / 1024.0);
 }
 

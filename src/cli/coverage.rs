@@ -37,7 +37,7 @@ pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitSt
     let window = ops::report::window(args.since, gatesctl_core::model::time::now_ms())?;
     let connection = ctx.connect(&args.connect).await?;
     let client = connection.client.limited_to(args.parallelism);
-    let (coverage, unreadable) = {
+    let measured = {
         let progress = Progress::status(std::io::stderr().is_terminal());
         let last = Mutex::new(None::<Reading>);
         let show = |reading: Reading| {
@@ -62,11 +62,15 @@ pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitSt
         };
         ops::coverage::coverage(&client, &desired, window, args.parallelism, &show).await?
     };
-    super::warn_unreadable(&unreadable, "item");
+    super::warn_unreadable(&measured.unreadable, "item");
+    for w in &measured.warnings {
+        crate::output::errln!("warning: {w}");
+    }
+    let (coverage, unreadable) = (&measured.coverage, measured.unreadable.len());
     out(&match args.format {
-        Format::Text => coverage::render_text(&coverage, window, unreadable.len()),
-        Format::Markdown => coverage::render_markdown(&coverage, window, unreadable.len(), args.comment_limit),
-        Format::Json => coverage::render_json(&coverage, window, unreadable.len()),
+        Format::Text => coverage::render_text(coverage, window, unreadable),
+        Format::Markdown => coverage::render_markdown(coverage, window, unreadable, args.comment_limit),
+        Format::Json => coverage::render_json(coverage, window, unreadable),
     });
     Ok(ExitStatus::Success)
 }

@@ -133,7 +133,7 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
             if args.no_dora {
                 None
             } else {
-                Some(ops::report::read_failures(&client, &gates, &settings, args.flags.parallelism).await)
+                Some(ops::report::read_failures(&client, &gates, &settings).await)
             }
         };
         let (history, check, failures) = tokio::join!(read, check, failures);
@@ -141,7 +141,10 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
     };
     super::warn_unreadable(&unreadable, "history item");
     let unchecked = match &check {
-        None => Some("monitor rules were not checked for watching nothing (--no-monitor-check)".to_string()),
+        None => Some(
+            "monitor rules were not checked for watching nothing, nor promotions against the monitors' state now (--no-monitor-check)"
+                .to_string(),
+        ),
         Some(check) => check.unchecked.clone(),
     };
     if let Some(check) = &check {
@@ -149,15 +152,22 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
             crate::output::errln!("warning: {why}");
         }
     }
-    if let Some(Err(why)) = &failures {
-        crate::output::errln!(
+    match &failures {
+        Some(Err(why)) => crate::output::errln!(
             "warning: failures (DORA) were not read, so each gate's record against them is left out: {why}"
-        );
+        ),
+        Some(Ok((_, warnings))) => {
+            for w in warnings {
+                crate::output::errln!("warning: {w}");
+            }
+        }
+        None => {}
     }
     let findings = gatesctl_core::report::Findings {
         watching_nothing: check.as_ref().map(|c| &c.watching_nothing),
+        failing_now: check.as_ref().map(|c| &c.failing_now),
         unchecked,
-        failures: failures.as_ref().map(|f| f.as_deref().map_err(String::clone)),
+        failures: failures.as_ref().map(|f| f.as_ref().map(|(f, _)| f.as_slice()).map_err(String::clone)),
     };
     let judged = gatesctl_core::report::build(&desired, &gates, &history, &settings, &findings);
     let written = if args.write { Some(ops::report::write(&desired, &judged)?) } else { None };

@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use gatesctl_client::{Client, DoraProgress, DoraQuery, Unreadable, MAX_WINDOW_MS};
-use gatesctl_core::coverage::{Coverage, UNVERSIONED_LOOKBACK_MS};
+use gatesctl_core::coverage::Coverage;
 use gatesctl_core::model::time::Window;
 use gatesctl_files::DesiredState;
 
@@ -14,33 +14,42 @@ pub(crate) enum Reading {
     Evaluations(usize),
 }
 
+/// A coverage, and what was read but not counted.
+pub(crate) struct Measured {
+    pub(crate) coverage: Coverage,
+    pub(crate) unreadable: Vec<Unreadable>,
+    /// Warnings about what the API could not answer whole.
+    pub(crate) warnings: Vec<String>,
+}
+
 /// Reads the deployments of `[from, to)` and the evaluations they could have gone through (from
-/// an hour earlier, for deployments without a version), then joins them.
+/// `max_gap` earlier), then joins them.
 pub(crate) async fn coverage(
     client: &Client,
     desired: &DesiredState,
     window: Window,
     parallelism: usize,
     progress: &(dyn Fn(Reading) + Sync),
-) -> Result<(Coverage, Vec<Unreadable>), Error> {
+) -> Result<Measured, Error> {
     let Window { from_ms, to_ms } = window;
     let query = DoraQuery { from_ms, to_ms, query: String::new() };
-    let (deployments, mut unreadable) =
-        client.deployments(&query, parallelism, &|p| progress(Reading::Deployments(p))).await.map_err(|e| {
-            if e.status() == Some(403) {
-                Error::Refused(format!(
-                    "coverage reads the deployments Datadog records (DORA metrics), and the application key lacks the dora_metrics_read permission (403: {}): grant it to the key",
-                    gatesctl_core::escape::terminal(&e.detail())
-                ))
-            } else {
-                Error::Api(e)
+    let read = client.deployments(&query, &|p| progress(Reading::Deployments(p))).await.map_err(|e| {
+        match super::dora::missing_permission(&e) {
+            Some(why) => {
+                Error::Refused(format!("coverage reads the deployments Datadog records (DORA metrics), and {why}"))
             }
-        })?;
-    let mut places: Vec<(&str, &str)> = deployments.iter().map(|d| (d.service.as_str(), d.env.as_str())).collect();
+            None => Error::Api(e),
+        }
+    })?;
+    let mut unreadable = read.unreadable;
+    let warnings = read.crowded.iter().map(|c| super::dora::crowded_warning(c, "deployments")).collect();
+    let mut places: Vec<(&str, &str)> = read.events.iter().map(|d| (d.service.as_str(), d.env.as_str())).collect();
     places.sort_unstable();
     places.dedup();
-    // From an hour earlier, for deployments without a version, within what the API serves.
-    let history = Window { from_ms: (from_ms - UNVERSIONED_LOOKBACK_MS).max(to_ms - MAX_WINDOW_MS), to_ms };
+    // From `max_gap` earlier, for the evaluations made in a deploy's pipeline before it started,
+    // within what the API serves.
+    let settings = desired.coverage;
+    let history = Window { from_ms: (from_ms - settings.max_gap_ms).max(to_ms - MAX_WINDOW_MS), to_ms };
     let evaluations = if places.is_empty() {
         Vec::new()
     } else {
@@ -50,5 +59,6 @@ pub(crate) async fn coverage(
         unreadable.extend(bad);
         history.gates
     };
-    Ok((gatesctl_core::coverage::build(desired, &deployments, &evaluations), unreadable))
+    let coverage = gatesctl_core::coverage::build(desired, &read.events, &evaluations, settings);
+    Ok(Measured { coverage, unreadable, warnings })
 }

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub(crate) mod coverage;
+pub(crate) mod dora;
 pub(crate) mod evaluate;
 pub(crate) mod history;
 pub(crate) mod import;

@@ -64,31 +64,31 @@ pub(crate) async fn read_history(
     super::history::read(client, &queries, true, parallelism, progress).await
 }
 
-/// The failures (DORA) of the covered gates' services in the window, or why they could not be
-/// read (a key without `dora_metrics_read`): efficacy is then left out, never the report.
+/// The failures (DORA) of the covered gates' services in the window (of any env, so that those
+/// naming none are counted as unattributed rather than never seen), with warnings about what
+/// the API could not answer whole; or why they could not be read: the records are then left
+/// out, never the report.
 pub(crate) async fn read_failures(
     client: &Client,
     gates: &[&GateKey],
     settings: &ReportSettings,
-    parallelism: usize,
-) -> Result<Vec<gatesctl_core::model::Failure>, String> {
+) -> Result<(Vec<gatesctl_core::model::Failure>, Vec<String>), String> {
     if gates.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let mut services: Vec<&str> = gates.iter().map(|k| k.service.as_str()).collect();
-    let mut envs: Vec<&str> = gates.iter().map(|k| k.env.as_str()).collect();
     services.sort_unstable();
     services.dedup();
-    envs.sort_unstable();
-    envs.dedup();
-    let query = DoraQuery::of(settings.window.from_ms, settings.window.to_ms, &services, &envs);
-    match client.failures(&query, parallelism, &|_| {}).await {
-        Ok((failures, _)) => Ok(failures),
-        Err(e) if e.status() == Some(403) => Err(format!(
-            "the application key lacks the dora_metrics_read permission (403: {}): grant it to weigh each gate against the failures that followed, or pass --no-dora",
-            gatesctl_core::escape::terminal(&e.detail())
-        )),
-        Err(e) => Err(e.to_string()),
+    let query = DoraQuery::of(settings.window.from_ms, settings.window.to_ms, &services, &[]);
+    match client.failures(&query, &|_| {}).await {
+        Ok(read) => {
+            let warnings = read.crowded.iter().map(|c| super::dora::crowded_warning(c, "failures")).collect();
+            Ok((read.events, warnings))
+        }
+        Err(e) => Err(match super::dora::missing_permission(&e) {
+            Some(why) => format!("{why}, or pass --no-dora"),
+            None => e.to_string(),
+        }),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The coverage of deployments (`gatesctl coverage`): text and Markdown that lead with the
-//! deployments no gate saw, and a versioned JSON document (`schemas/coverage.schema.json`).
+//! deployments shipped through a block, then those no gate saw, and a versioned JSON document
+//! (`schemas/coverage.schema.json`).
 
 use std::fmt::Write;
 
@@ -8,15 +9,19 @@ use serde::Serialize;
 
 use super::markdown::{cell, code, inline};
 use super::{window_words, WindowDocument};
-use gatesctl_core::coverage::{Coverage, ServiceCoverage};
-use gatesctl_core::escape::terminal;
-use gatesctl_core::model::time::Window;
+use gatesctl_core::coverage::{Coverage, ServiceCoverage, Totals};
+use gatesctl_core::escape::{quoted, terminal};
+use gatesctl_core::model::time::{format_duration_ms, format_rfc3339, Window};
 use gatesctl_core::text::plural;
 
-/// Version of the JSON document's format, `MAJOR.MINOR`: additions bump the minor part.
-pub(crate) const FORMAT_VERSION: &str = "1.0";
+/// Version of the JSON document's format, `MAJOR.MINOR`: additions bump the minor part, a
+/// change of what a field counts the major one (2.0: a deploy is gated only by an evaluation
+/// that came before it and let it through; `bypassed` is apart).
+pub(crate) const FORMAT_VERSION: &str = "2.0";
 /// Lets a CI job find its own earlier comment or job summary.
 pub(crate) const MARKER: &str = "<!-- gatesctl:coverage -->";
+/// Bypassed deployments listed per service and env in text and Markdown; JSON has them all.
+const SHOWN: usize = 5;
 
 /// A gatesctl coverage: which deployments went through a gate.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -26,29 +31,27 @@ pub(crate) struct CoverageDocument<'a> {
     pub(crate) format_version: String,
     pub(crate) gatesctl_version: String,
     pub(crate) window: WindowDocument,
-    pub(crate) summary: SummaryDocument,
+    /// How long before a deployment started an evaluation may have started and still count
+    /// for it (`[coverage] max_gap`), in seconds.
+    pub(crate) max_gap_seconds: i64,
+    /// Every deployment is in exactly one of `gated_enforced`, `gated_dry_run`, `bypassed` and
+    /// `ungated`; `gated` is the first two.
+    pub(crate) summary: Totals,
     /// Every service and env that deployed in the window, declared or not, by service then env.
     pub(crate) services: &'a [ServiceCoverage],
-    /// Declared gates no deployment went through (`service/env/identifier`).
+    /// Declared gates that decided no deployment (`service/env/identifier`).
     pub(crate) idle_gates: Vec<String>,
     /// Deployments or evaluations the API answered that could not be read: not counted.
     pub(crate) unreadable: usize,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct SummaryDocument {
-    pub(crate) deployments: usize,
-    pub(crate) gated: usize,
-    pub(crate) ungated: usize,
-}
-
 pub(crate) fn render_json(coverage: &Coverage, window: Window, unreadable: usize) -> String {
-    let (deployments, gated, ungated) = coverage.totals();
     super::pretty(&CoverageDocument {
         format_version: FORMAT_VERSION.into(),
         gatesctl_version: env!("CARGO_PKG_VERSION").into(),
         window: window.into(),
-        summary: SummaryDocument { deployments, gated, ungated },
+        max_gap_seconds: coverage.max_gap_seconds,
+        summary: coverage.totals(),
         services: &coverage.services,
         idle_gates: coverage.idle_gates.iter().map(|k| k.joined()).collect(),
         unreadable,
@@ -59,11 +62,55 @@ pub(crate) fn schema_json() -> String {
     gatesctl_files::wire::published(schemars::schema_for!(CoverageDocument<'static>), "coverage.schema.json")
 }
 
-/// What matters first: the deployments no gate saw, the most first.
+/// What matters first: deployments shipped through a block, the most first.
+fn bypassing(coverage: &Coverage) -> Vec<&ServiceCoverage> {
+    let mut out: Vec<&ServiceCoverage> = coverage.services.iter().filter(|s| s.bypassed > 0).collect();
+    out.sort_by(|a, b| b.bypassed.cmp(&a.bypassed).then(a.name().cmp(&b.name())));
+    out
+}
+
+/// Then: the deployments no gate saw, the most first.
 fn unguarded(coverage: &Coverage) -> Vec<&ServiceCoverage> {
     let mut out: Vec<&ServiceCoverage> = coverage.services.iter().filter(|s| s.ungated > 0).collect();
     out.sort_by(|a, b| b.ungated.cmp(&a.ungated).then(a.name().cmp(&b.name())));
     out
+}
+
+/// "search/production: 1 deployment shipped although an enforcing gate blocked it".
+fn bypass_headline(s: &ServiceCoverage) -> String {
+    format!(
+        "{}: {} shipped although an enforcing gate blocked {}",
+        s.name(),
+        plural(s.bypassed, "deployment", "deployments"),
+        if s.bypassed == 1 { "it" } else { "them" }
+    )
+}
+
+/// "version "v3.18.0" deployed at …, blocked by search/production/default at …".
+fn bypass_lines(s: &ServiceCoverage) -> Vec<String> {
+    let mut lines: Vec<String> = s
+        .bypasses
+        .iter()
+        .rev()
+        .take(SHOWN)
+        .map(|b| {
+            let version = if b.version.is_empty() {
+                "an unversioned deploy".to_string()
+            } else {
+                format!("version {}", quoted(&b.version))
+            };
+            format!(
+                "{version} deployed at {}, blocked by {} at {}",
+                format_rfc3339(b.deployed_ms),
+                b.gate,
+                format_rfc3339(b.blocked_ms)
+            )
+        })
+        .collect();
+    if s.bypasses.len() > SHOWN {
+        lines.push(format!("… and {} earlier", s.bypasses.len() - SHOWN));
+    }
+    lines
 }
 
 /// "billing/production deployed 31 times with no gate".
@@ -77,7 +124,7 @@ fn headline(s: &ServiceCoverage) -> String {
     }
 }
 
-/// "all 16 deployments went through a gate (16 enforcing)".
+/// "all 16 deployments through a gate (16 enforcing)".
 fn gated_words(s: &ServiceCoverage) -> String {
     let mut how = Vec::new();
     if s.gated_enforced > 0 {
@@ -92,24 +139,46 @@ fn gated_words(s: &ServiceCoverage) -> String {
 }
 
 fn summary_line(coverage: &Coverage) -> String {
-    let (deployments, gated, ungated) = coverage.totals();
-    let enforcing: usize = coverage.services.iter().map(|s| s.gated_enforced).sum();
-    let dry: usize = coverage.services.iter().map(|s| s.gated_dry_run).sum();
+    let t = coverage.totals();
+    let bypassed = match t.bypassed {
+        0 => String::new(),
+        n => format!("{n} shipped through an enforcing gate's block, "),
+    };
     format!(
-        "{} of {}: {gated} through a gate ({enforcing} enforcing, {dry} in dry run only), {ungated} through none.",
-        plural(deployments, "deployment", "deployments"),
-        plural(coverage.services.len(), "service and env", "services and envs")
+        "{} of {}: {} through a gate ({} enforcing, {} in dry run only), {bypassed}{} through none.",
+        plural(t.deployments, "deployment", "deployments"),
+        plural(coverage.services.len(), "service and env", "services and envs"),
+        t.gated,
+        t.gated_enforced,
+        t.gated_dry_run,
+        t.ungated
+    )
+}
+
+/// How deployments were joined, in one line under the summary.
+fn join_words(coverage: &Coverage) -> String {
+    format!(
+        "A deployment counts as gated by an evaluation that started at most {} before it (and before it finished) and let it through.",
+        format_duration_ms(coverage.max_gap_seconds * 1000)
     )
 }
 
 pub(crate) fn render_text(coverage: &Coverage, window: Window, unreadable: usize) -> String {
     let mut out = String::new();
-    writeln!(out, "Coverage of the deployments of {}. {}\n", window_words(window), summary_line(coverage)).unwrap();
+    writeln!(out, "Coverage of the deployments of {}. {}", window_words(window), summary_line(coverage)).unwrap();
+    writeln!(out, "{}\n", join_words(coverage)).unwrap();
+    let bypassed = bypassing(coverage);
+    for s in &bypassed {
+        writeln!(out, "{}", terminal(&bypass_headline(s))).unwrap();
+        for line in bypass_lines(s) {
+            writeln!(out, "  {}", terminal(&line)).unwrap();
+        }
+    }
     let lead = unguarded(coverage);
     for s in &lead {
         writeln!(out, "{}", terminal(&headline(s))).unwrap();
     }
-    if !lead.is_empty() {
+    if !lead.is_empty() || !bypassed.is_empty() {
         out.push('\n');
     }
     for s in coverage.services.iter().filter(|s| s.gated > 0) {
@@ -137,30 +206,38 @@ pub(crate) fn render_text(coverage: &Coverage, window: Window, unreadable: usize
 pub(crate) fn render_markdown(coverage: &Coverage, window: Window, unreadable: usize, max_chars: usize) -> String {
     let mut out = String::new();
     writeln!(out, "{MARKER}\n### gatesctl coverage: {}\n", window_words(window)).unwrap();
+    let bypassed = bypassing(coverage);
+    for s in &bypassed {
+        writeln!(out, "- **{}**", inline(&bypass_headline(s))).unwrap();
+        for line in bypass_lines(s) {
+            writeln!(out, "  - {}", inline(&line)).unwrap();
+        }
+    }
     let lead = unguarded(coverage);
     for s in &lead {
         writeln!(out, "- **{}**", inline(&headline(s))).unwrap();
     }
-    if !lead.is_empty() {
+    if !lead.is_empty() || !bypassed.is_empty() {
         out.push('\n');
     }
-    writeln!(out, "{}\n", summary_line(coverage)).unwrap();
+    writeln!(out, "{} {}\n", summary_line(coverage), join_words(coverage)).unwrap();
     if !coverage.services.is_empty() {
         writeln!(
             out,
-            "| Service/env | Deployments | Through a gate | Enforcing | Dry run only | Through none | Declared |\n|---|---:|---:|---:|---:|---:|---|"
+            "| Service/env | Deployments | Enforcing | Dry run only | Bypassed | Through none | Declared |\n|---|---:|---:|---:|---:|---:|---|"
         )
         .unwrap();
+        let bold = |n: usize| if n > 0 { format!("**{n}**") } else { "0".into() };
         for s in &coverage.services {
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 cell(&s.name()),
                 s.deployments,
-                s.gated,
                 s.gated_enforced,
                 s.gated_dry_run,
-                if s.ungated > 0 { format!("**{}**", s.ungated) } else { "0".into() },
+                bold(s.bypassed),
+                bold(s.ungated),
                 if s.declared { "yes" } else { "no" }
             )
             .unwrap();

@@ -10,12 +10,17 @@ use super::markdown::{cell, code, inline};
 use super::{window_words, Palette, WindowDocument};
 use gatesctl_core::escape::{quoted, terminal};
 use gatesctl_core::model::time::format_rfc3339;
-use gatesctl_core::report::{Causes, Day, Failure, GateReport, Recommendation, Report, RuleReport, Thresholds};
+use gatesctl_core::report::{
+    Causes, Day, Failure, GateReport, Recommendation, Report, RuleReport, SetBy, Thresholds, Unattributed,
+};
 use gatesctl_core::text::plural;
 use gatesctl_files::edit::Promoted;
 
 /// Version of the JSON report's format, `MAJOR.MINOR`: additions bump the minor part.
-pub(crate) const FORMAT_VERSION: &str = "1.2";
+/// 2.0: a failure is charged only to the evaluations before it (`efficacy` counts failures
+/// caught and missed, blocks as false alarms), days are UTC days spanning the bar, and a
+/// file's bar is never lowered by a flag.
+pub(crate) const FORMAT_VERSION: &str = "2.0";
 /// Lets a CI job find its own earlier comment or description.
 pub(crate) const MARKER: &str = "<!-- gatesctl:report -->";
 /// Failures and blocks shown per gate or rule in text and Markdown; JSON has them all.
@@ -58,6 +63,9 @@ pub(crate) struct DoraDocument {
     pub(crate) failures: Option<usize>,
     /// Why they were not read (`--no-dora`, a key without `dora_metrics_read`).
     pub(crate) why: Option<String>,
+    /// Failures read that could be charged to no gate: they name no env, or no service the
+    /// files or the history know. Counted here, in no record.
+    pub(crate) unattributed: Unattributed,
 }
 
 #[derive(Debug, Default, Serialize, JsonSchema)]
@@ -121,8 +129,10 @@ pub(crate) fn document<'a>(report: &'a Report, written: Option<&Promoted>) -> Re
         unreadable: report.unreadable,
         unchecked: report.unchecked.clone(),
         dora: match &report.failures {
-            Ok(n) => DoraDocument { read: true, failures: Some(*n), why: None },
-            Err(why) => DoraDocument { read: false, failures: None, why: Some(why.clone()) },
+            Ok(n) => DoraDocument { read: true, failures: Some(*n), why: None, unattributed: report.unattributed },
+            Err(why) => {
+                DoraDocument { read: false, failures: None, why: Some(why.clone()), unattributed: report.unattributed }
+            }
         },
         written: written.map(|w| WrittenDocument {
             files: w.files.iter().map(|f| f.path.to_string_lossy().into_owned()).collect(),
@@ -176,12 +186,16 @@ fn capitalized(text: &str) -> String {
 fn bar_words(t: &Thresholds) -> String {
     let versions = match t.min_versions {
         0 => String::new(),
-        n => format!(" and of {}", plural(n as usize, "version", "versions")),
+        n => format!(", of {}", plural(n as usize, "version", "versions")),
+    };
+    let spread = match t.min_days {
+        0 | 1 => String::new(),
+        n => format!(" across at least {}", plural(n as usize - 1, "day", "days")),
     };
     format!(
-        "{} with rule results under today's configuration, on {}{versions}, the newest {} clean, and at most {}% of them blocking",
+        "{} with rule results under today's configuration, on {}{spread}{versions}, the newest {} clean, and at most {}% of them blocking",
         plural(t.min_evaluations as usize, "evaluation", "evaluations"),
-        plural(t.min_days as usize, "day", "days"),
+        plural(t.min_days as usize, "UTC day", "UTC days"),
         t.clean_streak,
         t.max_block_percent
     )
@@ -268,7 +282,7 @@ fn mode(dry_run: bool) -> &'static str {
 /// Rules worth a line of their own: in dry run, failing, set aside or known only from
 /// history; an enforced rule that never failed says nothing its gate does not.
 fn worth_a_line(r: &RuleReport) -> bool {
-    r.dry_run || r.failures > 0 || !r.declared || r.set_aside > 0 || r.watches_nothing.is_some()
+    r.dry_run || r.failures > 0 || !r.declared || r.set_aside > 0 || r.watches_nothing.is_some() || r.no_data > 0
 }
 
 /// A gate or rule whose `why` is worth showing: not promoted, and not merely enforced.
@@ -300,11 +314,14 @@ fn gate_counts(g: &GateReport) -> String {
             plural(g.evidence.versions, "version", "versions")
         ));
     }
-    if g.in_progress > 0 {
-        parts.push(format!("{} in progress", g.in_progress));
+    if g.in_progress > g.stuck {
+        parts.push(format!("{} in progress", g.in_progress - g.stuck));
+    }
+    if g.stuck > 0 {
+        parts.push(format!("{} stuck in progress", g.stuck));
     }
     if g.no_data > 0 {
-        parts.push(format!("{} without rule results", g.no_data));
+        parts.push(format!("{} without data", g.no_data));
     }
     if g.set_aside > 0 {
         parts.push(format!("{} set aside", g.set_aside));
@@ -332,8 +349,8 @@ fn gate_text(out: &mut String, g: &GateReport, p: Palette) {
         writeln!(out, "  {} · {} · {blocks}{clean} · {}", mode(g.dry_run), gate_counts(g), strip_text(&g.days))
             .unwrap();
     }
-    if let Some(e) = g.efficacy.filter(|e| e.caught + e.missed > 0) {
-        writeln!(out, "  record: {}", e.words(g.dry_run)).unwrap();
+    if let Some(r) = g.record.filter(|r| r.weighed_failures()) {
+        writeln!(out, "  record: {}", r.words(g.dry_run)).unwrap();
     }
     if explained(Some(g.recommendation)) {
         if let Some(why) = &g.why {
@@ -360,9 +377,10 @@ fn gate_text(out: &mut String, g: &GateReport, p: Palette) {
         let blocked = if r.blocked > 0 { format!(", {} blocked", r.blocked) } else { String::new() };
         let aside = if r.set_aside > 0 { format!(", {} set aside", r.set_aside) } else { String::new() };
         let nothing = if r.watches_nothing.is_some() { " · watches nothing" } else { "" };
+        let failing = if r.failing_now.is_empty() { "" } else { " · a monitor failing now" };
         writeln!(
             out,
-            "  rule {}: {judged} ({} · {}{aside} · {} failed{blocked}{nothing})",
+            "  rule {}: {judged} ({} · {}{aside} · {} failed{blocked}{nothing}{failing})",
             quoted(&r.name),
             mode(r.dry_run),
             plural(r.evaluations, "evaluation", "evaluations"),
@@ -399,20 +417,15 @@ pub(crate) fn render_text(report: &Report, p: Palette) -> String {
     let mut out = String::new();
     writeln!(
         out,
-        "Evaluation history of {} over {}. To be promoted, a gate or rule in dry run needs {}{}.",
+        "Evaluation history of {} over {}. {}",
         plural(report.gates.len(), "declared gate", "declared gates"),
         window_words(report.settings.window),
-        bar_words(&report.settings.default_thresholds()),
-        if report.gates.iter().any(|g| g.thresholds != report.settings.default_thresholds()) {
-            " (a file's [report] table sets its own bar)"
-        } else {
-            ""
-        }
+        bar_sentence(report)
     )
     .unwrap();
     writeln!(
         out,
-        "Days, oldest first: ✓ every evaluation counted passed, ✗ blocked (or would have, in dry run), ? evaluations that prove nothing (no rule results, or rules under another configuration), · none.\n"
+        "Days, oldest first: ✓ every evaluation counted passed, ✗ blocked (or would have, in dry run), ? evaluations that prove nothing (no rule results or no data, rules under another configuration, stuck), · none.\n"
     )
     .unwrap();
     for g in &report.gates {
@@ -434,17 +447,95 @@ pub(crate) fn render_text(report: &Report, p: Palette) -> String {
         Ok(0) => writeln!(out, "No failure (DORA) was recorded for these gates in the window.").unwrap(),
         Ok(n) => writeln!(
             out,
-            "Records weigh the {} (DORA) of the window: a would-be block a failure followed was right, and does not count against promotion.",
+            "Records weigh the {} (DORA) of the window, each charged to the evaluations that came before it: a would-be block charged with a failure was right, and does not count against promotion.",
             plural(*n, "failure", "failures")
         )
         .unwrap(),
         Err(why) => writeln!(out, "Note: failures (DORA) were not read, so no gate has a record against them: {}.", terminal(why)).unwrap(),
+    }
+    if let Some(words) = unattributed_words(report) {
+        writeln!(out, "{words}").unwrap();
     }
     let parts: Vec<String> = summary_parts(report).into_iter().map(|(_, t)| t).collect();
     if parts.is_empty() {
         writeln!(out, "No declared gate to report on.").unwrap();
     } else {
         writeln!(out, "{}.", capitalized(&parts.join(", "))).unwrap();
+    }
+    out
+}
+
+/// "2 failures (DORA) could be charged to no gate and are in no record: 1 names no env, 1 no
+/// service the files or the history know."
+fn unattributed_words(report: &Report) -> Option<String> {
+    let u = report.unattributed;
+    if u.total() == 0 {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if u.no_env > 0 {
+        parts.push(format!("{} {} no env", u.no_env, if u.no_env == 1 { "names" } else { "name" }));
+    }
+    if u.unknown_service > 0 {
+        parts.push(format!(
+            "{} {} no service the files or the history know",
+            u.unknown_service,
+            if u.unknown_service == 1 { "names" } else { "name" }
+        ));
+    }
+    Some(format!(
+        "{} (DORA) could be charged to no gate and {} in no record: {}.",
+        plural(u.total(), "failure", "failures"),
+        if u.total() == 1 { "is" } else { "are" },
+        parts.join(", ")
+    ))
+}
+
+/// The bars the gates were held to: one when they share it, else each with where it is set
+/// (its file's `[report]`, or a gate's own `report` table), in the order of the gates.
+fn bars(report: &Report) -> Vec<(Thresholds, Vec<String>)> {
+    let mut out: Vec<(Thresholds, Vec<String>)> = Vec::new();
+    for g in &report.gates {
+        let by = g.thresholds_set_by;
+        let own = [by.min_evaluations, by.min_days, by.min_versions, by.clean_streak, by.max_block_percent]
+            .contains(&SetBy::Gate);
+        let place = if own { format!("{} (its own report table)", g.gate) } else { terminal(&g.file).into_owned() };
+        match out.iter_mut().find(|(t, _)| *t == g.thresholds) {
+            Some((_, places)) if places.contains(&place) => {}
+            Some((_, places)) => places.push(place),
+            None => out.push((g.thresholds, vec![place])),
+        }
+    }
+    if out.is_empty() {
+        out.push((report.settings.default_thresholds(), Vec::new()));
+    }
+    out
+}
+
+/// The bars as Markdown: a sentence, or a list.
+fn inline_bars(report: &Report) -> String {
+    let bars = bars(report);
+    if let [(only, _)] = bars.as_slice() {
+        return format!("To be promoted, a gate or rule in dry run needs {}.", bar_words(only));
+    }
+    let mut out =
+        "To be promoted, a gate or rule in dry run needs the bar its file or its own report table sets:\n".to_string();
+    for (t, places) in bars {
+        out.push_str(&format!("\n- {}: {}", inline(&places.join(", ")), bar_words(&t)));
+    }
+    out
+}
+
+/// "To be promoted, a gate or rule in dry run needs …", with the bars actually used.
+fn bar_sentence(report: &Report) -> String {
+    let bars = bars(report);
+    if let [(only, _)] = bars.as_slice() {
+        return format!("To be promoted, a gate or rule in dry run needs {}.", bar_words(only));
+    }
+    let mut out =
+        "To be promoted, a gate or rule in dry run needs the bar its file or its own report table sets:".to_string();
+    for (t, places) in bars {
+        out.push_str(&format!("\n  {}: {}", places.join(", "), bar_words(&t)));
     }
     out
 }
@@ -532,8 +623,8 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
     writeln!(out, "{}\n", line.join(" · ")).unwrap();
     writeln!(
         out,
-        "To be promoted, a gate or rule in dry run needs {}. Days run oldest to newest: 🟩 every evaluation counted passed, 🟥 blocked (or would have, in dry run), 🟨 evaluations that prove nothing (no rule results, or rules under another configuration), ⬜ none.\n",
-        bar_words(&report.settings.default_thresholds())
+        "{}\n\nDays run oldest to newest: 🟩 every evaluation counted passed, 🟥 blocked (or would have, in dry run), 🟨 evaluations that prove nothing (no rule results or no data, rules under another configuration, stuck), ⬜ none.\n",
+        inline_bars(report)
     )
     .unwrap();
     writeln!(
@@ -588,17 +679,20 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
         }
     }
     let weighed: Vec<&GateReport> =
-        report.gates.iter().filter(|g| g.efficacy.is_some_and(|e| e.caught + e.missed > 0)).collect();
+        report.gates.iter().filter(|g| g.record.is_some_and(|r| r.weighed_failures())).collect();
     if !weighed.is_empty() {
         writeln!(out, "\n#### Against the failures that followed\n").unwrap();
         for g in weighed {
-            let words = g.efficacy.map(|e| e.words(g.dry_run)).unwrap_or_default();
+            let words = g.record.map(|r| r.words(g.dry_run)).unwrap_or_default();
             writeln!(out, "- {} {}", code(&g.gate.to_string()), inline(&words)).unwrap();
         }
     }
     if let Err(why) = &report.failures {
         writeln!(out, "\n> Failures (DORA) were not read, so no gate has a record against them: {}.", inline(why))
             .unwrap();
+    }
+    if let Some(words) = unattributed_words(report) {
+        writeln!(out, "\n> {words}").unwrap();
     }
     let blocking: Vec<&GateReport> = report.gates.iter().filter(|g| !g.blocks.is_empty()).collect();
     if !blocking.is_empty() {

@@ -151,11 +151,11 @@ fn example_organisation_applies_then_settles() {
 
     let plan = sandbox.gatesctl(dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "{plan:?}");
-    assert!(plan.stdout.contains("Plan: gates 12 to create, 0 to update, 0 to delete; rules 16 to create"), "{plan:?}");
+    assert!(plan.stdout.contains("Plan: gates 12 to create, 0 to update, 0 to delete; rules 17 to create"), "{plan:?}");
     assert!(sandbox.mutations().is_empty(), "plan changes nothing");
 
     let apply = apply_ok(&sandbox, dir.path());
-    assert!(apply.stdout.contains("Apply complete: 28 succeeded, 0 failed, 0 skipped."), "{apply:?}");
+    assert!(apply.stdout.contains("Apply complete: 29 succeeded, 0 failed, 0 skipped."), "{apply:?}");
     assert_settled(&sandbox, dir.path());
 
     // The state really is on the server.

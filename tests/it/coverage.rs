@@ -89,9 +89,14 @@ fn evaluation(service: &str, rule: &str, ago: i64, version: &str, dry_run: bool,
 }
 
 fn deployment(service: &str, version: &str, ago: i64) -> StoredDoraEvent {
+    deployment_lasting(service, version, ago, 60_000)
+}
+
+/// A deployment `ago` ms before now whose pipeline ran `lasting` ms.
+fn deployment_lasting(service: &str, version: &str, ago: i64, lasting: i64) -> StoredDoraEvent {
     let ns = (now() - ago) * 1_000_000;
     let mut attributes =
-        json!({"service": service, "env": "production", "started_at": ns, "finished_at": ns + 60_000_000_000_i64});
+        json!({"service": service, "env": "production", "started_at": ns, "finished_at": ns + lasting * 1_000_000});
     if !version.is_empty() {
         attributes["version"] = json!(version);
     }
@@ -135,19 +140,26 @@ fn service<'a>(doc: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} in {doc:#}"))
 }
 
+/// A finished evaluation that never finished: started `ago` ms before now, still running.
+fn running(service: &str, ago: i64, version: &str) -> StoredEvaluation {
+    let mut e = evaluation(service, "Errors", ago, version, false, false);
+    e.finished_at = Some(at(now() + DAY));
+    e
+}
+
 #[test]
 fn every_deployment_is_placed_gated_or_not_and_idle_gates_are_named() {
     let evaluations = vec![
         evaluation("checkout", "Errors", 3 * DAY, "v1", false, false),
         evaluation("search", "Latency", 2 * DAY, "v7", true, false),
-        // An evaluation without a version, an hour's window before unversioned deploys.
+        // An evaluation without a version, half an hour before an unversioned deploy.
         evaluation("checkout", "Errors", DAY, "", false, false),
     ];
     let dora = vec![
         deployment("checkout", "v1", 3 * DAY - 60_000),
         deployment("checkout", "v2", 2 * DAY),
         deployment("checkout", "", DAY - HOUR / 2),
-        deployment("checkout", "", DAY - 2 * HOUR),
+        deployment("checkout", "", DAY - 7 * HOUR),
         deployment("search", "v7", 2 * DAY - 60_000),
         deployment("billing", "v3", 5 * DAY),
         deployment("billing", "v4", 4 * DAY),
@@ -161,11 +173,12 @@ fn every_deployment_is_placed_gated_or_not_and_idle_gates_are_named() {
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    assert_eq!(doc["format_version"], "1.0");
+    assert_eq!(doc["format_version"], "2.0");
+    assert_eq!(doc["max_gap_seconds"], 6 * 3600);
     assert_eq!(
         service(&doc, "checkout/production"),
-        &json!({"service": "checkout", "env": "production", "deployments": 4, "gated": 2, "gated_enforced": 2, "gated_dry_run": 0, "ungated": 2, "declared": true}),
-        "v1 by its version, the unversioned one half an hour after an evaluation; v2 and the one two hours after, by none"
+        &json!({"service": "checkout", "env": "production", "deployments": 4, "gated": 2, "gated_enforced": 2, "gated_dry_run": 0, "bypassed": 0, "ungated": 2, "declared": true, "bypasses": []}),
+        "v1 a minute after its evaluation, the unversioned one half an hour after one; v2 (no evaluation of it) and the one 7 hours after, by none"
     );
     assert_eq!(
         (&service(&doc, "search/production")["gated_dry_run"], &service(&doc, "search/production")["ungated"]),
@@ -178,10 +191,13 @@ fn every_deployment_is_placed_gated_or_not_and_idle_gates_are_named() {
         "undeclared services are listed"
     );
     assert_eq!(doc["idle_gates"], json!(["payments/production/default"]));
-    assert_eq!(doc["summary"], json!({"deployments": 7, "gated": 3, "ungated": 4}));
+    assert_eq!(
+        doc["summary"],
+        json!({"deployments": 7, "gated": 3, "gated_enforced": 2, "gated_dry_run": 1, "bypassed": 0, "ungated": 4})
+    );
 
     let text = run_ok(&sandbox, dir.path(), &["coverage"]).stdout;
-    let lead: Vec<&str> = text.lines().skip(2).take(2).collect();
+    let lead: Vec<&str> = text.lines().skip(3).take(2).collect();
     assert_eq!(
         lead,
         [
@@ -201,15 +217,100 @@ fn every_deployment_is_placed_gated_or_not_and_idle_gates_are_named() {
 }
 
 #[test]
+fn a_deploy_is_gated_only_by_an_evaluation_that_came_before_it_and_let_it_through() {
+    let mut evaluations = vec![
+        // Its only evaluation came two hours after it shipped.
+        evaluation("after", "Errors", 3 * DAY - 2 * HOUR, "v1", false, false),
+        // One evaluation of `latest`, then ten deploys of `latest`, a day apart.
+        evaluation("latest", "Errors", 10 * DAY + HOUR, "latest", false, false),
+        // An enforcing block, then the deploy anyway.
+        evaluation("bypass", "Errors", 2 * DAY + 10 * 60_000, "v1", false, true),
+        // Blocked, a retry passed, then the deploy.
+        evaluation("retry", "Errors", 2 * DAY + 20 * 60_000, "v1", false, true),
+        evaluation("retry", "Errors", 2 * DAY + 5 * 60_000, "v1", false, false),
+        // Evaluated 3 minutes into the deploy's pipeline, which CD dates from its start.
+        evaluation("pipeline", "Errors", 2 * DAY - 3 * 60_000, "v1", false, false),
+        evaluation("dry", "Errors", 2 * DAY + 60_000, "v1", true, false),
+    ];
+    // An evaluation that never finished.
+    evaluations.push(running("running", 2 * DAY + 5 * 60_000, "v1"));
+    let mut dora = vec![
+        deployment("after", "v1", 3 * DAY),
+        deployment("bypass", "v1", 2 * DAY),
+        deployment("retry", "v1", 2 * DAY),
+        deployment_lasting("pipeline", "v1", 2 * DAY, 15 * 60_000),
+        deployment("running", "v1", 2 * DAY),
+        deployment("dry", "v1", 2 * DAY),
+    ];
+    dora.extend((0..10).map(|i| deployment("latest", "latest", 10 * DAY - i * DAY)));
+    let (dir, sandbox) = seeded(evaluations, dora, Faults::default());
+    let doc = json_of(&run_ok(&sandbox, dir.path(), &["coverage", "--format", "json"]));
+    let placed = |name: &str| {
+        let s = service(&doc, &format!("{name}/production"));
+        ["gated_enforced", "gated_dry_run", "bypassed", "ungated"].map(|k| s[k].as_u64().unwrap())
+    };
+    // (the case, [enforcing, dry run only, bypassed, through none])
+    for (case, expected) in [
+        ("after", [0, 0, 0, 1]),
+        ("latest", [1, 0, 0, 9]),
+        ("bypass", [0, 0, 1, 0]),
+        ("retry", [1, 0, 0, 0]),
+        ("pipeline", [1, 0, 0, 0]),
+        ("running", [0, 0, 0, 1]),
+        ("dry", [0, 1, 0, 0]),
+    ] {
+        assert_eq!(placed(case), expected, "{case}");
+    }
+    let bypass = &service(&doc, "bypass/production")["bypasses"][0];
+    assert_eq!((&bypass["version"], &bypass["gate"]), (&json!("v1"), &json!("bypass/production/default")), "{bypass}");
+    // Bypassed deploys lead every format.
+    let text = run_ok(&sandbox, dir.path(), &["coverage"]).stdout;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[3], "bypass/production: 1 deployment shipped although an enforcing gate blocked it", "{text}");
+    assert!(
+        lines[4].starts_with("  version \"v1\" deployed at ")
+            && lines[4].contains(", blocked by bypass/production/default at "),
+        "{text}"
+    );
+    assert!(lines[0].contains("1 shipped through an enforcing gate's block"), "{text}");
+    let markdown = run_ok(&sandbox, dir.path(), &["coverage", "--format", "markdown"]).stdout;
+    let first = markdown.lines().find(|l| l.starts_with("- ")).unwrap();
+    assert_eq!(
+        first, "- **bypass/production: 1 deployment shipped although an enforcing gate blocked it**",
+        "{markdown}"
+    );
+}
+
+#[test]
+fn a_files_max_gap_narrows_what_counts_as_gated() {
+    let evaluations = vec![evaluation("checkout", "Errors", 2 * DAY + 2 * HOUR, "v1", false, false)];
+    let dora = vec![deployment("checkout", "v1", 2 * DAY)];
+    let (dir, sandbox) = seeded(evaluations, dora, Faults::default());
+    let gated = |doc: &Value| service(doc, "checkout/production")["gated_enforced"].clone();
+    assert_eq!(gated(&json_of(&run_ok(&sandbox, dir.path(), &["coverage", "--format", "json"]))), 1);
+    write(dir.path(), "gates.toml", &format!("{GATES}\n[coverage]\nmax_gap = \"1h\"\n"));
+    let doc = json_of(&run_ok(&sandbox, dir.path(), &["coverage", "--format", "json"]));
+    assert_eq!(
+        (gated(&doc), &doc["max_gap_seconds"]),
+        (json!(0), &json!(3600)),
+        "two hours before is past a gap of one"
+    );
+    write(dir.path(), "gates.toml", &format!("{GATES}\n[coverage]\nmax_gap = \"2d\"\n"));
+    let refused = sandbox.gatesctl(dir.path(), &["coverage"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.stderr.contains("`max_gap` of [coverage] must be between 1m and 24h"), "{refused:?}");
+}
+
+#[test]
 fn a_window_holding_more_than_a_thousand_deployments_is_read_whole() {
-    // 2,500 deployments in a fortnight: every answer that holds the limit is read again in halves.
+    // 2,500 deployments in a fortnight: each full answer is followed by one from its last item.
     let dora: Vec<StoredDoraEvent> =
         (0..2_500).map(|i| deployment("billing", &format!("v{i}"), HOUR + i * (13 * DAY / 2_500))).collect();
     let (dir, sandbox) = seeded(Vec::new(), dora, Faults::default());
     let doc = json_of(&run_ok(&sandbox, dir.path(), &["coverage", "--format", "json"]));
     assert_eq!(service(&doc, "billing/production")["deployments"], 2_500, "none lost, none twice");
     let asked = sandbox.requests().into_iter().filter(|r| r.path == "/api/v2/dora/deployments").count();
-    assert!((5..=16).contains(&asked), "the window split until each answer held fewer than 1,000: {asked} requests");
+    assert_eq!(asked, 3, "each full answer followed from its last item's time: 1,000, 1,000, then the rest");
 }
 
 #[test]
@@ -238,31 +339,81 @@ fn each_gate_is_weighed_against_the_failures_that_followed() {
     let gate = |key: &str| doc["gates"].as_array().unwrap().iter().find(|g| g["gate"] == key).unwrap().clone();
     assert_eq!(
         gate("checkout/production/default")["efficacy"],
-        json!({"caught": 1, "false_alarms": 0, "missed": 1, "clean": 1})
+        json!({"caught": 1, "overridden": 0, "false_alarms": 0, "missed": 1, "clean": 1, "evaluations": 3})
     );
     let search = gate("search/production/default");
-    assert_eq!(search["efficacy"], json!({"caught": 1, "false_alarms": 1, "missed": 0, "clean": 1}));
+    assert_eq!(
+        search["efficacy"],
+        json!({"caught": 1, "overridden": 0, "false_alarms": 1, "missed": 0, "clean": 1, "evaluations": 3})
+    );
     assert!(search["why"].as_str().unwrap().contains("where no failure followed"), "{search:#}");
     assert!(
         search["why"]
             .as_str()
             .unwrap()
-            .contains("would have stopped the 1 deploy that caused a failure; 1 false alarm in 3 evaluations"),
+            .contains("would have caught the 1 failure that followed its evaluations; 1 false alarm in 3 evaluations"),
         "{search:#}"
     );
     assert_eq!(
         gate("payments/production/default")["efficacy"],
-        json!({"caught": 0, "false_alarms": 0, "missed": 0, "clean": 0})
+        json!({"caught": 0, "overridden": 0, "false_alarms": 0, "missed": 0, "clean": 0, "evaluations": 0})
     );
-    assert_eq!(doc["dora"], json!({"read": true, "failures": 4, "why": null}));
+    assert_eq!(
+        doc["dora"],
+        json!({"read": true, "failures": 4, "why": null, "unattributed": {"no_env": 0, "unknown_service": 0}})
+    );
     let text = run_ok(&sandbox, dir.path(), &["report"]).stdout;
     assert!(
-        text.contains("  record: stopped 1 of the 2 deploys that caused failures; 0 false alarms in 3 evaluations\n"),
+        text.contains(
+            "  record: caught 1 of the 2 failures that followed its evaluations; 0 false alarms in 3 evaluations\n"
+        ),
         "{text}"
     );
     let markdown = run_ok(&sandbox, dir.path(), &["report", "--format", "markdown"]).stdout;
     assert!(markdown.contains("#### Against the failures that followed"), "{markdown}");
-    assert!(markdown.contains("- `search/production/default` would have stopped the 1 deploy that caused a failure; 1 false alarm in 3 evaluations"), "{markdown}");
+    assert!(markdown.contains("- `search/production/default` would have caught the 1 failure that followed its evaluations; 1 false alarm in 3 evaluations"), "{markdown}");
+}
+
+#[test]
+fn a_failure_is_charged_only_to_the_evaluations_before_it_once_per_gate() {
+    let evaluations = vec![
+        // checkout blocked `hotfix` four times; an incident of `hotfix` came after the first.
+        evaluation("checkout", "Errors", 5 * DAY, "hotfix", false, true),
+        evaluation("checkout", "Errors", 4 * DAY, "hotfix", false, true),
+        evaluation("checkout", "Errors", 3 * DAY, "hotfix", false, true),
+        evaluation("checkout", "Errors", 2 * DAY, "hotfix", false, true),
+        // payments blocked v1, a retry passed it, it shipped and failed.
+        evaluation("payments", "Errors", 5 * DAY, "v1", false, true),
+        evaluation("payments", "Errors", 5 * DAY - HOUR, "v1", false, false),
+    ];
+    let mut unattributed = failure(&["checkout"], "", 3 * DAY);
+    unattributed.attributes.as_object_mut().unwrap().remove("env");
+    let dora = vec![
+        failure(&["checkout"], "hotfix", 5 * DAY - HOUR),
+        failure(&["payments"], "v1", 5 * DAY - 2 * HOUR),
+        unattributed,
+        failure(&["someone-else"], "", 3 * DAY),
+    ];
+    let (dir, sandbox) = seeded(evaluations, dora, Faults::default());
+    let doc = json_of(&run_ok(&sandbox, dir.path(), &["report", "--format", "json"]));
+    let gate = |key: &str| doc["gates"].as_array().unwrap().iter().find(|g| g["gate"] == key).unwrap().clone();
+    assert_eq!(
+        gate("checkout/production/default")["efficacy"],
+        json!({"caught": 1, "overridden": 0, "false_alarms": 3, "missed": 0, "clean": 0, "evaluations": 4}),
+        "one caught, three false alarms: the incident came after the first block only"
+    );
+    assert_eq!(
+        gate("payments/production/default")["efficacy"],
+        json!({"caught": 1, "overridden": 1, "false_alarms": 0, "missed": 0, "clean": 0, "evaluations": 2}),
+        "caught and overridden, never both caught and missed"
+    );
+    assert_eq!(doc["dora"]["unattributed"], json!({"no_env": 1, "unknown_service": 0}), "{:#}", doc["dora"]);
+    let text = run_ok(&sandbox, dir.path(), &["report"]).stdout;
+    assert!(text.contains("  record: caught the 1 failure that followed its evaluations (1 block overridden by a passing retry, and shipped anyway); 0 false alarms in 2 evaluations\n"), "{text}");
+    assert!(
+        text.contains("1 failure (DORA) could be charged to no gate and is in no record: 1 names no env."),
+        "{text}"
+    );
 }
 
 #[test]

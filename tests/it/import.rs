@@ -22,7 +22,7 @@ fn import_of_the_example_organisation_round_trips() {
     for file in ["imported.toml", "imported.yaml"] {
         let import = sandbox.gatesctl(dir.path(), &["import", "-o", file]);
         assert_eq!(import.code, 0, "{import:?}");
-        assert!(import.stderr.contains("Imported 12 gates and 16 rules"), "{import:?}");
+        assert!(import.stderr.contains("Imported 12 gates and 17 rules"), "{import:?}");
         let plan = sandbox.gatesctl(dir.path(), &["plan", "-f", file, "--detailed-exitcode"]);
         assert_eq!(plan.code, 0, "{file}: {plan:?}");
         assert!(plan.stdout.contains("No changes."), "{plan:?}");

@@ -33,11 +33,11 @@ fn the_quickstart_warns_about_the_example_query_that_matches_nothing() {
         "{run:?}"
     );
     // Located on the query in the file.
-    assert!(run.stdout.contains("gates.toml:154:11"), "{run:?}");
+    assert!(run.stdout.contains("gates.toml:162:11"), "{run:?}");
     assert!(run.stdout.contains("gates::query-monitors-failing"), "{run:?}");
     assert!(
         run.stdout.contains(
-            "Monitor check of 10 monitor queries and 3 monitors watched by id: 1 matches no monitor, 1 has monitors failing now."
+            "Monitor check of 10 monitor queries and 4 monitors watched by id: 1 matches no monitor, 1 has monitors failing now, 1 monitor is failing now."
         ),
         "{run:?}"
     );
@@ -46,8 +46,8 @@ fn the_quickstart_warns_about_the_example_query_that_matches_nothing() {
     let yaml = examples_dir().join("gates.yaml");
     let run = gatesctl(dir.path(), &["--sandbox", "validate", "--online", "-f", yaml.to_str().unwrap()], &[]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("gates.yaml:120:16"), "{run:?}");
-    assert!(run.stdout.contains("Configuration is valid: 12 gates, 16 rules."), "{run:?}");
+    assert!(run.stderr.contains("gates.yaml:127:16"), "{run:?}");
+    assert!(run.stdout.contains("Configuration is valid: 12 gates, 17 rules."), "{run:?}");
 }
 
 const MONITORS: &str = r#"

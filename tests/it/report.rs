@@ -10,6 +10,7 @@ use crate::common::{at, now, run_ok, write, TestSandbox};
 
 const DAY: i64 = 24 * 3600 * 1000;
 const MINUTE: i64 = 60 * 1000;
+const HOUR_MS: i64 = 60 * MINUTE;
 
 /// A rule's part: name, its mode then, its result, and the monitors that failed it.
 struct Part<'a>(&'a str, bool, &'a str, &'a [u64]);
@@ -304,7 +305,7 @@ fn each_gate_and_rule_is_counted_exactly_and_judged() {
         (&web["evaluations"], &web["no_data"], &web["recommendation"]),
         (&json!(0), &json!(3), &json!("keep-dry-run"))
     );
-    assert!(web["why"].as_str().unwrap().contains("3 evaluations held no rule result (no data, not clean)"), "{web:#}");
+    assert!(web["why"].as_str().unwrap().contains("3 evaluations held no rule result"), "{web:#}");
 
     let search = gate(&doc, "search/production/default");
     assert_eq!(
@@ -373,7 +374,7 @@ fn text_and_markdown_show_the_days_and_the_reasons() {
     assert!(text.contains("  why: it would have blocked 2 of 12 evaluations (17%), more than the 0% allowed\n  needs: no block in the window (the newest leaves it on "), "{text}");
     assert!(text.contains("2 would have blocked (2 with a monitor in ALERT)"), "{text}");
     assert!(text.contains("web/qa/default: keep-dry-run"), "{text}");
-    assert!(text.contains("3 evaluations held no rule result (no data, not clean)"), "{text}");
+    assert!(text.contains("3 evaluations held no rule result"), "{text}");
     assert!(text.contains("would have blocked version \"v5.3\" at "), "{text}");
     assert!(text.contains("(monitor 1302 Alert)"), "{text}");
     assert!(text.contains("rule \"Old latency\": no longer declared"), "{text}");
@@ -721,11 +722,12 @@ fn evaluations_without_rule_results_are_no_data_not_clean() {
     let cart = gate(&doc, "cart/staging/default");
     assert_eq!(
         (&cart["evaluations"], &cart["no_data"], &cart["recommendation"]),
-        (&json!(0), &json!(12), &json!("too-few-evaluations")),
-        "{cart:#}"
+        (&json!(0), &json!(12), &json!("keep-dry-run")),
+        "the newest held no rule result: {cart:#}"
     );
     assert!(cart["days"].as_array().unwrap().iter().all(|d| d != "pass"), "no green day without data: {cart:#}");
     assert!(cart["why"].as_str().unwrap().contains("12 evaluations held no rule result"), "{cart:#}");
+    assert!(cart["why"].as_str().unwrap().contains("no data is not clean"), "{cart:#}");
 }
 
 #[test]
@@ -818,15 +820,37 @@ fn the_files_set_the_bar_per_file_and_per_gate_and_flags_override_them() {
         cart["thresholds"],
         json!({"min_evaluations": 10, "min_days": 1, "min_versions": 1, "clean_streak": 3, "max_block_percent": 0})
     );
-    // A gate's own table wins over its file's; a flag wins over both.
-    let strict = relaxed.replace("dry_run = true\n", "dry_run = true\nreport = { min_versions = 2 }\n");
+    // A gate's own table wins over its file's; a flag never lowers either, and wins where it
+    // is stricter.
+    let strict =
+        relaxed.replace("dry_run = true\n", "dry_run = true\nreport = { min_versions = 2, min_evaluations = 30 }\n");
     write(dir.path(), "gates.toml", &strict);
     let doc = report_json(&sandbox, dir.path(), &[]);
-    assert_eq!(strings(&gate(&doc, "cart/staging/default")["missing"]), ["1 more version"]);
-    let doc = report_json(&sandbox, dir.path(), &["--min-versions", "1"]);
-    assert_eq!(gate(&doc, "cart/staging/default")["recommendation"], "promote");
+    assert_eq!(strings(&gate(&doc, "cart/staging/default")["missing"]), ["18 more evaluations", "1 more version"]);
+    let doc = report_json(&sandbox, dir.path(), &["--min-versions", "1", "--min-evaluations", "5", "--min-days", "1"]);
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!(cart["recommendation"], "too-few-evaluations", "flags do not lower the gate's own bar: {cart:#}");
+    assert_eq!(
+        (&cart["thresholds"]["min_evaluations"], &cart["thresholds_set_by"]["min_evaluations"]),
+        (&json!(30), &json!("gate"))
+    );
     let doc = report_json(&sandbox, dir.path(), &["--min-days", "2"]);
-    assert_eq!(strings(&gate(&doc, "cart/staging/default")["missing"]), ["1 more day", "1 more version"]);
+    let cart = gate(&doc, "cart/staging/default");
+    assert_eq!(strings(&cart["missing"]), ["18 more evaluations", "1 more day", "1 more version"]);
+    assert_eq!(cart["thresholds_set_by"]["min_days"], "flag", "stricter than the file's 1");
+    // The header states the bars used, per file and per gate when they differ.
+    let other = "version = 1\n\n[[gates]]\nservice = \"web\"\nenv = \"qa\"\ndry_run = true\n";
+    write(dir.path(), "web.toml", other);
+    let text = run_ok(&sandbox, dir.path(), &["report", "-f", "gates.toml", "-f", "web.toml"]).stdout;
+    let header: Vec<&str> = text.lines().take(3).collect();
+    assert!(
+        header[0].ends_with(
+            "To be promoted, a gate or rule in dry run needs the bar its file or its own report table sets:"
+        ),
+        "{text}"
+    );
+    assert!(header[1].starts_with("  cart/staging/default (its own report table): 30 evaluations"), "{text}");
+    assert!(header[2].starts_with("  web.toml: 10 evaluations"), "{text}");
     // A typo in the table is found offline, with its fix.
     write(dir.path(), "gates.toml", &format!("{TRAP}\n[report]\nmin_dayz = 1\n"));
     let run = sandbox.gatesctl(dir.path(), &["validate"]);
@@ -872,4 +896,146 @@ fn a_capped_markdown_report_points_to_the_full_report() {
     assert!(run.stdout.chars().count() <= 1000, "{run:?}");
     assert!(run.stdout.contains("; the full report is in the JSON report"), "{run:?}");
     assert!(!run.stdout.contains("full plan"), "{run:?}");
+}
+
+/// `seeded`, with the monitors of `monitors` instead of the shop team's.
+fn seeded_with_monitors(
+    text: &str,
+    monitors: &str,
+    evaluations: Vec<StoredEvaluation>,
+) -> (tempfile::TempDir, TestSandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", text);
+    let monitors = gatesctl_sandbox::monitors::parse_file(monitors).unwrap();
+    let store =
+        Store { gates: Vec::new(), monitors: Some(monitors), evaluations: Some(evaluations), dora: Some(Vec::new()) };
+    store.save(&dir.path().join("sandbox.json")).unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    (dir, sandbox)
+}
+
+/// The one gate of TRAP, judged on `evaluations`.
+fn cart(evaluations: Vec<StoredEvaluation>, extra: &[&str]) -> Value {
+    let (dir, sandbox) = seeded("gates.toml", TRAP, evaluations);
+    gate(&report_json(&sandbox, dir.path(), extra), "cart/staging/default").clone()
+}
+
+#[test]
+fn a_rule_that_passed_because_its_monitor_had_no_data_is_not_clean() {
+    let mut evaluations = clean_days(12);
+    // The three newest passed only because the monitor had no data.
+    for e in evaluations.iter_mut().take(3) {
+        e.rules[0].reason = "All monitors in OK state or NO DATA (fail_on_no_data is off)".into();
+        e.rules[0].failures =
+            json!({"faulty_apm_resources": [], "narratives": [], "monitors": [{"id": "7", "state": "No Data"}]});
+    }
+    let cart = cart(evaluations, &[]);
+    assert_eq!(
+        (&cart["evaluations"], &cart["no_data"], &cart["recommendation"]),
+        (&json!(9), &json!(3), &json!("keep-dry-run")),
+        "{cart:#}"
+    );
+    assert!(cart["why"].as_str().unwrap().contains("no data is not clean"), "{cart:#}");
+    assert_eq!(rule(&cart, "Errors")["no_data"], 3, "{cart:#}");
+}
+
+#[test]
+fn the_newest_evaluation_stuck_in_progress_ends_the_clean_streak() {
+    let mut evaluations = clean_days(12);
+    // Started a day ago, and still running.
+    let mut stuck = evaluation("cart", "staging", DAY - HOUR_MS, "v2", true, &[Part("Errors", false, "pass", &[])]);
+    stuck.finished_at = Some(at(now() + DAY));
+    evaluations.push(stuck);
+    let cart = cart(evaluations, &[]);
+    assert_eq!(
+        (&cart["evaluations"], &cart["stuck"], &cart["recommendation"]),
+        (&json!(12), &json!(1), &json!("keep-dry-run")),
+        "{cart:#}"
+    );
+    assert!(cart["why"].as_str().unwrap().contains("is stuck in progress"), "{cart:#}");
+    // One that started a minute ago is only running: it ends nothing.
+    let mut evaluations = clean_days(12);
+    let mut running = evaluation("cart", "staging", MINUTE, "v2", true, &[Part("Errors", false, "pass", &[])]);
+    running.finished_at = Some(at(now() + HOUR_MS));
+    evaluations.push(running);
+    let cart = self::cart(evaluations, &[]);
+    assert_eq!(
+        (&cart["in_progress"], &cart["stuck"], &cart["recommendation"]),
+        (&json!(1), &json!(0), &json!("promote"))
+    );
+}
+
+#[test]
+fn ten_evaluations_in_73_hours_are_not_five_days() {
+    // Ten evaluations, 73 hours from the first to the last, starting at 23:00 UTC: five UTC days
+    // and five strip days touched, but not four days apart.
+    let now = now();
+    let day_start = now - now.rem_euclid(DAY);
+    let first = day_start - 5 * DAY + 23 * HOUR_MS;
+    let evaluations: Vec<StoredEvaluation> = (0..10)
+        .map(|i| {
+            let at = first + i * 73 * HOUR_MS / 9;
+            evaluation("cart", "staging", now - at, &format!("v{i}"), true, &[Part("Errors", false, "pass", &[])])
+        })
+        .collect();
+    let cart = cart(evaluations, &[]);
+    assert_eq!((&cart["days_evaluated"], &cart["span_hours"]), (&json!(5), &json!(73)), "{cart:#}");
+    assert_eq!(cart["recommendation"], "too-few-evaluations", "{cart:#}");
+    assert!(
+        cart["why"]
+            .as_str()
+            .unwrap()
+            .contains("its evaluations span 3 days 1 hour from the first to the last, less than the 4 days needed"),
+        "{cart:#}"
+    );
+    assert_eq!(strings(&cart["missing"]), ["a later evaluation, 23 hours further on"]);
+}
+
+#[test]
+fn a_configuration_changed_and_changed_back_starts_over() {
+    // Today's query, then another for three days, then today's again for the last two days.
+    let mut evaluations = clean_days(12);
+    for (i, e) in evaluations.iter_mut().enumerate() {
+        if (2..5).contains(&i) {
+            e.rules[0].configuration = json!({"query": "service:other"});
+        }
+    }
+    let cart = cart(evaluations, &[]);
+    let errors = rule(&cart, "Errors");
+    assert_eq!((&errors["evaluations"], &errors["set_aside"]), (&json!(2), &json!(10)), "{errors:#}");
+    let since = gatesctl_core::model::time::parse_rfc3339(errors["configuration_since"].as_str().unwrap()).unwrap();
+    assert!((now() - since - (DAY + 30 * MINUTE)).abs() < 2 * MINUTE, "from the change back: {errors:#}");
+    assert_eq!(cart["recommendation"], "too-few-evaluations", "{cart:#}");
+}
+
+#[test]
+fn a_watched_monitor_failing_now_holds_the_promotion() {
+    let text = TRAP.replace("query = \"service:cart\"", "monitor_ids = [{ id = 4242 }]");
+    let evaluations: Vec<StoredEvaluation> = clean_days(12)
+        .into_iter()
+        .map(|mut e| {
+            e.rules[0].configuration = json!({"monitor_ids": ["4242"]});
+            e
+        })
+        .collect();
+    for (state, shown) in [("Alert", "ALERT"), ("No Data", "NO DATA")] {
+        let monitors = format!(
+            "[[monitors]]\nid = 4242\nname = \"Cart checkout errors\"\nstatus = \"{state}\"\nin_state_for = \"2h\"\ntags = [\"service:cart\"]\n"
+        );
+        let (dir, sandbox) = seeded_with_monitors(&text, &monitors, evaluations.clone());
+        let doc = report_json(&sandbox, dir.path(), &[]);
+        let cart = gate(&doc, "cart/staging/default");
+        assert_eq!(cart["recommendation"], "keep-dry-run", "{cart:#}");
+        let why = cart["why"].as_str().unwrap();
+        assert!(why.contains(&format!("monitor 4242 (\"Cart checkout errors\") is in {shown} now, since ")), "{why}");
+        assert_eq!(strings(&cart["missing"]), ["its monitors back to OK"]);
+        let failing = &rule(cart, "Errors")["failing_now"][0];
+        assert_eq!((&failing["id"], &failing["state"]), (&json!(4242), &json!(state)), "{failing}");
+        let since = gatesctl_core::model::time::parse_rfc3339(failing["since"].as_str().unwrap()).unwrap();
+        assert!((now() - since - 2 * HOUR_MS).abs() < 5 * MINUTE, "{failing}");
+        // Without the check, promoted, and the report says it was not checked against now.
+        let unchecked = report_json(&sandbox, dir.path(), &["--no-monitor-check"]);
+        assert_eq!(gate(&unchecked, "cart/staging/default")["recommendation"], "promote");
+        assert!(unchecked["unchecked"].as_str().unwrap().contains("nor promotions against the monitors' state now"));
+    }
 }

@@ -104,6 +104,9 @@ pub enum ApiErrorKind {
     },
     /// The server lists without end: a cursor seen before, or more than any organisation holds.
     EndlessList(String),
+    /// The server answered what the request rules out (events outside the window asked, a
+    /// list out of the order asked): reading on would count the wrong things.
+    Protocol(String),
 }
 
 impl fmt::Display for ApiErrorKind {
@@ -159,6 +162,7 @@ impl fmt::Display for ApiErrorKind {
                 waited.as_secs()
             ),
             ApiErrorKind::EndlessList(why) => write!(f, "the list does not end: {}", terminal(why)),
+            ApiErrorKind::Protocol(why) => write!(f, "the API's answer breaks its own contract: {}", terminal(why)),
         }
     }
 }
@@ -183,7 +187,8 @@ impl ApiError {
             | ApiErrorKind::Contradicted { .. }
             | ApiErrorKind::OtherEvaluation { .. }
             | ApiErrorKind::RateLimited { .. }
-            | ApiErrorKind::EndlessList(_) => false,
+            | ApiErrorKind::EndlessList(_)
+            | ApiErrorKind::Protocol(_) => false,
         }
     }
 

@@ -103,6 +103,10 @@ fn gate_evaluation(item: &Value) -> Result<GateEvaluation, Unreadable> {
     }
     let (id, a): (String, Attributes) = parts(item)?;
     let started_ms = parse_rfc3339(&a.common.started_at).map_err(|why| Unreadable { id: id.clone(), why })?;
+    let finished_ms = match a.common.finished_at.as_deref() {
+        Some(text) => Some(parse_rfc3339(text).map_err(|why| Unreadable { id: id.clone(), why })?),
+        None => None,
+    };
     Ok(GateEvaluation {
         evaluation_id: a.evaluation_id.unwrap_or(id),
         gate: a.common.gate(),
@@ -110,6 +114,7 @@ fn gate_evaluation(item: &Value) -> Result<GateEvaluation, Unreadable> {
         status: a.common.status(),
         version: a.common.version.clone().unwrap_or_default(),
         started_ms,
+        finished_ms,
     })
 }
 

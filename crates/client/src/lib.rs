@@ -18,7 +18,7 @@ use futures_util::stream::{self, StreamExt};
 
 pub use create_once::Created;
 pub use credentials::{Credentials, API_KEY_VARS, APP_KEY_VARS};
-pub use dora::{DoraProgress, DoraQuery};
+pub use dora::{Crowded, DoraProgress, DoraQuery, DoraRead};
 pub use error::{ApiError, ApiErrorKind, ConnectionCause, SetupError};
 pub use gatesctl_core::model::GateQuery;
 pub use history::{HistoryQuery, Unreadable, MAX_WINDOW_MS};

@@ -46,15 +46,20 @@ pub(crate) struct Retries {
     /// Wait for the rate limit's reset after a 429 and resend; otherwise the 429 is returned
     /// (the budget still learns that the window is spent).
     pub(crate) rate_limited: bool,
+    /// A POST that only reads (the DORA lists): safe to resend after a 5xx or a timeout, as a
+    /// GET is.
+    pub(crate) post_reads: bool,
 }
 
 impl Retries {
     /// Everything safe to retry is retried here.
-    pub(crate) const ALL: Retries = Retries { failures: true, rate_limited: true };
+    pub(crate) const ALL: Retries = Retries { failures: true, rate_limited: true, post_reads: false };
+    /// As [`Retries::ALL`], for a POST that only reads.
+    pub(crate) const READ: Retries = Retries { post_reads: true, ..Retries::ALL };
     /// One request per call: the caller's own loop paces the next one (one poll per interval).
-    pub(crate) const ONE_REQUEST: Retries = Retries { failures: false, rate_limited: true };
+    pub(crate) const ONE_REQUEST: Retries = Retries { failures: false, rate_limited: true, post_reads: false };
     /// Failures retried, a 429 returned at once: the caller decides how long a 429 may last.
-    pub(crate) const RETURN_RATE_LIMITED: Retries = Retries { failures: true, rate_limited: false };
+    pub(crate) const RETURN_RATE_LIMITED: Retries = Retries { failures: true, rate_limited: false, post_reads: false };
 }
 
 pub(crate) struct Answer {
@@ -159,7 +164,7 @@ impl Client {
         let shown = redacted(&url);
         let call = format!("{method} /{path}");
         let error = |kind| ApiError { call: call.clone(), kind };
-        let idempotent = method != Method::POST;
+        let idempotent = method != Method::POST || retries.post_reads;
         let family = family(path);
         let patience = &self.budgets.patience;
         let (mut attempt, mut limited) = (0, 0);

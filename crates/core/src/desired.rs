@@ -15,8 +15,18 @@ pub struct DesiredGate {
     pub key: GateKey,
     pub dry_run: bool,
     pub rules: BTreeMap<String, Rule>,
-    /// What `report` asks before recommending to enforce it (the files' thresholds).
-    pub report: ReportSpec,
+    /// What `report` asks before recommending to enforce it, and where the files say it.
+    pub report: ReportBar,
+}
+
+/// The bar a file sets for `report`: the gate's own `report` table, its file's `[report]`, and
+/// the file's name (to say which bar applied).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportBar {
+    pub gate: ReportSpec,
+    pub file: ReportSpec,
+    /// The file that declares the gate, as the user named it.
+    pub file_name: String,
 }
 
 /// Everything the files declare, merged and keyed for the plan.
@@ -30,6 +40,28 @@ pub struct DesiredState {
     pub watched: Vec<WatchSource>,
     /// The files read, in order: what `report --write` edits.
     pub files: Vec<SourceFile>,
+    /// How `coverage` joins deployments with evaluations (the files' `[coverage]`).
+    pub coverage: CoverageSettings,
+}
+
+/// How `coverage` joins deployments with evaluations (the files' `[coverage]` tables).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoverageSettings {
+    /// How long before a deployment started an evaluation may have started and still count.
+    pub max_gap_ms: i64,
+}
+
+impl CoverageSettings {
+    /// A CD tool often dates a deploy from its pipeline's start, and the gate runs inside it.
+    pub const DEFAULT_MAX_GAP_MS: i64 = 6 * 3600 * 1000;
+    /// The shortest and longest `max_gap` a file may set.
+    pub const MAX_GAP_RANGE_MS: (i64, i64) = (60 * 1000, 24 * 3600 * 1000);
+}
+
+impl Default for CoverageSettings {
+    fn default() -> Self {
+        CoverageSettings { max_gap_ms: Self::DEFAULT_MAX_GAP_MS }
+    }
 }
 
 /// What a monitor rule watches: its query (placeholders replaced), or one monitor of its

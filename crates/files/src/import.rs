@@ -84,6 +84,7 @@ pub fn file_spec(remote: &RemoteState) -> FileSpec {
         manage: None,
         safety: None,
         report: None,
+        coverage: None,
         gates,
     }
 }

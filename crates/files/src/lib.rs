@@ -212,6 +212,7 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
     let mut state = DesiredState::default();
     let mut origins: BTreeMap<GateKey, (usize, Span)> = BTreeMap::new();
     let (mut max_delete_percent, mut max_update_percent, mut min_existing) = (None, None, None);
+    let mut max_gap_ms: Option<i64> = None;
 
     for (index, file) in files.iter().enumerate() {
         let root = match source::parse(file) {
@@ -244,6 +245,10 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
         }
         let min = safety.min_existing.unwrap_or(Safety::default().min_existing as u32);
         min_existing = Some(min_existing.map_or(min, |m: u32| m.min(min)));
+        // The shortest gap wins: no file's wider window counts a deploy as gated for another.
+        if let Some(gap) = outcome.max_gap_ms {
+            max_gap_ms = Some(max_gap_ms.map_or(gap, |m| m.min(gap)));
+        }
         for gate in outcome.gates {
             if let Some((first_file, first_span)) = origins.get(&gate.key) {
                 let same_file = *first_file == index;
@@ -302,6 +307,9 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
     }
 
     state.files = files.to_vec();
+    if let Some(max_gap_ms) = max_gap_ms {
+        state.coverage = gatesctl_core::desired::CoverageSettings { max_gap_ms };
+    }
     let defaults = Safety::default();
     state.safety = Safety {
         max_delete_percent: max_delete_percent.unwrap_or(defaults.max_delete_percent),

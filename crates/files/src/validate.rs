@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use super::checker::{Checker, Table};
 use super::source::{Node, SourceFile, Span, Value};
-use super::wire::{field_names, rule_keys, DefaultsSpec, FileSpec, GateSpec, ManageSpec, ReportSpec, SafetySpec};
+use super::wire::{
+    field_names, rule_keys, CoverageSpec, DefaultsSpec, FileSpec, GateSpec, ManageSpec, ReportSpec, SafetySpec,
+};
+use gatesctl_core::desired::{CoverageSettings, ReportBar};
 use gatesctl_core::diagnostic::{Code, ConfigDiagnostic};
 use gatesctl_core::model::options::{
     self, OptionName, Place, Problem, ProblemKind, Step, Unknown, View, EXTRA_OPTIONS,
@@ -33,8 +36,8 @@ pub(crate) struct DeclaredGate {
     pub(crate) key: GateKey,
     pub(crate) dry_run: bool,
     pub(crate) rules: BTreeMap<String, Rule>,
-    /// What `report` asks of it: its own `report` table over the file's `[report]`.
-    pub(crate) report: ReportSpec,
+    /// What `report` asks of it: its own `report` table, its file's `[report]`.
+    pub(crate) report: ReportBar,
     /// The span that names the gate (its `service` value), for duplicate reports.
     pub(crate) span: Span,
     /// Where what each monitor rule watches is written, by rule name: its query, or each
@@ -110,6 +113,8 @@ pub(crate) struct FileOutcome {
     pub(crate) gates: Vec<DeclaredGate>,
     pub(crate) manage: Option<GateFilter>,
     pub(crate) safety: Option<SafetySpec>,
+    /// `[coverage] max_gap`, in milliseconds.
+    pub(crate) max_gap_ms: Option<i64>,
 }
 
 /// The `{word}` placeholders of a text.
@@ -204,6 +209,9 @@ impl<'a> Checker<'a> {
             outcome.safety = self.safety(node);
         }
         let report = top.get("report").and_then(|(_, node)| self.report(node, "[report]")).unwrap_or_default();
+        if let Some((_, node)) = top.get("coverage") {
+            outcome.max_gap_ms = self.coverage(node);
+        }
 
         // Duplicates, within this file and across files, are found where files are merged.
         if let Some((_, node)) = top.get("gates") {
@@ -298,6 +306,30 @@ impl<'a> Checker<'a> {
             safety.min_existing = Some(v as u32);
         }
         Some(safety)
+    }
+
+    /// A `[coverage]` table: `max_gap`, a duration from 1 minute to 24 hours.
+    fn coverage(&mut self, node: &Node<'_>) -> Option<i64> {
+        let table = self.table(node, "[coverage]", field_names::<CoverageSpec>())?;
+        let (text, span) = self.string(&table, "max_gap", "[coverage]")?;
+        let (min, max) = CoverageSettings::MAX_GAP_RANGE_MS;
+        match gatesctl_core::model::time::parse_duration_ms(&text) {
+            Ok(ms) if (min..=max).contains(&ms) => Some(ms),
+            Ok(_) => {
+                self.error(
+                    Code::OutOfRange,
+                    span,
+                    "out of range",
+                    format!("`max_gap` of [coverage] must be between 1m and 24h, not {text:?}"),
+                    Some("the longest a gate evaluation may precede the deploy it let through, e.g. \"6h\"".into()),
+                );
+                None
+            }
+            Err(why) => {
+                self.error(Code::WrongType, span, "not a duration", format!("`max_gap` of [coverage]: {why}"), None);
+                None
+            }
+        }
     }
 
     /// A `[report]` table (or a gate's `report`): whole numbers, each in its range.
@@ -405,9 +437,13 @@ impl<'a> Checker<'a> {
             _ => numbered,
         };
         let dry_run = self.boolean(&table, "dry_run", &what).unwrap_or(default_dry_run);
-        let report = match table.get("report") {
-            Some((_, n)) => self.report(n, &format!("`report` of {what}")).unwrap_or_default().over(file_report),
-            None => file_report,
+        let report = ReportBar {
+            gate: match table.get("report") {
+                Some((_, n)) => self.report(n, &format!("`report` of {what}")).unwrap_or_default(),
+                None => ReportSpec::default(),
+            },
+            file: file_report,
+            file_name: self.file.named.name().to_string(),
         };
         let templated = table.get("envs").is_some();
         let dry_run_spans = self.places.then(|| spans_of_dry_run(self.file.text(), node, "service"));
@@ -500,7 +536,7 @@ impl<'a> Checker<'a> {
                 key,
                 dry_run,
                 rules,
-                report,
+                report: report.clone(),
                 span,
                 watch_spans: share(&mut watch_spans, last),
                 dry_run_spans: dry_run_spans.clone(),

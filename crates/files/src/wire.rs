@@ -30,9 +30,23 @@ pub struct FileSpec {
     /// this file (a gate's own `report` table, then the command's flags, override it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) report: Option<ReportSpec>,
+    /// How `gatesctl coverage` joins deployments with gate evaluations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) coverage: Option<CoverageSpec>,
     /// The deployment gates this file declares.
     #[serde(default)]
     pub(crate) gates: Vec<GateSpec>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CoverageSpec {
+    /// How long before a deployment started a gate evaluation may have started and still
+    /// count for it ("90m", "6h"; from 1 minute to 24 hours). Default 6h: a CD tool often dates
+    /// a deploy from its pipeline's start, and the gate runs inside the pipeline. With several
+    /// files, the shortest wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_gap: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]

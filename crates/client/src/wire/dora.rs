@@ -1,4 +1,5 @@
-//! The DORA lists' answers: events whose attributes are read one by one.
+//! The DORA lists' answers: a list of items, each read on its own (an item that does not read
+//! is counted as unreadable, never the end of the read).
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -6,13 +7,5 @@ use serde_json::Value;
 #[derive(Deserialize)]
 pub(crate) struct Answer {
     #[serde(default)]
-    pub(crate) data: Vec<Item>,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct Item {
-    #[serde(default)]
-    pub(crate) id: Option<String>,
-    #[serde(default)]
-    pub(crate) attributes: Value,
+    pub(crate) data: Vec<Value>,
 }

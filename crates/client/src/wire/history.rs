@@ -41,6 +41,9 @@ pub(crate) struct Common {
     #[serde(default)]
     pub(crate) dry_run: bool,
     pub(crate) started_at: String,
+    /// Null while in progress.
+    #[serde(default)]
+    pub(crate) finished_at: Option<String>,
     #[serde(default)]
     pub(crate) status: Option<String>,
 }

@@ -11,6 +11,8 @@ pub struct Deployment {
     /// Empty when none was recorded.
     pub version: String,
     pub started_ms: i64,
+    /// When it finished, when that was recorded.
+    pub finished_ms: Option<i64>,
 }
 
 /// One failure (an incident a deployment caused), of one or several services.

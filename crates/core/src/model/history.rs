@@ -39,6 +39,21 @@ pub struct GateEvaluation {
     /// The version deployed; empty when none was given.
     pub version: String,
     pub started_ms: i64,
+    /// When it finished; `None` while it runs.
+    pub finished_ms: Option<i64>,
+}
+
+impl GateEvaluation {
+    /// It has an answer (pass or fail): an evaluation still running decides nothing.
+    pub fn finished(&self) -> bool {
+        self.status != EvaluationStatus::InProgress
+    }
+
+    /// The gate stopped the deploy: it failed while enforcing. (A gate in dry run always
+    /// passes; what it would have blocked is read from its rules.)
+    pub fn blocked(&self) -> bool {
+        self.status == EvaluationStatus::Fail && !self.dry_run
+    }
 }
 
 /// One rule's part of a past gate evaluation.
@@ -61,6 +76,21 @@ pub struct RuleEvaluation {
     /// The options it was evaluated with, when they read as a rule's options.
     pub configuration: Option<RuleOptions>,
     pub failures: RuleFailures,
+}
+
+impl RuleEvaluation {
+    /// It passed only because what it watches had no data: its reason says so, or a monitor it
+    /// names was in NO DATA. No data is not a clean pass.
+    pub fn passed_on_no_data(&self) -> bool {
+        if self.status != EvaluationStatus::Pass {
+            return false;
+        }
+        let squeezed = |text: &str| -> String {
+            text.chars().filter(|c| c.is_ascii_alphabetic()).map(|c| c.to_ascii_lowercase()).collect()
+        };
+        squeezed(&self.reason).contains("nodata")
+            || self.failures.monitors.iter().any(|m| squeezed(&m.state) == "nodata")
+    }
 }
 
 /// What made a rule fail.
@@ -86,13 +116,10 @@ pub struct History {
     pub unreadable: usize,
 }
 
-/// Gate evaluations found by what a deployment or a failure names: its service, env and
-/// version, or, for one without a version, the time it started. Coverage and each gate's record
-/// join Datadog's deployments and failures with the evaluations this way.
+/// The gate evaluations of each service and env, oldest first: what coverage looks through
+/// for the evaluations made shortly before a deployment.
 #[derive(Debug, Default)]
 pub struct EvaluationIndex<'a> {
-    by_version: HashMap<(&'a str, &'a str, &'a str), Vec<&'a GateEvaluation>>,
-    /// Oldest first, then by id.
     by_place: HashMap<(&'a str, &'a str), Vec<&'a GateEvaluation>>,
 }
 
@@ -100,11 +127,7 @@ impl<'a> EvaluationIndex<'a> {
     pub fn new(evaluations: impl IntoIterator<Item = &'a GateEvaluation>) -> Self {
         let mut index = EvaluationIndex::default();
         for e in evaluations {
-            let (service, env) = (e.gate.service.as_str(), e.gate.env.as_str());
-            if !e.version.is_empty() {
-                index.by_version.entry((service, env, e.version.as_str())).or_default().push(e);
-            }
-            index.by_place.entry((service, env)).or_default().push(e);
+            index.by_place.entry((e.gate.service.as_str(), e.gate.env.as_str())).or_default().push(e);
         }
         for list in index.by_place.values_mut() {
             list.sort_by(|a, b| a.started_ms.cmp(&b.started_ms).then(a.evaluation_id.cmp(&b.evaluation_id)));
@@ -112,20 +135,13 @@ impl<'a> EvaluationIndex<'a> {
         index
     }
 
-    /// The evaluations of `version` (not empty) of `service` and `env`.
-    pub fn of_version<'s>(&'s self, service: &'s str, env: &'s str, version: &'s str) -> &'s [&'a GateEvaluation] {
+    /// The evaluations of `service` and `env` that started in `[from, to)`, oldest first.
+    pub fn started_in<'s>(&'s self, service: &'s str, env: &'s str, from: i64, to: i64) -> &'s [&'a GateEvaluation] {
         // The keys read as short-lived as the names looked up (the map is covariant in them).
-        let by_version: &HashMap<(&str, &str, &str), Vec<&'a GateEvaluation>> = &self.by_version;
-        by_version.get(&(service, env, version)).map(Vec::as_slice).unwrap_or_default()
-    }
-
-    /// The evaluations of `service` and `env` that started at most `within_ms` before `at`
-    /// (both ends included), oldest first.
-    pub fn before<'s>(&'s self, service: &'s str, env: &'s str, at: i64, within_ms: i64) -> &'s [&'a GateEvaluation] {
         let by_place: &HashMap<(&str, &str), Vec<&'a GateEvaluation>> = &self.by_place;
         let Some(list) = by_place.get(&(service, env)) else { return &[] };
-        let from = list.partition_point(|e| e.started_ms < at.saturating_sub(within_ms));
-        let to = list.partition_point(|e| e.started_ms <= at);
-        &list[from..to.max(from)]
+        let start = list.partition_point(|e| e.started_ms < from);
+        let end = list.partition_point(|e| e.started_ms < to);
+        &list[start..end.max(start)]
     }
 }

@@ -45,6 +45,29 @@ pub fn format_rfc3339_millis(ms: i64) -> String {
     humantime::format_rfc3339_millis(at).to_string()
 }
 
+/// A duration as files write it ("90s", "15m", "6h", "30d"), in milliseconds. A bare number
+/// is refused: "14" could mean seconds or days.
+pub fn parse_duration_ms(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("{text:?} has no unit; write it with one, e.g. {text}m, {text}h or {text}d"));
+    }
+    let d = humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?} is not a duration ({e}); write e.g. 90s, 15m, 6h or 30d"))?;
+    i64::try_from(d.as_millis()).map_err(|_| format!("{text:?} is too long a duration"))
+}
+
+/// `6h`, `90m`, `1d 2h`: a duration as files write it, in the largest whole units.
+pub fn format_duration_ms(ms: i64) -> String {
+    let s = ms / 1000;
+    match s {
+        s if s > 0 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s > 0 && s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 /// Now, in milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
