@@ -242,3 +242,38 @@ fn names_in_a_comment_ping_nobody_and_the_cap_holds() {
     assert!(!small.stdout.contains("@acme/sre") && small.stdout.contains("@&#8203;acme/sre"), "no mention");
     assert!(!small.stdout.contains("https://evil"), "no autolink");
 }
+
+#[test]
+fn names_from_dora_never_start_a_workflow_command_in_any_format() {
+    use gatesctl_sandbox::store::{Store, StoredDoraEvent};
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    let now_ns = gatesctl_core::model::time::now_ms() * 1_000_000;
+    // Anyone with an API key can record a deployment of any service.
+    let dora = ["::add-mask::good", "::error::x", "  ::set-output name=a::b"]
+        .iter()
+        .enumerate()
+        .map(|(i, service)| StoredDoraEvent {
+            kind: "deployment".into(),
+            id: String::new(),
+            attributes: json!({"service": service, "env": "::warning::prod", "version": "::notice::v1",
+                "started_at": now_ns - (i as i64 + 1) * 3_600_000_000_000, "finished_at": now_ns - (i as i64 + 1) * 3_500_000_000_000}),
+        })
+        .collect();
+    let store = Store { gates: Vec::new(), monitors: Some(Vec::new()), evaluations: Some(Vec::new()), dora: Some(dora) };
+    store.save(&dir.path().join("sandbox.json")).unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    for format in ["text", "markdown", "json"] {
+        let run = run_ok(&sandbox, dir.path(), &["coverage", "--format", format]);
+        // The runner trims leading blanks before it looks for `::`.
+        let commands: Vec<&str> = run
+            .stdout
+            .lines()
+            .chain(run.stderr.lines())
+            .map(str::trim_start)
+            .filter(|l| l.starts_with("::"))
+            .collect();
+        assert!(commands.is_empty(), "{format}: {commands:?}\n{}", run.stdout);
+        assert!(run.stdout.contains("add-mask::good"), "{format}: the name is shown, quoted: {}", run.stdout);
+    }
+}
