@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::markdown::{cell, code, inline};
 use super::{window_words, WindowDocument};
-use gatesctl_core::coverage::{Coverage, ServiceCoverage, Totals};
+use gatesctl_core::coverage::{Bypass, Coverage, ServiceCoverage, Totals};
 use gatesctl_core::escape::{quoted, terminal};
 use gatesctl_core::model::time::{format_duration_ms, format_rfc3339, Window};
 use gatesctl_core::text::plural;
@@ -37,6 +37,9 @@ pub(crate) struct CoverageDocument<'a> {
     /// Every deployment is in exactly one of `gated_enforced`, `gated_dry_run`, `bypassed` and
     /// `ungated`; `gated` is the first two.
     pub(crate) summary: Totals,
+    /// Every deployment shipped although an enforcing gate blocked it, oldest first: the
+    /// loudest finding, first (each service also lists its own).
+    pub(crate) bypassed: Vec<&'a Bypass>,
     /// Every service and env that deployed in the window, declared or not, by service then env.
     pub(crate) services: &'a [ServiceCoverage],
     /// Declared gates that decided no deployment (`service/env/identifier`).
@@ -52,6 +55,11 @@ pub(crate) fn render_json(coverage: &Coverage, window: Window, unreadable: usize
         window: window.into(),
         max_gap_seconds: coverage.max_gap_seconds,
         summary: coverage.totals(),
+        bypassed: {
+            let mut all: Vec<&Bypass> = coverage.services.iter().flat_map(|s| &s.bypasses).collect();
+            all.sort_by(|a, b| a.deployed_ms.cmp(&b.deployed_ms).then(a.gate.cmp(&b.gate)));
+            all
+        },
         services: &coverage.services,
         idle_gates: coverage.idle_gates.iter().map(|k| k.joined()).collect(),
         unreadable,

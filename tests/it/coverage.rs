@@ -261,7 +261,9 @@ fn a_deploy_is_gated_only_by_an_evaluation_that_came_before_it_and_let_it_throug
     ] {
         assert_eq!(placed(case), expected, "{case}");
     }
+    assert_eq!(doc["bypassed"].as_array().unwrap().len(), 1, "first in the document too: {doc:#}");
     let bypass = &service(&doc, "bypass/production")["bypasses"][0];
+    assert_eq!(&doc["bypassed"][0], bypass);
     assert_eq!((&bypass["version"], &bypass["gate"]), (&json!("v1"), &json!("bypass/production/default")), "{bypass}");
     // Bypassed deploys lead every format.
     let text = run_ok(&sandbox, dir.path(), &["coverage"]).stdout;

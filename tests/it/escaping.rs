@@ -260,19 +260,15 @@ fn names_from_dora_never_start_a_workflow_command_in_any_format() {
                 "started_at": now_ns - (i as i64 + 1) * 3_600_000_000_000, "finished_at": now_ns - (i as i64 + 1) * 3_500_000_000_000}),
         })
         .collect();
-    let store = Store { gates: Vec::new(), monitors: Some(Vec::new()), evaluations: Some(Vec::new()), dora: Some(dora) };
+    let store =
+        Store { gates: Vec::new(), monitors: Some(Vec::new()), evaluations: Some(Vec::new()), dora: Some(dora) };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start(dir.path());
     for format in ["text", "markdown", "json"] {
         let run = run_ok(&sandbox, dir.path(), &["coverage", "--format", format]);
         // The runner trims leading blanks before it looks for `::`.
-        let commands: Vec<&str> = run
-            .stdout
-            .lines()
-            .chain(run.stderr.lines())
-            .map(str::trim_start)
-            .filter(|l| l.starts_with("::"))
-            .collect();
+        let commands: Vec<&str> =
+            run.stdout.lines().chain(run.stderr.lines()).map(str::trim_start).filter(|l| l.starts_with("::")).collect();
         assert!(commands.is_empty(), "{format}: {commands:?}\n{}", run.stdout);
         assert!(run.stdout.contains("add-mask::good"), "{format}: the name is shown, quoted: {}", run.stdout);
     }
