@@ -448,3 +448,59 @@ fn standard_input_is_a_file_in_either_format() {
     let said = gatesctl_with_stdin(dir.path(), &["validate", "-f", "-", "--format-in", "yaml"], &[], "version: 1\n");
     assert_eq!(said.code, 0, "{said:?}");
 }
+
+/// fmt formats every file validate accepts: mutations of the examples and of files with
+/// multi-line values (blanks and blank lines inside them, wide list dashes), each one that
+/// validates formats, keeps its values (the proof fmt makes), and formats again to itself.
+#[test]
+fn fmt_formats_every_mutation_validate_accepts() {
+    use gatesctl_files::source::{Format, SourceFile};
+
+    let mut seeds: Vec<(Format, String)> = ["gates.toml", "gates.yaml"]
+        .into_iter()
+        .map(|f| {
+            let path = crate::common::examples_dir().join(f);
+            (Format::from_path(&path).unwrap(), std::fs::read_to_string(path).unwrap())
+        })
+        .collect();
+    seeds.push((
+        Format::Toml,
+        "version = 1\n\n[[gates]]\nservice = \"a\"\nenv = \"prod\"\n\n  [[gates.rules]]\n  name = \"m\"\n  type = \"monitor\"\n  query = '''q  \n\n\n  x'''\n\n  [[gates.rules]]\n  name = \"n\"\n  type = \"faulty_deployment_detection\"\n  excluded_resources = [\"\"\"r  \n\n\ns\"\"\", \"t\"]\n".into(),
+    ));
+    seeds.push((
+        Format::Yaml,
+        "version: 1\ngates:\n-   service: a\n    env: prod\n    rules:\n    -  name: m\n       type: monitor\n       query: |\n         multi  \n\n\n         line\n    -  name: n\n       type: monitor\n       query: \"quoted\n\n\n         more  \"\n".into(),
+    ));
+    let tokens: [&[u8]; 12] =
+        [b" ", b"  ", b"\n", b"\n\n\n", b"# c\n", b"\t", b"  \n", b"-  ", b"|+\n", b"\"\"\"", b"'''", b"\\"];
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut valid, mut formatted) = (0, 0);
+    for case in 0..4000 {
+        let (format, seed) = &seeds[case % seeds.len()];
+        let mut bytes = seed.clone().into_bytes();
+        for _ in 0..1 + next() % 3 {
+            let at = (next() as usize) % (bytes.len() + 1);
+            bytes.splice(at..at, tokens[(next() % tokens.len() as u64) as usize].iter().copied()).for_each(drop);
+        }
+        let Ok(text) = String::from_utf8(bytes) else { continue };
+        let name = if *format == Format::Toml { "case.toml" } else { "case.yaml" };
+        let file = SourceFile::new(name.into(), *format, text.clone());
+        if gatesctl_files::load_sources(std::slice::from_ref(&file)).is_err() {
+            continue;
+        }
+        valid += 1;
+        let once = gatesctl_files::fmt::format(&file).unwrap_or_else(|e| panic!("case {case}: {e}:\n{text}"));
+        let again = gatesctl_files::fmt::format(&SourceFile::new(name.into(), *format, once.clone()))
+            .unwrap_or_else(|e| panic!("case {case}, formatted: {e}:\n{once}"));
+        assert_eq!(again, once, "case {case}: not idempotent:\n{text}");
+        formatted += usize::from(once != text);
+    }
+    assert!(valid > 300, "enough mutations must stay valid to test fmt: {valid}");
+    assert!(formatted > 100, "and need formatting: {formatted}");
+}

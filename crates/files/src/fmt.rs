@@ -34,8 +34,13 @@ pub fn format(file: &SourceFile) -> Result<String, FmtError> {
     // A TOML syntax error is told in toml_edit's words: TOML is laid out before it is read.
     let (root, formatted) = match file.format {
         Format::Toml => {
-            let formatted = toml(plain.text())?;
-            (parse(&plain)?, formatted)
+            let laid_out = SourceFile::new("-".into(), Format::Toml, toml(plain.text())?);
+            // The lines of multi-line strings are values: kept as they are, blanks and all.
+            let verbatim = match parse(&laid_out) {
+                Ok(node) => multi_line_strings(laid_out.text(), &node, false),
+                Err(_) => return Err(FmtError::WouldChange),
+            };
+            (parse(&plain)?, finish(laid_out.text(), &verbatim))
         }
         Format::Yaml => {
             let root = parse(&plain)?;
@@ -171,14 +176,56 @@ fn toml(text: &str) -> Result<String, FmtError> {
         }
     }
     doc.set_trailing(tail);
-    Ok(finish(&doc.to_string()))
+    Ok(doc.to_string())
 }
 
-/// No trailing blanks, at most one blank line in a row, one newline at the end.
-fn finish(text: &str) -> String {
+/// The lines of string values spanning several lines: what they hold is the value (trailing
+/// blanks, blank lines), so no layout may trim or fold them. A TOML string's first line ends
+/// with content and its last with the closing quotes; a YAML block scalar's lines are all
+/// content, while a quoted or plain one starts on its key's line.
+fn multi_line_strings(text: &str, node: &Node<'_>, yaml: bool) -> BTreeSet<usize> {
+    let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let line_of = |at: usize| starts.partition_point(|s| *s <= at) - 1;
+    let mut out = BTreeSet::new();
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        match &node.value {
+            Value::Str(_) => {
+                let body = &text[node.span.clone()];
+                // A span may run on to the next line's indentation: that is not the value's.
+                let len = match body.rfind('\n') {
+                    Some(at) if body[at + 1..].trim().is_empty() => at,
+                    _ => body.len(),
+                };
+                let (first, last) = (line_of(node.span.start), line_of(node.span.start + len.saturating_sub(1)));
+                if first == last {
+                    continue;
+                }
+                let starts_line = text[starts[first]..node.span.start].trim().is_empty();
+                let from = if yaml && !starts_line { first + 1 } else { first };
+                let to = if yaml { last } else { last - 1 };
+                out.extend(from..=to);
+            }
+            Value::Array(items) => stack.extend(items),
+            Value::Table(entries) => stack.extend(entries.iter().map(|(_, n)| n)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// No trailing blanks, at most one blank line in a row, one newline at the end; the lines of
+/// `verbatim` (inside multi-line values) as they are.
+fn finish(text: &str, verbatim: &BTreeSet<usize>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank = 0;
-    for line in text.lines() {
+    for (i, line) in text.lines().enumerate() {
+        if verbatim.contains(&i) {
+            blank = 0;
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
         let line = line.trim_end();
         if line.is_empty() {
             blank += 1;
@@ -272,6 +319,13 @@ fn yaml(text: &str, root: &Node<'_>) -> String {
                         if dash.is_some_and(|d| (self.first_char)(line) == d) {
                             wanted.entry(line).or_insert(col);
                         }
+                        // `-   key: value`: one space after the dash, so that the item's other
+                        // keys, laid out two columns in, stay in line with its first.
+                        if let Some(d) = dash {
+                            if d + 2 < item.span.start && self.text[d + 1..item.span.start].chars().all(|c| c == ' ') {
+                                gaps.push((d + 1, item.span.start));
+                            }
+                        }
                         if matches!(item.value, Value::Table(_) | Value::Array(_)) && self.block(item) {
                             self.node(item, col + INDENT, wanted, gaps, inside);
                         } else {
@@ -287,6 +341,10 @@ fn yaml(text: &str, root: &Node<'_>) -> String {
     let mut inside: BTreeSet<usize> = BTreeSet::new();
     let walk = Walk { text, line_of: &line_of, first_char: &first_char };
     walk.node(root, 0, &mut wanted, &mut gaps, &mut inside);
+    // A scalar's lines are its value: kept but for the indentation they move by.
+    let mut verbatim = multi_line_strings(text, root, true);
+    // `|+` and `>+` keep the blank lines after their last line: those are the value too.
+    keep_kept_blanks(text, root, &line_of, &mut verbatim);
 
     // Close the gaps first (they never cross a line), from the end so offsets hold.
     let mut closed = text.to_string();
@@ -300,6 +358,11 @@ fn yaml(text: &str, root: &Node<'_>) -> String {
     let mut delta: isize = 0;
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start_matches(' ');
+        if verbatim.contains(&i) && trimmed.is_empty() {
+            // A blank line of a value stays blank (its spaces were never content).
+            out.push(String::new());
+            continue;
+        }
         if let Some(col) = wanted.get(&i) {
             delta = *col as isize - indent_of(line) as isize;
             out.push(format!("{}{}", " ".repeat(*col), trimmed.trim_end()));
@@ -315,7 +378,28 @@ fn yaml(text: &str, root: &Node<'_>) -> String {
             out.push(format!("{}{}", " ".repeat(col), trimmed));
         }
     }
-    finish(&out.join("\n"))
+    finish(&out.join("\n"), &verbatim)
+}
+
+/// The blank lines after a `|+` or `>+` block scalar, which keeps them in its value.
+fn keep_kept_blanks(text: &str, node: &Node<'_>, line_of: &dyn Fn(usize) -> usize, out: &mut BTreeSet<usize>) {
+    match &node.value {
+        Value::Str(_) => {
+            let header: String = text[node.span.start..].chars().take_while(|c| !c.is_whitespace()).collect();
+            let keep = (header.starts_with('|') || header.starts_with('>')) && header.contains('+');
+            if keep {
+                let lines: Vec<&str> = text.split('\n').collect();
+                let mut next = line_of(node.span.end.saturating_sub(1).max(node.span.start)) + 1;
+                while lines.get(next).is_some_and(|l| l.trim().is_empty()) {
+                    out.insert(next);
+                    next += 1;
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|n| keep_kept_blanks(text, n, line_of, out)),
+        Value::Table(entries) => entries.iter().for_each(|(_, n)| keep_kept_blanks(text, n, line_of, out)),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -341,5 +425,45 @@ mod tests {
         let got = formatted("gates.yaml", messy);
         assert_eq!(formatted("gates.yaml", &got), got, "idempotent: {got}");
         assert!(got.starts_with("version: 1\ngates:\n  - service: a   # the shop\n    env: prod\n    rules:\n      # errors first\n      - name: Errors\n        type: monitor\n"), "{got}");
+    }
+
+    /// Files validate accepts whose values fmt's layout must not touch: each formats, keeps its
+    /// values (the proof `format` makes), and formats again to itself.
+    #[test]
+    fn multi_line_values_and_wide_dashes_keep_their_meaning() {
+        let cases = [
+            (
+                "toml multi-line strings with trailing blanks and blank lines",
+                "gates.toml",
+                "version = 1\n\n[[gates]]\nservice = \"a\"\nenv = \"prod\"\n\n  [[gates.rules]]\n  name = \"m\"\n  type = \"monitor\"\n  query = '''q  \n\n\n  x'''\n\n  [[gates.rules]]\n    name = \"n\"\n  type = \"monitor\"\n  query = \"\"\"r  \n\n\ns\"\"\"\n",
+            ),
+            (
+                "toml multi-line strings in an inline table and array",
+                "gates.toml",
+                "version = 1\n\n[[gates]]\nservice = \"a\"\nenv = \"prod\"\nrules = [{ name = \"a\", type = \"faulty_deployment_detection\", excluded_resources = [\"\"\"x  \n\n\ny\"\"\"] }, { name = \"b\", type = \"monitor\", query = \"\"\"p  \n\n\nq\"\"\" }]\n",
+            ),
+            (
+                "yaml |, |+, quoted and plain multi-line scalars",
+                "gates.yaml",
+                "version: 1\ngates:\n  - service: a\n    env: prod\n    rules:\n      - name: m\n        type: monitor\n        query: |\n          multi  \n\n\n          line\n      - name: n\n        type:   monitor\n        query: |+\n          q\n\n\n      - name: o\n        type: monitor\n        query: \"quoted\n\n\n          more  \"\n      - name: p\n        type: monitor\n        query: plain\n          multi\n\n\n          line\n",
+            ),
+            (
+                "yaml items written -  key: and -   key:",
+                "gates.yaml",
+                "version: 1\ngates:\n-  service: a\n   env: prod\n   rules:\n   -   name: x\n       type: monitor\n       query: q\n",
+            ),
+        ];
+        for (what, name, text) in cases {
+            let kind = Format::from_path(std::path::Path::new(name)).unwrap();
+            let once = super::format(&SourceFile::new(name.into(), kind, text.into()))
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let again = super::format(&SourceFile::new(name.into(), kind, once.clone())).unwrap();
+            assert_eq!(again, once, "{what}: formatting is idempotent");
+        }
+        let wide = formatted("gates.yaml", cases[3].2);
+        assert!(
+            wide.contains("\n  - service: a\n    env: prod\n    rules:\n      - name: x\n        type: monitor\n"),
+            "{wide}"
+        );
     }
 }
