@@ -63,9 +63,15 @@ pub(super) fn run(args: &FmtArgs) -> Result<ExitStatus, Error> {
             out(&diff.unified_diff().header(&shown, &format!("{shown} (formatted)")).to_string());
             errln!("would reformat {shown}");
         } else {
-            gatesctl_files::write::write_file(path, formatted.as_bytes(), gatesctl_files::write::Readers::Everyone)
-                .map_err(|source| Error::Write { path: path.clone(), source })?;
-            out(&format!("{shown}\n"));
+            use gatesctl_files::write::{replace_read_file, ReplaceError};
+            match replace_read_file(path, before.as_bytes(), formatted.as_bytes()) {
+                Ok(()) => out(&format!("{shown}\n")),
+                Err(ReplaceError::Io(source)) => return Err(Error::Write { path: path.clone(), source }),
+                Err(refused) => {
+                    errln!("error: {shown}: {refused}");
+                    failed += 1;
+                }
+            }
         }
     }
     if failed > 0 {

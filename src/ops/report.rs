@@ -95,21 +95,23 @@ pub(crate) async fn read_failures(
 /// The files with the promoted gates and rules enforcing, written in place (each whole or not
 /// at all, keeping its mode).
 pub(crate) fn write(desired: &DesiredState, report: &Report) -> Result<Promoted, Error> {
+    use gatesctl_files::write::{check_replaceable, replace_read_file, ReplaceError};
     let promoted = edit::promote(desired, &report.promotions())?;
-    // A file someone changed since it was read (a colleague's edit, a branch switch) is not
-    // overwritten: checked for every file before any is written.
+    // A file someone changed since it was read (a colleague's edit, a branch switch), or one
+    // its owner made read-only, is not written: checked for every file before any is written,
+    // and again as each is replaced.
+    let refused = |file: &edit::EditedFile, why: ReplaceError| match why {
+        ReplaceError::Io(source) => Error::Write { path: file.path.clone(), source },
+        why => Error::Refused(format!(
+            "{}: {why}; no file was written: run `gatesctl report --write` again",
+            gatesctl_core::escape::path(&file.path)
+        )),
+    };
     for file in &promoted.files {
-        let now = std::fs::read(&file.path).map_err(|source| Error::Write { path: file.path.clone(), source })?;
-        if now != file.read.as_bytes() {
-            return Err(Error::Refused(format!(
-                "{} changed on disk while the report was made; nothing was written, so that change is kept: run `gatesctl report --write` again",
-                gatesctl_core::escape::path(&file.path)
-            )));
-        }
+        check_replaceable(&file.path, file.read.as_bytes()).map_err(|e| refused(file, e))?;
     }
     for file in &promoted.files {
-        gatesctl_files::write::write_file(&file.path, file.text.as_bytes(), gatesctl_files::write::Readers::Everyone)
-            .map_err(|source| Error::Write { path: file.path.clone(), source })?;
+        replace_read_file(&file.path, file.read.as_bytes(), file.text.as_bytes()).map_err(|e| refused(file, e))?;
     }
     Ok(promoted)
 }

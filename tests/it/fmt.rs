@@ -66,3 +66,31 @@ fn fmt_writes_the_one_layout_keeping_comments_and_check_shows_the_diff() {
 const TIDY_TOML: &str = "# The shop's gates.\nversion = 1\n\n[[gates]]\nservice = \"a\"   # the shop\nenv = \"prod\"\n\n  [[gates.rules]]\n  name = \"Errors\"\n  type = \"monitor\"\n  query = \"service:a\"\n";
 
 const MESSY_TOML: &str = "# The shop's gates.\nversion=1\n[[gates]]\n   service = \"a\"   # the shop\nenv=\"prod\"\n    [[gates.rules]]\n    name = \"Errors\"\n    type = \"monitor\"\n    query = \"service:a\"\n\n\n";
+
+#[test]
+#[cfg(unix)]
+fn fmt_and_report_write_leave_read_only_files_keep_hard_links_and_byte_order_marks() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let messy = "version=1\n\n[[gates]]\nservice = \"a\"\nenv=\"prod\"\n";
+    // Its owner made it read-only: left as it is, though the folder is writable.
+    write(dir.path(), "gates.toml", messy);
+    let file = dir.path().join("gates.toml");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let run = gatesctl(dir.path(), &["fmt", "gates.toml"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("gates.toml: it is read-only (its owner made it so)"), "{run:?}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), messy);
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o444);
+    // A second name for the same file sees the formatted text.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::hard_link(&file, dir.path().join("also.toml")).unwrap();
+    let run = gatesctl(dir.path(), &["fmt", "gates.toml"], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let formatted = std::fs::read_to_string(dir.path().join("also.toml")).unwrap();
+    assert!(formatted.starts_with("version = 1\n"), "the hard link is kept: {formatted}");
+    // `fmt -` keeps a byte order mark, as the file path does.
+    let piped = gatesctl_with_stdin(dir.path(), &["fmt", "-", "--format-in", "toml"], &[], &format!("\u{feff}{messy}"));
+    assert_eq!(piped.code, 0, "{piped:?}");
+    assert!(piped.stdout.starts_with("\u{feff}version = 1\n"), "{piped:?}");
+}

@@ -510,10 +510,26 @@ fn write_refuses_a_file_someone_changed_while_the_report_was_made() {
     let run = proxy.gatesctl(dir.path(), &["report", "--write"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stderr.contains("gates.toml changed on disk while the report was made; nothing was written"),
+        run.stderr.contains(
+            "gates.toml: it changed on disk since gatesctl read it; nothing was written, so that change is kept"
+        ),
         "{run:?}"
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), theirs, "the colleague's edit is kept");
+}
+
+#[test]
+#[cfg(unix)]
+fn write_leaves_a_file_its_owner_made_read_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, sandbox) = seeded("gates.toml", GATES_TOML, history());
+    run_ok(&sandbox, dir.path(), &["apply", "--auto-approve"]);
+    let path = dir.path().join("gates.toml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let run = sandbox.gatesctl(dir.path(), &["report", "--write"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("gates.toml: it is read-only (its owner made it so)"), "{run:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), GATES_TOML);
 }
 
 #[test]

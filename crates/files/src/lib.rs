@@ -181,12 +181,13 @@ pub fn read_stdin(format: Option<Format>) -> Result<SourceFile, ConfigError> {
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(ConfigError::TooLarge { path });
     }
-    let (text, _) = utf8(&path, bytes)?;
+    let (text, bom) = utf8(&path, bytes)?;
     if text.trim().is_empty() {
         return Err(ConfigError::EmptyStdin);
     }
     let format = format.or_else(|| sniff(&text)).ok_or(ConfigError::UnknownStdinFormat)?;
-    Ok(SourceFile::new(path, format, text))
+    // Kept, as a file's is: `fmt -` writes it back.
+    Ok(SourceFile::new(path, format, text).with_bom(bom))
 }
 
 /// TOML or YAML, from the first line that is neither blank nor a comment: `key = …` and

@@ -19,6 +19,107 @@ pub enum Readers {
 /// it belongs to whoever runs gatesctl, and what is not a regular file (`-o /dev/stdout`) is
 /// written to directly.
 pub fn write_file(path: &std::path::Path, contents: &[u8], readers: Readers) -> std::io::Result<()> {
+    write_checked(path, contents, readers, || Ok(()))
+}
+
+/// Why a file read earlier was not replaced.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplaceError {
+    /// Someone changed it since it was read: writing would lose their change.
+    #[error("it changed on disk since gatesctl read it; nothing was written, so that change is kept")]
+    Changed,
+    /// Its owner made it read-only: gatesctl leaves it as it is.
+    #[error("it is read-only (its owner made it so); gatesctl leaves it as it is: make it writable first")]
+    ReadOnly,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Replaces a file gatesctl read, as [`write_file`] writes one, but only over what it read:
+/// the file is compared with `read` again right before the new text takes its place, so an
+/// edit made meanwhile (a colleague's, an editor's save) is never lost. A file its owner made
+/// read-only is refused, and one with several hard links is written in place, so that every
+/// name keeps seeing it (a rename would leave the other names on the old text).
+pub fn replace_read_file(path: &std::path::Path, read: &[u8], contents: &[u8]) -> Result<(), ReplaceError> {
+    check_replaceable(path, read)?;
+    let meta = std::fs::metadata(path)?;
+    let unchanged = || match std::fs::read(path) {
+        Ok(now) if now == read => Ok(()),
+        Ok(_) => Err(std::io::Error::other(Changed)),
+        Err(e) => Err(e),
+    };
+    let result = if hard_linked(&meta) {
+        refuse_foreign_link(path).and_then(|()| {
+            unchanged()?;
+            let mut file = std::fs::OpenOptions::new().write(true).truncate(true).open(path)?;
+            file.write_all(contents)?;
+            file.sync_all()
+        })
+    } else {
+        write_checked(path, contents, Readers::Everyone, unchanged)
+    };
+    result.map_err(|e| match e.get_ref().is_some_and(|inner| inner.is::<Changed>()) {
+        true => ReplaceError::Changed,
+        false => ReplaceError::Io(e),
+    })
+}
+
+/// Whether [`replace_read_file`] would replace the file now: it holds what was read, and its
+/// owner has not made it read-only. For checking several files before writing any.
+pub fn check_replaceable(path: &std::path::Path, read: &[u8]) -> Result<(), ReplaceError> {
+    if owner_read_only(&std::fs::metadata(path)?) {
+        return Err(ReplaceError::ReadOnly);
+    }
+    if std::fs::read(path)? != read {
+        return Err(ReplaceError::Changed);
+    }
+    Ok(())
+}
+
+/// The marker of a file found changed, carried through `io::Error`.
+#[derive(Debug)]
+struct Changed;
+
+impl std::fmt::Display for Changed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("changed since it was read")
+    }
+}
+
+impl std::error::Error for Changed {}
+
+/// The owner may not write it (a 0444 file): a choice to respect, though the folder would let
+/// a rename replace it.
+fn owner_read_only(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o200 == 0
+    }
+    #[cfg(not(unix))]
+    meta.permissions().readonly()
+}
+
+fn hard_linked(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.nlink() > 1
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
+/// [`write_file`], `check` called right before the new file takes the old one's place.
+fn write_checked(
+    path: &std::path::Path,
+    contents: &[u8],
+    readers: Readers,
+    check: impl FnOnce() -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let permissions = match std::fs::metadata(path) {
         Ok(meta) if !meta.is_file() => return std::fs::write(path, contents),
         Ok(meta) => Some(meta.permissions()),
@@ -42,6 +143,7 @@ pub fn write_file(path: &std::path::Path, contents: &[u8], readers: Readers) -> 
         }
     }
     file.as_file().sync_all()?;
+    check()?;
     file.persist(&target).map(|_| ()).map_err(|e| e.error)
 }
 
@@ -98,7 +200,34 @@ fn refuse_link(
 
 #[cfg(test)]
 mod tests {
-    use super::{write_file, Readers};
+    use super::{replace_read_file, write_file, Readers, ReplaceError};
+
+    #[test]
+    #[cfg(unix)]
+    fn a_file_read_earlier_is_replaced_only_as_it_was_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gates.toml");
+        std::fs::write(&file, "old\nmine\n").unwrap();
+        // Changed since it was read: kept.
+        let refused = replace_read_file(&file, b"old\n", b"new\n");
+        assert!(matches!(refused, Err(ReplaceError::Changed)), "{refused:?}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "old\nmine\n");
+        // Read-only: kept, though the folder is writable.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let refused = replace_read_file(&file, b"old\nmine\n", b"new\n");
+        assert!(matches!(refused, Err(ReplaceError::ReadOnly)), "{refused:?}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        // Hard-linked: written in place, so the other name sees it too.
+        let other = dir.path().join("other.toml");
+        std::fs::hard_link(&file, &other).unwrap();
+        replace_read_file(&file, b"old\nmine\n", b"new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "new\n", "the link is kept");
+        // Otherwise replaced whole.
+        std::fs::remove_file(&other).unwrap();
+        replace_read_file(&file, b"new\n", b"newer\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "newer\n");
+    }
 
     #[test]
     #[cfg(unix)]
