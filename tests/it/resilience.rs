@@ -379,3 +379,144 @@ fn an_empty_page_that_names_a_next_page_is_followed() {
     assert!(run.stdout.contains("No changes."), "{run:?}");
     assert!(proxy.seen().iter().any(|s| s.path.contains("page%5Bcursor%5D=after-empty")), "the cursor was followed");
 }
+
+/// A sandbox holding `n` deployments of `billing/production`, an hour apart (newest first),
+/// and the folder the commands run in.
+fn with_deployments(n: usize) -> (tempfile::TempDir, TestSandbox) {
+    use gatesctl_sandbox::store::StoredDoraEvent;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    let now = gatesctl_core::model::time::now_ms();
+    let dora = (0..n)
+        .map(|i| {
+            let at = (now - (i as i64 + 1) * 3_600_000) * 1_000_000;
+            StoredDoraEvent {
+                kind: "deployment".into(),
+                id: String::new(),
+                attributes: json!({"service": "billing", "env": "production", "started_at": at, "finished_at": at + 60_000_000_000_i64}),
+            }
+        })
+        .collect();
+    let store =
+        Store { gates: Vec::new(), monitors: Some(Vec::new()), evaluations: Some(Vec::new()), dora: Some(dora) };
+    store.save(&dir.path().join("sandbox.json")).unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    (dir, sandbox)
+}
+
+fn unavailable() -> Reply {
+    Reply::Answer {
+        status: 503,
+        headers: vec![("content-type", "application/json".into())],
+        body: r#"{"errors":[{"status":"503","title":"Service Unavailable","detail":"try again"}]}"#.into(),
+    }
+}
+
+#[test]
+fn a_dora_read_that_fails_once_is_retried_as_every_read() {
+    let (dir, sandbox) = with_deployments(3);
+    let failed = Arc::new(AtomicUsize::new(0));
+    let proxy = {
+        let failed = Arc::clone(&failed);
+        Proxy::start(&sandbox, &sandbox.url, move |seen| {
+            if seen.path.contains("/dora/") && failed.fetch_add(1, Ordering::SeqCst) == 0 {
+                return unavailable();
+            }
+            Reply::Forward
+        })
+    };
+    let run = proxy.gatesctl(dir.path(), &["coverage", "--format", "json"]);
+    assert_eq!(run.code, 0, "one 503 is a blip: {run:?}");
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["summary"]["deployments"], 3);
+    // report: a blip is retried; failures that stay unavailable leave the records out, said once.
+    let proxy = Proxy::start(&sandbox, &sandbox.url, |seen| {
+        if seen.path.contains("/dora/failures") {
+            return unavailable();
+        }
+        Reply::Forward
+    });
+    let run = proxy.gatesctl(dir.path(), &["report", "--no-monitor-check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr.matches("warning: failures (DORA) were not read").count(), 1, "{run:?}");
+    assert!(run.stderr.contains("503"), "{run:?}");
+    assert!(run.stdout.contains("failures (DORA) were not read, so no gate has a record against them"), "{run:?}");
+}
+
+#[test]
+fn dora_answers_that_break_the_contract_are_said_not_followed() {
+    let (dir, sandbox) = with_deployments(2);
+    let asked = Arc::new(AtomicUsize::new(0));
+    let answer = |body: Value| Reply::Answer {
+        status: 200,
+        headers: vec![("content-type", "application/json".into())],
+        body: body.to_string(),
+    };
+    // Events 40 days outside the window asked: stop at the first answer, and say why.
+    let old = gatesctl_core::model::time::format_rfc3339(gatesctl_core::model::time::now_ms() - 40 * 24 * 3_600_000);
+    let proxy = {
+        let asked = Arc::clone(&asked);
+        let old = old.clone();
+        Proxy::start(&sandbox, &sandbox.url, move |seen| {
+            if !seen.path.contains("/dora/") {
+                return Reply::Forward;
+            }
+            asked.fetch_add(1, Ordering::SeqCst);
+            let items: Vec<Value> = (0..1000)
+                .map(|i| json!({"id": format!("old{i}"), "attributes": {"service": "s", "started_at": old}}))
+                .collect();
+            answer(json!({"data": items}))
+        })
+    };
+    let run = proxy.gatesctl(dir.path(), &["coverage"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("it ignores the time filter"), "{run:?}");
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "one answer is enough to know");
+    // Unreadable items are counted and the read goes on.
+    let now = gatesctl_core::model::time::format_rfc3339(gatesctl_core::model::time::now_ms() - 3_600_000);
+    let proxy = {
+        let now = now.clone();
+        Proxy::start(&sandbox, &sandbox.url, move |seen| {
+            if !seen.path.contains("/dora/deployments") {
+                return Reply::Forward;
+            }
+            answer(json!({"data": [
+                {"id": 7, "attributes": {"service": "s", "started_at": now}},
+                null,
+                "text",
+                {"id": "long", "attributes": {"service": "x".repeat(100_000), "started_at": now}},
+                {"id": "good", "attributes": {"service": "billing", "env": "production", "started_at": now}},
+            ]}))
+        })
+    };
+    let run = proxy.gatesctl(dir.path(), &["coverage", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!((&doc["summary"]["deployments"], &doc["unreadable"]), (&json!(1), &json!(4)), "{doc:#}");
+    // A millisecond holding a whole answer: a warning, and on past it, never a loop.
+    let crowded = {
+        let now = now.clone();
+        Proxy::start(&sandbox, &sandbox.url, move |seen| {
+            if !seen.path.contains("/dora/deployments") {
+                return Reply::Forward;
+            }
+            let from = serde_json::from_str::<Value>(&seen.body).unwrap()["data"]["attributes"]["from"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let at = gatesctl_core::model::time::parse_rfc3339(&now).unwrap();
+            if gatesctl_core::model::time::parse_rfc3339(&from).unwrap() > at {
+                return answer(json!({"data": []}));
+            }
+            let items: Vec<Value> = (0..1000)
+                .map(|i| json!({"id": format!("d{i}"), "attributes": {"service": "billing", "env": "production", "started_at": now}}))
+                .collect();
+            answer(json!({"data": items}))
+        })
+    };
+    let run = crowded.gatesctl(dir.path(), &["coverage", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("1000 deployments or more started in the one millisecond"), "{run:?}");
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["summary"]["deployments"], 1000);
+}
