@@ -8,7 +8,9 @@
 //! 3. `plan` of 5,000 gates × 2 rules, 20 ms of latency: wall time and peak memory.
 //! 4. CPU time of validate + diff + render for 10,000 gates, no network.
 //! 5. `coverage --since 30d` of 50,000 deployments (500 services), half of them gated: wall
-//!    time, requests and peak memory.
+//!    time, DORA requests against the fewest that can read them, and peak memory.
+//! 6. `report --since 30d` of a million history items, against a generated API: peak memory
+//!    per million items.
 //!
 //! `GATESCTL_BENCH_GATES` overrides the 5,000 of case 3 (for a quick run).
 
@@ -336,9 +338,139 @@ fn coverage_benchmark() {
     println!("  peak memory      {:>8.1} MiB (target well under 100)\n", usage.ru_maxrss as f64 / 1024.0);
 }
 
+/// A history API of `gates` gates of two rules each, evaluated `per_gate` times over 30 days
+/// (`gates × per_gate × 3` items), generated page by page as the API pages them (newest first,
+/// filtered by service, offset cursors): what `report` is measured on. Generated, not stored,
+/// so that a million items cost the server nothing.
+fn history_server(gates: usize, per_gate: usize) -> (String, tokio::runtime::Runtime) {
+    use axum::extract::{Query, State};
+    use axum::routing::get;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    struct Org {
+        gates: usize,
+        per_gate: usize,
+        now: i64,
+    }
+    impl Org {
+        /// When evaluation `n` of gate `g` started: every gate's n-th, then the (n+1)-th.
+        fn started(&self, g: usize, n: usize) -> i64 {
+            let span = 30 * 24 * 3600 * 1000 - 3_600_000;
+            self.now - 120_000 - ((n * self.gates + g) as i64 * span / (self.gates * self.per_gate) as i64)
+        }
+    }
+    async fn page(
+        State(org): State<Arc<Org>>,
+        Query(q): Query<HashMap<String, String>>,
+        rules: bool,
+    ) -> axum::Json<serde_json::Value> {
+        use gatesctl_core::model::time::format_rfc3339;
+        let wanted: Vec<usize> = q
+            .get("filter[service]")
+            .map(|s| s.split(',').filter_map(|name| name.strip_prefix("svc")?.parse().ok()).collect())
+            .unwrap_or_else(|| (0..org.gates).collect());
+        let per_evaluation = if rules { 2 } else { 1 };
+        let total = wanted.len() * org.per_gate * per_evaluation;
+        let offset: usize = q.get("page[cursor]").and_then(|c| c.parse().ok()).unwrap_or(0);
+        let size: usize = q.get("page[size]").and_then(|c| c.parse().ok()).unwrap_or(100);
+        let data: Vec<serde_json::Value> = (offset..(offset + size).min(total))
+            .map(|k| {
+                let (item, part) = (k / per_evaluation, k % per_evaluation);
+                let (n, g) = (item / wanted.len(), wanted[item % wanted.len()]);
+                let started = org.started(g, n);
+                let evaluation = format!("00000000-0000-4000-8000-{:012}", n * org.gates + g);
+                let common = serde_json::json!({"service": format!("svc{g:05}"), "env": "production",
+                    "identifier": "default", "version": format!("v{n}"), "dry_run": false, "status": "pass",
+                    "started_at": format_rfc3339(started), "finished_at": format_rfc3339(started + 30_000)});
+                if !rules {
+                    let mut a = common;
+                    a["evaluation_id"] = evaluation.clone().into();
+                    return serde_json::json!({"id": evaluation, "type": "deployment_gate_evaluation", "attributes": a});
+                }
+                let mut a = common;
+                a["gate_evaluation_id"] = evaluation.into();
+                a["reason"] = "All monitors in OK state".into();
+                a["failures"] = serde_json::json!({"faulty_apm_resources": [], "monitors": [], "narratives": []});
+                if part == 0 {
+                    a["name"] = "Errors".into();
+                    a["type"] = "monitor".into();
+                    a["configuration"] =
+                        serde_json::json!({"query": format!("service:svc{g:05} env:production"), "duration": 300});
+                } else {
+                    a["name"] = "Faulty deployment detection".into();
+                    a["type"] = "faulty_deployment_detection".into();
+                    a["configuration"] = serde_json::json!({"duration": 900, "excluded_resources": ["GET /healthz"]});
+                }
+                let id = format!("10000000-0000-4000-8000-{:012}", k + (n * org.gates + g) * 2);
+                serde_json::json!({"id": id, "type": "deployment_gate_rule_evaluation", "attributes": a})
+            })
+            .collect();
+        let next = (offset + size < total).then(|| (offset + size).to_string());
+        axum::Json(serde_json::json!({"data": data, "meta": {"page": {"next_cursor": next, "size": size}}}))
+    }
+    let org = Arc::new(Org { gates, per_gate, now: gatesctl_core::model::time::now_ms() });
+    let app = axum::Router::new()
+        .route("/api/v2/deployment_gates/evaluations", get(|s, q| page(s, q, false)))
+        .route("/api/v2/deployment_gates/evaluations/rules", get(|s, q| page(s, q, true)))
+        .with_state(org);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, runtime)
+}
+
+/// `report --since 30d` against that API: the gatesctl process's peak memory, per million
+/// history items held.
+fn history_benchmark() {
+    let gates: usize = std::env::var("GATESCTL_BENCH_HISTORY_GATES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let per_gate = 334;
+    let items = gates * per_gate * 3;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gates.toml"), config(gates)).unwrap();
+    let (url, _server) = history_server(gates, per_gate);
+    let started = Instant::now();
+    #[allow(clippy::zombie_processes, reason = "wait4 below reaps it, and reads its peak memory")]
+    let child = Command::new(env!("CARGO_BIN_EXE_gatesctl"))
+        .args(["report", "--since", "30d", "--no-monitor-check", "--no-dora", "--format", "json"])
+        .current_dir(dir.path())
+        .env("DD_API_URL", &url)
+        .env("DD_API_KEY", "bench")
+        .env("DD_APP_KEY", "bench")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
+    // SAFETY: rusage is plain integers, for which all zeroes is a valid value.
+    let (mut status, mut usage): (libc::c_int, libc::rusage) = (0, unsafe { std::mem::zeroed() });
+    // SAFETY: wait4 writes the status and the usage of the child just spawned.
+    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
+    let wall = started.elapsed();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let counted: u64 = doc["gates"].as_array().unwrap().iter().map(|g| g["evaluations"].as_u64().unwrap()).sum();
+    assert_eq!(counted as usize, gates * per_gate, "every evaluation read and counted");
+    let peak = usage.ru_maxrss as f64 / 1024.0;
+    println!(
+        "report, 30 days, {items} history items ({gates} gates × {per_gate} evaluations × 3: the gate's and 2 rules')"
+    );
+    println!("  wall time        {:>8.2} s", wall.as_secs_f64());
+    println!(
+        "  peak memory      {peak:>8.1} MiB, {:.0} MiB per million items (target under 300)\n",
+        peak * 1_000_000.0 / items as f64
+    );
+}
+
 fn main() {
     if std::env::var_os("GATESCTL_BENCH_CPU_ONLY").is_some() {
         return cpu_benchmark();
+    }
+    if std::env::var_os("GATESCTL_BENCH_HISTORY_ONLY").is_some() {
+        return history_benchmark();
     }
     if let Some(path) = std::env::var_os("GATESCTL_BENCH_COVERAGE_STATE") {
         return write_coverage_state(std::path::Path::new(&path), 500, 100);
@@ -402,7 +534,7 @@ fn main() {
 
     // Each in a fresh process of its own: neither this one's heap, threads nor children colour
     // the figures.
-    for only in ["GATESCTL_BENCH_COVERAGE_ONLY", "GATESCTL_BENCH_CPU_ONLY"] {
+    for only in ["GATESCTL_BENCH_COVERAGE_ONLY", "GATESCTL_BENCH_HISTORY_ONLY", "GATESCTL_BENCH_CPU_ONLY"] {
         let out = Command::new(std::env::current_exe().unwrap()).env(only, "1").output().unwrap();
         print!("{}", String::from_utf8_lossy(&out.stdout));
         if !out.status.success() {

@@ -2,7 +2,7 @@
 //! that deployed, read and joined.
 
 use crate::error::Error;
-use gatesctl_client::{Client, DoraProgress, DoraQuery, Unreadable, MAX_WINDOW_MS};
+use gatesctl_client::{Client, DoraProgress, DoraQuery, HistoryQuery, Unreadable, MAX_WINDOW_MS};
 use gatesctl_core::coverage::Coverage;
 use gatesctl_core::model::time::Window;
 use gatesctl_files::DesiredState;
@@ -53,9 +53,9 @@ pub(crate) async fn coverage(
     let evaluations = if places.is_empty() {
         Vec::new()
     } else {
-        let queries = super::history::queries(&places, history);
+        let queries = HistoryQuery::slices(&places, history);
         let (history, bad) =
-            super::history::read(client, &queries, false, parallelism, &|n| progress(Reading::Evaluations(n))).await?;
+            client.history(&queries, false, parallelism, &|n| progress(Reading::Evaluations(n))).await?;
         unreadable.extend(bad);
         history.gates
     };

@@ -7,7 +7,6 @@ pub mod apply;
 pub(crate) mod coverage;
 pub(crate) mod dora;
 pub(crate) mod evaluate;
-pub(crate) mod history;
 pub(crate) mod import;
 pub(crate) mod monitors;
 pub(crate) mod plan;

@@ -2,7 +2,7 @@
 //! the gates and rules recommended for promotion to enforcing in the files.
 
 use crate::error::Error;
-use gatesctl_client::{Client, DoraQuery, Unreadable, MAX_WINDOW_MS};
+use gatesctl_client::{Client, DoraQuery, HistoryQuery, Unreadable, MAX_WINDOW_MS};
 use gatesctl_core::model::time::Window;
 use gatesctl_core::model::GateKey;
 use gatesctl_core::model::History;
@@ -60,8 +60,8 @@ pub(crate) async fn read_history(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(History, Vec<Unreadable>), Error> {
     let places: Vec<(&str, &str)> = gates.iter().map(|k| (k.service.as_str(), k.env.as_str())).collect();
-    let queries = super::history::queries(&places, settings.window);
-    super::history::read(client, &queries, true, parallelism, progress).await
+    let queries = HistoryQuery::slices(&places, settings.window);
+    Ok(client.history(&queries, true, parallelism, progress).await?)
 }
 
 /// The failures (DORA) of the covered gates' services in the window (of any env, so that those

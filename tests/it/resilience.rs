@@ -520,3 +520,50 @@ fn dora_answers_that_break_the_contract_are_said_not_followed() {
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["summary"]["deployments"], 1000);
 }
+
+#[test]
+fn history_that_would_never_end_ends_within_pages() {
+    let (dir, sandbox) = applied(SMALL);
+    let at = |ago: i64| gatesctl_core::model::time::format_rfc3339(gatesctl_core::model::time::now_ms() - ago);
+    let item = |id: String, started: String| {
+        json!({"id": id.clone(), "type": "deployment_gate_evaluation", "attributes": {
+            "service": "checkout", "env": "production", "identifier": "default", "dry_run": false,
+            "evaluation_id": id, "started_at": started, "finished_at": null, "status": "pass", "version": "v1",
+            "duration_seconds": 3, "gate_id": null}})
+    };
+    // Unique items under unique cursors for ever, all of one instant: no progress in time.
+    let served = Arc::new(AtomicUsize::new(0));
+    let proxy = {
+        let served = Arc::clone(&served);
+        let started = at(3_600_000);
+        Proxy::start(&sandbox, &sandbox.url, move |seen| {
+            if !seen.path.starts_with("/api/v2/deployment_gates/evaluations") {
+                return Reply::Forward;
+            }
+            let n = served.fetch_add(1, Ordering::SeqCst);
+            let items: Vec<Value> = (0..100).map(|i| item(format!("e{n}-{i}"), started.clone())).collect();
+            page(json!(items), Some(format!("unique-{n}")))
+        })
+    };
+    let run = proxy.gatesctl(dir.path(), &["report", "--no-monitor-check", "--no-dora"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("all started at one instant") && run.stderr.contains("narrow the window"), "{run:?}");
+    assert!(served.load(Ordering::SeqCst) <= 2 * 21, "ended within pages: {}", served.load(Ordering::SeqCst));
+    // Evaluations 40 days before the window asked: the first page breaks the contract.
+    let served = Arc::new(AtomicUsize::new(0));
+    let proxy = {
+        let served = Arc::clone(&served);
+        let started = at(40 * 24 * 3_600_000);
+        Proxy::start(&sandbox, &sandbox.url, move |seen| {
+            if !seen.path.starts_with("/api/v2/deployment_gates/evaluations") {
+                return Reply::Forward;
+            }
+            let n = served.fetch_add(1, Ordering::SeqCst);
+            page(json!([item(format!("old{n}"), started.clone())]), Some(format!("c{n}")))
+        })
+    };
+    let run = proxy.gatesctl(dir.path(), &["report", "--no-monitor-check", "--no-dora"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("it ignores the time filter"), "{run:?}");
+    assert!(served.load(Ordering::SeqCst) <= 2, "{}", served.load(Ordering::SeqCst));
+}

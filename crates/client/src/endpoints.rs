@@ -113,7 +113,7 @@ impl Client {
         first: PathBuilder,
         what: &str,
         max_items: usize,
-        mut take: impl FnMut(Vec<P::Item>) -> Result<(), String>,
+        mut take: impl FnMut(Vec<P::Item>) -> Result<(), ApiErrorKind>,
     ) -> Result<(), ApiError> {
         let base = first.build();
         let call = format!("GET /{base}");
@@ -131,7 +131,7 @@ impl Client {
             if items > max_items {
                 return Err(endless(&call, format!("more than {max_items} {what} listed, more than any organisation holds; gatesctl stops rather than read forever (is --api-url the Datadog API?)")));
             }
-            take(list).map_err(|why| endless(&call, why))?;
+            take(list).map_err(|kind| ApiError { call: call.clone(), kind })?;
             let Some(next) = next.filter(|c| !c.is_empty()) else { return Ok(()) };
             empty = if fetched == 0 { empty + 1 } else { 0 };
             if empty >= MAX_EMPTY_PAGES {

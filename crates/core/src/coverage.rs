@@ -165,7 +165,7 @@ pub fn counting<'a, 's>(
         .started_in(&d.service, &d.env, from, to)
         .iter()
         .copied()
-        .filter(move |e| d.version.is_empty() || e.version.is_empty() || e.version == d.version)
+        .filter(move |e| d.version.is_empty() || e.version.is_empty() || *e.version == *d.version)
 }
 
 /// Per gate, the newest finished evaluation among `counting`: the one that decided.
@@ -173,7 +173,7 @@ pub fn deciding<'a>(counting: impl Iterator<Item = &'a GateEvaluation>) -> BTree
     let mut out: BTreeMap<&GateKey, &GateEvaluation> = BTreeMap::new();
     for e in counting.filter(|e| e.finished()) {
         let newer = |old: &&GateEvaluation| (e.started_ms, &e.evaluation_id) > (old.started_ms, &old.evaluation_id);
-        match out.get(&e.gate) {
+        match out.get(&*e.gate) {
             Some(old) if !newer(old) => {}
             _ => {
                 out.insert(&e.gate, e);
@@ -234,9 +234,9 @@ pub fn build(
                 entry.bypasses.push(Bypass {
                     version: d.version.clone(),
                     deployed_ms: d.started_ms,
-                    gate: block.gate.clone(),
+                    gate: GateKey::clone(&block.gate),
                     blocked_ms: block.started_ms,
-                    evaluation_id: block.evaluation_id.clone(),
+                    evaluation_id: block.evaluation_id.to_string(),
                 });
             }
         }
@@ -260,8 +260,8 @@ mod tests {
     /// An evaluation of `service/prod/identifier`: `outcome` is "pass", "fail" or "running".
     fn evaluation(identifier: &str, version: &str, at: i64, dry_run: bool, outcome: &str) -> GateEvaluation {
         GateEvaluation {
-            evaluation_id: format!("{identifier}-{version}-{at}-{outcome}"),
-            gate: GateKey::new("svc", "prod", identifier),
+            evaluation_id: format!("{identifier}-{version}-{at}-{outcome}").into(),
+            gate: GateKey::new("svc", "prod", identifier).into(),
             dry_run,
             status: EvaluationStatus::parse(outcome),
             version: version.into(),

@@ -19,7 +19,8 @@ pub use dora::{Deployment, Failure};
 pub use evaluation::{Evaluation, RuleVerdict, Verdict};
 pub use filter::{GateFilter, GateQuery, NamePatterns};
 pub use history::{
-    EvaluationIndex, EvaluationStatus, FailedMonitor, GateEvaluation, History, RuleEvaluation, RuleFailures,
+    EvaluationId, EvaluationIndex, EvaluationStatus, FailedMonitor, GateEvaluation, History, RuleEvaluation,
+    RuleFailures,
 };
 pub use monitor::{is_failing_state, FailingMonitor, MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
 pub use options::{

@@ -11,7 +11,7 @@ use super::outcome::Day;
 use crate::desired::DesiredGate;
 use crate::model::evaluation::{gate_blocks, RuleOutcome};
 use crate::model::time::Window;
-use crate::model::{EvaluationStatus, GateEvaluation, RuleEvaluation};
+use crate::model::{EvaluationId, EvaluationStatus, GateEvaluation, RuleEvaluation};
 
 /// An evaluation still in progress this long after it started is stuck: the longest rule
 /// watches for 2 hours (`duration` 7200).
@@ -46,14 +46,14 @@ impl<'a> Context<'a> {
     pub(super) fn new(gate: &'a DesiredGate, window: Window, rules: &[&'a RuleEvaluation]) -> Context<'a> {
         let mut by_name: HashMap<&str, Vec<&RuleEvaluation>> = HashMap::new();
         for r in rules {
-            by_name.entry(r.name.as_str()).or_default().push(r);
+            by_name.entry(&*r.name).or_default().push(r);
         }
         let since = gate
             .rules
             .values()
             .map(|rule| {
-                let history = by_name.get(rule.name.as_str()).map(Vec::as_slice).unwrap_or_default();
-                (rule.name.as_str(), configuration_since(rule, history))
+                let history = by_name.get(&*rule.name).map(Vec::as_slice).unwrap_or_default();
+                (&*rule.name, configuration_since(rule, history))
             })
             .collect();
         Context { gate, window, since }
@@ -67,7 +67,7 @@ impl<'a> Context<'a> {
     /// Whether a rule evaluation is about the rule the files declare today: the same
     /// configuration, made since it last changed.
     pub(super) fn current(&self, r: &RuleEvaluation) -> bool {
-        let Some(declared) = self.gate.rules.get(&r.name) else { return false };
+        let Some(declared) = self.gate.rules.get(&*r.name) else { return false };
         let Some(since) = self.configuration_since(&r.name) else { return false };
         r.started_ms >= since && r.configuration.as_ref().is_some_and(|c| declared.options.same_as_evaluated(c))
     }
@@ -106,7 +106,7 @@ impl<'a> Classified<'a> {
 }
 
 /// The rule evaluations of each gate evaluation, by its id.
-pub(super) type Parts<'a> = HashMap<&'a str, Vec<&'a RuleEvaluation>>;
+pub(super) type Parts<'a> = HashMap<&'a EvaluationId, Vec<&'a RuleEvaluation>>;
 
 /// Sorts `evaluations` (newest first) as evidence about the rules `set`.
 pub(super) fn gate_evaluations<'a>(
@@ -141,7 +141,7 @@ pub(super) fn gate_evaluations<'a>(
             }
             continue;
         }
-        let of = parts.get(e.evaluation_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let of = parts.get(&e.evaluation_id).map(Vec::as_slice).unwrap_or_default();
         if of.is_empty() {
             out.no_data += 1;
             mark(Day::Unjudged);
@@ -149,14 +149,14 @@ pub(super) fn gate_evaluations<'a>(
             continue;
         }
         let complete = set.iter().all(|name| {
-            of.iter().any(|r| r.name == *name && r.status != EvaluationStatus::InProgress && ctx.current(r))
+            of.iter().any(|r| &*r.name == *name && r.status != EvaluationStatus::InProgress && ctx.current(r))
         });
         if !complete {
             out.set_aside += 1;
             mark(Day::Unjudged);
             continue;
         }
-        let judged: Vec<&RuleEvaluation> = of.iter().copied().filter(|r| set.contains(r.name.as_str())).collect();
+        let judged: Vec<&RuleEvaluation> = of.iter().copied().filter(|r| set.contains(&*r.name)).collect();
         // As if the gate enforced the set: the verdict rule of every evaluation.
         let blocked = gate_blocks(
             false,
@@ -246,18 +246,18 @@ mod tests {
 
     fn rule_evaluation(query: Option<&str>, at: i64, status: &str, reason: &str) -> RuleEvaluation {
         RuleEvaluation {
-            id: format!("r{at}"),
-            gate_evaluation_id: format!("g{at}"),
-            gate: GateKey::new("svc", "prod", "default"),
+            id: format!("r{at}").into(),
+            gate_evaluation_id: format!("g{at}").into(),
+            gate: GateKey::new("svc", "prod", "default").into(),
             name: "Errors".into(),
             dry_run: true,
             gate_dry_run: true,
             status: EvaluationStatus::parse(status),
             reason: reason.into(),
-            version: format!("v{at}"),
+            version: format!("v{at}").into(),
             started_ms: at,
-            configuration: query.map(query_options),
-            failures: RuleFailures::default(),
+            configuration: query.map(|q| query_options(q).into()),
+            failures: RuleFailures::default().into(),
         }
     }
 

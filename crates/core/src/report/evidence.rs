@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use crate::model::time::DAY_MS;
+use crate::model::EvaluationId;
 
 fn as_optional_rfc3339<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     ms.map(crate::model::time::format_rfc3339).serialize(s)
@@ -19,7 +20,7 @@ fn as_optional_rfc3339<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Sample<'a> {
     /// The gate evaluation's id.
-    pub(super) id: &'a str,
+    pub(super) id: &'a EvaluationId,
     pub(super) at: i64,
     pub(super) version: &'a str,
     pub(super) blocked: bool,
@@ -138,9 +139,10 @@ mod tests {
     use super::*;
 
     const HOUR: i64 = 3600 * 1000;
+    static ID: crate::model::EvaluationId = crate::model::EvaluationId::Uuid([0; 16]);
 
     fn counted(at: i64, version: &'static str, blocked: bool) -> Judged<'static> {
-        Judged::Counted(Sample { id: "e", at, version, blocked })
+        Judged::Counted(Sample { id: &ID, at, version, blocked })
     }
 
     #[test]

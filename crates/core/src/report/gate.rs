@@ -13,7 +13,7 @@ use super::thresholds::{Thresholds, ThresholdsSetBy};
 use super::verdict::{self, percent, Case, Verdict};
 use crate::desired::DesiredGate;
 use crate::escape::quoted;
-use crate::model::{GateEvaluation, RuleEvaluation};
+use crate::model::{EvaluationId, GateEvaluation, RuleEvaluation};
 use crate::text::plural;
 
 /// The gate's report.
@@ -24,8 +24,8 @@ pub(super) fn report<'a>(
     mut evaluations: Vec<&'a GateEvaluation>,
     mut rules: Vec<&'a RuleEvaluation>,
 ) -> GateReport {
-    newest_first(&mut evaluations, |e| (e.started_ms, e.evaluation_id.as_str()));
-    newest_first(&mut rules, |e| (e.started_ms, e.gate_evaluation_id.as_str()));
+    newest_first(&mut evaluations, |e| (e.started_ms, &e.evaluation_id));
+    newest_first(&mut rules, |e| (e.started_ms, &e.gate_evaluation_id));
     let (thresholds, set_by) = Thresholds::resolve(settings.flags, &gate.report);
     let judge = Judge {
         ctx: Context::new(gate, settings.window, &rules),
@@ -81,11 +81,11 @@ impl<'a> Judge<'a> {
         base: &BTreeSet<&str>,
     ) -> Classified<'a> {
         let mut classified = self.classify(evaluations, parts, with);
-        let by_base: BTreeSet<&str> = classified
+        let by_base: BTreeSet<&EvaluationId> = classified
             .blocks
             .iter()
-            .filter(|(_, failing)| failing.iter().any(|r| base.contains(r.name.as_str())))
-            .map(|(e, _)| e.evaluation_id.as_str())
+            .filter(|(_, failing)| failing.iter().any(|r| base.contains(&*r.name)))
+            .map(|(e, _)| &e.evaluation_id)
             .collect();
         for j in &mut classified.judged {
             if let Judged::Counted(s) = j {
@@ -94,7 +94,7 @@ impl<'a> Judge<'a> {
                 }
             }
         }
-        classified.blocks.retain(|(e, _)| !by_base.contains(e.evaluation_id.as_str()));
+        classified.blocks.retain(|(e, _)| !by_base.contains(&e.evaluation_id));
         classified
     }
 
@@ -133,10 +133,10 @@ impl<'a> Judge<'a> {
         let gate = self.ctx.gate;
         let mut parts: Parts<'a> = Parts::new();
         for r in rules {
-            parts.entry(r.gate_evaluation_id.as_str()).or_default().push(r);
+            parts.entry(&r.gate_evaluation_id).or_default().push(r);
         }
         let mut reports = self.rule_reports(rules);
-        let base: BTreeSet<&str> = gate.rules.values().filter(|r| !r.dry_run).map(|r| r.name.as_str()).collect();
+        let base: BTreeSet<&str> = gate.rules.values().filter(|r| !r.dry_run).map(|r| &*r.name).collect();
 
         // The rules promoted with the gate's own decision: each in turn, fewest failures
         // first, kept while the gate stays within the bar with them.
@@ -202,12 +202,12 @@ impl<'a> Judge<'a> {
         }
         let mut causes = Causes::default();
         let mut block = |e: &GateEvaluation, failing: &[&RuleEvaluation]| {
-            causes.count(failing.iter().map(|r| &r.failures));
+            causes.count(failing.iter().map(|r| &*r.failures));
             let mut rules: Vec<Failure> = failing.iter().map(|r| failure(r)).collect();
             rules.sort_by(|a, b| a.rule.cmp(&b.rule));
             Block {
-                evaluation_id: e.evaluation_id.clone(),
-                version: e.version.clone(),
+                evaluation_id: e.evaluation_id.to_string(),
+                version: e.version.to_string(),
                 started_ms: e.started_ms,
                 rules,
             }
@@ -227,7 +227,7 @@ impl<'a> Judge<'a> {
                     .iter()
                     .filter(|e| e.blocked())
                     .map(|e| {
-                        let of = parts.get(e.evaluation_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+                        let of = parts.get(&e.evaluation_id).map(Vec::as_slice).unwrap_or_default();
                         let failing: Vec<&RuleEvaluation> = of
                             .iter()
                             .copied()
@@ -325,7 +325,7 @@ impl<'a> Judge<'a> {
                 Day::Unjudged
             } else if e.blocked() {
                 Day::Block
-            } else if parts.contains_key(e.evaluation_id.as_str()) {
+            } else if parts.contains_key(&e.evaluation_id) {
                 Day::Pass
             } else {
                 Day::Unjudged
@@ -390,26 +390,26 @@ mod tests {
                 }
                 failed |= status == "fail";
                 h.rules.push(RuleEvaluation {
-                    id: format!("{id}-{rule}"),
-                    gate_evaluation_id: id.clone(),
-                    gate: GateKey::new("svc", "prod", "default"),
-                    name: rule.to_string(),
+                    id: format!("{id}-{rule}").into(),
+                    gate_evaluation_id: id.clone().into(),
+                    gate: GateKey::new("svc", "prod", "default").into(),
+                    name: rule.to_string().into(),
                     dry_run: false,
                     gate_dry_run,
                     status: EvaluationStatus::parse(status),
-                    reason: String::new(),
-                    version: format!("v{day}"),
+                    reason: String::new().into(),
+                    version: format!("v{day}").into(),
                     started_ms: at,
-                    configuration: Some(options(&format!("service:{rule}"))),
-                    failures: RuleFailures::default(),
+                    configuration: Some(options(&format!("service:{rule}")).into()),
+                    failures: RuleFailures::default().into(),
                 });
             }
             h.gates.push(GateEvaluation {
-                evaluation_id: id,
-                gate: GateKey::new("svc", "prod", "default"),
+                evaluation_id: id.into(),
+                gate: GateKey::new("svc", "prod", "default").into(),
                 dry_run: gate_dry_run,
                 status: if failed && !gate_dry_run { EvaluationStatus::Fail } else { EvaluationStatus::Pass },
-                version: format!("v{day}"),
+                version: format!("v{day}").into(),
                 started_ms: at,
                 finished_ms: Some(at + 60_000),
             });

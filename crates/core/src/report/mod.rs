@@ -66,11 +66,11 @@ pub fn build(
     let wanted: BTreeSet<&GateKey> = gates.iter().copied().collect();
     let in_window = |at: i64| settings.window.contains(at);
     let mut gate_history: HashMap<&GateKey, Vec<&GateEvaluation>> = HashMap::new();
-    for e in history.gates.iter().filter(|e| wanted.contains(&e.gate) && in_window(e.started_ms)) {
+    for e in history.gates.iter().filter(|e| wanted.contains(&*e.gate) && in_window(e.started_ms)) {
         gate_history.entry(&e.gate).or_default().push(e);
     }
     let mut rule_history: HashMap<&GateKey, Vec<&RuleEvaluation>> = HashMap::new();
-    for e in history.rules.iter().filter(|e| wanted.contains(&e.gate) && in_window(e.started_ms)) {
+    for e in history.rules.iter().filter(|e| wanted.contains(&*e.gate) && in_window(e.started_ms)) {
         rule_history.entry(&e.gate).or_default().push(e);
     }
     let none = BTreeMap::new();

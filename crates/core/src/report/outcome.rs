@@ -12,7 +12,9 @@ use super::thresholds::{Thresholds, ThresholdsSetBy};
 use crate::desired::ReportSpec;
 use crate::model::options::OptionsSpec;
 use crate::model::time::Window;
-use crate::model::{FailingMonitor, Failure as Incident, GateKey, RuleEvaluation, RuleFailures, RuleOptions};
+use crate::model::{
+    EvaluationId, FailingMonitor, Failure as Incident, GateKey, RuleEvaluation, RuleFailures, RuleOptions,
+};
 
 // The report is its own JSON document (`report --format json`): times as RFC 3339, gates as
 // `service/env/identifier`, options as a file writes them.
@@ -346,7 +348,7 @@ pub struct Findings<'a> {
 }
 
 /// Newest first, then by id: the order the API lists, made total.
-pub(super) fn newest_first<T>(items: &mut [T], at: impl Fn(&T) -> (i64, &str)) {
+pub(super) fn newest_first<T>(items: &mut [T], at: impl Fn(&T) -> (i64, &EvaluationId)) {
     items.sort_by(|a, b| {
         let (a, b) = (at(a), at(b));
         b.0.cmp(&a.0).then(a.1.cmp(b.1))
@@ -355,11 +357,11 @@ pub(super) fn newest_first<T>(items: &mut [T], at: impl Fn(&T) -> (i64, &str)) {
 
 pub(super) fn failure(e: &RuleEvaluation) -> Failure {
     Failure {
-        rule: e.name.clone(),
-        version: e.version.clone(),
+        rule: e.name.to_string(),
+        version: e.version.to_string(),
         started_ms: e.started_ms,
-        reason: e.reason.clone(),
-        failures: e.failures.clone(),
-        configuration: e.configuration.clone(),
+        reason: e.reason.to_string(),
+        failures: RuleFailures::clone(&e.failures),
+        configuration: e.configuration.as_deref().cloned(),
     }
 }

@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::evidence::Sample;
-use crate::model::{Failure, GateEvaluation, GateKey};
+use crate::model::{EvaluationId, Failure, GateEvaluation, GateKey};
 use crate::text::plural;
 
 /// How long before a failure without a version the gate's evaluation may have started and
@@ -73,7 +73,7 @@ impl Record {
 /// indexes.
 #[derive(Debug, Default)]
 pub(super) struct Charges<'a> {
-    by_evaluation: BTreeMap<&'a str, BTreeSet<usize>>,
+    by_evaluation: BTreeMap<&'a EvaluationId, BTreeSet<usize>>,
 }
 
 impl<'a> Charges<'a> {
@@ -91,7 +91,7 @@ impl<'a> Charges<'a> {
                     charges.by_evaluation.entry(&e.evaluation_id).or_default().insert(index);
                 }
             } else {
-                for e in before.iter().filter(|e| e.version == f.version) {
+                for e in before.iter().filter(|e| *e.version == *f.version) {
                     charges.by_evaluation.entry(&e.evaluation_id).or_default().insert(index);
                 }
             }
@@ -106,7 +106,7 @@ impl<'a> Charges<'a> {
     }
 
     /// Whether a failure was charged to this evaluation.
-    pub(super) fn charged(&self, evaluation_id: &str) -> bool {
+    pub(super) fn charged(&self, evaluation_id: &EvaluationId) -> bool {
         self.by_evaluation.contains_key(evaluation_id)
     }
 
@@ -151,8 +151,8 @@ mod tests {
 
     fn evaluation(identifier: &str, version: &str, at: i64, blocked: bool) -> GateEvaluation {
         GateEvaluation {
-            evaluation_id: format!("{identifier}-{version}-{at}"),
-            gate: GateKey::new("svc", "prod", identifier),
+            evaluation_id: format!("{identifier}-{version}-{at}").into(),
+            gate: GateKey::new("svc", "prod", identifier).into(),
             dry_run: false,
             status: if blocked { EvaluationStatus::Fail } else { EvaluationStatus::Pass },
             version: version.into(),
@@ -175,7 +175,7 @@ mod tests {
     /// The record of one gate (`default`) over `evaluations` against `failures`.
     fn record_of(evaluations: &[GateEvaluation], failures: &[Failure]) -> Record {
         let gate = GateKey::new("svc", "prod", "default");
-        let ours: Vec<&GateEvaluation> = evaluations.iter().filter(|e| e.gate == gate).collect();
+        let ours: Vec<&GateEvaluation> = evaluations.iter().filter(|e| *e.gate == gate).collect();
         let charges = Charges::of(&gate, &ours, failures);
         let samples: Vec<Sample<'_>> = ours
             .iter()
@@ -285,7 +285,7 @@ mod tests {
         let failures = [failure(&["svc"], "prod", "", 2 * HOUR)];
         for (identifier, caught, missed) in [("default", 0, 1), ("canary", 1, 0)] {
             let gate = GateKey::new("svc", "prod", identifier);
-            let ours: Vec<&GateEvaluation> = evaluations.iter().filter(|e| e.gate == gate).collect();
+            let ours: Vec<&GateEvaluation> = evaluations.iter().filter(|e| *e.gate == gate).collect();
             let samples: Vec<Sample<'_>> = ours
                 .iter()
                 .map(|e| Sample { id: &e.evaluation_id, at: e.started_ms, version: &e.version, blocked: e.blocked() })

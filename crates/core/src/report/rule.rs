@@ -18,16 +18,16 @@ impl Judge<'_> {
         let gate = self.ctx.gate;
         let mut by_name: BTreeMap<&str, Vec<&RuleEvaluation>> = BTreeMap::new();
         for r in rules {
-            by_name.entry(r.name.as_str()).or_default().push(r);
+            by_name.entry(&*r.name).or_default().push(r);
         }
         for history in by_name.values_mut() {
-            newest_first(history, |e| (e.started_ms, e.gate_evaluation_id.as_str()));
+            newest_first(history, |e| (e.started_ms, &e.gate_evaluation_id));
         }
         let mut out: Vec<RuleReport> = gate
             .rules
             .values()
             .map(|rule| {
-                let history = by_name.remove(rule.name.as_str()).unwrap_or_default();
+                let history = by_name.remove(&*rule.name).unwrap_or_default();
                 self.rule_report(&rule.name, true, rule.dry_run, &history)
             })
             .collect();
@@ -50,7 +50,7 @@ impl Judge<'_> {
             .count();
         let mut causes = Causes::default();
         for f in &failed {
-            causes.count([&f.failures]);
+            causes.count([&*f.failures]);
         }
         let key = (ctx.gate.key.clone(), name.to_string());
         let watches_nothing = self.online.watching_nothing.get(&key).cloned();

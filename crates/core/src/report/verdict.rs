@@ -206,6 +206,7 @@ mod tests {
     use crate::model::time::DAY_MS;
 
     const HOUR: i64 = 3600 * 1000;
+    static ID: crate::model::EvaluationId = crate::model::EvaluationId::Uuid([0; 16]);
 
     /// `n` clean evaluations a day apart, newest first, each of its own version, ending an hour
     /// before `end`.
@@ -217,7 +218,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 let version = VERSIONS[i as usize];
-                Judged::Counted(Sample { id: "e", at: end - HOUR - i * DAY_MS, version, blocked: false })
+                Judged::Counted(Sample { id: &ID, at: end - HOUR - i * DAY_MS, version, blocked: false })
             })
             .collect()
     }
@@ -234,7 +235,7 @@ mod tests {
         let t = Thresholds::DEFAULT;
         let clean = clean_days(12, end);
         let mut newest_blocked = clean.clone();
-        newest_blocked[0] = Judged::Counted(Sample { id: "b", at: end - HOUR, version: "v0", blocked: true });
+        newest_blocked[0] = Judged::Counted(Sample { id: &ID, at: end - HOUR, version: "v0", blocked: true });
         let mut newest_no_data = clean.clone();
         newest_no_data.insert(0, Judged::NoData { at: end - HOUR / 2 });
         let mut newest_stuck = clean.clone();
@@ -251,7 +252,7 @@ mod tests {
             .rev()
             .map(|i| {
                 Judged::Counted(Sample {
-                    id: "c",
+                    id: &ID,
                     at: start + i * 73 * HOUR / 9,
                     version: ["a", "b", "c"][i as usize % 3],
                     blocked: false,
@@ -315,7 +316,7 @@ mod tests {
     fn a_share_of_blocks_within_the_bar_is_allowed() {
         let end = 30 * DAY_MS;
         let mut judged = clean_days(20, end);
-        judged[10] = Judged::Counted(Sample { id: "b", at: end - HOUR - 10 * DAY_MS, version: "v10", blocked: true });
+        judged[10] = Judged::Counted(Sample { id: &ID, at: end - HOUR - 10 * DAY_MS, version: "v10", blocked: true });
         let strict = verdict_of(&judged, Thresholds::DEFAULT, vec![]);
         assert_eq!(strict.recommendation, Recommendation::KeepDryRun);
         assert!(strict.why.unwrap().contains("1 of 20 evaluations (5%), more than the 0% allowed"));
