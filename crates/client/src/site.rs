@@ -110,9 +110,23 @@ pub(crate) fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A URL as gatesctl prints or stores it: user and password (`https://user:PASS@proxy/`) never
-/// shown, `***` in their place.
+/// A URL as gatesctl prints or stores it: user and password (`https://user:PASS@proxy/`) and
+/// the values of its query (`?api_key=…`) never shown, `***` in their place.
 pub fn redacted(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.query().is_some() {
+        let keys: Vec<String> = url.query_pairs().map(|(k, _)| format!("{k}=***")).collect();
+        shown.set_query(Some(&keys.join("&")));
+    }
+    if shown.fragment().is_some() {
+        shown.set_fragment(Some("***"));
+    }
+    without_userinfo(&shown)
+}
+
+/// A request's URL for the trace: its query is gatesctl's own filters (joining a path drops
+/// the base URL's query), so only a user and password are hidden.
+pub(crate) fn without_userinfo(url: &Url) -> String {
     if url.username().is_empty() && url.password().is_none() {
         return url.to_string();
     }
@@ -123,7 +137,7 @@ pub fn redacted(url: &Url) -> String {
 }
 
 /// Text that may hold a URL that does not parse: whatever stands between `://` and an `@`
-/// before the next `/` is replaced by `***`.
+/// before the next `/` is replaced by `***`, and so is each value of the URL's query.
 pub(crate) fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -131,13 +145,32 @@ pub(crate) fn redact_text(text: &str) -> String {
         let (head, tail) = rest.split_at(at + 3);
         out.push_str(head);
         let end = tail.find(['/', '?', '#', ' ', ')']).unwrap_or(tail.len());
-        match tail[..end].rfind('@') {
+        let tail = match tail[..end].rfind('@') {
             Some(userinfo) => {
                 out.push_str("***");
-                rest = &tail[userinfo..];
+                &tail[userinfo..]
             }
-            None => rest = tail,
+            None => tail,
+        };
+        // The URL runs to the next blank or closing parenthesis; its query's values are hidden.
+        let url_end = tail.find([' ', ')', '\n']).unwrap_or(tail.len());
+        let (url, after) = tail.split_at(url_end);
+        match url.split_once('?') {
+            Some((before, query)) => {
+                out.push_str(before);
+                out.push('?');
+                let pairs: Vec<String> = query
+                    .split('&')
+                    .map(|pair| match pair.split_once('=') {
+                        Some((key, _)) => format!("{key}=***"),
+                        None => pair.to_string(),
+                    })
+                    .collect();
+                out.push_str(&pairs.join("&"));
+            }
+            None => out.push_str(url),
         }
+        rest = after;
     }
     out.push_str(rest);
     out
@@ -184,8 +217,11 @@ mod tests {
         assert_eq!(redacted(&url), "https://***@proxy.example/dd/");
         assert_eq!(
             redact_text("error for url (https://u:PASS@h.example/api?x=1)"),
-            "error for url (https://***@h.example/api?x=1)"
+            "error for url (https://***@h.example/api?x=***)"
         );
+        let url = base_url(None, Some("https://host.example/?api_key=SECRET&dd=1")).unwrap();
+        assert_eq!(redacted(&url), "https://host.example/?api_key=***&dd=***");
+        assert!(!redact_text("bad url https://host/?api_key=SECRET now").contains("SECRET"));
         let err = base_url(None, Some("https://user:PASS@exa mple/")).unwrap_err().to_string();
         assert!(!err.contains("PASS"), "{err}");
     }

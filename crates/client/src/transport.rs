@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::budget::{Budgets, Patience, RateHeaders, MAX_WAIT};
 use super::credentials::Credentials;
 use super::error::{ApiError, ApiErrorKind, ConnectionCause, SetupError};
-use super::site::{redact_text, redacted};
+use super::site::{redact_text, without_userinfo};
 use super::wire;
 
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -161,7 +161,7 @@ impl Client {
         retries: Retries,
     ) -> Result<Answer, ApiError> {
         let url = self.base.join(path).expect("paths are relative");
-        let shown = redacted(&url);
+        let shown = without_userinfo(&url);
         let call = format!("{method} /{path}");
         let error = |kind| ApiError { call: call.clone(), kind };
         let idempotent = method != Method::POST || retries.post_reads;
