@@ -154,6 +154,19 @@ fn a_datadog_ci_config_file_is_evaluated_just_in_time() {
     assert_eq!(bad.code, 1, "{bad:?}");
     assert!(bad.stderr.contains("bad.json:rules[0].type"), "located: {bad:?}");
     assert!(bad.stderr.contains("did you mean \"monitor\""), "{bad:?}");
+    // A name the gate files would refuse is refused here too, before anything is sent.
+    std::fs::write(
+        dir.path().join("escape.json"),
+        "{\"rules\": [{\"type\": \"monitor\", \"name\": \"a\\u001b[2Jb\", \"options\": {\"query\": \"x\"}}]}",
+    )
+    .unwrap();
+    let escape =
+        gate(&sandbox, dir.path(), &["--service", "payments-backend", "--env", "prod", "--config", "escape.json"]);
+    assert_eq!(escape.code, 1, "{escape:?}");
+    assert!(
+        escape.stderr.contains("escape.json:rules[0].name") && escape.stderr.contains("printable text only"),
+        "{escape:?}"
+    );
     let triggers = sandbox.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/evaluation")).count();
     assert_eq!(triggers, 2, "nothing sent for a bad file");
 }

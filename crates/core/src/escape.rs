@@ -24,6 +24,17 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// Why a name (a service, env, identifier, rule name) cannot be taken, if it cannot: names are
+/// shown in terminals and pull requests, so a control or invisible formatting character in one
+/// is refused, wherever the name comes from (a TOML or YAML file, datadog-ci's `--config`).
+pub fn name_problem(name: &str) -> Option<String> {
+    let c = name.chars().find(|c| is_unsafe(*c))?;
+    Some(format!("contains {}: {NAME_HELP}", terminal(&c.to_string())))
+}
+
+/// What to do about a name [`name_problem`] refuses.
+pub const NAME_HELP: &str = "names are shown in terminals and pull requests: use printable text only";
+
 /// The text with every unsafe character written as an escape (`\n`, `\u{1b}`); borrowed when
 /// there is nothing to escape, which is nearly always.
 pub fn terminal(text: &str) -> Cow<'_, str> {

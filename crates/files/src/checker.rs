@@ -146,7 +146,7 @@ impl<'a> Checker<'a> {
                 span,
                 format!("contains {}", gatesctl_core::escape::terminal(&c.to_string())),
                 format!("`{key}` of {what} contains a control or invisible formatting character"),
-                Some("names are shown in terminals and pull requests: use printable text only".into()),
+                Some(gatesctl_core::escape::NAME_HELP.into()),
             );
             return None;
         }

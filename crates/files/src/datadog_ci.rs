@@ -97,6 +97,10 @@ impl File<'_> {
         self.known_keys(rule, &RULE_KEYS, at)?;
         let name = rule.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty());
         let name = name.ok_or_else(|| self.invalid(format!("{at}.name"), "every rule needs a name"))?;
+        // The name rules of the gate files, here too.
+        if let Some(problem) = gatesctl_core::escape::name_problem(name) {
+            return Err(self.invalid(format!("{at}.name"), problem));
+        }
         if taken.iter().any(|r| r.name == name) {
             return Err(self.invalid(format!("{at}.name"), format!("{name:?} is used twice")));
         }
@@ -178,6 +182,11 @@ mod tests {
     fn problems_are_located() {
         assert!(read_text("{\n  \"rules\": [,]\n}").unwrap_err().starts_with("config.json:2:"));
         assert_eq!(read_text(r#"{"rules": []}"#).unwrap_err(), "config.json:rules: needs at least one rule");
+        let e = read_text(
+            "{\"rules\": [{\"name\": \"a\\u001b[31mb\", \"type\": \"monitor\", \"options\": {\"query\": \"x\"}}]}",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("rules[0].name") && e.to_string().contains("printable text only"), "{e}");
         let e = read_text(r#"{"rules": [{"name": "a", "type": "monitr", "options": {"query": "x"}}]}"#).unwrap_err();
         assert_eq!(e, "config.json:rules[0].type: unknown rule type \"monitr\": did you mean \"monitor\"?");
         let e = read_text(r#"{"rules": [{"name": "a", "type": "monitor", "options": {"query": "x", "duratoin": 3}}]}"#)
