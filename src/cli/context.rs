@@ -163,6 +163,17 @@ pub(super) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e}; use e.g. 90s, 15m, 3h or a number of seconds"))
 }
 
+/// How far back `report` and `coverage` look: a duration with its unit ("14d", "36h"), at
+/// least a minute. A bare number is refused (is "14" seconds or days?), and so is a window
+/// shorter than a minute, whose evaluations could not make a day of evidence anyway.
+pub(super) fn parse_since(s: &str) -> Result<std::time::Duration, String> {
+    let ms = gatesctl_core::model::time::parse_duration_ms(s)?;
+    if ms < 60_000 {
+        return Err(format!("{:?} is shorter than a minute; look back at least 1m (14d by default)", s.trim()));
+    }
+    Ok(std::time::Duration::from_millis(ms as u64))
+}
+
 /// A client, and the sandbox it talks to when `--sandbox` is given (kept alive with it).
 pub(super) struct Connection {
     pub(super) client: Client,

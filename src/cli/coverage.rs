@@ -4,7 +4,7 @@ use std::sync::Mutex;
 use clap::Args;
 
 use super::progress::Progress;
-use super::{parse_duration, parse_parallelism, ConnectArgs, Context, FileArgs};
+use super::{parse_parallelism, ConnectArgs, Context, FileArgs};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::ops::coverage::Reading;
@@ -19,7 +19,7 @@ pub(super) struct CoverageArgs {
     #[command(flatten)]
     connect: ConnectArgs,
     /// How far back to look: 14d, 2w, 36h (at most 30 days)
-    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = super::context::parse_since)]
     since: std::time::Duration,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -4,7 +4,7 @@ use std::sync::Mutex;
 use clap::Args;
 
 use super::progress::Progress;
-use super::{parse_duration, Context, PlanFlags};
+use super::{Context, PlanFlags};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{err, out};
@@ -16,7 +16,7 @@ pub(super) struct ReportArgs {
     #[command(flatten)]
     flags: PlanFlags,
     /// How far back to read: 14d, 2w, 36h (the API serves at most 30 days)
-    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = super::context::parse_since)]
     since: std::time::Duration,
     /// Evaluations a gate or rule in dry run needs, counted under today's configuration with
     /// rule results [default: the files' [report], else 10]

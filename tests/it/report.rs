@@ -440,6 +440,17 @@ fn a_window_longer_than_the_api_serves_is_refused() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("longer than the 30 days"), "{run:?}");
     assert!(sandbox.requests().is_empty(), "nothing was asked");
+    // Shorter than a minute, or a number without its unit: refused, not read as "the last 1 day"
+    // or 14 seconds.
+    for (since, said) in [("1ms", "shorter than a minute"), ("999ms", "shorter than a minute"), ("14", "has no unit")] {
+        for command in ["report", "coverage"] {
+            let run = sandbox.gatesctl(dir.path(), &[command, "--since", since]);
+            assert_eq!(run.code, 1, "{command} --since {since}: {run:?}");
+            assert!(run.stderr.contains(said), "{command} --since {since}: {run:?}");
+        }
+    }
+    let run = run_ok(&sandbox, dir.path(), &["report", "--since", "90m"]);
+    assert!(run.stdout.starts_with("Evaluation history of 5 declared gates over the last 1h 30m."), "{run:?}");
 }
 
 /// `--write` changes exactly the promoted lines; the next plan shows exactly those updates.
