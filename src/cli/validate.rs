@@ -23,6 +23,10 @@ pub(super) struct ValidateArgs {
     /// rule's query (needs the API keys, or --sandbox)
     #[arg(long)]
     online: bool,
+    /// Validate the files of each folder as a configuration of their own, apart from other
+    /// folders' (independent trees in one repository: org-a/gates.toml, org-b/gates.toml)
+    #[arg(long, conflicts_with = "online")]
+    per_directory: bool,
     #[command(flatten)]
     monitors: MonitorCheckArgs,
     #[command(flatten)]
@@ -44,6 +48,9 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
     }
     if !args.online && (args.monitors.strict || args.monitors.no_monitor_check) {
         return Err(Error::Usage("--strict and --no-monitor-check are about the monitor check: add --online".into()));
+    }
+    if args.per_directory {
+        return per_directory(args);
     }
     let desired = match args.files.load_with(&args.more_files) {
         Ok(desired) => desired,
@@ -76,5 +83,43 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
     report_check(&check, ctx.stderr_color(), sandbox, super::plan::Findings::Stderr);
     args.monitors.verdict(&check)?;
     outln!("Configuration is valid: {}, {}.", plural(counts.0, "gate", "gates"), plural(counts.1, "rule", "rules"));
+    Ok(ExitStatus::Success)
+}
+
+/// Each folder's files validated apart: every problem of every folder at once, one line per
+/// valid folder.
+fn per_directory(args: &ValidateArgs) -> Result<ExitStatus, Error> {
+    if args.format == Format::Json {
+        return Err(Error::Usage("--per-directory prints text: validate each folder with -f for JSON".into()));
+    }
+    let paths: Vec<std::path::PathBuf> = if args.more_files.is_empty() {
+        args.files.paths()?
+    } else {
+        args.files.files.iter().chain(&args.more_files).cloned().collect()
+    };
+    let mut folders: std::collections::BTreeMap<std::path::PathBuf, Vec<std::path::PathBuf>> = Default::default();
+    for path in paths {
+        let folder = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        folders.entry(folder).or_default().push(path);
+    }
+    let (mut problems, mut valid) = (Vec::new(), Vec::new());
+    for (folder, files) in &folders {
+        match gatesctl_files::load_files(files, args.files.format_in.map(Into::into)) {
+            Ok(desired) => valid.push((folder, desired.gates.len(), desired.rule_count())),
+            Err(ConfigError::Invalid { diagnostics }) => problems.extend(diagnostics),
+            Err(other) => return Err(Error::Config(other)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Config(ConfigError::Invalid { diagnostics: problems }));
+    }
+    for (folder, gates, rules) in valid {
+        let shown = if folder.as_os_str().is_empty() { ".".to_string() } else { gatesctl_core::escape::path(folder) };
+        outln!(
+            "{shown}: configuration is valid: {}, {}.",
+            plural(gates, "gate", "gates"),
+            plural(rules, "rule", "rules")
+        );
+    }
     Ok(ExitStatus::Success)
 }

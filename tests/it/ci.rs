@@ -16,8 +16,9 @@ fn the_pre_commit_hooks_parse_and_their_entry_validates_the_files_passed() {
             assert!(field(hook, key).is_some(), "{key} in {hook:?}");
         }
         let (id, entry) = (field(hook, "id").unwrap(), field(hook, "entry").unwrap());
-        let command = if id.starts_with("gatesctl-fmt") { "gatesctl fmt" } else { "gatesctl validate" };
+        let command = if id.starts_with("gatesctl-fmt") { "gatesctl fmt" } else { "gatesctl validate --per-directory" };
         assert_eq!(entry, command, "{id}");
+        assert_eq!(field(hook, "exclude").as_deref(), Some("^\\.github/"), "{id}: workflows are not gate files");
     }
     // The hooks the README shows install the wheel of the release (seconds), not a compiler.
     let language = |id: &str| {
@@ -42,12 +43,27 @@ fn the_pre_commit_hooks_parse_and_their_entry_validates_the_files_passed() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.toml", "version = 1\n[[gates]]\nservice = \"a\"\nenv = \"e\"\n");
     write(dir.path(), "b.yaml", "version: 1\ngates:\n  - service: b\n    env: e\n");
-    let run = gatesctl(dir.path(), &["validate", "a.toml", "b.yaml"], &[]);
+    let run = gatesctl(dir.path(), &["validate", "--per-directory", "a.toml", "b.yaml"], &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("2 gates"), "{run:?}");
     write(dir.path(), "b.yaml", "version: 1\ngates:\n  - service: a\n    env: e\n");
-    let twice = gatesctl(dir.path(), &["validate", "a.toml", "b.yaml"], &[]);
+    let twice = gatesctl(dir.path(), &["validate", "--per-directory", "a.toml", "b.yaml"], &[]);
     assert!(twice.code == 1 && twice.stderr.contains("declared in two files"), "{twice:?}");
+    // Two independent trees in one repository: each folder is its own configuration.
+    let one = "version = 1\n[[gates]]\nservice = \"a\"\nenv = \"e\"\n";
+    std::fs::create_dir_all(dir.path().join("org-a")).unwrap();
+    std::fs::create_dir_all(dir.path().join("org-b")).unwrap();
+    write(&dir.path().join("org-a"), "gates.toml", one);
+    write(&dir.path().join("org-b"), "gates.toml", one);
+    let trees = gatesctl(dir.path(), &["validate", "--per-directory", "org-a/gates.toml", "org-b/gates.toml"], &[]);
+    assert_eq!(trees.code, 0, "{trees:?}");
+    assert_eq!(
+        trees.stdout,
+        "org-a: configuration is valid: 1 gate, 0 rules.\norg-b: configuration is valid: 1 gate, 0 rules.\n"
+    );
+    write(&dir.path().join("org-b"), "gates.toml", &one.replace("env", "envv"));
+    let broken = gatesctl(dir.path(), &["validate", "--per-directory", "org-a/gates.toml", "org-b/gates.toml"], &[]);
+    assert!(broken.code == 1 && broken.stderr.contains("org-b/gates.toml"), "{broken:?}");
 }
 
 #[test]
