@@ -504,9 +504,10 @@ fn history_and_results_read_as_the_official_clients_type_them() {
     };
     let stored = trigger(None);
     let inline = trigger(Some(json!({"rules": [{"name": "Inline", "type": "monitor", "options": {"query": "x"}}]})));
-    // An inline evaluation has no gate: `gate_id` is left out, not "".
+    // An inline evaluation has no gate: `gate_id` is the nil UUID (the clients require one,
+    // and refuse "").
     let (_, result) = http.get(&format!("/api/v2/deployments/gates/evaluation/{inline}"));
-    assert!(result["data"]["attributes"].get("gate_id").is_none(), "{result}");
+    assert_eq!(result["data"]["attributes"]["gate_id"], json!("00000000-0000-0000-0000-000000000000"), "{result}");
     let (_, result) = http.get(&format!("/api/v2/deployments/gates/evaluation/{stored}"));
     assert_eq!(result["data"]["attributes"]["gate_id"], json!(gate_id), "{result}");
 
@@ -515,6 +516,25 @@ fn history_and_results_read_as_the_official_clients_type_them() {
     for item in gates["data"].as_array().unwrap() {
         let d = &item["attributes"]["duration_seconds"];
         assert!(d.is_null() || d.is_i64(), "an integer, or null while in progress: {item}");
+    }
+    // An evaluation of the history answers at the first poll what the history says.
+    let from = gatesctl_core::model::time::format_rfc3339(gatesctl_core::model::time::now_ms() - 14 * 24 * 3_600_000);
+    let (_, old) =
+        http.get(&format!("/api/v2/deployment_gates/evaluations?page%5Bsize%5D=100&filter%5Bfrom%5D={from}"));
+    let seeded: Vec<&Value> = old["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["attributes"]["evaluation_id"] != json!(stored) && e["attributes"]["evaluation_id"] != json!(inline)
+        })
+        .collect();
+    assert!(!seeded.is_empty(), "the example history: {old}");
+    for e in seeded.iter().take(5) {
+        let id = e["attributes"]["evaluation_id"].as_str().unwrap();
+        let (status, result) = http.get(&format!("/api/v2/deployments/gates/evaluation/{id}"));
+        assert_eq!(status, 200, "{result}");
+        assert_eq!(result["data"]["attributes"]["gate_status"], e["attributes"]["status"], "{result} vs {e}");
     }
     // filter[name] is repeatable and ORed.
     let (status, rules) = http.get("/api/v2/deployment_gates/evaluations/rules?filter%5Bname%5D=By%20id");

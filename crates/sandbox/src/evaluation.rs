@@ -304,18 +304,27 @@ pub(super) async fn trigger(State(shared): State<Arc<Shared>>, body: Bytes) -> R
     ))
 }
 
+/// How long after it started an evaluation is answered as a client polling it sees it come.
+const FRESH_MS: i64 = 60_000;
+/// The gate of an evaluation without one.
+const NIL_UUID: &str = "00000000-0000-0000-0000-000000000000";
+
 pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Reply {
     check_id(&id, "id")?;
     let settings = &shared.options.eval;
     let not_found = || Refusal::new(404, format!("gate evaluation with id {id} not found"));
     let key = id.clone();
     let (eval, polls) = shared.db.run(move |conn| db::evaluation(conn, &key)).await?.ok_or_else(not_found)?;
-    if polls <= settings.not_found_polls {
-        return Err(not_found());
-    }
     let now = gatesctl_core::model::time::now_ms();
     let started = gatesctl_core::model::time::parse_rfc3339(&eval.started_at).unwrap_or(now);
-    let progress = polls - settings.not_found_polls;
+    let finished = eval.finished_at.as_deref().and_then(|f| gatesctl_core::model::time::parse_rfc3339(f).ok());
+    // A client polling an evaluation it just triggered sees it appear, then its rules finish one
+    // share per poll; one from the history answers what the history says, at once.
+    let fresh = now - started < FRESH_MS;
+    if fresh && polls <= settings.not_found_polls {
+        return Err(not_found());
+    }
+    let progress = if fresh { polls - settings.not_found_polls } else { u32::MAX };
     let total = eval.rules.len();
     // Rules complete one share per poll, so a waiting client can show progress, and none
     // before its warmup has passed.
@@ -325,7 +334,8 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
         total
     };
     let warmed = |r: &StoredRuleEvaluation| now >= started.saturating_add(r.warmup as i64 * 1000);
-    let done: Vec<bool> = eval.rules.iter().enumerate().map(|(i, r)| i < share && warmed(r)).collect();
+    let over = fresh || finished.is_none_or(|f| f <= now);
+    let done: Vec<bool> = eval.rules.iter().enumerate().map(|(i, r)| i < share && warmed(r) && over).collect();
     let rules: Vec<Value> = eval
         .rules
         .iter()
@@ -344,7 +354,7 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
             Value::Object(rule)
         })
         .collect();
-    let pending = progress <= settings.pending_polls || !done.iter().all(|d| *d);
+    let pending = progress <= settings.pending_polls || !done.iter().all(|d| *d) || !over;
     let status = if pending { "in_progress" } else { eval.status.as_str() };
     let url = format!(
         "{}/ci/deployment-gates/evaluations?index=cdgates&query=level%3Agate+%40evaluation_id%3A{id}",
@@ -353,11 +363,9 @@ pub(super) async fn result(State(shared): State<Arc<Shared>>, Path(id): Path<Str
     let mut attributes = json!({
         "dry_run": eval.dry_run, "evaluation_id": id, "evaluation_url": url, "gate_status": status, "rules": rules,
     });
-    // An inline evaluation has no gate: the key is left out, as the service does (the official
-    // clients refuse `""` for a UUID).
-    if let Some(gate_id) = eval.gate_id {
-        attributes["gate_id"] = Value::from(gate_id);
-    }
+    // Every result names a gate by its UUID, as the official clients require; an inline
+    // evaluation (no gate behind it) or one whose gate the sandbox does not know, the nil UUID.
+    attributes["gate_id"] = Value::from(eval.gate_id.unwrap_or_else(|| NIL_UUID.to_string()));
     Ok(jsonapi(
         StatusCode::OK,
         json!({"data": {"id": id, "type": "deployment_gates_evaluation_result_response", "attributes": attributes}}),
