@@ -7,7 +7,7 @@ use std::time::Duration;
 use gatesctl_sandbox::store::Store;
 use serde_json::{json, Value};
 
-use crate::common::{gatesctl, repo, write, Http, TestSandbox, NO_CHANGES, SMALL};
+use crate::common::{gatesctl, repo, run_ok, write, Http, TestSandbox, NO_CHANGES, SMALL};
 
 fn gate_body(service: &str) -> Value {
     json!({"data": {"type": "deployment_gate", "attributes": {"service": service, "env": "prod"}}})
@@ -594,4 +594,41 @@ fn the_sandbox_state_folder_ignores_itself_and_the_licence_is_there() {
     assert!(licence.contains("Apache License") && licence.contains("Version 2.0"));
     let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
     assert!(manifest.contains("license = \"Apache-2.0\""));
+}
+
+/// The official Python client: on PATH's python3 when it can import it, else the copy `.ci/run`
+/// installs from PyPI under `target/ci-tools/python`.
+fn official_client_python() -> Option<std::process::Command> {
+    let local = crate::common::repo().join("target/ci-tools/python");
+    for path in [None, Some(local)] {
+        let mut probe = std::process::Command::new("python3");
+        probe.args(["-c", "import datadog_api_client"]);
+        if let Some(p) = &path {
+            probe.env("PYTHONPATH", p);
+        }
+        if crate::common::try_run_bounded(probe).is_some_and(|r| r.code == 0) {
+            let mut python = std::process::Command::new("python3");
+            if let Some(p) = path {
+                python.env("PYTHONPATH", p);
+            }
+            return Some(python);
+        }
+    }
+    None
+}
+
+#[test]
+#[ignore = "needs the official Python client: .ci/run installs it (pip install datadog-api-client) and runs this test"]
+fn the_official_python_client_reads_every_answer_typed() {
+    let mut python = official_client_python().expect(
+        "datadog-api-client is not installed (.ci/run installs it: pip install --target target/ci-tools/python datadog-api-client==2.62.0)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    let gates = crate::common::examples_dir().join("gates.toml");
+    run_ok(&sandbox, dir.path(), &["apply", "--auto-approve", "-f", gates.to_str().unwrap()]);
+    python.arg(crate::common::repo().join("tests/official_client.py")).arg(&sandbox.url);
+    let run = crate::common::run_bounded(python);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains(", 0 problems"), "{}", run.stdout);
 }

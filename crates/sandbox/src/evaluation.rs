@@ -124,7 +124,7 @@ fn monitor_outcome(base_url: &str, settings: &MonitorRule, monitors: &[Monitor])
                 .iter()
                 .map(|(m, group, s)| {
                     let mut entry =
-                        json!({"id": m.id, "state": s.as_str(), "url": format!("{base_url}/monitors/{}", m.id)});
+                        json!({"id": m.id.to_string(), "state": s.as_str(), "url": format!("{base_url}/monitors/{}", m.id)});
                     if !group.is_empty() {
                         entry["group"] = Value::from(*group);
                     }
