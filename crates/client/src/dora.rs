@@ -368,4 +368,58 @@ mod tests {
             assert!(item::<Deployment>(&bad).is_err(), "{}", short(&bad));
         }
     }
+
+    /// Mutations of a real answer: each item reads or is unreadable, never a panic.
+    #[test]
+    fn a_mutation_fuzzer_finds_no_crash_in_the_items() {
+        let seed = json!({"data": [
+            {"id": "d1", "type": "dora_deployment", "attributes": {"service": "a", "env": "prod", "version": "v1",
+                "started_at": "2026-01-01T00:00:00.123456789Z", "finished_at": "2026-01-01T00:01:00Z"}},
+            {"id": "f1", "type": "dora_failure", "attributes": {"name": "x", "services": ["a", "b"], "env": "prod",
+                "started_at": 1_767_225_600_000_000_000_i64}},
+        ]})
+        .to_string()
+        .into_bytes();
+        let tokens: [&[u8]; 12] = [
+            b"\"",
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b",",
+            b":",
+            b"null",
+            b"1e999",
+            b"-1",
+            b"\"\\u0000\"",
+            b"9999999999999999999999",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut read = 0;
+        for _ in 0..5000 {
+            let mut bytes = seed.clone();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() as usize) % (bytes.len() + 1);
+                match next() % 2 {
+                    0 => bytes.splice(at..at, tokens[(next() % 12) as usize].iter().copied()).for_each(drop),
+                    _ => {
+                        let end = (at + (next() % 8) as usize).min(bytes.len());
+                        bytes.drain(at..end);
+                    }
+                }
+            }
+            let Ok(answer) = serde_json::from_slice::<Answer>(&bytes) else { continue };
+            for value in &answer.data {
+                read += usize::from(item::<Deployment>(value).is_ok());
+                read += usize::from(item::<Failure>(value).is_ok());
+            }
+        }
+        assert!(read > 100, "the mutations must leave items to read: {read}");
+    }
 }

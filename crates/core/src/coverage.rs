@@ -488,4 +488,58 @@ mod tests {
             "each deployment in exactly one place"
         );
     }
+
+    /// Random organisations: every deployment is in exactly one place, the bypasses listed are
+    /// the bypassed deployments, and the order the API lists things in changes nothing.
+    #[test]
+    fn random_organisations_keep_the_invariants() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..200 {
+            let evaluations: Vec<GateEvaluation> = (0..next(40))
+                .map(|i| {
+                    let outcome = ["pass", "fail", "running"][next(3) as usize];
+                    let mut e = evaluation(
+                        ["default", "canary"][next(2) as usize],
+                        ["v1", "v2", ""][next(3) as usize],
+                        next(48) as i64 * HOUR,
+                        next(2) == 0,
+                        outcome,
+                    );
+                    e.evaluation_id = format!("e{i}").into();
+                    e
+                })
+                .collect();
+            let deployments: Vec<Deployment> = (0..next(40))
+                .map(|i| {
+                    let at = next(48) as i64 * HOUR + next(60) as i64 * MINUTE;
+                    let mut d = deployment(
+                        ["v1", "v2", ""][next(3) as usize],
+                        at,
+                        (next(4) > 0).then_some(at + next(30) as i64 * MINUTE),
+                    );
+                    d.id = format!("d{i}");
+                    d
+                })
+                .collect();
+            let desired = DesiredState::default();
+            let c = build(&desired, &deployments, &evaluations, CoverageSettings::default());
+            let t = c.totals();
+            assert_eq!(t.deployments, deployments.len());
+            assert_eq!(t.deployments, t.gated_enforced + t.gated_dry_run + t.bypassed + t.ungated);
+            assert_eq!(t.bypassed, c.services.iter().map(|s| s.bypasses.len()).sum::<usize>());
+            let reversed: Vec<GateEvaluation> = evaluations.iter().rev().cloned().collect();
+            let shuffled: Vec<Deployment> = deployments.iter().rev().cloned().collect();
+            assert_eq!(
+                build(&desired, &shuffled, &reversed, CoverageSettings::default()).totals(),
+                t,
+                "order changes nothing"
+            );
+        }
+    }
 }
