@@ -91,7 +91,7 @@ pub(crate) fn render_text(e: &Evaluation, p: Palette) -> String {
             .iter()
             .map(|rule| {
                 [
-                    terminal(&rule.name).into_owned(),
+                    gatesctl_core::escape::line_start(&rule.name).into_owned(),
                     terminal(&rule.status).into_owned(),
                     yes_no(rule.dry_run).to_string(),
                     terminal(rule.reason.as_deref().unwrap_or_default()).into_owned(),

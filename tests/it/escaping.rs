@@ -273,3 +273,31 @@ fn names_from_dora_never_start_a_workflow_command_in_any_format() {
         assert!(run.stdout.contains("add-mask::good"), "{format}: the name is shown, quoted: {}", run.stdout);
     }
 }
+
+#[test]
+fn a_remote_rule_named_like_a_workflow_command_starts_no_line_in_any_command() {
+    let (dir, sandbox) = applied(SMALL);
+    // Anyone who may write rules can name one so.
+    let id = gate_id(&sandbox, "checkout");
+    let body = json!({"data": {"type": "deployment_rule", "attributes": {"name": "::add-mask::SECRET", "type": "monitor", "options": {"query": "service:checkout"}}}});
+    assert_eq!(crate::common::Http::new(&sandbox).post(&format!("/api/v2/deployment_gates/{id}/rules"), body).0, 200);
+    let evaluate = ["evaluate", "--service", "checkout", "--env", "production", "--interval", "1s"];
+    for args in [
+        &evaluate[..],
+        &[&evaluate[..], &["--format", "json"]].concat(),
+        &["drift"],
+        &["drift", "--format", "markdown"],
+        &["plan", "--no-monitor-check"],
+        &["plan", "--no-monitor-check", "--format", "markdown"],
+        &["plan", "--no-monitor-check", "--format", "json"],
+        &["import"],
+        &["report"],
+    ] {
+        let run = sandbox.gatesctl(dir.path(), args);
+        assert!(run.code <= 2, "{args:?}: {run:?}");
+        // The runner trims leading blanks before it looks for `::`.
+        let commands: Vec<&str> =
+            run.stdout.lines().chain(run.stderr.lines()).map(str::trim_start).filter(|l| l.starts_with("::")).collect();
+        assert!(commands.is_empty(), "{args:?}: {commands:?}");
+    }
+}

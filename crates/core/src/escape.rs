@@ -131,13 +131,29 @@ pub fn path(path: &std::path::Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }
 
+/// Whether text at the start of a line could be read as a CI runner's command: GitHub Actions
+/// runs a line that begins `::` after any blanks (`::add-mask::…`). Such text is quoted.
+fn could_start_a_command(text: &str) -> bool {
+    text.trim_start().starts_with(':')
+}
+
+/// Text from the API that begins a line (a table's first column): shown as [`terminal`] shows
+/// it, quoted when it could start a command.
+pub fn line_start(text: &str) -> Cow<'_, str> {
+    if could_start_a_command(text) {
+        Cow::Owned(quoted(text))
+    } else {
+        terminal(text)
+    }
+}
+
 /// One part of a gate key or of `service/env`: as is when it cannot be misread, quoted
 /// otherwise. A part that begins with `:` is quoted too: such names start lines (`billing/prod
 /// deployed 3 times`), and a line beginning `::` is a command to GitHub Actions
 /// (`::add-mask::…`). This is the one rule for every line that can begin with a name.
 pub fn key_part(part: &str) -> Cow<'_, str> {
     let plain = !part.is_empty()
-        && !part.starts_with(':')
+        && !could_start_a_command(part)
         && !part.chars().any(|c| c == '/' || c == '"' || c == '\\' || c.is_whitespace() || is_unsafe(c));
     if plain {
         Cow::Borrowed(part)
@@ -191,5 +207,7 @@ mod tests {
         assert_eq!(key_part("a b"), "\"a b\"");
         assert_eq!(key_part("::add-mask::x"), "\"::add-mask::x\"", "never the start of a workflow command");
         assert_eq!(key_part("a::b"), "a::b");
+        assert_eq!(line_start("  ::error::x"), "\"  ::error::x\"");
+        assert_eq!(line_start("Errors and\u{1b}"), "Errors and\\u{1b}");
     }
 }
