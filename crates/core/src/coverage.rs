@@ -97,6 +97,15 @@ impl ServiceCoverage {
         }
     }
 
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// Empty when the deployments named none.
+    pub fn env(&self) -> &str {
+        &self.env
+    }
+
     fn count(&mut self, placement: Placement) {
         self.deployments += 1;
         match placement {
@@ -469,6 +478,7 @@ mod tests {
                     dry_run: false,
                     rules: Default::default(),
                     report: Default::default(),
+                    declared_at: None,
                 },
             );
         }

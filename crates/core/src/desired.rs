@@ -10,14 +10,26 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A gate as the configuration wants it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct DesiredGate {
     pub key: GateKey,
     pub dry_run: bool,
     pub rules: BTreeMap<String, Rule>,
     /// What `report` asks before recommending to enforce it, and where the files say it.
     pub report: ReportBar,
+    /// Where the files declare it (its `service`, or its env in a template), for diagnostics.
+    pub declared_at: Option<crate::source::Place>,
 }
+
+/// Two gates are the same when they want the same: where they are written is not part of it
+/// (an edit moves it, a YAML copy has its own).
+impl PartialEq for DesiredGate {
+    fn eq(&self, other: &DesiredGate) -> bool {
+        (&self.key, self.dry_run, &self.rules, &self.report) == (&other.key, other.dry_run, &other.rules, &other.report)
+    }
+}
+
+impl Eq for DesiredGate {}
 
 /// The bar a file sets for `report`: the gate's own `report` table, its file's `[report]`, and
 /// the file's name (to say which bar applied).
@@ -42,6 +54,8 @@ pub struct DesiredState {
     pub files: Vec<SourceFile>,
     /// How `coverage` joins deployments with evaluations (the files' `[coverage]`).
     pub coverage: CoverageSettings,
+    /// The organisation's policies (the files' `[[policy]]` tables), in file order.
+    pub policies: Vec<crate::policy::Policy>,
 }
 
 /// How `coverage` joins deployments with evaluations (the files' `[coverage]` tables).

@@ -13,6 +13,7 @@ pub mod exit;
 pub mod model;
 pub mod monitor_check;
 pub mod plan;
+pub mod policy;
 pub mod report;
 pub mod source;
 pub mod suggest;

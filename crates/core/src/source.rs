@@ -24,6 +24,22 @@ impl Format {
     }
 }
 
+/// A place in a file: where a gate, a policy or an exception is written, for diagnostics.
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub source: Arc<NamedSource<String>>,
+    pub span: Span,
+}
+
+/// Two places are one when they name the same file and bytes.
+impl PartialEq for Place {
+    fn eq(&self, other: &Place) -> bool {
+        self.source.name() == other.source.name() && self.span == other.span
+    }
+}
+
+impl Eq for Place {}
+
 /// One configuration file as read from disk.
 #[derive(Clone, Debug)]
 pub struct SourceFile {

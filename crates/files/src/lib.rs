@@ -302,7 +302,16 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
             }
             state.gates.insert(
                 gate.key.clone(),
-                DesiredGate { key: gate.key, dry_run: gate.dry_run, rules: gate.rules, report: gate.report },
+                DesiredGate {
+                    key: gate.key,
+                    dry_run: gate.dry_run,
+                    rules: gate.rules,
+                    report: gate.report,
+                    declared_at: Some(gatesctl_core::source::Place {
+                        source: Arc::clone(&file.named),
+                        span: gate.span,
+                    }),
+                },
             );
         }
     }

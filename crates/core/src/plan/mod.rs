@@ -485,6 +485,7 @@ mod tests {
                 dry_run: false,
                 rules: [("a".to_string(), monitor("a", "env:prod"))].into_iter().collect(),
                 report: Default::default(),
+                declared_at: None,
             },
         );
         let mut remote = RemoteState::default();

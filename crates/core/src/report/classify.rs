@@ -268,6 +268,7 @@ mod tests {
             dry_run: true,
             rules: [("Errors".to_string(), rule)].into(),
             report: Default::default(),
+            declared_at: None,
         }
     }
 

@@ -1,0 +1,19 @@
+//! Guardrails as code: an organisation's gate policies (`[[policy]]`), each a closed set of
+//! checks over a scope, judged against the gates, the Software Catalog, what deployed and the
+//! evaluation history, with exceptions that need a reason and an end date. Pure: what is read
+//! online is handed in.
+
+mod judge;
+mod model;
+
+pub use judge::{
+    judge, judge_all, CoverageFigure, DryRunFacts, Excepted, Facts, GateFacts, PolicyVerdict, RuleFacts,
+    ServiceOutcome, State, Subject, Violation,
+};
+pub use model::{
+    parse_date, CatalogQuery, Check, ExceptionSubject, Level, Place, Policy, PolicyException, PolicyScope,
+    Requirement,
+};
+
+#[cfg(test)]
+mod tests;
