@@ -85,6 +85,7 @@ pub fn file_spec(remote: &RemoteState) -> FileSpec {
         safety: None,
         report: None,
         coverage: None,
+        policy: Vec::new(),
         gates,
     }
 }

@@ -8,6 +8,7 @@ pub mod datadog_ci;
 pub mod edit;
 pub mod fmt;
 pub mod import;
+mod policy;
 pub mod source;
 pub mod terraform;
 pub mod validate;
@@ -246,6 +247,34 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
         }
         let min = safety.min_existing.unwrap_or(Safety::default().min_existing as u32);
         min_existing = Some(min_existing.map_or(min, |m: u32| m.min(min)));
+        // One name per policy, across files: it names a Scorecards rule.
+        for policy in outcome.policies {
+            let here = policy.place.clone();
+            match (state.policies.iter().find(|p| p.name == policy.name).and_then(|p| p.place.clone()), here) {
+                (Some(first), Some(here)) => {
+                    let again = ConfigDiagnostic::new(
+                        Code::DuplicatePolicy,
+                        &here.source,
+                        here.span,
+                        "named again here",
+                        format!("policy {:?} is declared twice", policy.name),
+                    )
+                    .with_help("a policy's name is its Scorecards rule's: give each policy its own");
+                    diagnostics.push(if first.source.name() == file.named.name() {
+                        again.with_label(first.span, "first declared here")
+                    } else {
+                        again.with_related(ConfigDiagnostic::new(
+                            Code::DuplicatePolicy,
+                            &first.source,
+                            first.span,
+                            "first declared here",
+                            format!("policy {:?} is first declared here", policy.name),
+                        ))
+                    });
+                }
+                _ => state.policies.push(policy),
+            }
+        }
         // The shortest gap wins: no file's wider window counts a deploy as gated for another.
         if let Some(gap) = outcome.max_gap_ms {
             max_gap_ms = Some(max_gap_ms.map_or(gap, |m| m.min(gap)));

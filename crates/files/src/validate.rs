@@ -115,6 +115,7 @@ pub(crate) struct FileOutcome {
     pub(crate) safety: Option<SafetySpec>,
     /// `[coverage] max_gap`, in milliseconds.
     pub(crate) max_gap_ms: Option<i64>,
+    pub(crate) policies: Vec<gatesctl_core::policy::Policy>,
 }
 
 /// The `{word}` placeholders of a text.
@@ -211,6 +212,9 @@ impl<'a> Checker<'a> {
         let report = top.get("report").and_then(|(_, node)| self.report(node, "[report]")).unwrap_or_default();
         if let Some((_, node)) = top.get("coverage") {
             outcome.max_gap_ms = self.coverage(node);
+        }
+        if let Some((_, node)) = top.get("policy") {
+            outcome.policies = self.policies(node);
         }
 
         // Duplicates, within this file and across files, are found where files are merged.

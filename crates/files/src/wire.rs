@@ -33,9 +33,101 @@ pub struct FileSpec {
     /// How `gatesctl coverage` joins deployments with gate evaluations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) coverage: Option<CoverageSpec>,
+    /// The organisation's standards every gate in their scope is held to: checked by
+    /// `validate` (what the files show), `plan` and `apply` (the changes), and `audit`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) policy: Vec<PolicySpec>,
     /// The deployment gates this file declares.
     #[serde(default)]
     pub(crate) gates: Vec<GateSpec>,
+}
+
+/// One policy: a closed set of checks over a scope (docs/policy.md).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PolicySpec {
+    /// Unique among the policies; its Scorecards rule's name.
+    #[schemars(length(min = 1))]
+    pub(crate) name: String,
+    /// What it asks, in a sentence: shown beside its violations and in Scorecards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
+    /// `error` fails plan, apply and the audit on a violation; `warning` shows it and passes.
+    pub(crate) level: PolicyLevel,
+    /// The gates it holds. Default: every gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) scope: Option<PolicyScopeSpec>,
+    /// What every gate (or service and env) in scope must have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) require: Vec<PolicyRequirement>,
+    /// A gate or rule may stay in dry run, under today's configuration, at most this many days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 365))]
+    pub(crate) max_dry_run_days: Option<u32>,
+    /// Every rule watches at least this long ("5m", "900s").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) min_rule_duration: Option<String>,
+    /// At least this share of the deployments in scope go through an enforcing gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100))]
+    pub(crate) min_coverage_percent: Option<u32>,
+    /// Gates freed from it, each for a reason and until a date.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) exception: Vec<PolicyExceptionSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum PolicyLevel {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum PolicyRequirement {
+    /// Every service and env in scope has a gate.
+    Gate,
+    /// The gate enforces, with at least one enforcing rule.
+    EnforcedRule,
+    /// The gate has a monitor rule that watches something.
+    MonitorRule,
+    /// The gate has a faulty deployment detection rule.
+    FaultyDeploymentDetection,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PolicyScopeSpec {
+    /// Services held, a name or glob (`pay*`), or a list of them. Default: every service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) service: Option<NameOrNames>,
+    /// Envs held, a name or glob (`prod*`), or a list of them. Default: every env.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) env: Option<NameOrNames>,
+    /// A Software Catalog tag query (`tier:1`, `tier:1 -lifecycle:deprecated`): services whose
+    /// tags hold every term. Judged online (plan, audit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) catalog: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum NameOrNames {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PolicyExceptionSpec {
+    /// `service/env/identifier` (one gate) or `service/env` (every gate of it).
+    pub(crate) gate: String,
+    /// Why: shown with every outcome it frees.
+    #[schemars(length(min = 1))]
+    pub(crate) reason: String,
+    /// The last day it holds, `YYYY-MM-DD` (UTC); past it, the exception is itself a violation.
+    pub(crate) until: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
