@@ -191,12 +191,15 @@ fn cpu_benchmark() {
         )])
         .unwrap();
         for (i, (key, gate)) in desired.gates.iter().enumerate() {
-            r.gates.insert(key.clone(), RemoteGate { id: format!("g{i}"), key: key.clone(), dry_run: gate.dry_run });
+            r.gates.insert(
+                key.clone(),
+                RemoteGate { id: format!("g{i}"), key: key.clone(), dry_run: gate.dry_run, changed_ms: None },
+            );
             let rules = gate
                 .rules
                 .values()
                 .enumerate()
-                .map(|(j, rule)| RemoteRule { id: format!("r{i}-{j}"), rule: rule.clone() })
+                .map(|(j, rule)| RemoteRule { id: format!("r{i}-{j}"), rule: rule.clone(), changed_ms: None })
                 .collect();
             r.rules.insert(key.clone(), rules);
         }

@@ -202,7 +202,7 @@ impl Client {
             .attributes
             .rules
             .iter()
-            .map(|item| wire::decode_rule(item).map(|(id, rule)| RemoteRule { id, rule }))
+            .map(|item| wire::decode_rule(item).map(|(id, rule, changed_ms)| RemoteRule { id, rule, changed_ms }))
             .collect::<Result<_, _>>()
             .map_err(|e| ApiError { call, kind: ApiErrorKind::Decode(e) })
     }
@@ -217,7 +217,7 @@ impl Client {
     ) -> Result<RemoteRule, ApiError> {
         let call = format!("{method} /{path}");
         let doc: Document<Value> = self.json(method, &path, Some(&wire::rule_body(asked, id))).await?;
-        let (id, answered) =
+        let (id, answered, changed_ms) =
             wire::decode_rule(&doc.data).map_err(|e| ApiError { call: call.clone(), kind: ApiErrorKind::Decode(e) })?;
         if answered != *asked {
             let side = |v: &Option<gatesctl_core::model::AttrValue>| {
@@ -235,7 +235,7 @@ impl Client {
             let kind = ApiErrorKind::Contradicted { asked: wanted.join(", "), answered: got.join(", ") };
             return Err(ApiError { call, kind });
         }
-        Ok(RemoteRule { id, rule: answered })
+        Ok(RemoteRule { id, rule: answered, changed_ms })
     }
 
     pub async fn create_rule(&self, gate_id: &str, rule: &Rule) -> Result<RemoteRule, ApiError> {

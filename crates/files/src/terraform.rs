@@ -315,7 +315,7 @@ pub fn read(text: &str) -> Result<Migration, TerraformError> {
             ));
         }
         rule_names.insert(place, address.to_string());
-        remote.rules.entry(key.clone()).or_default().push(RemoteRule { id, rule });
+        remote.rules.entry(key.clone()).or_default().push(RemoteRule { id, rule, changed_ms: None });
         Ok(())
     };
 
@@ -337,9 +337,10 @@ pub fn read(text: &str) -> Result<Migration, TerraformError> {
         if !id.is_empty() {
             by_id.insert(id.clone(), key.clone());
         }
-        remote
-            .gates
-            .insert(key.clone(), RemoteGate { id, key: key.clone(), dry_run: boolean(address, values, "dry_run")? });
+        remote.gates.insert(
+            key.clone(),
+            RemoteGate { id, key: key.clone(), dry_run: boolean(address, values, "dry_run")?, changed_ms: None },
+        );
         remote.rules.entry(key.clone()).or_default();
         let blocks = match values.get("rule") {
             None | Some(Value::Null) => &[][..],

@@ -29,6 +29,8 @@ pub(crate) struct GateAttributes {
     pub(crate) identifier: String,
     #[serde(default)]
     pub(crate) dry_run: bool,
+    #[serde(default)]
+    pub(crate) updated_at: Option<String>,
 }
 
 fn default_identifier() -> String {
@@ -43,7 +45,12 @@ impl GateAttributes {
 
 impl From<GateData> for RemoteGate {
     fn from(g: GateData) -> Self {
-        RemoteGate { key: g.attributes.key(), dry_run: g.attributes.dry_run, id: g.id }
+        RemoteGate {
+            key: g.attributes.key(),
+            dry_run: g.attributes.dry_run,
+            changed_ms: changed_ms(g.attributes.updated_at.as_deref()),
+            id: g.id,
+        }
     }
 }
 
@@ -87,18 +94,27 @@ pub(crate) struct RuleAttributes {
     pub(crate) dry_run: bool,
     #[serde(default)]
     pub(crate) options: Value,
+    #[serde(default)]
+    pub(crate) updated_at: Option<String>,
+}
+
+/// An `updated_at`, when it reads as a time: a policy's evidence, never a reason to refuse
+/// an answer.
+fn changed_ms(updated_at: Option<&str>) -> Option<i64> {
+    updated_at.and_then(|t| gatesctl_core::model::time::parse_rfc3339(t).ok())
 }
 
 /// Decodes one rule, in either of the shapes the API uses: a resource
 /// (`{"id", "attributes": {...}}`, from get/create) or a flat item with an `id`
 /// (inside the list-rules answer).
-pub(crate) fn decode_rule(item: &Value) -> Result<(String, Rule), String> {
+pub(crate) fn decode_rule(item: &Value) -> Result<(String, Rule, Option<i64>), String> {
     let id = item.get("id").and_then(Value::as_str).ok_or("rule without an `id`")?.to_string();
     let attributes = item.get("attributes").unwrap_or(item);
     let attrs: RuleAttributes = serde_json::from_value(attributes.clone()).map_err(|e| format!("rule {id}: {e}"))?;
     let options =
         decode_options(&attrs.rule_type, &attrs.options).map_err(|e| format!("rule {:?}: {e}", attrs.name))?;
-    Ok((id, Rule { name: attrs.name, dry_run: attrs.dry_run, options }))
+    let changed = changed_ms(attrs.updated_at.as_deref());
+    Ok((id, Rule { name: attrs.name, dry_run: attrs.dry_run, options }, changed))
 }
 
 /// Options are typed by the sibling `type`, which the official clients leave ambiguous; keys
@@ -227,10 +243,12 @@ mod tests {
     #[test]
     fn options_are_typed_by_the_sibling_type() {
         let flat = serde_json::json!({"id": "r1", "name": "fdd", "type": "faulty_deployment_detection", "dry_run": false, "options": {}});
-        let (_, rule) = decode_rule(&flat).unwrap();
+        let (_, rule, changed) = decode_rule(&flat).unwrap();
+        assert_eq!(changed, None);
         assert_eq!(rule.options, RuleOptions::fdd(Default::default()));
-        let nested = serde_json::json!({"id": "r2", "type": "deployment_rule", "attributes": {"name": "m", "type": "monitor", "options": {"query": "env:prod", "duration": 60}}});
-        let (id, rule) = decode_rule(&nested).unwrap();
+        let nested = serde_json::json!({"id": "r2", "type": "deployment_rule", "attributes": {"name": "m", "type": "monitor", "options": {"query": "env:prod", "duration": 60}, "updated_at": "2025-12-10T09:23:52.029575Z"}});
+        let (id, rule, changed) = decode_rule(&nested).unwrap();
+        assert_eq!(changed, gatesctl_core::model::time::parse_rfc3339("2025-12-10T09:23:52.029Z").ok());
         assert_eq!(id, "r2");
         assert_eq!(rule.options.query(), Some("env:prod"));
         assert_eq!(rule.options.to_api(), serde_json::json!({"query": "env:prod", "duration": 60}));

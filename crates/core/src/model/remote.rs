@@ -10,6 +10,8 @@ pub struct RemoteGate {
     pub id: String,
     pub key: GateKey,
     pub dry_run: bool,
+    /// When it last changed (its `updated_at`), when the API said: it has been as it is since.
+    pub changed_ms: Option<i64>,
 }
 
 /// A remote rule with its id.
@@ -17,6 +19,8 @@ pub struct RemoteGate {
 pub struct RemoteRule {
     pub id: String,
     pub rule: Rule,
+    /// When it last changed (its `updated_at`), when the API said.
+    pub changed_ms: Option<i64>,
 }
 
 /// Every remote gate, and the rules of the gates whose rules were read.
