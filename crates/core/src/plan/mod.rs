@@ -489,8 +489,12 @@ mod tests {
             },
         );
         let mut remote = RemoteState::default();
-        remote.gates.insert(key.clone(), RemoteGate { id: "g1".into(), key: key.clone(), dry_run: false, changed_ms: None });
-        remote.rules.insert(key, vec![RemoteRule { id: "r1".into(), rule: monitor("a", "env:prod"), changed_ms: None }]);
+        remote
+            .gates
+            .insert(key.clone(), RemoteGate { id: "g1".into(), key: key.clone(), dry_run: false, changed_ms: None });
+        remote
+            .rules
+            .insert(key, vec![RemoteRule { id: "r1".into(), rule: monitor("a", "env:prod"), changed_ms: None }]);
         (desired, remote)
     }
 
@@ -504,7 +508,11 @@ mod tests {
     fn duplicate_remote_rule_names_keep_one_and_delete_the_rest() {
         let (desired, mut remote) = states();
         let key = GateKey::new("checkout", "prod", "default");
-        remote.rules.get_mut(&key).unwrap().push(RemoteRule { id: "r2".into(), rule: monitor("a", "env:prod"), changed_ms: None });
+        remote.rules.get_mut(&key).unwrap().push(RemoteRule {
+            id: "r2".into(),
+            rule: monitor("a", "env:prod"),
+            changed_ms: None,
+        });
         let plan = diff(&desired, &remote, &PlanOptions::default());
         assert_eq!(
             plan.gates[0].rules,
@@ -530,7 +538,9 @@ mod tests {
     fn undeclared_remote_gates_are_unmanaged_not_deleted() {
         let (desired, mut remote) = states();
         let other = GateKey::new("legacy", "prod", "default");
-        remote.gates.insert(other.clone(), RemoteGate { id: "g2".into(), key: other.clone(), dry_run: true, changed_ms: None });
+        remote
+            .gates
+            .insert(other.clone(), RemoteGate { id: "g2".into(), key: other.clone(), dry_run: true, changed_ms: None });
         let plan = diff(&desired, &remote, &PlanOptions::default());
         assert!(plan.is_empty());
         assert_eq!(plan.unmanaged, vec![other]);

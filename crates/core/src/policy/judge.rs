@@ -265,7 +265,8 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
     let in_scope = |service: &str, env: &str| scope.envs.matches(env) && service_in_scope(service);
     // Exceptions: active ones free what they name; an expired one is a violation itself.
     let today = facts.now_ms.div_euclid(crate::model::time::DAY_MS);
-    let active: Vec<&super::model::PolicyException> = policy.exceptions.iter().filter(|e| e.until_day >= today).collect();
+    let active: Vec<&super::model::PolicyException> =
+        policy.exceptions.iter().filter(|e| e.until_day >= today).collect();
     for e in policy.exceptions.iter().filter(|e| e.until_day < today) {
         verdict.violations.push(violate(
             Check::Exception,
@@ -280,7 +281,8 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
         ));
     }
     let excepting_gate = |key: &GateKey| active.iter().find(|e| e.subject.covers_gate(key)).copied();
-    let excepting_place = |service: &str, env: &str| active.iter().find(|e| e.subject.covers_place(service, env)).copied();
+    let excepting_place =
+        |service: &str, env: &str| active.iter().find(|e| e.subject.covers_place(service, env)).copied();
     let remember = |excepted: &mut Vec<Excepted>, e: &super::model::PolicyException| {
         let entry = Excepted { names: e.subject.text(), reason: e.reason.clone(), until: e.until.clone() };
         if !excepted.contains(&entry) {
@@ -321,11 +323,10 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
                         None
                     }
                 }
-                Requirement::FaultyDeploymentDetection => (!gate
-                    .rules
-                    .iter()
-                    .any(|r| r.rule_type == RuleType::FaultyDeploymentDetection))
-                .then(|| "it has no faulty deployment detection rule".to_string()),
+                Requirement::FaultyDeploymentDetection => {
+                    (!gate.rules.iter().any(|r| r.rule_type == RuleType::FaultyDeploymentDetection))
+                        .then(|| "it has no faulty deployment detection rule".to_string())
+                }
             };
             if let Some(why) = broken {
                 let check = Check::from(*requirement);
@@ -444,7 +445,9 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
                     continue;
                 }
                 let (subject, name) = match &env {
-                    Some(env) => (Subject::Place { service: service.clone(), env: env.clone() }, format!("{service}/{env}")),
+                    Some(env) => {
+                        (Subject::Place { service: service.clone(), env: env.clone() }, format!("{service}/{env}"))
+                    }
                     None => (Subject::Service { service: service.clone() }, service.clone()),
                 };
                 verdict.violations.push(violate(
@@ -467,7 +470,9 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
     let mut per_service: BTreeMap<String, CoverageFigure> = BTreeMap::new();
     if let Some(min) = policy.min_coverage_percent {
         match facts.coverage {
-            None => verdict.unchecked.push("`min_coverage_percent` needs what deployed (DORA): checked by audit".into()),
+            None => {
+                verdict.unchecked.push("`min_coverage_percent` needs what deployed (DORA): checked by audit".into())
+            }
             Some(coverage) => {
                 let mut figure = CoverageFigure::default();
                 for s in coverage.services.iter().filter(|s| in_scope(s.service(), s.env())) {
@@ -506,8 +511,12 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
         services.extend(catalog.keys().filter(|s| service_in_scope(s)).cloned());
     }
     for service in services {
-        let mut remarks: Vec<String> =
-            verdict.violations.iter().filter(|v| v.subject.service() == Some(service.as_str())).map(|v| v.message.clone()).collect();
+        let mut remarks: Vec<String> = verdict
+            .violations
+            .iter()
+            .filter(|v| v.subject.service() == Some(service.as_str()))
+            .map(|v| v.message.clone())
+            .collect();
         if let (Some(min), Some(mine)) = (policy.min_coverage_percent, per_service.get(&service)) {
             if mine.deployments > 0 && mine.percent() < min as usize {
                 remarks.push(format!(

@@ -3,16 +3,22 @@
 //! evaluation history, with exceptions that need a reason and an end date. Pure: what is read
 //! online is handed in.
 
+mod change;
+mod diagnostic;
+mod evidence;
 mod judge;
 mod model;
+
+pub use change::{changes, PolicyChange};
+pub use diagnostic::diagnostics;
+pub use evidence::{dry_run_facts, dry_run_since, DryRunKey};
 
 pub use judge::{
     judge, judge_all, CoverageFigure, DryRunFacts, Excepted, Facts, GateFacts, PolicyVerdict, RuleFacts,
     ServiceOutcome, State, Subject, Violation,
 };
 pub use model::{
-    parse_date, CatalogQuery, Check, ExceptionSubject, Level, Place, Policy, PolicyException, PolicyScope,
-    Requirement,
+    parse_date, CatalogQuery, Check, ExceptionSubject, Level, Place, Policy, PolicyException, PolicyScope, Requirement,
 };
 
 #[cfg(test)]

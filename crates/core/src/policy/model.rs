@@ -47,8 +47,12 @@ pub enum Requirement {
 }
 
 impl Requirement {
-    pub const ALL: [Requirement; 4] =
-        [Requirement::Gate, Requirement::EnforcedRule, Requirement::MonitorRule, Requirement::FaultyDeploymentDetection];
+    pub const ALL: [Requirement; 4] = [
+        Requirement::Gate,
+        Requirement::EnforcedRule,
+        Requirement::MonitorRule,
+        Requirement::FaultyDeploymentDetection,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -158,7 +158,10 @@ fn monitor_rule_needs_one_that_watches_something() {
         [((GateKey::new("b", "prod", "default"), "Errors".to_string()), "matches no monitor".to_string())].into();
     let facts = Facts { watching_nothing: Some(&nothing), ..at_now() };
     let v = judge(&p, &gates, &facts);
-    assert_eq!(codes(&v), [("policy::no-monitor-rule", "a/prod/default".into()), ("policy::no-monitor-rule", "b/prod/default".into())]);
+    assert_eq!(
+        codes(&v),
+        [("policy::no-monitor-rule", "a/prod/default".into()), ("policy::no-monitor-rule", "b/prod/default".into())]
+    );
     assert!(v.violations[1].message.contains("watch nothing"), "{}", v.violations[1].message);
 
     let mut p = policy(&[Requirement::MonitorRule]);
@@ -280,7 +283,10 @@ fn min_rule_duration_names_each_short_rule_and_one_that_sets_none() {
         gate("b/dev/default", false, vec![rule("Short", RuleType::Monitor, false, Some(1))]),
     ];
     let v = judge(&p, &gates, &at_now());
-    assert_eq!(codes(&v), [("policy::rule-too-short", "a/prod/default".into()), ("policy::rule-too-short", "a/prod/default".into())]);
+    assert_eq!(
+        codes(&v),
+        [("policy::rule-too-short", "a/prod/default".into()), ("policy::rule-too-short", "a/prod/default".into())]
+    );
     let rules: BTreeSet<&str> = v
         .violations
         .iter()
@@ -290,7 +296,10 @@ fn min_rule_duration_names_each_short_rule_and_one_that_sets_none() {
         })
         .collect();
     assert_eq!(rules, ["Short", "Unset"].into());
-    assert!(v.violations.iter().any(|v| v.message.contains("its duration is 1m") && v.message.contains("the 5m required")));
+    assert!(v
+        .violations
+        .iter()
+        .any(|v| v.message.contains("its duration is 1m") && v.message.contains("the 5m required")));
 
     except(&mut p, "a/prod/default", "2027-01-01");
     assert!(judge(&p, &gates, &at_now()).violations.is_empty());
@@ -313,7 +322,10 @@ fn max_dry_run_days_counts_whole_days_from_the_evidence_and_cites_report() {
     assert!(v.violations.is_empty());
     assert!(v.unchecked.iter().any(|u| u.contains("max_dry_run_days")), "{:?}", v.unchecked);
 
-    let since = |days: i64| DryRunFacts { since_ms: NOW - days * DAY_MS, recommendation: "keep in dry run: 3 of the 10 evaluations needed".into() };
+    let since = |days: i64| DryRunFacts {
+        since_ms: NOW - days * DAY_MS,
+        recommendation: "keep in dry run: 3 of the 10 evaluations needed".into(),
+    };
     let key = |k: &str| {
         let p: Vec<&str> = k.split('/').collect();
         GateKey::new(p[0], p[1], p[2])
@@ -360,7 +372,11 @@ fn min_coverage_percent_rounds_down_and_counts_deployments_in_scope_only() {
     let mut p = policy(&[]);
     p.min_coverage_percent = Some(95);
     let coverage = Coverage {
-        services: vec![deployed("a", "prod", 100, 95), deployed("b", "prod", 100, 96), deployed("b", "staging", 100, 0)],
+        services: vec![
+            deployed("a", "prod", 100, 95),
+            deployed("b", "prod", 100, 96),
+            deployed("b", "staging", 100, 0),
+        ],
         idle_gates: Vec::new(),
         max_gap_seconds: 3600,
     };
@@ -381,7 +397,11 @@ fn min_coverage_percent_rounds_down_and_counts_deployments_in_scope_only() {
     assert_eq!(v.services["a"].state, State::Fail, "{:?}", v.services["a"]);
     assert_eq!(v.services["b"].state, State::Pass);
 
-    let coverage = Coverage { services: vec![deployed("a", "prod", 100, 50), deployed("b", "prod", 100, 100)], idle_gates: Vec::new(), max_gap_seconds: 3600 };
+    let coverage = Coverage {
+        services: vec![deployed("a", "prod", 100, 50), deployed("b", "prod", 100, 100)],
+        idle_gates: Vec::new(),
+        max_gap_seconds: 3600,
+    };
     let facts = Facts { coverage: Some(&coverage), ..at_now() };
     let v = judge(&p, &[], &facts);
     assert_eq!(codes(&v), [("policy::coverage-below", "policy".into())]);
@@ -405,4 +425,218 @@ fn min_coverage_percent_rounds_down_and_counts_deployments_in_scope_only() {
     let v = judge(&p, &[], &Facts { coverage: Some(&empty), ..at_now() });
     assert!(v.violations.is_empty());
     assert_eq!(v.coverage.map(|c| c.percent()), Some(100));
+}
+
+mod plan_changes {
+    use super::*;
+    use crate::desired::{DesiredGate, DesiredState};
+    use crate::model::options::{FddSettings, MonitorSettings, RuleOptions, Watch};
+    use crate::model::{RemoteGate, RemoteRule, RemoteState, Rule};
+    use crate::plan::{diff, PlanOptions};
+
+    fn monitor(name: &str) -> Rule {
+        Rule {
+            name: name.into(),
+            dry_run: false,
+            options: RuleOptions::monitor(MonitorSettings {
+                duration: Some(300),
+                ..MonitorSettings::watching(Watch::Query("env:prod".into()))
+            }),
+        }
+    }
+
+    fn fdd() -> Rule {
+        Rule { name: "FDD".into(), dry_run: false, options: RuleOptions::fdd(FddSettings::default()) }
+    }
+
+    fn key(k: &str) -> GateKey {
+        let p: Vec<&str> = k.split('/').collect();
+        GateKey::new(p[0], p[1], p[2])
+    }
+
+    fn declared(state: &mut DesiredState, k: &str, dry_run: bool, rules: Vec<Rule>) {
+        let gate = DesiredGate {
+            key: key(k),
+            dry_run,
+            rules: rules.into_iter().map(|r| (r.name.clone(), r)).collect(),
+            report: Default::default(),
+            declared_at: None,
+        };
+        state.gates.insert(key(k), gate);
+    }
+
+    fn live(state: &mut RemoteState, k: &str, dry_run: bool, rules: Vec<Rule>) {
+        state.gates.insert(key(k), RemoteGate { id: format!("id-{k}"), key: key(k), dry_run, changed_ms: None });
+        let rules = rules.into_iter().enumerate().map(|(i, rule)| RemoteRule {
+            id: format!("{k}-{i}"),
+            rule,
+            changed_ms: None,
+        });
+        state.rules.insert(key(k), rules.collect());
+    }
+
+    fn kinds(list: &[Violation]) -> Vec<(&'static str, String)> {
+        list.iter()
+            .map(|v| {
+                let about = match &v.subject {
+                    Subject::Gate { gate } | Subject::Rule { gate, .. } => gate.joined(),
+                    Subject::Place { service, env } => format!("{service}/{env}"),
+                    _ => "other".into(),
+                };
+                (v.code, about)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_gate_switched_to_dry_run_breaks_and_stops_the_plan_while_an_added_rule_mends() {
+        let policies = [policy(&[Requirement::EnforcedRule, Requirement::FaultyDeploymentDetection])];
+        let (mut desired, mut remote) = (DesiredState::default(), RemoteState::default());
+        live(&mut remote, "checkout/prod/default", false, vec![monitor("Errors"), fdd()]);
+        declared(&mut desired, "checkout/prod/default", true, vec![monitor("Errors"), fdd()]);
+        live(&mut remote, "search/prod/default", false, vec![monitor("Errors")]);
+        declared(&mut desired, "search/prod/default", false, vec![monitor("Errors"), fdd()]);
+        // Breaks a policy already, and the plan does not touch it: not the plan's concern.
+        live(&mut remote, "auth/prod/default", true, vec![]);
+        declared(&mut desired, "auth/prod/default", true, vec![]);
+        let plan = diff(&desired, &remote, &PlanOptions::default());
+        let facts = Facts { now_ms: NOW, ..Facts::default() };
+        let change = &changes(&policies, &plan, &desired, &remote, &facts)[0];
+        assert_eq!(kinds(&change.breaks), [("policy::no-enforced-rule", "checkout/prod/default".into())]);
+        assert_eq!(kinds(&change.mends), [("policy::no-faulty-deployment-detection", "search/prod/default".into())]);
+        assert!(change.still.is_empty());
+        assert!(change.stops());
+
+        let mut warning = policies[0].clone();
+        warning.level = Level::Warning;
+        let change = &changes(&[warning], &plan, &desired, &remote, &facts)[0];
+        assert!(!change.stops(), "a warning shows and passes");
+
+        // Excepted, the gate's switch breaks nothing.
+        let mut excepted = policies[0].clone();
+        except(&mut excepted, "checkout/prod", "2027-01-31");
+        assert!(changes(&[excepted], &plan, &desired, &remote, &facts)[0].breaks.is_empty());
+    }
+
+    #[test]
+    fn a_change_to_a_gate_that_breaks_a_policy_already_is_still_not_a_new_break() {
+        let policies = [policy(&[Requirement::FaultyDeploymentDetection])];
+        let (mut desired, mut remote) = (DesiredState::default(), RemoteState::default());
+        live(&mut remote, "checkout/prod/default", false, vec![monitor("Errors")]);
+        declared(&mut desired, "checkout/prod/default", true, vec![monitor("Errors")]);
+        let plan = diff(&desired, &remote, &PlanOptions::default());
+        let change = &changes(&policies, &plan, &desired, &remote, &Facts { now_ms: NOW, ..Facts::default() })[0];
+        assert!(change.breaks.is_empty() && change.mends.is_empty());
+        assert_eq!(kinds(&change.still), [("policy::no-faulty-deployment-detection", "checkout/prod/default".into())]);
+        assert!(!change.stops());
+    }
+
+    #[test]
+    fn a_created_gate_mends_a_missing_gate_and_a_pruned_one_breaks_it() {
+        let policies = [policy(&[Requirement::Gate])];
+        let (mut desired, mut remote) = (DesiredState::default(), RemoteState::default());
+        declared(&mut desired, "new/prod/default", false, vec![monitor("Errors")]);
+        live(&mut remote, "old/prod/default", false, vec![monitor("Errors")]);
+        desired.scope.tables.push(crate::model::GateFilter {
+            services: NamePatterns::parse(["*"]).unwrap(),
+            envs: NamePatterns::default(),
+            identifiers: NamePatterns::default(),
+        });
+        let plan = diff(&desired, &remote, &PlanOptions { prune: true, targets: Vec::new() });
+        let known = places(&[("new", "prod"), ("old", "prod")]);
+        let facts = Facts { places: &known, now_ms: NOW, ..Facts::default() };
+        let change = &changes(&policies, &plan, &desired, &remote, &facts)[0];
+        assert_eq!(kinds(&change.breaks), [("policy::missing-gate", "old/prod".into())]);
+        assert_eq!(kinds(&change.mends), [("policy::missing-gate", "new/prod".into())]);
+    }
+}
+
+mod dry_run_evidence {
+    use super::*;
+    use crate::model::options::{MonitorSettings, RuleOptions, Watch};
+    use crate::model::{
+        EvaluationStatus, GateEvaluation, History, RemoteGate, RemoteRule, RemoteState, Rule, RuleEvaluation,
+        RuleFailures,
+    };
+
+    fn options(query: &str) -> RuleOptions {
+        RuleOptions::monitor(MonitorSettings {
+            duration: Some(300),
+            ..MonitorSettings::watching(Watch::Query(query.into()))
+        })
+    }
+
+    fn key() -> GateKey {
+        GateKey::new("svc", "prod", "default")
+    }
+
+    fn remote(gate_changed: Option<i64>, rule_changed: Option<i64>) -> RemoteState {
+        let mut r = RemoteState::default();
+        r.gates.insert(key(), RemoteGate { id: "g".into(), key: key(), dry_run: true, changed_ms: gate_changed });
+        let rule = Rule { name: "Errors".into(), dry_run: true, options: options("env:prod") };
+        r.rules.insert(key(), vec![RemoteRule { id: "r".into(), rule, changed_ms: rule_changed }]);
+        r
+    }
+
+    /// An evaluation `days` ago: the gate in `gate_dry_run`, its rule in dry run with `query`.
+    fn evaluated(h: &mut History, days: i64, gate_dry_run: bool, query: Option<&str>) {
+        let at = NOW - days * DAY_MS;
+        let id = format!("e{days}");
+        h.gates.push(GateEvaluation {
+            evaluation_id: id.clone().into(),
+            gate: key().into(),
+            dry_run: gate_dry_run,
+            status: EvaluationStatus::Pass,
+            version: "v1".into(),
+            started_ms: at,
+            finished_ms: Some(at + 60_000),
+        });
+        h.rules.push(RuleEvaluation {
+            id: format!("{id}-r").into(),
+            gate_evaluation_id: id.into(),
+            gate: key().into(),
+            name: "Errors".into(),
+            dry_run: true,
+            gate_dry_run,
+            status: EvaluationStatus::Pass,
+            reason: "".into(),
+            version: "v1".into(),
+            started_ms: at,
+            configuration: query.map(|q| options(q).into()),
+            failures: RuleFailures::default().into(),
+        });
+    }
+
+    #[test]
+    fn the_newest_run_in_dry_run_counts_and_a_switch_or_a_change_ends_it() {
+        let mut h = History::default();
+        evaluated(&mut h, 20, false, Some("env:prod"));
+        evaluated(&mut h, 12, true, Some("env:staging"));
+        evaluated(&mut h, 9, true, Some("env:prod"));
+        evaluated(&mut h, 5, true, None);
+        evaluated(&mut h, 1, true, Some("env:prod"));
+        let since = dry_run_since(&remote(None, None), &h);
+        assert_eq!(since[&(key(), None)], NOW - 12 * DAY_MS, "the gate was enforcing 20 days ago");
+        assert_eq!(
+            since[&(key(), Some("Errors".into()))],
+            NOW - 9 * DAY_MS,
+            "12 days ago the rule watched staging; an evaluation without a configuration neither proves nor breaks"
+        );
+    }
+
+    #[test]
+    fn the_api_s_last_change_wins_when_it_is_earlier_and_neither_known_is_left_out() {
+        let mut h = History::default();
+        evaluated(&mut h, 3, true, Some("env:prod"));
+        let since = dry_run_since(&remote(Some(NOW - 40 * DAY_MS), Some(NOW - DAY_MS)), &h);
+        assert_eq!(since[&(key(), None)], NOW - 40 * DAY_MS, "unchanged for 40 days, beyond the window");
+        assert_eq!(
+            since[&(key(), Some("Errors".into()))],
+            NOW - 3 * DAY_MS,
+            "evaluated in dry run before its last change"
+        );
+        assert!(dry_run_since(&remote(None, None), &History::default()).is_empty());
+        let facts = dry_run_facts(&since, None);
+        assert_eq!(facts[&(key(), None)].recommendation, "no report: the files do not declare it");
+    }
 }

@@ -371,7 +371,9 @@ mod tests {
             })
             .collect();
         let mut desired = DesiredState::default();
-        desired.gates.insert(key.clone(), DesiredGate { key, dry_run, rules, report: Default::default(), declared_at: None });
+        desired
+            .gates
+            .insert(key.clone(), DesiredGate { key, dry_run, rules, report: Default::default(), declared_at: None });
         desired
     }
 
