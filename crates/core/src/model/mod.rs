@@ -9,6 +9,7 @@ mod monitor;
 pub mod options;
 mod remote;
 mod rule;
+mod scorecard;
 pub mod time;
 
 use std::fmt;
@@ -28,6 +29,7 @@ pub use options::{
 };
 pub use remote::{RemoteGate, RemoteRule, RemoteState};
 pub use rule::{AttrChange, Rule, RuleType};
+pub use scorecard::{CatalogService, OutcomeState, RuleFields, ScorecardOutcome, ScorecardRule};
 
 /// The identifier a gate gets when the file or the API leaves it out.
 pub const DEFAULT_IDENTIFIER: &str = "default";

@@ -24,7 +24,8 @@ pub struct PolicyChange {
     pub mends: Vec<Violation>,
     /// Broken before and after by gates the plan changes.
     pub still: Vec<Violation>,
-    /// Checks this policy could not make, and why.
+    /// Why this policy could not be judged (its scope names catalog tags the plan could not
+    /// read); what only the audit checks is not the plan's to say.
     pub unchecked: Vec<String>,
 }
 
@@ -96,7 +97,7 @@ pub fn changes(
                 breaks: pick(&will.violations, &|id| !was_ids.contains(id)),
                 mends: pick(&was.violations, &|id| !will_ids.contains(id)),
                 still: pick(&will.violations, &|id| was_ids.contains(id)),
-                unchecked: will.unchecked,
+                unchecked: if will.scope_unknown { will.unchecked } else { Vec::new() },
             }
         })
         .collect()

@@ -11,7 +11,7 @@ use crate::coverage::Coverage;
 use crate::desired::DesiredGate;
 use crate::escape::quoted;
 use crate::model::options::Settings;
-use crate::model::{GateKey, RemoteGate, RemoteRule, Rule, RuleType};
+use crate::model::{GateKey, OutcomeState, RemoteGate, RemoteRule, Rule, RuleType};
 use crate::text::plural;
 
 fn as_key<S: Serializer>(key: &GateKey, s: S) -> Result<S::Ok, S::Error> {
@@ -155,28 +155,9 @@ pub struct Excepted {
     pub until: String,
 }
 
-/// What Scorecards gets for one service: pass, fail, or skip (excepted).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    Pass,
-    Fail,
-    Skip,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Pass => "pass",
-            State::Fail => "fail",
-            State::Skip => "skip",
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ServiceOutcome {
-    pub state: State,
+    pub state: OutcomeState,
     /// Why, in plain words: the gates and the requirements they break, or the exception.
     pub remarks: Vec<String>,
 }
@@ -205,6 +186,9 @@ pub struct PolicyVerdict {
     pub excepted: Vec<Excepted>,
     /// Checks that could not be made, and why (offline: no catalog, history or DORA).
     pub unchecked: Vec<String>,
+    /// Nothing was judged: its scope names catalog tags, and the catalog was not read.
+    #[serde(skip)]
+    pub scope_unknown: bool,
     /// Deployments in scope through an enforcing gate, when it asks for a share and DORA was read.
     pub coverage: Option<CoverageFigure>,
     /// Each service in scope, for Scorecards.
@@ -234,6 +218,7 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
         violations: Vec::new(),
         excepted: Vec::new(),
         unchecked: Vec::new(),
+        scope_unknown: false,
         coverage: None,
         services: BTreeMap::new(),
         gates: 0,
@@ -246,9 +231,27 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
         message,
         place,
     };
+    // Exceptions: active ones free what they name; an expired one is a violation itself.
+    let today = facts.now_ms.div_euclid(crate::model::time::DAY_MS);
+    let active: Vec<&super::model::PolicyException> =
+        policy.exceptions.iter().filter(|e| e.until_day >= today).collect();
+    for e in policy.exceptions.iter().filter(|e| e.until_day < today) {
+        verdict.violations.push(violate(
+            Check::Exception,
+            Subject::Exception { names: e.subject.text() },
+            format!(
+                "the exception for {} ended on {} ({}): what it freed is judged again",
+                e.subject.text(),
+                e.until,
+                e.reason
+            ),
+            e.place.clone(),
+        ));
+    }
     // The scope, as far as what was read can tell.
     let scope = &policy.scope;
     if scope.catalog.is_some() && facts.catalog.is_none() {
+        verdict.scope_unknown = true;
         verdict.unchecked.push(format!(
             "its scope names Software Catalog tags ({}): checked online, by plan and audit",
             scope.catalog.as_ref().map(|c| c.text.as_str()).unwrap_or_default()
@@ -263,23 +266,6 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
             }
     };
     let in_scope = |service: &str, env: &str| scope.envs.matches(env) && service_in_scope(service);
-    // Exceptions: active ones free what they name; an expired one is a violation itself.
-    let today = facts.now_ms.div_euclid(crate::model::time::DAY_MS);
-    let active: Vec<&super::model::PolicyException> =
-        policy.exceptions.iter().filter(|e| e.until_day >= today).collect();
-    for e in policy.exceptions.iter().filter(|e| e.until_day < today) {
-        verdict.violations.push(violate(
-            Check::Exception,
-            Subject::Exception { names: e.subject.text() },
-            format!(
-                "the exception for {} ended on {} ({}): what it freed is judged again; renew it with a new end date, or fix what it covered",
-                e.subject.text(),
-                e.until,
-                e.reason
-            ),
-            e.place.clone(),
-        ));
-    }
     let excepting_gate = |key: &GateKey| active.iter().find(|e| e.subject.covers_gate(key)).copied();
     let excepting_place =
         |service: &str, env: &str| active.iter().find(|e| e.subject.covers_place(service, env)).copied();
@@ -305,8 +291,8 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
             let broken = match requirement {
                 Requirement::Gate => None,
                 Requirement::EnforcedRule => match (gate.dry_run, gate.rules.iter().any(|r| !r.dry_run)) {
-                    (true, _) => Some("it is in dry run: it blocks no deploy".to_string()),
-                    (false, false) => Some("none of its rules enforces: it blocks no deploy".to_string()),
+                    (true, _) => Some("is in dry run: it blocks no deploy".to_string()),
+                    (false, false) => Some("enforces none of its rules: it blocks no deploy".to_string()),
                     (false, true) => None,
                 },
                 Requirement::MonitorRule => {
@@ -316,16 +302,16 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
                         facts.watching_nothing.is_none_or(|w| !w.contains_key(&(gate.key.clone(), r.name.clone())))
                     };
                     if monitors.is_empty() {
-                        Some("it has no monitor rule".to_string())
+                        Some("has no monitor rule".to_string())
                     } else if !monitors.iter().any(|r| watching(&r)) {
-                        Some("its monitor rules watch nothing (their queries or ids match no monitor)".to_string())
+                        Some("watches nothing: its monitor rules' queries or ids match no monitor".to_string())
                     } else {
                         None
                     }
                 }
                 Requirement::FaultyDeploymentDetection => {
                     (!gate.rules.iter().any(|r| r.rule_type == RuleType::FaultyDeploymentDetection))
-                        .then(|| "it has no faulty deployment detection rule".to_string())
+                        .then(|| "has no faulty deployment detection rule".to_string())
                 }
             };
             if let Some(why) = broken {
@@ -333,7 +319,7 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
                 verdict.violations.push(violate(
                     check,
                     subject(),
-                    format!("gate {} breaks `{}`: {why}", gate.key, check.key()),
+                    format!("gate {} {why}", gate.key),
                     gate.place.clone(),
                 ));
             }
@@ -426,7 +412,7 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
             verdict.violations.push(violate(
                 Check::Gate,
                 Subject::Place { service: service.clone(), env: env.clone() },
-                format!("{service}/{env} has no gate{deployed}: declare one, or add an exception with a reason and an end date"),
+                format!("{service}/{env} has no gate{deployed}"),
                 policy.place.clone(),
             ));
         }
@@ -453,7 +439,7 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
                 verdict.violations.push(violate(
                     Check::Gate,
                     subject,
-                    format!("{name} (in the Software Catalog) has no gate: declare one, or add an exception with a reason and an end date"),
+                    format!("{name} has no gate (the Software Catalog lists it)"),
                     policy.place.clone(),
                 ));
             }
@@ -515,12 +501,12 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
             .violations
             .iter()
             .filter(|v| v.subject.service() == Some(service.as_str()))
-            .map(|v| v.message.clone())
+            .map(|v| format!("{}: {}", v.check.key(), v.message))
             .collect();
         if let (Some(min), Some(mine)) = (policy.min_coverage_percent, per_service.get(&service)) {
             if mine.deployments > 0 && mine.percent() < min as usize {
                 remarks.push(format!(
-                    "{} of its {} went through an enforcing gate ({}%), fewer than the {min}% required",
+                    "min_coverage_percent: {} of its {} went through an enforcing gate ({}%), fewer than the {min}% required",
                     mine.enforced,
                     plural(mine.deployments, "deployment", "deployments"),
                     mine.percent()
@@ -528,7 +514,7 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
             }
         }
         let state = if !remarks.is_empty() {
-            State::Fail
+            OutcomeState::Fail
         } else if excepted_services.contains(&service) {
             remarks = verdict
                 .excepted
@@ -536,11 +522,22 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
                 .filter(|e| e.names.split('/').next() == Some(service.as_str()))
                 .map(|e| format!("{} is excepted until {}: {}", e.names, e.until, e.reason))
                 .collect();
-            State::Skip
+            OutcomeState::Skip
         } else {
-            State::Pass
+            OutcomeState::Pass
         };
         verdict.services.insert(service, ServiceOutcome { state, remarks });
+    }
+    // Online, an exception that freed nothing is likely a typo, or outlived what it named.
+    if facts.coverage.is_some() || facts.catalog.is_some() {
+        for e in &active {
+            if !verdict.excepted.iter().any(|x| x.names == e.subject.text()) {
+                verdict.unchecked.push(format!(
+                    "the exception for {} frees nothing: no gate, or service and env, in scope has that name",
+                    e.subject.text()
+                ));
+            }
+        }
     }
     verdict.violations.sort_by(|a, b| (a.check, &a.subject).cmp(&(b.check, &b.subject)));
     verdict

@@ -8,6 +8,7 @@ mod diagnostic;
 mod evidence;
 mod judge;
 mod model;
+pub mod scorecard;
 
 pub use change::{changes, PolicyChange};
 pub use diagnostic::diagnostics;
@@ -15,7 +16,7 @@ pub use evidence::{dry_run_facts, dry_run_since, DryRunKey};
 
 pub use judge::{
     judge, judge_all, CoverageFigure, DryRunFacts, Excepted, Facts, GateFacts, PolicyVerdict, RuleFacts,
-    ServiceOutcome, State, Subject, Violation,
+    ServiceOutcome, Subject, Violation,
 };
 pub use model::{
     parse_date, CatalogQuery, Check, ExceptionSubject, Level, Place, Policy, PolicyException, PolicyScope, Requirement,

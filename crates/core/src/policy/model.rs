@@ -191,12 +191,14 @@ impl ExceptionSubject {
     }
 
     pub fn covers_gate(&self, key: &GateKey) -> bool {
-        self.covers_place(&key.service, &key.env) && self.identifier.as_ref().is_none_or(|i| *i == key.identifier)
+        self.service == key.service
+            && self.env == key.env
+            && self.identifier.as_ref().is_none_or(|i| *i == key.identifier)
     }
 
     /// Every gate of the place: an exception of one identifier does not cover the place.
     pub fn covers_place(&self, service: &str, env: &str) -> bool {
-        self.service == service && self.env == env
+        self.identifier.is_none() && self.service == service && self.env == env
     }
 
     pub fn text(&self) -> String {

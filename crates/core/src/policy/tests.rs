@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::*;
 use crate::coverage::{Coverage, ServiceCoverage};
 use crate::model::time::DAY_MS;
-use crate::model::{GateKey, NamePatterns, RuleType};
+use crate::model::{GateKey, NamePatterns, OutcomeState, RuleType};
 
 /// 2026-12-07, noon UTC.
 const NOW: i64 = 20_794 * DAY_MS + DAY_MS / 2;
@@ -99,10 +99,10 @@ fn enforced_rule_fails_a_dry_run_gate_and_a_gate_whose_rules_all_dry_run() {
         ]
     );
     assert!(v.violations[0].message.contains("in dry run"), "{}", v.violations[0].message);
-    assert!(v.violations[1].message.contains("none of its rules enforces"), "{}", v.violations[1].message);
+    assert!(v.violations[1].message.contains("enforces none of its rules"), "{}", v.violations[1].message);
     assert_eq!(v.gates, 3, "the staging gate is out of scope");
-    assert_eq!(v.services["billing"].state, State::Fail);
-    assert_eq!(v.services["search"].state, State::Pass);
+    assert_eq!(v.services["billing"].state, OutcomeState::Fail);
+    assert_eq!(v.services["search"].state, OutcomeState::Pass);
 }
 
 #[test]
@@ -112,7 +112,7 @@ fn an_active_exception_skips_and_an_expired_one_is_a_violation_itself() {
     except(&mut p, "billing/prod", "2027-01-31");
     let v = judge(&p, &gates, &at_now());
     assert!(v.violations.is_empty(), "{:?}", codes(&v));
-    assert_eq!(v.services["billing"].state, State::Skip);
+    assert_eq!(v.services["billing"].state, OutcomeState::Skip);
     assert!(v.services["billing"].remarks[0].contains("excepted until 2027-01-31"), "{:?}", v.services["billing"]);
     assert_eq!(v.excepted.len(), 1);
 
@@ -132,7 +132,7 @@ fn an_active_exception_skips_and_an_expired_one_is_a_violation_itself() {
         ],
         "an expired exception frees nothing, and is named"
     );
-    assert_eq!(v.services["billing"].state, State::Fail);
+    assert_eq!(v.services["billing"].state, OutcomeState::Fail);
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn an_exception_of_one_identifier_frees_that_gate_only() {
     except(&mut p, "billing/prod/canary", "2027-01-31");
     let v = judge(&p, &gates, &at_now());
     assert_eq!(codes(&v), [("policy::no-enforced-rule", "billing/prod/default".into())]);
-    assert_eq!(v.services["billing"].state, State::Fail, "one failing gate fails the service");
+    assert_eq!(v.services["billing"].state, OutcomeState::Fail, "one failing gate fails the service");
 }
 
 #[test]
@@ -162,7 +162,7 @@ fn monitor_rule_needs_one_that_watches_something() {
         codes(&v),
         [("policy::no-monitor-rule", "a/prod/default".into()), ("policy::no-monitor-rule", "b/prod/default".into())]
     );
-    assert!(v.violations[1].message.contains("watch nothing"), "{}", v.violations[1].message);
+    assert!(v.violations[1].message.contains("watches nothing"), "{}", v.violations[1].message);
 
     let mut p = policy(&[Requirement::MonitorRule]);
     except(&mut p, "a/prod", "2027-01-01");
@@ -187,7 +187,7 @@ fn faulty_deployment_detection_is_required_of_gates_in_scope_only() {
     except(&mut p, "checkout/prod", "2027-01-01");
     let v = judge(&p, &gates, &at_now());
     assert!(v.violations.is_empty());
-    assert_eq!(v.services["checkout"].state, State::Skip, "excepted in prod, nothing else failing");
+    assert_eq!(v.services["checkout"].state, OutcomeState::Skip, "excepted in prod, nothing else failing");
 }
 
 #[test]
@@ -202,13 +202,18 @@ fn gate_is_required_of_every_service_and_env_known_to_exist() {
     let facts = Facts { places: &known, ..at_now() };
     let v = judge(&p, &gates, &facts);
     assert_eq!(codes(&v), [("policy::missing-gate", "search/prod".into())]);
-    assert_eq!(v.services["search"].state, State::Fail);
+    assert_eq!(v.services["search"].state, OutcomeState::Fail);
 
     let mut p = policy(&[Requirement::Gate]);
     except(&mut p, "search/prod", "2027-01-01");
     let v = judge(&p, &gates, &facts);
     assert!(v.violations.is_empty());
-    assert_eq!(v.services["search"].state, State::Skip);
+    assert_eq!(v.services["search"].state, OutcomeState::Skip);
+
+    // An exception of one gate frees that gate, never a missing one of the place.
+    let mut p = policy(&[Requirement::Gate]);
+    except(&mut p, "search/prod/canary", "2027-01-01");
+    assert_eq!(codes(&judge(&p, &gates, &facts)), [("policy::missing-gate", "search/prod".into())]);
 
     let mut p = policy(&[Requirement::Gate]);
     except(&mut p, "search/prod", "2026-12-01");
@@ -252,7 +257,7 @@ fn a_catalog_scope_holds_the_tagged_services_and_names_those_with_no_gate_anywhe
     except(&mut p, "ledger/prod", "2027-06-30");
     let v = judge(&p, &gates, &facts);
     assert!(v.violations.is_empty());
-    assert_eq!(v.services["ledger"].state, State::Skip);
+    assert_eq!(v.services["ledger"].state, OutcomeState::Skip);
 }
 
 #[test]
@@ -394,8 +399,8 @@ fn min_coverage_percent_rounds_down_and_counts_deployments_in_scope_only() {
     let v = judge(&p, &[], &facts);
     // 1,949 of 2,000 is 97.45%: the policy holds, but service a on its own does not.
     assert!(v.violations.is_empty());
-    assert_eq!(v.services["a"].state, State::Fail, "{:?}", v.services["a"]);
-    assert_eq!(v.services["b"].state, State::Pass);
+    assert_eq!(v.services["a"].state, OutcomeState::Fail, "{:?}", v.services["a"]);
+    assert_eq!(v.services["b"].state, OutcomeState::Pass);
 
     let coverage = Coverage {
         services: vec![deployed("a", "prod", 100, 50), deployed("b", "prod", 100, 100)],
@@ -639,4 +644,83 @@ mod dry_run_evidence {
         let facts = dry_run_facts(&since, None);
         assert_eq!(facts[&(key(), None)].recommendation, "no report: the files do not declare it");
     }
+}
+
+mod publishing {
+    use super::*;
+    use crate::model::{RuleFields, ScorecardRule};
+    use crate::policy::scorecard::{outcomes, rule_fields, rule_steps, RuleStep, SCORECARD};
+
+    fn verdict(name: &str, level: Level) -> PolicyVerdict {
+        let mut p = policy(&[Requirement::EnforcedRule]);
+        p.name = name.into();
+        p.level = level;
+        let gates = vec![gate("a<b>/prod/default", true, vec![]), good("ok/prod/default")];
+        judge(&p, &gates, &at_now())
+    }
+
+    #[test]
+    fn a_rule_is_found_by_name_in_its_scorecard_and_never_duplicated() {
+        let verdicts = [verdict("one", Level::Error), verdict("two", Level::Warning), verdict("three", Level::Error)];
+        let mut other_team = rule_fields(&verdicts[2]);
+        other_team.scorecard_name = "Production readiness".into();
+        let mut stale = rule_fields(&verdicts[1]);
+        stale.description = "edited in the UI".into();
+        let existing = vec![
+            ScorecardRule { id: "r1".into(), fields: rule_fields(&verdicts[0]) },
+            ScorecardRule { id: "r2".into(), fields: stale },
+            ScorecardRule { id: "r3".into(), fields: other_team },
+        ];
+        let steps = rule_steps(&verdicts, &existing);
+        assert_eq!(steps[0].1, RuleStep::Keep { id: "r1".into() });
+        assert!(matches!(&steps[1].1, RuleStep::Update { id, fields } if id == "r2" && fields.level == 2));
+        assert!(
+            matches!(&steps[2].1, RuleStep::Create(RuleFields { scorecard_name, level: 1, .. }) if scorecard_name == SCORECARD),
+            "another scorecard's rule of the same name is not ours"
+        );
+    }
+
+    #[test]
+    fn outcomes_name_the_gate_and_the_requirement_and_never_carry_markup() {
+        let verdicts = [verdict("one", Level::Error)];
+        let ids = [("one".to_string(), "r1".to_string())].into();
+        let posted = outcomes(&verdicts, &ids);
+        assert_eq!(posted.len(), 2);
+        let failing = posted.iter().find(|o| o.state == OutcomeState::Fail).unwrap();
+        assert!(
+            failing.remarks.contains("a&lt;b&gt;/prod/default") && failing.remarks.contains("enforced-rule"),
+            "{}",
+            failing.remarks
+        );
+        assert!(
+            !failing.remarks.replace("<br>", "").contains('<'),
+            "only the line breaks are markup: {}",
+            failing.remarks
+        );
+        assert_eq!(posted.iter().find(|o| o.service == "ok").unwrap().state, OutcomeState::Pass);
+        assert!(outcomes(&verdicts, &BTreeMap::new()).is_empty(), "no rule id, nothing to post");
+    }
+}
+
+#[test]
+fn an_expired_exception_is_named_even_when_the_scope_cannot_be_told_offline() {
+    let mut p = policy(&[Requirement::EnforcedRule]);
+    p.scope.catalog = Some(CatalogQuery::parse("tier:1").unwrap());
+    except(&mut p, "billing/prod", "2026-11-30");
+    let v = judge(&p, &[gate("billing/prod/default", true, vec![])], &at_now());
+    assert_eq!(codes(&v), [("policy::exception-expired", "billing/prod".into())]);
+    assert!(v.scope_unknown);
+}
+
+#[test]
+fn online_an_exception_that_frees_nothing_is_said() {
+    let mut p = policy(&[Requirement::EnforcedRule]);
+    except(&mut p, "billing/prod/default", "2027-01-31");
+    let coverage = Coverage { services: Vec::new(), idle_gates: Vec::new(), max_gap_seconds: 3600 };
+    let gates = vec![gate("billing/production/default", true, vec![])];
+    let v = judge(&p, &gates, &Facts { coverage: Some(&coverage), ..at_now() });
+    assert!(v.unchecked.iter().any(|u| u.contains("billing/prod/default frees nothing")), "{:?}", v.unchecked);
+    assert_eq!(v.violations.len(), 1, "the gate it meant to free is judged");
+    // Offline, the gate may exist only remotely: nothing is said.
+    assert!(judge(&p, &gates, &at_now()).unchecked.is_empty());
 }
