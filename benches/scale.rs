@@ -98,6 +98,7 @@ fn store(gates: usize) -> Store {
                 ],
             })
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -262,7 +263,9 @@ fn write_coverage_state(path: &std::path::Path, services: usize, per_service: us
             });
         }
     }
-    Store { gates: Vec::new(), monitors: None, evaluations: Some(evaluations), dora: Some(dora) }.save(path).unwrap();
+    Store { gates: Vec::new(), monitors: None, evaluations: Some(evaluations), dora: Some(dora), ..Default::default() }
+        .save(path)
+        .unwrap();
 }
 
 /// `coverage --since 30d` of that state, against a sandbox in a process of its own; its own

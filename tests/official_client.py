@@ -234,7 +234,81 @@ def main(url):
 
 
 def extra(client, now):
-    """Calls the sandbox serves beyond the gates' and DORA's (the catalog and scorecards)."""
+    """The Software Catalog and Scorecards, as audit reads and publishes them."""
+    from datadog_api_client.v2.api.scorecards_api import ScorecardsApi
+    from datadog_api_client.v2.api.software_catalog_api import SoftwareCatalogApi
+    from datadog_api_client.v2.model.create_rule_request import CreateRuleRequest
+    from datadog_api_client.v2.model.create_rule_request_data import CreateRuleRequestData
+    from datadog_api_client.v2.model.outcomes_batch_attributes import OutcomesBatchAttributes
+    from datadog_api_client.v2.model.outcomes_batch_request import OutcomesBatchRequest
+    from datadog_api_client.v2.model.outcomes_batch_request_data import OutcomesBatchRequestData
+    from datadog_api_client.v2.model.outcomes_batch_request_item import OutcomesBatchRequestItem
+    from datadog_api_client.v2.model.outcomes_batch_type import OutcomesBatchType
+    from datadog_api_client.v2.model.rule_attributes_request import RuleAttributesRequest
+    from datadog_api_client.v2.model.rule_type import RuleType
+    from datadog_api_client.v2.model.state import State
+    from datadog_api_client.v2.model.update_rule_request import UpdateRuleRequest
+    from datadog_api_client.v2.model.update_rule_request_data import UpdateRuleRequestData
+
+    catalog = SoftwareCatalogApi(client)
+    first = check("list_catalog_entity", catalog.list_catalog_entity(filter_kind="service", page_limit=4))
+    expect("list_catalog_entity", len(first.data) == 4, f"{len(first.data)} entities on a page of 4")
+    expect("list_catalog_entity links.next", bool(first.links.next), "no next page named")
+    rest = check("list_catalog_entity (offset)", catalog.list_catalog_entity(filter_kind="service", page_offset=4))
+    names = [e.attributes.name for e in first.data + rest.data]
+    expect("the example catalog", len(set(names)) >= 9 and "ledger" in names, f"{names}")
+    expect("a service's tags", any("tier:1" in (e.attributes.tags or []) for e in first.data), "no tier tag")
+
+    scorecards = ScorecardsApi(client)
+    attributes = RuleAttributesRequest(
+        name="pyclient rule", scorecard_name="pyclient", description="checked by the official client", enabled=True
+    )
+    created = check(
+        "create_scorecard_rule",
+        scorecards.create_scorecard_rule(
+            body=CreateRuleRequest(data=CreateRuleRequestData(attributes=attributes, type=RuleType.RULE))
+        ),
+    )
+    rule_id = str(created.data.id)
+    try:
+        scorecards.create_scorecard_rule(
+            body=CreateRuleRequest(data=CreateRuleRequestData(attributes=attributes, type=RuleType.RULE))
+        )
+        expect("create_scorecard_rule (again)", False, "a second rule of one name in one scorecard was accepted")
+    except ApiException as e:
+        expect("create_scorecard_rule (again)", e.status == 409, f"answered {e.status}")
+    attributes.description = "updated by the official client"
+    check(
+        "update_scorecard_rule",
+        scorecards.update_scorecard_rule(
+            rule_id=rule_id, body=UpdateRuleRequest(data=UpdateRuleRequestData(attributes=attributes, type=RuleType.RULE))
+        ),
+    )
+    listed = check("list_scorecard_rules", scorecards.list_scorecard_rules(filter_rule_name="pyclient rule"))
+    expect("list_scorecard_rules", [str(r.id) for r in listed.data] == [rule_id], f"{len(listed.data)} rules")
+    for state in (State.FAIL, State.PASS):
+        batch = check(
+            "create_scorecard_outcomes_batch",
+            scorecards.create_scorecard_outcomes_batch(
+                body=OutcomesBatchRequest(
+                    data=OutcomesBatchRequestData(
+                        attributes=OutcomesBatchAttributes(
+                            results=[
+                                OutcomesBatchRequestItem(
+                                    rule_id=rule_id, service_name="checkout", state=state, remarks="<b>by</b> pyclient"
+                                )
+                            ]
+                        ),
+                        type=OutcomesBatchType.BATCHED_OUTCOME,
+                    )
+                )
+            ),
+        )
+        expect("create_scorecard_outcomes_batch", batch.meta.total_received == 1, f"{batch.meta}")
+    outcomes = check("list_scorecard_outcomes", scorecards.list_scorecard_outcomes(filter_rule_name="pyclient rule"))
+    states = [str(o.attributes.state) for o in outcomes.data]
+    expect("list_scorecard_outcomes", states == ["pass"], f"a later outcome replaces the earlier: {states}")
+    scorecards.delete_scorecard_rule(rule_id=rule_id)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,13 @@ pub(super) struct SandboxArgs {
     /// answer 403)
     #[arg(long)]
     no_dora_read: bool,
+    /// Fault: the application key lacks apm_service_catalog_read (the Software Catalog and
+    /// Scorecards answer 403)
+    #[arg(long)]
+    no_catalog_read: bool,
+    /// Fault: the application key lacks apm_service_catalog_write (Scorecards refuse writes)
+    #[arg(long)]
+    no_catalog_write: bool,
 }
 
 fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
@@ -150,6 +157,8 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
             drop_empty_lists: args.drop_empty_lists,
             no_monitors_read: args.no_monitors_read,
             no_dora_read: args.no_dora_read,
+            no_catalog_read: args.no_catalog_read,
+            no_catalog_write: args.no_catalog_write,
         },
     };
     let sandbox = gatesctl_sandbox::start(listener, options).await?;

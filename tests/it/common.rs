@@ -668,6 +668,7 @@ pub fn one_rule_saved(dir: &Path, query: &str) {
         monitors: None,
         evaluations: None,
         dora: None,
+        ..Default::default()
     };
     store.save(&dir.join("sandbox.json")).unwrap();
 }

@@ -121,7 +121,13 @@ fn seeded(
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "gates.toml", GATES);
     let monitors = gatesctl_sandbox::monitors::parse_file(MONITORS).unwrap();
-    let store = Store { gates: Vec::new(), monitors: Some(monitors), evaluations: Some(evaluations), dora: Some(dora) };
+    let store = Store {
+        gates: Vec::new(),
+        monitors: Some(monitors),
+        evaluations: Some(evaluations),
+        dora: Some(dora),
+        ..Default::default()
+    };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { faults, ..Default::default() });
     (dir, sandbox)

@@ -260,8 +260,13 @@ fn names_from_dora_never_start_a_workflow_command_in_any_format() {
                 "started_at": now_ns - (i as i64 + 1) * 3_600_000_000_000, "finished_at": now_ns - (i as i64 + 1) * 3_500_000_000_000}),
         })
         .collect();
-    let store =
-        Store { gates: Vec::new(), monitors: Some(Vec::new()), evaluations: Some(Vec::new()), dora: Some(dora) };
+    let store = Store {
+        gates: Vec::new(),
+        monitors: Some(Vec::new()),
+        evaluations: Some(Vec::new()),
+        dora: Some(dora),
+        ..Default::default()
+    };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start(dir.path());
     for format in ["text", "markdown", "json"] {

@@ -235,8 +235,13 @@ fn seeded(file: &str, text: &str, evaluations: Vec<StoredEvaluation>) -> (tempfi
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), file, text);
     let monitors = gatesctl_sandbox::monitors::parse_file(MONITORS).unwrap();
-    let store =
-        Store { gates: Vec::new(), monitors: Some(monitors), evaluations: Some(evaluations), dora: Some(Vec::new()) };
+    let store = Store {
+        gates: Vec::new(),
+        monitors: Some(monitors),
+        evaluations: Some(evaluations),
+        dora: Some(Vec::new()),
+        ..Default::default()
+    };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start(dir.path());
     (dir, sandbox)
@@ -934,8 +939,13 @@ fn seeded_with_monitors(
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "gates.toml", text);
     let monitors = gatesctl_sandbox::monitors::parse_file(monitors).unwrap();
-    let store =
-        Store { gates: Vec::new(), monitors: Some(monitors), evaluations: Some(evaluations), dora: Some(Vec::new()) };
+    let store = Store {
+        gates: Vec::new(),
+        monitors: Some(monitors),
+        evaluations: Some(evaluations),
+        dora: Some(Vec::new()),
+        ..Default::default()
+    };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start(dir.path());
     (dir, sandbox)

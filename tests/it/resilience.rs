@@ -59,6 +59,8 @@ fn apply_converges_in_one_run_with_every_fault_on() {
         drop_empty_lists: false,
         no_monitors_read: false,
         no_dora_read: false,
+        no_catalog_read: false,
+        no_catalog_write: false,
     };
     let sandbox = TestSandbox::start_with(dir.path(), SandboxOptions { faults, ..Default::default() });
 
@@ -122,6 +124,7 @@ fn no_request_is_sent_once_the_rate_limit_budget_is_spent() {
             .collect(),
         evaluations: None,
         dora: None,
+        ..Default::default()
     };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let faults =
@@ -397,8 +400,13 @@ fn with_deployments(n: usize) -> (tempfile::TempDir, TestSandbox) {
             }
         })
         .collect();
-    let store =
-        Store { gates: Vec::new(), monitors: Some(Vec::new()), evaluations: Some(Vec::new()), dora: Some(dora) };
+    let store = Store {
+        gates: Vec::new(),
+        monitors: Some(Vec::new()),
+        evaluations: Some(Vec::new()),
+        dora: Some(dora),
+        ..Default::default()
+    };
     store.save(&dir.path().join("sandbox.json")).unwrap();
     let sandbox = TestSandbox::start(dir.path());
     (dir, sandbox)

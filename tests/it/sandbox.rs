@@ -415,6 +415,7 @@ fn an_earlier_json_state_is_imported_once() {
         }],
         evaluations: None,
         dora: None,
+        ..Default::default()
     };
     store.save(&dir.path().join(".gatesctl/sandbox.json")).unwrap();
     crate::common::write(dir.path(), "gates.toml", "version = 1\n");

@@ -32,6 +32,11 @@ pub struct Faults {
     pub no_monitors_read: bool,
     /// The application key lacks `dora_metrics_read`: the DORA lists answer 403.
     pub no_dora_read: bool,
+    /// The application key lacks `apm_service_catalog_read`: the catalog and Scorecards
+    /// answer 403.
+    pub no_catalog_read: bool,
+    /// The application key lacks `apm_service_catalog_write`: Scorecards refuse every write.
+    pub no_catalog_write: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -70,6 +75,8 @@ struct Counters {
 pub fn limit_name(path: &str) -> &'static str {
     if path.starts_with("/api/v1/monitor") {
         "monitors"
+    } else if path.starts_with("/api/v2/catalog") || path.starts_with("/api/v2/scorecard") {
+        "software_catalog"
     } else {
         "deployment_gates"
     }

@@ -2,6 +2,7 @@
 //! codes and error texts as the real service (checked against its recorded traffic, see
 //! `tests/it/conformance.rs`), with its state in SQLite.
 
+mod catalog;
 mod db;
 mod dora;
 mod error;
@@ -174,6 +175,11 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v2/dora/failures", post(dora::list_failures))
         .route("/api/v2/dora/deployments/{id}", get(dora::get_deployment))
         .route("/api/v2/dora/failures/{id}", get(dora::get_failure))
+        .route("/api/v2/catalog/entity", get(catalog::entities))
+        .route("/api/v2/scorecard/rules", get(catalog::rules).post(catalog::create_rule))
+        .route("/api/v2/scorecard/rules/{id}", axum::routing::put(catalog::update_rule).delete(catalog::delete_rule))
+        .route("/api/v2/scorecard/outcomes/batch", post(catalog::post_outcomes))
+        .route("/api/v2/scorecard/outcomes", get(catalog::outcomes))
         .route("/api/v1/monitor/search", get(monitor_api::search))
         .route("/api/v1/monitor/{id}", get(monitor_api::get))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })

@@ -46,6 +46,66 @@ pub struct Store {
     /// has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dora: Option<Vec<StoredDoraEvent>>,
+    /// The Software Catalog's entities; left as they are when a state to import has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<Vec<StoredEntity>>,
+    /// Scorecard rules with their outcomes; left as they are when a state to import has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scorecards: Option<Vec<StoredScorecardRule>>,
+}
+
+/// An entity of the Software Catalog (a service, mostly).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredEntity {
+    /// Given when left empty.
+    #[serde(default)]
+    pub id: String,
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+fn default_kind() -> String {
+    "service".to_string()
+}
+
+/// A custom Scorecards rule and the outcomes posted for it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredScorecardRule {
+    pub id: String,
+    pub name: String,
+    pub scorecard_name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub level: i64,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub scope_query: String,
+    pub created_at: String,
+    pub modified_at: String,
+    #[serde(default)]
+    pub outcomes: Vec<StoredOutcome>,
+}
+
+/// One service's outcome of a rule: the latest posted.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredOutcome {
+    pub id: String,
+    pub service_name: String,
+    /// `pass`, `fail` or `skip`.
+    pub state: String,
+    #[serde(default)]
+    pub remarks: String,
+    pub created_at: String,
+    pub modified_at: String,
 }
 
 /// A deployment or a failure as `POST dora/deployment` and `POST dora/failure` record it.

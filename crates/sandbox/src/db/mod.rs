@@ -14,6 +14,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+pub(crate) mod catalog;
 pub(crate) mod dora;
 pub(crate) mod evaluations;
 
@@ -143,8 +144,9 @@ const SCHEMA: &str = "
 /// The state file's format; an older JSON state found beside it is imported once. 2 added
 /// the monitors (a state of format 1 gets the example ones), 3 the evaluation history (a new
 /// state gets the example organisation's), 4 the deployments and failures (DORA; a state of an
-/// earlier format gets the example organisation's).
-const SCHEMA_VERSION: i64 = 4;
+/// earlier format gets the example organisation's), 5 the Software Catalog and Scorecards (a
+/// state of an earlier format gets the example catalog and no scorecard rule).
+const SCHEMA_VERSION: i64 = 5;
 
 fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     let conn = match path {
@@ -220,6 +222,7 @@ impl Database {
         }
         tx.execute_batch(SCHEMA).map_err(fail)?;
         tx.execute_batch(dora::SCHEMA).map_err(fail)?;
+        tx.execute_batch(catalog::SCHEMA).map_err(fail)?;
         if version < SCHEMA_VERSION {
             if version == 0 {
                 if let Some(store) = legacy {
@@ -236,6 +239,9 @@ impl Database {
             }
             if version < 4 {
                 dora::replace(&tx, &dora::example()).map_err(|e| SandboxError::State(e.detail))?;
+            }
+            if version < 5 {
+                catalog::replace_entities(&tx, &catalog::example()).map_err(|e| SandboxError::State(e.detail))?;
             }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
         }
@@ -519,6 +525,8 @@ pub(crate) fn export(conn: &Connection) -> Result<Store, Refusal> {
                 monitors: Some(monitors(conn)?),
                 evaluations: Some(evaluations),
                 dora: Some(dora::export(conn)?),
+                catalog: Some(catalog::export_entities(conn)?),
+                scorecards: Some(catalog::export_scorecards(conn)?),
             });
         }
     }
@@ -541,6 +549,12 @@ pub(crate) fn import(conn: &Connection, store: &Store) -> Result<(), Refusal> {
     }
     if let Some(events) = &store.dora {
         dora::replace(conn, events)?;
+    }
+    if let Some(entities) = &store.catalog {
+        catalog::replace_entities(conn, entities)?;
+    }
+    if let Some(rules) = &store.scorecards {
+        catalog::replace_scorecards(conn, rules)?;
     }
     Ok(())
 }
