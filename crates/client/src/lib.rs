@@ -4,6 +4,7 @@
 //! `gatesctl_core`'s model.
 
 pub mod budget;
+mod catalog;
 mod create_once;
 mod credentials;
 mod dora;
@@ -16,6 +17,7 @@ pub mod wire;
 
 use futures_util::stream::{self, StreamExt};
 
+pub use catalog::OUTCOMES_PER_BATCH;
 pub use create_once::Created;
 pub use credentials::{Credentials, API_KEY_VARS, APP_KEY_VARS};
 pub use dora::{Crowded, DoraProgress, DoraQuery, DoraRead};

@@ -2,6 +2,7 @@
 //! Gates API here, its history lists in `history`, the DORA lists in `dora`. Every shape the
 //! client reads or writes is in this module, and read into `gatesctl_core`'s model beside it.
 
+pub(crate) mod catalog;
 pub(crate) mod dora;
 pub(crate) mod history;
 
