@@ -58,6 +58,9 @@ pub(crate) enum Error {
     ManPage(std::io::Error),
     #[error("FIPS mode was asked for, but gatesctl's TLS (rustls with the ring provider) is not a FIPS 140-validated module: use datadog-ci where FIPS is required, or pass --fips-ignore-error to go ahead without it")]
     FipsUnavailable,
+    /// Requirements of `error` policies broken by the files (validate) or by a plan.
+    #[error("{} {} of error-level policies (above){}: change the files, or add an exception with a reason and an end date (docs/policy.md)", if *.by_plan { "the plan breaks" } else { "the files break" }, if *.broken == 1 { "1 requirement".to_string() } else { format!("{} requirements", .broken) }, if *.by_plan { ", so it is refused and nothing is changed" } else { "" })]
+    PolicyBroken { broken: usize, by_plan: bool },
     #[error("the monitor check found {problems} monitor rule {} (--strict): fix {} above, or drop --strict to keep {} as warnings", if *.problems == 1 { "problem" } else { "problems" }, if *.problems == 1 { "it" } else { "them" }, if *.problems == 1 { "it" } else { "them" })]
     Strict { problems: usize },
 }
@@ -65,9 +68,11 @@ pub(crate) enum Error {
 impl Error {
     pub(crate) fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Refused(_) | Error::Unsafe(_) | Error::StalePlan { .. } | Error::ApplyFailed { .. } => {
-                ExitStatus::Failure
-            }
+            Error::Refused(_)
+            | Error::Unsafe(_)
+            | Error::StalePlan { .. }
+            | Error::ApplyFailed { .. }
+            | Error::PolicyBroken { .. } => ExitStatus::Failure,
             _ => ExitStatus::Error,
         }
     }

@@ -75,7 +75,7 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
         let reading = reads.reading();
         ops::apply::prepare(&connection.client, &connection.target, source, args.flags.parallelism, &reading).await?
     };
-    say(&text::render_plan(&ready.plan, palette));
+    say(&(text::render_plan(&ready.plan, palette) + &crate::views::policy::render_text(&ready.policies, palette)));
     for note in &ready.notes {
         errln!("{note}");
     }

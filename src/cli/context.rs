@@ -71,7 +71,8 @@ pub(super) enum ColorChoice {
 /// The configuration files a command reads.
 #[derive(Debug, Args)]
 pub(super) struct FileArgs {
-    /// Configuration file (.toml, .yaml, .yml, or - for standard input); repeat for several. Default: gates.toml, gates.yaml or gates.yml
+    /// Configuration file (.toml, .yaml, .yml, or - for standard input); repeat for several.
+    /// Default: gates.toml, gates.yaml or gates.yml, and policies.toml (.yaml, .yml) beside it
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub(super) files: Vec<PathBuf>,
     /// The format of standard input (-f -) [default: sniffed from its first line]

@@ -9,7 +9,7 @@ use gatesctl_files::fmt;
 #[derive(Debug, Args)]
 pub(super) struct FmtArgs {
     /// Files to format (.toml, .yaml, .yml), or - for standard input (written to standard
-    /// output) [default: gates.toml, gates.yaml or gates.yml]
+    /// output) [default: gates.toml, gates.yaml or gates.yml, and policies.toml beside it]
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Change nothing: exit 1, with the diff, when a file is not formatted

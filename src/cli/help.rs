@@ -81,9 +81,10 @@ pub(super) const PLAN: &str = concat!(
     "  0    no changes; with changes too, unless --detailed-exitcode (monitor check warnings, and a\n",
     "       key without monitors_read, do not change it)\n",
     "  2    changes (with --detailed-exitcode)\n",
-    "  1    invalid files or flags, API or network error, refused by a safety threshold; with\n",
-    "       --strict, a problem the monitor check found (a query matching no monitor or more\n",
-    "       than 50, a monitor or group of monitor_ids that does not exist)\n",
+    "  1    invalid files or flags, API or network error, refused by a safety threshold or by a\n",
+    "       change that breaks an error-level policy; with --strict, a problem the monitor check\n",
+    "       found (a query matching no monitor or more than 50, a monitor or group of monitor_ids\n",
+    "       that does not exist)\n",
     signals!(),
 );
 
@@ -132,7 +133,8 @@ pub(super) const APPLY: &str = concat!(
     "\n",
     "Exit codes:\n",
     "  0    applied, or nothing to apply\n",
-    "  1    an action failed, the plan was refused (threshold, stale saved plan, no confirmation),\n",
+    "  1    an action failed, the plan was refused (threshold, error-level policy, stale saved plan,\n",
+    "       no confirmation),\n",
     "       invalid files or flags, API or network error\n",
     "  130  interrupted (Ctrl-C): the gates begun were finished, the rest not started\n",
     "  143  terminated (SIGTERM), as for 130",
@@ -190,9 +192,11 @@ pub(super) const VALIDATE: &str = concat!(
     "  COLUMNS                       Width of the diagnostics\n",
     "\n",
     "Exit codes:\n",
-    "  0    valid (with --online, the monitor check's warnings and notes are printed, not failed)\n",
-    "  1    invalid: every problem is reported, each with its code, file and line; with --online\n",
-    "       --strict, a problem the monitor check found",
+    "  0    valid (warning-level policies broken, and with --online the monitor check's warnings\n",
+    "       and notes, are printed, not failed)\n",
+    "  1    invalid: every problem is reported, each with its code, file and line; or an\n",
+    "       error-level policy the files break; with --online --strict, a problem the monitor\n",
+    "       check found",
 );
 
 pub(super) const SHOW: &str = "\

@@ -154,6 +154,7 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
         );
         (computed?, check)
     };
+    let policies = ops::policy::plan_changes(&connection.client, &desired, &plan, &remote).await?;
     // The whole plan first, then a refusal naming --force, as octoDNS does.
     let markdown = args.markdown.options(args.out.as_deref());
     out(&crate::views::plan::render(
@@ -163,6 +164,7 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
         &markdown,
         &check.diagnostics,
         check.unchecked.as_deref(),
+        &policies,
     ));
     if args.format == Format::Text {
         outln!("\nPlanned against {}.", gatesctl_core::escape::terminal(&connection.target));
@@ -172,10 +174,14 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
     }
     // The job's summary page gets the plan as a pull-request comment would show it.
     super::ci::step_summary(|| {
-        plan_view::markdown::render_plan(&plan, &markdown, &check.diagnostics, check.unchecked.as_deref())
+        plan_view::markdown::render_plan(&plan, &markdown, &check.diagnostics, check.unchecked.as_deref(), &policies)
     });
     args.monitors.verdict(&check)?;
     warn(ops::plan::check_safety(&plan, &remote, &desired, args.force)?);
+    // As a hard-mandatory policy check: the plan is shown, and refused (never saved).
+    if let Some(refusal) = ops::policy::refusal(&policies) {
+        return Err(refusal);
+    }
     if let Some(path) = &args.out {
         let saved_options = SavedOptions {
             prune: args.prune,

@@ -26,7 +26,7 @@ pub(super) fn run(args: &ShowArgs, ctx: &Context<'_>) -> Result<ExitStatus, Erro
     let text = gatesctl_files::read_text(&args.plan)?;
     let saved = SavedPlan::parse(&text).map_err(|reason| Error::BadSavedPlan { path: args.plan.clone(), reason })?;
     let markdown = args.markdown.options(Some(&args.plan));
-    out(&crate::views::plan::render(&saved.plan, args.format, ctx.stdout_palette(), &markdown, &[], None));
+    out(&crate::views::plan::render(&saved.plan, args.format, ctx.stdout_palette(), &markdown, &[], None, &[]));
     if args.format == Format::Text {
         crate::output::outln!("\nPlanned against {}.", gatesctl_core::escape::terminal(&saved.api));
     }

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use super::plan::{report_check, MonitorCheckArgs};
 use super::{ConnectArgs, Context, FileArgs};
 use crate::error::{Error, ExitStatus};
+use crate::ops;
 use crate::output::{out, outln};
 use crate::views::{validate as diagnostics, Format};
 use gatesctl_core::text::plural;
@@ -50,7 +51,7 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
         return Err(Error::Usage("--strict and --no-monitor-check are about the monitor check: add --online".into()));
     }
     if args.per_directory {
-        return per_directory(args);
+        return per_directory(args, ctx);
     }
     let desired = match args.files.load_with(&args.more_files) {
         Ok(desired) => desired,
@@ -60,7 +61,7 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
                 other => (&[][..], Some(other.to_string())),
             };
             super::ci::annotate(found);
-            out(&diagnostics::render_json(None, found, error.as_deref(), None));
+            out(&diagnostics::render_json(None, found, error.as_deref(), None, None));
             return Ok(ExitStatus::Error);
         }
         Err(e) => return Err(e),
@@ -76,19 +77,64 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
         Default::default()
     };
     let counts = (desired.gates.len(), desired.rule_count());
+    let policies = ops::policy::offline(&desired);
+    let broken = ops::policy::errors(&policies);
+    let found = gatesctl_core::policy::diagnostics(&policies);
+    let notes = policy_notes(&policies);
     if args.format == Format::Json {
-        out(&diagnostics::render_json(Some(counts), &check.diagnostics, None, check.unchecked.as_deref()));
-        return Ok(if args.monitors.verdict(&check).is_ok() { ExitStatus::Success } else { ExitStatus::Error });
+        let all: Vec<_> = check.diagnostics.iter().chain(&found).cloned().collect();
+        super::ci::annotate(&found);
+        let policies = Some((desired.policies.len(), notes.as_slice()));
+        out(&diagnostics::render_json(Some(counts), &all, None, check.unchecked.as_deref(), policies));
+        return Ok(match (args.monitors.verdict(&check).is_ok(), broken) {
+            (false, _) => ExitStatus::Error,
+            (true, 0) => ExitStatus::Success,
+            (true, _) => ExitStatus::Failure,
+        });
     }
     report_check(&check, ctx.stderr_color(), sandbox, super::plan::Findings::Stderr);
+    show_policies(&found, &notes, ctx);
     args.monitors.verdict(&check)?;
-    outln!("Configuration is valid: {}, {}.", plural(counts.0, "gate", "gates"), plural(counts.1, "rule", "rules"));
+    if broken > 0 {
+        return Err(Error::PolicyBroken { broken, by_plan: false });
+    }
+    outln!("Configuration is valid: {}.", declared(counts, desired.policies.len()));
     Ok(ExitStatus::Success)
+}
+
+/// "12 gates, 25 rules", and the policies when there are any.
+fn declared((gates, rules): (usize, usize), policies: usize) -> String {
+    let mut text = format!("{}, {}", plural(gates, "gate", "gates"), plural(rules, "rule", "rules"));
+    if policies > 0 {
+        text.push_str(&format!(", {}", plural(policies, "policy", "policies")));
+    }
+    text
+}
+
+/// What each policy could not check from the files alone.
+fn policy_notes(verdicts: &[gatesctl_core::policy::PolicyVerdict]) -> Vec<String> {
+    verdicts
+        .iter()
+        .flat_map(|v| {
+            v.unchecked.iter().map(move |why| format!("policy {}: {why}", gatesctl_core::escape::quoted(&v.policy)))
+        })
+        .collect()
+}
+
+/// The violations the files show, as located excerpts (and annotations), then the notes.
+fn show_policies(found: &[gatesctl_files::ConfigDiagnostic], notes: &[String], ctx: &Context<'_>) {
+    if !found.is_empty() {
+        crate::output::err(&diagnostics::render(found, ctx.stderr_color(), diagnostics::terminal_width()));
+        super::ci::annotate(found);
+    }
+    for note in notes {
+        crate::output::errln!("note: {note}");
+    }
 }
 
 /// Each folder's files validated apart: every problem of every folder at once, one line per
 /// valid folder.
-fn per_directory(args: &ValidateArgs) -> Result<ExitStatus, Error> {
+fn per_directory(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     if args.format == Format::Json {
         return Err(Error::Usage("--per-directory prints text: validate each folder with -f for JSON".into()));
     }
@@ -103,23 +149,42 @@ fn per_directory(args: &ValidateArgs) -> Result<ExitStatus, Error> {
         folders.entry(folder).or_default().push(path);
     }
     let (mut problems, mut valid) = (Vec::new(), Vec::new());
+    // Each folder's policies are part of its configuration, named or not.
+    for (folder, files) in folders.iter_mut() {
+        if !files.iter().any(|f| gatesctl_files::is_policies_file(f)) {
+            let dir = if folder.as_os_str().is_empty() { std::path::Path::new(".") } else { folder.as_path() };
+            if let Some(policies) = gatesctl_files::policies_file(dir)? {
+                files.push(folder.join(policies.file_name().unwrap_or_default()));
+            }
+        }
+    }
+    let mut broken = 0;
     for (folder, files) in &folders {
         match gatesctl_files::load_files(files, args.files.format_in.map(Into::into)) {
-            Ok(desired) => valid.push((folder, desired.gates.len(), desired.rule_count())),
+            Ok(desired) => {
+                let policies = ops::policy::offline(&desired);
+                broken += ops::policy::errors(&policies);
+                problems.extend(gatesctl_core::policy::diagnostics(&policies));
+                valid.push((folder, (desired.gates.len(), desired.rule_count()), desired.policies.len()))
+            }
             Err(ConfigError::Invalid { diagnostics }) => problems.extend(diagnostics),
             Err(other) => return Err(Error::Config(other)),
         }
     }
-    if !problems.is_empty() {
+    if problems.iter().any(|d| !d.is_warning() && !d.code.as_str().starts_with("policy::")) {
         return Err(Error::Config(ConfigError::Invalid { diagnostics: problems }));
     }
-    for (folder, gates, rules) in valid {
+    // Policies broken: every folder's, located, then the refusal.
+    if !problems.is_empty() {
+        crate::output::err(&diagnostics::render(&problems, ctx.stderr_color(), diagnostics::terminal_width()));
+        super::ci::annotate(&problems);
+    }
+    if broken > 0 {
+        return Err(Error::PolicyBroken { broken, by_plan: false });
+    }
+    for (folder, counts, policies) in valid {
         let shown = if folder.as_os_str().is_empty() { ".".to_string() } else { gatesctl_core::escape::path(folder) };
-        outln!(
-            "{shown}: configuration is valid: {}, {}.",
-            plural(gates, "gate", "gates"),
-            plural(rules, "rule", "rules")
-        );
+        outln!("{shown}: configuration is valid: {}.", declared(counts, policies));
     }
     Ok(ExitStatus::Success)
 }

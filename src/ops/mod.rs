@@ -10,5 +10,6 @@ pub(crate) mod evaluate;
 pub(crate) mod import;
 pub(crate) mod monitors;
 pub(crate) mod plan;
+pub(crate) mod policy;
 pub(crate) mod report;
 pub(crate) mod saved;

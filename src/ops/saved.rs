@@ -44,14 +44,15 @@ fn bad(path: &Path, reason: impl Into<String>) -> Error {
 /// Reads a saved plan, re-reads its files and the remote state, recomputes the plan with the
 /// saved options, and returns the recomputed plan only if it is exactly the saved one, with the
 /// options it was made with and the warning of a plan made past the safety threshold with
-/// `--force`. What runs is the plan recomputed here, never the actions read from the file.
+/// `--force`, and what the plan does to the policies. What runs is the plan recomputed here,
+/// never the actions read from the file.
 pub(crate) async fn verify(
     path: &Path,
     client: &Client,
     api: &str,
     parallelism: usize,
     progress: &(dyn Fn(Fetched) + Sync),
-) -> Result<(Plan, SavedOptions, Option<String>), Error> {
+) -> Result<Verified, Error> {
     let text = gatesctl_files::read_text(path)?;
     let saved = SavedPlan::parse(&text).map_err(|reason| bad(path, reason))?;
     let folder = path.parent().unwrap_or(Path::new(""));
@@ -80,5 +81,16 @@ pub(crate) async fn verify(
         return Err(Error::StalePlan { path: path.to_path_buf(), problems });
     }
     let warning = super::plan::check_safety(&now, &remote, &desired, saved.options.force)?;
-    Ok((now, saved.options, warning))
+    // The policies may have changed since (an exception expired, the catalog retagged): judged
+    // again, as the plan is.
+    let policies = super::policy::plan_changes(client, &desired, &now, &remote).await?;
+    Ok(Verified { plan: now, options: saved.options, warning, policies })
+}
+
+/// A saved plan found exactly right.
+pub(crate) struct Verified {
+    pub(crate) plan: Plan,
+    pub(crate) options: SavedOptions,
+    pub(crate) warning: Option<String>,
+    pub(crate) policies: Vec<gatesctl_core::policy::PolicyChange>,
 }

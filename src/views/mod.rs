@@ -9,6 +9,7 @@ pub(crate) mod evaluate;
 pub(crate) mod markdown;
 pub(crate) mod monitor_check;
 pub mod plan;
+pub(crate) mod policy;
 pub mod report;
 pub mod validate;
 

@@ -157,7 +157,7 @@ pub(crate) fn document(d: &ConfigDiagnostic, locator: &mut Locator) -> Diagnosti
 }
 
 /// Version of the JSON validation's format, `MAJOR.MINOR`: additions bump the minor part.
-pub(crate) const FORMAT_VERSION: &str = "1.0";
+pub(crate) const FORMAT_VERSION: &str = "1.1";
 
 /// The outcome of `validate --format json`.
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
@@ -175,6 +175,12 @@ struct ValidationDocument<'a> {
     /// With `--online`: why some checks were not made (a missing permission).
     #[serde(skip_serializing_if = "Option::is_none")]
     unchecked: Option<&'a str>,
+    /// The policies the files declare, when valid; their violations the files alone show are
+    /// among `diagnostics` (`policy::…`).
+    policies: Option<usize>,
+    /// What the policies could not check offline, and why (checked by plan and audit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    policy_notes: Vec<String>,
 }
 
 pub(crate) fn schema_json() -> String {
@@ -186,6 +192,7 @@ pub(crate) fn render_json(
     diagnostics: &[ConfigDiagnostic],
     error: Option<&str>,
     unchecked: Option<&str>,
+    policies: Option<(usize, &[String])>,
 ) -> String {
     let mut locator = Locator::default();
     let mut documents: Vec<DiagnosticDocument> = diagnostics.iter().map(|d| document(d, &mut locator)).collect();
@@ -198,6 +205,8 @@ pub(crate) fn render_json(
         diagnostics: documents,
         error,
         unchecked,
+        policies: policies.map(|(n, _)| n),
+        policy_notes: policies.map(|(_, notes)| notes.to_vec()).unwrap_or_default(),
     };
     super::pretty(&doc)
 }

@@ -57,6 +57,23 @@ fn the_pre_commit_hooks_parse_and_their_entry_validates_the_files_passed() {
     write(&dir.path().join("org-b"), "gates.toml", one);
     let trees = gatesctl(dir.path(), &["validate", "--per-directory", "org-a/gates.toml", "org-b/gates.toml"], &[]);
     assert_eq!(trees.code, 0, "{trees:?}");
+    // A folder's policies are read with its gates, though pre-commit passes only what changed.
+    write(
+        &dir.path().join("org-b"),
+        "policies.toml",
+        "version = 1\n[[policy]]\nname = \"no-dry-run\"\nlevel = \"error\"\nrequire = [\"enforced-rule\"]\n",
+    );
+    write(
+        &dir.path().join("org-b"),
+        "gates.toml",
+        "version = 1\n[[gates]]\nservice = \"a\"\nenv = \"e\"\ndry_run = true\n",
+    );
+    let policed = gatesctl(dir.path(), &["validate", "--per-directory", "org-a/gates.toml", "org-b/gates.toml"], &[]);
+    assert_eq!(policed.code, 1, "{policed:?}");
+    assert!(
+        policed.stderr.contains("policy::no-enforced-rule") && policed.stderr.contains("org-b/gates.toml:3:11"),
+        "{policed:?}"
+    );
     assert_eq!(
         trees.stdout,
         "org-a: configuration is valid: 1 gate, 0 rules.\norg-b: configuration is valid: 1 gate, 0 rules.\n"

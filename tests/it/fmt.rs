@@ -48,7 +48,7 @@ fn fmt_writes_the_one_layout_keeping_comments_and_check_shows_the_diff() {
         std::fs::read_to_string(dir.path().join("gates.yaml")).unwrap(),
         "version: 1\ngates:\n  - service: a   # the shop\n    env: prod\n"
     );
-    let again = gatesctl(dir.path(), &["fmt", "--check"], &[]);
+    let again = gatesctl(dir.path(), &["fmt", "--check", "gates.toml", "gates.yaml"], &[]);
     assert_eq!((again.code, again.stdout.as_str()), (0, ""), "formatted files pass: {again:?}");
     // Standard input to standard output, as editors call it.
     let piped = gatesctl_with_stdin(dir.path(), &["fmt", "-"], &[], MESSY_TOML);
@@ -59,7 +59,8 @@ fn fmt_writes_the_one_layout_keeping_comments_and_check_shows_the_diff() {
     assert_eq!(broken.code, 1, "{broken:?}");
     assert!(broken.stderr.contains("broken.toml") && broken.stderr.contains("gatesctl validate"), "{broken:?}");
     // The examples are in the layout already.
-    let examples = gatesctl(&examples_dir(), &["fmt", "--check", "gates.toml", "gates.yaml"], &[]);
+    let examples =
+        gatesctl(&examples_dir(), &["fmt", "--check", "gates.toml", "policies.toml", "yaml/gates.yaml"], &[]);
     assert_eq!(examples.code, 0, "{examples:?}");
 }
 

@@ -43,7 +43,7 @@ fn the_quickstart_warns_about_the_example_query_that_matches_nothing() {
     );
 
     // The same in YAML, at its own line.
-    let yaml = examples_dir().join("gates.yaml");
+    let yaml = examples_dir().join("yaml/gates.yaml");
     let run = gatesctl(dir.path(), &["--sandbox", "validate", "--online", "-f", yaml.to_str().unwrap()], &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stderr.contains("gates.yaml:127:16"), "{run:?}");

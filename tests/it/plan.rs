@@ -306,7 +306,7 @@ fn toml_and_yaml_examples_plan_identically() {
     let toml = sandbox
         .gatesctl(dir.path(), &["plan", "-f", crate::common::examples_dir().join("gates.toml").to_str().unwrap()]);
     let yaml = sandbox
-        .gatesctl(dir.path(), &["plan", "-f", crate::common::examples_dir().join("gates.yaml").to_str().unwrap()]);
+        .gatesctl(dir.path(), &["plan", "-f", crate::common::examples_dir().join("yaml/gates.yaml").to_str().unwrap()]);
     assert_eq!(toml.code, 0, "{toml:?}");
     // The plans, before the monitor check's excerpts (which name each file's own lines).
     let plan = |text: &str| text.split("\nPlanned against").next().unwrap().to_string();

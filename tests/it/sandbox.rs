@@ -574,7 +574,7 @@ fn the_sandbox_refuses_a_huge_body_before_reading_it() {
 #[test]
 fn built_in_sandbox_needs_no_credentials_and_keeps_its_state() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(crate::common::examples_dir().join("gates.yaml"), dir.path().join("gates.yaml")).unwrap();
+    std::fs::copy(crate::common::examples_dir().join("yaml/gates.yaml"), dir.path().join("gates.yaml")).unwrap();
     let apply = gatesctl(dir.path(), &["--sandbox", "apply", "--auto-approve"], &[]);
     assert_eq!(apply.code, 0, "{apply:?}");
     assert!(dir.path().join(".gatesctl/sandbox.db").is_file());

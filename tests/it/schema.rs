@@ -98,13 +98,13 @@ fn every_json_output_satisfies_its_schema() {
     let bad = sandbox.gatesctl(dir.path(), &["validate", "--format", "json", "-f", "missing.toml"]);
     let doc: serde_json::Value = serde_json::from_str(&bad.stdout).unwrap();
     assert!(violations("validate.schema.json", &doc).is_empty(), "{doc:#}");
-    assert_eq!(doc["format_version"], "1.0");
+    assert_eq!(doc["format_version"], "1.1");
 }
 
 #[test]
 fn examples_validate_against_the_schema() {
     let validator = validator("gates.schema.json");
-    for name in ["gates.toml", "gates.yaml"] {
+    for name in ["gates.toml", "yaml/gates.yaml"] {
         let file = config::read_file(&crate::common::examples_dir().join(name)).unwrap();
         let instance = source::parse(&file).unwrap().to_json();
         let errors: Vec<String> =
@@ -132,7 +132,7 @@ fn toml_and_yaml_examples_declare_the_same_gates() {
         }
         gates
     };
-    let (toml, yaml) = (gates("gates.toml"), gates("gates.yaml"));
+    let (toml, yaml) = (gates("gates.toml"), gates("yaml/gates.yaml"));
     assert_eq!(toml, yaml);
     let services: std::collections::BTreeSet<_> = toml.keys().map(|k| k.service.as_str()).collect();
     assert!(services.len() >= 6, "the example organisation has at least six services");

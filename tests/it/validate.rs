@@ -96,7 +96,7 @@ fn duplicate_gates_across_files_name_both_files() {
 
 #[test]
 fn the_examples_are_valid() {
-    for name in ["gates.toml", "gates.yaml"] {
+    for name in ["gates.toml", "yaml/gates.yaml"] {
         let state =
             config::load(&[crate::common::examples_dir().join(name)]).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert!(state.gates.len() >= 10);
@@ -109,7 +109,7 @@ fn the_examples_are_valid() {
 fn a_mutation_fuzzer_finds_no_crash() {
     use gatesctl_files::source::{Format, SourceFile};
 
-    let seeds: Vec<(Format, String)> = ["gates.toml", "gates.yaml"]
+    let seeds: Vec<(Format, String)> = ["gates.toml", "yaml/gates.yaml"]
         .into_iter()
         .map(|f| {
             let path = crate::common::examples_dir().join(f);
@@ -384,6 +384,39 @@ fn validate_reports_success_and_failure_with_exit_codes() {
     );
 }
 
+/// Without -f: the one gates file and the policies file beside it; two gates files are refused,
+/// never one skipped in silence (a misformatted gates.yaml would pass).
+#[test]
+fn the_default_files_are_one_gates_file_and_its_policies_and_two_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", SMALL);
+    write(
+        dir.path(),
+        "policies.toml",
+        "version = 1\n\n[[policy]]\nname = \"gated\"\nlevel = \"warning\"\nrequire = [\"gate\"]\n",
+    );
+    let both = gatesctl(dir.path(), &["validate", "--format", "json"], &[]);
+    assert_eq!(both.code, 0, "{both:?}");
+    let doc: serde_json::Value = serde_json::from_str(&both.stdout).unwrap();
+    assert_eq!(doc["policies"], 1, "the policies file is read beside gates.toml: {doc:#}");
+    write(dir.path(), "gates.yaml", "version: 1\ngates:\n  - service: a\n    env:    prod\n");
+    for args in [&["validate"][..], &["fmt", "--check"], &["plan", "--sandbox"]] {
+        let run = gatesctl(dir.path(), args, &[]);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("gates.toml and gates.yaml are all in") && run.stderr.contains("name it with -f"),
+            "{args:?}: {run:?}"
+        );
+    }
+    // Named, both are read together.
+    let named = gatesctl(dir.path(), &["validate", "-f", "gates.toml", "-f", "gates.yaml"], &[]);
+    assert_eq!(named.code, 0, "{named:?}");
+    write(dir.path(), "policies.yaml", "version: 1\n");
+    std::fs::remove_file(dir.path().join("gates.yaml")).unwrap();
+    let run = gatesctl(dir.path(), &["validate"], &[]);
+    assert!(run.code == 1 && run.stderr.contains("policies.toml and policies.yaml"), "{run:?}");
+}
+
 #[test]
 fn an_invalid_file_never_reaches_the_network() {
     let (dir, sandbox) =
@@ -431,7 +464,7 @@ fn validate_speaks_json_to_editors_and_bots() {
 #[test]
 fn standard_input_is_a_file_in_either_format() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["gates.toml", "gates.yaml"] {
+    for name in ["gates.toml", "yaml/gates.yaml"] {
         let text = std::fs::read_to_string(examples_dir().join(name)).unwrap();
         let run = gatesctl_with_stdin(dir.path(), &["validate", "-f", "-"], &[], &text);
         assert_eq!(run.code, 0, "{name}: {run:?}");
@@ -456,7 +489,7 @@ fn standard_input_is_a_file_in_either_format() {
 fn fmt_formats_every_mutation_validate_accepts() {
     use gatesctl_files::source::{Format, SourceFile};
 
-    let mut seeds: Vec<(Format, String)> = ["gates.toml", "gates.yaml"]
+    let mut seeds: Vec<(Format, String)> = ["gates.toml", "yaml/gates.yaml"]
         .into_iter()
         .map(|f| {
             let path = crate::common::examples_dir().join(f);

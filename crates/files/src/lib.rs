@@ -24,14 +24,19 @@ pub use gatesctl_core::diagnostic::{Code, ConfigDiagnostic};
 use gatesctl_core::model::{GateKey, Watch};
 use source::{Format, SourceFile, Span};
 
-/// Files looked for, in order, when no `-f` is given.
+/// The gates file looked for when no `-f` is given: one of these.
 pub(crate) const DEFAULT_FILES: [&str; 3] = ["gates.toml", "gates.yaml", "gates.yml"];
+
+/// The policies file read beside it, when there is one (docs/policy.md).
+pub(crate) const POLICY_FILES: [&str; 3] = ["policies.toml", "policies.yaml", "policies.yml"];
 
 /// Why the configuration could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("no configuration file found: looked for {} in {}", DEFAULT_FILES.join(", "), gatesctl_core::escape::path(.dir))]
     NotFound { dir: PathBuf },
+    #[error("{} are all in {}: which one to read is not guessed; name it with -f (or each, to read them together)", .found.join(" and "), gatesctl_core::escape::path(.dir))]
+    Ambiguous { dir: PathBuf, found: Vec<String> },
     #[error("cannot read {}: {source}", gatesctl_core::escape::path(.path))]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{}: unknown file type; use .toml, .yaml or .yml", gatesctl_core::escape::path(.path))]
@@ -79,17 +84,37 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
-/// The files to read: the ones named, or the first default file in `dir`.
+/// The files to read: the ones named, or the default gates file of `dir` with its policies
+/// file beside it, if any. Two candidates for one role (gates.toml and gates.yaml) are refused:
+/// skipping one in silence would pass a file nobody checked.
 pub fn resolve_paths(named: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
     if !named.is_empty() {
         return Ok(named.to_vec());
     }
-    DEFAULT_FILES
-        .iter()
-        .map(|f| dir.join(f))
-        .find(|p| p.is_file())
-        .map(|p| vec![p])
-        .ok_or_else(|| ConfigError::NotFound { dir: dir.to_path_buf() })
+    let gates = one_of(dir, &DEFAULT_FILES)?.ok_or_else(|| ConfigError::NotFound { dir: dir.to_path_buf() })?;
+    Ok([Some(gates), policies_file(dir)?].into_iter().flatten().collect())
+}
+
+/// The policies file of `dir`, when it has one.
+pub fn policies_file(dir: &Path) -> Result<Option<PathBuf>, ConfigError> {
+    one_of(dir, &POLICY_FILES)
+}
+
+/// Whether `path` is named as a policies file is.
+pub fn is_policies_file(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| POLICY_FILES.contains(&n))
+}
+
+/// The one of `names` in `dir`; two are ambiguous.
+fn one_of(dir: &Path, names: &[&str]) -> Result<Option<PathBuf>, ConfigError> {
+    let found: Vec<&str> = names.iter().copied().filter(|f| dir.join(f).is_file()).collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(dir.join(one))),
+        _ => {
+            Err(ConfigError::Ambiguous { dir: dir.to_path_buf(), found: found.iter().map(|f| f.to_string()).collect() })
+        }
+    }
 }
 
 /// Reads one file: a regular file of at most [`MAX_FILE_SIZE`], UTF-8 (a leading byte order

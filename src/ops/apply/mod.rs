@@ -26,8 +26,11 @@ pub(crate) struct Ready {
     pub(crate) notes: Vec<String>,
     /// A saved plan was reviewed when it was made: it is applied without asking.
     pub(crate) reviewed: bool,
-    /// Why it must not be applied (a safety threshold), said after the plan is shown.
+    /// Why it must not be applied (a safety threshold, an error-level policy), said after the
+    /// plan is shown.
     pub(crate) refused: Option<Error>,
+    /// What the plan does to the policies.
+    pub(crate) policies: Vec<gatesctl_core::policy::PolicyChange>,
 }
 
 pub(crate) async fn prepare(
@@ -44,10 +47,13 @@ pub(crate) async fn prepare(
                 Ok(warning) => (warning.map(|w| format!("warning: {w}")).into_iter().collect(), None),
                 Err(refusal) => (Vec::new(), Some(refusal)),
             };
-            Ok(Ready { plan, notes, reviewed: false, refused })
+            let policies = super::policy::plan_changes(client, desired, &plan, &remote).await?;
+            let refused = refused.or_else(|| super::policy::refusal(&policies));
+            Ok(Ready { plan, notes, reviewed: false, refused, policies })
         }
         Source::Saved(path) => {
-            let (plan, options, warning) = super::saved::verify(path, client, api, parallelism, progress).await?;
+            let super::saved::Verified { plan, options, warning, policies } =
+                super::saved::verify(path, client, api, parallelism, progress).await?;
             // The options are not signed: say them, so a log shows a plan saved with --prune
             // for what it is.
             let mut flags: Vec<String> = options.targets.iter().map(|t| format!("--target {t}")).collect();
@@ -62,7 +68,8 @@ pub(crate) async fn prepare(
                 ));
             }
             notes.extend(warning.map(|w| format!("warning: {w}")));
-            Ok(Ready { plan, notes, reviewed: true, refused: None })
+            let refused = super::policy::refusal(&policies);
+            Ok(Ready { plan, notes, reviewed: true, refused, policies })
         }
     }
 }

@@ -38,6 +38,9 @@ pub(crate) struct PlanDocument {
     pub(crate) duplicate_gates: Vec<DuplicateGatesDocument>,
     /// Gates deleted by someone else while the plan read them: planned as absent.
     pub(crate) vanished: Vec<GateRef>,
+    /// What the plan does to the policies, for the gates it changes (left out when nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) policies: Vec<crate::views::policy::PolicyChangeDocument>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -198,7 +201,12 @@ pub(crate) fn changes(plan: &Plan) -> Vec<Change> {
     out
 }
 
-pub(crate) fn document(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>) -> PlanDocument {
+pub(crate) fn document(
+    plan: &Plan,
+    found: &[ConfigDiagnostic],
+    unchecked: Option<&str>,
+    policies: &[gatesctl_core::policy::PolicyChange],
+) -> PlanDocument {
     PlanDocument {
         format_version: gatesctl_core::plan::FORMAT_VERSION.to_string(),
         gatesctl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -219,17 +227,23 @@ pub(crate) fn document(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Optio
             .map(|d| DuplicateGatesDocument { gate: (&d.key).into(), ids: d.ids.clone() })
             .collect(),
         vanished: plan.vanished.iter().map(GateRef::from).collect(),
+        policies: crate::views::policy::documents(policies),
     }
 }
 
 /// The plan's document as a JSON value, without what the monitor check found: what a saved
 /// plan holds beside its commitment.
 pub(crate) fn value(plan: &Plan) -> serde_json::Value {
-    serde_json::to_value(document(plan, &[], None)).expect("plans serialise")
+    serde_json::to_value(document(plan, &[], None, &[])).expect("plans serialise")
 }
 
-pub(crate) fn render_plan(plan: &Plan, found: &[ConfigDiagnostic], unchecked: Option<&str>) -> String {
-    pretty(&document(plan, found, unchecked))
+pub(crate) fn render_plan(
+    plan: &Plan,
+    found: &[ConfigDiagnostic],
+    unchecked: Option<&str>,
+    policies: &[gatesctl_core::policy::PolicyChange],
+) -> String {
+    pretty(&document(plan, found, unchecked, policies))
 }
 
 pub(crate) fn schema_json() -> String {

@@ -193,6 +193,7 @@ pub(crate) fn render_plan(
     options: &MarkdownOptions,
     found: &[ConfigDiagnostic],
     unchecked: Option<&str>,
+    policies: &[gatesctl_core::policy::PolicyChange],
 ) -> String {
     let mut head = String::new();
     writeln!(head, "{MARKER}\n### gatesctl plan\n").unwrap();
@@ -257,6 +258,7 @@ pub(crate) fn render_plan(
         )
         .unwrap();
     }
+    head.push_str(&crate::views::policy::render_markdown(policies));
     head.push_str(&checks(found, unchecked));
 
     let mut body = String::new();

@@ -7,8 +7,8 @@ pub mod text;
 
 use super::{Format, Palette};
 
-/// A plan in `format`, with what the monitor check found in JSON and Markdown (a text plan
-/// gets them after it, as labelled excerpts).
+/// A plan in `format`, with what it does to the policies, and what the monitor check found in
+/// JSON and Markdown (a text plan gets those after it, as labelled excerpts).
 pub(crate) fn render(
     plan: &gatesctl_core::plan::Plan,
     format: Format,
@@ -16,11 +16,12 @@ pub(crate) fn render(
     options: &markdown::MarkdownOptions,
     found: &[gatesctl_files::ConfigDiagnostic],
     unchecked: Option<&str>,
+    policies: &[gatesctl_core::policy::PolicyChange],
 ) -> String {
     match format {
-        Format::Text => text::render_plan(plan, palette),
-        Format::Json => json::render_plan(plan, found, unchecked),
-        Format::Markdown => markdown::render_plan(plan, options, found, unchecked),
+        Format::Text => text::render_plan(plan, palette) + &super::policy::render_text(policies, palette),
+        Format::Json => json::render_plan(plan, found, unchecked, policies),
+        Format::Markdown => markdown::render_plan(plan, options, found, unchecked, policies),
     }
 }
 

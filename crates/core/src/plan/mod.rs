@@ -7,8 +7,9 @@ pub mod saved;
 /// `MAJOR.MINOR`: additions bump the minor part, anything a reader could trip on the major.
 /// 1.2 added the monitor check's `diagnostics` and `unchecked` to the JSON plan; 1.3 the monitor
 /// options (`monitor_ids`, `warmup`, `fail_on_no_data`, `fail_on_no_groups_found`) and the
-/// options gatesctl does not model (`extra_options`).
-pub const FORMAT_VERSION: &str = "1.4";
+/// options gatesctl does not model (`extra_options`); 1.5 what the plan does to the policies
+/// (`policies`, left out when it touches none).
+pub const FORMAT_VERSION: &str = "1.5";
 
 /// Whether a document of format `version` can be read by this gatesctl: the same major part,
 /// and a minor part no newer than its own.
