@@ -64,6 +64,7 @@ fn store(gates: usize) -> Store {
                     priority: None,
                     groups: Default::default(),
                     in_state_for: None,
+                    in_state_since: None,
                 })
                 .collect(),
         ),

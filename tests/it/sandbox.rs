@@ -633,3 +633,20 @@ fn the_official_python_client_reads_every_answer_typed() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains(", 0 problems"), "{}", run.stdout);
 }
+
+/// A monitor's state began at a time, as the real service's did: stored once, not counted
+/// back from each answer (a Scorecards remark quoting it must not change from run to run).
+#[test]
+fn a_monitor_s_state_start_is_stored_once_not_moved_by_each_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = TestSandbox::start(dir.path());
+    let monitors = sandbox.store().monitors.unwrap();
+    let latency = monitors.iter().find(|m| m.id == 1004).expect("the example's latency SLO monitor");
+    let since = latency.in_state_since.clone().expect("its state's start is stored");
+    let (_, answer) = crate::common::Http::new(&sandbox).get("/api/v1/monitor/1004");
+    assert_eq!(answer["overall_state_modified"].as_str(), Some(since.as_str()));
+    // The stored start survives a restart on the same state.
+    drop(sandbox);
+    let again = TestSandbox::start(dir.path());
+    assert_eq!(again.store().monitors.unwrap().iter().find(|m| m.id == 1004).unwrap().in_state_since, Some(since));
+}

@@ -108,13 +108,28 @@ pub struct Monitor {
     /// `overall_state_modified`, and each failing group's last trigger. Unknown when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_state_for: Option<String>,
+    /// When it entered its state (RFC 3339): set from `in_state_for` when the state is stored,
+    /// so that time passes for it as for the real service's monitors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_state_since: Option<String>,
 }
 
 impl Monitor {
-    /// Since when it has been in its state, counted back from now, when it says.
+    /// Since when it has been in its state, when it says.
     pub(crate) fn in_state_since_ms(&self) -> Option<i64> {
+        if let Some(at) = self.in_state_since.as_deref() {
+            return gatesctl_core::model::time::parse_rfc3339(at).ok();
+        }
         let d = humantime::parse_duration(self.in_state_for.as_deref()?).ok()?;
         Some(gatesctl_core::model::time::now_ms() - d.as_millis() as i64)
+    }
+
+    /// This monitor with its state's start fixed, counted back from now.
+    pub(crate) fn anchored(mut self) -> Monitor {
+        if self.in_state_since.is_none() {
+            self.in_state_since = self.in_state_since_ms().map(gatesctl_core::model::time::format_rfc3339);
+        }
+        self
     }
 
     /// The groups a rule can watch, each with its state: the monitor's own groups, or the
@@ -341,6 +356,7 @@ mod tests {
             priority: Some(1),
             groups: Default::default(),
             in_state_for: None,
+            in_state_since: None,
         }
     }
 

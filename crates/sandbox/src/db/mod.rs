@@ -590,8 +590,8 @@ pub(crate) fn replace_monitors(conn: &Connection, monitors: &[Monitor]) -> Resul
     let monitors = super::monitors::checked(monitors.to_vec()).map_err(|e| Refusal::new(400, e.to_string()))?;
     conn.execute("DELETE FROM monitors", []).map_err(db_error)?;
     let mut statement = conn.prepare_cached("INSERT INTO monitors (id, monitor) VALUES (?1, ?2)").map_err(db_error)?;
-    for m in &monitors {
-        let text = serde_json::to_string(m).expect("monitors serialise");
+    for m in monitors.into_iter().map(Monitor::anchored) {
+        let text = serde_json::to_string(&m).expect("monitors serialise");
         statement.execute(params![m.id as i64, text]).map_err(db_error)?;
     }
     Ok(())
