@@ -122,6 +122,24 @@ pub(super) const COVERAGE: &str = concat!(
     signals!(),
 );
 
+pub(super) const AUDIT: &str = concat!(
+    "Environment:\n",
+    api_key!(),
+    "  DD_APP_KEY, DATADOG_APP_KEY   Application key, with deployment_gates_read, dora_metrics_read,\n",
+    "                                monitors_read and apm_service_catalog_read (and _write for\n",
+    "                                --publish-scorecard)\n",
+    site!(),
+    network!(),
+    github!(),
+    no_color!(),
+    "\n",
+    "Exit codes:\n",
+    "  0    every error-level policy holds (warnings may be shown)\n",
+    "  1    an error-level policy is broken; or invalid files or flags, no policy declared, a key\n",
+    "       without a permission the policies need, API or network error\n",
+    signals!(),
+);
+
 pub(super) const APPLY: &str = concat!(
     "Environment:\n",
     api_key!(),

@@ -2,6 +2,7 @@
 //! connection to the API or the built-in sandbox.
 
 mod apply;
+mod audit;
 mod ci;
 mod completions;
 mod context;
@@ -80,6 +81,9 @@ enum Command {
     /// Which deployments went through no gate, from the deployments Datadog records (DORA)
     #[command(after_help = help::COVERAGE)]
     Coverage(coverage::CoverageArgs),
+    /// Judge the files' policies against what runs and deployed; publish them to Scorecards
+    #[command(after_help = help::AUDIT)]
+    Audit(audit::AuditArgs),
     /// Trigger a gate evaluation and wait for pass or fail (for deploy pipelines)
     #[command(after_help = help::EVALUATE)]
     Evaluate(evaluate::EvaluateArgs),
@@ -218,7 +222,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
     };
     if let (Some(command), true) = (offline, cli.connect.is_set()) {
         return Err(Error::Usage(format!(
-            "--sandbox, --site and --api-url are for the commands that call the API (plan, apply, drift, import, report, coverage, evaluate, validate --online), not for {command}"
+            "--sandbox, --site and --api-url are for the commands that call the API (plan, apply, drift, import, report, coverage, audit, evaluate, validate --online), not for {command}"
         )));
     }
     match &cli.command {
@@ -231,6 +235,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Import(args) => import::run(args, &ctx).await,
         Command::Report(args) => report::run(args, &ctx).await,
         Command::Coverage(args) => coverage::run(args, &ctx).await,
+        Command::Audit(args) => audit::run(args, &ctx).await,
         Command::Evaluate(args) | Command::Deployment(Deployment::Gate(args)) => evaluate::run(args, &ctx).await,
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(args).await,

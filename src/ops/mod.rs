@@ -4,6 +4,7 @@
 //! so that `cli/` only parses arguments, calls one operation and prints its view.
 
 pub mod apply;
+pub(crate) mod audit;
 pub(crate) mod coverage;
 pub(crate) mod dora;
 pub(crate) mod evaluate;

@@ -3,6 +3,7 @@
 //! writes through; what several share (formats, colours, word diffs, JSON documents) is here.
 
 pub mod apply;
+pub(crate) mod audit;
 pub mod coverage;
 pub(crate) mod drift;
 pub(crate) mod evaluate;

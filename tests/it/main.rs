@@ -20,6 +20,7 @@ mod monitors;
 mod network;
 mod options;
 mod plan;
+mod policy;
 mod prune;
 mod release;
 mod report;

@@ -6,11 +6,12 @@ use serde_json::Value;
 use crate::common::{applied, repo, SMALL};
 
 /// Every schema `gatesctl schema KIND` prints, and the file that holds it.
-const SCHEMAS: [(&str, &str); 8] = [
+const SCHEMAS: [(&str, &str); 9] = [
     ("config", "gates.schema.json"),
     ("plan", "plan.schema.json"),
     ("report", "report.schema.json"),
     ("coverage", "coverage.schema.json"),
+    ("audit", "audit.schema.json"),
     ("apply", "apply.schema.json"),
     ("drift", "drift.schema.json"),
     ("validate", "validate.schema.json"),
@@ -52,6 +53,7 @@ fn every_json_output_satisfies_its_schema() {
     use crate::common::{write, TestSandbox, SMALL};
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "gates.toml", SMALL);
+    write(dir.path(), "policies.toml", POLICIES);
     let sandbox = TestSandbox::start(dir.path());
     let json = |args: &[&str], codes: &[i32]| -> serde_json::Value {
         let run = sandbox.gatesctl(dir.path(), args);
@@ -66,10 +68,11 @@ fn every_json_output_satisfies_its_schema() {
         ("plan.schema.json", saved, "a saved plan"),
         ("plan.schema.json", json(&["plan", "--format", "json", "--no-monitor-check"], &[0]), "plan --format json"),
         ("drift.schema.json", json(&["drift", "--format", "json"], &[2]), "drift"),
-        ("validate.schema.json", json(&["validate", "--format", "json"], &[0]), "validate"),
+        ("validate.schema.json", json(&["validate", "--format", "json"], &[1]), "validate (a lapsed exception)"),
         ("apply.schema.json", json(&["apply", "--auto-approve", "--format", "json"], &[0]), "apply"),
         ("report.schema.json", json(&["report", "--format", "json", "--no-monitor-check"], &[0]), "report"),
         ("coverage.schema.json", json(&["coverage", "--format", "json"], &[0]), "coverage"),
+        ("audit.schema.json", json(&["audit", "--format", "json", "--publish-scorecard"], &[0, 1]), "audit"),
         (
             "evaluate.schema.json",
             json(
@@ -159,3 +162,21 @@ fn schemas_carry_their_address_and_imports_point_editors_at_it() {
     let yaml = sandbox.gatesctl(dir.path(), &["import", "--format", "yaml"]);
     assert!(yaml.stdout.starts_with("# yaml-language-server: $schema=https://raw.githubusercontent.com/"), "{yaml:?}");
 }
+
+/// A policy of each kind of check, over the small configuration: the audit has something to say.
+const POLICIES: &str = r#"version = 1
+
+[[policy]]
+name = "everything"
+level = "error"
+scope = { env = "*", catalog = "tier:1" }
+require = ["gate", "enforced-rule", "monitor-rule", "faulty-deployment-detection"]
+min_rule_duration = "5m"
+max_dry_run_days = 1
+min_coverage_percent = 95
+
+  [[policy.exception]]
+  gate = "checkout/staging"
+  reason = "expired on purpose"
+  until = "2020-01-01"
+"#;
