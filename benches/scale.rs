@@ -11,6 +11,9 @@
 //!    time, DORA requests against the fewest that can read them, and peak memory.
 //! 6. `report --since 30d` of a million history items, against a generated API: peak memory
 //!    per million items.
+//! 7. `audit` of 10,000 gates, 5,000 Software Catalog services and 30 days of DORA (30,000
+//!    deployments), every family of endpoints under its own rate limit of 200 requests/s: wall
+//!    time against the requests of the busiest limit ÷ its rate.
 //!
 //! `GATESCTL_BENCH_GATES` overrides the 5,000 of case 3 (for a quick run).
 
@@ -26,7 +29,7 @@ use gatesctl_core::model::{GateKey, RemoteGate, RemoteRule, RemoteState};
 use gatesctl_core::plan::{self, PlanOptions};
 use gatesctl_files::{self as config, source};
 use gatesctl_sandbox::monitors::{Monitor, MonitorStatus};
-use gatesctl_sandbox::store::{Store, StoredDoraEvent, StoredEvaluation, StoredGate, StoredRule};
+use gatesctl_sandbox::store::{Store, StoredDoraEvent, StoredEntity, StoredEvaluation, StoredGate, StoredRule};
 use gatesctl_sandbox::{self as sandbox, Faults, RateLimit, SandboxOptions};
 
 // The allocator the gatesctl binary uses, so the CPU figures are the binary's.
@@ -345,6 +348,130 @@ fn coverage_benchmark() {
     println!("  peak memory      {:>8.1} MiB (target well under 100)\n", usage.ru_maxrss as f64 / 1024.0);
 }
 
+/// The organisation the audit is measured on: `gates` gates (every tenth in dry run since
+/// 2026-01-01), half their services in the catalog (tier 1 or 2), each of those deploying
+/// `per_service` times over 30 days, every other deployment after a passing evaluation.
+fn audit_store(gates: usize, per_service: usize) -> Store {
+    let mut store = store(gates);
+    for (i, gate) in store.gates.iter_mut().enumerate() {
+        gate.dry_run = i % 10 == 0;
+    }
+    let services = gates / 2;
+    store.catalog = Some(
+        (0..services)
+            .map(|i| StoredEntity {
+                id: String::new(),
+                kind: "service".into(),
+                name: format!("svc{i:05}"),
+                owner: format!("team-{}", i % 50),
+                tags: vec![format!("tier:{}", 1 + i % 2), format!("team:team-{}", i % 50)],
+            })
+            .collect(),
+    );
+    let now = gatesctl_core::model::time::now_ms();
+    let span = 30 * 24 * 3600 * 1000 - 3_600_000;
+    let (mut dora, mut evaluations) = (Vec::new(), Vec::new());
+    for n in 0..services * per_service {
+        let service = format!("svc{:05}", n % services);
+        let started = now - 60_000 - (n as i64 * span / (services * per_service) as i64);
+        let version = format!("v{}", n / services);
+        dora.push(StoredDoraEvent {
+            kind: "deployment".into(),
+            id: String::new(),
+            attributes: serde_json::json!({"service": service, "env": "production", "version": version,
+                "started_at": started * 1_000_000, "finished_at": (started + 60_000) * 1_000_000}),
+        });
+        if n % 2 == 0 {
+            evaluations.push(StoredEvaluation {
+                id: String::new(),
+                gate_id: None,
+                service,
+                env: "production".into(),
+                identifier: "default".into(),
+                version,
+                dry_run: false,
+                started_at: gatesctl_core::model::time::format_rfc3339(started - 30_000),
+                finished_at: Some(gatesctl_core::model::time::format_rfc3339(started - 10_000)),
+                status: "pass".into(),
+                rules: Vec::new(),
+            });
+        }
+    }
+    store.dora = Some(dora);
+    store.evaluations = Some(evaluations);
+    store
+}
+
+const AUDIT_POLICY: &str = r#"version = 1
+
+[[policy]]
+name = "tier-1-enforced"
+level = "error"
+scope = { env = "production", catalog = "tier:1" }
+require = ["gate", "enforced-rule", "monitor-rule", "faulty-deployment-detection"]
+min_rule_duration = "5m"
+max_dry_run_days = 30
+min_coverage_percent = 95
+"#;
+
+/// `audit` of 10,000 gates, 5,000 catalog services and 30 days of DORA, each family of
+/// endpoints under its own rate limit.
+fn audit_benchmark() {
+    let gates = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gates.toml"), config(gates)).unwrap();
+    std::fs::write(dir.path().join("policies.toml"), AUDIT_POLICY).unwrap();
+    let limit = RateLimit { limit: 200, period: Duration::from_secs(1) };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let options = SandboxOptions {
+        database: Some(dir.path().join("sandbox.db")),
+        seed: Some(audit_store(gates, 6)),
+        faults: Faults { latency: LATENCY, rate_limit: Some(limit), ..Default::default() },
+        ..Default::default()
+    };
+    let sandbox = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        sandbox::start(listener, options).await.unwrap()
+    });
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_gatesctl"))
+        .args(["audit", "--format", "json"])
+        .current_dir(dir.path())
+        .env("DD_API_URL", sandbox.url())
+        .env("DD_API_KEY", "bench")
+        .env("DD_APP_KEY", "bench")
+        .output()
+        .unwrap();
+    let wall = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the audit finds the dry-run gates: {stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((doc["gates"].as_u64(), doc["catalog_services"].as_u64()), (Some(gates as u64), Some(gates as u64 / 2)));
+    let requests = sandbox.requests();
+    let refused = requests.iter().filter(|r| r.status == 429).count();
+    let mut per_limit: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for r in &requests {
+        *per_limit.entry(sandbox::faults::limit_name(&r.path)).or_insert(0) += 1;
+    }
+    let _guard = runtime.enter();
+    drop(sandbox);
+    let busiest = per_limit.values().copied().max().unwrap_or(0);
+    let bound = Duration::from_secs_f64(busiest as f64 / limit.limit as f64 * limit.period.as_secs_f64());
+    println!(
+        "audit, {gates} gates, {} catalog services, {} deployments in 30 days, {} ms latency, a rate limit of {} requests / {} s per family",
+        gates / 2,
+        gates / 2 * 6,
+        LATENCY.as_millis(),
+        limit.limit,
+        limit.period.as_secs()
+    );
+    println!("  wall time        {:>8.2} s", wall.as_secs_f64());
+    let split: Vec<String> = per_limit.iter().map(|(name, n)| format!("{n} {name}")).collect();
+    println!("  requests         {:>8} ({}; {refused} answered 429)", requests.len(), split.join(", "));
+    println!("  bound            {:>8.2} s (requests of the busiest limit ÷ its rate)", bound.as_secs_f64());
+    println!("  ratio            {:>8.2} (target ≤ 1.10)\n", wall.as_secs_f64() / bound.as_secs_f64());
+}
+
 /// A history API of `gates` gates of two rules each, evaluated `per_gate` times over 30 days
 /// (`gates × per_gate × 3` items), generated page by page as the API pages them (newest first,
 /// filtered by service, offset cursors): what `report` is measured on. Generated, not stored,
@@ -485,6 +612,9 @@ fn main() {
     if std::env::var_os("GATESCTL_BENCH_COVERAGE_ONLY").is_some() {
         return coverage_benchmark();
     }
+    if std::env::var_os("GATESCTL_BENCH_AUDIT_ONLY").is_some() {
+        return audit_benchmark();
+    }
     // `cargo bench` passes --bench; a filter argument is accepted and ignored.
     let gates: usize = std::env::var("GATESCTL_BENCH_GATES").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
     let parallelism = gatesctl_client::DEFAULT_PARALLELISM;
@@ -541,7 +671,12 @@ fn main() {
 
     // Each in a fresh process of its own: neither this one's heap, threads nor children colour
     // the figures.
-    for only in ["GATESCTL_BENCH_COVERAGE_ONLY", "GATESCTL_BENCH_HISTORY_ONLY", "GATESCTL_BENCH_CPU_ONLY"] {
+    for only in [
+        "GATESCTL_BENCH_COVERAGE_ONLY",
+        "GATESCTL_BENCH_HISTORY_ONLY",
+        "GATESCTL_BENCH_AUDIT_ONLY",
+        "GATESCTL_BENCH_CPU_ONLY",
+    ] {
         let out = Command::new(std::env::current_exe().unwrap()).env(only, "1").output().unwrap();
         print!("{}", String::from_utf8_lossy(&out.stdout));
         if !out.status.success() {

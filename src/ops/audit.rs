@@ -83,63 +83,71 @@ pub(crate) async fn audit(
 ) -> Result<Audit, Error> {
     let needs = Needs::of(desired);
     let (mut warnings, mut unreadable) = (Vec::new(), Vec::new());
-    // Every remote gate with its rules: the gates as they run, not as the files wish them.
-    let remote = gatesctl_client::fetch(client, request.parallelism, &GateQuery::default(), |_| true, &|f| {
-        progress(Reading::Gates(f))
-    })
-    .await?;
-    let catalog = if needs.catalog || needs.places {
-        match super::policy::read_catalog(client, "audit", &|n| progress(Reading::Catalog(n))).await {
-            Ok(c) => Some(c),
-            // Only a scope naming its tags needs it; without one, the services it lists are
-            // left out of `gate`, and said so.
-            Err(Error::Refused(why)) if !needs.catalog => {
-                warnings.push(format!("{why}; services only the Software Catalog lists are not checked for a gate"));
-                None
-            }
-            Err(e) => return Err(e),
+    // Side by side, each family of endpoints under its own rate limit: the gates and their
+    // rules, the catalog, the deployments, the monitors.
+    let (every, on_fetch) = (GateQuery::default(), |f| progress(Reading::Gates(f)));
+    let remote = gatesctl_client::fetch(client, request.parallelism, &every, |_| true, &on_fetch);
+    let catalog = async {
+        if !(needs.catalog || needs.places) {
+            return Ok(None);
         }
-    } else {
-        None
+        super::policy::read_catalog(client, "audit", &|n| progress(Reading::Catalog(n))).await.map(Some)
     };
-    if let Some(c) = &catalog {
-        if !c.unreadable.is_empty() {
-            warnings.push(super::policy::unread_note(c.unreadable.len()));
+    let measured = async {
+        if !(needs.coverage || needs.places) {
+            return Ok(None);
         }
-    }
-    let measured = if needs.coverage || needs.places {
-        match super::coverage::coverage(client, desired, request.window, request.parallelism, &|r| {
+        super::coverage::coverage(client, desired, request.window, request.parallelism, &|r| {
             progress(match r {
                 super::coverage::Reading::Deployments(p) => Reading::Deployments(p),
                 super::coverage::Reading::Evaluations(n) => Reading::Evaluations(n),
             })
         })
         .await
-        {
-            Ok(m) => Some(m),
-            Err(Error::Refused(why)) if !needs.coverage => {
-                warnings.push(format!("{why}; services that deployed without any gate are not checked for one"));
-                None
-            }
-            Err(e) => return Err(e),
+        .map(Some)
+    };
+    let check = async {
+        if !(needs.monitors && request.monitor_check) {
+            return None;
         }
-    } else {
-        None
+        Some(
+            super::monitors::check(client, desired, request.parallelism, &|d, t| progress(Reading::Monitors(d, t)))
+                .await,
+        )
+    };
+    let (remote, catalog, measured, check) = tokio::join!(remote, catalog, measured, check);
+    let remote = remote?;
+    let catalog = match catalog {
+        Ok(c) => c,
+        // Only a scope naming its tags needs it; without one, the services it lists are left
+        // out of `gate`, and said so.
+        Err(Error::Refused(why)) if !needs.catalog => {
+            warnings.push(format!("{why}; services only the Software Catalog lists are not checked for a gate"));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(c) = &catalog {
+        if !c.unreadable.is_empty() {
+            warnings.push(super::policy::unread_note(c.unreadable.len()));
+        }
+    }
+    let measured = match measured {
+        Ok(m) => m,
+        Err(Error::Refused(why)) if !needs.coverage => {
+            warnings.push(format!("{why}; services that deployed without any gate are not checked for one"));
+            None
+        }
+        Err(e) => return Err(e),
     };
     let coverage: Option<Coverage> = measured.map(|m| {
         warnings.extend(m.warnings);
         unreadable.extend(m.unreadable);
         m.coverage
     });
-    let check = if needs.monitors && request.monitor_check {
-        let check =
-            super::monitors::check(client, desired, request.parallelism, &|d, t| progress(Reading::Monitors(d, t)))
-                .await;
+    if let Some(check) = &check {
         warnings.extend(check.unchecked.clone());
-        Some(check)
-    } else {
-        None
-    };
+    }
     let dry_run = if needs.dry_run {
         let (facts, bad) = dry_run_facts(client, desired, &remote, request, check.as_ref(), progress).await?;
         unreadable.extend(bad);

@@ -17,7 +17,7 @@ pub struct Faults {
     /// Added before every answer.
     pub latency: Duration,
     /// At most this many requests per period, for each rate limit (the deployment gates', the
-    /// monitors'); more get 429 until the window resets.
+    /// monitors', the catalog's, DORA's); more get 429 until the window resets.
     pub rate_limit: Option<RateLimit>,
     /// Every Nth mutating request answers 500 without changing anything.
     pub fail_every: Option<u32>,
@@ -71,12 +71,15 @@ struct Counters {
 }
 
 /// The rate limit a path counts against, named as Datadog names its limits in
-/// `X-RateLimit-Name`: the monitor endpoints have theirs, the deployment gates theirs.
+/// `X-RateLimit-Name`: the monitors, the Software Catalog (and Scorecards), DORA and the
+/// deployment gates each have theirs.
 pub fn limit_name(path: &str) -> &'static str {
     if path.starts_with("/api/v1/monitor") {
         "monitors"
     } else if path.starts_with("/api/v2/catalog") || path.starts_with("/api/v2/scorecard") {
         "software_catalog"
+    } else if path.starts_with("/api/v2/dora") {
+        "dora_metrics"
     } else {
         "deployment_gates"
     }
