@@ -394,6 +394,15 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
     if let Some(coverage) = facts.coverage {
         places.extend(coverage.services.iter().map(|s| (s.service().to_string(), s.env().to_string())));
     }
+    // Each service's envs, with or without a gate: looked up once per service, not searched.
+    let mut envs_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (service, env) in gated.iter().copied().chain(places.iter().map(|(s, e)| (s.as_str(), e.as_str()))) {
+        envs_of.entry(service).or_default().push(env);
+    }
+    let deployed_at: BTreeMap<(&str, &str), usize> = facts
+        .coverage
+        .map(|c| c.services.iter().map(|s| ((s.service(), s.env()), s.deployments)).collect())
+        .unwrap_or_default();
     if policy.require.contains(&Requirement::Gate) {
         for (service, env) in places.iter().filter(|(s, e)| !e.is_empty() && in_scope(s, e)) {
             if gated.contains(&(service.as_str(), env.as_str())) {
@@ -404,10 +413,9 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
                 excepted_services.insert(service.clone());
                 continue;
             }
-            let deployed = facts
-                .coverage
-                .and_then(|c| c.services.iter().find(|s| s.service() == service && s.env() == env))
-                .map(|s| format!(" (it deployed {} in the window)", plural(s.deployments, "time", "times")))
+            let deployed = deployed_at
+                .get(&(service.as_str(), env.as_str()))
+                .map(|n| format!(" (it deployed {} in the window)", plural(*n, "time", "times")))
                 .unwrap_or_default();
             verdict.violations.push(violate(
                 Check::Gate,
@@ -419,8 +427,7 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
         // Catalog services in scope with no gate in any env the scope holds.
         if let (Some(catalog), Some(_)) = (facts.catalog, &scope.catalog) {
             for service in catalog.keys().filter(|s| service_in_scope(s)) {
-                let has = gates.iter().any(|g| g.key.service == *service && scope.envs.matches(&g.key.env))
-                    || places.iter().any(|(s, e)| s == service && scope.envs.matches(e));
+                let has = envs_of.get(service.as_str()).is_some_and(|envs| envs.iter().any(|e| scope.envs.matches(e)));
                 if has {
                     continue;
                 }
@@ -496,13 +503,15 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
     if let (Some(catalog), Some(_)) = (facts.catalog, &scope.catalog) {
         services.extend(catalog.keys().filter(|s| service_in_scope(s)).cloned());
     }
+    let mut about: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for v in &verdict.violations {
+        if let Some(service) = v.subject.service() {
+            about.entry(service).or_default().push(format!("{}: {}", v.check.key(), v.message));
+        }
+    }
+    let mut outcomes = BTreeMap::new();
     for service in services {
-        let mut remarks: Vec<String> = verdict
-            .violations
-            .iter()
-            .filter(|v| v.subject.service() == Some(service.as_str()))
-            .map(|v| format!("{}: {}", v.check.key(), v.message))
-            .collect();
+        let mut remarks: Vec<String> = about.remove(service.as_str()).unwrap_or_default();
         if let (Some(min), Some(mine)) = (policy.min_coverage_percent, per_service.get(&service)) {
             if mine.deployments > 0 && mine.percent() < min as usize {
                 remarks.push(format!(
@@ -526,8 +535,9 @@ pub fn judge(policy: &Policy, gates: &[GateFacts], facts: &Facts<'_>) -> PolicyV
         } else {
             OutcomeState::Pass
         };
-        verdict.services.insert(service, ServiceOutcome { state, remarks });
+        outcomes.insert(service, ServiceOutcome { state, remarks });
     }
+    verdict.services = outcomes;
     // Online, an exception that freed nothing is likely a typo, or outlived what it named.
     if facts.coverage.is_some() || facts.catalog.is_some() {
         for e in &active {
