@@ -618,6 +618,9 @@ impl<'a> Checker<'a> {
                             Some(m) => format!("did you mean `{m}`?"),
                             None => format!("rule types are: {}", type_names.join(", ")),
                         };
+                        let help = format!(
+                            "{help} (`name`, `dry_run` and `duration`, which every rule has, are checked; its other keys, once its type is known)"
+                        );
                         self.error(
                             Code::UnknownRuleType,
                             t.span.clone(),
@@ -642,8 +645,18 @@ impl<'a> Checker<'a> {
             .filter(|(k, _)| OptionName::parse(&k.name).is_some())
             .map(|(k, v)| (k.name.as_ref(), v))
             .collect();
-        // Without a type, the options cannot be checked against it: only that report is made.
-        let rule_type = rule_type?;
+        // Without a type, only the keys every type has are checked: the others wait for it.
+        let Some(rule_type) = rule_type else {
+            let common: Vec<(&str, &Node<'_>)> =
+                entries.iter().copied().filter(|(k, _)| *k == OptionName::Duration.as_str()).collect();
+            // Any type reads `duration` the same way.
+            let (_, problems) = options::decode(RuleType::Monitor, &common, Unknown::Ignore);
+            let about_duration = |p: &&Problem| p.place.option() == Some(OptionName::Duration.as_str());
+            for problem in problems.iter().filter(about_duration) {
+                self.option_problem(node, table, problem, what, gate);
+            }
+            return None;
+        };
         let (options, problems) = options::decode(rule_type, &entries, Unknown::Ignore);
         for problem in &problems {
             self.option_problem(node, table, problem, what, gate);
