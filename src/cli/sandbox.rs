@@ -46,8 +46,9 @@ fn ignore_state_dir(state: &Path) -> Result<(), Error> {
 
 #[derive(Debug, Args)]
 pub(super) struct SandboxArgs {
-    /// Loopback address to listen on
-    #[arg(long, default_value = "127.0.0.1:8126")]
+    /// Loopback address to listen on (4283, "GATE" on a phone's keypad: no Datadog component
+    /// listens there, unlike the Agent's 8126)
+    #[arg(long, default_value = "127.0.0.1:4283")]
     listen: SocketAddr,
     /// SQLite file holding the state; several sandboxes may share one
     #[arg(long, default_value = SANDBOX_STATE)]

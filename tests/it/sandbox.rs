@@ -650,3 +650,16 @@ fn a_monitor_s_state_start_is_stored_once_not_moved_by_each_answer() {
     let again = TestSandbox::start(dir.path());
     assert_eq!(again.store().monitors.unwrap().iter().find(|m| m.id == 1004).unwrap().in_state_since, Some(since));
 }
+
+/// The standalone sandbox's default port is none a Datadog component listens on: most of
+/// gatesctl's users run an Agent (APM on 8126, DogStatsD on 8125).
+#[test]
+fn the_sandbox_s_default_port_is_no_datadog_component_s() {
+    let help = gatesctl(std::path::Path::new("."), &["sandbox", "--help"], &[]);
+    let default = help.stdout.split("[default: 127.0.0.1:").nth(1).and_then(|r| r.split(']').next()).unwrap();
+    let port: u16 = default.parse().unwrap();
+    let datadog = [8125, 8126, 5000, 5001, 5002, 5005, 5012, 6062, 6162, 8000, 10516];
+    assert!(!datadog.contains(&port), "{port} is a Datadog component's port");
+    let page = std::fs::read_to_string(crate::common::repo().join("docs/sandbox.md")).unwrap();
+    assert!(page.contains(&format!("127.0.0.1:{port}")), "docs/sandbox.md names the default");
+}
