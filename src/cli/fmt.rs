@@ -20,7 +20,23 @@ pub(super) struct FmtArgs {
     format_in: Option<super::context::FileFormat>,
 }
 
-pub(super) fn run(args: &FmtArgs) -> Result<ExitStatus, Error> {
+/// A unified diff, its removed lines red and added ones green when the palette colours.
+fn coloured(diff: &str, palette: crate::views::Palette) -> String {
+    diff.lines()
+        .map(|line| {
+            let painted = match line.as_bytes().first() {
+                _ if line.starts_with("---") || line.starts_with("+++") => palette.bold(line),
+                Some(b'-') => palette.delete(line),
+                Some(b'+') => palette.create(line),
+                Some(b'@') => palette.dim(line),
+                _ => line.to_string(),
+            };
+            painted + "\n"
+        })
+        .collect()
+}
+
+pub(super) fn run(args: &FmtArgs, ctx: &super::Context<'_>) -> Result<ExitStatus, Error> {
     let paths = if args.files.is_empty() {
         gatesctl_files::resolve_paths(&[], std::path::Path::new("."))?
             .into_iter()
@@ -60,7 +76,8 @@ pub(super) fn run(args: &FmtArgs) -> Result<ExitStatus, Error> {
         unformatted += 1;
         if args.check {
             let diff = similar::TextDiff::from_lines(&before, &formatted);
-            out(&diff.unified_diff().header(&shown, &format!("{shown} (formatted)")).to_string());
+            let text = diff.unified_diff().header(&shown, &format!("{shown} (formatted)")).to_string();
+            out(&coloured(&text, ctx.stdout_palette()));
             errln!("would reformat {shown}");
         } else {
             use gatesctl_files::write::{replace_read_file, ReplaceError};

@@ -218,21 +218,40 @@ pub(super) const VALIDATE: &str = concat!(
 );
 
 pub(super) const SHOW: &str = "\
+Environment:
+  NO_COLOR                      No colour, whatever the terminal
+
 Exit codes:
   0    shown
   1    not a saved plan, or one of another format";
 
 #[cfg(feature = "sandbox")]
 pub(super) const SANDBOX: &str = "\
+Environment:
+  none: it takes any key (DD_API_KEY, DD_APP_KEY are not read)
+
 Exit codes:
   0    stopped by Ctrl-C or SIGTERM after finishing the requests in flight, or exported
   1    the address is not loopback, it is taken, or the state cannot be opened";
 
 pub(super) const SCHEMA: &str = "\
+Environment:
+  none
+
+Exit codes:
+  0    printed";
+
+pub(super) const COMPLETIONS: &str = "\
+Environment:
+  none
+
 Exit codes:
   0    printed";
 
 pub(super) const MAN: &str = "\
+Environment:
+  none
+
 Exit codes:
   0    printed
   1    no such command";
@@ -261,6 +280,9 @@ pub(super) const ENVIRONMENT: &str = concat!(
 );
 
 pub(super) const FMT: &str = "\
+Environment:
+  NO_COLOR                      No colour in --check's diff, whatever the terminal
+
 Exit codes:
   0    formatted, or (with --check) already formatted
   1    with --check, a file that is not formatted (the diff is printed); a file that is not

@@ -98,6 +98,7 @@ enum Command {
     #[command(after_help = help::SCHEMA)]
     Schema(schema::SchemaArgs),
     /// Print a completion script for a shell (docs/install.md shows where it goes)
+    #[command(after_help = help::COMPLETIONS)]
     Completions(completions::CompletionsArgs),
     /// Print a man page (roff): gatesctl(1), or a command's (`gatesctl man plan`)
     #[command(after_help = help::MAN)]
@@ -112,14 +113,65 @@ enum Deployment {
     Gate(evaluate::EvaluateArgs),
 }
 
+/// The global flags each command has but does not act on: hidden from its help (and refused
+/// nowhere, so a habit such as `gatesctl -v fmt` still runs). `-v` traces the API's requests,
+/// `--annotations` annotates problems of the files, `--color` colours what a person reads.
+const INERT: [(&str, &[&str]); 6] = [
+    ("fmt", &["verbose", "annotations"]),
+    ("show", &["verbose", "annotations"]),
+    ("schema", &["verbose", "annotations", "color"]),
+    ("completions", &["verbose", "annotations", "color"]),
+    ("man", &["verbose", "annotations", "color"]),
+    ("sandbox", &["verbose", "annotations", "color"]),
+];
+
+/// The command line: clap's, with each command's help showing only the global flags that act
+/// on it. Built once here for parsing, help, man pages and completions alike.
+fn command() -> clap::Command {
+    let mut command = Cli::command();
+    for (name, inert) in INERT {
+        if command.find_subcommand(name).is_none() {
+            continue;
+        }
+        // A hidden copy of the global flag, which clap then does not propagate over.
+        let copies: Vec<clap::Arg> = command
+            .get_arguments()
+            .filter(|a| inert.contains(&a.get_id().as_str()))
+            .map(|a| a.clone().hide(true))
+            .collect();
+        command = command.mut_subcommand(name, |sub| sub.args(copies));
+    }
+    command
+}
+
+/// The commands that call the API (and so take --sandbox, --site and --api-url).
+const CALLS_THE_API: &str = "plan, apply, drift, import, report, coverage, audit, evaluate, validate --online";
+
+/// `gatesctl fmt --sandbox`: a connection flag after a command that does not call the API
+/// gets clap's "to pass it as a value" tip; say what the flag is for instead.
+fn misplaced_connection_flag(root: &clap::Command, args: &[String]) -> Option<String> {
+    let command = args.iter().find_map(|a| root.find_subcommand(a))?;
+    let flag = args.iter().find_map(|a| {
+        let name = a.strip_prefix("--")?.split('=').next()?;
+        ["sandbox", "site", "api-url"].contains(&name).then_some(name)
+    })?;
+    let takes = command.get_arguments().any(|a| a.get_long() == Some(flag));
+    (!takes).then(|| {
+        format!("--{flag} is for the commands that call the API ({CALLS_THE_API}), not for {}", command.get_name())
+    })
+}
+
 /// Parses the command line, runs the command, and returns the process exit code.
 pub fn main() -> i32 {
+    use clap::FromArgMatches;
     // Usage errors exit 1, not clap's 2: 2 means "changes" under --detailed-exitcode.
-    let cli = match Cli::try_parse() {
+    let cli = match command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
             let args: Vec<String> = std::env::args().skip(1).collect();
-            if let Some(advice) = e.use_stderr().then(|| single_dash_habit(&Cli::command(), &args)).flatten() {
+            let advice =
+                || single_dash_habit(&Cli::command(), &args).or_else(|| misplaced_connection_flag(&command(), &args));
+            if let Some(advice) = e.use_stderr().then(advice).flatten() {
                 errln!("error: {advice}");
                 return ExitStatus::Error.code();
             }
@@ -222,7 +274,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
     };
     if let (Some(command), true) = (offline, cli.connect.is_set()) {
         return Err(Error::Usage(format!(
-            "--sandbox, --site and --api-url are for the commands that call the API (plan, apply, drift, import, report, coverage, audit, evaluate, validate --online), not for {command}"
+            "--sandbox, --site and --api-url are for the commands that call the API ({CALLS_THE_API}), not for {command}"
         )));
     }
     match &cli.command {
@@ -230,7 +282,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Plan(args) => plan::run(args, &ctx).await,
         Command::Apply(args) => apply::run(args, &ctx).await,
         Command::Show(args) => show::run(args, &ctx),
-        Command::Fmt(args) => fmt::run(args),
+        Command::Fmt(args) => fmt::run(args, &ctx),
         Command::Drift(args) => drift::run(args, &ctx).await,
         Command::Import(args) => import::run(args, &ctx).await,
         Command::Report(args) => report::run(args, &ctx).await,
@@ -240,8 +292,8 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),
-        Command::Completions(args) => completions::run(args, Cli::command()),
-        Command::Man(args) => completions::man(args, Cli::command()),
+        Command::Completions(args) => completions::run(args, command()),
+        Command::Man(args) => completions::man(args, command()),
     }
 }
 
@@ -252,6 +304,18 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         super::Cli::command().debug_assert();
+        super::command().debug_assert();
+    }
+
+    #[test]
+    fn a_connection_flag_after_an_offline_command_says_what_it_is_for() {
+        let advice = |args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            super::misplaced_connection_flag(&super::command(), &args)
+        };
+        assert!(advice(&["fmt", "--sandbox"]).unwrap().contains("not for fmt"));
+        assert!(advice(&["schema", "--api-url=http://x"]).unwrap().contains("--api-url is for the commands"));
+        assert_eq!(advice(&["plan", "--sandbox"]), None, "plan takes it");
     }
 
     #[test]

@@ -173,3 +173,42 @@ fn colour_on_a_terminal_only_and_never_with_no_color() {
     let always = sandbox.gatesctl(dir.path(), &["plan", "--color", "always"]);
     assert!(always.stdout.contains("\u{1b}["), "--color always forces colour into a pipe");
 }
+
+/// Each command's help shows the flags that act on it, the environment it reads and its exit
+/// codes; the offline ones do not offer the API's trace (`-v`) or annotations.
+#[test]
+fn each_command_s_help_lists_what_acts_on_it_its_environment_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        "validate",
+        "fmt",
+        "plan",
+        "apply",
+        "show",
+        "drift",
+        "import",
+        "report",
+        "coverage",
+        "audit",
+        "evaluate",
+        "sandbox",
+        "schema",
+        "completions",
+        "man",
+    ] {
+        let help = gatesctl(dir.path(), &[command, "--help"], &[]);
+        assert_eq!(help.code, 0, "{help:?}");
+        assert!(
+            help.stdout.contains("\nEnvironment:\n") && help.stdout.contains("\nExit codes"),
+            "{command}: {}",
+            help.stdout
+        );
+        let offline = ["fmt", "show", "schema", "completions", "man", "sandbox"].contains(&command);
+        assert_eq!(help.stdout.contains("--verbose"), !offline, "{command}: {}", help.stdout);
+        assert_eq!(help.stdout.contains("--annotations"), !offline, "{command}: {}", help.stdout);
+    }
+    // A connection flag where it does nothing says so, rather than clap's "pass it as a value".
+    let fmt = gatesctl(dir.path(), &["fmt", "--sandbox"], &[]);
+    assert!(fmt.code == 1 && fmt.stderr.contains("--sandbox is for the commands that call the API"), "{fmt:?}");
+    assert!(!fmt.stderr.contains("as a value"), "{fmt:?}");
+}

@@ -95,3 +95,19 @@ fn fmt_and_report_write_leave_read_only_files_keep_hard_links_and_byte_order_mar
     assert_eq!(piped.code, 0, "{piped:?}");
     assert!(piped.stdout.starts_with("\u{feff}version = 1\n"), "{piped:?}");
 }
+
+/// `--check`'s diff is coloured as asked (and only then): removed lines red, added green.
+#[test]
+fn the_check_diff_takes_colour_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gates.toml", MESSY_TOML);
+    let coloured = gatesctl(dir.path(), &["fmt", "--check", "--color", "always"], &[]);
+    assert_eq!(coloured.code, 1, "{coloured:?}");
+    assert!(coloured.stdout.contains("\u{1b}[31m-version=1\u{1b}[0m"), "{:?}", coloured.stdout);
+    assert!(coloured.stdout.contains("\u{1b}[32m+version = 1\u{1b}[0m"), "{:?}", coloured.stdout);
+    let piped = gatesctl(dir.path(), &["fmt", "--check"], &[]);
+    let never = gatesctl(dir.path(), &["fmt", "--check", "--color", "never"], &[]);
+    for run in [&piped, &never] {
+        assert!(!run.stdout.contains('\u{1b}') && run.stdout.contains("-version=1\n+version = 1\n"), "{run:?}");
+    }
+}
