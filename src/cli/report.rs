@@ -98,13 +98,14 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
     let ((history, unreadable), check, failures) = {
         let progress = Progress::status(std::io::stderr().is_terminal());
         let seen = Mutex::new((0, None::<(usize, usize)>));
-        let show = |read: Option<usize>, checked: Option<(usize, usize)>| {
+        let show = |read: Option<usize>, checked: Option<(usize, usize)>, done_reading: bool| {
             let mut s = seen.lock().unwrap();
             if let Some(read) = read {
                 s.0 = read;
             }
-            // The check's start and end are worth a line in CI; the steps between are not.
-            let milestone = checked.is_some_and(|(done, total)| done == 0 || done == total);
+            // The check's start and end, and the history's end, are worth a line in CI; the
+            // steps between are not.
+            let milestone = done_reading || checked.is_some_and(|(done, total)| done == 0 || done == total);
             if checked.is_some() {
                 s.1 = checked;
             }
@@ -117,14 +118,20 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
             }
             progress.throttled(text, milestone);
         };
-        let on_read = |n| show(Some(n), None);
-        let read = ops::report::read_history(&client, &gates, &settings, args.flags.parallelism, &on_read);
+        let on_read = |n| show(Some(n), None, false);
+        let read = async {
+            let read = ops::report::read_history(&client, &gates, &settings, args.flags.parallelism, &on_read).await;
+            if let Ok((history, _)) = &read {
+                show(Some(history.gates.len()), None, true);
+            }
+            read
+        };
         let check = async {
             if args.no_monitor_check {
                 None
             } else {
                 Some(
-                    ops::monitors::check(&client, &desired, args.flags.parallelism, &|d, t| show(None, Some((d, t))))
+                    ops::monitors::check(&client, &desired, args.flags.parallelism, &|d, t| show(None, Some((d, t)), false))
                         .await,
                 )
             }

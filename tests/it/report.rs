@@ -1076,3 +1076,18 @@ fn a_watched_monitor_failing_now_holds_the_promotion() {
         assert!(unchecked["unchecked"].as_str().unwrap().contains("nor promotions against the monitors' state now"));
     }
 }
+
+/// In CI (no terminal), the progress lines end on what was read, not on the first count.
+#[test]
+fn the_last_progress_line_counts_every_evaluation_read() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::copy_dir(&crate::common::examples_dir(), dir.path());
+    let _ = std::fs::remove_dir_all(dir.path().join(".gatesctl"));
+    let run = crate::common::gatesctl(dir.path(), &["--sandbox", "report", "-f", "gates.toml", "--format", "json"], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let last = run.stderr.lines().rfind(|l| l.starts_with("reading evaluation history:")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let counted: u64 = doc["gates"].as_array().unwrap().iter().map(|g| g["evaluations"].as_u64().unwrap()).sum();
+    let read: u64 = last.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!(read >= counted && read > 0, "{last:?} read, {counted} counted");
+}
