@@ -163,8 +163,12 @@ pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitSt
     errln!("Evaluating gate {}{inline}…", asked.gate());
     let started = Instant::now();
     let progress = Progress::status(std::io::stderr().is_terminal());
-    let outcome = evaluate::evaluate(&connection.client, &request, wait, |e| show(&progress, started, &e)).await;
+    let mut outcome = evaluate::evaluate(&connection.client, &request, wait, |e| show(&progress, started, &e)).await;
     drop(progress);
+    // The built-in sandbox stops with the command: a link to it would lead nowhere.
+    if connection.is_sandbox() {
+        outcome.url = None;
+    }
     let policy = Policy { detailed_exitcode: args.detailed_exitcode, fail_on_error: args.fail_on_error };
     let (status, said) = decide(&outcome, policy);
     match format {

@@ -94,7 +94,19 @@ fn a_passing_gate_exits_0_with_its_rule_table() {
     let run = evaluate(&sandbox, dir.path(), &["--service", "checkout", "--env", "production"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("Gate checkout/production/default: PASS"), "{run:?}");
-    assert!(run.stdout.contains("Evaluation: http://127.0.0.1:"), "{run:?}");
+    assert!(run.stdout.contains("Evaluation: http://127.0.0.1:"), "a sandbox that stays up is linked: {run:?}");
+    // The built-in sandbox stops with the command: no link to it.
+    let own = tempfile::tempdir().unwrap();
+    crate::common::write(own.path(), "gates.toml", crate::common::SMALL);
+    let applied = crate::common::gatesctl(own.path(), &["--sandbox", "apply", "--auto-approve"], &[]);
+    assert_eq!(applied.code, 0, "{applied:?}");
+    let builtin = crate::common::gatesctl(
+        own.path(),
+        &["--sandbox", "evaluate", "--service", "checkout", "--env", "production", "--interval", "50ms"],
+        &[],
+    );
+    assert!(builtin.stdout.contains("Gate checkout/production/default:"), "{builtin:?}");
+    assert!(!builtin.stdout.contains("Evaluation:"), "{builtin:?}");
     assert!(
         run.stdout
             .lines()
