@@ -131,6 +131,16 @@ fn given(value: &Option<String>) -> Option<String> {
 }
 
 pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
+    // The gate's service and env cannot be left out: empty, they are refused here, as
+    // datadog-ci refuses them, rather than sent (an unset pipeline variable, most likely).
+    for (flag, value) in [("--service", &args.service), ("--env", &args.env)] {
+        if value.trim().is_empty() {
+            return Err(Error::Usage(format!(
+                "{flag} is empty: name the gate's {} (is the pipeline variable that should hold it set?)",
+                &flag[2..]
+            )));
+        }
+    }
     let format = if args.log_format.as_deref() == Some("json") { Format::Json } else { args.format };
     if !args.jit && !args.files.files.is_empty() {
         errln!("note: -f is read only with --jit; evaluating the gate as stored in Datadog");

@@ -336,6 +336,14 @@ fn empty_flags_are_left_out_of_the_request_as_datadog_ci_leaves_them() {
     let mut keys: Vec<&str> = attributes.keys().map(String::as_str).collect();
     keys.sort();
     assert_eq!(keys, ["env", "service"], "{body}");
+    // The gate's own service and env cannot be left out: empty, they are refused here.
+    let before = watching.seen().len();
+    for args in [["--service", "", "--env", "prod"], ["--service", "payments-backend", "--env", " "]] {
+        let run = watching.gatesctl(dir.path(), &[&["deployment", "gate"][..], &args].concat());
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains("is empty: name the gate's"), "{run:?}");
+    }
+    assert_eq!(watching.seen().len(), before, "nothing sent");
 }
 
 #[test]
