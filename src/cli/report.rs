@@ -131,8 +131,10 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
                 None
             } else {
                 Some(
-                    ops::monitors::check(&client, &desired, args.flags.parallelism, &|d, t| show(None, Some((d, t)), false))
-                        .await,
+                    ops::monitors::check(&client, &desired, args.flags.parallelism, &|d, t| {
+                        show(None, Some((d, t)), false)
+                    })
+                    .await,
                 )
             }
         };

@@ -545,3 +545,65 @@ fn the_action_posts_the_plan_comment_once_and_updates_it_after() {
     assert_eq!(last.code, 1, "{last:?}");
     assert!(last.stdout.contains("does not start with a <!-- gatesctl:"), "{last:?}");
 }
+
+/// The files a user copies from: the README, the docs, the CI examples, the hooks and the action.
+fn copied_from() -> Vec<PathBuf> {
+    let mut files = vec![repo().join("README.md"), repo().join(".pre-commit-hooks.yaml"), repo().join("action.yml")];
+    for folder in ["docs", "examples/ci"] {
+        let mut listed: Vec<PathBuf> =
+            std::fs::read_dir(repo().join(folder)).unwrap().map(|e| e.unwrap().path()).collect();
+        listed.sort();
+        files.extend(listed);
+    }
+    files
+}
+
+/// Every release route a user may copy names the version the release workflow would publish
+/// from its tag (the crate's), and the README and the install page lead with the route that
+/// works from a clone today.
+#[test]
+fn install_routes_name_only_what_the_release_workflow_publishes_and_lead_with_the_clone() {
+    let cargo: toml::Table = toml::from_str(&std::fs::read_to_string(repo().join("Cargo.toml")).unwrap()).unwrap();
+    let version = cargo["workspace"]["package"]["version"].as_str().unwrap().to_string();
+    let patterns: [(&str, &str); 5] = [
+        ("gatesctl/gatesctl@v", "v"),
+        ("rev: v", "v"),
+        ("gatesctl==", ""),
+        ("ghcr.io/gatesctl/gatesctl:", ""),
+        ("install.sh --version v", "v"),
+    ];
+    let mut wrong = Vec::new();
+    let mut seen = 0;
+    for file in copied_from() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (prefix, v) in patterns {
+            for (at, _) in text.match_indices(prefix) {
+                let rest = &text[at + prefix.len() - v.len()..];
+                let named: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+                // `gatesctl==${{ … }}` and the like are not versions.
+                if !named.chars().nth(v.len()).is_some_and(|c| c.is_ascii_digit()) {
+                    continue;
+                }
+                seen += 1;
+                if named != format!("{v}{version}") {
+                    wrong.push(format!("{}: {prefix}… names {named}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "routes naming a release the workflow would not publish:\n{}", wrong.join("\n"));
+    assert!(seen >= 5, "only {seen} pinned routes found: the scan lost them");
+    // What publishes them: the release workflow, on a v* tag.
+    let release = std::fs::read_to_string(repo().join(".github/workflows/release.yml")).unwrap();
+    for published in ["tags: [\"v[0-9]", "pypa/gh-action-pypi-publish", "ghcr.io", "SHA256SUMS"] {
+        assert!(release.contains(published), "release.yml publishes {published}");
+    }
+    // What works today comes first.
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let install_step = readme.split("1. **Install**").nth(1).unwrap().split("2. **").next().unwrap();
+    assert!(install_step.contains("`cargo install --locked --path .`"), "{install_step}");
+    let page = std::fs::read_to_string(repo().join("docs/install.md")).unwrap();
+    let first_block = page.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
+    assert!(first_block.starts_with("cargo install --locked --path ."), "{first_block}");
+    assert!(page.find("## Today, from a clone") < page.find("## What each release publishes"));
+}

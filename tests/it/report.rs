@@ -1083,7 +1083,8 @@ fn the_last_progress_line_counts_every_evaluation_read() {
     let dir = tempfile::tempdir().unwrap();
     crate::common::copy_dir(&crate::common::examples_dir(), dir.path());
     let _ = std::fs::remove_dir_all(dir.path().join(".gatesctl"));
-    let run = crate::common::gatesctl(dir.path(), &["--sandbox", "report", "-f", "gates.toml", "--format", "json"], &[]);
+    let run =
+        crate::common::gatesctl(dir.path(), &["--sandbox", "report", "-f", "gates.toml", "--format", "json"], &[]);
     assert_eq!(run.code, 0, "{run:?}");
     let last = run.stderr.lines().rfind(|l| l.starts_with("reading evaluation history:")).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
