@@ -79,7 +79,7 @@ pub(crate) struct Patience {
     last_progress: Mutex<Instant>,
     limit: Duration,
     /// Where a long wait is announced.
-    say: crate::Say,
+    say: crate::say::Say,
 }
 
 impl std::fmt::Debug for Patience {
@@ -90,11 +90,11 @@ impl std::fmt::Debug for Patience {
 
 impl Patience {
     pub(crate) fn new(limit: Duration) -> Patience {
-        Patience { last_progress: Mutex::new(Instant::now()), limit, say: crate::stderr() }
+        Patience { last_progress: Mutex::new(Instant::now()), limit, say: crate::say::silent() }
     }
 
     /// Announcing long waits through `say`.
-    pub(crate) fn saying(mut self, say: crate::Say) -> Patience {
+    pub(crate) fn saying(mut self, say: crate::say::Say) -> Patience {
         self.say = say;
         self
     }

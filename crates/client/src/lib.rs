@@ -11,6 +11,7 @@ mod dora;
 mod endpoints;
 mod error;
 mod history;
+mod say;
 pub mod site;
 mod transport;
 pub mod wire;
@@ -24,21 +25,10 @@ pub use dora::{Crowded, DoraProgress, DoraQuery, DoraRead};
 pub use error::{ApiError, ApiErrorKind, ConnectionCause, SetupError};
 pub use gatesctl_core::model::GateQuery;
 pub use history::{HistoryQuery, Unreadable, MAX_WINDOW_MS};
+pub use say::{silent, Say};
 pub use transport::Client;
 
 use gatesctl_core::model::{GateKey, RemoteGate, RemoteState};
-
-/// Where the client's traces (`-v`) and notes (a long rate-limit wait) are written: a line at
-/// a time, each ending in a newline.
-pub type Say = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
-
-/// Straight to stderr, for a client nobody told otherwise.
-pub fn stderr() -> Say {
-    std::sync::Arc::new(|line: &str| {
-        use std::io::Write as _;
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
-    })
-}
 
 /// Default number of requests in flight when reading rules.
 pub const DEFAULT_PARALLELISM: usize = 16;

@@ -29,7 +29,7 @@ pub struct Client {
     credentials: Credentials,
     verbose: bool,
     /// Where traces and notes go (the binary's stderr, which knows its progress display).
-    say: crate::Say,
+    say: crate::say::Say,
     /// Shared by every clone, so concurrent requests spend one budget per rate limit.
     budgets: Arc<Budgets>,
     /// At most this many requests in flight across clones, when set: a plan and its monitor
@@ -89,7 +89,15 @@ impl Client {
             builder = builder.no_proxy();
         }
         let http = builder.build().map_err(|e| SetupError::Http(e.to_string()))?;
-        Ok(Client { http, base, credentials, verbose, say: crate::stderr(), budgets: Arc::default(), in_flight: None })
+        Ok(Client {
+            http,
+            base,
+            credentials,
+            verbose,
+            say: crate::say::silent(),
+            budgets: Arc::default(),
+            in_flight: None,
+        })
     }
 
     /// This client, giving up on the rate limit after `patience` without any request getting
@@ -100,7 +108,7 @@ impl Client {
     }
 
     /// This client, printing its traces (`-v`) and notes (rate-limit waits) through `say`.
-    pub fn saying(mut self, say: crate::Say) -> Client {
+    pub fn saying(mut self, say: crate::say::Say) -> Client {
         let limit = self.budgets.patience.limit();
         self.say = say.clone();
         self.budgets = Arc::new(Budgets::with_patience(Patience::new(limit).saying(say)));

@@ -16,8 +16,8 @@ use super::db::catalog::{self as db, EntityFilter, OutcomeFilter, Posted, RuleFi
 use super::db::Refusal;
 use super::gates::single;
 use super::jsonapi::{attributes, bad, check_id, check_type, jsonapi, new_id, parse_body, Reply};
+use super::shared::Shared;
 use super::store::{StoredEntity, StoredOutcome, StoredScorecardRule};
-use super::Shared;
 
 /// The largest page of each list.
 const MAX_PAGE: u64 = 100;

@@ -18,8 +18,8 @@ use serde_json::{json, Map, Value};
 
 use super::db::{self, Refusal};
 use super::jsonapi::{attributes, bad, error_body, parse_body, v1};
+use super::shared::Shared;
 use super::store::StoredDoraEvent;
-use super::Shared;
 use gatesctl_core::model::time;
 
 /// The largest `limit` a list takes, and what it answers without one.

@@ -32,7 +32,7 @@ use super::jsonapi::{attributes, bad, check_id, jsonapi, new_id, parse_body, Rep
 use super::monitors::{Monitor, MonitorStatus, Search};
 use super::options::{self, Kind, MonitorRule, Watch};
 use super::store::{StoredEvaluation, StoredRuleEvaluation};
-use super::Shared;
+use super::shared::Shared;
 use gatesctl_core::model::evaluation::{gate_blocks, RuleOutcome};
 use gatesctl_core::model::MAX_MONITORS_PER_RULE;
 

@@ -12,8 +12,8 @@ use super::db::{self, GateFilters};
 use super::jsonapi::{
     attributes, bad, check_id, check_type, jsonapi, new_id, optional_bool, parse_body, required_str, Reply,
 };
+use super::shared::Shared;
 use super::store::StoredGate;
-use super::Shared;
 
 /// The value of a query parameter given at most once.
 pub(super) fn single<'a>(query: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, db::Refusal> {

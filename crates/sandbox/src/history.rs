@@ -14,7 +14,7 @@ use super::db::evaluations::{self as history, Cursor, HistoryFilters, HistoryIte
 use super::db::Refusal;
 use super::gates::{page_size, single};
 use super::jsonapi::{bad, jsonapi, Reply};
-use super::Shared;
+use super::shared::Shared;
 use gatesctl_core::model::time;
 
 /// The longest window one request may ask for.

@@ -15,10 +15,10 @@ mod monitor_api;
 pub mod monitors;
 mod options;
 mod rules;
+mod shared;
 pub mod store;
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -33,6 +33,8 @@ pub use error::SandboxError;
 pub use evaluation::EvalSettings;
 pub use faults::{Faults, RateLimit};
 use jsonapi::{error, CONTENT_TYPE};
+pub use shared::{RecordedRequest, SandboxOptions};
+use shared::Shared;
 use store::Store;
 
 /// Request bodies larger than this are refused (413): real ones are a few hundred bytes.
@@ -44,44 +46,6 @@ const BODIES_AT_ONCE: usize = 16;
 const DRAIN_BEFORE_REFUSING: u64 = 32 << 20;
 /// Requests remembered for tests and `--verbose`; older ones are forgotten.
 const REQUEST_LOG: usize = 100_000;
-
-#[derive(Clone, Debug, Default)]
-pub struct SandboxOptions {
-    /// The SQLite file the state lives in; `None` keeps it in memory, for this process only.
-    pub database: Option<PathBuf>,
-    /// A JSON state (as `--export` writes) that replaces the state at start: for fixtures.
-    pub seed: Option<Store>,
-    /// The JSON state of earlier versions, imported once into a new database.
-    pub legacy: Option<Store>,
-    /// Monitors that replace those of the state at start (a new state has the example
-    /// organisation's).
-    pub monitors: Option<Vec<monitors::Monitor>>,
-    pub eval: EvalSettings,
-    pub faults: Faults,
-}
-
-/// One request the sandbox answered, for tests and `--verbose`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordedRequest {
-    pub method: String,
-    pub path: String,
-    /// The query string, as sent (percent-encoded); empty when none.
-    pub query: String,
-    /// 0 when the connection was dropped instead of answering.
-    pub status: u16,
-}
-
-struct Shared {
-    db: Database,
-    /// The monitors, read once at start: they change only when a sandbox starts with others.
-    monitors: Vec<monitors::Monitor>,
-    options: SandboxOptions,
-    /// Places for request bodies being read.
-    bodies: tokio::sync::Semaphore,
-    requests: Mutex<VecDeque<RecordedRequest>>,
-    faults: faults::FaultState,
-    base_url: String,
-}
 
 /// A sandbox serving on a loopback port until dropped or shut down.
 pub struct RunningSandbox {

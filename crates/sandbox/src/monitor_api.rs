@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::jsonapi::v1;
 use super::monitors::{self, Monitor};
-use super::Shared;
+use super::shared::Shared;
 
 fn forbidden() -> Response {
     v1(StatusCode::FORBIDDEN, json!({"errors": ["Forbidden: this application key lacks the monitors_read permission"]}))

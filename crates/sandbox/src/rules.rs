@@ -12,8 +12,8 @@ use super::db::{self, Refusal};
 use super::jsonapi::{
     attributes, bad, check_id, check_type, jsonapi, new_id, optional_bool, parse_body, required_str, Reply,
 };
+use super::shared::Shared;
 use super::store::StoredRule;
-use super::Shared;
 
 pub(super) async fn list(State(shared): State<Arc<Shared>>, Path(gate_id): Path<String>) -> Reply {
     check_id(&gate_id, "gate_id")?;
