@@ -101,7 +101,7 @@ pub(super) fn man(args: &ManArgs, command: clap::Command) -> Result<ExitStatus, 
             None => "gatesctl.1".to_string(),
         });
         let text = page(name.as_deref(), command.clone())?;
-        gatesctl_files::write::write_file(&file, text.as_bytes(), gatesctl_files::write::Readers::Everyone)
+        gatesctl_fs::write::write_file(&file, text.as_bytes(), gatesctl_fs::write::Readers::Everyone)
             .map_err(|source| Error::Write { path: file.clone(), source })?;
         out(&format!("{}\n", gatesctl_core::escape::path(&file)));
     }

@@ -80,7 +80,7 @@ pub(super) fn run(args: &FmtArgs, ctx: &super::Context<'_>) -> Result<ExitStatus
             out(&coloured(&text, ctx.stdout_palette()));
             errln!("would reformat {shown}");
         } else {
-            use gatesctl_files::write::{replace_read_file, ReplaceError};
+            use gatesctl_fs::write::{replace_read_file, ReplaceError};
             match replace_read_file(path, before.as_bytes(), formatted.as_bytes()) {
                 Ok(()) => out(&format!("{shown}\n")),
                 Err(ReplaceError::Io(source)) => return Err(Error::Write { path: path.clone(), source }),

@@ -99,7 +99,7 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
             }
         }
         Some(path) => {
-            gatesctl_files::write::write_file(path, imported.text.as_bytes(), gatesctl_files::write::Readers::Everyone)
+            gatesctl_fs::write::write_file(path, imported.text.as_bytes(), gatesctl_fs::write::Readers::Everyone)
                 .map_err(|source| Error::Write { path: path.clone(), source })?;
             errln!("Imported {what}{from} into {}.", gatesctl_core::escape::path(path));
             if let Some(removal) = &imported.removal {

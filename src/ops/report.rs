@@ -95,7 +95,7 @@ pub(crate) async fn read_failures(
 /// The files with the promoted gates and rules enforcing, written in place (each whole or not
 /// at all, keeping its mode).
 pub(crate) fn write(desired: &DesiredState, report: &Report) -> Result<Promoted, Error> {
-    use gatesctl_files::write::{check_replaceable, replace_read_file, ReplaceError};
+    use gatesctl_fs::write::{check_replaceable, replace_read_file, ReplaceError};
     let promoted = edit::promote(desired, &report.promotions())?;
     // A file someone changed since it was read (a colleague's edit, a branch switch), or one
     // its owner made read-only, is not written: checked for every file before any is written,

@@ -33,7 +33,7 @@ pub(crate) fn save(
     // As `--format json` writes it: nothing in a saved plan can drive a terminal that shows it.
     let text = serde_json::to_string_pretty(&value).expect("saved plans serialise");
     let text = gatesctl_core::escape::json_escaped(&text).into_owned() + "\n";
-    gatesctl_files::write::write_file(path, text.as_bytes(), gatesctl_files::write::Readers::Owner)
+    gatesctl_fs::write::write_file(path, text.as_bytes(), gatesctl_fs::write::Readers::Owner)
         .map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }
 

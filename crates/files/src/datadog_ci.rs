@@ -28,7 +28,7 @@ pub struct InlineGate {
 #[derive(Debug, thiserror::Error)]
 pub enum InlineConfigError {
     #[error(transparent)]
-    Read(#[from] super::ConfigError),
+    Read(#[from] super::error::ConfigError),
     #[error("{}:{line}:{column}: invalid JSON: {message}", gatesctl_core::escape::path(.path))]
     Syntax { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{}:{place}: {problem}", gatesctl_core::escape::path(.path))]
@@ -132,7 +132,7 @@ impl File<'_> {
 
 /// Reads and checks the file; every problem names its place.
 pub fn read(path: &Path) -> Result<InlineGate, InlineConfigError> {
-    let text = super::read_text(path)?;
+    let text = super::read::read_text(path)?;
     let file = File { path };
     let value: Value = serde_json::from_str(&text).map_err(|e| InlineConfigError::Syntax {
         path: path.to_path_buf(),

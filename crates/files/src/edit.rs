@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use super::load::load_sources;
 use super::source::{Format, SourceFile, Span};
 use super::validate::DryRunSpans;
-use super::{load_sources, DesiredState};
+use gatesctl_core::desired::DesiredState;
 use gatesctl_core::model::GateKey;
 
 /// [`DryRunSpans`] in one of [`DesiredState::files`].
@@ -40,7 +41,7 @@ pub struct Promoted {
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
     #[error("the edited files would not load ({0}); nothing was written")]
-    WouldNotLoad(Box<super::ConfigError>),
+    WouldNotLoad(Box<super::error::ConfigError>),
     #[error("editing the files would change more than the promoted `dry_run` switches; nothing was written (please report this)")]
     MoreThanDryRun,
 }

@@ -13,7 +13,7 @@
 //! - `-term` or `NOT term` excludes;
 //! - `OR` and parentheses are not supported: such a search is answered 400, saying so.
 
-use super::SandboxError;
+use super::error::SandboxError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The example organisation's monitors, which a new sandbox state starts with.
@@ -189,7 +189,7 @@ pub fn parse_file(text: &str) -> Result<Vec<Monitor>, SandboxError> {
 
 pub fn load(path: &std::path::Path) -> Result<Vec<Monitor>, SandboxError> {
     let file = |detail: String| SandboxError::File { path: path.to_path_buf(), detail };
-    let text = gatesctl_files::read_text(path).map_err(|e| file(e.to_string()))?;
+    let text = gatesctl_fs::read::document(path).map(|(text, _)| text).map_err(|e| file(e.to_string()))?;
     parse_file(&text).map_err(|e| file(e.to_string()))
 }
 

@@ -226,9 +226,9 @@ impl StoredRule {
 
 impl Store {
     /// Reads a JSON state file.
-    pub fn load(path: &Path) -> Result<Store, super::SandboxError> {
-        let file = |detail: String| super::SandboxError::File { path: path.to_path_buf(), detail };
-        let text = gatesctl_files::read_text(path).map_err(|e| file(e.to_string()))?;
+    pub fn load(path: &Path) -> Result<Store, super::error::SandboxError> {
+        let file = |detail: String| super::error::SandboxError::File { path: path.to_path_buf(), detail };
+        let text = gatesctl_fs::read::document(path).map(|(text, _)| text).map_err(|e| file(e.to_string()))?;
         serde_json::from_str(&text).map_err(|e| file(format!("not a sandbox state file: {e}")))
     }
 
@@ -239,6 +239,6 @@ impl Store {
             std::fs::create_dir_all(dir)?;
         }
         let text = serde_json::to_vec_pretty(self).expect("store serialises");
-        gatesctl_files::write::write_file(path, &text, gatesctl_files::write::Readers::Owner)
+        gatesctl_fs::write::write_file(path, &text, gatesctl_fs::write::Readers::Owner)
     }
 }

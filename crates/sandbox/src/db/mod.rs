@@ -22,7 +22,7 @@ pub(crate) use evaluations::{evaluation, record_evaluation};
 
 use super::monitors::Monitor;
 use super::store::{Store, StoredGate, StoredRule};
-use super::SandboxError;
+use crate::error::SandboxError;
 
 /// A refused request: the status and the service's own `detail`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -205,7 +205,7 @@ impl Database {
                 let mut name = path.as_os_str().to_owned();
                 name.push(suffix);
                 let file = std::path::PathBuf::from(name);
-                gatesctl_files::write::refuse_foreign_link(&file).map_err(|e| {
+                gatesctl_fs::write::refuse_foreign_link(&file).map_err(|e| {
                     SandboxError::State(format!(
                         "cannot open the sandbox state {}: {e}",
                         gatesctl_core::escape::path(&file)
