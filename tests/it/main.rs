@@ -4,6 +4,7 @@
 #![allow(unreachable_pub, clippy::print_stderr, clippy::print_stdout)]
 
 mod apply;
+mod architecture;
 mod ci;
 mod cli;
 mod common;

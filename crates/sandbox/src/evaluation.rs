@@ -31,26 +31,10 @@ use super::db::{self, Refusal};
 use super::jsonapi::{attributes, bad, check_id, jsonapi, new_id, parse_body, Reply};
 use super::monitors::{Monitor, MonitorStatus, Search};
 use super::options::{self, Kind, MonitorRule, Watch};
-use super::store::{StoredEvaluation, StoredRuleEvaluation};
 use super::shared::Shared;
+use super::store::{StoredEvaluation, StoredRuleEvaluation};
 use gatesctl_core::model::evaluation::{gate_blocks, RuleOutcome};
 use gatesctl_core::model::MAX_MONITORS_PER_RULE;
-
-#[derive(Clone, Debug)]
-pub struct EvalSettings {
-    /// Polls answered 404 right after the trigger.
-    pub not_found_polls: u32,
-    /// Polls answered `in_progress` after those.
-    pub pending_polls: u32,
-    /// Rule names that always fail.
-    pub fail_rules: Vec<String>,
-}
-
-impl Default for EvalSettings {
-    fn default() -> Self {
-        EvalSettings { not_found_polls: 0, pending_polls: 2, fail_rules: Vec::new() }
-    }
-}
 
 /// A rule's verdict: pass or not, why, and what failed.
 struct Outcome {

@@ -30,11 +30,10 @@ use axum::Router;
 
 use db::Database;
 pub use error::SandboxError;
-pub use evaluation::EvalSettings;
 pub use faults::{Faults, RateLimit};
 use jsonapi::{error, CONTENT_TYPE};
-pub use shared::{RecordedRequest, SandboxOptions};
 use shared::Shared;
+pub use shared::{EvalSettings, RecordedRequest, SandboxOptions};
 use store::Store;
 
 /// Request bodies larger than this are refused (413): real ones are a few hundred bytes.

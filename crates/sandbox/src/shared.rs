@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::db::Database;
-use super::evaluation::EvalSettings;
 use super::faults::{self, Faults};
 use super::monitors;
 use super::store::Store;
@@ -49,3 +48,20 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
 }
 
+/// How evaluations unfold: how many polls find nothing yet, or the evaluation running, and
+/// which rules always fail.
+#[derive(Clone, Debug)]
+pub struct EvalSettings {
+    /// Polls answered 404 right after the trigger.
+    pub not_found_polls: u32,
+    /// Polls answered `in_progress` after those.
+    pub pending_polls: u32,
+    /// Rule names that always fail.
+    pub fail_rules: Vec<String>,
+}
+
+impl Default for EvalSettings {
+    fn default() -> Self {
+        EvalSettings { not_found_polls: 0, pending_polls: 2, fail_rules: Vec::new() }
+    }
+}
