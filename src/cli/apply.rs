@@ -4,8 +4,9 @@ use std::sync::Mutex;
 
 use clap::Args;
 
+use super::args::PlanFlags;
+use super::context::Context;
 use super::progress::{self, Progress};
-use super::{Context, PlanFlags};
 use crate::error::{Error, ExitStatus};
 use crate::ops::{self, apply::Source};
 use crate::output::{err, errln, out};

@@ -3,8 +3,9 @@ use std::sync::Mutex;
 
 use clap::Args;
 
+use super::args::{parse_parallelism, ConnectArgs, FileArgs};
+use super::context::Context;
 use super::progress::Progress;
-use super::{parse_parallelism, ConnectArgs, Context, FileArgs};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::ops::audit::{AuditRequest, Reading};
@@ -19,7 +20,7 @@ pub(super) struct AuditArgs {
     #[command(flatten)]
     connect: ConnectArgs,
     /// How far back to read deployments and evaluations: 30d, 2w, 36h (at most 30 days)
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = super::context::parse_since)]
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = super::args::parse_since)]
     since: std::time::Duration,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -36,7 +37,7 @@ pub(super) struct AuditArgs {
     #[arg(long)]
     publish_scorecard: bool,
     /// With --format markdown: the longest document, in characters
-    #[arg(long, value_name = "CHARS", default_value_t = markdown::DEFAULT_MAX_CHARS, value_parser = super::plan::parse_comment_limit)]
+    #[arg(long, value_name = "CHARS", default_value_t = markdown::DEFAULT_MAX_CHARS, value_parser = super::args::parse_comment_limit)]
     comment_limit: usize,
 }
 

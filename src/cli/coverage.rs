@@ -3,8 +3,9 @@ use std::sync::Mutex;
 
 use clap::Args;
 
+use super::args::{parse_parallelism, ConnectArgs, FileArgs};
+use super::context::Context;
 use super::progress::Progress;
-use super::{parse_parallelism, ConnectArgs, Context, FileArgs};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::ops::coverage::Reading;
@@ -19,7 +20,7 @@ pub(super) struct CoverageArgs {
     #[command(flatten)]
     connect: ConnectArgs,
     /// How far back to look: 14d, 2w, 36h (at most 30 days)
-    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = super::context::parse_since)]
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = super::args::parse_since)]
     since: std::time::Duration,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -28,7 +29,7 @@ pub(super) struct CoverageArgs {
     #[arg(long, default_value_t = gatesctl_client::DEFAULT_PARALLELISM, value_parser = parse_parallelism)]
     parallelism: usize,
     /// With --format markdown: the longest document, in characters
-    #[arg(long, value_name = "CHARS", default_value_t = markdown::DEFAULT_MAX_CHARS, value_parser = super::plan::parse_comment_limit)]
+    #[arg(long, value_name = "CHARS", default_value_t = markdown::DEFAULT_MAX_CHARS, value_parser = super::args::parse_comment_limit)]
     comment_limit: usize,
 }
 

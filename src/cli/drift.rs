@@ -2,8 +2,9 @@ use std::io::IsTerminal;
 
 use clap::Args;
 
+use super::args::PlanFlags;
+use super::context::Context;
 use super::progress::{self, Progress};
-use super::{Context, PlanFlags};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::out;

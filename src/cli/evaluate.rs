@@ -3,8 +3,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use super::args::{ConnectArgs, FileArgs};
+use super::context::Context;
 use super::progress::Progress;
-use super::{ConnectArgs, Context, FileArgs};
 use crate::error::{Error, ExitStatus};
 use crate::ops::evaluate::{self, Rules, WaitEvent};
 use crate::output::{errln, out};
@@ -77,7 +78,7 @@ pub(super) struct EvaluateArgs {
 }
 
 fn bounded(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
-    let d = super::parse_duration(s)?;
+    let d = super::args::parse_duration(s)?;
     if d < min || d > max {
         return Err(format!(
             "{s} is out of range: give from {} to {}",

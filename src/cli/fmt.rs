@@ -17,7 +17,7 @@ pub(super) struct FmtArgs {
     check: bool,
     /// The format of standard input (-)
     #[arg(long, value_enum, value_name = "FORMAT")]
-    format_in: Option<super::context::FileFormat>,
+    format_in: Option<super::args::FileFormat>,
 }
 
 /// A unified diff, its removed lines red and added ones green when the palette colours.

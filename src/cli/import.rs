@@ -4,9 +4,9 @@ use std::io::IsTerminal;
 
 use clap::Args;
 
-use super::context::FileFormat;
+use super::args::{ConnectArgs, FileFormat};
+use super::context::Context;
 use super::progress::{self, Progress};
-use super::{ConnectArgs, Context};
 use crate::error::{Error, ExitStatus};
 use crate::ops::import;
 use crate::output::{errln, out};
@@ -31,7 +31,7 @@ pub(super) struct ImportArgs {
     #[arg(long)]
     force: bool,
     /// Requests in flight at once
-    #[arg(long, default_value_t = gatesctl_client::DEFAULT_PARALLELISM, value_parser = super::parse_parallelism)]
+    #[arg(long, default_value_t = gatesctl_client::DEFAULT_PARALLELISM, value_parser = super::args::parse_parallelism)]
     parallelism: usize,
     /// Import the datadog_deployment_gate resources of a Terraform state or saved plan, as
     /// `terraform show -json` prints it (or a terraform.tfstate), instead of reading the API;
@@ -52,7 +52,7 @@ fn patterns(list: &[String], flag: &str) -> Result<NamePatterns, Error> {
 }
 
 pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
-    let format = gatesctl_files::import::FileFormat::resolve(args.format.map(Into::into), args.output.as_deref());
+    let format = gatesctl_files::import::output_format(args.format.map(Into::into), args.output.as_deref());
     if let Some(path) = &args.output {
         if path.exists() && !args.force {
             return Err(Error::Refused(format!(

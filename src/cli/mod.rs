@@ -2,6 +2,7 @@
 //! connection to the API or the built-in sandbox.
 
 mod apply;
+mod args;
 mod audit;
 mod ci;
 mod completions;
@@ -29,7 +30,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::error::{Error, ExitStatus};
 use crate::output::errln;
-use context::{parse_duration, parse_parallelism, ConnectArgs, Context, FileArgs, GlobalArgs, PlanFlags};
+use args::{ConnectArgs, GlobalArgs};
+use context::Context;
 
 /// `gatesctl --version`: the release, the target it was built for and the commit.
 pub(crate) const VERSION: &str =

@@ -4,17 +4,15 @@ use std::io::IsTerminal;
 
 use clap::Args;
 
+use super::args::{report_check, Findings, MarkdownArgs, MonitorCheckArgs, PlanFlags};
+use super::context::Context;
 use super::progress::{self, Progress};
-use super::{Context, PlanFlags};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{errln, out, outln};
+use crate::views::plan as plan_view;
 use crate::views::Format;
-use crate::views::{markdown, plan as plan_view};
-use gatesctl_client::Client;
-use gatesctl_core::monitor_check::MonitorCheck;
 use gatesctl_core::plan::saved::SavedOptions;
-use gatesctl_files::DesiredState;
 
 #[derive(Debug, Args)]
 pub(super) struct PlanArgs {
@@ -39,90 +37,6 @@ pub(super) struct PlanArgs {
     markdown: MarkdownArgs,
     #[command(flatten)]
     monitors: MonitorCheckArgs,
-}
-
-/// How a Markdown plan fits a pull-request comment.
-#[derive(Debug, Args)]
-pub(super) struct MarkdownArgs {
-    /// With --format markdown: the longest comment, in characters (GitHub refuses more than 65536);
-    /// a longer plan keeps its summary and points to the full plan
-    #[arg(long, value_name = "CHARS", default_value_t = markdown::DEFAULT_MAX_CHARS, value_parser = parse_comment_limit)]
-    comment_limit: usize,
-    /// With --format markdown: where a capped comment points for the full plan [default: the
-    /// GitHub Actions run, from GITHUB_SERVER_URL, GITHUB_REPOSITORY and GITHUB_RUN_ID]
-    #[arg(long, value_name = "URL")]
-    details_url: Option<String>,
-}
-
-pub(super) fn parse_comment_limit(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(n) if (1000..=1_000_000).contains(&n) => Ok(n),
-        _ => Err("expected a number of characters from 1000 to 1000000".into()),
-    }
-}
-
-impl MarkdownArgs {
-    pub(super) fn options(&self, saved: Option<&std::path::Path>) -> plan_view::MarkdownOptions {
-        plan_view::MarkdownOptions::for_run(self.comment_limit, self.details_url.clone(), saved)
-    }
-}
-
-/// The check of monitor queries that `plan` and `validate --online` make.
-#[derive(Debug, Args)]
-pub(super) struct MonitorCheckArgs {
-    /// Do not search the monitors of each monitor rule's query (see --strict)
-    #[arg(long)]
-    pub(super) no_monitor_check: bool,
-    /// Exit 1 when the monitor check finds a problem: a query matching no monitor (the rule
-    /// watches nothing) or more than 50 (it fails every evaluation), a monitor or group of
-    /// monitor_ids that does not exist; without it these are warnings
-    #[arg(long, conflicts_with = "no_monitor_check")]
-    pub(super) strict: bool,
-}
-
-impl MonitorCheckArgs {
-    /// Searches the monitors of the declared queries, unless told not to.
-    pub(super) async fn run(
-        &self,
-        client: &Client,
-        desired: &DesiredState,
-        parallelism: usize,
-        progress: &(dyn Fn(usize, usize) + Sync),
-    ) -> MonitorCheck {
-        if self.no_monitor_check {
-            return MonitorCheck::default();
-        }
-        ops::monitors::check(client, desired, parallelism, progress).await.strict_if(self.strict)
-    }
-
-    /// With --strict, the problems found end the command.
-    pub(super) fn verdict(&self, check: &MonitorCheck) -> Result<(), Error> {
-        ops::monitors::verdict(check, self.strict)
-    }
-}
-
-/// Where the monitor check's findings go: with a text plan, into it (`plan > plan.txt` keeps
-/// them); otherwise to stderr.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Findings {
-    Stdout,
-    Stderr,
-}
-
-/// What the monitor check found, where `to` says; its warnings on stderr, and its findings as
-/// annotations too under GitHub Actions.
-pub(super) fn report_check(check: &MonitorCheck, color: bool, sandbox: bool, to: Findings) {
-    let shown = crate::views::monitor_check::render(check, color, sandbox);
-    let text =
-        if to == Findings::Stdout && !check.diagnostics.is_empty() { format!("\n{}", shown.text) } else { shown.text };
-    match to {
-        Findings::Stdout => out(&text),
-        Findings::Stderr => crate::output::err(&text),
-    }
-    super::ci::annotate(&check.diagnostics);
-    for warning in shown.warnings {
-        errln!("{warning}");
-    }
 }
 
 pub(super) fn warn(warning: Option<String>) {

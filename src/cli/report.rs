@@ -3,8 +3,9 @@ use std::sync::Mutex;
 
 use clap::Args;
 
+use super::args::PlanFlags;
+use super::context::Context;
 use super::progress::Progress;
-use super::{Context, PlanFlags};
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{err, out};
@@ -16,7 +17,7 @@ pub(super) struct ReportArgs {
     #[command(flatten)]
     flags: PlanFlags,
     /// How far back to read: 14d, 2w, 36h (the API serves at most 30 days)
-    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = super::context::parse_since)]
+    #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = super::args::parse_since)]
     since: std::time::Duration,
     /// Evaluations a gate or rule in dry run needs, counted under today's configuration with
     /// rule results [default: the files' [report], else 10]
@@ -53,7 +54,7 @@ pub(super) struct ReportArgs {
     format: Format,
     /// With --format markdown: the longest report, in characters (GitHub takes 65536 in a
     /// comment or a pull-request description)
-    #[arg(long, value_name = "CHARS", default_value_t = markdown::DEFAULT_MAX_CHARS, value_parser = super::plan::parse_comment_limit)]
+    #[arg(long, value_name = "CHARS", default_value_t = markdown::DEFAULT_MAX_CHARS, value_parser = super::args::parse_comment_limit)]
     comment_limit: usize,
 }
 

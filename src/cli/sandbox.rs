@@ -69,7 +69,7 @@ pub(super) struct SandboxArgs {
     #[arg(long = "fail-rule", value_name = "NAME")]
     fail_rules: Vec<String>,
     /// Fault: latency added to every request, e.g. 20ms
-    #[arg(long, value_parser = super::parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = super::args::parse_duration, value_name = "DURATION")]
     latency: Option<Duration>,
     /// Fault: rate limit as REQUESTS/PERIOD, e.g. 100/10s (answers 429 with X-RateLimit-* headers)
     #[arg(long, value_parser = parse_rate_limit, value_name = "N/PERIOD")]
@@ -110,7 +110,7 @@ pub(super) struct SandboxArgs {
 fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
     let (n, period) = s.split_once('/').ok_or("expected REQUESTS/PERIOD, e.g. 100/10s")?;
     let limit = n.trim().parse::<u32>().map_err(|_| format!("{n:?} is not a number of requests"))?;
-    let period = super::parse_duration(period)?;
+    let period = super::args::parse_duration(period)?;
     if limit == 0 || period.is_zero() {
         return Err("both the number of requests and the period must be above zero".into());
     }

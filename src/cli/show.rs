@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Context;
+use super::context::Context;
 use crate::error::{Error, ExitStatus};
 use crate::output::out;
 use crate::views::Format;
@@ -17,7 +17,7 @@ pub(super) struct ShowArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     #[command(flatten)]
-    markdown: super::plan::MarkdownArgs,
+    markdown: super::args::MarkdownArgs,
 }
 
 /// Shows a saved plan as it would be applied; nothing is read from the API.

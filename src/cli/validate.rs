@@ -1,8 +1,8 @@
 use clap::Args;
 use std::io::IsTerminal;
 
-use super::plan::{report_check, MonitorCheckArgs};
-use super::{ConnectArgs, Context, FileArgs};
+use super::args::{report_check, ConnectArgs, FileArgs, Findings, MonitorCheckArgs};
+use super::context::Context;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{out, outln};
@@ -92,7 +92,7 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
             (true, _) => ExitStatus::Failure,
         });
     }
-    report_check(&check, ctx.stderr_color(), sandbox, super::plan::Findings::Stderr);
+    report_check(&check, ctx.stderr_color(), sandbox, Findings::Stderr);
     show_policies(&found, &notes, ctx);
     args.monitors.verdict(&check)?;
     if broken > 0 {

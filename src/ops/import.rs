@@ -5,7 +5,8 @@ use std::path::Path;
 use crate::error::Error;
 use gatesctl_client::{self as remote, ApiError, Client, Fetched};
 use gatesctl_core::model::{GateFilter, RemoteState};
-use gatesctl_files::import::{extra_options, file_spec, serialise, unprintable_names, unprintable_options, FileFormat};
+use gatesctl_files::import::{extra_options, file_spec, serialise, unprintable_names, unprintable_options};
+use gatesctl_files::source::Format;
 use gatesctl_files::terraform;
 
 /// What an import made: the file's text, how much it holds, and what to say about it.
@@ -25,7 +26,7 @@ pub(crate) async fn from_api(
     client: &Client,
     api: &str,
     filter: &GateFilter,
-    format: FileFormat,
+    format: Format,
     parallelism: usize,
     progress: &(dyn Fn(Fetched) + Sync),
 ) -> Result<Imported, Error> {
@@ -45,7 +46,7 @@ pub(crate) async fn from_api(
 pub(crate) fn from_terraform(
     path: &Path,
     filter: &GateFilter,
-    format: FileFormat,
+    format: Format,
     removed_blocks: bool,
 ) -> Result<Imported, Error> {
     let text = gatesctl_files::read_text(path)?;

@@ -15,6 +15,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// "TOML" or "YAML", as messages name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Toml => "TOML",
+            Format::Yaml => "YAML",
+        }
+    }
+
     pub fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()? {
             "toml" => Some(Format::Toml),

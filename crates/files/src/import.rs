@@ -6,6 +6,7 @@ use std::path::Path;
 
 use gatesctl_core::model::{RemoteState, Rule, DEFAULT_IDENTIFIER};
 
+use crate::source::Format;
 use crate::wire::{DefaultsSpec, FileSpec, GateSpec, RuleSpec};
 
 /// The gates could not be written as a file (a value TOML or YAML cannot hold).
@@ -16,28 +17,10 @@ pub struct SerialiseError {
     pub(crate) detail: String,
 }
 
-/// The file formats import writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileFormat {
-    Toml,
-    Yaml,
-}
-
-impl FileFormat {
-    fn name(self) -> &'static str {
-        match self {
-            FileFormat::Toml => "TOML",
-            FileFormat::Yaml => "YAML",
-        }
-    }
-
-    /// The format asked for; else the one the output file's extension names; else TOML.
-    pub fn resolve(asked: Option<FileFormat>, output: Option<&Path>) -> FileFormat {
-        asked.unwrap_or_else(|| match output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
-            Some("yaml" | "yml") => FileFormat::Yaml,
-            _ => FileFormat::Toml,
-        })
-    }
+/// The format import writes: the one asked for; else the one the output file's extension
+/// names; else TOML.
+pub fn output_format(asked: Option<Format>, output: Option<&Path>) -> Format {
+    asked.or_else(|| output.and_then(Format::from_path)).unwrap_or(Format::Toml)
 }
 
 fn rule_spec(rule: &Rule, default_dry_run: bool) -> RuleSpec {
@@ -228,13 +211,13 @@ fn file_value(value: &serde_json::Value) -> toml::Value {
     }
 }
 
-pub fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<String, SerialiseError> {
+pub fn serialise(spec: &FileSpec, format: Format, source: &str) -> Result<String, SerialiseError> {
     let failed = |detail: String| SerialiseError { format: format.name(), detail };
     // Editors (taplo, the YAML language server) complete and check the file from its schema.
     let schema = format!("{}/gates.schema.json", crate::wire::SCHEMAS_URL);
     let modeline = match format {
-        FileFormat::Toml => format!("#:schema {schema}\n"),
-        FileFormat::Yaml => format!("# yaml-language-server: $schema={schema}\n"),
+        Format::Toml => format!("#:schema {schema}\n"),
+        Format::Yaml => format!("# yaml-language-server: $schema={schema}\n"),
     };
     let header = format!(
         "{modeline}# Deployment gates imported by gatesctl from {}.\n",
@@ -245,8 +228,8 @@ pub fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<St
     let mut aside = SetAside(Vec::new());
     aside.walk(&mut value);
     let body = match format {
-        FileFormat::Toml => toml_text(&value),
-        FileFormat::Yaml => {
+        Format::Toml => toml_text(&value),
+        Format::Yaml => {
             let mut body = String::new();
             saphyr::YamlEmitter::new(&mut body).dump(&yaml(&value)).map_err(|e| failed(e.to_string()))?;
             body + "\n"
@@ -255,8 +238,8 @@ pub fn serialise(spec: &FileSpec, format: FileFormat, source: &str) -> Result<St
     let text = header + &aside.restore(body);
     // In the layout `gatesctl fmt` keeps, so an imported file passes `fmt --check` as written.
     let (source_format, name) = match format {
-        FileFormat::Toml => (crate::source::Format::Toml, "imported.toml"),
-        FileFormat::Yaml => (crate::source::Format::Yaml, "imported.yaml"),
+        Format::Toml => (Format::Toml, "imported.toml"),
+        Format::Yaml => (Format::Yaml, "imported.yaml"),
     };
     let file = crate::source::SourceFile::new(name.into(), source_format, text);
     crate::fmt::format(&file).map_err(|e| failed(e.to_string()))

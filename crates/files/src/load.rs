@@ -52,7 +52,7 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
                         Format::Yaml => "check the indentation and quoting around this line",
                     });
                     let message = match e.code {
-                        Code::Syntax => format!("invalid {}: {}", format_name(file.format), e.message),
+                        Code::Syntax => format!("invalid {}: {}", file.format.name(), e.message),
                         _ => e.message,
                     };
                     ConfigDiagnostic::new(e.code, &file.named, e.span, e.label, message).with_help(help)
@@ -185,12 +185,5 @@ pub fn load_sources(files: &[SourceFile]) -> Result<DesiredState, ConfigError> {
         Ok(state)
     } else {
         Err(ConfigError::Invalid { diagnostics })
-    }
-}
-
-fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Toml => "TOML",
-        Format::Yaml => "YAML",
     }
 }
