@@ -7,6 +7,7 @@ use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{out, outln};
 use crate::views::{validate as diagnostics, Format};
+use gatesctl_core::diagnostic::Severity;
 use gatesctl_core::text::plural;
 use gatesctl_files::ConfigError;
 
@@ -171,7 +172,7 @@ fn per_directory(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitStatus, E
             Err(other) => return Err(Error::Config(other)),
         }
     }
-    if problems.iter().any(|d| !d.is_warning() && !d.code.as_str().starts_with("policy::")) {
+    if problems.iter().any(|d| d.severity == Severity::Error && !d.code.as_str().starts_with("policy::")) {
         return Err(Error::Config(ConfigError::Invalid { diagnostics: problems }));
     }
     // Policies broken: every folder's, located, then the refusal.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
 
+use gatesctl_core::diagnostic::Severity;
 use gatesctl_files::ConfigDiagnostic;
 
 /// Config diagnostics as labelled source excerpts, in file and line order.
@@ -146,7 +147,7 @@ pub(crate) fn document(d: &ConfigDiagnostic, locator: &mut Locator) -> Diagnosti
     }));
     DiagnosticDocument {
         code: d.code.as_str(),
-        severity: d.severity_name(),
+        severity: d.severity.as_str(),
         location: locator.locate(&d.source, span.start),
         end: locator.locate(&d.source, span.end),
         message: d.message.clone(),
@@ -199,7 +200,7 @@ pub(crate) fn render_json(
     documents.sort_by(|a, b| (&a.location.file, a.location.line).cmp(&(&b.location.file, b.location.line)));
     let doc = ValidationDocument {
         format_version: FORMAT_VERSION,
-        valid: declared.is_some() && !diagnostics.iter().any(|d| d.severity_name() == "error"),
+        valid: declared.is_some() && !diagnostics.iter().any(|d| d.severity == Severity::Error),
         gates: declared.map(|(g, _)| g),
         rules: declared.map(|(_, r)| r),
         diagnostics: documents,

@@ -99,6 +99,30 @@ codes! {
     PolicyExceptionExpired => "policy::exception-expired",
 }
 
+/// How much a diagnostic matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// A problem of the file: it is not valid.
+    Error,
+    /// A problem the online checks found (or a warning-level policy broken): shown, not failed.
+    Warning,
+    /// Worth knowing, not a problem of the file (a monitor failing now).
+    Note,
+    /// A further place of another diagnostic (the first of two duplicates), not one of its own.
+    Advice,
+}
+
+impl Severity {
+    /// "error", "warning" or "note" (advice is a note), for machines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note | Severity::Advice => "note",
+        }
+    }
+}
+
 /// One problem in a configuration file.
 #[derive(Clone, Debug)]
 pub struct ConfigDiagnostic {
@@ -109,12 +133,7 @@ pub struct ConfigDiagnostic {
     pub labels: Vec<(Span, String)>,
     /// Further places, possibly in other files (the first of two duplicate gates).
     pub related: Vec<ConfigDiagnostic>,
-    /// Related entries are notes, not errors of their own.
-    pub advice: bool,
-    /// A warning rather than an error.
-    pub warning: bool,
-    /// A note: worth knowing, not a problem of the file.
-    pub note: bool,
+    pub severity: Severity,
 }
 
 impl ConfigDiagnostic {
@@ -132,9 +151,7 @@ impl ConfigDiagnostic {
             source: Arc::clone(source),
             labels: vec![(span, label.into())],
             related: Vec::new(),
-            advice: false,
-            warning: false,
-            note: false,
+            severity: Severity::Error,
         }
     }
 
@@ -149,35 +166,19 @@ impl ConfigDiagnostic {
     }
 
     pub fn with_related(mut self, mut note: ConfigDiagnostic) -> Self {
-        note.advice = true;
+        note.severity = Severity::Advice;
         self.related.push(note);
         self
     }
 
-    /// A warning (from the online checks), not an error of the file.
-    pub fn is_warning(&self) -> bool {
-        self.warning
-    }
-
     pub(crate) fn into_warning(mut self) -> Self {
-        self.warning = true;
+        self.severity = Severity::Warning;
         self
     }
 
     pub(crate) fn into_note(mut self) -> Self {
-        self.note = true;
+        self.severity = Severity::Note;
         self
-    }
-
-    /// "error", "warning" or "note", for machines.
-    pub fn severity_name(&self) -> &'static str {
-        if self.note {
-            "note"
-        } else if self.warning {
-            "warning"
-        } else {
-            "error"
-        }
     }
 
     /// 1-based line of the first label, for sorting and for tests.
@@ -201,16 +202,14 @@ impl std::error::Error for ConfigDiagnostic {}
 
 impl Diagnostic for ConfigDiagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        (!self.advice).then(|| Box::new(self.code.as_str()) as Box<dyn fmt::Display>)
+        (self.severity != Severity::Advice).then(|| Box::new(self.code.as_str()) as Box<dyn fmt::Display>)
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(if self.advice || self.note {
-            miette::Severity::Advice
-        } else if self.warning {
-            miette::Severity::Warning
-        } else {
-            miette::Severity::Error
+        Some(match self.severity {
+            Severity::Advice | Severity::Note => miette::Severity::Advice,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Error => miette::Severity::Error,
         })
     }
 

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::desired::{DesiredState, WatchSource, Watched};
-use crate::diagnostic::{Code, ConfigDiagnostic};
+use crate::diagnostic::{Code, ConfigDiagnostic, Severity};
 use crate::escape::quoted;
 use crate::model::{is_failing_state, FailingMonitor, GateKey, MonitorMatches, MonitorState, MAX_MONITORS_PER_RULE};
 
@@ -74,14 +74,14 @@ impl MonitorCheck {
 
     /// Problems of the file (not notes): what `--strict` refuses.
     pub fn problems(&self) -> usize {
-        self.diagnostics.iter().filter(|d| !d.note).count()
+        self.diagnostics.iter().filter(|d| d.severity != Severity::Note).count()
     }
 
     /// With `--strict`, the warnings become errors.
     pub fn strict_if(mut self, strict: bool) -> Self {
         if strict {
-            for d in &mut self.diagnostics {
-                d.warning = false;
+            for d in self.diagnostics.iter_mut().filter(|d| d.severity == Severity::Warning) {
+                d.severity = Severity::Error;
             }
         }
         self

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use gatesctl_core::diagnostic::Severity;
 use gatesctl_core::model::{AttrChange, AttrValue, GateKey, Rule};
 use gatesctl_core::plan::{GateAction, Plan, RuleAction};
 use gatesctl_files::ConfigDiagnostic;
@@ -153,13 +154,18 @@ impl MarkdownOptions {
 /// pass before approving it.
 fn checks(found: &[ConfigDiagnostic], unchecked: Option<&str>) -> String {
     let mut out = String::new();
-    let (problems, notes): (Vec<&ConfigDiagnostic>, Vec<&ConfigDiagnostic>) = found.iter().partition(|d| !d.note);
+    let (problems, notes): (Vec<&ConfigDiagnostic>, Vec<&ConfigDiagnostic>) =
+        found.iter().partition(|d| d.severity != Severity::Note);
     let line = |d: &ConfigDiagnostic| {
         let help = d.help.as_deref().map(|h| format!(": {}", inline(h))).unwrap_or_default();
         format!("{} {}:{}: {}{help}", code(d.code.as_str()), inline(d.file_name()), d.line(), inline(&d.message))
     };
     if !problems.is_empty() {
-        let severity = if problems.iter().all(|d| d.is_warning()) { "⚠️ **Warnings**" } else { "❌ **Errors**" };
+        let severity = if problems.iter().all(|d| d.severity == Severity::Warning) {
+            "⚠️ **Warnings**"
+        } else {
+            "❌ **Errors**"
+        };
         writeln!(out, "\n{severity} ({}):\n", problems.len()).unwrap();
         out.push_str(&capped_list(problems.into_iter().map(line)));
     }
