@@ -32,7 +32,7 @@ pub(crate) enum Error {
     #[error("the saved plan {} is stale and was not applied (was it applied already?):\n{}\nRun `gatesctl plan --out {}` again and review the new plan.", gatesctl_core::escape::path(.path), .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"), gatesctl_core::escape::path(.path))]
     StalePlan { path: PathBuf, problems: Vec<String> },
     #[error("{}: {reason}", gatesctl_core::escape::path(.path))]
-    BadSavedPlan { path: PathBuf, reason: String },
+    BadSavedPlan { path: PathBuf, reason: gatesctl_core::plan::saved::SavedPlanError },
     #[error("apply finished with {failed} failed and {skipped} skipped action(s); see the failures above, fix them, then run `gatesctl apply` again")]
     ApplyFailed { failed: usize, skipped: usize },
     #[error("cannot write {}: {source}", gatesctl_core::escape::path(.path))]

@@ -10,6 +10,7 @@ use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{err, out};
 use crate::views::{markdown, report, Format};
+use gatesctl_core::report::FailuresUnread;
 use gatesctl_files::wire::ReportSpec;
 
 #[derive(Debug, Args)]
@@ -141,9 +142,9 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
         };
         let failures = async {
             if args.no_dora {
-                None
+                Err(FailuresUnread::NotAsked)
             } else {
-                Some(ops::report::read_failures(&client, &gates, &settings).await)
+                ops::report::read_failures(&client, &gates, &settings).await
             }
         };
         let (history, check, failures) = tokio::join!(read, check, failures);
@@ -163,21 +164,21 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
         }
     }
     match &failures {
-        Some(Err(why)) => crate::output::errln!(
-            "warning: failures (DORA) were not read, so each gate's record against them is left out: {why}"
+        Err(FailuresUnread::Unavailable(why)) => crate::output::errln!(
+            "warning: failures (DORA) were not read, so each gate's record against them is left out: {why} (or pass --no-dora)"
         ),
-        Some(Ok((_, warnings))) => {
+        Ok((_, warnings)) => {
             for w in warnings {
                 crate::output::errln!("warning: {w}");
             }
         }
-        None => {}
+        Err(FailuresUnread::NotAsked) => {}
     }
     let findings = gatesctl_core::report::Findings {
         watching_nothing: check.as_ref().map(|c| &c.watching_nothing),
         failing_now: check.as_ref().map(|c| &c.failing_now),
         unchecked,
-        failures: failures.as_ref().map(|f| f.as_ref().map(|(f, _)| f.as_slice()).map_err(String::clone)),
+        failures: failures.as_ref().map(|(f, _)| f.as_slice()).map_err(FailuresUnread::clone),
     };
     let judged = gatesctl_core::report::build(&desired, &gates, &history, &settings, &findings);
     let written = if args.write { Some(ops::report::write(&desired, &judged)?) } else { None };

@@ -219,7 +219,7 @@ async fn dry_run_facts(
         watching_nothing: check.map(|c| &c.watching_nothing),
         failing_now: check.map(|c| &c.failing_now),
         unchecked: None,
-        failures: None,
+        failures: Err(gatesctl_core::report::FailuresUnread::NotAsked),
     };
     let report = gatesctl_core::report::build(desired, &declared, &history, &settings, &findings);
     Ok((policy::dry_run_facts(&since, Some(&report)), bad))
@@ -237,7 +237,7 @@ pub(crate) struct Published {
 }
 
 fn refused_write(e: gatesctl_client::ApiError) -> Error {
-    match super::policy::catalog_permission(&e, "apm_service_catalog_write") {
+    match super::permission::missing(&e, "apm_service_catalog_write") {
         Some(why) => Error::Refused(format!("publishing to Scorecards writes rules and outcomes, and {why}")),
         None => Error::Api(e),
     }

@@ -1,17 +1,12 @@
-//! What the DORA reads share: the one sentence for a key that may not read them, and the
-//! warning for a millisecond holding more events than an answer.
+//! What the DORA reads share: the permission they need, and the warning for a millisecond
+//! holding more events than an answer.
 
 use gatesctl_client::{ApiError, Crowded};
 
 /// Why the deployments and failures Datadog records could not be read, when the key lacks
 /// the permission: `None` for any other error.
 pub(crate) fn missing_permission(e: &ApiError) -> Option<String> {
-    (e.status() == Some(403)).then(|| {
-        format!(
-            "the application key lacks the dora_metrics_read permission (403: {}): grant it to the key",
-            gatesctl_core::escape::terminal(&e.detail())
-        )
-    })
+    super::permission::missing(e, "dora_metrics_read")
 }
 
 /// "more than 1,000 deployments started in the one millisecond 2026-…: …".

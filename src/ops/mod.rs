@@ -10,6 +10,7 @@ pub(crate) mod dora;
 pub(crate) mod evaluate;
 pub(crate) mod import;
 pub(crate) mod monitors;
+pub(crate) mod permission;
 pub(crate) mod plan;
 pub(crate) mod policy;
 pub(crate) mod report;

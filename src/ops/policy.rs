@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::Error;
-use gatesctl_client::{ApiError, Client};
+use gatesctl_client::Client;
 use gatesctl_core::model::RemoteState;
 use gatesctl_core::plan::Plan;
 use gatesctl_core::policy::{self, Facts, GateFacts, PolicyChange, PolicyVerdict};
@@ -37,29 +37,19 @@ pub(crate) struct Catalog {
     pub(crate) unreadable: Vec<gatesctl_client::Unreadable>,
 }
 
-/// Why the catalog could not be read, when the key lacks the permission: `None` for any
-/// other error.
-pub(crate) fn catalog_permission(e: &ApiError, permission: &str) -> Option<String> {
-    (e.status() == Some(403)).then(|| {
-        format!(
-            "the application key lacks the {permission} permission (403: {}): grant it to the key",
-            gatesctl_core::escape::terminal(&e.detail())
-        )
-    })
-}
-
 /// Reads the Software Catalog's services; `why` says what needs it, for a refusal.
 pub(crate) async fn read_catalog(
     client: &Client,
     why: &str,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Catalog, Error> {
-    let (services, unreadable) = client.catalog_services(progress).await.map_err(|e| {
-        match catalog_permission(&e, "apm_service_catalog_read") {
-            Some(missing) => Error::Refused(format!("{why} reads the Software Catalog, and {missing}")),
-            None => Error::Api(e),
-        }
-    })?;
+    let (services, unreadable) =
+        client.catalog_services(progress).await.map_err(|e| {
+            match super::permission::missing(&e, "apm_service_catalog_read") {
+                Some(missing) => Error::Refused(format!("{why} reads the Software Catalog, and {missing}")),
+                None => Error::Api(e),
+            }
+        })?;
     // A service listed twice keeps the tags of both: a scope selects on any of them.
     let mut tags: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for s in services {

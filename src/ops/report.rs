@@ -7,7 +7,7 @@ use gatesctl_core::model::time::Window;
 use gatesctl_core::model::GateKey;
 use gatesctl_core::model::History;
 use gatesctl_core::plan::Target;
-use gatesctl_core::report::{Report, ReportSettings};
+use gatesctl_core::report::{FailuresUnread, Report, ReportSettings};
 use gatesctl_files::edit::{self, Promoted};
 use gatesctl_files::DesiredState;
 
@@ -72,7 +72,7 @@ pub(crate) async fn read_failures(
     client: &Client,
     gates: &[&GateKey],
     settings: &ReportSettings,
-) -> Result<(Vec<gatesctl_core::model::Failure>, Vec<String>), String> {
+) -> Result<(Vec<gatesctl_core::model::Failure>, Vec<String>), FailuresUnread> {
     if gates.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
@@ -85,10 +85,9 @@ pub(crate) async fn read_failures(
             let warnings = read.crowded.iter().map(|c| super::dora::crowded_warning(c, "failures")).collect();
             Ok((read.events, warnings))
         }
-        Err(e) => Err(match super::dora::missing_permission(&e) {
-            Some(why) => format!("{why}, or pass --no-dora"),
-            None => e.to_string(),
-        }),
+        Err(e) => {
+            Err(FailuresUnread::Unavailable(super::dora::missing_permission(&e).unwrap_or_else(|| e.to_string())))
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use gatesctl_client::{Client, Fetched};
-use gatesctl_core::plan::saved::{relative_to, SavedOptions, SavedPlan};
+use gatesctl_core::plan::saved::{relative_to, SavedOptions, SavedPlan, SavedPlanError};
 use gatesctl_core::plan::{Plan, PlanOptions, Target};
 use gatesctl_files::DesiredState;
 
@@ -37,8 +37,8 @@ pub(crate) fn save(
         .map_err(|source| Error::Write { path: path.to_path_buf(), source })
 }
 
-fn bad(path: &Path, reason: impl Into<String>) -> Error {
-    Error::BadSavedPlan { path: path.to_path_buf(), reason: reason.into() }
+fn bad(path: &Path, reason: SavedPlanError) -> Error {
+    Error::BadSavedPlan { path: path.to_path_buf(), reason }
 }
 
 /// Reads a saved plan, re-reads its files and the remote state, recomputes the plan with the
@@ -58,13 +58,7 @@ pub(crate) async fn verify(
     let folder = path.parent().unwrap_or(Path::new(""));
     let files: Vec<PathBuf> = saved.files.iter().map(|f| folder.join(f)).collect();
     if let Some(missing) = files.iter().find(|f| !f.exists()) {
-        return Err(bad(
-            path,
-            format!(
-                "its configuration file {} does not exist (file paths are kept relative to the plan file: keep the plan next to where it was made)",
-                gatesctl_core::escape::path(missing)
-            ),
-        ));
+        return Err(bad(path, SavedPlanError::MissingFile(missing.clone())));
     }
     let desired = gatesctl_files::load(&files)?;
     let targets = saved
@@ -73,7 +67,7 @@ pub(crate) async fn verify(
         .iter()
         .map(|t| Target::parse(t))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad(path, format!("its --target {e}")))?;
+        .map_err(|e| bad(path, SavedPlanError::BadTarget(e)))?;
     let options = PlanOptions { prune: saved.options.prune, targets };
     let (now, remote) = super::plan::compute(client, &desired, &options, parallelism, progress).await?;
     let problems = saved.differences(&desired, api, &now);

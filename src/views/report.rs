@@ -130,9 +130,12 @@ pub(crate) fn document<'a>(report: &'a Report, written: Option<&Promoted>) -> Re
         unchecked: report.unchecked.clone(),
         dora: match &report.failures {
             Ok(n) => DoraDocument { read: true, failures: Some(*n), why: None, unattributed: report.unattributed },
-            Err(why) => {
-                DoraDocument { read: false, failures: None, why: Some(why.clone()), unattributed: report.unattributed }
-            }
+            Err(unread) => DoraDocument {
+                read: false,
+                failures: None,
+                why: Some(unread_words(unread)),
+                unattributed: report.unattributed,
+            },
         },
         written: written.map(|w| WrittenDocument {
             files: w.files.iter().map(|f| f.path.to_string_lossy().into_owned()).collect(),
@@ -451,7 +454,12 @@ pub(crate) fn render_text(report: &Report, p: Palette) -> String {
             plural(*n, "failure", "failures")
         )
         .unwrap(),
-        Err(why) => writeln!(out, "Note: failures (DORA) were not read, so no gate has a record against them: {}.", terminal(why)).unwrap(),
+        Err(unread) => writeln!(
+            out,
+            "Note: failures (DORA) were not read, so no gate has a record against them: {}.",
+            terminal(&unread_words(unread))
+        )
+        .unwrap(),
     }
     if let Some(words) = unattributed_words(report) {
         writeln!(out, "{words}").unwrap();
@@ -687,9 +695,13 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
             writeln!(out, "- {} {}", code(&g.gate.to_string()), inline(&words)).unwrap();
         }
     }
-    if let Err(why) = &report.failures {
-        writeln!(out, "\n> Failures (DORA) were not read, so no gate has a record against them: {}.", inline(why))
-            .unwrap();
+    if let Err(unread) = &report.failures {
+        writeln!(
+            out,
+            "\n> Failures (DORA) were not read, so no gate has a record against them: {}.",
+            inline(&unread_words(unread))
+        )
+        .unwrap();
     }
     if let Some(words) = unattributed_words(report) {
         writeln!(out, "\n> {words}").unwrap();
@@ -764,6 +776,14 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
     super::markdown::fit(&out, max_chars, "report", "the JSON report (`gatesctl report --format json`)")
 }
 
+/// Why the failures were not read, as the report says it.
+fn unread_words(unread: &gatesctl_core::report::FailuresUnread) -> String {
+    match unread {
+        gatesctl_core::report::FailuresUnread::NotAsked => "not read (--no-dora)".into(),
+        gatesctl_core::report::FailuresUnread::Unavailable(why) => why.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -775,3 +795,4 @@ mod tests {
         assert_eq!(strip_markdown(&days), "⬜🟩🟥");
     }
 }
+

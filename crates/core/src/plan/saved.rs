@@ -159,6 +159,27 @@ pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
+/// Why a file is not a saved plan gatesctl can apply.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SavedPlanError {
+    #[error("not a JSON file: {0}")]
+    NotJson(String),
+    #[error("not a gatesctl saved plan (make one with `gatesctl plan --out FILE`)")]
+    NotASavedPlan,
+    #[error(
+        "saved plan format {version} is not the one this gatesctl reads ({}); re-run `gatesctl plan --out`",
+        super::FORMAT_VERSION
+    )]
+    OtherFormat { version: String },
+    #[error("damaged saved plan: {0}")]
+    Damaged(String),
+    /// A file it was made from is gone.
+    #[error("its configuration file {} does not exist (file paths are kept relative to the plan file: keep the plan next to where it was made)", crate::escape::path(.0))]
+    MissingFile(std::path::PathBuf),
+    #[error("its --target {0}")]
+    BadTarget(String),
+}
+
 impl SavedPlan {
     pub fn new(plan: &Plan, desired: &DesiredState, api: String, files: Vec<PathBuf>, options: SavedOptions) -> Self {
         SavedPlan {
@@ -173,19 +194,17 @@ impl SavedPlan {
         }
     }
 
-    pub fn parse(text: &str) -> Result<SavedPlan, String> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not a JSON file: {e}"))?;
+    pub fn parse(text: &str) -> Result<SavedPlan, SavedPlanError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| SavedPlanError::NotJson(e.to_string()))?;
         if value.get("kind").and_then(|k| k.as_str()) != Some(KIND) {
-            return Err("not a gatesctl saved plan (make one with `gatesctl plan --out FILE`)".into());
+            return Err(SavedPlanError::NotASavedPlan);
         }
-        let version = value.get("format_version").map(|v| v.to_string()).unwrap_or_default();
         if !value.get("format_version").and_then(|v| v.as_str()).is_some_and(super::readable_format) {
-            return Err(format!(
-                "saved plan format {version} is not the one this gatesctl reads ({}); re-run `gatesctl plan --out`",
-                super::FORMAT_VERSION
-            ));
+            let version = value.get("format_version").map(|v| v.to_string()).unwrap_or_default();
+            return Err(SavedPlanError::OtherFormat { version });
         }
-        serde_json::from_value(value).map_err(|e| format!("damaged saved plan: {e}"))
+        serde_json::from_value(value).map_err(|e| SavedPlanError::Damaged(e.to_string()))
     }
 
     /// Every reason not to apply this plan: a changed configuration, another API, or a plan

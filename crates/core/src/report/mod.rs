@@ -30,7 +30,8 @@ use crate::model::{Failure as Incident, GateEvaluation, GateKey, History, RuleEv
 pub use classify::STUCK_AFTER_MS;
 pub use evidence::Evidence;
 pub use outcome::{
-    Block, Causes, Day, Failure, Findings, GateReport, Recommendation, Report, ReportSettings, RuleReport, Unattributed,
+    Block, Causes, Day, Failure, FailuresUnread, Findings, GateReport, Recommendation, Report, ReportSettings,
+    RuleReport, Unattributed,
 };
 pub use record::Record;
 pub use thresholds::{SetBy, Thresholds, ThresholdsSetBy};
@@ -78,7 +79,7 @@ pub fn build(
     let online = judge::Online {
         watching_nothing: findings.watching_nothing.unwrap_or(&none),
         failing_now: findings.failing_now.unwrap_or(&none_failing),
-        failures: findings.failures.as_ref().and_then(|f| f.as_ref().ok().copied()),
+        failures: findings.failures.as_ref().ok().copied(),
     };
     let gates = wanted
         .into_iter()
@@ -94,11 +95,7 @@ pub fn build(
         gates,
         unreadable: history.unreadable,
         unchecked: findings.unchecked.clone(),
-        failures: match &findings.failures {
-            None => Err("not read (--no-dora)".into()),
-            Some(Ok(f)) => Ok(f.len()),
-            Some(Err(why)) => Err(why.clone()),
-        },
+        failures: findings.failures.as_ref().map(|f| f.len()).map_err(FailuresUnread::clone),
         unattributed: online.failures.map(|f| unattributed(desired, history, f)).unwrap_or_default(),
     }
 }

@@ -288,6 +288,15 @@ impl Unattributed {
     }
 }
 
+/// Why the failures (DORA) were not read: the records are then left out, never the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailuresUnread {
+    /// Nobody asked for them.
+    NotAsked,
+    /// Asked for, and not answered: why, in the words of the error.
+    Unavailable(String),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     pub settings: ReportSettings,
@@ -299,7 +308,7 @@ pub struct Report {
     /// not.
     pub unchecked: Option<String>,
     /// Failures read (DORA), or why none were.
-    pub failures: Result<usize, String>,
+    pub failures: Result<usize, FailuresUnread>,
     /// Failures read that could be charged to no gate.
     pub unattributed: Unattributed,
 }
@@ -335,7 +344,7 @@ impl Report {
 }
 
 /// What was found online besides the history.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Findings<'a> {
     /// Monitor rules that watch nothing, by gate and rule, with what they watch.
     pub watching_nothing: Option<&'a BTreeMap<(GateKey, String), String>>,
@@ -344,7 +353,14 @@ pub struct Findings<'a> {
     /// Why the monitor rules were not checked, when they were not.
     pub unchecked: Option<String>,
     /// The failures of the window (DORA), or why they were not read.
-    pub failures: Option<Result<&'a [Incident], String>>,
+    pub failures: Result<&'a [Incident], FailuresUnread>,
+}
+
+/// Nothing found, and the failures not asked for.
+impl Default for Findings<'_> {
+    fn default() -> Self {
+        Findings { watching_nothing: None, failing_now: None, unchecked: None, failures: Err(FailuresUnread::NotAsked) }
+    }
 }
 
 /// Newest first, then by id: the order the API lists, made total.
