@@ -14,6 +14,7 @@ mod fmt;
 mod help;
 mod import;
 mod interrupt;
+mod man;
 mod plan;
 mod progress;
 mod report;
@@ -104,7 +105,7 @@ enum Command {
     Completions(completions::CompletionsArgs),
     /// Print a man page (roff): gatesctl(1), or a command's (`gatesctl man plan`)
     #[command(after_help = help::MAN)]
-    Man(completions::ManArgs),
+    Man(man::ManArgs),
 }
 
 /// The commands of `datadog-ci deployment` that gatesctl takes over.
@@ -295,7 +296,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::run(args, command()),
-        Command::Man(args) => completions::man(args, command()),
+        Command::Man(args) => man::man(args, command()),
     }
 }
 

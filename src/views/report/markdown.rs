@@ -214,8 +214,8 @@ pub(crate) fn render_markdown(report: &Report, max_chars: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::text::strip_text;
+    use super::*;
 
     #[test]
     fn strips_read_the_same_in_text_and_markdown() {
