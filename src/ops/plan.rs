@@ -7,8 +7,8 @@ use gatesctl_core::model::RemoteState;
 use gatesctl_core::plan::{self, Plan, PlanOptions};
 use gatesctl_files::DesiredState;
 
-/// Reads the remote state the plan needs and diffs it. Shared by plan, apply, drift and the
-/// check of saved plans.
+/// Reads the remote state the plan needs and diffs it. Shared by plan, apply and the check
+/// of saved plans (drift reads the whole organisation, through [`compute_over`]).
 pub(crate) async fn compute(
     client: &Client,
     desired: &DesiredState,
