@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use gatesctl_client::wire::{EvaluationRequest, EvaluationResult};
 use gatesctl_client::Client;
-use gatesctl_core::model::{Evaluation, GateKey, RuleVerdict, Verdict};
+use gatesctl_core::model::{Evaluation, GateKey, Verdict};
+use gatesctl_core::model::{EvaluationAnswer, EvaluationRequest, InlineConfiguration};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct WaitOptions {
@@ -43,7 +43,7 @@ fn retry_pause(failures: u32, interval: Duration) -> Duration {
     Duration::from_secs(1 << failures.saturating_sub(1).min(5)).min(interval.max(Duration::from_millis(100)))
 }
 
-fn evaluation(gate: &GateKey, verdict: Verdict, id: Option<String>, result: Option<EvaluationResult>) -> Evaluation {
+fn evaluation(gate: &GateKey, verdict: Verdict, id: Option<String>, result: Option<EvaluationAnswer>) -> Evaluation {
     let mut out = Evaluation {
         gate: gate.clone(),
         verdict,
@@ -55,24 +55,15 @@ fn evaluation(gate: &GateKey, verdict: Verdict, id: Option<String>, result: Opti
         reason: None,
     };
     if let Some(r) = result {
-        out.url = Some(r.evaluation_url).filter(|u| !u.is_empty());
+        out.url = r.url;
         out.gate_status = Some(r.gate_status);
         out.dry_run = Some(r.dry_run);
-        out.rules = r
-            .rules
-            .into_iter()
-            .map(|rule| RuleVerdict {
-                name: rule.name,
-                status: rule.status,
-                dry_run: rule.dry_run,
-                reason: rule.reason,
-            })
-            .collect();
+        out.rules = r.rules;
     }
     out
 }
 
-fn no_verdict(gate: &GateKey, id: Option<String>, result: Option<EvaluationResult>, reason: String) -> Evaluation {
+fn no_verdict(gate: &GateKey, id: Option<String>, result: Option<EvaluationAnswer>, reason: String) -> Evaluation {
     Evaluation { reason: Some(reason), ..evaluation(gate, Verdict::Unavailable, id, result) }
 }
 
@@ -159,7 +150,7 @@ pub(crate) async fn evaluate(
     progress(WaitEvent::Triggered { evaluation_id: evaluation_id.clone() });
     let triggered = Instant::now();
 
-    let mut last: Option<EvaluationResult> = None;
+    let mut last: Option<EvaluationAnswer> = None;
     let mut pause = Duration::ZERO;
     loop {
         // Sleep until the next poll or the deadline, whichever is first; at the deadline, one
@@ -264,7 +255,7 @@ fn inline<'r>(
     dry_run: bool,
     rules: impl Iterator<Item = &'r gatesctl_core::model::Rule>,
     gate: &GateKey,
-) -> Result<serde_json::Value, Error> {
+) -> Result<InlineConfiguration, Error> {
     let mut out = Vec::new();
     for rule in rules {
         if let Some(option) = rule.options.not_inline().first() {
@@ -276,9 +267,9 @@ fn inline<'r>(
                 rule.rule_type().as_str()
             )));
         }
-        out.push(gatesctl_client::wire::rule_attributes(rule));
+        out.push(rule.clone());
     }
-    Ok(serde_json::json!({"dry_run": dry_run, "rules": out}))
+    Ok(InlineConfiguration { dry_run, rules: out })
 }
 
 impl Asked<'_> {

@@ -254,8 +254,11 @@ impl Client {
     }
 
     /// Triggers an evaluation; a 429 is returned at once (the caller keeps the trigger's budget).
-    pub async fn trigger_evaluation(&self, request: &wire::EvaluationRequest) -> Result<String, ApiError> {
-        let body = serde_json::json!({"data": {"type": "deployment_gates_evaluation_request", "attributes": request}});
+    pub async fn trigger_evaluation(
+        &self,
+        request: &gatesctl_core::model::EvaluationRequest,
+    ) -> Result<String, ApiError> {
+        let body = wire::evaluation_body(request);
         let doc: Document<wire::EvaluationAccepted> = self
             .json_with(
                 Method::POST,
@@ -269,7 +272,7 @@ impl Client {
 
     /// The result of evaluation `id`; an answer about another evaluation is an error, never
     /// taken for this one's verdict.
-    pub async fn get_evaluation(&self, id: &str) -> Result<wire::EvaluationResult, ApiError> {
+    pub async fn get_evaluation(&self, id: &str) -> Result<gatesctl_core::model::EvaluationAnswer, ApiError> {
         let path = PathBuilder::new("api/v2/deployments/gates/evaluation").part(id).build();
         let doc: Document<wire::Resource<wire::EvaluationResult>> = self.json_once(Method::GET, &path, None).await?;
         let result = doc.data.attributes;
@@ -277,7 +280,7 @@ impl Client {
             let kind = ApiErrorKind::OtherEvaluation { asked: id.to_string(), answered: result.evaluation_id };
             return Err(ApiError { call: format!("GET /{path}"), kind });
         }
-        Ok(result)
+        Ok(result.into())
     }
 
     /// How many monitors `query` matches, and how many of those fail now: one page of one

@@ -14,7 +14,7 @@ mod history;
 mod say;
 pub mod site;
 mod transport;
-pub mod wire;
+mod wire;
 
 use futures_util::stream::{self, StreamExt};
 

@@ -138,7 +138,7 @@ pub(crate) fn update_gate_body(id: &str, dry_run: bool) -> Value {
 
 /// A rule in the API's shape: the attributes of a create or update, and an item of an
 /// inline evaluation `configuration`.
-pub fn rule_attributes(rule: &Rule) -> Value {
+pub(crate) fn rule_attributes(rule: &Rule) -> Value {
     serde_json::json!({
         "name": rule.name, "type": rule.rule_type().as_str(), "dry_run": rule.dry_run, "options": rule.options.to_api(),
     })
@@ -152,19 +152,24 @@ pub(crate) fn rule_body(rule: &Rule, id: Option<&str>) -> Value {
     serde_json::json!({ "data": data })
 }
 
-/// Evaluation request attributes (seeds 000/001).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct EvaluationRequest {
-    pub service: String,
-    pub env: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary_tag: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<Value>,
+/// An evaluation request's body (seeds 000/001): an inline configuration's rules take the
+/// API's shape of a rule.
+pub(crate) fn evaluation_body(request: &gatesctl_core::model::EvaluationRequest) -> Value {
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("service".into(), Value::from(request.service.clone()));
+    attributes.insert("env".into(), Value::from(request.env.clone()));
+    for (name, value) in
+        [("identifier", &request.identifier), ("version", &request.version), ("primary_tag", &request.primary_tag)]
+    {
+        if let Some(v) = value {
+            attributes.insert(name.into(), Value::from(v.clone()));
+        }
+    }
+    if let Some(inline) = &request.configuration {
+        let rules: Vec<Value> = inline.rules.iter().map(rule_attributes).collect();
+        attributes.insert("configuration".into(), serde_json::json!({"dry_run": inline.dry_run, "rules": rules}));
+    }
+    serde_json::json!({"data": {"type": "deployment_gates_evaluation_request", "attributes": attributes}})
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -179,29 +184,49 @@ pub(crate) struct EvaluationAcceptedAttributes {
 
 /// Evaluation result attributes (seed 002).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EvaluationResult {
+pub(crate) struct EvaluationResult {
     #[serde(default)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     pub(crate) evaluation_id: String,
     #[serde(default)]
-    pub evaluation_url: String,
+    pub(crate) evaluation_url: String,
     #[serde(default)]
     pub(crate) gate_id: String,
-    pub gate_status: String,
+    pub(crate) gate_status: String,
     #[serde(default)]
-    pub rules: Vec<RuleResult>,
+    pub(crate) rules: Vec<RuleResult>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RuleResult {
+pub(crate) struct RuleResult {
     #[serde(default)]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub status: String,
+    pub(crate) status: String,
     #[serde(default)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     #[serde(default)]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
+}
+
+impl From<EvaluationResult> for gatesctl_core::model::EvaluationAnswer {
+    fn from(r: EvaluationResult) -> Self {
+        gatesctl_core::model::EvaluationAnswer {
+            gate_status: r.gate_status,
+            dry_run: r.dry_run,
+            url: Some(r.evaluation_url).filter(|u| !u.is_empty()),
+            rules: r
+                .rules
+                .into_iter()
+                .map(|rule| gatesctl_core::model::RuleVerdict {
+                    name: rule.name,
+                    status: rule.status,
+                    dry_run: rule.dry_run,
+                    reason: rule.reason,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -260,31 +285,31 @@ mod tests {
 /// `GET /api/v1/monitor/search`: only what the query check reads. Facets and monitors are read
 /// leniently: a name that is not a string, or a facet missing, counts nothing.
 #[derive(Debug, Deserialize)]
-pub struct MonitorSearch {
-    pub metadata: MonitorSearchMetadata,
+pub(crate) struct MonitorSearch {
+    pub(crate) metadata: MonitorSearchMetadata,
     #[serde(default)]
-    pub counts: Option<MonitorSearchCounts>,
+    pub(crate) counts: Option<MonitorSearchCounts>,
     #[serde(default)]
-    pub monitors: Vec<Value>,
+    pub(crate) monitors: Vec<Value>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct MonitorSearchMetadata {
-    pub total_count: u64,
+pub(crate) struct MonitorSearchMetadata {
+    pub(crate) total_count: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct MonitorSearchCounts {
+pub(crate) struct MonitorSearchCounts {
     #[serde(default)]
-    pub status: Option<Vec<FacetCount>>,
+    pub(crate) status: Option<Vec<FacetCount>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct FacetCount {
+pub(crate) struct FacetCount {
     #[serde(default)]
-    pub name: Value,
+    pub(crate) name: Value,
     #[serde(default)]
-    pub count: u64,
+    pub(crate) count: u64,
 }
 
 /// A time the monitor API writes: Unix seconds (or milliseconds), or RFC 3339.
@@ -300,7 +325,7 @@ fn monitor_time(value: Option<&Value>) -> Option<i64> {
 }
 
 impl MonitorSearch {
-    pub fn matches(&self) -> gatesctl_core::model::MonitorMatches {
+    pub(crate) fn matches(&self) -> gatesctl_core::model::MonitorMatches {
         let status = self.counts.as_ref().and_then(|c| c.status.as_deref()).unwrap_or_default();
         let count = |wanted: &str| {
             status

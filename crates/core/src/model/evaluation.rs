@@ -42,6 +42,36 @@ pub struct RuleVerdict {
     pub reason: Option<String>,
 }
 
+/// What an evaluation is asked for: a gate, what is deployed, and (just in time) the rules to
+/// evaluate instead of the stored ones.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EvaluationRequest {
+    pub service: String,
+    pub env: String,
+    pub identifier: Option<String>,
+    pub version: Option<String>,
+    pub primary_tag: Option<String>,
+    pub configuration: Option<InlineConfiguration>,
+}
+
+/// The gate and rules an evaluation takes inline, instead of the stored ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlineConfiguration {
+    pub dry_run: bool,
+    pub rules: Vec<super::Rule>,
+}
+
+/// What the API answers about an evaluation: its status so far, its mode, its rules' results.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvaluationAnswer {
+    /// `in_progress`, `pass`, `fail`, or a status this client does not know.
+    pub gate_status: String,
+    pub dry_run: bool,
+    /// The evaluation's page in Datadog, when given.
+    pub url: Option<String>,
+    pub rules: Vec<RuleVerdict>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Evaluation {
     pub gate: GateKey,

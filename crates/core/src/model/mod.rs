@@ -17,7 +17,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use dora::{Deployment, Failure};
-pub use evaluation::{Evaluation, RuleVerdict, Verdict};
+pub use evaluation::{Evaluation, EvaluationAnswer, EvaluationRequest, InlineConfiguration, RuleVerdict, Verdict};
 pub use filter::{GateFilter, GateQuery, NamePatterns};
 pub use history::{
     EvaluationId, EvaluationIndex, EvaluationStatus, FailedMonitor, GateEvaluation, History, RuleEvaluation,
