@@ -236,13 +236,15 @@ fn cpu_benchmark() {
 /// every other one through a gate evaluation of its version. Written by a process of its own
 /// (`GATESCTL_BENCH_COVERAGE_STATE`), so that the process measuring stays small: a child's
 /// peak memory counts its parent's pages at the fork.
-fn write_coverage_state(path: &std::path::Path, services: usize, per_service: usize) {
+/// `services` services (named `svc` and `width` digits) deploying `per_service` times each over
+/// 30 days, every other deployment after a passing evaluation: the deployments and evaluations.
+fn deployed(services: usize, per_service: usize, width: usize) -> (Vec<StoredDoraEvent>, Vec<StoredEvaluation>) {
     let now = gatesctl_core::model::time::now_ms();
     let span = 30 * 24 * 3600 * 1000 - 3_600_000;
     let mut dora = Vec::with_capacity(services * per_service);
     let mut evaluations = Vec::new();
     for i in 0..services * per_service {
-        let (service, n) = (format!("svc{:03}", i % services), i / services);
+        let (service, n) = (format!("svc{:0width$}", i % services), i / services);
         let started = now - 60_000 - (i as i64 * span / (services * per_service) as i64);
         let version = format!("v{n}");
         dora.push(StoredDoraEvent {
@@ -267,6 +269,11 @@ fn write_coverage_state(path: &std::path::Path, services: usize, per_service: us
             });
         }
     }
+    (dora, evaluations)
+}
+
+fn write_coverage_state(path: &std::path::Path, services: usize, per_service: usize) {
+    let (dora, evaluations) = deployed(services, per_service, 3);
     Store { gates: Vec::new(), monitors: None, evaluations: Some(evaluations), dora: Some(dora), ..Default::default() }
         .save(path)
         .unwrap();
@@ -368,35 +375,7 @@ fn audit_store(gates: usize, per_service: usize) -> Store {
             })
             .collect(),
     );
-    let now = gatesctl_core::model::time::now_ms();
-    let span = 30 * 24 * 3600 * 1000 - 3_600_000;
-    let (mut dora, mut evaluations) = (Vec::new(), Vec::new());
-    for n in 0..services * per_service {
-        let service = format!("svc{:05}", n % services);
-        let started = now - 60_000 - (n as i64 * span / (services * per_service) as i64);
-        let version = format!("v{}", n / services);
-        dora.push(StoredDoraEvent {
-            kind: "deployment".into(),
-            id: String::new(),
-            attributes: serde_json::json!({"service": service, "env": "production", "version": version,
-                "started_at": started * 1_000_000, "finished_at": (started + 60_000) * 1_000_000}),
-        });
-        if n % 2 == 0 {
-            evaluations.push(StoredEvaluation {
-                id: String::new(),
-                gate_id: None,
-                service,
-                env: "production".into(),
-                identifier: "default".into(),
-                version,
-                dry_run: false,
-                started_at: gatesctl_core::model::time::format_rfc3339(started - 30_000),
-                finished_at: Some(gatesctl_core::model::time::format_rfc3339(started - 10_000)),
-                status: "pass".into(),
-                rules: Vec::new(),
-            });
-        }
-    }
+    let (dora, evaluations) = deployed(services, per_service, 5);
     store.dora = Some(dora);
     store.evaluations = Some(evaluations);
     store

@@ -156,19 +156,8 @@ pub(crate) async fn audit(
         None
     };
 
-    let gates: Vec<GateFacts> = remote
-        .gates
-        .values()
-        .map(|g| {
-            let mut facts = GateFacts::remote(g, remote.rules.get(&g.key).map(Vec::as_slice).unwrap_or_default());
-            facts.place = desired.gates.get(&g.key).and_then(|d| d.declared_at.clone());
-            facts
-        })
-        .collect();
-    let mut places: Vec<(String, String)> =
-        remote.gates.keys().chain(desired.gates.keys()).map(|k| (k.service.clone(), k.env.clone())).collect();
-    places.sort_unstable();
-    places.dedup();
+    let gates = GateFacts::live(&remote, desired);
+    let places = policy::known_places(&remote, desired);
     let facts = Facts {
         catalog: catalog.as_ref().map(|c| &c.tags),
         coverage: coverage.as_ref(),

@@ -75,10 +75,7 @@ pub(crate) async fn plan_changes(
     } else {
         None
     };
-    let mut places: Vec<(String, String)> =
-        remote.gates.keys().chain(desired.gates.keys()).map(|k| (k.service.clone(), k.env.clone())).collect();
-    places.sort_unstable();
-    places.dedup();
+    let places = policy::known_places(remote, desired);
     let facts = Facts {
         catalog: catalog.as_ref().map(|c| &c.tags),
         places: &places,

@@ -60,15 +60,7 @@ pub fn changes(
     facts: &Facts<'_>,
 ) -> Vec<PolicyChange> {
     let changed: BTreeSet<&GateKey> = plan.gates.iter().map(|g| &g.key).collect();
-    let before: Vec<GateFacts> = remote
-        .gates
-        .values()
-        .map(|g| {
-            let mut facts = GateFacts::remote(g, remote.rules.get(&g.key).map(Vec::as_slice).unwrap_or_default());
-            facts.place = desired.gates.get(&g.key).and_then(|d| d.declared_at.clone());
-            facts
-        })
-        .collect();
+    let before = GateFacts::live(remote, desired);
     let mut after: Vec<GateFacts> = before.iter().filter(|g| !changed.contains(&g.key)).cloned().collect();
     for gate in &plan.gates {
         if matches!(gate.action, GateAction::Delete { .. }) {

@@ -8,10 +8,10 @@ use serde::{Serialize, Serializer};
 
 use super::model::{Check, Level, Place, Policy, Requirement};
 use crate::coverage::Coverage;
-use crate::desired::DesiredGate;
+use crate::desired::{DesiredGate, DesiredState};
 use crate::escape::quoted;
 use crate::model::options::Settings;
-use crate::model::{GateKey, OutcomeState, RemoteGate, RemoteRule, Rule, RuleType};
+use crate::model::{GateKey, OutcomeState, RemoteGate, RemoteRule, RemoteState, Rule, RuleType};
 use crate::text::plural;
 
 fn as_key<S: Serializer>(key: &GateKey, s: S) -> Result<S::Ok, S::Error> {
@@ -65,6 +65,29 @@ impl GateFacts {
             place: None,
         }
     }
+
+    /// The remote gates as they run, each located where the files declare it, when they do.
+    pub fn live(remote: &RemoteState, desired: &DesiredState) -> Vec<GateFacts> {
+        remote
+            .gates
+            .values()
+            .map(|g| {
+                let mut facts = GateFacts::remote(g, remote.rules.get(&g.key).map(Vec::as_slice).unwrap_or_default());
+                facts.place = desired.gates.get(&g.key).and_then(|d| d.declared_at.clone());
+                facts
+            })
+            .collect()
+    }
+}
+
+/// Every service and env the remote gates or the files know, sorted: each in a scope that
+/// requires a gate must have one.
+pub fn known_places(remote: &RemoteState, desired: &DesiredState) -> Vec<(String, String)> {
+    let mut places: Vec<(String, String)> =
+        remote.gates.keys().chain(desired.gates.keys()).map(|k| (k.service.clone(), k.env.clone())).collect();
+    places.sort_unstable();
+    places.dedup();
+    places
 }
 
 /// Since when a gate or one of its rules has been in dry run under today's configuration, and

@@ -15,7 +15,7 @@ pub use diagnostic::diagnostics;
 pub use evidence::{dry_run_facts, dry_run_since, DryRunKey};
 
 pub use judge::{
-    judge, judge_all, CoverageFigure, DryRunFacts, Excepted, Facts, GateFacts, PolicyVerdict, RuleFacts,
+    judge, judge_all, known_places, CoverageFigure, DryRunFacts, Excepted, Facts, GateFacts, PolicyVerdict, RuleFacts,
     ServiceOutcome, Subject, Violation,
 };
 pub use model::{
