@@ -178,6 +178,41 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A whole number of a table, in `min..=max` (`max` of `u32::MAX` reads as no upper
+    /// bound); out of range, `help` may say more about the value given.
+    pub(super) fn whole(
+        &mut self,
+        table: &Table<'_>,
+        key: &str,
+        what: &str,
+        (min, max): (i64, i64),
+        help: impl Fn(i64) -> Option<String>,
+    ) -> Option<u32> {
+        let (_, n) = table.get(key)?;
+        match n.value {
+            Value::Int(v) if (min..=max).contains(&v) => Some(v as u32),
+            Value::Int(v) => {
+                let range = if max == i64::from(u32::MAX) {
+                    format!("{min} or more")
+                } else {
+                    format!("between {min} and {max}")
+                };
+                self.error(
+                    Code::OutOfRange,
+                    n.span.clone(),
+                    format!("{v} is out of range"),
+                    format!("`{key}` of {what} must be {range}"),
+                    help(v),
+                );
+                None
+            }
+            _ => {
+                self.wrong_type(n, &format!("`{key}` of {what}"), "a whole number");
+                None
+            }
+        }
+    }
+
     /// The non-empty strings of a list, with their spans; every other entry is reported.
     /// `subject` names the list in messages: "`envs` of gate #2".
     pub(super) fn strings(

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::checker::{Checker, Table};
+use super::checker::Checker;
 use super::source::{Node, Span, Value};
 use super::wire::{field_names, PolicyExceptionSpec, PolicyScopeSpec, PolicySpec};
 use gatesctl_core::diagnostic::Code;
@@ -90,8 +90,8 @@ impl Checker<'_> {
                 }
             }
         }
-        let max_dry_run_days = self.whole(&table, "max_dry_run_days", &what, 1, 365);
-        let min_coverage_percent = self.whole(&table, "min_coverage_percent", &what, 0, 100);
+        let max_dry_run_days = self.whole(&table, "max_dry_run_days", &what, (1, 365), |_| None);
+        let min_coverage_percent = self.whole(&table, "min_coverage_percent", &what, (0, 100), |_| None);
         let min_rule_duration = table.get("min_rule_duration").and_then(|(_, n)| {
             let (text, span) = match &n.value {
                 Value::Str(s) => (s.to_string(), n.span.clone()),
@@ -166,28 +166,6 @@ impl Checker<'_> {
             exceptions,
             place: Some(self.place(&name_span)),
         })
-    }
-
-    /// A whole number of a table, in its range.
-    fn whole(&mut self, table: &Table<'_>, key: &str, what: &str, min: i64, max: i64) -> Option<u32> {
-        let (_, n) = table.get(key)?;
-        match n.value {
-            Value::Int(v) if (min..=max).contains(&v) => Some(v as u32),
-            Value::Int(v) => {
-                self.error(
-                    Code::OutOfRange,
-                    n.span.clone(),
-                    format!("{v} is out of range"),
-                    format!("`{key}` of {what} must be between {min} and {max}"),
-                    None,
-                );
-                None
-            }
-            _ => {
-                self.wrong_type(n, &format!("`{key}` of {what}"), "a whole number");
-                None
-            }
-        }
     }
 
     fn policy_scope(&mut self, node: &Node<'_>, what: &str) -> PolicyScope {

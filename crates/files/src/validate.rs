@@ -276,38 +276,15 @@ impl<'a> Checker<'a> {
     fn safety(&mut self, node: &Node<'_>) -> Option<SafetySpec> {
         let table = self.table(node, "[safety]", field_names::<SafetySpec>())?;
         let mut safety = SafetySpec::default();
-        let int = |this: &mut Self, key: &str, max: i64| -> Option<i64> {
-            let (_, n) = table.get(key)?;
-            match n.value {
-                Value::Int(v) if (0..=max).contains(&v) => Some(v),
-                Value::Int(v) => {
-                    this.error(
-                        Code::OutOfRange,
-                        n.span.clone(),
-                        format!("{v} is out of range"),
-                        if max == i64::from(u32::MAX) {
-                            format!("`{key}` of [safety] must be 0 or more")
-                        } else {
-                            format!("`{key}` of [safety] must be between 0 and {max}")
-                        },
-                        None,
-                    );
-                    None
-                }
-                _ => {
-                    this.wrong_type(n, &format!("`{key}` of [safety]"), "a whole number");
-                    None
-                }
-            }
-        };
-        if let Some(v) = int(self, "max_delete_percent", 100) {
-            safety.max_delete_percent = Some(v as u32);
+        let none = |_| None;
+        if let Some(v) = self.whole(&table, "max_delete_percent", "[safety]", (0, 100), none) {
+            safety.max_delete_percent = Some(v);
         }
-        if let Some(v) = int(self, "max_update_percent", 100) {
-            safety.max_update_percent = Some(v as u32);
+        if let Some(v) = self.whole(&table, "max_update_percent", "[safety]", (0, 100), none) {
+            safety.max_update_percent = Some(v);
         }
-        if let Some(v) = int(self, "min_existing", i64::from(u32::MAX)) {
-            safety.min_existing = Some(v as u32);
+        if let Some(v) = self.whole(&table, "min_existing", "[safety]", (0, i64::from(u32::MAX)), none) {
+            safety.min_existing = Some(v);
         }
         Some(safety)
     }
@@ -341,19 +318,12 @@ impl<'a> Checker<'a> {
         let table = self.table(node, what, field_names::<ReportSpec>())?;
         let mut report = ReportSpec::default();
         for (key, min, max) in ReportSpec::RANGES {
-            let Some((_, n)) = table.get(key) else { continue };
-            match n.value {
-                Value::Int(v) if (i64::from(min)..=i64::from(max)).contains(&v) => report.set(key, v as u32),
-                Value::Int(v) => self.error(
-                    Code::OutOfRange,
-                    n.span.clone(),
-                    format!("{v} is out of range"),
-                    format!("`{key}` of {what} must be between {min} and {max}"),
-                    (key == "min_evaluations" && v < 1).then(|| {
-                        "a recommendation needs evidence: at least one evaluation (10 by default)".to_string()
-                    }),
-                ),
-                _ => self.wrong_type(n, &format!("`{key}` of {what}"), "a whole number"),
+            let help = |v: i64| {
+                (key == "min_evaluations" && v < 1)
+                    .then(|| "a recommendation needs evidence: at least one evaluation (10 by default)".to_string())
+            };
+            if let Some(v) = self.whole(&table, key, what, (i64::from(min), i64::from(max)), help) {
+                report.set(key, v);
             }
         }
         Some(report)
