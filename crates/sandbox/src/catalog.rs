@@ -14,13 +14,13 @@ use serde_json::{json, Map, Value};
 
 use super::db::catalog::{self as db, EntityFilter, OutcomeFilter, Posted, RuleFilter};
 use super::db::Refusal;
-use super::gates::single;
+use super::gates::{page_size, single};
 use super::jsonapi::{attributes, bad, check_id, check_type, jsonapi, new_id, parse_body, Reply};
 use super::shared::Shared;
 use super::store::{StoredEntity, StoredOutcome, StoredScorecardRule};
 
 /// The largest page of each list.
-const MAX_PAGE: u64 = 100;
+const MAX_PAGE: usize = 100;
 /// Results in one outcomes batch at most.
 const MAX_RESULTS: usize = 1000;
 
@@ -50,14 +50,6 @@ fn number(query: &[(String, String)], name: &str, default: u64, max: u64) -> Res
             .ok()
             .filter(|n| *n <= max)
             .ok_or_else(|| bad(format!("{name} must be between 0 and {max}"))),
-    }
-}
-
-/// `page[size]` or `page[limit]`, 1 to [`MAX_PAGE`].
-fn page_size(query: &[(String, String)], name: &str, default: u64) -> Result<u64, Refusal> {
-    match number(query, name, default, MAX_PAGE)? {
-        0 => Err(bad(format!("{name} must be between 1 and {MAX_PAGE}"))),
-        n => Ok(n),
     }
 }
 
@@ -92,7 +84,7 @@ fn entity_json(e: &StoredEntity) -> Value {
 /// `GET /api/v2/catalog/entity`.
 pub(super) async fn entities(State(shared): State<Arc<Shared>>, Query(query): Query<Vec<(String, String)>>) -> Reply {
     read_refused(&shared)?;
-    let limit = page_size(&query, "page[limit]", MAX_PAGE)?;
+    let limit = page_size(&query, "page[limit]", MAX_PAGE, MAX_PAGE)? as u64;
     let offset = number(&query, "page[offset]", 0, u64::MAX >> 1)?;
     let filter = EntityFilter {
         kind: text(&query, "filter[kind]")?,
@@ -131,7 +123,7 @@ fn scorecard_id(name: &str) -> String {
 /// `GET /api/v2/scorecard/rules`.
 pub(super) async fn rules(State(shared): State<Arc<Shared>>, Query(query): Query<Vec<(String, String)>>) -> Reply {
     read_refused(&shared)?;
-    let size = page_size(&query, "page[size]", 10)?;
+    let size = page_size(&query, "page[size]", 10, MAX_PAGE)? as u64;
     let offset = number(&query, "page[offset]", 0, u64::MAX >> 1)?;
     let filter = RuleFilter {
         id: text(&query, "filter[rule][id]")?,
@@ -294,7 +286,7 @@ pub(super) async fn post_outcomes(State(shared): State<Arc<Shared>>, body: Bytes
 /// `GET /api/v2/scorecard/outcomes`.
 pub(super) async fn outcomes(State(shared): State<Arc<Shared>>, Query(query): Query<Vec<(String, String)>>) -> Reply {
     read_refused(&shared)?;
-    let size = page_size(&query, "page[size]", 10)?;
+    let size = page_size(&query, "page[size]", 10, MAX_PAGE)? as u64;
     let offset = number(&query, "page[offset]", 0, u64::MAX >> 1)?;
     let filter = OutcomeFilter {
         rule_name: text(&query, "filter[rule][name]")?,

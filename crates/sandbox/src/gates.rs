@@ -25,18 +25,24 @@ pub(super) fn single<'a>(query: &'a [(String, String)], name: &str) -> Result<Op
     Ok(first)
 }
 
-pub(super) fn page_size(query: &[(String, String)], default: usize, max: usize) -> Result<usize, db::Refusal> {
-    match single(query, "page[size]")? {
+/// A page's size (`page[size]`, or the catalog's `page[limit]`), 1 to `max`.
+pub(super) fn page_size(
+    query: &[(String, String)],
+    name: &str,
+    default: usize,
+    max: usize,
+) -> Result<usize, db::Refusal> {
+    match single(query, name)? {
         None => Ok(default),
         Some(s) => match s.parse::<usize>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(bad(format!("page[size] must be between 1 and {max}"))),
+            _ => Err(bad(format!("{name} must be between 1 and {max}"))),
         },
     }
 }
 
 pub(super) async fn list(State(shared): State<Arc<Shared>>, Query(query): Query<Vec<(String, String)>>) -> Reply {
-    let size = page_size(&query, 50, 1000)?;
+    let size = page_size(&query, "page[size]", 50, 1000)?;
     let after = match single(&query, "page[cursor]")? {
         None => 0,
         Some(c) => c.parse::<i64>().ok().filter(|c| *c >= 0).ok_or_else(|| bad("invalid page[cursor]"))?,

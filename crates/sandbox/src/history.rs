@@ -124,7 +124,7 @@ async fn read(
     let listing = Listing {
         window: window(query)?,
         filters: filters(query, known)?,
-        size: page_size(query, 50, 100)?,
+        size: page_size(query, "page[size]", 50, 100)?,
         after: cursor(query)?,
     };
     let (size, asked) = (listing.size, listing.after);
