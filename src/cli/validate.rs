@@ -7,7 +7,6 @@ use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{out, outln};
 use crate::views::{validate as diagnostics, Format};
-use gatesctl_core::diagnostic::Severity;
 use gatesctl_core::text::plural;
 use gatesctl_files::ConfigError;
 
@@ -149,7 +148,7 @@ fn per_directory(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitStatus, E
         let folder = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
         folders.entry(folder).or_default().push(path);
     }
-    let (mut problems, mut valid) = (Vec::new(), Vec::new());
+    let (mut invalid, mut found, mut valid) = (Vec::new(), Vec::new(), Vec::new());
     // Each folder's policies are part of its configuration, named or not.
     for (folder, files) in folders.iter_mut() {
         if !files.iter().any(|f| gatesctl_files::is_policies_file(f)) {
@@ -165,21 +164,20 @@ fn per_directory(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitStatus, E
             Ok(desired) => {
                 let policies = ops::policy::offline(&desired);
                 broken += ops::policy::errors(&policies);
-                problems.extend(gatesctl_core::policy::diagnostics(&policies));
+                found.extend(gatesctl_core::policy::diagnostics(&policies));
                 valid.push((folder, (desired.gates.len(), desired.rule_count()), desired.policies.len()))
             }
-            Err(ConfigError::Invalid { diagnostics }) => problems.extend(diagnostics),
+            Err(ConfigError::Invalid { diagnostics }) => invalid.extend(diagnostics),
             Err(other) => return Err(Error::Config(other)),
         }
     }
-    if problems.iter().any(|d| d.severity == Severity::Error && !d.code.as_str().starts_with("policy::")) {
-        return Err(Error::Config(ConfigError::Invalid { diagnostics: problems }));
+    // Every problem of every folder at once: an invalid folder's, and the policies the valid
+    // ones break.
+    if !invalid.is_empty() {
+        invalid.extend(found);
+        return Err(Error::Config(ConfigError::Invalid { diagnostics: invalid }));
     }
-    // Policies broken: every folder's, located, then the refusal.
-    if !problems.is_empty() {
-        crate::output::err(&diagnostics::render(&problems, ctx.stderr_color(), diagnostics::terminal_width()));
-        super::ci::annotate(&problems);
-    }
+    show_policies(&found, &[], ctx);
     if broken > 0 {
         return Err(Error::PolicyBroken { broken, by_plan: false });
     }
