@@ -73,8 +73,10 @@ pub fn dry_run_since(remote: &RemoteState, history: &History) -> BTreeMap<DryRun
 /// The dry-run facts a policy judges: since when, with what `report` recommends beside it (a
 /// gate or rule the files do not declare has no report).
 pub fn dry_run_facts(since: &BTreeMap<DryRunKey, i64>, report: Option<&Report>) -> BTreeMap<DryRunKey, DryRunFacts> {
+    let reports: BTreeMap<&GateKey, &crate::report::GateReport> =
+        report.map(|r| r.gates.iter().map(|g| (&g.gate, g)).collect()).unwrap_or_default();
     let said = |key: &DryRunKey| -> String {
-        let Some(gate) = report.and_then(|r| r.gates.iter().find(|g| g.gate == key.0)) else {
+        let Some(gate) = reports.get(&key.0) else {
             return "no report: the files do not declare it".into();
         };
         let (recommendation, why, missing) = match &key.1 {
