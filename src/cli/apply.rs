@@ -85,7 +85,7 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
     }
     if ready.plan.is_empty() {
         if json {
-            out(&render_json(&crate::ops::apply::execute::Report::default(), &connection.target, false));
+            out(&render_json(&crate::ops::apply::outcome::Report::default(), &connection.target, false));
         }
         return Ok(ExitStatus::Success);
     }

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::GateRef;
-use crate::ops::apply::execute::{Outcome, Report, Status, Verb};
+use crate::ops::apply::outcome::{Outcome, Report, Status, Verb};
 
 /// Version of this document's format, `MAJOR.MINOR`: additions bump the minor part.
 pub(crate) const FORMAT_VERSION: &str = "1.0";
@@ -83,8 +83,8 @@ pub(crate) enum ActionStatus {
 fn status(o: &Outcome) -> (ActionStatus, Option<String>) {
     match &o.status {
         Status::Done => (ActionStatus::Done, None),
-        Status::Failed(e) => (ActionStatus::Failed, Some(e.clone())),
-        Status::Skipped(why) => (ActionStatus::Skipped, Some(why.clone())),
+        Status::Failed(e) => (ActionStatus::Failed, Some(e.to_string())),
+        Status::Skipped(why) => (ActionStatus::Skipped, Some(why.to_string())),
         Status::NotStarted => (ActionStatus::NotStarted, Some("the apply was stopped before its gate began".into())),
     }
 }

@@ -7,127 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures_util::stream::{self, StreamExt};
 
 use gatesctl_client::{ApiError, Client, Created};
-use gatesctl_core::model::GateKey;
 use gatesctl_core::plan::{GateAction, GatePlan, Plan, RuleAction};
 
-/// What happened to one action.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Status {
-    Done,
-    Failed(String),
-    /// Not attempted because an action it depends on failed.
-    Skipped(String),
-    /// Not attempted because the apply was stopped (Ctrl-C, SIGTERM) before its gate began.
-    NotStarted,
-}
-
-/// What an action does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Verb {
-    Create,
-    Update,
-    Replace,
-    Delete,
-}
-
-/// One action of an apply and what became of it.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    pub(crate) gate: GateKey,
-    /// The rule acted on; none for the gate itself.
-    pub(crate) rule: Option<String>,
-    pub(crate) verb: Verb,
-    /// What was done, in the user's words: `create rule "Errors"`, `update gate dry_run → true`.
-    pub(crate) action: String,
-    pub status: Status,
-    /// Worth knowing besides the status: a rule found made already, a twin taken back.
-    pub(crate) note: Option<String>,
-}
-
-impl Verb {
-    /// The verb as a person reads it in an action: `create`, `update` …
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Verb::Create => "create",
-            Verb::Update => "update",
-            Verb::Replace => "replace",
-            Verb::Delete => "delete",
-        }
-    }
-}
-
-impl Outcome {
-    fn of_gate(gate: &GatePlan) -> Option<Outcome> {
-        let (verb, detail) = match &gate.action {
-            GateAction::Create { .. } => (Verb::Create, String::new()),
-            GateAction::Update { after, .. } => (Verb::Update, format!(" dry_run → {after}")),
-            GateAction::Delete { .. } => (Verb::Delete, String::new()),
-            GateAction::Keep { .. } => return None,
-        };
-        let action = format!("{} gate{detail}", verb.as_str());
-        Some(Outcome { gate: gate.key.clone(), rule: None, verb, action, status: Status::Done, note: None })
-    }
-
-    fn of_rule(key: &GateKey, rule: &RuleAction) -> Outcome {
-        let verb = match rule {
-            RuleAction::Create { .. } => Verb::Create,
-            RuleAction::Update { .. } => Verb::Update,
-            RuleAction::Replace { .. } => Verb::Replace,
-            RuleAction::Delete { .. } => Verb::Delete,
-        };
-        let extra = if matches!(rule, RuleAction::Delete { duplicate: true, .. }) { " extra" } else { "" };
-        Outcome {
-            gate: key.clone(),
-            rule: Some(rule.name().to_string()),
-            verb,
-            action: format!("{}{extra} rule {}", verb.as_str(), gatesctl_core::escape::quoted(rule.name())),
-            status: Status::Done,
-            note: None,
-        }
-    }
-
-    fn with(mut self, status: Status) -> Outcome {
-        self.status = status;
-        self
-    }
-
-    fn noting(mut self, note: Option<String>) -> Outcome {
-        self.note = note;
-        self
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct Report {
-    pub outcomes: Vec<Outcome>,
-}
-
-impl Report {
-    fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
-        self.outcomes.iter().filter(|o| f(&o.status)).count()
-    }
-
-    pub fn succeeded(&self) -> usize {
-        self.count(|s| *s == Status::Done)
-    }
-
-    pub fn failed(&self) -> usize {
-        self.count(|s| matches!(s, Status::Failed(_)))
-    }
-
-    pub fn skipped(&self) -> usize {
-        self.count(|s| matches!(s, Status::Skipped(_)))
-    }
-
-    pub(crate) fn not_started(&self) -> usize {
-        self.count(|s| *s == Status::NotStarted)
-    }
-
-    pub(crate) fn is_success(&self) -> bool {
-        self.failed() == 0 && self.skipped() == 0 && self.not_started() == 0
-    }
-}
+use super::outcome::{Failure, Outcome, Report, Skip, Status};
 
 /// Runs every action of `plan`, at most `parallelism` gates at once, calling `on_outcome` as
 /// each lands. A failure does not stop independent gates. Once `stop` is set no gate is
@@ -171,7 +53,7 @@ pub async fn apply(
 fn status<T>(result: &Result<T, ApiError>) -> Status {
     match result {
         Ok(_) => Status::Done,
-        Err(e) => Status::Failed(e.to_string()),
+        Err(e) => Status::Failed(Failure::Api(e.clone())),
     }
 }
 
@@ -231,7 +113,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
                 Ok(id) => id,
                 Err(_) => {
                     for rule in &gate.rules {
-                        emit(rule_outcome(rule).with(Status::Skipped("its gate was not created".into())));
+                        emit(rule_outcome(rule).with(Status::Skipped(Skip::GateNotCreated)));
                     }
                     return;
                 }
@@ -259,16 +141,12 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
             // The API lets two rules share a name: the new rule is created first, so a failed
             // create never leaves the gate without the rule.
             RuleAction::Replace { id, after, .. } => match client.create_rule_once(&gate_id, after, &[id]).await {
-                Err(e) => {
-                    emit(rule_outcome(rule).with(Status::Failed(format!("{e}; the old rule is kept, unchanged"))))
-                }
+                Err(e) => emit(rule_outcome(rule).with(Status::Failed(Failure::OldRuleKept(e)))),
                 Ok(created) => {
                     let note = settle(client, &gate_id, after, &created, &[id]).await;
                     let status = match gone_is_fine(client.delete_rule(&gate_id, id).await) {
                         Ok(()) => Status::Done,
-                        Err(e) => {
-                            Status::Failed(format!("the new rule was created, but deleting the old one failed: {e}"))
-                        }
+                        Err(e) => Status::Failed(Failure::OldRuleLeft(e)),
                     };
                     emit(rule_outcome(rule).with(status).noting(note));
                 }
@@ -278,7 +156,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
                 emit(rule_outcome(rule).with(status(&result)));
             }
             RuleAction::Create { after } => match client.create_rule_once(&gate_id, after, &[]).await {
-                Err(e) => emit(rule_outcome(rule).with(Status::Failed(e.to_string()))),
+                Err(e) => emit(rule_outcome(rule).with(Status::Failed(Failure::Api(e)))),
                 Ok(created) => {
                     let note = settle(client, &gate_id, after, &created, &[]).await;
                     emit(rule_outcome(rule).noting(note));
@@ -291,7 +169,7 @@ async fn apply_gate(client: &Client, gate: &GatePlan, mut emit: impl FnMut(Outco
     if let GateAction::Delete { id, .. } = &gate.action {
         let outcome = Outcome::of_gate(gate).expect("a delete");
         if rules_failed {
-            emit(outcome.with(Status::Skipped("some of its rules could not be deleted".into())));
+            emit(outcome.with(Status::Skipped(Skip::RulesNotDeleted)));
         } else {
             let result = gone_is_fine(client.delete_gate(id).await);
             emit(outcome.with(status(&result)));

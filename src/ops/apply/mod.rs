@@ -2,11 +2,12 @@
 //! files and the remote state), whether it may go ahead without asking, and how the run ends.
 
 pub mod execute;
+pub mod outcome;
 
 use std::path::Path;
 
 use crate::error::{Error, ExitStatus};
-use crate::ops::apply::execute::Report;
+use crate::ops::apply::outcome::Report;
 use gatesctl_client::{Client, Fetched};
 use gatesctl_core::plan::{Plan, PlanOptions};
 use gatesctl_files::DesiredState;
