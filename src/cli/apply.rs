@@ -1,16 +1,15 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use clap::Args;
 
 use super::args::PlanFlags;
 use super::context::Context;
-use super::progress::{self, Progress};
+use super::progress::{Applied, Reporter};
 use crate::error::{Error, ExitStatus};
 use crate::ops::{self, apply::Source};
 use crate::output::{err, errln, out};
-use crate::views::apply::{outcome_line, render_json, render_text_summary};
+use crate::views::apply::{render_json, render_text_summary};
 use crate::views::plan::text;
 use crate::views::{Format, Palette};
 
@@ -71,10 +70,8 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
     };
     let connection = ctx.connect(&args.flags.connect).await?;
     let ready = {
-        let progress = Progress::bar(std::io::stderr().is_terminal());
-        let reads = progress::Reads::new(&progress);
-        let reading = reads.reading();
-        ops::apply::prepare(&connection.client, &connection.target, source, args.flags.parallelism, &reading).await?
+        let progress = Reporter::new(std::io::stderr().is_terminal());
+        ops::apply::prepare(&connection.client, &connection.target, source, args.flags.parallelism, &progress).await?
     };
     say(&(text::render_plan(&ready.plan, palette) + &crate::views::policy::render_text(&ready.policies, palette)));
     for note in &ready.notes {
@@ -95,25 +92,14 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
     }
 
     say("\nApplying…\n");
-    let total = ready.plan.action_count();
-    let landed = Mutex::new(0);
-    let progress = Progress::bar(std::io::stderr().is_terminal());
+    // Each result as it lands; the count on stderr.
+    let lines = if json { Applied::Stderr } else { Applied::Stdout(palette) };
+    let progress = Reporter::new(std::io::stderr().is_terminal()).applying(lines);
     super::interrupt::graceful(true);
     let stop = &super::interrupt::STOP;
     let report =
-        crate::ops::apply::execute::apply(&connection.client, &ready.plan, args.flags.parallelism, stop, |o| {
-            // Each result as it lands; the count on stderr.
-            let line = outcome_line(o, palette);
-            if json {
-                err(&format!("{line}\n"));
-            } else {
-                progress.stdout_line(&line);
-            }
-            let mut done = landed.lock().unwrap();
-            *done += 1;
-            progress.set("applying", *done, total);
-        })
-        .await;
+        crate::ops::apply::execute::apply(&connection.client, &ready.plan, args.flags.parallelism, stop, &progress)
+            .await;
     super::interrupt::graceful(false);
     drop(progress);
     let stopped = super::interrupt::received();

@@ -240,7 +240,7 @@ impl MonitorCheckArgs {
         client: &Client,
         desired: &DesiredState,
         parallelism: usize,
-        progress: &(dyn Fn(usize, usize) + Sync),
+        progress: &dyn crate::ops::progress::Progress,
     ) -> MonitorCheck {
         if self.no_monitor_check {
             return MonitorCheck::default();

@@ -1,17 +1,15 @@
 use std::io::IsTerminal;
-use std::sync::Mutex;
 
 use clap::Args;
 
 use super::args::{parse_parallelism, ConnectArgs, FileArgs};
 use super::context::Context;
-use super::progress::Progress;
+use super::progress::Reporter;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
-use crate::ops::audit::{AuditRequest, Reading};
+use crate::ops::audit::AuditRequest;
 use crate::output::{errln, out};
 use crate::views::{audit, markdown, Format};
-use gatesctl_core::text::plural;
 
 #[derive(Debug, Args)]
 pub(super) struct AuditArgs {
@@ -56,24 +54,11 @@ pub(super) async fn run(args: &AuditArgs, ctx: &Context<'_>) -> Result<ExitStatu
     };
     let connection = ctx.connect(&args.connect).await?;
     let client = connection.client.limited_to(args.parallelism);
-    let progress = Progress::status(std::io::stderr().is_terminal());
-    let audited = {
-        let last = Mutex::new(None::<std::mem::Discriminant<Reading>>);
-        let show = |reading: Reading| {
-            // A line in CI when the read moves on to something else; the steps between are not.
-            let kind = std::mem::discriminant(&reading);
-            let milestone = last.lock().unwrap().replace(kind) != Some(kind);
-            progress.throttled(reading_text(reading), milestone);
-        };
-        ops::audit::audit(&client, &desired, &request, &show).await?
-    };
-    let published = if args.publish_scorecard {
-        let total: usize = audited.verdicts.iter().map(|v| v.services.len()).sum();
-        let show =
-            |posted: usize| progress.throttled(format!("publishing to Scorecards: {posted}/{total} outcomes"), false);
-        Some(ops::audit::publish(&client, &audited.verdicts, &show).await?)
-    } else {
-        None
+    let progress = Reporter::new(std::io::stderr().is_terminal());
+    let audited = ops::audit::audit(&client, &desired, &request, &progress).await?;
+    let published = match args.publish_scorecard {
+        true => Some(ops::audit::publish(&client, &audited.verdicts, &progress).await?),
+        false => None,
     };
     drop(progress);
     super::warn_unreadable(&audited.unreadable, "item");
@@ -89,23 +74,4 @@ pub(super) async fn run(args: &AuditArgs, ctx: &Context<'_>) -> Result<ExitStatu
     });
     super::ci::step_summary(|| audit::render_markdown(&audited, published.as_ref(), args.comment_limit));
     Ok(if audited.errors() > 0 { ExitStatus::Failure } else { ExitStatus::Success })
-}
-
-fn reading_text(reading: Reading) -> String {
-    match reading {
-        Reading::Gates(gatesctl_client::Fetched::Gates(n)) => {
-            format!("reading remote gates: {}", plural(n, "gate", "gates"))
-        }
-        Reading::Gates(gatesctl_client::Fetched::Rules { done, total }) => {
-            format!("reading rules: {done}/{total} gates")
-        }
-        Reading::Catalog(n) => format!("reading the Software Catalog: {}", plural(n, "service", "services")),
-        Reading::Deployments(p) => format!(
-            "reading deployments: {} ({})",
-            plural(p.events, "deployment", "deployments"),
-            plural(p.requests, "answer", "answers")
-        ),
-        Reading::Evaluations(n) => format!("reading gate evaluations: {}", plural(n, "evaluation", "evaluations")),
-        Reading::Monitors(done, total) => format!("monitor check: {done}/{total}"),
-    }
 }

@@ -1,14 +1,12 @@
 use std::io::IsTerminal;
-use std::sync::Mutex;
 
 use clap::Args;
 
 use super::args::{parse_parallelism, ConnectArgs, FileArgs};
 use super::context::Context;
-use super::progress::Progress;
+use super::progress::Reporter;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
-use crate::ops::coverage::Reading;
 use crate::output::out;
 use crate::views::coverage;
 use crate::views::{markdown, Format};
@@ -39,29 +37,8 @@ pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitSt
     let connection = ctx.connect(&args.connect).await?;
     let client = connection.client.limited_to(args.parallelism);
     let measured = {
-        let progress = Progress::status(std::io::stderr().is_terminal());
-        let last = Mutex::new(None::<Reading>);
-        let show = |reading: Reading| {
-            let mut last = last.lock().unwrap();
-            let milestone = !matches!(
-                (&*last, reading),
-                (Some(Reading::Deployments(_)), Reading::Deployments(_))
-                    | (Some(Reading::Evaluations(_)), Reading::Evaluations(_))
-            );
-            *last = Some(reading);
-            let text = match reading {
-                Reading::Deployments(p) => format!(
-                    "reading deployments: {} ({})",
-                    gatesctl_core::text::plural(p.events, "deployment", "deployments"),
-                    gatesctl_core::text::plural(p.requests, "answer", "answers")
-                ),
-                Reading::Evaluations(n) => {
-                    format!("reading gate evaluations: {}", gatesctl_core::text::plural(n, "evaluation", "evaluations"))
-                }
-            };
-            progress.throttled(text, milestone);
-        };
-        ops::coverage::coverage(&client, &desired, window, args.parallelism, &show).await?
+        let progress = Reporter::new(std::io::stderr().is_terminal());
+        ops::coverage::coverage(&client, &desired, window, args.parallelism, &progress).await?
     };
     super::warn_unreadable(&measured.unreadable, "item");
     for w in &measured.warnings {

@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::args::PlanFlags;
 use super::context::Context;
-use super::progress::{self, Progress};
+use super::progress::Reporter;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::out;
@@ -24,15 +24,13 @@ pub(super) async fn run(args: &DriftArgs, ctx: &Context<'_>) -> Result<ExitStatu
     let options = ops::plan::options(&desired, args.flags.targets.clone(), false)?;
     let connection = ctx.connect(&args.flags.connect).await?;
     let (plan, remote) = {
-        let progress = Progress::bar(std::io::stderr().is_terminal());
-        let reads = progress::Reads::new(&progress);
-        let reading = reads.reading();
+        let progress = Reporter::new(std::io::stderr().is_terminal());
         let query = if options.targets.is_empty() {
             gatesctl_client::GateQuery::default()
         } else {
             gatesctl_core::plan::list_query(&desired, &options)
         };
-        ops::plan::compute_over(&connection.client, &desired, &options, &query, args.flags.parallelism, &reading)
+        ops::plan::compute_over(&connection.client, &desired, &options, &query, args.flags.parallelism, &progress)
             .await?
     };
     for key in &plan.vanished {

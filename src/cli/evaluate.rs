@@ -1,13 +1,13 @@
 use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Args;
 
 use super::args::{ConnectArgs, FileArgs};
 use super::context::Context;
-use super::progress::Progress;
+use super::progress::Reporter;
 use crate::error::{Error, ExitStatus};
-use crate::ops::evaluate::{self, Rules, WaitEvent};
+use crate::ops::evaluate::{self, Rules};
 use crate::output::{errln, out};
 use crate::views::{evaluate as evaluation, Format};
 use gatesctl_core::evaluate::{decide, Policy};
@@ -102,29 +102,6 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     bounded(s, Duration::from_millis(10), Duration::from_secs(3600))
 }
 
-/// `[hh:mm:ss] text`: the time since the wait began, for a log.
-fn stamped(started: Instant, text: &str) -> String {
-    let secs = started.elapsed().as_secs();
-    format!("[{:02}:{:02}:{:02}] {text}", secs / 3600, secs / 60 % 60, secs % 60)
-}
-
-/// What a waiting user is told: the live status line on a terminal (its elapsed time ticks
-/// every second), one line per event in CI.
-fn show(progress: &Progress, started: Instant, event: &WaitEvent) {
-    let text = match event {
-        WaitEvent::Triggered { evaluation_id } => format!("evaluation {evaluation_id} triggered"),
-        WaitEvent::NotReady => "waiting for the evaluation to start".to_string(),
-        WaitEvent::InProgress { done, total } => format!("in progress: {done}/{total} rules completed"),
-        WaitEvent::Retrying { error } => format!("transient error, retrying: {error}"),
-    };
-    match event {
-        // Kept in the log on a terminal too: the live line would overwrite it.
-        WaitEvent::Retrying { .. } => errln!("{}", stamped(started, &text)),
-        _ if progress.is_live() => progress.message(text),
-        _ => progress.message(stamped(started, &text)),
-    }
-}
-
 /// A flag given empty (`--version ""`, as a pipeline with an unset variable writes it) is left
 /// out, as datadog-ci leaves it out.
 fn given(value: &Option<String>) -> Option<String> {
@@ -172,9 +149,8 @@ pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitSt
     let connection = ctx.connect(&args.connect).await?;
     let inline = if request.configuration.is_some() { " (rules given inline, just in time)" } else { "" };
     errln!("Evaluating gate {}{inline}…", asked.gate());
-    let started = Instant::now();
-    let progress = Progress::status(std::io::stderr().is_terminal());
-    let mut outcome = evaluate::evaluate(&connection.client, &request, wait, |e| show(&progress, started, &e)).await;
+    let progress = Reporter::new(std::io::stderr().is_terminal());
+    let mut outcome = evaluate::evaluate(&connection.client, &request, wait, &progress).await;
     drop(progress);
     // The built-in sandbox stops with the command: a link to it would lead nowhere.
     if connection.is_sandbox() {

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::args::{ConnectArgs, FileFormat};
 use super::context::Context;
-use super::progress::{self, Progress};
+use super::progress::Reporter;
 use crate::error::{Error, ExitStatus};
 use crate::ops::import;
 use crate::output::{errln, out};
@@ -77,10 +77,8 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
         }
         None => {
             let connection = ctx.connect(&args.connect).await?;
-            let progress = Progress::bar(std::io::stderr().is_terminal());
-            let reads = progress::Reads::new(&progress);
-            let reading = reads.reading();
-            import::from_api(&connection.client, &connection.target, &filter, format, args.parallelism, &reading)
+            let progress = Reporter::new(std::io::stderr().is_terminal());
+            import::from_api(&connection.client, &connection.target, &filter, format, args.parallelism, &progress)
                 .await?
         }
     };

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::args::{report_check, Findings, MarkdownArgs, MonitorCheckArgs, PlanFlags};
 use super::context::Context;
-use super::progress::{self, Progress};
+use super::progress::Reporter;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{errln, out, outln};
@@ -57,14 +57,12 @@ pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus
     let options = ops::plan::options(&desired, args.flags.targets.clone(), args.prune)?;
     let connection = ctx.connect(&args.flags.connect).await?;
     let ((plan, remote), check) = {
-        let progress = Progress::bar(std::io::stderr().is_terminal());
-        let reads = progress::Reads::new(&progress);
-        let (reading, checking) = (reads.reading(), reads.checking());
+        let progress = Reporter::new(std::io::stderr().is_terminal());
         // Side by side, each under the budget of its own rate limit, within one --parallelism.
         let client = &connection.client.limited_to(args.flags.parallelism);
         let (computed, check) = tokio::join!(
-            ops::plan::compute(client, &desired, &options, args.flags.parallelism, &reading),
-            args.monitors.run(client, &desired, args.flags.parallelism, &checking),
+            ops::plan::compute(client, &desired, &options, args.flags.parallelism, &progress),
+            args.monitors.run(client, &desired, args.flags.parallelism, &progress),
         );
         (computed?, check)
     };

@@ -1,193 +1,270 @@
 //! Progress on stderr, so that a long read or apply is never a blank screen: on a terminal a
 //! live bar or status line (indicatif) whose elapsed time ticks every second; in CI a plain
-//! line when the work starts, every few seconds while it lasts, and when it ends.
+//! line when a read starts or ends, every few seconds while it lasts, and the last counts at
+//! the end. One reporter shows every operation's [`Event`]s: reads running side by side share
+//! its line.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::ops::progress::{Event, Progress, WaitEvent};
 use crate::output::{self, errln};
+use crate::views::Palette;
+use gatesctl_client::{DoraProgress, Fetched};
+use gatesctl_core::text::plural;
 
 /// How often CI hears about work in progress.
 const CI_EVERY: Duration = Duration::from_secs(5);
 
-pub(super) struct Progress {
-    /// The live display, on a terminal only.
-    bar: Option<ProgressBar>,
-    /// In CI: the label, and when a line was last printed.
-    ci: Mutex<(String, Option<Instant>)>,
+/// Where the line of each applied action goes.
+#[derive(Clone, Copy)]
+pub(super) enum Applied {
+    /// With the text output, on stdout.
+    Stdout(Palette),
+    /// Beside a JSON document on stdout: on stderr.
+    Stderr,
 }
 
-impl Progress {
-    fn new(bar: Option<ProgressBar>) -> Progress {
-        if let Some(bar) = &bar {
+pub(super) struct Reporter {
+    /// The live display, on a terminal only.
+    bar: Option<ProgressBar>,
+    counts: Mutex<Counts>,
+    started: Instant,
+    applied: Applied,
+}
+
+/// What every read has got so far, and what was last shown.
+#[derive(Default)]
+struct Counts {
+    listed: Option<usize>,
+    rules: Option<(usize, usize)>,
+    monitors: Option<(usize, usize)>,
+    catalog: Option<usize>,
+    deployments: Option<DoraProgress>,
+    evaluations: Option<usize>,
+    published: Option<(usize, usize)>,
+    applying: Option<(usize, usize)>,
+    /// On a terminal: whether the bar style (a count of steps) is drawn, not the status line.
+    measured: Option<bool>,
+    /// In CI: the last line printed, the reads begun and ended then, and when.
+    printed: Option<(String, [bool; 12], Instant)>,
+}
+
+impl Reporter {
+    /// A reporter for `stderr` as it is: live on a terminal, lines in CI.
+    pub(super) fn new(terminal: bool) -> Reporter {
+        let bar = terminal.then(|| ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()));
+        let reporter = Reporter {
+            bar,
+            counts: Mutex::default(),
+            started: Instant::now(),
+            applied: Applied::Stdout(Palette::PLAIN),
+        };
+        if let Some(bar) = &reporter.bar {
+            // Until the first count, the status line with the time elapsed; drawn from now on.
+            reporter.style(bar, &mut reporter.counts.lock().unwrap(), false);
             // Other stderr lines (rate-limit notes, warnings) are printed above the display.
             let display = bar.clone();
             output::set_stderr_hook(Arc::new(move |text: &str| display.suspend(|| output::err_direct(text))));
             bar.enable_steady_tick(Duration::from_secs(1));
         }
-        Progress { bar, ci: Mutex::new((String::new(), None)) }
+        reporter
     }
 
-    /// A bar of steps, such as rules read or actions applied.
-    pub(super) fn bar(terminal: bool) -> Progress {
-        Progress::new(terminal.then(|| {
-            let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-                .expect("a valid template")
-                .progress_chars("#>-");
-            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(style)
-        }))
+    /// Where the line of each applied action goes.
+    pub(super) fn applying(mut self, applied: Applied) -> Reporter {
+        self.applied = applied;
+        self
     }
 
-    /// A status line with the time elapsed since it began, such as waiting for a verdict.
-    pub(super) fn status(terminal: bool) -> Progress {
-        Progress::new(terminal.then(|| {
-            let style = ProgressStyle::with_template("⏳ [{elapsed_precise}] {msg}").expect("a valid template");
-            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(style)
-        }))
-    }
-
-    /// Moves a bar to `done` of `total`, under `label`; in CI, says so now and then.
-    pub(super) fn set(&self, label: &str, done: usize, total: usize) {
-        match &self.bar {
-            Some(bar) => {
-                bar.set_prefix(label.to_string());
-                bar.set_message("");
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
+    fn outcome(&self, outcome: &crate::ops::apply::outcome::Outcome) {
+        let line = match self.applied {
+            Applied::Stdout(palette) => crate::views::apply::outcome_line(outcome, palette),
+            Applied::Stderr => {
+                return output::err(&format!("{}\n", crate::views::apply::outcome_line(outcome, Palette::PLAIN)))
             }
-            None => {
-                let mut ci = self.ci.lock().unwrap();
-                let new_label = ci.0 != label;
-                let due = ci.1.is_none_or(|at| at.elapsed() >= CI_EVERY);
-                // The start, the end, and a line every few seconds between.
-                if new_label || due || done == total {
-                    ci.0 = label.to_string();
-                    ci.1 = Some(Instant::now());
-                    errln!("{label} {done}/{total}");
-                }
-            }
-        }
-    }
-
-    /// Whether a live display is drawn (on a terminal).
-    pub(super) fn is_live(&self) -> bool {
-        self.bar.is_some()
-    }
-
-    /// The status line's text; in CI, a line of its own.
-    pub(super) fn message(&self, text: String) {
-        match &self.bar {
-            Some(bar) => bar.set_message(text),
-            None => errln!("{text}"),
-        }
-    }
-
-    /// The status line's text; in CI, a line every few seconds, and at each `milestone` (a
-    /// read begun or ended).
-    pub(super) fn throttled(&self, text: String, milestone: bool) {
-        match &self.bar {
-            Some(bar) => bar.set_message(text),
-            None => {
-                let mut ci = self.ci.lock().unwrap();
-                if milestone || ci.1.is_none_or(|at| at.elapsed() >= CI_EVERY) {
-                    ci.1 = Some(Instant::now());
-                    errln!("{text}");
-                }
-            }
-        }
-    }
-
-    /// A line for stdout, printed above the live display.
-    pub(super) fn stdout_line(&self, line: &str) {
+        };
         let print = || output::out(&format!("{line}\n"));
         match &self.bar {
             Some(bar) => bar.suspend(print),
             None => print(),
         }
     }
-}
 
-impl Drop for Progress {
-    fn drop(&mut self) {
-        if let Some(bar) = &self.bar {
-            output::clear_stderr_hook();
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// Reading the remote state, and the monitor check beside it when there is one, on one line:
-/// the bar counts the rules read, the message the gates listed or the monitor lookups.
-pub(super) struct Reads<'a> {
-    progress: &'a Progress,
-    counts: Mutex<ReadCounts>,
-}
-
-#[derive(Default)]
-struct ReadCounts {
-    listed: Option<usize>,
-    rules: Option<(usize, usize)>,
-    monitors: Option<(usize, usize)>,
-    /// In CI: the phases begun and ended when a line was last printed, so that each start
-    /// and end is said once.
-    stage: [bool; 5],
-}
-
-impl<'a> Reads<'a> {
-    pub(super) fn new(progress: &'a Progress) -> Reads<'a> {
-        Reads { progress, counts: Mutex::default() }
-    }
-
-    pub(super) fn reading(&self) -> impl Fn(gatesctl_client::Fetched) + Sync + '_ {
-        move |fetched| {
-            let mut c = self.counts.lock().unwrap();
-            match fetched {
-                gatesctl_client::Fetched::Gates(n) => c.listed = Some(n),
-                gatesctl_client::Fetched::Rules { done, total } => c.rules = Some((done, total)),
+    /// What a waiting user is told: the live status line on a terminal, one line per event in
+    /// CI, each stamped with the time since the wait began.
+    fn waiting(&self, event: &WaitEvent) {
+        let text = match event {
+            WaitEvent::Triggered { evaluation_id } => format!("evaluation {evaluation_id} triggered"),
+            WaitEvent::NotReady => "waiting for the evaluation to start".to_string(),
+            WaitEvent::InProgress { done, total } => format!("in progress: {done}/{total} rules completed"),
+            WaitEvent::Retrying { error } => format!("transient error, retrying: {error}"),
+        };
+        match (&self.bar, event) {
+            // Kept in the log on a terminal too: the live line would overwrite it.
+            (_, WaitEvent::Retrying { .. }) | (None, _) => errln!("{}", self.stamped(&text)),
+            (Some(bar), _) => {
+                self.style(bar, &mut self.counts.lock().unwrap(), false);
+                bar.set_message(text);
             }
-            self.show(&mut c);
         }
     }
 
-    pub(super) fn checking(&self) -> impl Fn(usize, usize) + Sync + '_ {
-        move |done, total| {
-            let mut c = self.counts.lock().unwrap();
-            c.monitors = Some((done, total));
-            self.show(&mut c);
-        }
+    /// `[hh:mm:ss] text`: the time since the reporter began, for a log.
+    fn stamped(&self, text: &str) -> String {
+        let secs = self.started.elapsed().as_secs();
+        format!("[{:02}:{:02}:{:02}] {text}", secs / 3600, secs / 60 % 60, secs % 60)
     }
 
-    fn show(&self, c: &mut ReadCounts) {
-        let monitors = c.monitors.filter(|(_, t)| *t > 0).map(|(d, t)| format!("monitor check {d}/{t}"));
-        let rules = c.rules.filter(|(_, t)| *t > 0);
-        let listed =
-            c.listed.map(|n| format!("{} listed", gatesctl_core::text::plural(n, "remote gate", "remote gates")));
-        match &self.progress.bar {
+    /// Draws the bar of steps, or the status line with the time elapsed, as `measured` says.
+    fn style(&self, bar: &ProgressBar, counts: &mut Counts, measured: bool) {
+        if counts.measured == Some(measured) {
+            return;
+        }
+        counts.measured = Some(measured);
+        let template = if measured {
+            "{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})"
+        } else {
+            "⏳ [{elapsed_precise}] {msg}"
+        };
+        bar.set_style(ProgressStyle::with_template(template).expect("a valid template").progress_chars("#>-"));
+    }
+
+    fn show(&self, c: &mut Counts) {
+        let (measure, others) = c.parts();
+        match &self.bar {
             Some(bar) => {
-                if let Some((done, total)) = rules {
-                    bar.set_prefix("reading rules");
+                self.style(bar, c, measure.is_some());
+                if let Some((label, done, total)) = measure {
+                    bar.set_prefix(label);
                     bar.set_length(total as u64);
                     bar.set_position(done as u64);
-                    bar.set_message(monitors.unwrap_or_default());
-                } else {
-                    bar.set_message([listed, monitors].into_iter().flatten().collect::<Vec<_>>().join(" · "));
                 }
+                bar.set_message(others.join(" · "));
             }
             None => {
-                let rules_text = rules.map(|(d, t)| format!("reading rules {d}/{t}"));
-                let line = [rules_text.or(listed), monitors].into_iter().flatten().collect::<Vec<_>>().join(" · ");
-                let finished = |p: Option<(usize, usize)>| p.is_some_and(|(d, t)| d == t);
-                let stage =
-                    [c.listed.is_some(), rules.is_some(), c.monitors.is_some(), finished(rules), finished(c.monitors)];
-                let mut ci = self.progress.ci.lock().unwrap();
-                let due = ci.1.is_none_or(|at| at.elapsed() >= CI_EVERY);
-                if !line.is_empty() && (due || stage != c.stage) {
-                    ci.1 = Some(Instant::now());
+                let line = c.line();
+                let stage = c.stage();
+                // A line that says something new: a read begun or ended, or counts every few seconds.
+                let due = c
+                    .printed
+                    .as_ref()
+                    .is_none_or(|(last, was, at)| *last != line && (*was != stage || at.elapsed() >= CI_EVERY));
+                if !line.is_empty() && due {
+                    errln!("{line}");
+                    c.printed = Some((line, stage, Instant::now()));
+                }
+            }
+        }
+    }
+}
+
+impl Counts {
+    /// The count of steps drawn as a bar (applying, else reading rules), and the other reads.
+    fn parts(&self) -> (Option<(&'static str, usize, usize)>, Vec<String>) {
+        let rules = self.rules.filter(|(_, t)| *t > 0);
+        let measure = match (self.applying, rules) {
+            (Some((d, t)), _) => Some(("applying", d, t)),
+            (None, Some((d, t))) => Some(("reading rules", d, t)),
+            (None, None) => None,
+        };
+        let mut others = Vec::new();
+        if rules.is_none() {
+            others.extend(self.listed.map(|n| format!("{} listed", plural(n, "remote gate", "remote gates"))));
+        }
+        others.extend(
+            self.catalog.map(|n| format!("reading the Software Catalog: {}", plural(n, "service", "services"))),
+        );
+        others.extend(self.deployments.map(|p| {
+            format!(
+                "reading deployments: {} ({})",
+                plural(p.events, "deployment", "deployments"),
+                plural(p.requests, "answer", "answers")
+            )
+        }));
+        others.extend(
+            self.evaluations
+                .map(|n| format!("reading evaluation history: {}", plural(n, "gate evaluation", "gate evaluations"))),
+        );
+        others.extend(self.monitors.filter(|(_, t)| *t > 0).map(|(d, t)| format!("monitor check {d}/{t}")));
+        others.extend(self.published.map(|(p, t)| format!("publishing to Scorecards: {p}/{t} outcomes")));
+        (measure, others)
+    }
+
+    /// The line CI prints.
+    fn line(&self) -> String {
+        let (measure, others) = self.parts();
+        measure
+            .map(|(label, d, t)| format!("{label} {d}/{t}"))
+            .into_iter()
+            .chain(others)
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
+    /// Which reads have begun, and which of those with a known length have ended: a change is
+    /// worth a line in CI.
+    fn stage(&self) -> [bool; 12] {
+        let ended = |p: Option<(usize, usize)>| p.is_some_and(|(d, t)| d == t);
+        // No rules to read is no read.
+        let rules = self.rules.filter(|(_, t)| *t > 0);
+        [
+            self.listed.is_some(),
+            rules.is_some(),
+            self.monitors.is_some(),
+            self.catalog.is_some(),
+            self.deployments.is_some(),
+            self.evaluations.is_some(),
+            self.published.is_some(),
+            self.applying.is_some(),
+            ended(rules),
+            ended(self.monitors),
+            ended(self.published),
+            ended(self.applying),
+        ]
+    }
+}
+
+impl Progress for Reporter {
+    fn event(&self, event: Event<'_>) {
+        let mut c = self.counts.lock().unwrap();
+        match event {
+            Event::Gates(Fetched::Gates(n)) => c.listed = Some(n),
+            Event::Gates(Fetched::Rules { done, total }) => c.rules = Some((done, total)),
+            Event::Monitors { done, total } => c.monitors = Some((done, total)),
+            Event::Catalog(n) => c.catalog = Some(n),
+            Event::Deployments(p) => c.deployments = Some(p),
+            Event::Evaluations(n) => c.evaluations = Some(n),
+            Event::Published { posted, total } => c.published = Some((posted, total)),
+            Event::Applied { outcome, done, total } => {
+                self.outcome(outcome);
+                c.applying = Some((done, total));
+            }
+            Event::Waiting(event) => {
+                drop(c);
+                return self.waiting(event);
+            }
+        }
+        self.show(&mut c);
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        match &self.bar {
+            Some(bar) => {
+                output::clear_stderr_hook();
+                bar.finish_and_clear();
+            }
+            // The last counts, when the last line printed is not them.
+            None => {
+                let c = self.counts.lock().unwrap();
+                let line = c.line();
+                if !line.is_empty() && c.printed.as_ref().is_none_or(|(was, _, _)| *was != line) {
                     errln!("{line}");
                 }
-                c.stage = stage;
             }
         }
     }

@@ -1,11 +1,10 @@
 use std::io::IsTerminal;
-use std::sync::Mutex;
 
 use clap::Args;
 
 use super::args::PlanFlags;
 use super::context::Context;
-use super::progress::Progress;
+use super::progress::Reporter;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
 use crate::output::{err, out};
@@ -98,46 +97,12 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
     let connection = ctx.connect(&args.flags.connect).await?;
     let client = connection.client.limited_to(args.flags.parallelism);
     let ((history, unreadable), check, failures) = {
-        let progress = Progress::status(std::io::stderr().is_terminal());
-        let seen = Mutex::new((0, None::<(usize, usize)>));
-        let show = |read: Option<usize>, checked: Option<(usize, usize)>, done_reading: bool| {
-            let mut s = seen.lock().unwrap();
-            if let Some(read) = read {
-                s.0 = read;
-            }
-            // The check's start and end, and the history's end, are worth a line in CI; the
-            // steps between are not.
-            let milestone = done_reading || checked.is_some_and(|(done, total)| done == 0 || done == total);
-            if checked.is_some() {
-                s.1 = checked;
-            }
-            let mut text = format!(
-                "reading evaluation history: {}",
-                gatesctl_core::text::plural(s.0, "gate evaluation", "gate evaluations")
-            );
-            if let Some((done, total)) = s.1 {
-                text.push_str(&format!(" · monitor check {done}/{total}"));
-            }
-            progress.throttled(text, milestone);
-        };
-        let on_read = |n| show(Some(n), None, false);
-        let read = async {
-            let read = ops::report::read_history(&client, &gates, &settings, args.flags.parallelism, &on_read).await;
-            if let Ok((history, _)) = &read {
-                show(Some(history.gates.len()), None, true);
-            }
-            read
-        };
+        let progress = Reporter::new(std::io::stderr().is_terminal());
+        let read = ops::report::read_history(&client, &gates, &settings, args.flags.parallelism, &progress);
         let check = async {
-            if args.no_monitor_check {
-                None
-            } else {
-                Some(
-                    ops::monitors::check(&client, &desired, args.flags.parallelism, &|d, t| {
-                        show(None, Some((d, t)), false)
-                    })
-                    .await,
-                )
+            match args.no_monitor_check {
+                true => None,
+                false => Some(ops::monitors::check(&client, &desired, args.flags.parallelism, &progress).await),
             }
         };
         let failures = async {

@@ -68,10 +68,9 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
     };
     let (check, sandbox) = if args.online {
         let connection = ctx.connect(&args.connect).await?;
-        let progress = super::progress::Progress::bar(std::io::stderr().is_terminal());
-        let reads = super::progress::Reads::new(&progress);
+        let progress = super::progress::Reporter::new(std::io::stderr().is_terminal());
         let parallelism = gatesctl_client::DEFAULT_PARALLELISM;
-        let check = args.monitors.run(&connection.client, &desired, parallelism, &reads.checking()).await;
+        let check = args.monitors.run(&connection.client, &desired, parallelism, &progress).await;
         (check, connection.is_sandbox())
     } else {
         Default::default()

@@ -4,24 +4,15 @@
 
 use std::collections::BTreeMap;
 
+use super::progress::{Event, Progress};
 use crate::error::Error;
-use gatesctl_client::{Client, DoraProgress, Fetched, GateQuery, HistoryQuery, Unreadable};
+use gatesctl_client::{Client, GateQuery, HistoryQuery, Unreadable};
 use gatesctl_core::coverage::Coverage;
 use gatesctl_core::model::time::Window;
 use gatesctl_core::model::{GateKey, RemoteState};
 use gatesctl_core::policy::scorecard::{self, RuleStep};
 use gatesctl_core::policy::{self, DryRunFacts, DryRunKey, Facts, GateFacts, PolicyVerdict, Requirement};
 use gatesctl_files::DesiredState;
-
-/// How far an audit has got, for a progress display.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Reading {
-    Gates(Fetched),
-    Catalog(usize),
-    Deployments(DoraProgress),
-    Evaluations(usize),
-    Monitors(usize, usize),
-}
 
 /// What an audit reads besides the files.
 pub(crate) struct AuditRequest {
@@ -79,41 +70,31 @@ pub(crate) async fn audit(
     client: &Client,
     desired: &DesiredState,
     request: &AuditRequest,
-    progress: &(dyn Fn(Reading) + Sync),
+    progress: &dyn Progress,
 ) -> Result<Audit, Error> {
     let needs = Needs::of(desired);
     let (mut warnings, mut unreadable) = (Vec::new(), Vec::new());
     // Side by side, each family of endpoints under its own rate limit: the gates and their
     // rules, the catalog, the deployments, the monitors.
-    let (every, on_fetch) = (GateQuery::default(), |f| progress(Reading::Gates(f)));
+    let (every, on_fetch) = (GateQuery::default(), |f| progress.event(Event::Gates(f)));
     let remote = gatesctl_client::fetch(client, request.parallelism, &every, |_| true, &on_fetch);
     let catalog = async {
         if !(needs.catalog || needs.places) {
             return Ok(None);
         }
-        super::policy::read_catalog(client, "audit", &|n| progress(Reading::Catalog(n))).await.map(Some)
+        super::policy::read_catalog(client, "audit", progress).await.map(Some)
     };
     let measured = async {
         if !(needs.coverage || needs.places) {
             return Ok(None);
         }
-        super::coverage::coverage(client, desired, request.window, request.parallelism, &|r| {
-            progress(match r {
-                super::coverage::Reading::Deployments(p) => Reading::Deployments(p),
-                super::coverage::Reading::Evaluations(n) => Reading::Evaluations(n),
-            })
-        })
-        .await
-        .map(Some)
+        super::coverage::coverage(client, desired, request.window, request.parallelism, progress).await.map(Some)
     };
     let check = async {
         if !(needs.monitors && request.monitor_check) {
             return None;
         }
-        Some(
-            super::monitors::check(client, desired, request.parallelism, &|d, t| progress(Reading::Monitors(d, t)))
-                .await,
-        )
+        Some(super::monitors::check(client, desired, request.parallelism, progress).await)
     };
     let (remote, catalog, measured, check) = tokio::join!(remote, catalog, measured, check);
     let remote = remote?;
@@ -186,7 +167,7 @@ async fn dry_run_facts(
     remote: &RemoteState,
     request: &AuditRequest,
     check: Option<&gatesctl_core::monitor_check::MonitorCheck>,
-    progress: &(dyn Fn(Reading) + Sync),
+    progress: &dyn Progress,
 ) -> Result<(BTreeMap<DryRunKey, DryRunFacts>, Vec<Unreadable>), Error> {
     let in_dry_run = |k: &GateKey| {
         remote.gates.get(k).is_some_and(|g| g.dry_run)
@@ -199,7 +180,7 @@ async fn dry_run_facts(
     let places: Vec<(&str, &str)> = keys.iter().map(|k| (k.service.as_str(), k.env.as_str())).collect();
     let queries = HistoryQuery::slices(&places, request.window);
     let (history, bad) =
-        client.history(&queries, true, request.parallelism, &|n| progress(Reading::Evaluations(n))).await?;
+        client.history(&queries, true, request.parallelism, &|n| progress.event(Event::Evaluations(n))).await?;
     let since = policy::dry_run_since(remote, &history);
     // What `report` says of the declared ones, judged on the same history.
     let declared: Vec<&GateKey> = keys.into_iter().filter(|k| desired.gates.contains_key(*k)).collect();
@@ -238,7 +219,7 @@ fn refused_write(e: gatesctl_client::ApiError) -> Error {
 pub(crate) async fn publish(
     client: &Client,
     verdicts: &[PolicyVerdict],
-    progress: &(dyn Fn(usize) + Sync),
+    progress: &dyn Progress,
 ) -> Result<Published, Error> {
     let mut existing = Vec::new();
     for v in verdicts {
@@ -283,6 +264,8 @@ pub(crate) async fn publish(
     }
     let outcomes = scorecard::outcomes(verdicts, &ids);
     published.outcomes = outcomes.len();
-    published.changed = client.post_outcomes(&outcomes, progress).await.map_err(refused_write)?;
+    let total = outcomes.len();
+    let posted = |posted| progress.event(Event::Published { posted, total });
+    published.changed = client.post_outcomes(&outcomes, &posted).await.map_err(refused_write)?;
     Ok(published)
 }

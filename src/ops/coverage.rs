@@ -1,18 +1,12 @@
 //! `coverage`: every deployment of the window (DORA), and the gate evaluations of the services
 //! that deployed, read and joined.
 
+use super::progress::{Event, Progress};
 use crate::error::Error;
-use gatesctl_client::{Client, DoraProgress, DoraQuery, HistoryQuery, Unreadable, MAX_WINDOW_MS};
+use gatesctl_client::{Client, DoraQuery, HistoryQuery, Unreadable, MAX_WINDOW_MS};
 use gatesctl_core::coverage::Coverage;
 use gatesctl_core::model::time::Window;
 use gatesctl_files::DesiredState;
-
-/// What a coverage read has got so far, for a progress display.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Reading {
-    Deployments(DoraProgress),
-    Evaluations(usize),
-}
 
 /// A coverage, and what was read but not counted.
 pub(crate) struct Measured {
@@ -29,11 +23,11 @@ pub(crate) async fn coverage(
     desired: &DesiredState,
     window: Window,
     parallelism: usize,
-    progress: &(dyn Fn(Reading) + Sync),
+    progress: &dyn Progress,
 ) -> Result<Measured, Error> {
     let Window { from_ms, to_ms } = window;
     let query = DoraQuery { from_ms, to_ms, query: String::new() };
-    let read = client.deployments(&query, &|p| progress(Reading::Deployments(p))).await.map_err(|e| {
+    let read = client.deployments(&query, &|p| progress.event(Event::Deployments(p))).await.map_err(|e| {
         match super::dora::missing_permission(&e) {
             Some(why) => {
                 Error::Refused(format!("coverage reads the deployments Datadog records (DORA metrics), and {why}"))
@@ -55,7 +49,7 @@ pub(crate) async fn coverage(
     } else {
         let queries = HistoryQuery::slices(&places, history);
         let (history, bad) =
-            client.history(&queries, false, parallelism, &|n| progress(Reading::Evaluations(n))).await?;
+            client.history(&queries, false, parallelism, &|n| progress.event(Event::Evaluations(n))).await?;
         unreadable.extend(bad);
         history.gates
     };

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::progress::{Event, Progress, WaitEvent};
 use crate::error::Error;
 use gatesctl_client::Client;
 use gatesctl_core::model::{Evaluation, GateKey, Verdict};
@@ -21,21 +22,8 @@ fn not_found_grace(interval: Duration) -> Duration {
     (interval * 4).max(Duration::from_secs(60))
 }
 
-/// What a waiting user is told.
-#[derive(Clone, Debug)]
-pub(crate) enum WaitEvent {
-    Triggered {
-        evaluation_id: String,
-    },
-    NotReady,
-    InProgress {
-        done: usize,
-        total: usize,
-    },
-    /// A transient failure, retried.
-    Retrying {
-        error: String,
-    },
+fn tell(progress: &dyn Progress, event: WaitEvent) {
+    progress.event(Event::Waiting(&event));
 }
 
 /// Retry pause after the n-th consecutive transient failure: 1 s, 2 s, 4 s … capped by the interval.
@@ -81,7 +69,7 @@ pub(crate) async fn evaluate(
     client: &Client,
     request: &EvaluationRequest,
     options: WaitOptions,
-    mut progress: impl FnMut(WaitEvent),
+    progress: &dyn Progress,
 ) -> Evaluation {
     let gate = GateKey::new(
         &request.service,
@@ -112,9 +100,12 @@ pub(crate) async fn evaluate(
             Ok(Err(e)) if e.status() == Some(429) => {
                 // The budget knows the window is spent: the next attempt waits for its reset.
                 rate_limited = true;
-                progress(WaitEvent::Retrying {
-                    error: "rate limited (HTTP 429): waiting for the rate limit's window to reset".into(),
-                });
+                tell(
+                    progress,
+                    WaitEvent::Retrying {
+                        error: "rate limited (HTTP 429): waiting for the rate limit's window to reset".into(),
+                    },
+                );
                 if trigger_remaining().is_zero() {
                     return refused_by_rate_limit();
                 }
@@ -128,7 +119,7 @@ pub(crate) async fn evaluate(
             Ok(Err(e)) => {
                 failures += 1;
                 rate_limited = false;
-                progress(WaitEvent::Retrying { error: e.to_string() });
+                tell(progress, WaitEvent::Retrying { error: e.to_string() });
                 let pause = retry_pause(failures, options.interval);
                 if pause >= trigger_remaining() {
                     let reason = format!(
@@ -147,7 +138,7 @@ pub(crate) async fn evaluate(
             }
         }
     };
-    progress(WaitEvent::Triggered { evaluation_id: evaluation_id.clone() });
+    tell(progress, WaitEvent::Triggered { evaluation_id: evaluation_id.clone() });
     let triggered = Instant::now();
 
     let mut last: Option<EvaluationAnswer> = None;
@@ -175,7 +166,7 @@ pub(crate) async fn evaluate(
                     "in_progress" => {
                         let total = result.rules.len();
                         let done = result.rules.iter().filter(|r| r.status == "pass" || r.status == "fail").count();
-                        progress(WaitEvent::InProgress { done, total });
+                        tell(progress, WaitEvent::InProgress { done, total });
                         last = Some(result);
                     }
                     // Not a state this client knows: waiting on it could last hours for nothing.
@@ -194,10 +185,10 @@ pub(crate) async fn evaluate(
             }
             // The result is not readable for a few seconds after the trigger: expected.
             Err(e) if e.status() == Some(404) && triggered.elapsed() < not_found_grace(options.interval) => {
-                progress(WaitEvent::NotReady)
+                tell(progress, WaitEvent::NotReady)
             }
             // One poll per interval, whatever failed: the poll itself is one request.
-            Err(e) if e.is_transient() => progress(WaitEvent::Retrying { error: e.to_string() }),
+            Err(e) if e.is_transient() => tell(progress, WaitEvent::Retrying { error: e.to_string() }),
             Err(e) if e.status() == Some(404) => {
                 let reason = format!("the evaluation result stayed unavailable: {e}");
                 return no_verdict(&gate, Some(evaluation_id), last, reason);

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::error::Error;
-use gatesctl_client::{self as remote, ApiError, Client, Fetched};
+use gatesctl_client::{self as remote, ApiError, Client};
 use gatesctl_core::model::{GateFilter, RemoteState};
 use gatesctl_files::import::{extra_options, file_spec, serialise, unprintable_names, unprintable_options};
 use gatesctl_files::source::Format;
@@ -28,7 +28,7 @@ pub(crate) async fn from_api(
     filter: &GateFilter,
     format: Format,
     parallelism: usize,
-    progress: &(dyn Fn(Fetched) + Sync),
+    progress: &dyn super::progress::Progress,
 ) -> Result<Imported, Error> {
     let (remote, warnings) = read(client, filter, parallelism, progress).await?;
     Ok(Imported {
@@ -81,14 +81,17 @@ pub(crate) async fn read(
     client: &Client,
     filter: &GateFilter,
     parallelism: usize,
-    progress: &(dyn Fn(Fetched) + Sync),
+    progress: &dyn super::progress::Progress,
 ) -> Result<(RemoteState, Vec<String>), ApiError> {
     let query = remote::GateQuery {
         service: filter.services.exact().map(str::to_string),
         env: filter.envs.exact().map(str::to_string),
         identifier: None,
     };
-    let mut remote = remote::fetch(client, parallelism, &query, |k| filter.matches(k), progress).await?;
+    let mut remote = remote::fetch(client, parallelism, &query, |k| filter.matches(k), &|f| {
+        progress.event(super::progress::Event::Gates(f))
+    })
+    .await?;
     remote.gates.retain(|k, _| filter.matches(k));
     let mut warnings = Vec::new();
     for (key, rules) in &remote.rules {

@@ -13,5 +13,6 @@ pub(crate) mod monitors;
 pub(crate) mod permission;
 pub(crate) mod plan;
 pub(crate) mod policy;
+pub mod progress;
 pub(crate) mod report;
 pub(crate) mod saved;

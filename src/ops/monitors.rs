@@ -6,6 +6,7 @@ use gatesctl_client::{ApiError, Client};
 use gatesctl_core::desired::DesiredState;
 use gatesctl_core::monitor_check::{Found, Lookup, Lookups, MonitorCheck, Unanswered};
 
+use super::progress::{Event, Progress};
 use crate::error::Error;
 
 async fn look_up(client: &Client, lookup: &Lookup<'_>) -> Result<Found, Unanswered> {
@@ -23,7 +24,7 @@ pub(crate) async fn check(
     client: &Client,
     desired: &DesiredState,
     parallelism: usize,
-    progress: &(dyn Fn(usize, usize) + Sync),
+    progress: &dyn Progress,
 ) -> MonitorCheck {
     if desired.watched.is_empty() {
         return MonitorCheck::default();
@@ -34,10 +35,10 @@ pub(crate) async fn check(
     let mut lookups = lookups.iter();
     // The first goes alone: without monitors_read, one 403 is all the API sees.
     let mut results: Vec<(&Lookup<'_>, Result<Found, Unanswered>)> = Vec::with_capacity(total);
-    progress(0, total);
+    progress.event(Event::Monitors { done: 0, total });
     if let Some(first) = lookups.next() {
         results.push((first, look_up(client, first).await));
-        progress(1, total);
+        progress.event(Event::Monitors { done: 1, total });
     }
     let forbidden = matches!(results.first(), Some((_, Err(e))) if e.status == Some(403));
     if !forbidden {
@@ -46,7 +47,7 @@ pub(crate) async fn check(
             .buffer_unordered(parallelism.max(1));
         while let Some(result) = rest.next().await {
             results.push(result);
-            progress(results.len(), total);
+            progress.event(Event::Monitors { done: results.len(), total });
         }
     }
     planned.judge(results)

@@ -1,7 +1,8 @@
 //! Computing a plan: read the remote state the plan needs, diff, check the safety limits.
 
+use super::progress::{Event, Progress};
 use crate::error::Error;
-use gatesctl_client::{self as remote, Client, Fetched, GateQuery};
+use gatesctl_client::{self as remote, Client, GateQuery};
 use gatesctl_core::model::GateKey;
 use gatesctl_core::model::RemoteState;
 use gatesctl_core::plan::{self, Plan, PlanOptions};
@@ -14,7 +15,7 @@ pub(crate) async fn compute(
     desired: &DesiredState,
     options: &PlanOptions,
     parallelism: usize,
-    progress: &(dyn Fn(Fetched) + Sync),
+    progress: &dyn Progress,
 ) -> Result<(Plan, RemoteState), Error> {
     let query = plan::list_query(desired, options);
     compute_over(client, desired, options, &query, parallelism, progress).await
@@ -28,9 +29,12 @@ pub(crate) async fn compute_over(
     options: &PlanOptions,
     query: &GateQuery,
     parallelism: usize,
-    progress: &(dyn Fn(Fetched) + Sync),
+    progress: &dyn Progress,
 ) -> Result<(Plan, RemoteState), Error> {
-    let remote = remote::fetch(client, parallelism, query, plan::needs_rules(desired, options), progress).await?;
+    let remote = remote::fetch(client, parallelism, query, plan::needs_rules(desired, options), &|f| {
+        progress.event(Event::Gates(f))
+    })
+    .await?;
     check_targets_remote(options, desired, &remote)?;
     let plan = plan::diff(desired, &remote, options);
     Ok((plan, remote))

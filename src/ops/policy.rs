@@ -41,14 +41,14 @@ pub(crate) struct Catalog {
 pub(crate) async fn read_catalog(
     client: &Client,
     why: &str,
-    progress: &(dyn Fn(usize) + Sync),
+    progress: &dyn super::progress::Progress,
 ) -> Result<Catalog, Error> {
-    let (services, unreadable) =
-        client.catalog_services(progress).await.map_err(|e| {
-            match super::permission::missing(&e, "apm_service_catalog_read") {
-                Some(missing) => Error::Refused(format!("{why} reads the Software Catalog, and {missing}")),
-                None => Error::Api(e),
-            }
+    let (services, unreadable) = client
+        .catalog_services(&|n| progress.event(super::progress::Event::Catalog(n)))
+        .await
+        .map_err(|e| match super::permission::missing(&e, "apm_service_catalog_read") {
+            Some(missing) => Error::Refused(format!("{why} reads the Software Catalog, and {missing}")),
+            None => Error::Api(e),
         })?;
     // A service listed twice keeps the tags of both: a scope selects on any of them.
     let mut tags: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -71,7 +71,10 @@ pub(crate) async fn plan_changes(
         return Ok(Vec::new());
     }
     let catalog = if needs_catalog(desired) {
-        Some(read_catalog(client, "a policy's scope names Software Catalog tags: the plan", &|_| {}).await?)
+        Some(
+            read_catalog(client, "a policy's scope names Software Catalog tags: the plan", &super::progress::Unwatched)
+                .await?,
+        )
     } else {
         None
     };

@@ -57,11 +57,11 @@ pub(crate) async fn read_history(
     gates: &[&GateKey],
     settings: &ReportSettings,
     parallelism: usize,
-    progress: &(dyn Fn(usize) + Sync),
+    progress: &dyn super::progress::Progress,
 ) -> Result<(History, Vec<Unreadable>), Error> {
     let places: Vec<(&str, &str)> = gates.iter().map(|k| (k.service.as_str(), k.env.as_str())).collect();
     let queries = HistoryQuery::slices(&places, settings.window);
-    Ok(client.history(&queries, true, parallelism, progress).await?)
+    Ok(client.history(&queries, true, parallelism, &|n| progress.event(super::progress::Event::Evaluations(n))).await?)
 }
 
 /// The failures (DORA) of the covered gates' services in the window (of any env, so that those

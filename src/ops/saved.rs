@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use gatesctl_client::{Client, Fetched};
+use gatesctl_client::Client;
 use gatesctl_core::plan::saved::{relative_to, SavedOptions, SavedPlan, SavedPlanError};
 use gatesctl_core::plan::{Plan, PlanOptions, Target};
 use gatesctl_files::DesiredState;
@@ -51,7 +51,7 @@ pub(crate) async fn verify(
     client: &Client,
     api: &str,
     parallelism: usize,
-    progress: &(dyn Fn(Fetched) + Sync),
+    progress: &dyn super::progress::Progress,
 ) -> Result<Verified, Error> {
     let text = gatesctl_files::read_text(path)?;
     let saved = SavedPlan::parse(&text).map_err(|reason| bad(path, reason))?;

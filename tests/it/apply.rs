@@ -42,7 +42,13 @@ fn apply_goes_on_after_a_failure_and_skips_what_depends_on_it() {
         ..Plan::default()
     };
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let report = sandbox.block_on(gatesctl::ops::apply::execute::apply(&client, &plan, 1, &stop, |_| {}));
+    let report = sandbox.block_on(gatesctl::ops::apply::execute::apply(
+        &client,
+        &plan,
+        1,
+        &stop,
+        &gatesctl::ops::progress::Unwatched,
+    ));
     assert_eq!((report.succeeded(), report.failed(), report.skipped()), (2, 1, 1), "{report:?}");
     assert!(
         matches!(&report.outcomes[0].status, gatesctl::ops::apply::outcome::Status::Failed(e) if e.to_string().contains("Gate already exists")),

@@ -2,17 +2,18 @@
 //! (the gate before its rules, rule deletions before creations, a replacement created
 //! before the rule it replaces is deleted).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use futures_util::stream::{self, StreamExt};
 
+use crate::ops::progress::{Event, Progress};
 use gatesctl_client::{ApiError, Client, Created};
 use gatesctl_core::plan::{GateAction, GatePlan, Plan, RuleAction};
 
 use super::outcome::{Failure, Outcome, Report, Skip, Status};
 
-/// Runs every action of `plan`, at most `parallelism` gates at once, calling `on_outcome` as
-/// each lands. A failure does not stop independent gates. Once `stop` is set no gate is
+/// Runs every action of `plan`, at most `parallelism` gates at once, telling `progress` of
+/// each as it lands. A failure does not stop independent gates. Once `stop` is set no gate is
 /// begun, but a gate begun is finished (its requests are bounded by their timeout), so no gate
 /// is left half-made: created without its rules, or with a rule deleted and its replacement
 /// not created.
@@ -21,8 +22,13 @@ pub async fn apply(
     plan: &Plan,
     parallelism: usize,
     stop: &AtomicBool,
-    on_outcome: impl Fn(&Outcome),
+    progress: &dyn Progress,
 ) -> Report {
+    let (total, landed) = (plan.action_count(), AtomicUsize::new(0));
+    let on_outcome = |outcome: &Outcome| {
+        let done = landed.fetch_add(1, Ordering::SeqCst) + 1;
+        progress.event(Event::Applied { outcome, done, total });
+    };
     let mut per_gate: Vec<(usize, Vec<Outcome>)> = stream::iter(plan.gates.iter().enumerate())
         .map(|(index, gate)| {
             let on_outcome = &on_outcome;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::error::{Error, ExitStatus};
 use crate::ops::apply::outcome::Report;
-use gatesctl_client::{Client, Fetched};
+use gatesctl_client::Client;
 use gatesctl_core::plan::{Plan, PlanOptions};
 use gatesctl_files::DesiredState;
 
@@ -39,7 +39,7 @@ pub(crate) async fn prepare(
     api: &str,
     source: Source<'_>,
     parallelism: usize,
-    progress: &(dyn Fn(Fetched) + Sync),
+    progress: &dyn crate::ops::progress::Progress,
 ) -> Result<Ready, Error> {
     match source {
         Source::Files { desired, options, force } => {
