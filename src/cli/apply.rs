@@ -6,7 +6,7 @@ use clap::Args;
 use super::args::PlanFlags;
 use super::context::Context;
 use super::progress::{Applied, Reporter};
-use crate::error::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus, Usage};
 use crate::ops::{self, apply::Source};
 use crate::output::{err, errln, out};
 use crate::views::apply::{render_json, render_text_summary};
@@ -57,14 +57,12 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
     let (desired, options);
     let source = match &args.plan {
         Some(_) if !args.flags.files.files.is_empty() || !args.flags.targets.is_empty() || args.prune => {
-            return Err(Error::Usage(
-                "a saved plan carries its own files, targets and --prune: do not pass them with PLAN".into(),
-            ))
+            return Err(Usage::SavedPlanWithFiles.into())
         }
         Some(path) => Source::Saved(path),
         None => {
             desired = args.flags.files.load()?;
-            options = ops::plan::options(&desired, args.flags.targets.clone(), args.prune)?;
+            options = args.flags.options(&desired, args.prune)?;
             Source::Files { desired: &desired, options: &options, force: args.force }
         }
     };

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use crate::error::Error;
+use crate::error::{Error, Usage};
 use crate::ops;
 use crate::output::{errln, out};
 use crate::views::{markdown, plan as plan_view, Palette};
 use gatesctl_client::Client;
 use gatesctl_core::monitor_check::MonitorCheck;
+use gatesctl_core::plan::PlanOptions;
 use gatesctl_files::DesiredState;
 
 #[derive(Debug, Args)]
@@ -56,9 +57,7 @@ impl ConnectArgs {
             api_url: self.api_url.clone().or_else(|| before.api_url.clone()),
         };
         if merged.sandbox && (merged.site.is_some() || merged.api_url.is_some()) {
-            return Err(Error::Usage(
-                "--sandbox runs against the built-in sandbox: do not pass --site or --api-url with it".into(),
-            ));
+            return Err(Usage::SandboxWithSite.into());
         }
         Ok(merged)
     }
@@ -102,9 +101,7 @@ impl FileArgs {
     pub(super) fn load_with(&self, more: &[PathBuf]) -> Result<gatesctl_files::DesiredState, Error> {
         let paths = if more.is_empty() { self.paths()? } else { self.files.iter().chain(more).cloned().collect() };
         if self.format_in.is_some() && !paths.iter().any(|p| gatesctl_files::is_stdin(p)) {
-            return Err(Error::Usage(
-                "--format-in is the format of standard input (-f -); a named file's format comes from its extension (.toml, .yaml, .yml)".into(),
-            ));
+            return Err(Usage::FormatInWithoutStdin { stdin: "-f -" }.into());
         }
         let desired = gatesctl_files::load_files(&paths, self.format_in.map(FileFormat::into))?;
         crate::output::release_freed_memory();
@@ -130,6 +127,21 @@ pub(super) struct PlanFlags {
     /// Requests in flight at once
     #[arg(long, default_value_t = gatesctl_client::DEFAULT_PARALLELISM, value_parser = parse_parallelism)]
     pub(super) parallelism: usize,
+}
+
+impl PlanFlags {
+    /// The plan's options, checked before any request: `--prune` needs a `[manage]` scope, and
+    /// without it each `--target` must match a declared gate (with it, a target may match
+    /// only remote gates, to delete them: checked once they are read).
+    pub(super) fn options(&self, desired: &DesiredState, prune: bool) -> Result<PlanOptions, Error> {
+        if prune && desired.scope.is_empty() {
+            return Err(Usage::PruneWithoutManage.into());
+        }
+        match gatesctl_core::plan::unmatched_target(&self.targets, desired.gates.keys()) {
+            Some(unmatched) if !prune => Err(Error::UnmatchedTarget(unmatched)),
+            _ => Ok(PlanOptions { prune, targets: self.targets.clone() }),
+        }
+    }
 }
 
 impl GlobalArgs {
@@ -176,6 +188,26 @@ pub(super) fn parse_since(s: &str) -> Result<std::time::Duration, String> {
         return Err(format!("{:?} is shorter than a minute; look back at least 1m (14d by default)", s.trim()));
     }
     Ok(std::time::Duration::from_millis(ms as u64))
+}
+
+/// The window `since` long ending now (now included: `to` is exclusive), within the 30 days
+/// the API serves: what report, coverage and audit read.
+pub(super) fn window(since: std::time::Duration) -> Result<gatesctl_core::model::time::Window, Error> {
+    let since_ms = i64::try_from(since.as_millis()).unwrap_or(i64::MAX);
+    if since_ms > gatesctl_client::MAX_WINDOW_MS {
+        // In the largest unit that holds it whole, as it was most likely typed (humantime
+        // counts months of 30.44 days: "1month 14days 13h 26m 24s" for 45d).
+        return Err(Usage::SinceTooLong(match since.as_secs() {
+            s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+            s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+            s if s % 60 == 0 => format!("{}m", s / 60),
+            s => format!("{s}s"),
+        })
+        .into());
+    }
+    // An evaluation that started in this very millisecond is in the window.
+    let to_ms = gatesctl_core::model::time::now_ms() + 1;
+    Ok(gatesctl_core::model::time::Window { from_ms: to_ms - since_ms, to_ms })
 }
 
 /// A gate file's format, as `--format-in` and `import --format` name it.

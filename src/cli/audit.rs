@@ -5,7 +5,7 @@ use clap::Args;
 use super::args::{parse_parallelism, ConnectArgs, FileArgs};
 use super::context::Context;
 use super::progress::Reporter;
-use crate::error::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus, Usage};
 use crate::ops;
 use crate::ops::audit::AuditRequest;
 use crate::output::{errln, out};
@@ -42,13 +42,10 @@ pub(super) struct AuditArgs {
 pub(super) async fn run(args: &AuditArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     let desired = args.files.load()?;
     if desired.policies.is_empty() {
-        return Err(Error::Usage(
-            "the files declare no policy: add [[policy]] tables (docs/policy.md), e.g. in policies.toml beside gates.toml"
-                .into(),
-        ));
+        return Err(Usage::NoPolicy.into());
     }
     let request = AuditRequest {
-        window: ops::report::window(args.since, gatesctl_core::model::time::now_ms())?,
+        window: super::args::window(args.since)?,
         parallelism: args.parallelism,
         monitor_check: !args.no_monitor_check,
     };

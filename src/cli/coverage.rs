@@ -33,7 +33,7 @@ pub(super) struct CoverageArgs {
 
 pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     let desired = args.files.load()?;
-    let window = ops::report::window(args.since, gatesctl_core::model::time::now_ms())?;
+    let window = super::args::window(args.since)?;
     let connection = ctx.connect(&args.connect).await?;
     let client = connection.client.limited_to(args.parallelism);
     let measured = {

@@ -21,7 +21,7 @@ pub(super) struct DriftArgs {
 
 pub(super) async fn run(args: &DriftArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     let desired = args.flags.files.load()?;
-    let options = ops::plan::options(&desired, args.flags.targets.clone(), false)?;
+    let options = args.flags.options(&desired, false)?;
     let connection = ctx.connect(&args.flags.connect).await?;
     let (plan, remote) = {
         let progress = Reporter::new(std::io::stderr().is_terminal());

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::error::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus, Usage};
 use crate::output::{err, errln, out};
 use gatesctl_files::fmt;
 
@@ -46,7 +46,7 @@ pub(super) fn run(args: &FmtArgs, ctx: &super::Context<'_>) -> Result<ExitStatus
         args.files.clone()
     };
     if args.format_in.is_some() && !paths.iter().any(|p| gatesctl_files::is_stdin(p)) {
-        return Err(Error::Usage("--format-in is the format of standard input (-)".into()));
+        return Err(Usage::FormatInWithoutStdin { stdin: "-" }.into());
     }
     let mut unformatted = 0;
     let mut failed = 0;

@@ -7,7 +7,7 @@ use clap::Args;
 use super::args::{ConnectArgs, FileFormat};
 use super::context::Context;
 use super::progress::Reporter;
-use crate::error::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus, Usage};
 use crate::ops::import;
 use crate::output::{errln, out};
 use gatesctl_core::model::{GateFilter, NamePatterns};
@@ -46,9 +46,9 @@ pub(super) struct ImportArgs {
     connect: ConnectArgs,
 }
 
-fn patterns(list: &[String], flag: &str) -> Result<NamePatterns, Error> {
+fn patterns(list: &[String], flag: &'static str) -> Result<NamePatterns, Error> {
     NamePatterns::parse(list.iter().map(String::as_str))
-        .map_err(|(text, reason)| Error::Usage(format!("--{flag} {text:?}: {reason}")))
+        .map_err(|(text, reason)| Usage::BadPattern { flag, text, reason }.into())
 }
 
 pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
@@ -69,9 +69,7 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
     let imported = match &args.from_terraform {
         Some(path) => {
             if args.connect.merged(ctx.connect)?.is_set() {
-                return Err(Error::Usage(
-                    "--from-terraform reads the Terraform file only: drop --sandbox, --site and --api-url (run `gatesctl plan` against the organisation afterwards)".into(),
-                ));
+                return Err(Usage::TerraformOffline.into());
             }
             import::from_terraform(path, &filter, format, args.removed_blocks)?
         }

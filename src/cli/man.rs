@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use crate::error::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus, Usage};
 use crate::output::out;
 
 #[derive(Debug, Args)]
@@ -84,14 +84,9 @@ fn page(wanted: Option<&str>, command: clap::Command) -> Result<String, Error> {
             let sub = root.get_subcommands().find(|s| s.get_name() == wanted && !s.is_hide_set()).ok_or_else(|| {
                 let names: Vec<&str> =
                     root.get_subcommands().filter(|s| !s.is_hide_set()).map(|s| s.get_name()).collect();
-                let hint = gatesctl_core::suggest::suggest(wanted, names.iter().copied())
-                    .map(|s| format!("did you mean `{s}`? "))
-                    .unwrap_or_default();
-                Error::Usage(format!(
-                    "no command {}: {hint}the commands are {}",
-                    gatesctl_core::escape::quoted(wanted),
-                    names.join(", ")
-                ))
+                let close = gatesctl_core::suggest::suggest(wanted, names.iter().copied()).map(str::to_string);
+                let commands = names.iter().map(|n| n.to_string()).collect();
+                Usage::NoCommand { wanted: wanted.to_string(), close, commands }
             })?;
             let name = format!("gatesctl-{}", sub.get_name());
             // `evaluate --version` is a flag of its own: no `--version` is added to a page.

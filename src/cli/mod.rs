@@ -29,7 +29,7 @@ mod validate;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::error::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus, Usage};
 use crate::output::errln;
 use args::{ConnectArgs, GlobalArgs};
 use context::Context;
@@ -276,9 +276,7 @@ async fn run(cli: Cli) -> Result<ExitStatus, Error> {
         _ => None,
     };
     if let (Some(command), true) = (offline, cli.connect.is_set()) {
-        return Err(Error::Usage(format!(
-            "--sandbox, --site and --api-url are for the commands that call the API ({CALLS_THE_API}), not for {command}"
-        )));
+        return Err(Usage::Offline { command, calls_the_api: CALLS_THE_API }.into());
     }
     match &cli.command {
         Command::Validate(args) => validate::run(args, &ctx).await,

@@ -7,7 +7,7 @@ use clap::Args;
 use super::args::{report_check, Findings, MarkdownArgs, MonitorCheckArgs, PlanFlags};
 use super::context::Context;
 use super::progress::Reporter;
-use crate::error::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus, Usage};
 use crate::ops;
 use crate::output::{errln, out, outln};
 use crate::views::plan as plan_view;
@@ -48,13 +48,11 @@ pub(super) fn warn(warning: Option<String>) {
 pub(super) async fn run(args: &PlanArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     // Validate before any network access: an invalid file never reaches the API.
     if args.out.is_some() && args.flags.files.reads_stdin() {
-        return Err(Error::Usage(
-            "--out saves a plan to apply against the files it was made from, and standard input cannot be read again: write the configuration to a file first".into(),
-        ));
+        return Err(Usage::OutFromStdin.into());
     }
     let files = args.flags.files.paths()?;
     let desired = args.flags.files.load()?;
-    let options = ops::plan::options(&desired, args.flags.targets.clone(), args.prune)?;
+    let options = args.flags.options(&desired, args.prune)?;
     let connection = ctx.connect(&args.flags.connect).await?;
     let ((plan, remote), check) = {
         let progress = Reporter::new(std::io::stderr().is_terminal());

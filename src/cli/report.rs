@@ -5,12 +5,15 @@ use clap::Args;
 use super::args::PlanFlags;
 use super::context::Context;
 use super::progress::Reporter;
-use crate::error::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus, Usage};
 use crate::ops;
 use crate::output::{err, out};
 use crate::views::{markdown, report, Format};
+use gatesctl_core::model::GateKey;
+use gatesctl_core::plan::Target;
 use gatesctl_core::report::FailuresUnread;
 use gatesctl_files::wire::ReportSpec;
+use gatesctl_files::DesiredState;
 
 #[derive(Debug, Args)]
 pub(super) struct ReportArgs {
@@ -86,14 +89,12 @@ impl ReportArgs {
 
 pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     if args.write && args.flags.files.reads_stdin() {
-        return Err(Error::Usage("--write changes the files in place, and standard input is not a file: write the configuration to a file first".into()));
+        return Err(Usage::WriteToStdin.into());
     }
     let desired = args.flags.files.load()?;
-    let gates = ops::report::covered(&desired, &args.flags.targets)?;
-    let settings = gatesctl_core::report::ReportSettings {
-        window: ops::report::window(args.since, gatesctl_core::model::time::now_ms())?,
-        flags: args.thresholds(),
-    };
+    let gates = covered(&desired, &args.flags.targets)?;
+    let settings =
+        gatesctl_core::report::ReportSettings { window: super::args::window(args.since)?, flags: args.thresholds() };
     let connection = ctx.connect(&args.flags.connect).await?;
     let client = connection.client.limited_to(args.flags.parallelism);
     let ((history, unreadable), check, failures) = {
@@ -156,4 +157,13 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
         err(&report::render_written(written, &judged));
     }
     Ok(ExitStatus::Success)
+}
+
+/// The declared gates the report covers: all, or those the targets match (each target must
+/// match one).
+fn covered<'a>(desired: &'a DesiredState, targets: &[Target]) -> Result<Vec<&'a GateKey>, Error> {
+    if let Some(target) = targets.iter().find(|t| !desired.gates.keys().any(|k| t.matches(k))) {
+        return Err(Usage::ReportTarget(target.text.clone()).into());
+    }
+    Ok(desired.gates.keys().filter(|k| targets.is_empty() || targets.iter().any(|t| t.matches(k))).collect())
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::error::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus, Usage};
 use crate::output::errln;
 use gatesctl_sandbox::store::Store;
 use gatesctl_sandbox::{EvalSettings, Faults, RateLimit, SandboxOptions};
@@ -119,11 +119,7 @@ fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
 
 pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
     if !args.listen.ip().is_loopback() {
-        return Err(Error::Usage(format!(
-            "the sandbox accepts any key, so it listens on loopback only; use 127.0.0.1:{} instead of {}",
-            args.listen.port(),
-            args.listen
-        )));
+        return Err(Usage::NotLoopback { listen: args.listen }.into());
     }
     let seed = match &args.import {
         Some(path) => Some(Store::load(path)?),
@@ -138,7 +134,7 @@ pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}; pick another --listen address", args.listen)))?;
+        .map_err(|error| Usage::CannotListen { listen: args.listen, error })?;
     let options = SandboxOptions {
         database: Some(args.state.clone()),
         seed,

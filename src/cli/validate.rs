@@ -3,7 +3,7 @@ use std::io::IsTerminal;
 
 use super::args::{report_check, ConnectArgs, FileArgs, Findings, MonitorCheckArgs};
 use super::context::Context;
-use crate::error::{Error, ExitStatus};
+use crate::error::{Error, ExitStatus, Usage};
 use crate::ops;
 use crate::output::{out, outln};
 use crate::views::{validate as diagnostics, Format};
@@ -43,12 +43,10 @@ impl ValidateArgs {
 
 pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     if !args.online && args.connect.is_set() {
-        return Err(Error::Usage(
-            "validate reads only the files unless --online is given: add --online to check them against the organisation".into(),
-        ));
+        return Err(Usage::ConnectWithoutOnline.into());
     }
     if !args.online && (args.monitors.strict || args.monitors.no_monitor_check) {
-        return Err(Error::Usage("--strict and --no-monitor-check are about the monitor check: add --online".into()));
+        return Err(Usage::CheckWithoutOnline.into());
     }
     if args.per_directory {
         return per_directory(args, ctx);
@@ -135,7 +133,7 @@ fn show_policies(found: &[gatesctl_files::ConfigDiagnostic], notes: &[String], c
 /// valid folder.
 fn per_directory(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     if args.format == Format::Json {
-        return Err(Error::Usage("--per-directory prints text: validate each folder with -f for JSON".into()));
+        return Err(Usage::PerDirectoryJson.into());
     }
     let paths: Vec<std::path::PathBuf> = if args.more_files.is_empty() {
         args.files.paths()?

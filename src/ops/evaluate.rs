@@ -4,10 +4,9 @@
 use std::time::{Duration, Instant};
 
 use super::progress::{Event, Progress, WaitEvent};
-use crate::error::Error;
 use gatesctl_client::Client;
 use gatesctl_core::model::{Evaluation, GateKey, Verdict};
-use gatesctl_core::model::{EvaluationAnswer, EvaluationRequest, InlineConfiguration};
+use gatesctl_core::model::{EvaluationAnswer, EvaluationRequest};
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct WaitOptions {
@@ -65,7 +64,7 @@ const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
 /// is `Verdict::Error` at once; an API that cannot be reached until someone acts (an untrusted
 /// certificate, a name that does not resolve) is no verdict at once: waiting cannot help.
 /// The timeout bounds the whole wait: the last poll is made at the deadline, not skipped.
-pub(crate) async fn evaluate(
+pub(crate) async fn run(
     client: &Client,
     request: &EvaluationRequest,
     options: WaitOptions,
@@ -211,123 +210,4 @@ pub(crate) async fn evaluate(
 pub(crate) fn human(d: Duration) -> String {
     // Whole seconds, rounded up, so that a short timeout never reads "0s".
     humantime::format_duration(Duration::from_secs(d.as_secs_f64().ceil() as u64)).to_string()
-}
-
-/// Where the rules evaluated come from.
-pub(crate) enum Rules<'a> {
-    /// The gate's rules, as stored in Datadog.
-    Stored,
-    /// `--jit`: the rules the files declare for the gate, sent inline.
-    Declared(&'a gatesctl_files::DesiredState),
-    /// `--config FILE`: the JSON datadog-ci reads, sent inline.
-    DatadogCi(&'a std::path::Path),
-}
-
-/// What to evaluate, as the flags say it (empty flags already left out).
-pub(crate) struct Asked<'a> {
-    pub(crate) service: String,
-    pub(crate) env: String,
-    pub(crate) identifier: Option<String>,
-    pub(crate) version: Option<String>,
-    pub(crate) primary_tag: Option<String>,
-    pub(crate) rules: Rules<'a>,
-    pub(crate) timeout: Duration,
-    pub(crate) interval: Option<Duration>,
-}
-
-/// datadog-ci's polling interval.
-const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
-
-/// The inline `configuration` of a just-in-time evaluation: the mode and the rules in the
-/// API's shape, whichever file they come from. The API's inline rules take fewer options than
-/// stored ones (a query and a duration for a monitor rule): a rule using another is refused
-/// here, before any request, rather than sent to a sure 400.
-fn inline<'r>(
-    dry_run: bool,
-    rules: impl Iterator<Item = &'r gatesctl_core::model::Rule>,
-    gate: &GateKey,
-) -> Result<InlineConfiguration, Error> {
-    let mut out = Vec::new();
-    for rule in rules {
-        if let Some(option) = rule.options.not_inline().first() {
-            let takes = rule.options.inline_takes();
-            return Err(Error::Usage(format!(
-                "rule {} of gate {gate} uses `{}`, which the API's inline (just-in-time) configuration does not take: a {} rule inline takes {takes}; evaluate the gate as stored in Datadog instead (without --jit or --config), or write the rule with a query",
-                gatesctl_core::escape::quoted(&rule.name),
-                gatesctl_core::escape::terminal(option),
-                rule.rule_type().as_str()
-            )));
-        }
-        out.push(rule.clone());
-    }
-    Ok(InlineConfiguration { dry_run, rules: out })
-}
-
-impl Asked<'_> {
-    pub(crate) fn gate(&self) -> GateKey {
-        GateKey::new(
-            &self.service,
-            &self.env,
-            self.identifier.as_deref().unwrap_or(gatesctl_core::model::DEFAULT_IDENTIFIER),
-        )
-    }
-
-    /// The trigger's body and the wait, checked before any request.
-    pub(crate) fn request(&self) -> Result<(EvaluationRequest, WaitOptions), Error> {
-        let key = self.gate();
-        let configuration = match &self.rules {
-            Rules::Stored => None,
-            Rules::DatadogCi(path) => {
-                let gate = gatesctl_files::datadog_ci::read(path)?;
-                Some(inline(gate.dry_run, gate.rules.iter(), &key)?)
-            }
-            Rules::Declared(desired) => {
-                let Some(gate) = desired.gates.get(&key) else {
-                    let same: Vec<String> =
-                        desired.gates.keys().filter(|k| k.service == key.service).map(|k| k.to_string()).collect();
-                    let hint = if same.is_empty() {
-                        format!("no gate of service {:?} is declared", key.service)
-                    } else {
-                        format!("gates declared for {:?}: {}", key.service, same.join(", "))
-                    };
-                    return Err(Error::Usage(format!(
-                        "--jit: gate {key} is not declared in the configuration ({hint})"
-                    )));
-                };
-                Some(inline(gate.dry_run, gate.rules.values(), &key)?)
-            }
-        };
-        let interval = match self.interval {
-            Some(interval) if interval > self.timeout => {
-                return Err(Error::Usage(format!(
-                    "--interval {} is longer than --timeout {}: the result would never be polled; shorten the interval",
-                    humantime::format_duration(interval),
-                    humantime::format_duration(self.timeout)
-                )))
-            }
-            Some(interval) => interval,
-            None => DEFAULT_INTERVAL.min(self.timeout),
-        };
-        let request = EvaluationRequest {
-            service: self.service.clone(),
-            env: self.env.clone(),
-            identifier: self.identifier.clone(),
-            version: self.version.clone(),
-            primary_tag: self.primary_tag.clone(),
-            configuration,
-        };
-        Ok((request, WaitOptions { timeout: self.timeout, interval }))
-    }
-}
-
-/// `--fips`: gatesctl cannot offer FIPS-validated cryptography, so it refuses, unless told to
-/// go ahead anyway (then the warning to print), as datadog-ci does when FIPS cannot be enabled.
-pub(crate) fn fips(asked: bool, ignore_error: bool) -> Result<Option<&'static str>, Error> {
-    match (asked, ignore_error) {
-        (false, _) => Ok(None),
-        (true, true) => Ok(Some(
-            "FIPS mode was asked for, but gatesctl's TLS (rustls with the ring provider) is not a FIPS 140-validated module; going ahead without it (--fips-ignore-error)",
-        )),
-        (true, false) => Err(Error::FipsUnavailable),
-    }
 }

@@ -55,12 +55,11 @@ pub(crate) fn from_terraform(
     let all = migration.instances.clone();
     migration.retain(|k| filter.matches(k));
     if migration.remote.gates.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: no datadog_deployment_gate resource{} in this {}",
-            gatesctl_core::escape::path(path),
-            if filter.is_everything() { "" } else { " matching --service/--env" },
-            migration.source.describe()
-        )));
+        return Err(Error::NothingToImport {
+            path: path.to_path_buf(),
+            filtered: !filter.is_everything(),
+            what: migration.source.describe().to_string(),
+        });
     }
     let warnings =
         unprintable_names(&migration.remote).into_iter().chain(unprintable_options(&migration.remote)).collect();

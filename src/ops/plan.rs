@@ -3,7 +3,6 @@
 use super::progress::{Event, Progress};
 use crate::error::Error;
 use gatesctl_client::{self as remote, Client, GateQuery};
-use gatesctl_core::model::GateKey;
 use gatesctl_core::model::RemoteState;
 use gatesctl_core::plan::{self, Plan, PlanOptions};
 use gatesctl_files::DesiredState;
@@ -55,42 +54,11 @@ pub(crate) fn check_safety(
     }
 }
 
-/// The plan's options, checked before any request: `--prune` needs a `[manage]` scope, and
-/// each `--target` must match a declared gate (or, with `--prune`, may match only remote
-/// gates, checked by [`check_targets_remote`]).
-pub(crate) fn options(desired: &DesiredState, targets: Vec<plan::Target>, prune: bool) -> Result<PlanOptions, Error> {
-    if prune && desired.scope.is_empty() {
-        return Err(Error::Usage(
-            "--prune deletes remote gates inside the [manage] scope that no file declares, but no file has a [manage] table: add one (e.g. `[manage]` with `services = [\"checkout\"]`), or drop --prune".into(),
-        ));
-    }
-    let options = PlanOptions { prune, targets };
-    if !prune {
-        check_targets(&options, desired.gates.keys())?;
-    }
-    Ok(options)
-}
-
-/// With `--prune`, a target may match gates that exist only remotely, to delete them.
+/// With `--prune`, a target may match gates that exist only remotely, to delete them: checked
+/// once they are read (without it, the command line checks the declared gates first).
 fn check_targets_remote(options: &PlanOptions, desired: &DesiredState, remote: &RemoteState) -> Result<(), Error> {
-    if options.prune {
-        check_targets(options, desired.gates.keys().chain(remote.gates.keys()))?;
+    match plan::unmatched_target(&options.targets, desired.gates.keys().chain(remote.gates.keys())) {
+        Some(unmatched) if options.prune => Err(Error::UnmatchedTarget(unmatched)),
+        _ => Ok(()),
     }
-    Ok(())
-}
-
-fn check_targets<'a>(options: &PlanOptions, keys: impl Iterator<Item = &'a GateKey> + Clone) -> Result<(), Error> {
-    for target in &options.targets {
-        if keys.clone().any(|k| target.matches(k)) {
-            continue;
-        }
-        let candidates: Vec<String> =
-            keys.clone().flat_map(|k| [format!("{}/{}", k.service, k.env), k.joined()]).collect();
-        let hint = match gatesctl_core::suggest::suggest(&target.text, candidates.iter().map(String::as_str)) {
-            Some(close) => format!("; did you mean {close:?}?"),
-            None => "; --target takes service/env[/identifier], each an exact name or a glob".to_string(),
-        };
-        return Err(Error::Usage(format!("--target {:?} matches no declared gate{hint}", target.text)));
-    }
-    Ok(())
 }

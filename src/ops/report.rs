@@ -2,53 +2,12 @@
 //! the gates and rules recommended for promotion to enforcing in the files.
 
 use crate::error::Error;
-use gatesctl_client::{Client, DoraQuery, HistoryQuery, Unreadable, MAX_WINDOW_MS};
-use gatesctl_core::model::time::Window;
+use gatesctl_client::{Client, DoraQuery, HistoryQuery, Unreadable};
 use gatesctl_core::model::GateKey;
 use gatesctl_core::model::History;
-use gatesctl_core::plan::Target;
 use gatesctl_core::report::{FailuresUnread, Report, ReportSettings};
 use gatesctl_files::edit::{self, Promoted};
 use gatesctl_files::DesiredState;
-
-/// The declared gates the report covers: all, or those the targets match (each target must
-/// match one).
-pub(crate) fn covered<'a>(desired: &'a DesiredState, targets: &[Target]) -> Result<Vec<&'a GateKey>, Error> {
-    for target in targets {
-        if !desired.gates.keys().any(|k| target.matches(k)) {
-            return Err(Error::Usage(format!(
-                "--target {} matches no gate declared in the files; the report covers declared gates only",
-                gatesctl_core::escape::quoted(&target.text)
-            )));
-        }
-    }
-    Ok(desired.gates.keys().filter(|k| targets.is_empty() || targets.iter().any(|t| t.matches(k))).collect())
-}
-
-/// The window `since` long ending now (`now_ms` included: `to` is exclusive), checked against
-/// the API's limit: what report and coverage read.
-pub(crate) fn window(since: std::time::Duration, now_ms: i64) -> Result<Window, Error> {
-    let since_ms = i64::try_from(since.as_millis()).unwrap_or(i64::MAX);
-    if since_ms <= 0 {
-        return Err(Error::Usage("--since must be longer than 0, e.g. 14d".into()));
-    }
-    if since_ms > MAX_WINDOW_MS {
-        return Err(Error::Usage(format!(
-            "--since {} is longer than the 30 days of history the API serves in one window; use --since 30d or less",
-            // In the largest unit that holds it whole, as it was most likely typed (humantime
-            // counts months of 30.44 days: "1month 14days 13h 26m 24s" for 45d).
-            match since.as_secs() {
-                s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-                s if s % 3_600 == 0 => format!("{}h", s / 3_600),
-                s if s % 60 == 0 => format!("{}m", s / 60),
-                s => format!("{s}s"),
-            }
-        )));
-    }
-    // An evaluation that started in this very millisecond is in the window.
-    let to_ms = now_ms + 1;
-    Ok(Window { from_ms: to_ms - since_ms, to_ms })
-}
 
 /// Reads the covered gates' history in the window, both lists, at most `parallelism` requests
 /// at a time, telling `progress` how many gate evaluations were read.

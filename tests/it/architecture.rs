@@ -193,3 +193,21 @@ fn the_crates_depend_one_way() {
         }
     }
 }
+
+/// A flag is the command line's: the operations never raise a usage error, so none of them
+/// names a flag the way a command's own check would (docs/architecture.md).
+#[test]
+fn only_the_command_line_raises_usage_errors() {
+    let mut files = Vec::new();
+    rust_files(&repo().join("src/ops"), &mut files);
+    assert!(files.len() > 5, "the operations are read: {files:?}");
+    let raising: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let text = code(&std::fs::read_to_string(f).unwrap());
+            text.contains("Usage::") || text.contains("Error::Usage")
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(raising.is_empty(), "usage errors raised outside cli/: {raising:?}");
+}

@@ -203,6 +203,25 @@ impl Target {
     }
 }
 
+/// A target that matches no gate, and the closest name to suggest instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnmatchedTarget {
+    pub target: String,
+    /// `service/env` or `service/env/identifier` of a gate, spelled close to the target.
+    pub close: Option<String>,
+}
+
+/// The first of `targets` that matches none of `keys`.
+pub fn unmatched_target<'a>(
+    targets: &[Target],
+    keys: impl Iterator<Item = &'a GateKey> + Clone,
+) -> Option<UnmatchedTarget> {
+    let target = targets.iter().find(|t| !keys.clone().any(|k| t.matches(k)))?;
+    let candidates: Vec<String> = keys.flat_map(|k| [format!("{}/{}", k.service, k.env), k.joined()]).collect();
+    let close = crate::suggest::suggest(&target.text, candidates.iter().map(String::as_str)).map(str::to_string);
+    Some(UnmatchedTarget { target: target.text.clone(), close })
+}
+
 /// What a plan covers.
 #[derive(Clone, Debug, Default)]
 pub struct PlanOptions {

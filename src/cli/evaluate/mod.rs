@@ -3,11 +3,13 @@ use std::time::Duration;
 
 use clap::Args;
 
+mod request;
+
 use super::args::{ConnectArgs, FileArgs};
 use super::context::Context;
 use super::progress::Reporter;
 use crate::error::{Error, ExitStatus};
-use crate::ops::evaluate::{self, Rules};
+use crate::ops::evaluate;
 use crate::output::{errln, out};
 use crate::views::{evaluate as evaluation, Format};
 use gatesctl_core::evaluate::{decide, Policy};
@@ -93,65 +95,23 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     bounded(s, Duration::from_secs(1), Duration::from_secs(7 * 24 * 3600))
 }
 
-/// An environment flag as datadog-ci reads it: `true` or `1`.
-fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
 fn parse_interval(s: &str) -> Result<Duration, String> {
     bounded(s, Duration::from_millis(10), Duration::from_secs(3600))
 }
 
-/// A flag given empty (`--version ""`, as a pipeline with an unset variable writes it) is left
-/// out, as datadog-ci leaves it out.
-fn given(value: &Option<String>) -> Option<String> {
-    value.clone().filter(|v| !v.is_empty())
-}
-
 pub(super) async fn run(args: &EvaluateArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
-    // The gate's service and env cannot be left out: empty, they are refused here, as
-    // datadog-ci refuses them, rather than sent (an unset pipeline variable, most likely).
-    for (flag, value) in [("--service", &args.service), ("--env", &args.env)] {
-        if value.trim().is_empty() {
-            return Err(Error::Usage(format!(
-                "{flag} is empty: name the gate's {} (is the pipeline variable that should hold it set?)",
-                &flag[2..]
-            )));
-        }
-    }
     let format = if args.log_format.as_deref() == Some("json") { Format::Json } else { args.format };
-    if !args.jit && !args.files.files.is_empty() {
-        errln!("note: -f is read only with --jit; evaluating the gate as stored in Datadog");
+    let asked = args.asked()?;
+    for note in &asked.notes {
+        errln!("{note}");
     }
-    let fips = args.fips || env_flag("DATADOG_FIPS");
-    if let Some(warning) = evaluate::fips(fips, args.fips_ignore_error || env_flag("DATADOG_FIPS_IGNORE_ERROR"))? {
-        errln!("warning: {warning}");
-    }
-    if args.monitors_query_variable.as_deref().is_some_and(|v| !v.is_empty()) {
-        errln!("note: --monitors-query-variable is not part of the documented API; it is ignored");
-    }
-    let desired = if args.jit && args.config.is_none() { Some(args.files.load()?) } else { None };
-    let asked = evaluate::Asked {
-        service: args.service.clone(),
-        env: args.env.clone(),
-        identifier: given(&args.identifier),
-        version: given(&args.version),
-        primary_tag: given(&args.primary_tag),
-        rules: match (&args.config, &desired) {
-            (Some(path), _) => Rules::DatadogCi(path),
-            (None, Some(desired)) => Rules::Declared(desired),
-            (None, None) => Rules::Stored,
-        },
-        timeout: args.timeout,
-        interval: args.interval,
-    };
-    let (request, wait) = asked.request()?;
     let connection = ctx.connect(&args.connect).await?;
-    let inline = if request.configuration.is_some() { " (rules given inline, just in time)" } else { "" };
-    errln!("Evaluating gate {}{inline}…", asked.gate());
-    let progress = Reporter::new(std::io::stderr().is_terminal());
-    let mut outcome = evaluate::evaluate(&connection.client, &request, wait, &progress).await;
-    drop(progress);
+    let inline = if asked.request.configuration.is_some() { " (rules given inline, just in time)" } else { "" };
+    errln!("Evaluating gate {}{inline}…", asked.gate);
+    let mut outcome = {
+        let progress = Reporter::new(std::io::stderr().is_terminal());
+        evaluate::run(&connection.client, &asked.request, asked.wait, &progress).await
+    };
     // The built-in sandbox stops with the command: a link to it would lead nowhere.
     if connection.is_sandbox() {
         outcome.url = None;
