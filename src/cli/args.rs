@@ -11,7 +11,6 @@ use crate::error::{Error, Usage};
 use crate::ops;
 use crate::output::{errln, out};
 use crate::views::{markdown, plan as plan_view, Palette};
-use gatesctl_client::Client;
 use gatesctl_core::monitor_check::MonitorCheck;
 use gatesctl_core::plan::PlanOptions;
 use gatesctl_files::DesiredState;
@@ -266,23 +265,12 @@ pub(super) struct MonitorCheckArgs {
 }
 
 impl MonitorCheckArgs {
-    /// Searches the monitors of the declared queries, unless told not to.
-    pub(super) async fn run(
-        &self,
-        client: &Client,
-        desired: &DesiredState,
-        parallelism: usize,
-        progress: &dyn crate::ops::progress::Progress,
-    ) -> MonitorCheck {
-        if self.no_monitor_check {
-            return MonitorCheck::default();
+    pub(super) fn mode(&self) -> ops::monitors::Mode {
+        match (self.no_monitor_check, self.strict) {
+            (true, _) => ops::monitors::Mode::Off,
+            (false, false) => ops::monitors::Mode::Warn,
+            (false, true) => ops::monitors::Mode::Strict,
         }
-        ops::monitors::check(client, desired, parallelism, progress).await.strict_if(self.strict)
-    }
-
-    /// With --strict, the problems found end the command.
-    pub(super) fn verdict(&self, check: &MonitorCheck) -> Result<(), Error> {
-        ops::monitors::verdict(check, self.strict)
     }
 }
 

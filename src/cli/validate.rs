@@ -68,7 +68,8 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
         let connection = ctx.connect(&args.connect).await?;
         let progress = super::progress::Reporter::new(std::io::stderr().is_terminal());
         let parallelism = gatesctl_client::DEFAULT_PARALLELISM;
-        let check = args.monitors.run(&connection.client, &desired, parallelism, &progress).await;
+        let check =
+            ops::monitors::run(&connection.client, &desired, parallelism, args.monitors.mode(), &progress).await;
         (check, connection.is_sandbox())
     } else {
         Default::default()
@@ -83,7 +84,7 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
         super::ci::annotate(&found);
         let policies = Some((desired.policies.len(), notes.as_slice()));
         out(&diagnostics::render_json(Some(counts), &all, None, check.unchecked.as_deref(), policies));
-        return Ok(match (args.monitors.verdict(&check).is_ok(), broken) {
+        return Ok(match (ops::monitors::verdict(&check, args.monitors.mode()).is_ok(), broken) {
             (false, _) => ExitStatus::Error,
             (true, 0) => ExitStatus::Success,
             (true, _) => ExitStatus::Failure,
@@ -91,7 +92,7 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
     }
     report_check(&check, ctx.stderr_color(), sandbox, Findings::Stderr);
     show_policies(&found, &notes, ctx);
-    args.monitors.verdict(&check)?;
+    ops::monitors::verdict(&check, args.monitors.mode())?;
     if broken > 0 {
         return Err(Error::PolicyBroken { broken, by_plan: false });
     }

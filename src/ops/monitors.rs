@@ -53,10 +53,36 @@ pub(crate) async fn check(
     planned.judge(results)
 }
 
+/// Whether the monitor check is made, and whether what it finds ends the command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Off,
+    /// Its findings are warnings.
+    Warn,
+    /// Its findings are errors, and end the command.
+    Strict,
+}
+
+/// The monitor check as `mode` asks for it.
+pub(crate) async fn run(
+    client: &Client,
+    desired: &DesiredState,
+    parallelism: usize,
+    mode: Mode,
+    progress: &dyn Progress,
+) -> MonitorCheck {
+    match mode {
+        Mode::Off => MonitorCheck::default(),
+        Mode::Warn | Mode::Strict => {
+            check(client, desired, parallelism, progress).await.strict_if(mode == Mode::Strict)
+        }
+    }
+}
+
 /// With `--strict`, the problems found end the command.
-pub(crate) fn verdict(check: &MonitorCheck, strict: bool) -> Result<(), Error> {
+pub(crate) fn verdict(check: &MonitorCheck, mode: Mode) -> Result<(), Error> {
     match check.problems() {
-        problems if strict && problems > 0 => Err(Error::Strict { problems }),
+        problems if mode == Mode::Strict && problems > 0 => Err(Error::Strict { problems }),
         _ => Ok(()),
     }
 }

@@ -1,11 +1,58 @@
-//! Computing a plan: read the remote state the plan needs, diff, check the safety limits.
+//! `plan`: read the remote state the plan needs, diff, check the monitors beside it, judge
+//! the policies and the safety limits. The read and the diff are shared with apply, drift
+//! and the check of saved plans.
 
+use super::monitors;
 use super::progress::{Event, Progress};
 use crate::error::Error;
 use gatesctl_client::{self as remote, Client, GateQuery};
 use gatesctl_core::model::RemoteState;
+use gatesctl_core::monitor_check::MonitorCheck;
 use gatesctl_core::plan::{self, Plan, PlanOptions};
+use gatesctl_core::policy::PolicyChange;
 use gatesctl_files::DesiredState;
+
+/// What `plan` is asked, its flags checked by the command line.
+pub(crate) struct PlanRequest<'a> {
+    pub(crate) desired: &'a DesiredState,
+    pub(crate) options: PlanOptions,
+    pub(crate) parallelism: usize,
+    pub(crate) monitors: monitors::Mode,
+    /// Go past the safety thresholds.
+    pub(crate) force: bool,
+}
+
+/// A plan, the remote state it was computed against, the monitor check made beside it, and
+/// what it does to the policies.
+pub(crate) struct Planned {
+    pub(crate) plan: Plan,
+    pub(crate) remote: RemoteState,
+    pub(crate) check: MonitorCheck,
+    pub(crate) policies: Vec<PolicyChange>,
+}
+
+pub(crate) async fn run(client: &Client, request: &PlanRequest<'_>, progress: &dyn Progress) -> Result<Planned, Error> {
+    let (desired, parallelism) = (request.desired, request.parallelism);
+    // Side by side, each under the budget of its own rate limit, within one --parallelism.
+    let limited = &client.limited_to(parallelism);
+    let (computed, check) = tokio::join!(
+        compute(limited, desired, &request.options, parallelism, progress),
+        monitors::run(limited, desired, parallelism, request.monitors, progress),
+    );
+    let (plan, remote) = computed?;
+    let policies = super::policy::plan_changes(client, desired, &plan, &remote).await?;
+    Ok(Planned { plan, remote, check, policies })
+}
+
+impl Planned {
+    /// Whether the plan, once shown, may stand: the monitor check's problems with `--strict`,
+    /// then the safety thresholds (gone past with `--force`: the warning to show). An
+    /// error-level policy's refusal comes after that warning ([`super::policy::refusal`]).
+    pub(crate) fn verdict(&self, request: &PlanRequest<'_>) -> Result<Option<String>, Error> {
+        monitors::verdict(&self.check, request.monitors)?;
+        check_safety(&self.plan, &self.remote, request.desired, request.force)
+    }
+}
 
 /// Reads the remote state the plan needs and diffs it. Shared by plan, apply and the check
 /// of saved plans (drift reads the whole organisation, through [`compute_over`]).
