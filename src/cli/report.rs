@@ -7,11 +7,13 @@ use super::context::Context;
 use super::progress::Reporter;
 use crate::error::{Error, ExitStatus, Usage};
 use crate::ops;
+use crate::ops::report::ReportRequest;
+use crate::output::errln;
 use crate::output::{err, out};
 use crate::views::{markdown, report, Format};
 use gatesctl_core::model::GateKey;
 use gatesctl_core::plan::Target;
-use gatesctl_core::report::FailuresUnread;
+use gatesctl_core::report::ReportSettings;
 use gatesctl_files::wire::ReportSpec;
 use gatesctl_files::DesiredState;
 
@@ -92,69 +94,30 @@ pub(super) async fn run(args: &ReportArgs, ctx: &Context<'_>) -> Result<ExitStat
         return Err(Usage::WriteToStdin.into());
     }
     let desired = args.flags.files.load()?;
-    let gates = covered(&desired, &args.flags.targets)?;
-    let settings =
-        gatesctl_core::report::ReportSettings { window: super::args::window(args.since)?, flags: args.thresholds() };
+    let request = ReportRequest {
+        desired: &desired,
+        gates: covered(&desired, &args.flags.targets)?,
+        settings: ReportSettings { window: super::args::window(args.since)?, flags: args.thresholds() },
+        parallelism: args.flags.parallelism,
+        monitor_check: !args.no_monitor_check,
+        dora: !args.no_dora,
+        write: args.write,
+    };
     let connection = ctx.connect(&args.flags.connect).await?;
-    let client = connection.client.limited_to(args.flags.parallelism);
-    let ((history, unreadable), check, failures) = {
-        let progress = Reporter::new(std::io::stderr().is_terminal());
-        let read = ops::report::read_history(&client, &gates, &settings, args.flags.parallelism, &progress);
-        let check = async {
-            match args.no_monitor_check {
-                true => None,
-                false => Some(ops::monitors::check(&client, &desired, args.flags.parallelism, &progress).await),
-            }
-        };
-        let failures = async {
-            if args.no_dora {
-                Err(FailuresUnread::NotAsked)
-            } else {
-                ops::report::read_failures(&client, &gates, &settings).await
-            }
-        };
-        let (history, check, failures) = tokio::join!(read, check, failures);
-        (history?, check, failures)
-    };
-    super::warn_unreadable(&unreadable, "history item");
-    let unchecked = match &check {
-        None => Some(
-            "monitor rules were not checked for watching nothing, nor promotions against the monitors' state now (--no-monitor-check)"
-                .to_string(),
-        ),
-        Some(check) => check.unchecked.clone(),
-    };
-    if let Some(check) = &check {
-        if let Some(why) = &check.unchecked {
-            crate::output::errln!("warning: {why}");
-        }
+    let reported =
+        ops::report::run(&connection.client, &request, &Reporter::new(std::io::stderr().is_terminal())).await?;
+    super::warn_unreadable(&reported.unreadable, "history item");
+    for warning in &reported.warnings {
+        errln!("warning: {warning}");
     }
-    match &failures {
-        Err(FailuresUnread::Unavailable(why)) => crate::output::errln!(
-            "warning: failures (DORA) were not read, so each gate's record against them is left out: {why} (or pass --no-dora)"
-        ),
-        Ok((_, warnings)) => {
-            for w in warnings {
-                crate::output::errln!("warning: {w}");
-            }
-        }
-        Err(FailuresUnread::NotAsked) => {}
-    }
-    let findings = gatesctl_core::report::Findings {
-        watching_nothing: check.as_ref().map(|c| &c.watching_nothing),
-        failing_now: check.as_ref().map(|c| &c.failing_now),
-        unchecked,
-        failures: failures.as_ref().map(|(f, _)| f.as_slice()).map_err(FailuresUnread::clone),
-    };
-    let judged = gatesctl_core::report::build(&desired, &gates, &history, &settings, &findings);
-    let written = if args.write { Some(ops::report::write(&desired, &judged)?) } else { None };
+    let (judged, written) = (&reported.report, reported.written.as_ref());
     out(&match args.format {
-        Format::Text => report::render_text(&judged, ctx.stdout_palette()),
-        Format::Markdown => report::render_markdown(&judged, args.comment_limit),
-        Format::Json => report::render_json(&judged, written.as_ref()),
+        Format::Text => report::render_text(judged, ctx.stdout_palette()),
+        Format::Markdown => report::render_markdown(judged, args.comment_limit),
+        Format::Json => report::render_json(judged, written),
     });
-    if let Some(written) = &written {
-        err(&report::render_written(written, &judged));
+    if let Some(written) = written {
+        err(&report::render_written(written, judged));
     }
     Ok(ExitStatus::Success)
 }
