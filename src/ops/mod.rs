@@ -7,6 +7,7 @@ pub mod apply;
 pub(crate) mod audit;
 pub(crate) mod coverage;
 pub(crate) mod dora;
+pub(crate) mod drift;
 pub(crate) mod evaluate;
 pub(crate) mod import;
 pub(crate) mod monitors;
