@@ -45,19 +45,15 @@ pub(super) async fn run(args: &AuditArgs, ctx: &Context<'_>) -> Result<ExitStatu
         return Err(Usage::NoPolicy.into());
     }
     let request = AuditRequest {
+        desired: &desired,
         window: super::args::window(args.since)?,
         parallelism: args.parallelism,
         monitor_check: !args.no_monitor_check,
+        publish: args.publish_scorecard,
     };
     let connection = ctx.connect(&args.connect).await?;
-    let client = connection.client.limited_to(args.parallelism);
-    let progress = Reporter::new(std::io::stderr().is_terminal());
-    let audited = ops::audit::audit(&client, &desired, &request, &progress).await?;
-    let published = match args.publish_scorecard {
-        true => Some(ops::audit::publish(&client, &audited.verdicts, &progress).await?),
-        false => None,
-    };
-    drop(progress);
+    let (audited, published) =
+        ops::audit::run(&connection.client, &request, &Reporter::new(std::io::stderr().is_terminal())).await?;
     super::warn_unreadable(&audited.unreadable, "item");
     for w in &audited.warnings {
         errln!("warning: {w}");

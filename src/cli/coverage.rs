@@ -7,7 +7,8 @@ use super::context::Context;
 use super::progress::Reporter;
 use crate::error::{Error, ExitStatus};
 use crate::ops;
-use crate::output::out;
+use crate::ops::coverage::CoverageRequest;
+use crate::output::{errln, out};
 use crate::views::coverage;
 use crate::views::{markdown, Format};
 
@@ -34,15 +35,13 @@ pub(super) struct CoverageArgs {
 pub(super) async fn run(args: &CoverageArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     let desired = args.files.load()?;
     let window = super::args::window(args.since)?;
+    let request = CoverageRequest { desired: &desired, window, parallelism: args.parallelism };
     let connection = ctx.connect(&args.connect).await?;
-    let client = connection.client.limited_to(args.parallelism);
-    let measured = {
-        let progress = Reporter::new(std::io::stderr().is_terminal());
-        ops::coverage::coverage(&client, &desired, window, args.parallelism, &progress).await?
-    };
+    let measured =
+        ops::coverage::run(&connection.client, &request, &Reporter::new(std::io::stderr().is_terminal())).await?;
     super::warn_unreadable(&measured.unreadable, "item");
     for w in &measured.warnings {
-        crate::output::errln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let (coverage, unreadable) = (&measured.coverage, measured.unreadable.len());
     out(&match args.format {

@@ -15,11 +15,14 @@ use gatesctl_core::policy::{self, DryRunFacts, DryRunKey, Facts, GateFacts, Poli
 use gatesctl_files::DesiredState;
 
 /// What an audit reads besides the files.
-pub(crate) struct AuditRequest {
+pub(crate) struct AuditRequest<'a> {
+    pub(crate) desired: &'a DesiredState,
     pub(crate) window: Window,
     pub(crate) parallelism: usize,
     /// Search the monitors of monitor rules (whether each watches something).
     pub(crate) monitor_check: bool,
+    /// Write the verdicts to Datadog Scorecards.
+    pub(crate) publish: bool,
 }
 
 /// The verdicts, and what they rest on.
@@ -66,12 +69,22 @@ impl Needs {
     }
 }
 
-pub(crate) async fn audit(
+pub(crate) async fn run(
     client: &Client,
-    desired: &DesiredState,
-    request: &AuditRequest,
+    request: &AuditRequest<'_>,
     progress: &dyn Progress,
-) -> Result<Audit, Error> {
+) -> Result<(Audit, Option<Published>), Error> {
+    let client = &client.limited_to(request.parallelism);
+    let audit = judge(client, request, progress).await?;
+    let published = match request.publish {
+        true => Some(publish(client, &audit.verdicts, progress).await?),
+        false => None,
+    };
+    Ok((audit, published))
+}
+
+async fn judge(client: &Client, request: &AuditRequest<'_>, progress: &dyn Progress) -> Result<Audit, Error> {
+    let desired = request.desired;
     let needs = Needs::of(desired);
     let (mut warnings, mut unreadable) = (Vec::new(), Vec::new());
     // Side by side, each family of endpoints under its own rate limit: the gates and their
@@ -88,7 +101,7 @@ pub(crate) async fn audit(
         if !(needs.coverage || needs.places) {
             return Ok(None);
         }
-        super::coverage::coverage(client, desired, request.window, request.parallelism, progress).await.map(Some)
+        super::coverage::measure(client, desired, request.window, request.parallelism, progress).await.map(Some)
     };
     let check = async {
         if !(needs.monitors && request.monitor_check) {
@@ -165,7 +178,7 @@ async fn dry_run_facts(
     client: &Client,
     desired: &DesiredState,
     remote: &RemoteState,
-    request: &AuditRequest,
+    request: &AuditRequest<'_>,
     check: Option<&gatesctl_core::monitor_check::MonitorCheck>,
     progress: &dyn Progress,
 ) -> Result<(BTreeMap<DryRunKey, DryRunFacts>, Vec<Unreadable>), Error> {
@@ -216,11 +229,7 @@ fn refused_write(e: gatesctl_client::ApiError) -> Error {
 /// Writes each policy as a rule of the scorecard (found by name: created, updated, or kept),
 /// then every service's outcome. Run again with nothing changed, it creates nothing and posts
 /// the same outcomes.
-pub(crate) async fn publish(
-    client: &Client,
-    verdicts: &[PolicyVerdict],
-    progress: &dyn Progress,
-) -> Result<Published, Error> {
+async fn publish(client: &Client, verdicts: &[PolicyVerdict], progress: &dyn Progress) -> Result<Published, Error> {
     let mut existing = Vec::new();
     for v in verdicts {
         existing.extend(client.scorecard_rules(Some(&v.policy)).await.map_err(refused_write)?);

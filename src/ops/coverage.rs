@@ -16,9 +16,25 @@ pub(crate) struct Measured {
     pub(crate) warnings: Vec<String>,
 }
 
+/// What `coverage` is asked, its flags checked by the command line.
+pub(crate) struct CoverageRequest<'a> {
+    pub(crate) desired: &'a DesiredState,
+    pub(crate) window: Window,
+    pub(crate) parallelism: usize,
+}
+
+pub(crate) async fn run(
+    client: &Client,
+    request: &CoverageRequest<'_>,
+    progress: &dyn Progress,
+) -> Result<Measured, Error> {
+    let CoverageRequest { desired, window, parallelism } = *request;
+    measure(&client.limited_to(parallelism), desired, window, parallelism, progress).await
+}
+
 /// Reads the deployments of `[from, to)` and the evaluations they could have gone through (from
 /// `max_gap` earlier), then joins them.
-pub(crate) async fn coverage(
+pub(crate) async fn measure(
     client: &Client,
     desired: &DesiredState,
     window: Window,
