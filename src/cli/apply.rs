@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::args::PlanFlags;
-use super::context::Context;
+use super::context::{Connection, Context};
 use super::progress::{Applied, Reporter};
 use crate::error::{Error, ExitStatus, Usage};
 use crate::ops::{self, apply::Source};
@@ -12,6 +12,7 @@ use crate::output::{err, errln, out};
 use crate::views::apply::{render_json, render_text_summary};
 use crate::views::plan::text;
 use crate::views::{Format, Palette};
+use gatesctl_core::plan::Plan;
 
 #[derive(Debug, Args)]
 pub(super) struct ApplyArgs {
@@ -67,10 +68,10 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
         }
     };
     let connection = ctx.connect(&args.flags.connect).await?;
-    let ready = {
-        let progress = Reporter::new(std::io::stderr().is_terminal());
-        ops::apply::prepare(&connection.client, &connection.target, source, args.flags.parallelism, &progress).await?
-    };
+    let reporter = Reporter::new(std::io::stderr().is_terminal());
+    let ready =
+        ops::apply::prepare(&connection.client, &connection.target, source, args.flags.parallelism, &reporter).await?;
+    drop(reporter);
     say(&(text::render_plan(&ready.plan, palette) + &crate::views::policy::render_text(&ready.policies, palette)));
     for note in &ready.notes {
         errln!("{note}");
@@ -89,17 +90,29 @@ pub(super) async fn run(args: &ApplyArgs, ctx: &Context<'_>) -> Result<ExitStatu
         return Ok(ExitStatus::Failure);
     }
 
+    execute(&connection, &ready.plan, args.flags.parallelism, json, palette).await
+}
+
+/// Applies the plan, each result shown as it lands, the count on stderr; a signal lets the
+/// gates begun finish and starts no other.
+async fn execute(
+    connection: &Connection,
+    plan: &Plan,
+    parallelism: usize,
+    json: bool,
+    palette: Palette,
+) -> Result<ExitStatus, Error> {
+    let say = |text: &str| if json { err(text) } else { out(text) };
     say("\nApplying…\n");
-    // Each result as it lands; the count on stderr.
     let lines = if json { Applied::Stderr } else { Applied::Stdout(palette) };
-    let progress = Reporter::new(std::io::stderr().is_terminal()).applying(lines);
-    super::interrupt::graceful(true);
-    let stop = &super::interrupt::STOP;
-    let report =
-        crate::ops::apply::execute::apply(&connection.client, &ready.plan, args.flags.parallelism, stop, &progress)
-            .await;
-    super::interrupt::graceful(false);
-    drop(progress);
+    let report = {
+        let progress = Reporter::new(std::io::stderr().is_terminal()).applying(lines);
+        super::interrupt::graceful(true);
+        let report =
+            ops::apply::execute::apply(&connection.client, plan, parallelism, &super::interrupt::STOP, &progress).await;
+        super::interrupt::graceful(false);
+        report
+    };
     let stopped = super::interrupt::received();
     if json {
         out(&render_json(&report, &connection.target, stopped.is_some()));
