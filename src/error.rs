@@ -101,8 +101,8 @@ pub(crate) enum Usage {
         "--sandbox, --site and --api-url are for the commands that call the API ({calls_the_api}), not for {command}"
     )]
     Offline { command: &'static str, calls_the_api: &'static str },
-    #[error("--format-in is the format of standard input ({stdin}); a named file's format comes from its extension (.toml, .yaml, .yml)")]
-    FormatInWithoutStdin { stdin: &'static str },
+    #[error("--format-in is the format of standard input (-f - or -); a named file's format comes from its extension (.toml, .yaml, .yml)")]
+    FormatInWithoutStdin,
     #[error("--out saves a plan to apply against the files it was made from, and standard input cannot be read again: write the configuration to a file first")]
     OutFromStdin,
     #[error(

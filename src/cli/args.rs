@@ -96,12 +96,19 @@ impl FileArgs {
         self.load_with(&[])
     }
 
-    /// The files given, and `more` (positional files, as pre-commit passes them).
-    pub(super) fn load_with(&self, more: &[PathBuf]) -> Result<gatesctl_files::DesiredState, Error> {
+    /// The files given, and `more` (positional files, as pre-commit passes them); or the
+    /// default ones. `--format-in` needs standard input among them.
+    pub(super) fn paths_with(&self, more: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
         let paths = if more.is_empty() { self.paths()? } else { self.files.iter().chain(more).cloned().collect() };
         if self.format_in.is_some() && !paths.iter().any(|p| gatesctl_files::is_stdin(p)) {
-            return Err(Usage::FormatInWithoutStdin { stdin: "-f -" }.into());
+            return Err(Usage::FormatInWithoutStdin.into());
         }
+        Ok(paths)
+    }
+
+    /// The files given, and `more` (positional files, as pre-commit passes them).
+    pub(super) fn load_with(&self, more: &[PathBuf]) -> Result<gatesctl_files::DesiredState, Error> {
+        let paths = self.paths_with(more)?;
         let desired = gatesctl_files::load_files(&paths, self.format_in.map(FileFormat::into))?;
         crate::output::release_freed_memory();
         Ok(desired)

@@ -9,6 +9,7 @@ pub(crate) mod coverage;
 pub(crate) mod dora;
 pub(crate) mod drift;
 pub(crate) mod evaluate;
+pub(crate) mod fmt;
 pub(crate) mod import;
 pub(crate) mod monitors;
 pub(crate) mod permission;

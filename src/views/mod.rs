@@ -7,6 +7,7 @@ pub(crate) mod audit;
 pub mod coverage;
 pub(crate) mod drift;
 pub(crate) mod evaluate;
+pub(crate) mod fmt;
 pub(crate) mod markdown;
 pub(crate) mod monitor_check;
 pub mod plan;
