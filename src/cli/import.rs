@@ -53,13 +53,11 @@ fn patterns(list: &[String], flag: &'static str) -> Result<NamePatterns, Error> 
 
 pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStatus, Error> {
     let format = gatesctl_files::import::output_format(args.format.map(Into::into), args.output.as_deref());
-    if let Some(path) = &args.output {
-        if path.exists() && !args.force {
-            return Err(Error::Refused(format!(
-                "{} exists; pass --force to overwrite it",
-                gatesctl_core::escape::path(path)
-            )));
-        }
+    if let Some(path) = args.output.as_ref().filter(|p| p.exists() && !args.force) {
+        return Err(Error::Refused(format!(
+            "{} exists; pass --force to overwrite it",
+            gatesctl_core::escape::path(path)
+        )));
     }
     let filter = GateFilter {
         services: patterns(&args.services, "service")?,
@@ -67,12 +65,8 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
         identifiers: NamePatterns::default(),
     };
     let imported = match &args.from_terraform {
-        Some(path) => {
-            if args.connect.merged(ctx.connect)?.is_set() {
-                return Err(Usage::TerraformOffline.into());
-            }
-            import::from_terraform(path, &filter, format, args.removed_blocks)?
-        }
+        Some(_) if args.connect.merged(ctx.connect)?.is_set() => return Err(Usage::TerraformOffline.into()),
+        Some(path) => import::from_terraform(path, &filter, format, args.removed_blocks)?,
         None => {
             let connection = ctx.connect(&args.connect).await?;
             let progress = Reporter::new(std::io::stderr().is_terminal());
@@ -83,10 +77,16 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
     for w in &imported.warnings {
         errln!("warning: {w}");
     }
+    deliver(&imported, args.output.as_deref())?;
+    Ok(ExitStatus::Success)
+}
+
+/// The file to stdout, or written to `output`; and from Terraform, the way out of it, which
+/// takes stdout once the file does not.
+fn deliver(imported: &import::Imported, output: Option<&std::path::Path>) -> Result<(), Error> {
     let what = format!("{} and {}", plural(imported.gates, "gate", "gates"), plural(imported.rules, "rule", "rules"));
     let from = if imported.removal.is_some() { format!(" from {}", imported.source) } else { String::new() };
-    // The file goes to stdout unless written to -o; Terraform's way out then takes stdout.
-    match &args.output {
+    match output {
         None => {
             out(&imported.text);
             if let Some(removal) = &imported.removal {
@@ -96,12 +96,12 @@ pub(super) async fn run(args: &ImportArgs, ctx: &Context<'_>) -> Result<ExitStat
         }
         Some(path) => {
             gatesctl_fs::write::write_file(path, imported.text.as_bytes(), gatesctl_fs::write::Readers::Everyone)
-                .map_err(|source| Error::Write { path: path.clone(), source })?;
+                .map_err(|source| Error::Write { path: path.to_path_buf(), source })?;
             errln!("Imported {what}{from} into {}.", gatesctl_core::escape::path(path));
             if let Some(removal) = &imported.removal {
                 out(removal);
             }
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
