@@ -551,4 +551,89 @@ mod tests {
             assert!(report.why.as_deref().unwrap_or_default().contains(words), "{what}: {:?}", report.why);
         }
     }
+
+    fn failure(services: &[&str], env: &str, version: &str, at: i64) -> crate::model::Failure {
+        crate::model::Failure {
+            id: format!("f-{version}-{at}"),
+            name: "incident".into(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            env: env.into(),
+            version: version.into(),
+            started_ms: at,
+        }
+    }
+
+    /// Condition 9 of docs/report.md: a would-be block charged with a failure that followed
+    /// it was right, and holds nothing; a false alarm still does, and a failure before the
+    /// block, or of another version, makes no block right.
+    #[test]
+    fn a_block_borne_out_by_what_followed_holds_no_promotion() {
+        use Recommendation::*;
+        // Twelve days in dry run, the only would-be block on day 8 (version "v8").
+        let blocked_on_8 = |d: i64, _: &str| if d == 8 { "fail" } else { "pass" };
+        let history = history(12, &["a"], true, blocked_on_8);
+        let block_at = END - HOUR - 8 * DAY_MS;
+        // (the case, the failures read, expected, a word the why must hold)
+        let cases: Vec<(&str, Option<Vec<crate::model::Failure>>, Recommendation, &str)> = vec![
+            ("the failures not read: a block is a block", None, KeepDryRun, "would have blocked 1 of 12"),
+            ("no failure followed: a false alarm", Some(vec![]), KeepDryRun, "would have blocked 1 of 12"),
+            (
+                "its version failed after it: caught, and right",
+                Some(vec![failure(&["svc"], "prod", "v8", block_at + HOUR)]),
+                Promote,
+                "",
+            ),
+            (
+                "its version failed before it: not seen coming",
+                Some(vec![failure(&["svc"], "prod", "v8", block_at - HOUR)]),
+                KeepDryRun,
+                "would have blocked 1 of 12",
+            ),
+            (
+                "another version failed after passing: missed, and the block stays a false alarm",
+                Some(vec![failure(&["svc"], "prod", "v3", END - HOUR / 2)]),
+                KeepDryRun,
+                "would have blocked 1 of 12 evaluations (8%) where no failure followed",
+            ),
+            (
+                "another env failed: not this gate's",
+                Some(vec![failure(&["svc"], "staging", "v8", block_at + HOUR)]),
+                KeepDryRun,
+                "would have blocked 1 of 12",
+            ),
+        ];
+        let desired = gate(true, &[("a", false)]);
+        for (what, failures, expected, words) in cases {
+            let findings = Findings {
+                failures: match &failures {
+                    Some(f) => Ok(f.as_slice()),
+                    None => Err(super::super::FailuresUnread::NotAsked),
+                },
+                ..Findings::default()
+            };
+            let report = judged(&desired, &history, &findings);
+            assert_eq!(report.recommendation, expected, "{what}: {:?}", report.why);
+            assert!(report.why.as_deref().unwrap_or_default().contains(words), "{what}: {:?}", report.why);
+        }
+    }
+
+    /// A failure no gate can be charged with is counted, never dropped: no env, or a service
+    /// neither the files nor the history know.
+    #[test]
+    fn failures_no_gate_can_be_charged_with_are_counted_apart() {
+        let desired = gate(true, &[("a", false)]);
+        let history = history(3, &["a"], true, |_, _| "pass");
+        let failures = [
+            failure(&["svc"], "prod", "v1", END - 2 * HOUR),
+            failure(&["svc"], "", "v1", END - 2 * HOUR),
+            failure(&["unknown"], "prod", "v1", END - 2 * HOUR),
+            failure(&["unknown", "svc"], "prod", "v1", END - 2 * HOUR),
+        ];
+        let findings = Findings { failures: Ok(&failures), ..Findings::default() };
+        let settings =
+            ReportSettings { window: Window { from_ms: END - 14 * DAY_MS, to_ms: END }, flags: ReportSpec::default() };
+        let keys: Vec<&GateKey> = desired.gates.keys().collect();
+        let report = build(&desired, &keys, &history, &settings, &findings);
+        assert_eq!((report.unattributed.no_env, report.unattributed.unknown_service), (1, 1));
+    }
 }

@@ -246,6 +246,12 @@ mod tests {
                 s.version = "latest";
             }
         }
+        let mut unversioned = clean.clone();
+        for j in &mut unversioned {
+            if let Judged::Counted(s) = j {
+                s.version = "";
+            }
+        }
         // Ten evaluations in 73 hours, starting at 23:00 UTC: five strip days, a span of 3.
         let start = 20 * DAY_MS + 23 * HOUR;
         let crowded: Vec<Judged<'static>> = (0..10)
@@ -275,6 +281,15 @@ mod tests {
             ("the newest proved nothing", newest_no_data, t, vec![], KeepDryRun, "no data is not clean"),
             ("the newest is stuck", newest_stuck, t, vec![], KeepDryRun, "stuck in progress"),
             ("one version", one_version, t, vec![], TooFewEvaluations, "1 version deployed, of the 3 needed"),
+            ("unversioned deploys", unversioned.clone(), t, vec![], TooFewEvaluations, "of the 3 needed"),
+            (
+                "unversioned deploys, none asked for",
+                unversioned,
+                Thresholds { min_versions: 0, ..t },
+                vec![],
+                Promote,
+                "",
+            ),
             (
                 "evaluations crowded in 73 hours",
                 crowded,
