@@ -1,7 +1,8 @@
-//! Operations: the orchestration several commands share, over the client, the files and the
-//! core's decisions (computing a plan with what it needs read, applying it, verifying a saved
-//! plan, importing, evaluating, the monitor check's lookups, reading history and deployments),
-//! so that `cli/` only parses arguments, calls one operation and prints its view.
+//! Operations: one per command (`ops::<cmd>::run(&Client, &Request, &dyn Progress)`, whose
+//! answer the command hands to its view), over the client, the files and the core's
+//! decisions; and what several share (saved plans, the monitor check's lookups, policies,
+//! DORA's refusals, progress events). Flags are the command line's: nothing here raises a
+//! usage error.
 
 pub mod apply;
 pub(crate) mod audit;
