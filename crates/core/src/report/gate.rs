@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use super::classify::{self, Classified, Context, Parts};
 use super::evidence::{weigh, Evidence, Judged, Sample, StreakEnd};
 use super::judge::{failing_words, Judge, Online};
-use super::outcome::{failure, newest_first, Block, Causes, Day, Failure, GateReport, Recommendation, ReportSettings};
+use super::outcome::{
+    failure, newest_first, Block, Causes, Day, Failure, GateReport, Recommendation, ReportSettings, RuleReport,
+};
 use super::record::Charges;
 use super::thresholds::{Thresholds, ThresholdsSetBy};
 use super::verdict::{self, percent, Case, Verdict};
@@ -15,6 +17,37 @@ use crate::desired::DesiredGate;
 use crate::escape::quoted;
 use crate::model::{EvaluationId, GateEvaluation, RuleEvaluation};
 use crate::text::plural;
+
+/// How a gate runs today, which decides what its report judges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Promoted with the rules it would enforce, on its would-be blocks.
+    DryRun,
+    /// Enforced already: its dry-run rules are promoted one by one, and its real blocks are
+    /// its record.
+    Enforcing,
+}
+
+impl Mode {
+    fn of(gate: &DesiredGate) -> Mode {
+        if gate.dry_run {
+            Mode::DryRun
+        } else {
+            Mode::Enforcing
+        }
+    }
+}
+
+/// What a gate's report shows, as its mode decides: the verdict, the evidence, the blocks
+/// (real or would-be) with the rules that failed in them, the strip, and the verdicts its
+/// record weighs.
+struct Shown<'a> {
+    verdict: Verdict,
+    evidence: Evidence,
+    blocks: Vec<(&'a GateEvaluation, Vec<&'a RuleEvaluation>)>,
+    days: Vec<Day>,
+    verdicts: Vec<Sample<'a>>,
+}
 
 /// The gate's report.
 pub(super) fn report<'a>(
@@ -43,7 +76,7 @@ impl<'a> Judge<'a> {
 
     /// Why enforcing the rules whose evaluations are `classified` would take the gate past the
     /// bar, if it would.
-    fn together(&self, classified: &Classified<'_>) -> Option<String> {
+    fn why_not_together(&self, classified: &Classified<'_>) -> Option<String> {
         let t = &self.thresholds;
         let judged = self.effective(&classified.judged);
         let (ev, end) = weigh(&judged);
@@ -131,51 +164,115 @@ impl<'a> Judge<'a> {
         set_by: ThresholdsSetBy,
     ) -> GateReport {
         let gate = self.ctx.gate;
+        let mode = Mode::of(gate);
         let mut parts: Parts<'a> = Parts::new();
         for r in rules {
             parts.entry(&r.gate_evaluation_id).or_default().push(r);
         }
         let mut reports = self.rule_reports(rules);
-        let base: BTreeSet<&str> = gate.rules.values().filter(|r| !r.dry_run).map(|r| &*r.name).collect();
+        let set = self.promoted_with(mode, evaluations, &parts, &mut reports);
+        let classified = self.classify(evaluations, &parts, &set);
+        let shown = match mode {
+            Mode::DryRun => self.in_dry_run(&classified, &set),
+            Mode::Enforcing => self.enforcing(evaluations, &parts, &classified),
+        };
+        let mut causes = Causes::default();
+        let blocks = shown
+            .blocks
+            .iter()
+            .map(|(e, failing)| {
+                causes.count(failing.iter().map(|r| &*r.failures));
+                let mut rules: Vec<Failure> = failing.iter().map(|r| failure(r)).collect();
+                rules.sort_by(|a, b| a.rule.cmp(&b.rule));
+                Block {
+                    evaluation_id: e.evaluation_id.to_string(),
+                    version: e.version.to_string(),
+                    started_ms: e.started_ms,
+                    rules,
+                }
+            })
+            .collect();
+        reports.sort_by(|a, b| b.declared.cmp(&a.declared).then(a.name.cmp(&b.name)));
+        let record = self.charges.as_ref().map(|c| c.record(&shown.verdicts));
+        let mut verdict = shown.verdict;
+        if let (Some(r), Some(why)) = (&record, verdict.why.as_mut()) {
+            if r.weighed_failures() {
+                why.push_str(&format!("; against the failures that followed, it {}", r.words(gate.dry_run)));
+            }
+        }
+        GateReport {
+            gate: gate.key.clone(),
+            file: gate.report.file_name.clone(),
+            dry_run: gate.dry_run,
+            thresholds: self.thresholds,
+            thresholds_set_by: set_by,
+            evaluations: classified.samples().len(),
+            in_progress: evaluations.iter().filter(|e| !e.finished()).count(),
+            stuck: evaluations.iter().filter(|e| !e.finished() && self.ctx.stuck(e.started_ms)).count(),
+            no_data: classified.no_data,
+            set_aside: classified.set_aside,
+            would_block: classified.blocks.len(),
+            blocked: evaluations.iter().filter(|e| e.blocked()).count(),
+            causes,
+            evidence: shown.evidence,
+            recommendation: verdict.recommendation,
+            why: verdict.why,
+            missing: verdict.missing,
+            record,
+            days: shown.days,
+            blocks,
+            rules: reports,
+        }
+    }
 
-        // The rules promoted with the gate's own decision: each in turn, fewest failures
-        // first, kept while the gate stays within the bar with them.
-        let mut candidates: Vec<(usize, String)> = reports
+    /// The rules the gate is judged with: those it enforces, and of those recommended for
+    /// promotion, each in turn (fewest failures first) while the gate stays within the bar
+    /// with them. One that would take it past the bar is held in dry run, in `reports`.
+    fn promoted_with(
+        &self,
+        mode: Mode,
+        evaluations: &[&'a GateEvaluation],
+        parts: &Parts<'a>,
+        reports: &mut [RuleReport],
+    ) -> BTreeSet<&'a str> {
+        let gate = self.ctx.gate;
+        let enforced: BTreeSet<&'a str> = gate.rules.values().filter(|r| !r.dry_run).map(|r| &*r.name).collect();
+        let mut candidates: Vec<(usize, &'a str)> = reports
             .iter()
             .filter(|r| r.declared && r.recommendation == Some(Recommendation::Promote))
-            .map(|r| (r.failures, r.name.clone()))
+            .filter_map(|r| gate.rules.get(&r.name).map(|declared| (r.failures, &*declared.name)))
             .collect();
         candidates.sort();
-        let mut set = base.clone();
-        let judged_together = match gate.dry_run {
+        let judged_together = match mode {
             // A gate in dry run that is not promoted on its enforced rules promotes nothing
             // with it: its rules' own verdicts stand.
-            true => {
-                let alone = self.classify(evaluations, &parts, &base);
+            Mode::DryRun => {
+                let alone = self.classify(evaluations, parts, &enforced);
                 let (alone, _) = self.verdict(&alone, (Vec::new(), false), Vec::new());
-                alone.recommendation == Recommendation::Promote || base.is_empty()
+                alone.recommendation == Recommendation::Promote || enforced.is_empty()
             }
-            false => true,
+            Mode::Enforcing => true,
         };
-        for (_, name) in &candidates {
+        let mut set = enforced.clone();
+        for (_, name) in candidates {
             if !judged_together {
-                set.insert(name.as_str());
+                set.insert(name);
                 continue;
             }
             let mut with = set.clone();
-            with.insert(name.as_str());
+            with.insert(name);
             // A gate starting to enforce blocks all its rules fail; an enforcing one adds only
             // the blocks of the rules promoted.
-            let classified = match gate.dry_run {
-                true => self.classify(evaluations, &parts, &with),
-                false => self.new_blocks_only(evaluations, &parts, &with, &base),
+            let classified = match mode {
+                Mode::DryRun => self.classify(evaluations, parts, &with),
+                Mode::Enforcing => self.new_blocks_only(evaluations, parts, &with, &enforced),
             };
-            match self.together(&classified) {
+            match self.why_not_together(&classified) {
                 None => {
-                    set.insert(name.as_str());
+                    set.insert(name);
                 }
                 Some(why) => {
-                    if let Some(r) = reports.iter_mut().find(|r| r.name == *name) {
+                    if let Some(r) = reports.iter_mut().find(|r| r.name == name) {
                         r.recommendation = Some(Recommendation::KeepDryRun);
                         r.why = Some(why);
                         r.missing = vec!["fewer failures of this rule where the gate's other rules pass".into()];
@@ -183,10 +280,12 @@ impl<'a> Judge<'a> {
                 }
             }
         }
+        set
+    }
 
-        let classified = self.classify(evaluations, &parts, &set);
-        let running = evaluations.iter().filter(|e| !e.finished()).count();
-        let stuck = evaluations.iter().filter(|e| !e.finished() && self.ctx.stuck(e.started_ms)).count();
+    /// A gate in dry run: judged on its would-be blocks, and its strip the rules it would
+    /// enforce.
+    fn in_dry_run(&self, classified: &Classified<'a>, set: &BTreeSet<&str>) -> Shown<'a> {
         let mut context = Vec::new();
         if classified.no_data > 0 {
             context.push(format!(
@@ -200,92 +299,48 @@ impl<'a> Judge<'a> {
                 plural(classified.set_aside, "evaluation", "evaluations")
             ));
         }
-        let mut causes = Causes::default();
-        let mut block = |e: &GateEvaluation, failing: &[&RuleEvaluation]| {
-            causes.count(failing.iter().map(|r| &*r.failures));
-            let mut rules: Vec<Failure> = failing.iter().map(|r| failure(r)).collect();
-            rules.sort_by(|a, b| a.rule.cmp(&b.rule));
-            Block {
-                evaluation_id: e.evaluation_id.to_string(),
-                version: e.version.to_string(),
-                started_ms: e.started_ms,
-                rules,
-            }
-        };
-        // Each mode shows its own: would-be blocks and the strip of the rules it would enforce
-        // in dry run, real blocks and every finished evaluation when enforcing.
-        let (verdict, evidence, blocks, days, verdicts) = match gate.dry_run {
-            true => {
-                let (verdict, _) = self.verdict(&classified, self.problems(&set), context);
-                // Shown as it happened: a block a failure bore out still ends "clean since".
-                let evidence = weigh(&classified.judged).0;
-                let blocks = classified.blocks.iter().map(|(e, failing)| block(e, failing)).collect();
-                (verdict, evidence, blocks, classified.days.clone(), classified.samples())
-            }
-            false => {
-                let blocks = evaluations
-                    .iter()
-                    .filter(|e| e.blocked())
-                    .map(|e| {
-                        let of = parts.get(&e.evaluation_id).map(Vec::as_slice).unwrap_or_default();
-                        let failing: Vec<&RuleEvaluation> = of
-                            .iter()
-                            .copied()
-                            .filter(|r| r.status == crate::model::EvaluationStatus::Fail && !r.dry_run)
-                            .collect();
-                        block(e, &failing)
-                    })
-                    .collect();
-                let verdicts: Vec<Sample<'a>> = evaluations
-                    .iter()
-                    .filter(|e| e.finished())
-                    .map(|e| Sample {
-                        id: &e.evaluation_id,
-                        at: e.started_ms,
-                        version: &e.version,
-                        blocked: e.blocked(),
-                    })
-                    .collect();
-                let evidence = weigh(&classified.judged).0;
-                (
-                    Verdict::enforced("enforced already"),
-                    evidence,
-                    blocks,
-                    self.enforced_days(evaluations, &parts),
-                    verdicts,
-                )
-            }
-        };
-        reports.sort_by(|a, b| b.declared.cmp(&a.declared).then(a.name.cmp(&b.name)));
-        let record = self.charges.as_ref().map(|c| c.record(&verdicts));
-        let mut verdict = verdict;
-        if let (Some(r), Some(why)) = (&record, verdict.why.as_mut()) {
-            if r.weighed_failures() {
-                why.push_str(&format!("; against the failures that followed, it {}", r.words(gate.dry_run)));
-            }
+        let (verdict, _) = self.verdict(classified, self.problems(set), context);
+        Shown {
+            verdict,
+            // Shown as it happened: a block a failure bore out still ends "clean since".
+            evidence: weigh(&classified.judged).0,
+            blocks: classified.blocks.clone(),
+            days: classified.days.clone(),
+            verdicts: classified.samples(),
         }
-        GateReport {
-            gate: gate.key.clone(),
-            file: gate.report.file_name.clone(),
-            dry_run: gate.dry_run,
-            thresholds: self.thresholds,
-            thresholds_set_by: set_by,
-            evaluations: classified.samples().len(),
-            in_progress: running,
-            stuck,
-            no_data: classified.no_data,
-            set_aside: classified.set_aside,
-            would_block: classified.blocks.len(),
-            blocked: evaluations.iter().filter(|e| e.blocked()).count(),
-            causes,
-            evidence,
-            recommendation: verdict.recommendation,
-            why: verdict.why,
-            missing: verdict.missing,
-            record,
-            days,
+    }
+
+    /// An enforcing gate: its real blocks, and every finished evaluation weighed for its record.
+    fn enforcing(
+        &self,
+        evaluations: &[&'a GateEvaluation],
+        parts: &Parts<'a>,
+        classified: &Classified<'a>,
+    ) -> Shown<'a> {
+        let blocks = evaluations
+            .iter()
+            .filter(|e| e.blocked())
+            .map(|e| {
+                let of = parts.get(&e.evaluation_id).map(Vec::as_slice).unwrap_or_default();
+                let failing = of
+                    .iter()
+                    .copied()
+                    .filter(|r| r.status == crate::model::EvaluationStatus::Fail && !r.dry_run)
+                    .collect();
+                (*e, failing)
+            })
+            .collect();
+        let verdicts = evaluations
+            .iter()
+            .filter(|e| e.finished())
+            .map(|e| Sample { id: &e.evaluation_id, at: e.started_ms, version: &e.version, blocked: e.blocked() })
+            .collect();
+        Shown {
+            verdict: Verdict::enforced("enforced already"),
+            evidence: weigh(&classified.judged).0,
             blocks,
-            rules: reports,
+            days: self.enforced_days(evaluations, parts),
+            verdicts,
         }
     }
 
