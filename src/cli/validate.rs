@@ -3,8 +3,10 @@ use std::io::IsTerminal;
 
 use super::args::{report_check, ConnectArgs, FileArgs, Findings, MonitorCheckArgs};
 use super::context::Context;
+use super::progress::Reporter;
 use crate::error::{Error, ExitStatus, Usage};
 use crate::ops;
+use crate::ops::validate::Validated;
 use crate::output::{out, outln};
 use crate::views::{validate as diagnostics, Format};
 use gatesctl_core::text::plural;
@@ -64,39 +66,36 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
         }
         Err(e) => return Err(e),
     };
-    let (check, sandbox) = if args.online {
-        let connection = ctx.connect(&args.connect).await?;
-        let progress = super::progress::Reporter::new(std::io::stderr().is_terminal());
-        let parallelism = gatesctl_client::DEFAULT_PARALLELISM;
-        let check =
-            ops::monitors::run(&connection.client, &desired, parallelism, args.monitors.mode(), &progress).await;
-        (check, connection.is_sandbox())
-    } else {
-        Default::default()
+    let connection = if args.online { Some(ctx.connect(&args.connect).await?) } else { None };
+    let validated = match &connection {
+        Some(c) => {
+            let progress = Reporter::new(std::io::stderr().is_terminal());
+            ops::validate::run(Some(&c.client), &desired, args.monitors.mode(), &progress).await
+        }
+        None => ops::validate::run(None, &desired, args.monitors.mode(), &ops::progress::Unwatched).await,
     };
-    let counts = (desired.gates.len(), desired.rule_count());
-    let policies = ops::policy::offline(&desired);
-    let broken = ops::policy::errors(&policies);
-    let found = gatesctl_core::policy::diagnostics(&policies);
-    let notes = policy_notes(&policies);
+    let Validated { counts, policies, broken, check } = &validated;
+    let found = gatesctl_core::policy::diagnostics(policies);
+    let notes = policy_notes(policies);
     if args.format == Format::Json {
         let all: Vec<_> = check.diagnostics.iter().chain(&found).cloned().collect();
         super::ci::annotate(&found);
         let policies = Some((desired.policies.len(), notes.as_slice()));
-        out(&diagnostics::render_json(Some(counts), &all, None, check.unchecked.as_deref(), policies));
-        return Ok(match (ops::monitors::verdict(&check, args.monitors.mode()).is_ok(), broken) {
+        out(&diagnostics::render_json(Some(*counts), &all, None, check.unchecked.as_deref(), policies));
+        return Ok(match (ops::monitors::verdict(check, args.monitors.mode()).is_ok(), broken) {
             (false, _) => ExitStatus::Error,
             (true, 0) => ExitStatus::Success,
             (true, _) => ExitStatus::Failure,
         });
     }
-    report_check(&check, ctx.stderr_color(), sandbox, Findings::Stderr);
+    let sandbox = connection.as_ref().is_some_and(|c| c.is_sandbox());
+    report_check(check, ctx.stderr_color(), sandbox, Findings::Stderr);
     show_policies(&found, &notes, ctx);
-    ops::monitors::verdict(&check, args.monitors.mode())?;
-    if broken > 0 {
-        return Err(Error::PolicyBroken { broken, by_plan: false });
+    ops::monitors::verdict(check, args.monitors.mode())?;
+    if *broken > 0 {
+        return Err(Error::PolicyBroken { broken: *broken, by_plan: false });
     }
-    outln!("Configuration is valid: {}.", declared(counts, desired.policies.len()));
+    outln!("Configuration is valid: {}.", declared(*counts, desired.policies.len()));
     Ok(ExitStatus::Success)
 }
 
@@ -136,52 +135,16 @@ fn per_directory(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitStatus, E
     if args.format == Format::Json {
         return Err(Usage::PerDirectoryJson.into());
     }
-    let paths: Vec<std::path::PathBuf> = if args.more_files.is_empty() {
-        args.files.paths()?
-    } else {
-        args.files.files.iter().chain(&args.more_files).cloned().collect()
-    };
-    let mut folders: std::collections::BTreeMap<std::path::PathBuf, Vec<std::path::PathBuf>> = Default::default();
-    for path in paths {
-        let folder = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-        folders.entry(folder).or_default().push(path);
+    let folders =
+        ops::validate::per_directory(args.files.paths_with(&args.more_files)?, args.files.format_in.map(Into::into))?;
+    show_policies(&folders.found, &[], ctx);
+    if folders.broken > 0 {
+        return Err(Error::PolicyBroken { broken: folders.broken, by_plan: false });
     }
-    let (mut invalid, mut found, mut valid) = (Vec::new(), Vec::new(), Vec::new());
-    // Each folder's policies are part of its configuration, named or not.
-    for (folder, files) in folders.iter_mut() {
-        if !files.iter().any(|f| gatesctl_files::is_policies_file(f)) {
-            let dir = if folder.as_os_str().is_empty() { std::path::Path::new(".") } else { folder.as_path() };
-            if let Some(policies) = gatesctl_files::policies_file(dir)? {
-                files.push(folder.join(policies.file_name().unwrap_or_default()));
-            }
-        }
-    }
-    let mut broken = 0;
-    for (folder, files) in &folders {
-        match gatesctl_files::load_files(files, args.files.format_in.map(Into::into)) {
-            Ok(desired) => {
-                let policies = ops::policy::offline(&desired);
-                broken += ops::policy::errors(&policies);
-                found.extend(gatesctl_core::policy::diagnostics(&policies));
-                valid.push((folder, (desired.gates.len(), desired.rule_count()), desired.policies.len()))
-            }
-            Err(ConfigError::Invalid { diagnostics }) => invalid.extend(diagnostics),
-            Err(other) => return Err(Error::Config(other)),
-        }
-    }
-    // Every problem of every folder at once: an invalid folder's, and the policies the valid
-    // ones break.
-    if !invalid.is_empty() {
-        invalid.extend(found);
-        return Err(Error::Config(ConfigError::Invalid { diagnostics: invalid }));
-    }
-    show_policies(&found, &[], ctx);
-    if broken > 0 {
-        return Err(Error::PolicyBroken { broken, by_plan: false });
-    }
-    for (folder, counts, policies) in valid {
+    for valid in folders.valid {
+        let folder = &valid.folder;
         let shown = if folder.as_os_str().is_empty() { ".".to_string() } else { gatesctl_core::escape::path(folder) };
-        outln!("{shown}: configuration is valid: {}.", declared(counts, policies));
+        outln!("{shown}: configuration is valid: {}.", declared(valid.counts, valid.policies));
     }
     Ok(ExitStatus::Success)
 }

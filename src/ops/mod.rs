@@ -19,3 +19,4 @@ pub(crate) mod policy;
 pub mod progress;
 pub(crate) mod report;
 pub(crate) mod saved;
+pub(crate) mod validate;
