@@ -395,6 +395,7 @@ impl<'a> Judge<'a> {
 mod tests {
     use std::collections::BTreeMap;
 
+    use super::super::record::tests::failure;
     use super::super::{build, Findings, GateReport, Recommendation, ReportSettings};
     use crate::desired::{DesiredGate, DesiredState, ReportSpec};
     use crate::model::time::{Window, DAY_MS};
@@ -604,17 +605,6 @@ mod tests {
             let report = judged(&desired, &history, &findings);
             assert_eq!(report.recommendation, expected, "{what}: {:?}", report.why);
             assert!(report.why.as_deref().unwrap_or_default().contains(words), "{what}: {:?}", report.why);
-        }
-    }
-
-    fn failure(services: &[&str], env: &str, version: &str, at: i64) -> crate::model::Failure {
-        crate::model::Failure {
-            id: format!("f-{version}-{at}"),
-            name: "incident".into(),
-            services: services.iter().map(|s| s.to_string()).collect(),
-            env: env.into(),
-            version: version.into(),
-            started_ms: at,
         }
     }
 

@@ -143,7 +143,7 @@ impl<'a> Charges<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::EvaluationStatus;
 
@@ -161,7 +161,8 @@ mod tests {
         }
     }
 
-    fn failure(services: &[&str], env: &str, version: &str, at: i64) -> Failure {
+    /// A failure of `services` in `env`, of `version`, at `at` (shared with the gate tests).
+    pub(in crate::report) fn failure(services: &[&str], env: &str, version: &str, at: i64) -> Failure {
         Failure {
             id: format!("f{at}"),
             name: "incident".into(),
