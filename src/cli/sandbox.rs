@@ -117,47 +117,55 @@ fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
     Ok(RateLimit { limit, period })
 }
 
+impl SandboxArgs {
+    /// The sandbox the flags ask for: its state, what it starts with, how it evaluates, and
+    /// the faults it plays.
+    fn options(&self) -> Result<SandboxOptions, Error> {
+        let seed = match &self.import {
+            Some(path) => Some(Store::load(path)?),
+            None => None,
+        };
+        let monitors = match &self.monitors {
+            Some(path) => Some(gatesctl_sandbox::monitors::load(path)?),
+            None => None,
+        };
+        Ok(SandboxOptions {
+            database: Some(self.state.clone()),
+            seed,
+            legacy: None,
+            monitors,
+            eval: EvalSettings {
+                not_found_polls: self.not_found_polls,
+                pending_polls: self.pending_polls,
+                fail_rules: self.fail_rules.clone(),
+            },
+            faults: Faults {
+                latency: self.latency.unwrap_or_default(),
+                rate_limit: self.rate_limit,
+                fail_every: self.fail_every,
+                drop_every_create: self.drop_every_create,
+                flaky_polls: self.flaky_polls,
+                drop_empty_lists: self.drop_empty_lists,
+                no_monitors_read: self.no_monitors_read,
+                no_dora_read: self.no_dora_read,
+                no_catalog_read: self.no_catalog_read,
+                no_catalog_write: self.no_catalog_write,
+            },
+        })
+    }
+}
+
 pub(super) async fn run(args: &SandboxArgs) -> Result<ExitStatus, Error> {
     if !args.listen.ip().is_loopback() {
         return Err(Usage::NotLoopback { listen: args.listen }.into());
     }
-    let seed = match &args.import {
-        Some(path) => Some(Store::load(path)?),
-        None => None,
-    };
-    let monitors = match &args.monitors {
-        Some(path) => Some(gatesctl_sandbox::monitors::load(path)?),
-        None => None,
-    };
+    let options = args.options()?;
     if args.state == std::path::Path::new(SANDBOX_STATE) {
         ignore_state_dir(&args.state)?;
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|error| Usage::CannotListen { listen: args.listen, error })?;
-    let options = SandboxOptions {
-        database: Some(args.state.clone()),
-        seed,
-        legacy: None,
-        monitors,
-        eval: EvalSettings {
-            not_found_polls: args.not_found_polls,
-            pending_polls: args.pending_polls,
-            fail_rules: args.fail_rules.clone(),
-        },
-        faults: Faults {
-            latency: args.latency.unwrap_or_default(),
-            rate_limit: args.rate_limit,
-            fail_every: args.fail_every,
-            drop_every_create: args.drop_every_create,
-            flaky_polls: args.flaky_polls,
-            drop_empty_lists: args.drop_empty_lists,
-            no_monitors_read: args.no_monitors_read,
-            no_dora_read: args.no_dora_read,
-            no_catalog_read: args.no_catalog_read,
-            no_catalog_write: args.no_catalog_write,
-        },
-    };
     let sandbox = gatesctl_sandbox::start(listener, options).await?;
     if let Some(path) = &args.export {
         let store = sandbox.store().await;
