@@ -55,15 +55,7 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
     }
     let desired = match args.files.load_with(&args.more_files) {
         Ok(desired) => desired,
-        Err(Error::Config(e)) if args.format == Format::Json => {
-            let (found, error) = match &e {
-                ConfigError::Invalid { diagnostics } => (diagnostics.as_slice(), None),
-                other => (&[][..], Some(other.to_string())),
-            };
-            super::ci::annotate(found);
-            out(&diagnostics::render_json(None, found, error.as_deref(), None, None));
-            return Ok(ExitStatus::Error);
-        }
+        Err(Error::Config(e)) if args.format == Format::Json => return Ok(invalid_as_json(&e)),
         Err(e) => return Err(e),
     };
     let connection = if args.online { Some(ctx.connect(&args.connect).await?) } else { None };
@@ -97,6 +89,18 @@ pub(super) async fn run(args: &ValidateArgs, ctx: &Context<'_>) -> Result<ExitSt
     }
     outln!("Configuration is valid: {}.", declared(*counts, desired.policies.len()));
     Ok(ExitStatus::Success)
+}
+
+/// Files that do not load, as a JSON document on stdout (and annotations) rather than an
+/// error on stderr: what editors and bots read.
+fn invalid_as_json(e: &ConfigError) -> ExitStatus {
+    let (found, error) = match e {
+        ConfigError::Invalid { diagnostics } => (diagnostics.as_slice(), None),
+        other => (&[][..], Some(other.to_string())),
+    };
+    super::ci::annotate(found);
+    out(&diagnostics::render_json(None, found, error.as_deref(), None, None));
+    ExitStatus::Error
 }
 
 /// "12 gates, 25 rules", and the policies when there are any.
