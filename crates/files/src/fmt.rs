@@ -198,11 +198,18 @@ fn multi_line_strings(text: &str, node: &Node<'_>, yaml: bool) -> BTreeSet<usize
                     _ => body.len(),
                 };
                 let (first, last) = (line_of(node.span.start), line_of(node.span.start + len.saturating_sub(1)));
-                if first == last {
+                let starts_line = text[starts[first]..node.span.start].trim().is_empty();
+                let from = match (yaml, starts_line) {
+                    (true, false) => first + 1,
+                    // A block scalar's value starts after its header: blank lines between are
+                    // its leading newlines, though its span starts at the first content.
+                    (true, true) => after_block_header(text, &starts, first).unwrap_or(first),
+                    (false, _) => first,
+                };
+                // One line, all of it the value's, has nothing a layout could fold.
+                if first == last && from == first {
                     continue;
                 }
-                let starts_line = text[starts[first]..node.span.start].trim().is_empty();
-                let from = if yaml && !starts_line { first + 1 } else { first };
                 let to = if yaml { last } else { last - 1 };
                 out.extend(from..=to);
             }
@@ -212,6 +219,20 @@ fn multi_line_strings(text: &str, node: &Node<'_>, yaml: bool) -> BTreeSet<usize
         }
     }
     out
+}
+
+/// The line after the block scalar header (`|`, `>-`, `|+2` …, a comment allowed after it)
+/// that the blank lines above `line` follow, if they follow one.
+fn after_block_header(text: &str, starts: &[usize], line: usize) -> Option<usize> {
+    let line_text = |i: usize| {
+        let end = starts.get(i + 1).map_or(text.len(), |e| e - 1);
+        &text[starts[i]..end]
+    };
+    let header = (0..line).rev().find(|i| !line_text(*i).trim().is_empty())?;
+    let code = line_text(header).split(" #").next().unwrap_or_default();
+    let token = code.split_whitespace().last()?;
+    let indicator = token.starts_with(['|', '>']) && token[1..].chars().all(|c| matches!(c, '+' | '-' | '1'..='9'));
+    (indicator && header + 1 < line).then_some(header + 1)
 }
 
 /// No trailing blanks, at most one blank line in a row, one newline at the end; the lines of
@@ -448,6 +469,11 @@ mod tests {
                 "version: 1\ngates:\n  - service: a\n    env: prod\n    rules:\n      - name: m\n        type: monitor\n        query: |\n          multi  \n\n\n          line\n      - name: n\n        type:   monitor\n        query: |+\n          q\n\n\n      - name: o\n        type: monitor\n        query: \"quoted\n\n\n          more  \"\n      - name: p\n        type: monitor\n        query: plain\n          multi\n\n\n          line\n",
             ),
             (
+                "yaml block scalars starting with blank lines, after a header and a comment",
+                "gates.yaml",
+                "version: 1\ngates:\n  - service: a\n    env: prod\n    rules:\n      - name: m\n        type: monitor\n        query: |\n\n\n\n          multi\n          line\n      - name: n\n        type: monitor\n        query: >-2   # two leading blanks\n\n\n          q\n",
+            ),
+            (
                 "yaml items written -  key: and -   key:",
                 "gates.yaml",
                 "version: 1\ngates:\n-  service: a\n   env: prod\n   rules:\n   -   name: x\n       type: monitor\n       query: q\n",
@@ -460,7 +486,7 @@ mod tests {
             let again = super::format(&SourceFile::new(name.into(), kind, once.clone())).unwrap();
             assert_eq!(again, once, "{what}: formatting is idempotent");
         }
-        let wide = formatted("gates.yaml", cases[3].2);
+        let wide = formatted("gates.yaml", cases[4].2);
         assert!(
             wide.contains("\n  - service: a\n    env: prod\n    rules:\n      - name: x\n        type: monitor\n"),
             "{wide}"
