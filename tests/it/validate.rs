@@ -120,14 +120,9 @@ fn a_mutation_fuzzer_finds_no_crash() {
         b"\n", b"[", b"]", b"{", b"}", b"\"", b"'", b"&a ", b"*a", b"!!int ", b"---\n", b": ", b"\xff", b"\0", b"=",
         b"\\",
     ];
-    // A fixed-seed xorshift: the same cases every run, so a failure reproduces.
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    // A fixed seed: the same cases every run, so a failure reproduces.
+    let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15);
+    let mut next = move || rng.u64(..);
     let dir = tempfile::tempdir().unwrap();
     let mut binary_runs = 0;
     for case in 0..5000 {
@@ -506,13 +501,8 @@ fn fmt_formats_every_mutation_validate_accepts() {
     ));
     let tokens: [&[u8]; 12] =
         [b" ", b"  ", b"\n", b"\n\n\n", b"# c\n", b"\t", b"  \n", b"-  ", b"|+\n", b"\"\"\"", b"'''", b"\\"];
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = fastrand::Rng::with_seed(0x2545_F491_4F6C_DD1D);
+    let mut next = move || rng.u64(..);
     let (mut valid, mut formatted) = (0, 0);
     for case in 0..4000 {
         let (format, seed) = &seeds[case % seeds.len()];

@@ -394,13 +394,8 @@ mod tests {
             b"\"\\u0000\"",
             b"9999999999999999999999",
         ];
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15);
+        let mut next = move || rng.u64(..);
         let mut read = 0;
         for _ in 0..5000 {
             let mut bytes = seed.clone();

@@ -503,13 +503,8 @@ mod tests {
     /// the bypassed deployments, and the order the API lists things in changes nothing.
     #[test]
     fn random_organisations_keep_the_invariants() {
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut rng = fastrand::Rng::with_seed(0x2545_F491_4F6C_DD1D);
+        let mut next = move |n: u64| rng.u64(..n);
         for _ in 0..200 {
             let evaluations: Vec<GateEvaluation> = (0..next(40))
                 .map(|i| {
