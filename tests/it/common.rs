@@ -91,6 +91,20 @@ impl TestSandbox {
         Self::start_with(dir, SandboxOptions::default())
     }
 
+    /// Starts holding only the deployments and failures `dora` records (no gate, monitor or
+    /// evaluation).
+    pub fn start_with_dora(dir: &Path, dora: Vec<sandbox::store::StoredDoraEvent>) -> TestSandbox {
+        let store = sandbox::store::Store {
+            gates: Vec::new(),
+            monitors: Some(Vec::new()),
+            evaluations: Some(Vec::new()),
+            dora: Some(dora),
+            ..Default::default()
+        };
+        store.save(&dir.join("sandbox.json")).unwrap();
+        Self::start(dir)
+    }
+
     /// Starts on 127.0.0.1:0 with its state in `dir/sandbox.db`, first filled from
     /// `dir/sandbox.json` when a fixture put one there.
     pub fn start_with(dir: &Path, mut options: SandboxOptions) -> TestSandbox {

@@ -245,7 +245,7 @@ fn names_in_a_comment_ping_nobody_and_the_cap_holds() {
 
 #[test]
 fn names_from_dora_never_start_a_workflow_command_in_any_format() {
-    use gatesctl_sandbox::store::{Store, StoredDoraEvent};
+    use gatesctl_sandbox::store::StoredDoraEvent;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "gates.toml", SMALL);
     let now_ns = gatesctl_core::model::time::now_ms() * 1_000_000;
@@ -260,15 +260,7 @@ fn names_from_dora_never_start_a_workflow_command_in_any_format() {
                 "started_at": now_ns - (i as i64 + 1) * 3_600_000_000_000, "finished_at": now_ns - (i as i64 + 1) * 3_500_000_000_000}),
         })
         .collect();
-    let store = Store {
-        gates: Vec::new(),
-        monitors: Some(Vec::new()),
-        evaluations: Some(Vec::new()),
-        dora: Some(dora),
-        ..Default::default()
-    };
-    store.save(&dir.path().join("sandbox.json")).unwrap();
-    let sandbox = TestSandbox::start(dir.path());
+    let sandbox = TestSandbox::start_with_dora(dir.path(), dora);
     for format in ["text", "markdown", "json"] {
         let run = run_ok(&sandbox, dir.path(), &["coverage", "--format", format]);
         // The runner trims leading blanks before it looks for `::`.

@@ -232,9 +232,20 @@ tags = ["service:search"]
 "#;
 
 fn seeded(file: &str, text: &str, evaluations: Vec<StoredEvaluation>) -> (tempfile::TempDir, TestSandbox) {
+    seeded_in(file, text, MONITORS, evaluations)
+}
+
+/// `text` written to `file`, beside a sandbox holding the monitors of `monitors` and
+/// `evaluations`.
+fn seeded_in(
+    file: &str,
+    text: &str,
+    monitors: &str,
+    evaluations: Vec<StoredEvaluation>,
+) -> (tempfile::TempDir, TestSandbox) {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), file, text);
-    let monitors = gatesctl_sandbox::monitors::parse_file(MONITORS).unwrap();
+    let monitors = gatesctl_sandbox::monitors::parse_file(monitors).unwrap();
     let store = Store {
         gates: Vec::new(),
         monitors: Some(monitors),
@@ -936,19 +947,7 @@ fn seeded_with_monitors(
     monitors: &str,
     evaluations: Vec<StoredEvaluation>,
 ) -> (tempfile::TempDir, TestSandbox) {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "gates.toml", text);
-    let monitors = gatesctl_sandbox::monitors::parse_file(monitors).unwrap();
-    let store = Store {
-        gates: Vec::new(),
-        monitors: Some(monitors),
-        evaluations: Some(evaluations),
-        dora: Some(Vec::new()),
-        ..Default::default()
-    };
-    store.save(&dir.path().join("sandbox.json")).unwrap();
-    let sandbox = TestSandbox::start(dir.path());
-    (dir, sandbox)
+    seeded_in("gates.toml", text, monitors, evaluations)
 }
 
 /// The one gate of TRAP, judged on `evaluations`.

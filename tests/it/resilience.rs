@@ -400,15 +400,7 @@ fn with_deployments(n: usize) -> (tempfile::TempDir, TestSandbox) {
             }
         })
         .collect();
-    let store = Store {
-        gates: Vec::new(),
-        monitors: Some(Vec::new()),
-        evaluations: Some(Vec::new()),
-        dora: Some(dora),
-        ..Default::default()
-    };
-    store.save(&dir.path().join("sandbox.json")).unwrap();
-    let sandbox = TestSandbox::start(dir.path());
+    let sandbox = TestSandbox::start_with_dora(dir.path(), dora);
     (dir, sandbox)
 }
 
