@@ -60,19 +60,7 @@ fn unlinked(text: &str) -> String {
 
 /// Text inside raw HTML (`<summary>`), where Markdown escapes do not apply: entities only.
 pub(crate) fn html(text: &str) -> String {
-    let text = gatesctl_core::escape::terminal(text);
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    unlinked(&out)
+    unlinked(&gatesctl_core::escape::html(&gatesctl_core::escape::terminal(text)))
 }
 
 /// A code span in a table cell: GFM splits cells on `|` even inside code, unless escaped.

@@ -119,6 +119,23 @@ pub fn json_escaped(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `&`, `<`, `>` and both quotes as HTML entities: text, from the files or the API, that must
+/// not become markup (a Markdown comment's raw HTML, a Scorecards remark).
+pub fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A JSON value as compact text, safe for a terminal.
 pub fn json(value: &serde_json::Value) -> String {
     json_escaped(&value.to_string()).into_owned()
@@ -165,6 +182,12 @@ pub fn key_part(part: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_becomes_entities() {
+        assert_eq!(html("<b>x</b> & \"y\" 'z'"), "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot; &#39;z&#39;");
+        assert_eq!(html("plain"), "plain");
+    }
 
     #[test]
     fn control_and_bidi_characters_are_escaped() {

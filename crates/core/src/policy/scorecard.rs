@@ -62,22 +62,11 @@ pub fn rule_steps(verdicts: &[PolicyVerdict], existing: &[ScorecardRule]) -> Vec
         .collect()
 }
 
-/// `<`, `>`, `&` and quotes as entities: remarks are HTML, and a name from the files must not
-/// become markup.
+/// A remark as HTML: a name from the files must not become markup, and a control character
+/// is a space.
 fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    let spaced: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    crate::escape::html(&spaced)
 }
 
 /// Remarks as one HTML text: each on its own line, cut at [`MAX_REMARKS`] with a count.
