@@ -142,6 +142,33 @@ fn target_slices_count_against_the_whole_scope() {
     assert!(second.stderr.contains("delete 8 of the 22 gates in the managed scope"), "{second:?}");
 }
 
+/// With --prune a target may name a gate only the organisation has (to delete it), so it is
+/// checked once the remote gates are read: one matching neither is refused, with the closest
+/// name, before anything is written.
+#[test]
+fn a_prune_target_matching_no_gate_anywhere_is_refused_after_the_read() {
+    let (dir, sandbox) = scope(3, 1);
+    let before = sandbox.mutations().len();
+    let remote_only = sandbox.gatesctl(
+        dir.path(),
+        &["plan", "--prune", "-f", "teamA.toml", "--no-monitor-check", "--target", "svc02/production"],
+    );
+    assert_eq!(remote_only.code, 0, "a gate only the organisation has: {remote_only:?}");
+    let read_before = sandbox.requests().len();
+    let nowhere = sandbox.gatesctl(
+        dir.path(),
+        &["apply", "--prune", "--auto-approve", "-f", "teamA.toml", "--target", "svc20/production"],
+    );
+    assert_eq!(nowhere.code, 1, "{nowhere:?}");
+    assert!(
+        nowhere.stderr.contains("--target \"svc20/production\" matches no declared gate; did you mean"),
+        "{nowhere:?}"
+    );
+    let after: Vec<_> = sandbox.requests().into_iter().skip(read_before).collect();
+    assert!(after.iter().any(|r| r.path == "/api/v2/deployment_gates"), "refused after the read: {after:?}");
+    assert_eq!(sandbox.mutations().len(), before, "nothing written");
+}
+
 /// `count` gates `svcNN/production` in the sandbox, and a file owning `svc*` that declares the
 /// first `declared` of them.
 fn scope(count: usize, declared: usize) -> (tempfile::TempDir, TestSandbox) {
